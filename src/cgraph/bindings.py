@@ -1,0 +1,40 @@
+"""`NAME=VALUE` arguments: VALUE is any constant expression (`x=pi/4`, `y=-1e-3`)."""
+
+from __future__ import annotations
+
+import re
+
+from .errors import BindingError, CgraphError
+from .ops import CONSTANTS
+from .parser import parse
+
+_NAME = re.compile(r"[^\W\d]\w*")
+
+
+def constant_value(text: str, what: str = "value") -> float:
+    """The value of a constant expression; BindingError if it is not one."""
+    try:
+        graph = parse(text)
+    except CgraphError as e:
+        raise BindingError(f"{what} {text!r} is not a valid expression: {e.message}") from None
+    if graph.variables:
+        names = ", ".join(graph.variables)
+        raise BindingError(f"{what} {text!r} must be a constant expression, "
+                           f"but it uses {names}")
+    return graph.forward({})[graph.output]
+
+
+def parse_bindings(args) -> dict[str, float]:
+    """`["x=1", "y=pi/2"]` -> `{"x": 1.0, "y": 1.5707963267948966}`."""
+    bindings: dict[str, float] = {}
+    for arg in args:
+        name, sep, value = arg.partition("=")
+        name = name.strip()
+        if not sep or not _NAME.fullmatch(name) or not value.strip():
+            raise BindingError(f"malformed binding {arg!r}: write NAME=VALUE, e.g. x=1.5")
+        if name in CONSTANTS:
+            raise BindingError(f"cannot bind the constant '{name}'")
+        if name in bindings:
+            raise BindingError(f"'{name}' is bound twice")
+        bindings[name] = constant_value(value, f"the value of {name},")
+    return bindings

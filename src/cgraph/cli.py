@@ -1,0 +1,195 @@
+"""The command line: parse arguments, call the library, pick a renderer, print once.
+
+Errors from the library (`CgraphError`) become one line on standard error and the exit
+status of the contract (2 for input errors, 1 for evaluation failures), in `_Command.invoke`.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from . import __version__
+from .errors import BindingError, CgraphError, EvaluationError, InputError, did_you_mean
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class _Command(click.Command):
+    """A command taking `PROGRAM [NAME=VALUE…]`, where PROGRAM may begin with a minus sign.
+
+    `cgraph eval "-x^2" x=3`: a first positional argument that starts with `-` but is not
+    one of the command's options is the program, not an unknown option.
+    """
+
+    def parse_args(self, ctx, args):
+        at = self._leading_dash_program(ctx, args)
+        if at is None:
+            return super().parse_args(ctx, args)
+        program = args[at]
+        rest = super().parse_args(ctx, args[:at] + args[at + 1:])
+        ctx.params["args"] = (program,) + tuple(ctx.params.get("args") or ())
+        return rest
+
+    def _leading_dash_program(self, ctx, args):
+        takes_value, flags = set(), set()
+        for p in self.get_params(ctx):
+            if isinstance(p, click.Option):
+                names = set(p.opts) | set(p.secondary_opts)
+                (flags if p.is_flag or p.count else takes_value).update(names)
+        i = 0
+        while i < len(args):
+            a = args[i]
+            if a == "--" or not a.startswith("-") or a == "-":
+                return None  # a positional (or the end of options) comes first
+            if a.startswith("--"):
+                i += 2 if a in takes_value else 1
+                continue
+            if a in takes_value:
+                i += 2
+                continue
+            if a in flags or a[:2] in takes_value:
+                i += 1
+                continue
+            return i
+        return None
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except CgraphError as e:
+            raise _Failure(e) from None
+        except RecursionError:  # should never happen: nothing recurses on the input
+            raise _Failure(EvaluationError("the program is too deeply nested")) from None
+
+
+class _Failure(click.ClickException):
+    def __init__(self, error: CgraphError):
+        super().__init__(error.render())
+        self.exit_code = error.exit_code
+
+
+def _program_command(fn):
+    """`PROGRAM [NAME=VALUE…]` or `--file PATH [NAME=VALUE…]`; `-` reads standard input."""
+    fn = click.argument("args", nargs=-1, metavar="PROGRAM [NAME=VALUE]...")(fn)
+    fn = click.option("--file", "program_file", type=click.File("r", encoding="utf-8"),
+                      help="Read the program from this file ('-' for standard input).")(fn)
+    return fn
+
+
+def _split_args(args, program_file) -> tuple[str, list[str]]:
+    """The program text and the binding arguments."""
+    args = list(args)
+    if program_file is not None:
+        return program_file.read(), args
+    if not args:
+        raise click.UsageError("missing PROGRAM (give it as an argument, '-' for "
+                               "standard input, or --file PATH)")
+    program = args.pop(0)
+    if program == "-":
+        program = sys.stdin.read()
+    return program, args
+
+
+def _names(option: str | None) -> list[str] | None:
+    if option is None:
+        return None
+    return [n.strip() for n in option.split(",") if n.strip()]
+
+
+def _check_wrt(graph, wrt) -> None:
+    for name in wrt or ():
+        if name not in graph.variables:
+            hint = did_you_mean(name, graph.variables)
+            raise InputError(f"--wrt: '{name}' is not a variable of the program{hint}")
+
+
+def _warn(message: str) -> None:
+    click.echo(f"warning: {message}", err=True)
+
+
+def _check_finite(ev, strict: bool) -> None:
+    """Warn (or, with --strict, fail) where a non-finite value first appears."""
+    from .printing import format_number, node_expr, node_labels
+
+    node = ev.first_nonfinite()
+    if node is not None:
+        labels = node_labels(ev.graph)
+        expr = node_expr(ev.graph, node, labels)
+        what = f"{labels[node.id]} = {expr}" if expr != labels[node.id] else expr
+        message = (f"node {node.id} ({what}) is {format_number(ev.values[node.id])}, "
+                   "from finite inputs")
+        if strict:
+            raise EvaluationError(message + " (--strict)")
+        _warn(message)
+    bad = ev.nonfinite_gradients()
+    if bad:
+        message = "non-finite gradient for " + ", ".join(bad)
+        if strict:
+            raise EvaluationError(message + " (--strict)")
+        _warn(message)
+
+
+@click.group(context_settings=CONTEXT)
+@click.version_option(__version__, "-V", "--version", prog_name="cgraph")
+def cli():
+    """cgraph: computation graphs of expressions, with values, gradients and diagrams.
+
+    \b
+      cgraph eval "(x+y)*z" x=1 y=3 z=-3
+      cgraph eval "p = x + y; g = p * z" x=1 y=3 z=-3 --format json
+    """
+
+
+@cli.command("eval", cls=_Command, context_settings=CONTEXT)
+@_program_command
+@click.option("--format", "fmt", type=click.Choice(["table", "tsv", "csv", "json", "markdown"]),
+              help="Output format [default: table on a terminal, tsv otherwise].")
+@click.option("--wrt", metavar="X,Y", help="Report the gradient for these variables only.")
+@click.option("--digits", type=click.IntRange(1, 17), metavar="N",
+              help="Significant digits shown [default: 6 in tables, full precision elsewhere].")
+@click.option("--strict", is_flag=True, help="A non-finite value is an error (exit 1).")
+def eval_command(args, program_file, fmt, wrt, digits, strict):
+    """Forward and reverse pass: every node's value and ∂output/∂node.
+
+    \b
+      cgraph eval "(x+y)*z" x=1 y=3 z=-3
+      echo "x^2 + sin(x)" | cgraph eval - x=0.5 --format tsv
+      cgraph eval --file model.cg w=0.8 x=1.2 b=-0.1 --wrt w,b
+    """
+    from .bindings import parse_bindings
+    from .parser import parse
+    from . import report
+
+    text, binding_args = _split_args(args, program_file)
+    graph = parse(text)
+    bindings = parse_bindings(binding_args)
+    wrt = _names(wrt)
+    _check_wrt(graph, wrt)
+    ev = graph.evaluate(bindings)
+    _check_finite(ev, strict)
+    if fmt is None:
+        fmt = "table" if sys.stdout.isatty() else "tsv"
+    if fmt == "json":
+        click.echo(report.to_json(ev, wrt))
+    elif fmt in ("tsv", "csv"):
+        click.echo(report.to_delimited(ev, "\t" if fmt == "tsv" else ",", digits), nl=False)
+    elif fmt == "markdown":
+        click.echo(report.to_markdown(ev, wrt, digits), nl=False)
+    else:
+        _console().print(report.to_table(ev, wrt, digits or 6))
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+def main() -> None:
+    cli.main(prog_name="cgraph")
+
+
+# BindingError is re-exported for the tests' convenience
+__all__ = ["cli", "main", "BindingError"]

@@ -1,0 +1,78 @@
+"""The library's own exceptions. The CLI maps them to messages and exit codes in one place.
+
+Exit status follows the contract: 2 for anything the user typed wrong (the program, a
+binding, an option), 1 for a valid program whose evaluation failed.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+
+class CgraphError(Exception):
+    """Base class: every error cgraph raises on purpose."""
+
+    exit_code = 2
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+    def render(self) -> str:
+        """The message a person reads on standard error (without the `error: ` prefix)."""
+        return self.message
+
+
+class InputError(CgraphError):
+    """The program or the bindings are wrong: exit status 2."""
+
+
+class SourceError(InputError):
+    """An error at a place in the program text; rendered with the line and a caret."""
+
+    def __init__(self, message: str, source: str, line: int, column: int):
+        super().__init__(message)
+        self.source = source
+        self.line = line
+        self.column = column
+
+    def render(self) -> str:
+        lines = self.source.splitlines() or [""]
+        text = lines[self.line - 1] if 0 < self.line <= len(lines) else ""
+        # Long lines (a 100,000-term sum) are cut to a window around the column.
+        col = max(self.column, 1)
+        start = max(0, col - 60)
+        shown = text[start:start + 100]
+        prefix = "…" if start else ""
+        suffix = "…" if start + 100 < len(text) else ""
+        caret = " " * (len(prefix) + col - 1 - start) + "^"
+        where = f"line {self.line}, column {self.column}"
+        return f"{self.message} (at {where})\n  {prefix}{shown}{suffix}\n  {caret}"
+
+
+class ParseError(SourceError):
+    """The program text does not follow the grammar."""
+
+
+class NameResolutionError(SourceError):
+    """Unknown function, wrong arity, re-assigned name, assignment to a constant."""
+
+
+class BindingError(InputError):
+    """Missing, duplicate, unknown or malformed NAME=VALUE binding."""
+
+
+class DataError(InputError):
+    """A data file that cannot be used: missing column, bad cell, ragged row."""
+
+
+class EvaluationError(CgraphError):
+    """The program is valid but evaluating it failed (e.g. --strict and a NaN): exit 1."""
+
+    exit_code = 1
+
+
+def did_you_mean(word: str, choices) -> str:
+    """' (did you mean 'sin'?)' for the nearest choice, or '' when nothing is close."""
+    match = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
+    return f"; did you mean '{match[0]}'?" if match else ""

@@ -1,0 +1,165 @@
+"""The registry of operations: one entry per op, the single source of truth for it.
+
+Each entry holds how the op is written (symbol or function name, precedence, LaTeX), its
+arity, its forward rule for floats (`scalar`, IEEE-safe) and for numpy arrays (`array`), and
+its local partial derivatives as ONE rule, `partials(m, *inputs, out)`, written against a
+namespace `m` of the registry's own ops. The same rule therefore serves
+
+* the reverse pass on floats        (m = SCALAR: floats in, floats out),
+* the batch reverse pass on arrays  (m = array namespace over numpy),
+* symbolic differentiation          (m = a graph builder: the partials become new nodes),
+* the narrated chain rule of `explain` (m = the builder, printed).
+
+Partials only use `+`, `-`, `*`, unary `-` on their arguments (safe on floats, arrays and
+symbolic nodes alike); division and powers go through `m.div` and `m.pow`, which stay IEEE
+on floats. Adding a function is one `_op(...)` call here and one line in the tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Callable
+
+from . import scalar as S
+
+# Printing precedence, loosest first; the grammar has the same levels.
+P_SUM, P_PRODUCT, P_UNARY, P_POWER, P_ATOM = 1, 2, 3, 4, 5
+
+
+@dataclass(frozen=True, eq=False)
+class Op:
+    name: str  # registry key; the "op" field of JSON output
+    arity: int
+    scalar: Callable | None  # float forward rule (IEEE-safe)
+    array: Callable | None  # (np, *arrays) -> array
+    partials: Callable | None  # (m, *inputs, out) -> tuple of ∂out/∂input
+    spelling: str  # infix symbol ("+") or function name ("sin")
+    infix: bool = False
+    prec: int = P_ATOM
+    latex: str = ""
+
+    def __repr__(self) -> str:
+        return f"Op({self.name})"
+
+
+OPS: dict[str, Op] = {}
+
+
+def _latex_call(name: str, arity: int) -> str:
+    args = ", ".join("{%d}" % i for i in range(arity))
+    return r"\operatorname{{%s}}\left(%s\right)" % (name, args)
+
+
+FUNCTIONS: dict[tuple[str, int], Op] = {}  # (name as written, arity) -> op
+
+
+def _op(name, arity, scalar, array, partials, *, spelling=None, infix=False, prec=P_ATOM,
+        latex=None, callable_as=None) -> Op:
+    op = Op(name, arity, scalar, array, partials, spelling or name, infix, prec,
+            latex if latex is not None else _latex_call(spelling or name, arity))
+    OPS[name] = op
+    if not infix:
+        FUNCTIONS[(op.spelling, arity)] = op
+    if callable_as:
+        FUNCTIONS[(callable_as, arity)] = op
+    return op
+
+
+# Leaves. They have no rules: their values come from bindings or literals.
+VAR = _op("var", 0, None, None, None, spelling="var")
+CONST = _op("const", 0, None, None, None, spelling="const")
+del FUNCTIONS[("var", 0)], FUNCTIONS[("const", 0)]
+
+# Infix operators.
+ADD = _op("add", 2, lambda a, b: a + b, lambda np, a, b: np.add(a, b),
+          lambda m, a, b, out: (1.0, 1.0), spelling="+", infix=True, prec=P_SUM, latex="{0} + {1}")
+SUB = _op("sub", 2, lambda a, b: a - b, lambda np, a, b: np.subtract(a, b),
+          lambda m, a, b, out: (1.0, -1.0), spelling="-", infix=True, prec=P_SUM, latex="{0} - {1}")
+MUL = _op("mul", 2, lambda a, b: a * b, lambda np, a, b: np.multiply(a, b),
+          lambda m, a, b, out: (b, a), spelling="*", infix=True, prec=P_PRODUCT,
+          latex=r"{0} \cdot {1}")
+DIV = _op("div", 2, S.div, lambda np, a, b: np.divide(a, b),
+          lambda m, a, b, out: (m.div(1.0, b), -m.div(out, b)),
+          spelling="/", infix=True, prec=P_PRODUCT, latex=r"\frac{{{0}}}{{{1}}}")
+POW = _op("pow", 2, S.pow, lambda np, a, b: np.power(a, b),
+          lambda m, a, b, out: (b * m.pow(a, b - 1.0), out * m.log(a)),
+          spelling="^", infix=True, prec=P_POWER, latex="{0}^{{{1}}}", callable_as="pow")
+NEG = _op("neg", 1, lambda a: -a, lambda np, a: np.negative(a),
+          lambda m, a, out: (-1.0,), spelling="-", infix=True, prec=P_UNARY, latex="-{0}")
+
+# Functions of one argument.
+SIN = _op("sin", 1, S.sin, lambda np, a: np.sin(a), lambda m, a, out: (m.cos(a),),
+          latex=r"\sin\left({0}\right)")
+COS = _op("cos", 1, S.cos, lambda np, a: np.cos(a), lambda m, a, out: (-m.sin(a),),
+          latex=r"\cos\left({0}\right)")
+TAN = _op("tan", 1, S.tan, lambda np, a: np.tan(a), lambda m, a, out: (1.0 + out * out,),
+          latex=r"\tan\left({0}\right)")
+ASIN = _op("asin", 1, S.asin, lambda np, a: np.arcsin(a),
+           lambda m, a, out: (m.div(1.0, m.sqrt(1.0 - a * a)),), latex=r"\arcsin\left({0}\right)")
+ACOS = _op("acos", 1, S.acos, lambda np, a: np.arccos(a),
+           lambda m, a, out: (-m.div(1.0, m.sqrt(1.0 - a * a)),), latex=r"\arccos\left({0}\right)")
+ATAN = _op("atan", 1, S.atan, lambda np, a: np.arctan(a),
+           lambda m, a, out: (m.div(1.0, 1.0 + a * a),), latex=r"\arctan\left({0}\right)")
+SINH = _op("sinh", 1, S.sinh, lambda np, a: np.sinh(a), lambda m, a, out: (m.cosh(a),),
+           latex=r"\sinh\left({0}\right)")
+COSH = _op("cosh", 1, S.cosh, lambda np, a: np.cosh(a), lambda m, a, out: (m.sinh(a),),
+           latex=r"\cosh\left({0}\right)")
+TANH = _op("tanh", 1, S.tanh, lambda np, a: np.tanh(a), lambda m, a, out: (1.0 - out * out,),
+           latex=r"\tanh\left({0}\right)")
+EXP = _op("exp", 1, S.exp, lambda np, a: np.exp(a), lambda m, a, out: (out,), latex=r"\exp\left({0}\right)")
+LOG = _op("log", 1, S.log, lambda np, a: np.log(a), lambda m, a, out: (m.div(1.0, a),),
+          latex=r"\ln\left({0}\right)")
+LOG2 = _op("log2", 1, S.log2, lambda np, a: np.log2(a),
+           lambda m, a, out: (m.div(1.0, a * m.log(2.0)),), latex=r"\log_2\left({0}\right)")
+LOG10 = _op("log10", 1, S.log10, lambda np, a: np.log10(a),
+            lambda m, a, out: (m.div(1.0, a * m.log(10.0)),), latex=r"\log_{{10}}\left({0}\right)")
+SQRT = _op("sqrt", 1, S.sqrt, lambda np, a: np.sqrt(a), lambda m, a, out: (m.div(0.5, out),),
+           latex=r"\sqrt{{{0}}}")
+ABS = _op("abs", 1, S.fabs, lambda np, a: np.abs(a), lambda m, a, out: (m.sign(a),),
+          latex=r"\left|{0}\right|")
+SIGMOID = _op("sigmoid", 1, S.sigmoid,
+              lambda np, a: np.exp(-np.logaddexp(0.0, -a)),
+              lambda m, a, out: (out * (1.0 - out),), latex=r"\sigma\left({0}\right)")
+RELU = _op("relu", 1, S.relu, lambda np, a: np.where(a > 0.0, a, np.where(a != a, a, 0.0)),
+           lambda m, a, out: (m.step(a),))
+SOFTPLUS = _op("softplus", 1, S.softplus, lambda np, a: np.logaddexp(0.0, a),
+               lambda m, a, out: (m.sigmoid(a),))
+# sign and step are the derivatives of abs, relu, max and min; as functions of their own
+# they keep every printed derivative a cgraph program. Their own derivative is 0.
+SIGN = _op("sign", 1, S.sign, lambda np, a: np.sign(a), lambda m, a, out: (0.0,))
+STEP = _op("step", 1, S.step, lambda np, a: np.heaviside(a, 0.0), lambda m, a, out: (0.0,))
+
+# Functions of two arguments.
+LOGB = _op("logb", 2, S.logb, lambda np, a, b: np.log(a) / np.log(b),
+           lambda m, a, b, out: (m.div(1.0, a * m.log(b)), -m.div(out, b * m.log(b))),
+           spelling="log", latex=r"\log_{{{1}}}\left({0}\right)")
+MAX = _op("max", 2, S.maximum, lambda np, a, b: np.maximum(a, b),
+          # at a tie each side gets half, as PyTorch does
+          lambda m, a, b, out: (m.div(1.0 + m.sign(a - b), 2.0),
+                                m.div(1.0 - m.sign(a - b), 2.0)), latex=r"\max\left({0}, {1}\right)")
+MIN = _op("min", 2, S.minimum, lambda np, a, b: np.minimum(a, b),
+          lambda m, a, b, out: (m.div(1.0 - m.sign(a - b), 2.0),
+                                m.div(1.0 + m.sign(a - b), 2.0)), latex=r"\min\left({0}, {1}\right)")
+ATAN2 = _op("atan2", 2, S.atan2, lambda np, a, b: np.arctan2(a, b),
+            lambda m, a, b, out: (m.div(b, a * a + b * b), -m.div(a, a * a + b * b)))
+
+CONSTANTS: dict[str, float] = {"pi": 3.141592653589793, "e": 2.718281828459045}
+
+# Ops whose value at a point can sit on a kink, where finite differences mislead.
+KINKS = frozenset({"abs", "relu", "max", "min", "sign", "step"})
+
+SCALAR = SimpleNamespace(**{op.name: op.scalar for op in OPS.values() if op.scalar})
+
+
+def function_names() -> list[str]:
+    """Every function name a program may call, sorted."""
+    return sorted({name for name, _ in FUNCTIONS})
+
+
+def lookup_function(name: str, arity: int) -> Op | None:
+    return FUNCTIONS.get((name, arity))
+
+
+def arities(name: str) -> list[int]:
+    return sorted(a for n, a in FUNCTIONS if n == name)

@@ -1,0 +1,143 @@
+"""Numbers and formulas as text: one place for how cgraph spells them.
+
+* `format_number`: full precision (shortest round-trip) or `digits` significant digits;
+  non-finite values as `NaN`, `Infinity`, `-Infinity` in every format.
+* `apply_infix` / `apply_latex`: one op applied to already-printed operands, with the
+  fewest parentheses that keep the tree (and so the floating-point result) unchanged.
+* `node_labels`, `node_expr`: each node's own formula over its direct inputs, naming
+  unnamed inputs `t<id>` (or another prefix when the program itself uses such names).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from .ops import CONST, NEG, P_ATOM, P_POWER, P_UNARY, POW, VAR, Op
+
+
+def format_number(v: float, digits: int | None = None) -> str:
+    if v != v:
+        return "NaN"
+    if v in (math.inf, -math.inf):
+        return "Infinity" if v > 0 else "-Infinity"
+    if digits is None:
+        text = repr(float(v))
+    else:
+        text = f"{v:.{digits}g}"
+        if text == "-0":
+            text = "0"
+    return text[:-2] if text.endswith(".0") else text
+
+
+def number_term(v: float) -> tuple[str, int]:
+    """A number as a term of a cgraph program, with its precedence."""
+    if v != v:
+        return "(0 / 0)", P_ATOM
+    if v in (math.inf, -math.inf):
+        return ("(1 / 0)" if v > 0 else "(-1 / 0)"), P_ATOM
+    text = format_number(v)
+    return text, (P_UNARY if text.startswith("-") else P_ATOM)
+
+
+def _wrap(term: tuple[str, int], need: int, open_="(", close=")") -> str:
+    text, prec = term
+    return f"{open_}{text}{close}" if prec < need else text
+
+
+def apply_infix(op: Op, args: list[tuple[str, int]]) -> tuple[str, int]:
+    """`op` applied to printed operands (text, precedence) -> (text, precedence)."""
+    if op.infix and op.arity == 2:
+        if op is POW:  # atom ^ unary, right-associative
+            return f"{_wrap(args[0], P_ATOM)}^{_wrap(args[1], P_UNARY)}", P_POWER
+        # left-associative: a right operand of the same level keeps its parentheses
+        left, right = _wrap(args[0], op.prec), _wrap(args[1], op.prec + 1)
+        return f"{left} {op.spelling} {right}", op.prec
+    if op is NEG:
+        return f"-{_wrap(args[0], P_POWER)}", P_UNARY
+    return f"{op.spelling}({', '.join(text for text, _ in args)})", P_ATOM
+
+
+def apply_latex(op: Op, args: list[tuple[str, int]]) -> tuple[str, int]:
+    """The same, in LaTeX, from the registry's template for the op."""
+    if op.infix and op.arity == 2:
+        if op is POW:
+            return op.latex.format(_wrap(args[0], P_ATOM, r"\left(", r"\right)"),
+                                   args[1][0]), P_POWER
+        if op.name == "div":  # \frac needs no parentheses around its parts
+            return op.latex.format(args[0][0], args[1][0]), P_ATOM
+        return op.latex.format(_wrap(args[0], op.prec, r"\left(", r"\right)"),
+                               _wrap(args[1], op.prec + 1, r"\left(", r"\right)")), op.prec
+    if op is NEG:
+        return op.latex.format(_wrap(args[0], P_POWER, r"\left(", r"\right)")), P_UNARY
+    return op.latex.format(*(text for text, _ in args)), P_ATOM
+
+
+_LATEX_GREEK = {
+    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
+    "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi",
+    "omega",
+}
+
+
+def latex_name(name: str) -> str:
+    """A variable name in LaTeX: `x`, `x_{1}`, `\\theta`, `\\mathrm{loss}`."""
+    if name in _LATEX_GREEK:
+        return "\\" + name
+    m = re.fullmatch(r"([^\W\d_])_?(\d+)", name)
+    if m:
+        return f"{m.group(1)}_{{{m.group(2)}}}"
+    if len(name) == 1:
+        return name
+    return r"\mathrm{" + name.replace("_", r"\_") + "}"
+
+
+def latex_number(v: float) -> tuple[str, int]:
+    text, prec = number_term(v)
+    if "e" in text and "(" not in text:
+        mant, exp = text.split("e")
+        text = rf"{mant} \cdot 10^{{{int(exp)}}}"
+        prec = min(prec, 2)
+    return text, prec
+
+
+def temp_prefix(names) -> str:
+    """A prefix p such that no name in `names` looks like p<digits>: `t` unless taken."""
+    for prefix in ("t", "tmp", "_t", "_tmp"):
+        pattern = re.compile(re.escape(prefix) + r"\d+")
+        if not any(pattern.fullmatch(n) for n in names):
+            return prefix
+    n = 0
+    while any(re.fullmatch(f"_t{n}_\\d+", name) for name in names):
+        n += 1
+    return f"_t{n}_"
+
+
+def node_labels(graph) -> list[str]:
+    """How each node is referred to: its name, its literal, or `t<id>`."""
+    prefix = temp_prefix(n.name for n in graph.nodes if n.name)
+    labels = []
+    for n in graph.nodes:
+        if n.name:
+            labels.append(n.name)
+        elif n.op is CONST:
+            labels.append(number_term(n.value)[0])
+        else:
+            labels.append(f"{prefix}{n.id}")
+    return labels
+
+
+def node_expr(graph, node, labels: list[str]) -> str:
+    """The node's own formula over its direct inputs (`x + y`, `p * z`, `sin(t4)`)."""
+    if node.op is VAR:
+        return node.name
+    if node.op is CONST:
+        return node.name or number_term(node.value)[0]
+    args = [_term(graph.nodes[j], labels[j]) for j in node.inputs]
+    return apply_infix(node.op, args)[0]
+
+
+def _term(node, label: str) -> tuple[str, int]:
+    if node.op is CONST and not node.name:
+        return number_term(node.value)
+    return label, P_ATOM

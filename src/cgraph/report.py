@@ -1,0 +1,115 @@
+"""Renderers for `eval`: pure functions from an Evaluation to text or a Rich renderable.
+
+All formats show the same rows (`rows`): every node with its op, its own formula, its value
+and ∂output/∂node. JSON follows the contract exactly (a stable interface for scripts).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+
+from .graph import Evaluation
+from .printing import format_number, node_expr, node_labels
+
+COLUMNS = ("id", "op", "name", "expr", "value", "grad")
+
+
+def rows(ev: Evaluation):
+    """(id, op, name, label, expr, value, grad) for every node, in topological order."""
+    graph = ev.graph
+    labels = node_labels(graph)
+    for n in graph.nodes:
+        yield (n.id, n.op.name, n.name, labels[n.id], node_expr(graph, n, labels),
+               ev.values[n.id], ev.grads[n.id])
+
+
+def _json_number(v: float):
+    if math.isfinite(v):
+        return v
+    return "NaN" if v != v else ("Infinity" if v > 0 else "-Infinity")
+
+
+def to_json(ev: Evaluation, wrt=None) -> str:
+    graph = ev.graph
+    nodes = [{"id": i, "op": op, "name": name, "expr": expr,
+              "inputs": list(graph.nodes[i].inputs), "value": _json_number(value),
+              "grad": _json_number(grad)}
+             for i, op, name, _, expr, value, grad in rows(ev)]
+    doc = {
+        "program": graph.source,
+        "output": graph.output_name,
+        "value": _json_number(ev.value),
+        "inputs": {k: _json_number(float(v)) for k, v in ev.bindings.items()},
+        "gradient": {k: _json_number(v) for k, v in ev.gradient(wrt).items()},
+        "nodes": nodes,
+    }
+    return json.dumps(doc, ensure_ascii=False, allow_nan=False)
+
+
+def to_delimited(ev: Evaluation, delimiter: str, digits: int | None = None) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for i, op, name, _, expr, value, grad in rows(ev):
+        writer.writerow((i, op, name or "", expr, format_number(value, digits),
+                         format_number(grad, digits)))
+    return out.getvalue()
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", r"\|")
+
+
+def summary_lines(ev: Evaluation, wrt=None, digits: int | None = None) -> tuple[str, str]:
+    """`f = -12` and `∂f/∂x = -3   ∂f/∂y = -3   ∂f/∂z = 4`."""
+    f = ev.graph.output_name
+    value = f"{f} = {format_number(ev.value, digits)}"
+    grads = "   ".join(f"∂{f}/∂{v} = {format_number(g, digits)}"
+                       for v, g in ev.gradient(wrt).items())
+    return value, grads
+
+
+def to_markdown(ev: Evaluation, wrt=None, digits: int | None = None) -> str:
+    f = ev.graph.output_name
+    lines = [f"| # | node | op | expr | value | ∂{f}/∂node |",
+             "|--:|---|---|---|--:|--:|"]
+    for i, op, _, label, expr, value, grad in rows(ev):
+        lines.append(f"| {i} | {_md_cell(label)} | {op} | `{expr}` | "
+                     f"{format_number(value, digits)} | {format_number(grad, digits)} |")
+    value, grads = summary_lines(ev, wrt, digits)
+    lines += ["", f"**{value}**" + (f"; {grads.replace('   ', ', ')}" if grads else "")]
+    return "\n".join(lines) + "\n"
+
+
+def to_table(ev: Evaluation, wrt=None, digits: int = 6):
+    """A Rich renderable: the node table, then the output value and the gradient."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    graph = ev.graph
+    f = graph.output_name
+    table = Table(title=f"[bold]{_escape(graph.source.strip())}[/]", title_justify="left",
+                  header_style="bold", show_edge=False, pad_edge=False)
+    table.add_column("#", justify="right", style="dim", no_wrap=True)
+    table.add_column("node", no_wrap=True, overflow="fold", max_width=24)
+    table.add_column("op", no_wrap=True)
+    table.add_column("expr", overflow="fold", ratio=1, min_width=8)
+    table.add_column("value", justify="right", no_wrap=True)
+    table.add_column(f"∂{f}/∂node", justify="right", no_wrap=True)
+    for i, op, name, label, expr, value, grad in rows(ev):
+        style = "bold" if i == graph.output else None
+        table.add_row(str(i), Text(label, style="cyan" if name else ""), op, expr,
+                      format_number(value, digits), format_number(grad, digits), style=style)
+    value, grads = summary_lines(ev, wrt, digits)
+    footer = Text.assemble((value, "bold green"), "\n", grads)
+    return Group(table, Text(""), footer)
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text if len(text) <= 200 else text[:199] + "…")

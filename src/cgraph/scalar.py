@@ -1,0 +1,138 @@
+"""IEEE-754 scalar maths: Python's `math` raises where IEEE returns inf or NaN; these don't.
+
+`1/0` is inf, `log(0)` is -inf, `log(-1)` and `sqrt(-1)` are NaN, `exp(1000)` is inf,
+`0^0` is 1, a negative base to a fractional power is NaN. Nothing here raises.
+"""
+
+from __future__ import annotations
+
+import math
+
+inf = math.inf
+nan = math.nan
+
+
+def _odd_integer(b: float) -> bool:
+    return math.isfinite(b) and b == math.floor(b) and math.fmod(b, 2.0) != 0.0
+
+
+def div(a: float, b: float) -> float:
+    try:
+        return a / b
+    except ZeroDivisionError:
+        if a != a or a == 0.0:
+            return nan
+        return math.copysign(inf, a) * math.copysign(1.0, b)
+
+
+def pow(a: float, b: float) -> float:  # noqa: A001 - the op's name
+    try:
+        return math.pow(a, b)
+    except OverflowError:
+        return -inf if a < 0.0 and _odd_integer(b) else inf
+    except ValueError:
+        if a == 0.0:  # zero to a negative power
+            return math.copysign(inf, a) if _odd_integer(b) else inf
+        return nan  # negative base, fractional exponent
+
+
+def _guard(fn, on_value_error=nan):
+    """Wrap a `math` function so domain errors give NaN and overflow gives ±inf."""
+
+    def safe(a: float) -> float:
+        try:
+            return fn(a)
+        except ValueError:
+            return on_value_error
+        except OverflowError:
+            return math.copysign(inf, a) if fn is not math.cosh else inf
+
+    safe.__name__ = fn.__name__
+    return safe
+
+
+sin = _guard(math.sin)
+cos = _guard(math.cos)
+tan = _guard(math.tan)
+asin = _guard(math.asin)
+acos = _guard(math.acos)
+atan = math.atan
+sinh = _guard(math.sinh)
+cosh = _guard(math.cosh)
+tanh = math.tanh
+atan2 = math.atan2
+sqrt = _guard(math.sqrt)
+fabs = abs
+
+
+def exp(a: float) -> float:
+    try:
+        return math.exp(a)
+    except OverflowError:
+        return inf
+
+
+def _log_with(fn):
+    def safe(a: float) -> float:
+        try:
+            return fn(a)
+        except ValueError:
+            return -inf if a == 0.0 else nan
+
+    safe.__name__ = fn.__name__
+    return safe
+
+
+log = _log_with(math.log)
+log2 = _log_with(math.log2)
+log10 = _log_with(math.log10)
+
+
+def logb(a: float, b: float) -> float:
+    return div(log(a), log(b))
+
+
+def sigmoid(a: float) -> float:
+    if a >= 0.0:
+        return 1.0 / (1.0 + math.exp(-a))
+    e = exp(a)  # a < 0 or NaN
+    return e / (1.0 + e)
+
+
+def softplus(a: float) -> float:
+    if a != a:
+        return nan
+    return math.log1p(exp(-abs(a))) + (a if a > 0.0 else 0.0)
+
+
+def relu(a: float) -> float:
+    return 0.0 if a <= 0.0 else a  # NaN stays NaN
+
+
+def sign(a: float) -> float:
+    if a != a:
+        return nan
+    return 1.0 if a > 0.0 else (-1.0 if a < 0.0 else 0.0)
+
+
+def step(a: float) -> float:
+    """Heaviside step with step(0) = 0: the derivative of relu, as PyTorch takes it."""
+    if a != a:
+        return nan
+    return 1.0 if a > 0.0 else 0.0
+
+
+def maximum(a: float, b: float) -> float:
+    if a != a or b != b:
+        return nan
+    return a if a >= b else b
+
+
+def minimum(a: float, b: float) -> float:
+    if a != a or b != b:
+        return nan
+    return a if a <= b else b
+
+
+def is_finite(v: float) -> bool:
+    return v - v == 0.0
