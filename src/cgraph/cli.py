@@ -167,6 +167,7 @@ def eval_command(args, program_file, fmt, wrt, digits, strict):
     bindings = parse_bindings(binding_args)
     wrt = _names(wrt)
     _check_wrt(graph, wrt)
+    graph.check_bindings(bindings)
     ev = graph.evaluate(bindings)
     _check_finite(ev, strict)
     if fmt is None:
@@ -181,10 +182,14 @@ def eval_command(args, program_file, fmt, wrt, digits, strict):
         _console().print(report.to_table(ev, wrt, digits or 6))
 
 
-def _console():
+def _console(stderr: bool = False):
+    """Rich decides whether this is a terminal; NO_COLOR turns off every escape code."""
+    import os
+
     from rich.console import Console
 
-    return Console(highlight=False)
+    plain = bool(os.environ.get("NO_COLOR"))
+    return Console(stderr=stderr, highlight=False, color_system=None if plain else "auto")
 
 
 def main() -> None:

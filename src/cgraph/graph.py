@@ -55,16 +55,18 @@ class Graph:
 
     # -- inputs -------------------------------------------------------------------------
 
-    def check_bindings(self, bindings: Mapping[str, float], *, partial: bool = False) -> None:
-        """Raise BindingError unless `bindings` binds exactly the program's variables."""
-        unknown = [k for k in bindings if k not in self.variables]
-        if unknown:
-            name = unknown[0]
+    def check_bindings(self, bindings: Mapping[str, float], *, unknown: bool = True,
+                       missing: bool = True) -> None:
+        """Raise BindingError for a binding of a name the program does not use (`unknown`)
+        or a variable left unbound (`missing`)."""
+        extra = [k for k in bindings if k not in self.variables] if unknown else []
+        if extra:
+            name = extra[0]
             hint = did_you_mean(name, self.variables)
             known = ", ".join(self.variables) or "none"
             raise BindingError(f"'{name}' is not a variable of the program{hint} "
                                f"(its variables: {known})")
-        if not partial:
+        if missing:
             missing = [v for v in self.variables if v not in bindings]
             if missing:
                 raise BindingError("no value for " + ", ".join(missing) + "; bind it as "
@@ -80,8 +82,8 @@ class Graph:
         return self._tape
 
     def forward(self, bindings: Mapping[str, float]) -> list[float]:
-        """Every node's value, indexed by node id."""
-        self.check_bindings(bindings)
+        """Every node's value, indexed by node id. Bindings of other names are ignored."""
+        self.check_bindings(bindings, unknown=False)
         values = [0.0] * len(self.nodes)
         for n in self.nodes:
             if n.op is VAR:

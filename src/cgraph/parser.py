@@ -122,10 +122,15 @@ _builder = _GraphBuilder()
 _lark: Lark | None = None
 
 
+def grammar_text() -> str:
+    """The program grammar (grammar.lark), in Lark's EBNF."""
+    return resources.files(__package__).joinpath("grammar.lark").read_text("utf-8")
+
+
 def _parser() -> Lark:
     global _lark
     if _lark is None:
-        grammar = resources.files(__package__).joinpath("grammar.lark").read_text("utf-8")
+        grammar = grammar_text()
         # cache=True keeps the LALR tables in a file, so they are built once, not per run
         _lark = Lark(grammar, parser="lalr", lexer="contextual", transformer=_builder,
                      cache=True, maybe_placeholders=False)

@@ -92,8 +92,8 @@ def to_table(ev: Evaluation, wrt=None, digits: int = 6):
 
     graph = ev.graph
     f = graph.output_name
-    table = Table(title=f"[bold]{_escape(graph.source.strip())}[/]", title_justify="left",
-                  header_style="bold", show_edge=False, pad_edge=False)
+    title = Text(_one_line(graph.source), style="bold", no_wrap=True, overflow="ellipsis")
+    table = Table(header_style="bold", show_edge=False, pad_edge=False)
     table.add_column("#", justify="right", style="dim", no_wrap=True)
     table.add_column("node", no_wrap=True, overflow="fold", max_width=24)
     table.add_column("op", no_wrap=True)
@@ -106,10 +106,10 @@ def to_table(ev: Evaluation, wrt=None, digits: int = 6):
                       format_number(value, digits), format_number(grad, digits), style=style)
     value, grads = summary_lines(ev, wrt, digits)
     footer = Text.assemble((value, "bold green"), "\n", grads)
-    return Group(table, Text(""), footer)
+    return Group(title, table, Text(""), footer)
 
 
-def _escape(text: str) -> str:
-    from rich.markup import escape
-
-    return escape(text if len(text) <= 200 else text[:199] + "…")
+def _one_line(text: str) -> str:
+    """The program as a one-line title: statements joined by '; ', long ones shortened."""
+    text = "; ".join(line.strip() for line in text.splitlines() if line.strip())
+    return text if len(text) <= 200 else text[:199] + "…"

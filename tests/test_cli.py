@@ -1,0 +1,230 @@
+"""`cgraph eval` through click's CliRunner, and a few real subprocess runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from cgraph import __version__
+from cgraph.cli import cli
+
+TUTORIAL = ["(x+y)*z", "x=1", "y=3", "z=-3"]
+
+
+def run(*args, input=None, env=None):
+    result = CliRunner().invoke(cli, list(args), input=input, env=env, catch_exceptions=False)
+    return result
+
+
+def test_json_is_the_contract():
+    r = run("eval", *TUTORIAL, "--format", "json")
+    assert r.exit_code == 0 and r.stderr == ""
+    doc = json.loads(r.stdout)
+    assert doc["program"] == "(x+y)*z" and doc["output"] == "f" and doc["value"] == -12.0
+    assert doc["inputs"] == {"x": 1.0, "y": 3.0, "z": -3.0}
+    assert doc["gradient"] == {"x": -3.0, "y": -3.0, "z": 4.0}
+    add = doc["nodes"][2]
+    assert add == {"id": 2, "op": "add", "name": None, "expr": "x + y", "inputs": [0, 1],
+                   "value": 4.0, "grad": -3.0}
+    assert doc["nodes"][-1]["expr"] == "t2 * z"
+    ids = [n["id"] for n in doc["nodes"]]
+    assert all(i in ids[: ids.index(n["id"])] for n in doc["nodes"] for i in n["inputs"])
+
+
+def test_json_named_intermediate_and_wrt():
+    r = run("eval", "p = x + y; g = p * z", "x=1", "y=3", "z=-3", "--format", "json",
+            "--wrt", "z,x")
+    doc = json.loads(r.stdout)
+    assert doc["output"] == "g" and doc["gradient"] == {"z": 4.0, "x": -3.0}
+    assert [n["expr"] for n in doc["nodes"]][2:] == ["x + y", "z", "p * z"]
+
+
+def test_json_non_finite_numbers_are_strings_and_full_precision():
+    r = run("eval", "a = log(x); b = 1/y; a + b + 0*z", "x=0", "y=0", "z=0.1",
+            "--format", "json")
+    doc = json.loads(r.stdout)  # strict: json.loads would accept NaN, so check the text too
+    assert "NaN" not in r.stdout.replace('"NaN"', "")
+    assert doc["nodes"][1]["value"] == "-Infinity" and doc["nodes"][4]["value"] == "Infinity"
+    r = run("eval", "x/3", "x=1", "--format", "json")
+    assert json.loads(r.stdout)["value"] == 1 / 3
+
+
+def test_temporaries_never_collide_with_user_names():
+    doc = json.loads(run("eval", "t2 * (x + y)", "t2=1", "x=1", "y=2", "--format",
+                         "json").stdout)
+    names = {"t2", "x", "y"}
+    exprs = [n["expr"] for n in doc["nodes"]]
+    assert exprs[-1] != "t2 * t3" and exprs[-1].startswith("t2 * ")
+    assert exprs[-1].split(" * ")[1] not in names
+
+
+def test_tsv_and_csv():
+    r = run("eval", "-", "x=0.5", "--format", "tsv", input="x^2 + sin(x)\n")
+    lines = r.stdout.splitlines()
+    assert lines[0].split("\t") == ["id", "op", "name", "expr", "value", "grad"]
+    assert lines[-1].split("\t")[3] == "t2 + t3"
+    assert float(lines[-1].split("\t")[4]) == 0.25 + 0.479425538604203
+    r = run("eval", "max(x, y)", "x=1", "y=2", "--format", "csv")
+    assert r.stdout.splitlines()[-1] == '2,max,,"max(x, y)",2,1'
+
+
+def test_default_format_is_tsv_when_not_a_terminal():
+    assert run("eval", *TUTORIAL).stdout.startswith("id\top\tname\texpr\tvalue\tgrad\n")
+
+
+def test_table_and_markdown():
+    r = run("eval", *TUTORIAL, "--format", "table")
+    assert "f = -12" in r.stdout and "∂f/∂x = -3" in r.stdout and "∂f/∂z = 4" in r.stdout
+    assert "\x1b[" not in r.stdout
+    md = run("eval", *TUTORIAL, "--format", "markdown").stdout
+    assert md.splitlines()[0].startswith("| # | node |") and "**f = -12**" in md
+
+
+def test_table_of_200_nodes_fits_80_columns_without_truncation():
+    long = "a_rather_long_input_name"
+    text = "; ".join(f"v{i} = atan2(v{i - 1} * {long}, {long}_number_two + v{i - 1})"
+                     if i else "v0 = x" for i in range(40))
+    r = run("eval", text, "x=0.5", f"{long}=2", f"{long}_number_two=3", "--format", "table",
+            env={"COLUMNS": "80"})
+    assert r.exit_code == 0
+    lines = r.stdout.splitlines()
+    assert len([n for n in lines if "│" in n]) >= 200
+    assert max(len(line) for line in lines) <= 80
+    assert "…" not in "\n".join(lines[1:])  # nothing cut: long cells fold onto more lines
+    # the longest expr is folded across lines, not cut: its pieces are all there
+    expr_cells = "".join(line.split("│")[3].strip() for line in lines if line.count("│") == 5)
+    assert f"v38*{long}" in expr_cells.replace(" ", "")
+    assert f"{long}_number_two+v38" in expr_cells.replace(" ", "")
+
+
+def test_digits():
+    r = run("eval", "x/3", "x=1", "--format", "tsv", "--digits", "3")
+    assert r.stdout.splitlines()[-1].split("\t")[4] == "0.333"
+
+
+def test_program_from_file_and_stdin(tmp_path):
+    model = tmp_path / "model.cg"
+    model.write_text("# a neuron\nz = w*x + b\ny = sigmoid(z)\nloss = (y - t)^2\n")
+    r = run("eval", "--file", str(model), "w=0.8", "x=1.2", "b=-0.1", "t=0.5", "--wrt", "w,b",
+            "--format", "json")
+    doc = json.loads(r.stdout)
+    assert doc["output"] == "loss" and list(doc["gradient"]) == ["w", "b"]
+    r = run("eval", "--file", "-", "x=2", "--format", "json", input="x^3")
+    assert json.loads(r.stdout)["gradient"] == {"x": 12.0}
+
+
+def test_program_starting_with_a_minus_sign():
+    r = run("eval", "-x^2", "x=3", "--format", "json")
+    assert r.exit_code == 0 and json.loads(r.stdout)["value"] == -9.0
+    r = run("eval", "--format", "json", "-x^2", "x=3")
+    assert json.loads(r.stdout)["value"] == -9.0
+    r = run("eval", "--format", "json", "--", "-x*y", "x=3", "y=2")
+    assert json.loads(r.stdout)["value"] == -6.0
+
+
+def test_bindings_are_constant_expressions():
+    r = run("eval", "sin(x) + y", "x=pi/2", "y=-1e-3", "--format", "json")
+    assert json.loads(r.stdout)["inputs"] == {"x": 1.5707963267948966, "y": -0.001}
+
+
+@pytest.mark.parametrize("args,code,message", [
+    (["eval", "(x+*y)", "x=1", "y=2"], 2, "unexpected '*'"),
+    (["eval", "sine(x)", "x=1"], 2, "did you mean 'sin'?"),
+    (["eval", "sin(x, y)", "x=1", "y=1"], 2, "takes 1 argument"),
+    (["eval", "x + y", "x=1"], 2, "no value for y"),
+    (["eval", "x", "x=1", "x=2"], 2, "'x' is bound twice"),
+    (["eval", "x", "x"], 2, "malformed binding 'x'"),
+    (["eval", "x", "x=1+"], 2, "not a valid expression"),
+    (["eval", "x", "x=y"], 2, "must be a constant expression"),
+    (["eval", "x", "x=1", "xx=2"], 2, "'xx' is not a variable of the program"),
+    (["eval", "x * pi", "x=1", "pi=3"], 2, "cannot bind the constant 'pi'"),
+    (["eval", "pi = 3; pi"], 2, "cannot assign to the constant 'pi'"),
+    (["eval", "a = x; a = 2*x", "x=1"], 2, "assigned twice"),
+    (["eval", "x", "x=1", "--wrt", "y"], 2, "--wrt: 'y' is not a variable"),
+    (["eval", "x", "x=1", "--format", "xml"], 2, "Invalid value for '--format'"),
+    (["eval", "x", "x=1", "--bogus"], 2, "No such option"),
+    (["eval"], 2, "missing PROGRAM"),
+    (["eval", "log(x)", "x=0", "--strict"], 1, "is -Infinity"),
+    (["eval", ""], 2, "empty"),
+])
+def test_exit_status_and_message(args, code, message):
+    r = run(*args)
+    assert r.exit_code == code, r.output
+    assert r.stdout == ""
+    assert message in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_syntax_error_shows_the_line_and_a_caret():
+    r = run("eval", "x + (y * )", "x=1", "y=1")
+    lines = r.stderr.splitlines()
+    assert lines[0].startswith("Error: unexpected ')'") and "expected" in lines[0]
+    assert lines[1] == "  x + (y * )" and lines[2] == "           ^"
+
+
+def test_non_finite_warns_on_stderr_and_exits_0():
+    r = run("eval", "sqrt(x) + log(x)", "x=0", "--format", "json")
+    assert r.exit_code == 0
+    assert "warning: node 2 (t2 = log(x)) is -Infinity" in r.stderr
+    assert "non-finite gradient for x" in r.stderr
+
+
+def test_version_and_help():
+    assert run("--version").stdout.strip() == f"cgraph, version {__version__}"
+    assert "Forward and reverse pass" in run("eval", "--help").stdout
+    assert "eval" in run("--help").stdout
+
+
+# Real processes: the installed entry point, python -m, pipes.
+CGRAPH = shutil.which("cgraph")
+
+
+def sh(cmd, **kw):
+    env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "NO_COLOR")}
+    env.update(kw.pop("env", {}))
+    return subprocess.run(cmd, shell=True, capture_output=True, text=True, env=env, **kw)
+
+
+@pytest.mark.skipif(CGRAPH is None, reason="cgraph is not installed on PATH")
+def test_installed_command_runs_the_tutorial():
+    r = sh('cgraph eval "(x+y)*z" x=1 y=3 z=-3 --format json | '
+           f'{sys.executable} -c "import json,sys; print(json.load(sys.stdin)[\'gradient\'])"')
+    assert r.returncode == 0 and r.stdout.strip() == "{'x': -3.0, 'y': -3.0, 'z': 4.0}"
+
+
+def test_python_dash_m():
+    r = sh(f'{sys.executable} -m cgraph eval "x*x" x=3 --format json')
+    assert json.loads(r.stdout)["gradient"] == {"x": 6.0}
+
+
+def test_broken_pipe_is_quiet():
+    program = " + ".join(f"x*{i}" for i in range(3000))
+    r = sh(f"{sys.executable} -m cgraph eval - x=1 --format tsv | head -1", input=program)
+    assert r.stdout == "id\top\tname\texpr\tvalue\tgrad\n"
+    assert r.stderr == ""
+
+
+def test_no_ansi_when_not_a_terminal_and_no_color_honoured():
+    r = sh(f'{sys.executable} -m cgraph eval "x*2" x=1 --format table')
+    assert "\x1b[" not in r.stdout and "f = 2" in r.stdout
+    forced = sh(f'{sys.executable} -m cgraph eval "x*2" x=1 --format table',
+                env={"FORCE_COLOR": "1"})
+    assert "\x1b[" in forced.stdout  # the check above can fail
+    r = sh(f'{sys.executable} -m cgraph eval "x*2" x=1 --format table',
+           env={"FORCE_COLOR": "1", "NO_COLOR": "1"})
+    assert "\x1b[" not in r.stdout
+
+
+def test_100000_term_sum_through_stdin():
+    n = 100_000
+    program = " + ".join(f"{i % 5}*x" for i in range(n))
+    r = sh(f"{sys.executable} -m cgraph eval - x=3 --format json", input=program)
+    doc = json.loads(r.stdout)
+    total = sum(i % 5 for i in range(n))
+    assert doc["value"] == 3.0 * total and doc["gradient"] == {"x": float(total)}

@@ -1,0 +1,131 @@
+"""Forward and reverse passes: the tutorial's example, sums over paths, purity, scale."""
+
+from __future__ import annotations
+
+import math
+
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+import cgraph
+
+from conftest import central_difference, close, sympy_value_and_grad
+
+
+def test_tutorial_example():
+    ev = cgraph.parse("(x+y)*z").evaluate({"x": 1, "y": 3, "z": -3})
+    assert ev.value == -12.0
+    assert ev.gradient() == {"x": -3.0, "y": -3.0, "z": 4.0}
+
+
+def test_tutorial_example_with_named_intermediate():
+    g = cgraph.parse("p = x + y; g = p * z")
+    ev = g.evaluate({"x": 1, "y": 3, "z": -3})
+    p = next(n for n in g.nodes if n.name == "p")
+    assert g.output_name == "g" and ev.value == -12.0
+    assert ev.values[p.id] == 4.0 and ev.grads[p.id] == -3.0  # ∂g/∂p = z
+    assert ev.gradient() == {"x": -3.0, "y": -3.0, "z": 4.0}
+
+
+def test_gradient_sums_over_all_paths():
+    assert cgraph.parse("x*x").evaluate({"x": 3}).gradient() == {"x": 6.0}
+    ev = cgraph.parse("a = sin(x); a*a + a").evaluate({"x": 0.7})
+    assert close(ev.gradient()["x"], (2 * math.sin(0.7) + 1) * math.cos(0.7), rel=1e-15)
+
+
+def test_backward_is_pure():
+    g = cgraph.parse("p = x*y + sin(x); p*p")
+    values = g.forward({"x": 0.3, "y": -1.2})
+    first, second = g.backward(values), g.backward(values)
+    assert first == second and first is not second
+
+
+def test_dead_statement_gets_zero_gradient():
+    g = cgraph.parse("unused = x * 100; y * 2")
+    ev = g.evaluate({"x": 1.0, "y": 1.0})
+    assert ev.gradient() == {"x": 0.0, "y": 2.0}
+
+
+def test_nan_in_a_branch_that_does_not_reach_the_output_stays_there():
+    ev = cgraph.parse("q = log(x); x * 2").evaluate({"x": -1.0})
+    assert ev.gradient() == {"x": 2.0}
+    assert ev.first_nonfinite().name == "q"
+
+
+# A strategy of our own: well-conditioned expressions, to check gradients numerically.
+_leaf = st.sampled_from(["x", "y", "z", "0.5", "2", "1.5"])
+_unary = ["sin", "cos", "tanh", "sigmoid", "atan", "softplus", "exp"]
+
+
+def _extend(children):
+    return st.one_of(
+        st.tuples(children, st.sampled_from(["+", "-", "*"]), children).map(
+            lambda t: f"({t[0]} {t[1]} {t[2]})"),
+        st.tuples(st.sampled_from(_unary), children).map(lambda t: f"{t[0]}({t[1]})"),
+        st.tuples(children, children).map(lambda t: f"({t[0]}) / (2 + sin({t[1]}))"),
+        children.map(lambda c: f"({c})^2"),
+    )
+
+
+expressions = st.recursive(_leaf, _extend, max_leaves=12)
+coords = st.floats(-1.5, 1.5, allow_nan=False)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(expressions, coords, coords, coords)
+def test_random_expressions_agree_with_finite_differences(text, x, y, z):
+    g = cgraph.parse(text)
+    point = {k: v for k, v in {"x": x, "y": y, "z": z}.items() if k in g.variables}
+    ev = g.evaluate(point)
+    assume(math.isfinite(ev.value) and abs(ev.value) < 1e6)
+    for name, grad in ev.gradient().items():
+        assert close(grad, central_difference(g, point, name), rel=1e-4, abs_=1e-5), name
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(expressions, coords, coords, coords)
+def test_random_expressions_agree_with_sympy(text, x, y, z):
+    g = cgraph.parse(text)
+    point = {k: v for k, v in {"x": x, "y": y, "z": z}.items() if k in g.variables}
+    ev = g.evaluate(point)
+    assume(math.isfinite(ev.value) and abs(ev.value) < 1e6)
+    value, grad = sympy_value_and_grad(g, point)
+    assert close(ev.value, value, rel=1e-9, abs_=1e-12)
+    for name, gv in ev.gradient().items():
+        assert close(gv, grad[name], rel=1e-8, abs_=1e-10), name
+
+
+# Scale, as correctness (timings live in benchmarks/).
+def test_100000_term_sum():
+    n = 100_000
+    text = " + ".join(f"{i % 7}*x" for i in range(n))
+    ev = cgraph.parse(text).evaluate({"x": 2.0})
+    total = sum(i % 7 for i in range(n))
+    assert ev.value == 2.0 * total and ev.gradient() == {"x": float(total)}
+
+
+def test_20000_nested_function_calls():
+    n, x = 20_000, 0.9
+    ev = cgraph.parse("sin(" * n + "x" + ")" * n).evaluate({"x": x})
+    value, grad = x, 1.0
+    for _ in range(n):  # the chain rule by hand, as the oracle
+        grad *= math.cos(value)
+        value = math.sin(value)
+    assert close(ev.value, value, rel=1e-12) and close(ev.gradient()["x"], grad, rel=1e-9)
+
+
+def test_20000_nested_parentheses():
+    n = 20_000
+    ev = cgraph.parse("(" * n + "x*y" + ")" * n + " + 1").evaluate({"x": 2.0, "y": 5.0})
+    assert ev.value == 11.0 and ev.gradient() == {"x": 5.0, "y": 2.0}
+
+
+def test_long_chain_of_named_statements():
+    n = 20_000
+    lines = ["t0 = x"] + [f"t{i} = sin(t{i - 1})*0.5 + t{i - 1}*0.25" for i in range(1, n)]
+    ev = cgraph.parse("\n".join(lines)).evaluate({"x": 0.3})
+    value, grad = 0.3, 1.0
+    for _ in range(1, n):
+        grad *= math.cos(value) * 0.5 + 0.25
+        value = math.sin(value) * 0.5 + value * 0.25
+    assert close(ev.value, value, rel=1e-12) and close(ev.gradient()["x"], grad, rel=1e-9)

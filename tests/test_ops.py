@@ -1,0 +1,139 @@
+"""Every op in the registry: value and local derivatives against SymPy and central
+differences at generic points (away from kinks), plus IEEE behaviour at the edges.
+
+Adding an op to the registry means adding one line to CASES; test_every_op_has_a_case
+fails until then.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import cgraph
+from cgraph import ops
+
+from conftest import central_difference, close, sympy_value_and_grad
+
+# op name -> (program, points away from kinks and domain edges)
+CASES = {
+    "add": ("x + y", [(0.3, -1.7), (2.5, 4.0)]),
+    "sub": ("x - y", [(0.3, -1.7), (-2.5, 4.0)]),
+    "mul": ("x * y", [(0.3, -1.7), (2.5, 4.0)]),
+    "div": ("x / y", [(0.3, -1.7), (2.5, 4.0)]),
+    "pow": ("x ^ y", [(0.3, -1.7), (2.5, 1.5)]),
+    "neg": ("-x", [(0.3,), (-2.0,)]),
+    "sin": ("sin(x)", [(0.3,), (-2.0,)]),
+    "cos": ("cos(x)", [(0.3,), (-2.0,)]),
+    "tan": ("tan(x)", [(0.3,), (-1.2,)]),
+    "asin": ("asin(x)", [(0.3,), (-0.8,)]),
+    "acos": ("acos(x)", [(0.3,), (-0.8,)]),
+    "atan": ("atan(x)", [(0.3,), (-2.0,)]),
+    "sinh": ("sinh(x)", [(0.3,), (-2.0,)]),
+    "cosh": ("cosh(x)", [(0.3,), (-2.0,)]),
+    "tanh": ("tanh(x)", [(0.3,), (-2.0,)]),
+    "exp": ("exp(x)", [(0.3,), (-2.0,)]),
+    "log": ("log(x)", [(0.3,), (20.0,)]),
+    "log2": ("log2(x)", [(0.3,), (20.0,)]),
+    "log10": ("log10(x)", [(0.3,), (20.0,)]),
+    "sqrt": ("sqrt(x)", [(0.3,), (20.0,)]),
+    "abs": ("abs(x)", [(0.3,), (-2.0,)]),
+    "sigmoid": ("sigmoid(x)", [(0.3,), (-2.0,)]),
+    "relu": ("relu(x)", [(0.3,), (-2.0,)]),
+    "softplus": ("softplus(x)", [(0.3,), (-2.0,)]),
+    "sign": ("sign(x)", [(0.3,), (-2.0,)]),
+    "step": ("step(x)", [(0.3,), (-2.0,)]),
+    "logb": ("log(x, y)", [(0.3, 2.0), (20.0, 10.0)]),
+    "max": ("max(x, y)", [(0.3, -1.7), (2.5, 4.0)]),
+    "min": ("min(x, y)", [(0.3, -1.7), (2.5, 4.0)]),
+    "atan2": ("atan2(x, y)", [(0.3, -1.7), (2.5, 4.0)]),
+}
+
+
+def _cases():
+    for name, (text, points) in CASES.items():
+        for p in points:
+            yield pytest.param(text, dict(zip("xy", p)), id=f"{name}{p}")
+
+
+def test_every_op_has_a_case():
+    assert set(CASES) == set(ops.OPS) - {"var", "const"}
+
+
+@pytest.mark.parametrize("text,point", _cases())
+def test_value_and_gradient_match_sympy(text, point):
+    graph = cgraph.parse(text)
+    ev = graph.evaluate(point)
+    value, grad = sympy_value_and_grad(graph, point)
+    assert close(ev.value, value, rel=1e-12)
+    for name, g in ev.gradient().items():
+        assert close(g, grad[name], rel=1e-10), name
+
+
+@pytest.mark.parametrize("text,point", _cases())
+def test_gradient_matches_central_differences(text, point):
+    graph = cgraph.parse(text)
+    ev = graph.evaluate(point)
+    for name, g in ev.gradient().items():
+        assert close(g, central_difference(graph, point, name), rel=1e-5, abs_=1e-7), name
+
+
+@pytest.mark.parametrize("text,point", _cases())
+def test_scalar_and_array_rules_agree(text, point):
+    """The numpy forward and partials of each op equal the scalar ones."""
+    graph = cgraph.parse(text)
+    op = graph.nodes[graph.output].op
+    args = [point[k] for k in "xy"[: op.arity]]
+    scalar = op.scalar(*args)
+    array = op.array(np, *(np.array([a]) for a in args))[0]
+    assert close(scalar, float(array), rel=1e-13)
+
+
+# The contract's edge semantics, and PyTorch's choices at kinks.
+EDGES = [
+    ("1/0", {}, math.inf), ("-1/0", {}, -math.inf), ("0/0", {}, math.nan),
+    ("log(0)", {}, -math.inf), ("log(-1)", {}, math.nan), ("sqrt(-1)", {}, math.nan),
+    ("exp(1000)", {}, math.inf), ("0^0", {}, 1.0), ("(-8)^(1/3)", {}, math.nan),
+    ("0^-1", {}, math.inf), ("(-2)^3", {}, -8.0), ("10^400", {}, math.inf),
+    ("(-10)^401", {}, -math.inf), ("asin(2)", {}, math.nan), ("sinh(1000)", {}, math.inf),
+    ("cosh(-1000)", {}, math.inf), ("sin(1/0)", {}, math.nan), ("log2(0)", {}, -math.inf),
+    ("log10(-1)", {}, math.nan), ("log(0, 2)", {}, -math.inf), ("sigmoid(-1000)", {}, 0.0),
+    ("sigmoid(1000)", {}, 1.0), ("softplus(1000)", {}, 1000.0), ("relu(0/0)", {}, math.nan),
+    ("max(0/0, 1)", {}, math.nan), ("min(1, 0/0)", {}, math.nan), ("tan(pi/2)", {},
+                                                                   math.tan(math.pi / 2)),
+]
+
+
+@pytest.mark.parametrize("text,point,expected", EDGES, ids=[e[0] for e in EDGES])
+def test_ieee_edges(text, point, expected):
+    assert close(cgraph.parse(text).evaluate(point).value, expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("text,x,expected", [
+    ("abs(x)", 0.0, 0.0), ("relu(x)", 0.0, 0.0), ("sqrt(x)", 0.0, math.inf),
+    ("max(x, 1)", 1.0, 0.5), ("min(x, 1)", 1.0, 0.5),
+])
+def test_derivatives_at_kinks_follow_pytorch(text, x, expected):
+    assert close(cgraph.parse(text).evaluate({"x": x}).gradient()["x"], expected)
+
+
+@pytest.mark.parametrize("op", [o for o in ops.OPS.values() if o.scalar])
+@pytest.mark.parametrize("v", [0.0, -0.0, 1e308, -1e308, math.inf, -math.inf, math.nan, -1.0])
+def test_no_op_raises_on_any_float(op, v):
+    args = [v] * op.arity
+    op.scalar(*args)
+    op.partials(ops.SCALAR, *args, op.scalar(*args))
+
+
+@pytest.mark.parametrize("op", [o for o in ops.OPS.values() if o.scalar])
+def test_numpy_agrees_with_scalar_at_the_edges(op):
+    """numpy follows IEEE-754: an independent oracle for our scalar edge handling."""
+    specials = [0.0, -0.0, 2.0, -2.0, 0.5, math.inf, -math.inf, math.nan, 1e308, -1e308]
+    with np.errstate(all="ignore"):
+        for a in specials:
+            for b in (specials if op.arity == 2 else [None]):
+                args = [a] if b is None else [a, b]
+                want = float(op.array(np, *(np.array([v]) for v in args))[0])
+                assert close(op.scalar(*args), want, rel=1e-12), (op.name, args)
