@@ -103,6 +103,7 @@ def latex_number(v: float) -> tuple[str, int]:
 
 def temp_prefix(names) -> str:
     """A prefix p such that no name in `names` looks like p<digits>: `t` unless taken."""
+    names = [n for n in names if n[:1] in "t_"]
     for prefix in ("t", "tmp", "_t", "_tmp"):
         pattern = re.compile(re.escape(prefix) + r"\d+")
         if not any(pattern.fullmatch(n) for n in names):
@@ -114,30 +115,38 @@ def temp_prefix(names) -> str:
 
 
 def node_labels(graph) -> list[str]:
-    """How each node is referred to: its name, its literal, or `t<id>`."""
+    """How each node is referred to in formulas: its name, its literal, or `t<id>`.
+
+    A negative or non-finite literal is parenthesized, so a label is always an atom.
+    """
     prefix = temp_prefix(n.name for n in graph.nodes if n.name)
     labels = []
+    append = labels.append
     for n in graph.nodes:
         if n.name:
-            labels.append(n.name)
+            append(n.name)
         elif n.op is CONST:
-            labels.append(number_term(n.value)[0])
+            text, prec = number_term(n.value)
+            append(text if prec == P_ATOM else f"({text})")
         else:
-            labels.append(f"{prefix}{n.id}")
+            append(f"{prefix}{n.id}")
     return labels
+
+
+_TEMPLATES: dict = {}
+
+
+def _template(op: Op) -> str:
+    """`{} + {}`, `{}^{}`, `-{}`, `sin({})`: the op over atoms, as a format string."""
+    t = _TEMPLATES.get(op)
+    if t is None:
+        atoms = [("{}", P_ATOM)] * op.arity
+        t = _TEMPLATES[op] = apply_infix(op, atoms)[0]
+    return t
 
 
 def node_expr(graph, node, labels: list[str]) -> str:
     """The node's own formula over its direct inputs (`x + y`, `p * z`, `sin(t4)`)."""
-    if node.op is VAR:
-        return node.name
-    if node.op is CONST:
-        return node.name or number_term(node.value)[0]
-    args = [_term(graph.nodes[j], labels[j]) for j in node.inputs]
-    return apply_infix(node.op, args)[0]
-
-
-def _term(node, label: str) -> tuple[str, int]:
-    if node.op is CONST and not node.name:
-        return number_term(node.value)
-    return label, P_ATOM
+    if not node.inputs:
+        return node.name or labels[node.id]
+    return _template(node.op).format(*[labels[j] for j in node.inputs])

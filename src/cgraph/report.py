@@ -27,26 +27,39 @@ def rows(ev: Evaluation):
 
 
 def _json_number(v: float):
-    if math.isfinite(v):
+    if v - v == 0.0:
         return v
     return "NaN" if v != v else ("Infinity" if v > 0 else "-Infinity")
 
 
+def _json_text(v: float) -> str:
+    if v - v == 0.0:
+        return repr(v)
+    return '"NaN"' if v != v else ('"Infinity"' if v > 0 else '"-Infinity"')
+
+
 def to_json(ev: Evaluation, wrt=None) -> str:
+    """One strict-JSON object. Node records are written directly (names and formulas are
+    identifiers, numbers and operators: nothing in them needs escaping), which is several
+    times faster than json.dumps on 10^5 dicts."""
     graph = ev.graph
-    nodes = [{"id": i, "op": op, "name": name, "expr": expr,
-              "inputs": list(graph.nodes[i].inputs), "value": _json_number(value),
-              "grad": _json_number(grad)}
-             for i, op, name, _, expr, value, grad in rows(ev)]
-    doc = {
+    head = {
         "program": graph.source,
         "output": graph.output_name,
         "value": _json_number(ev.value),
         "inputs": {k: _json_number(float(v)) for k, v in ev.bindings.items()},
         "gradient": {k: _json_number(v) for k, v in ev.gradient(wrt).items()},
-        "nodes": nodes,
     }
-    return json.dumps(doc, ensure_ascii=False, allow_nan=False)
+    text = json.dumps(head, ensure_ascii=False, allow_nan=False)
+    nodes = []
+    append = nodes.append
+    for i, op, name, _, expr, value, grad in rows(ev):
+        inputs = ", ".join(map(str, graph.nodes[i].inputs))
+        name = f'"{name}"' if name else "null"
+        append(f'{{"id": {i}, "op": "{op}", "name": {name}, "expr": "{expr}", '
+               f'"inputs": [{inputs}], "value": {_json_text(value)}, '
+               f'"grad": {_json_text(grad)}}}')
+    return text[:-1] + ', "nodes": [' + ", ".join(nodes) + "]}"
 
 
 def to_delimited(ev: Evaluation, delimiter: str, digits: int | None = None) -> str:
