@@ -182,6 +182,78 @@ def eval_command(args, program_file, fmt, wrt, digits, strict):
         _console().print(report.to_table(ev, wrt, digits or 6))
 
 
+@cli.command("graph", cls=_Command, context_settings=CONTEXT)
+@_program_command
+@click.option("--format", "fmt", type=click.Choice(["mermaid", "dot"]),
+              help="Diagram language [default: mermaid, or from the -o suffix].")
+@click.option("--direction", type=click.Choice(["LR", "RL", "TB", "BT"]), default="LR",
+              show_default=True, help="Layout direction.")
+@click.option("--grads", is_flag=True, help="Dashed back-edges with ∂output/∂node "
+              "(needs bindings).")
+@click.option("--no-values", is_flag=True, help="Leave values off a bound diagram.")
+@click.option("--fence", is_flag=True, help="Wrap Mermaid in a ```mermaid block for Markdown.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Write to FILE; .svg/.png/.pdf renders through Graphviz's dot.")
+@click.option("--digits", type=click.IntRange(1, 17), default=6, show_default=True,
+              metavar="N", help="Significant digits of the numbers shown.")
+def graph_command(args, program_file, fmt, direction, grads, no_values, fence, output,
+                  digits):
+    """The computation graph as a Mermaid flowchart or Graphviz DOT.
+
+    \b
+      cgraph graph "(x+y)*z"
+      cgraph graph "p = x + y; g = p * z" x=1 y=3 z=-3 --grads --fence >> docs/backprop.md
+      cgraph graph "(x+y)*z" x=1 y=3 z=-3 --format dot | dot -Tsvg > g.svg
+      cgraph graph "(x+y)*z" x=1 y=3 z=-3 -o g.svg
+    """
+    from . import diagrams
+    from .bindings import parse_bindings
+    from .parser import parse
+
+    text, binding_args = _split_args(args, program_file)
+    graph = parse(text)
+    bindings = parse_bindings(binding_args)
+    image = output is not None and output.lower().endswith(diagrams.IMAGE_SUFFIXES)
+    if image and fmt == "mermaid":
+        raise click.UsageError("images are rendered through Graphviz: use --format dot "
+                               "(or write the Mermaid text to a .mmd file)")
+    if fmt is None:
+        fmt = "dot" if image or (output or "").lower().endswith((".dot", ".gv")) else "mermaid"
+    ev = None
+    if bindings:
+        graph.check_bindings(bindings)
+        ev = graph.evaluate(bindings)
+        _check_finite(ev, strict=False)
+    elif grads:
+        raise BindingError("--grads needs a value for every variable, e.g. "
+                           + " ".join(f"{v}=1" for v in graph.variables))
+    model = diagrams.build(graph, ev, values=not no_values, grads=grads, digits=digits)
+    if fmt == "dot":
+        result = diagrams.render_dot(model, direction)
+    else:
+        result = diagrams.render_mermaid(model, direction, fence)
+        if len(model.edges) > diagrams.MERMAID_MAX_EDGES:
+            _warn(f"{len(model.edges)} edges: Mermaid renders at most "
+                  f"{diagrams.MERMAID_MAX_EDGES} by default (GitHub too); "
+                  "use --format dot for big graphs")
+    if len(graph.nodes) > 2000:
+        _warn(f"{len(graph.nodes)} nodes: renderers slow down past 2,000 nodes")
+    if output is None:
+        click.echo(result, nl=False)
+    elif image:
+        diagrams.write_image(result, output)
+    else:
+        _write_file(output, result)
+
+
+def _write_file(path: str, text: str) -> None:
+    try:
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as e:
+        raise EvaluationError(f"cannot write {path}: {e.strerror}") from None
+
+
 def _console(stderr: bool = False):
     """Rich decides whether this is a terminal; NO_COLOR turns off every escape code."""
     import os
