@@ -246,6 +246,133 @@ def graph_command(args, program_file, fmt, direction, grads, no_values, fence, o
         _write_file(output, result)
 
 
+def _evaluate(args, program_file):
+    """Parse the program and its bindings (all required), and run both passes."""
+    from .bindings import parse_bindings
+    from .parser import parse
+
+    text, binding_args = _split_args(args, program_file)
+    graph = parse(text)
+    bindings = parse_bindings(binding_args)
+    graph.check_bindings(bindings)
+    return graph.evaluate(bindings)
+
+
+@cli.command("explain", cls=_Command, context_settings=CONTEXT)
+@_program_command
+@click.option("--format", "fmt", type=click.Choice(["rich", "text", "markdown"]),
+              help="Output [default: rich on a terminal, text otherwise].")
+@click.option("--digits", type=click.IntRange(1, 17), default=6, show_default=True,
+              metavar="N", help="Significant digits of the numbers shown.")
+def explain_command(args, program_file, fmt, digits):
+    """The forward and backward passes narrated step by step, chain rule included.
+
+    \b
+      cgraph explain "p = x + y; g = p * z" x=1 y=3 z=-3
+      cgraph explain "(x+y)*z" x=1 y=3 z=-3 --format markdown > walkthrough.md
+    """
+    from . import explain
+
+    ev = _evaluate(args, program_file)
+    _check_finite(ev, strict=False)
+    sections = explain.walkthrough(ev)
+    if fmt is None:
+        fmt = "rich" if sys.stdout.isatty() else "text"
+    if fmt == "rich":
+        _console().print(explain.to_rich(sections, digits))
+    elif fmt == "markdown":
+        click.echo(explain.to_markdown(sections, digits), nl=False)
+    else:
+        click.echo(explain.to_text(sections, digits), nl=False)
+
+
+@cli.command("diff", cls=_Command, context_settings=CONTEXT)
+@_program_command
+@click.option("--wrt", metavar="X,Y", help="Differentiate with respect to these "
+              "[default: every variable].")
+@click.option("--order", type=click.IntRange(1, 10), default=1, show_default=True,
+              help="Order of the derivative (∂ⁿf/∂xⁿ for each variable).")
+@click.option("--format", "fmt", type=click.Choice(["text", "latex", "json"]),
+              default="text", show_default=True, help="Output format.")
+@click.option("--digits", type=click.IntRange(1, 17), metavar="N",
+              help="Significant digits of values [default: full precision].")
+def diff_command(args, program_file, wrt, order, fmt, digits):
+    """The symbolic derivative(s), simplified, as a cgraph program.
+
+    \b
+      cgraph diff "x^2*sin(x)"
+      cgraph diff "tanh(w*x + b)" --wrt w,b --format latex
+      cgraph diff "x^3" --order 2
+      cgraph diff "sin(x)*y" x=1 y=2            # with values
+    """
+    from .bindings import parse_bindings
+    from .diff import differentiate
+    from .parser import parse
+    from .printing import format_number
+
+    text, binding_args = _split_args(args, program_file)
+    graph = parse(text)
+    bindings = parse_bindings(binding_args)
+    if bindings:
+        graph.check_bindings(bindings)
+    d = differentiate(graph, _names(wrt), order)
+    values = d.values(bindings) if bindings else None
+    if fmt == "json":
+        import json
+
+        from .report import _json_number
+
+        definitions, outputs = d.program()
+        doc = {"program": graph.source, "output": graph.output_name, "order": order,
+               "wrt": d.wrt, "definitions": dict(definitions),
+               "derivatives": {v: expr for v, (_, expr) in zip(d.wrt, outputs)},
+               "names": {v: d.name(v) for v in d.wrt}, "text": d.text()}
+        if values is not None:
+            doc["values"] = {v: _json_number(x) for v, x in values.items()}
+        click.echo(json.dumps(doc, ensure_ascii=False, allow_nan=False))
+        return
+    click.echo(d.latex() if fmt == "latex" else d.text(), nl=False)
+    if values is not None:
+        point = ", ".join(f"{k}={format_number(v, digits)}" for k, v in bindings.items())
+        click.echo("".join(f"# at {point}: {d.name(v)} = {format_number(x, digits)}\n"
+                           for v, x in values.items()), nl=False)
+
+
+@cli.command("check", cls=_Command, context_settings=CONTEXT)
+@_program_command
+@click.option("--eps", type=float, metavar="H", help="Finite-difference step "
+              "[default: 6e-6 · max(1, |x|) per variable].")
+@click.option("--rtol", type=float, default=1e-5, show_default=True,
+              help="Relative tolerance.")
+@click.option("--atol", type=float, default=1e-8, show_default=True,
+              help="Absolute tolerance.")
+@click.option("--format", "fmt", type=click.Choice(["table", "tsv", "json"]),
+              help="Output [default: table on a terminal, tsv otherwise].")
+def check_command(args, program_file, eps, rtol, atol, fmt):
+    """Reverse-mode gradients against central finite differences; exit 1 on a mismatch.
+
+    \b
+      cgraph check "sigmoid(w*x + b)" w=0.5 x=1.5 b=0.1
+    """
+    from . import check
+
+    ev = _evaluate(args, program_file)
+    rows, notes = check.check(ev, eps)
+    for note in notes:
+        _warn(note)
+    if fmt is None:
+        fmt = "table" if sys.stdout.isatty() else "tsv"
+    if fmt == "json":
+        click.echo(check.to_json(rows, notes, rtol, atol))
+    elif fmt == "tsv":
+        click.echo(check.to_tsv(rows, rtol, atol), nl=False)
+    else:
+        _console().print(check.to_table(rows, rtol, atol))
+    bad = [r.variable for r in rows if not r.ok(rtol, atol)]
+    if bad:
+        raise EvaluationError("gradient mismatch for " + ", ".join(bad))
+
+
 def _write_file(path: str, text: str) -> None:
     try:
         with open(path, "w", encoding="utf-8") as fh:

@@ -1,0 +1,128 @@
+"""`cgraph check`: reverse-mode gradients against central finite differences."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from .graph import Evaluation
+from .ops import KINKS
+
+# The step that balances truncation (h²) and rounding (ε/h) errors of a central difference.
+DEFAULT_EPS = 6.055454452393343e-06  # cbrt(2**-52)
+
+
+@dataclass
+class Row:
+    variable: str
+    analytic: float
+    numeric: float
+    step: float
+
+    @property
+    def abs_error(self) -> float:
+        return abs(self.analytic - self.numeric)
+
+    @property
+    def rel_error(self) -> float:
+        scale = max(abs(self.analytic), abs(self.numeric))
+        return self.abs_error / scale if scale else 0.0
+
+    def ok(self, rtol: float, atol: float) -> bool:
+        if math.isnan(self.analytic) or math.isnan(self.numeric):
+            return math.isnan(self.analytic) and math.isnan(self.numeric)
+        if math.isinf(self.analytic) or math.isinf(self.numeric):
+            return self.analytic == self.numeric
+        return self.abs_error <= atol + rtol * abs(self.numeric)
+
+
+def _kink_side(node, values) -> float | None:
+    """For a node with a kink, the signed distance from it: the sign tells the branch."""
+    if node.op.name not in KINKS:
+        return None
+    a = values[node.inputs[0]]
+    return a - values[node.inputs[1]] if node.op.arity == 2 else a
+
+
+def check(ev: Evaluation, eps: float | None = None) -> tuple[list[Row], list[str]]:
+    """One row per variable, and warnings for kinks the finite differences straddle."""
+    graph = ev.graph
+    kinky = [n for n in graph.nodes if n.op.name in KINKS]
+    base_side = {n.id: _kink_side(n, ev.values) for n in kinky}
+    warnings: dict[int, str] = {}
+    rows = []
+    for name, analytic in ev.gradient().items():
+        x = ev.bindings[name]
+        h = eps if eps is not None else DEFAULT_EPS * max(1.0, abs(x))
+        up = graph.forward({**ev.bindings, name: x + h})
+        down = graph.forward({**ev.bindings, name: x - h})
+        numeric = (up[graph.output] - down[graph.output]) / (2 * h)
+        rows.append(Row(name, analytic, numeric, h))
+        for n in kinky:
+            sides = (base_side[n.id], _kink_side(n, up), _kink_side(n, down))
+            if n.id not in warnings and _straddles(sides):
+                warnings[n.id] = n
+    from .printing import node_expr, node_labels
+
+    labels = node_labels(graph)
+    notes = [f"node {n.id} ({node_expr(graph, n, labels)}) sits on a kink here: finite "
+             "differences cannot be trusted for it" for n in warnings.values()]
+    return rows, notes
+
+
+def _straddles(sides) -> bool:
+    signs = {(s > 0) - (s < 0) for s in sides if s == s}
+    return 0 in signs or len(signs) > 1
+
+
+# -- rendering ----------------------------------------------------------------------------
+
+def verdict(row: Row, rtol: float, atol: float) -> str:
+    return "ok" if row.ok(rtol, atol) else "MISMATCH"
+
+
+def to_json(rows, notes, rtol, atol) -> str:
+    import json
+
+    from .report import _json_number
+
+    doc = {
+        "ok": all(r.ok(rtol, atol) for r in rows), "rtol": rtol, "atol": atol,
+        "variables": {r.variable: {
+            "analytic": _json_number(r.analytic), "numeric": _json_number(r.numeric),
+            "abs_error": _json_number(r.abs_error), "rel_error": _json_number(r.rel_error),
+            "step": r.step, "ok": r.ok(rtol, atol)} for r in rows},
+        "warnings": notes,
+    }
+    return json.dumps(doc, ensure_ascii=False, allow_nan=False)
+
+
+def to_tsv(rows, rtol, atol, digits=None) -> str:
+    from .printing import format_number as num
+
+    lines = ["variable\tanalytic\tnumeric\tabs_error\trel_error\tverdict"]
+    for r in rows:
+        lines.append("\t".join([r.variable, num(r.analytic, digits), num(r.numeric, digits),
+                                num(r.abs_error, 3), num(r.rel_error, 3),
+                                verdict(r, rtol, atol)]))
+    return "\n".join(lines) + "\n"
+
+
+def to_table(rows, rtol, atol, digits=10):
+    from rich.table import Table
+
+    from .printing import format_number as num
+
+    table = Table(header_style="bold", show_edge=False, pad_edge=False,
+                  caption=f"pass when |analytic - numeric| <= {num(atol)} + {num(rtol)}·|numeric|",
+                  caption_justify="left")
+    table.add_column("variable", style="cyan")
+    for col in ("analytic", "numeric", "abs error", "rel error"):
+        table.add_column(col, justify="right", no_wrap=True)
+    table.add_column("verdict")
+    for r in rows:
+        ok = r.ok(rtol, atol)
+        table.add_row(r.variable, num(r.analytic, digits), num(r.numeric, digits),
+                      num(r.abs_error, 2), num(r.rel_error, 2),
+                      "[green]ok[/]" if ok else "[bold red]MISMATCH[/]")
+    return table

@@ -1,0 +1,74 @@
+"""`cgraph diff`: derivatives as formulas that are themselves cgraph programs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import formula, symbolic
+from .errors import InputError, did_you_mean
+from .graph import Graph
+from .printing import latex_name
+
+
+@dataclass
+class Derivatives:
+    graph: Graph
+    wrt: list[str]
+    order: int
+    builder: symbolic.SymbolicBuilder
+    ids: dict  # variable -> node id in builder
+
+    def name(self, v: str) -> str:
+        """`df_dx`, `d2f_dx2`: the statement name of ∂ⁿf/∂vⁿ in the printed program."""
+        f, n = self.graph.output_name, self.order
+        base = f"d{f}_d{v}" if n == 1 else f"d{n}{f}_d{v}{n}"
+        while base in self.graph.variables:
+            base += "_"
+        return base
+
+    def _render(self, latex: bool):
+        outputs = [(self.name(v), self.ids[v]) for v in self.wrt]
+        return formula.render(self.builder.nodes, outputs, latex=latex,
+                              reserved=self.graph.variables)
+
+    def program(self) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+        """(definitions, derivatives) as (name, infix formula) pairs."""
+        return self._render(latex=False)
+
+    def text(self) -> str:
+        definitions, outputs = self.program()
+        return "".join(f"{name} = {expr}\n" for name, expr in definitions + outputs)
+
+    def latex(self) -> str:
+        definitions, outputs = self._render(latex=True)
+        f, n = latex_name(self.graph.output_name), self.order
+        lines = [f"{name} = {expr}" for name, expr in definitions]
+        for v, (_, expr) in zip(self.wrt, outputs):
+            up = r"\partial" if n == 1 else rf"\partial^{{{n}}}"
+            down = rf"\partial {latex_name(v)}" + ("" if n == 1 else f"^{{{n}}}")
+            lines.append(rf"\frac{{{up} {f}}}{{{down}}} = {expr}")
+        return "\n".join(lines) + "\n"
+
+    def values(self, bindings) -> dict[str, float]:
+        """The derivatives' values at a point."""
+        out = {}
+        for v in self.wrt:
+            g = self.builder.graph(self.ids[v])
+            out[v] = g.forward(bindings)[g.output]
+        return out
+
+
+def differentiate(graph: Graph, wrt: list[str] | None = None, order: int = 1) -> Derivatives:
+    """Symbolic ∂ⁿoutput/∂vⁿ of `graph` for each v in `wrt` (default: every variable)."""
+    if wrt is None:
+        wrt = list(graph.variables)
+    if not wrt:
+        raise InputError("the program has no variables to differentiate with respect to")
+    for v in wrt:
+        if v not in graph.variables:
+            raise InputError(f"--wrt: '{v}' is not a variable of the program"
+                             f"{did_you_mean(v, graph.variables)}")
+    if order < 1:
+        raise InputError("--order must be at least 1")
+    builder, ids = symbolic.nth_derivatives(graph, wrt, order)
+    return Derivatives(graph, wrt, order, builder, ids)

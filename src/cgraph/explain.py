@@ -1,0 +1,208 @@
+"""`cgraph explain`: the forward and backward passes narrated, chain rule included.
+
+`walkthrough` turns an Evaluation into sections of equations. An equation is a chain of
+terms joined by `=`, each term a small tuple that renders as plain text (`∂g/∂p · ∂p/∂x`)
+or as LaTeX (`\\frac{\\partial g}{\\partial p} \\cdot …`), so the text, Markdown and
+terminal outputs are one walk-through. Local partial formulas come from the registry's own
+rule, run symbolically with the inputs' names, so what is shown is what is computed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import ops
+from .formula import render as render_formula
+from .graph import Evaluation
+from .ops import CONST, P_ATOM, VAR
+from .printing import apply_infix, apply_latex, format_number, latex_name, node_labels
+from .symbolic import Sym, SymbolicBuilder
+
+# Terms: ("name", label) | ("num", value) | ("d", top, bottom) | ("expr", op, labels)
+#        | ("sym", builder, id) | ("prod", [terms]) | ("sum", [terms])
+
+
+@dataclass
+class Section:
+    title: str
+    lines: list = field(default_factory=list)  # (indent, [terms], note)
+
+
+def walkthrough(ev: Evaluation) -> list[Section]:
+    g = ev.graph
+    labels = node_labels(g)
+    out = g.nodes[g.output]
+    f = g.output_name
+    if out.name is None and out.inputs:
+        labels[out.id] = f
+    live = g.reaches_output()
+    users = g.users()
+    shown = [live[n.id] and not (n.op is CONST and n.name is None) for n in g.nodes]
+
+    forward = Section("Forward pass")
+    for n in g.nodes:
+        if not shown[n.id]:
+            continue
+        value = ("num", ev.values[n.id])
+        if not n.inputs:
+            forward.lines.append((0, [("name", labels[n.id]), value], None))
+            continue
+        args = [labels[j] for j in n.inputs]
+        numbers = [ev.values[j] for j in n.inputs]
+        forward.lines.append((0, [("name", labels[n.id]), ("expr", n.op, args),
+                                  ("expr", n.op, numbers), value], None))
+
+    backward = Section("Backward pass")
+    backward.lines.append((0, [("d", f, f), ("num", 1.0)], "the output with respect to itself"))
+    contributions: dict[int, list] = {}
+    builder = SymbolicBuilder()
+    m = builder.namespace()
+    for n in reversed(g.nodes[: g.output + 1]):
+        if not live[n.id] or not n.inputs:
+            continue
+        me = labels[n.id]
+        backward.lines.append((0, [("name", me), ("expr", n.op, [labels[j] for j in n.inputs])],
+                               None))
+        local_values = n.op.partials(ops.SCALAR, *(ev.values[j] for j in n.inputs),
+                                     ev.values[n.id])
+        local_formulas = n.op.partials(m, *(Sym(builder, builder.var(labels[j]))
+                                            for j in n.inputs),
+                                       Sym(builder, builder.var(me)))
+        for j, pv, pf in zip(n.inputs, local_values, local_formulas):
+            if not shown[j]:
+                continue
+            formula = ("sym", builder, pf.id) if isinstance(pf, Sym) else ("num", float(pf))
+            local = [("d", me, labels[j]), formula]
+            if formula[0] == "sym":
+                local.append(("num", pv))
+            backward.lines.append((1, local, None))
+            paths = len(_live_users(users[j], live))  # edges into live users
+            if n.id == g.output:
+                contribution = pv
+            else:
+                contribution = ev.grads[n.id] * pv
+                backward.lines.append((1, [
+                    ("d", f, labels[j]) if paths == 1 else ("path", f, labels[j], me),
+                    ("prod", [("d", f, me), ("d", me, labels[j])]),
+                    ("prod", [("num", ev.grads[n.id]), ("num", pv)]),
+                    ("num", contribution)], "chain rule"))
+            parts = contributions.setdefault(j, [])
+            parts.append(contribution)
+            if paths > 1 and len(parts) == paths:  # the last path into j has arrived
+                backward.lines.append((1, [("d", f, labels[j]),
+                                           ("sum", [("num", c) for c in parts]),
+                                           ("num", ev.grads[j])],
+                                       f"sum over {len(parts)} paths"))
+
+    result = Section("Result")
+    result.lines.append((0, [("name", f), ("num", ev.value)], None))
+    for v, gv in ev.gradient().items():
+        result.lines.append((0, [("d", f, v), ("num", gv)], None))
+    return [forward, backward, result]
+
+
+def _live_users(user_ids, live):
+    return [u for u in user_ids if live[u]]
+
+
+# -- rendering ----------------------------------------------------------------------------
+
+def _num_text(v: float, digits, in_product: bool) -> str:
+    text = format_number(v, digits)
+    return f"({text})" if in_product and text.startswith("-") else text
+
+
+def term_text(t, digits=6, in_product=False) -> str:
+    kind = t[0]
+    if kind == "name":
+        return t[1]
+    if kind == "num":
+        return _num_text(t[1], digits, in_product)
+    if kind == "d":
+        return f"∂{t[1]}/∂{t[2]}"
+    if kind == "path":
+        return f"∂{t[1]}/∂{t[2]} (via {t[3]})"
+    if kind == "expr":
+        op, args = t[1], t[2]
+        atoms = [(a, P_ATOM) if isinstance(a, str) else (_num_text(a, digits, True), P_ATOM)
+                 for a in args]
+        return apply_infix(op, atoms)[0].replace(" * ", " · ")
+    if kind == "sym":
+        _, outputs = render_formula(t[1].nodes, [("_", t[2])])
+        return outputs[0][1].replace(" * ", " · ")
+    if kind == "prod":
+        return " · ".join(term_text(x, digits, True) for x in t[1])
+    if kind == "sum":
+        return " + ".join(term_text(x, digits, True) for x in t[1])
+    raise ValueError(kind)
+
+
+def term_latex(t, digits=6, in_product=False) -> str:
+    kind = t[0]
+    if kind == "name":
+        return latex_name(t[1]) if t[1].isidentifier() else t[1]
+    if kind == "num":
+        text = format_number(t[1], digits).replace("Infinity", r"\infty")
+        text = text.replace("NaN", r"\mathrm{NaN}")
+        return rf"\left({text}\right)" if in_product and text.startswith("-") else text
+    if kind in ("d", "path"):
+        frac = rf"\frac{{\partial {latex_name(t[1])}}}{{\partial {latex_name(t[2])}}}"
+        return frac + (rf"\big|_{{\text{{via }} {latex_name(t[3])}}}" if kind == "path"
+                       else "")
+    if kind == "expr":
+        op, args = t[1], t[2]
+        atoms = [(latex_name(a), P_ATOM) if isinstance(a, str)
+                 else (term_latex(("num", a), digits, True), P_ATOM) for a in args]
+        return apply_latex(op, atoms)[0]
+    if kind == "sym":
+        _, outputs = render_formula(t[1].nodes, [("_", t[2])], latex=True)
+        return outputs[0][1]
+    if kind == "prod":
+        return r" \cdot ".join(term_latex(x, digits, True) for x in t[1])
+    if kind == "sum":
+        return " + ".join(term_latex(x, digits, True) for x in t[1])
+    raise ValueError(kind)
+
+
+def to_text(sections: list[Section], digits=6) -> str:
+    out = []
+    for s in sections:
+        out.append(s.title)
+        for indent, terms, note in s.lines:
+            line = "  " * (indent + 1) + " = ".join(term_text(t, digits) for t in terms)
+            out.append(line + (f"    ({note})" if note else ""))
+        out.append("")
+    return "\n".join(out)
+
+
+def to_markdown(sections: list[Section], digits=6) -> str:
+    out = []
+    for s in sections:
+        out += [f"### {s.title}", ""]
+        for indent, terms, note in s.lines:
+            math = " = ".join(term_latex(t, digits) for t in terms)
+            out.append("  " * indent + f"- ${math}$" + (f" ({note})" if note else ""))
+        out.append("")
+    return "\n".join(out)
+
+
+def to_rich(sections: list[Section], digits=6):
+    from rich.console import Group
+    from rich.text import Text
+
+    parts = []
+    for s in sections:
+        parts.append(Text(s.title, style="bold underline"))
+        for indent, terms, note in s.lines:
+            line = Text("  " * (indent + 1))
+            texts = [term_text(t, digits) for t in terms]
+            for k, piece in enumerate(texts):
+                if k:
+                    line.append(" = ", style="dim")
+                style = "bold cyan" if k == 0 else ("bold" if k == len(texts) - 1 else "")
+                line.append(piece, style=style)
+            if note:
+                line.append(f"    {note}", style="dim italic")
+            parts.append(line)
+        parts.append(Text(""))
+    return Group(*parts)

@@ -1,0 +1,65 @@
+"""Expression DAGs as text: cgraph infix (a program that parses back) or LaTeX.
+
+A node is written inline where that keeps the text small, and as a named definition
+(`t1 = cos(x)`) where it is shared and not tiny, or where its text alone grows long. So the
+printed size stays linear in the DAG's size however much it shares: no swelling to the
+exponential tree. Iterative, one pass in topological order.
+"""
+
+from __future__ import annotations
+
+from .ops import CONST, P_ATOM, VAR
+from .printing import (apply_infix, apply_latex, latex_name, latex_number, number_term,
+                       temp_prefix)
+
+INLINE_SHARED = 12  # a shared subexpression longer than this gets a name
+INLINE_MAX = 80  # any subexpression longer than this gets a name
+
+
+def render(nodes, outputs: list[tuple[str, int]], latex: bool = False,
+           reserved=()) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(definitions, outputs) as (name, formula) pairs, in an order that evaluates."""
+    reach = [False] * len(nodes)
+    uses = [0] * len(nodes)
+    for _, i in outputs:
+        reach[i] = True
+    for n in reversed(nodes):
+        if reach[n.id]:
+            for j in n.inputs:
+                reach[j] = True
+                uses[j] += 1
+    taken = {n.name for n in nodes if n.name} | set(reserved) | {name for name, _ in outputs}
+    prefix = temp_prefix(taken)
+    count = 0
+    term: dict[int, tuple[str, int]] = {}
+    definitions: list[tuple[str, str]] = []
+    apply = apply_latex if latex else apply_infix
+    out_ids = {i for _, i in outputs}
+    for n in nodes:
+        if not reach[n.id]:
+            continue
+        if n.op is VAR:
+            term[n.id] = (latex_name(n.name) if latex else n.name, P_ATOM)
+            continue
+        if n.op is CONST:
+            if n.name:
+                term[n.id] = (latex_name(n.name) if latex else n.name, P_ATOM)
+            else:
+                term[n.id] = latex_number(n.value) if latex else number_term(n.value)
+            continue
+        text, prec = apply(n.op, [term[j] for j in n.inputs])
+        user_named = n.name is not None
+        if n.id not in out_ids and (user_named or len(text) > INLINE_MAX
+                                    or (uses[n.id] > 1 and len(text) > INLINE_SHARED)):
+            if user_named:
+                name = n.name
+            else:
+                count += 1
+                name = f"{prefix}{count}"
+            shown = (latex_name(name) if user_named else f"{prefix}_{{{count}}}") \
+                if latex else name
+            definitions.append((shown, text))
+            term[n.id] = (shown, P_ATOM)
+        else:
+            term[n.id] = (text, prec)
+    return definitions, [(name, term[i][0]) for name, i in outputs]

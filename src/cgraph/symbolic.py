@@ -1,0 +1,348 @@
+"""Symbolic differentiation on the graph: reverse mode as a source transformation.
+
+`derivatives(graph, wrt)` walks the graph backwards exactly like `Graph.backward`, but the
+adjoints are new graph nodes: each op's local partials come from the SAME registry rule
+(`op.partials(m, ...)`), evaluated with `m` = a `SymbolicBuilder` instead of floats. The
+builder hash-conses nodes (identical subexpressions are one node) and simplifies as it
+builds: constant folding, 0·a, 1·a, a+0, a-a, a^1, collecting numeric factors and like
+terms. The result is a DAG whose size is linear in the program's; `printing` shows it with
+named shared intermediates so the text stays linear too.
+"""
+
+from __future__ import annotations
+
+from . import ops, scalar
+from .graph import Graph, Node
+from .ops import ADD, CONST, DIV, MUL, NEG, POW, SUB, VAR
+
+_FOLD = {ADD, SUB, MUL, DIV, POW, NEG}  # arithmetic is folded; log(2) stays log(2)
+
+
+class Sym:
+    """A node of a SymbolicBuilder, with arithmetic operators that build new nodes."""
+
+    __slots__ = ("b", "id")
+
+    def __init__(self, builder: "SymbolicBuilder", id: int):
+        self.b = builder
+        self.id = id
+
+    def _other(self, other) -> int:
+        return other.id if isinstance(other, Sym) else self.b.const(float(other))
+
+    def __add__(self, o):
+        return Sym(self.b, self.b.add(self.id, self._other(o)))
+
+    def __radd__(self, o):
+        return Sym(self.b, self.b.add(self._other(o), self.id))
+
+    def __sub__(self, o):
+        return Sym(self.b, self.b.sub(self.id, self._other(o)))
+
+    def __rsub__(self, o):
+        return Sym(self.b, self.b.sub(self._other(o), self.id))
+
+    def __mul__(self, o):
+        return Sym(self.b, self.b.mul(self.id, self._other(o)))
+
+    def __rmul__(self, o):
+        return Sym(self.b, self.b.mul(self._other(o), self.id))
+
+    def __neg__(self):
+        return Sym(self.b, self.b.neg(self.id))
+
+
+class SymbolicBuilder:
+    """Builds a simplified, hash-consed expression DAG out of `Node`s.
+
+    `namespace()` gives the registry's partial-derivative rules an `m` to run on unchanged.
+    """
+
+    def __init__(self):
+        self.nodes: list[Node] = []
+        self._memo: dict = {}
+
+    # -- leaves -------------------------------------------------------------------------
+    def _new(self, key, op, inputs=(), name=None, value=None) -> int:
+        found = self._memo.get(key)
+        if found is None:
+            found = len(self.nodes)
+            self.nodes.append(Node(found, op, inputs, name, value))
+            self._memo[key] = found
+        return found
+
+    def var(self, name: str) -> int:
+        return self._new(("var", name), VAR, name=name)
+
+    def const(self, value: float, name: str | None = None) -> int:
+        return self._new(("const", name or repr(value)), CONST, name=name, value=value)
+
+    def value_of(self, i: int) -> float | None:
+        n = self.nodes[i]
+        return n.value if n.op is CONST else None
+
+    def _is(self, i: int, v: float) -> bool:
+        n = self.nodes[i]
+        return n.op is CONST and n.name is None and n.value == v
+
+    def _raw(self, op, args) -> int:
+        return self._new((op.name, args), op, args)
+
+    # -- ops with simplification --------------------------------------------------------
+    def apply(self, op, args: tuple[int, ...]) -> int:
+        simplify = _SIMPLIFY.get(op.name)
+        if simplify is not None:
+            return simplify(self, *args)
+        return self._raw(op, tuple(args))
+
+    def _fold(self, op, args):
+        """The constant result of an arithmetic op on unnamed constants, if finite."""
+        if op not in _FOLD:
+            return None
+        vals = [self.value_of(a) for a in args]
+        if any(v is None for v in vals) or any(self.nodes[a].name for a in args):
+            return None
+        v = op.scalar(*vals)
+        return self.const(v) if scalar.is_finite(v) else None
+
+    def _coef(self, i: int) -> tuple[float, int | None]:
+        """Split a term into (numeric factor, rest): 3*a -> (3, a), -a -> (-1, a)."""
+        n = self.nodes[i]
+        if n.op is CONST and n.name is None:
+            return n.value, None
+        if n.op is MUL and self._is_num(n.inputs[0]):
+            return self.nodes[n.inputs[0]].value, n.inputs[1]
+        if n.op is NEG:
+            c, r = self._coef(n.inputs[0])
+            return -c, r
+        return 1.0, i
+
+    def _is_num(self, i: int) -> bool:
+        n = self.nodes[i]
+        return n.op is CONST and n.name is None
+
+    def add(self, a: int, b: int) -> int:
+        folded = self._fold(ADD, (a, b))
+        if folded is not None:
+            return folded
+        if self._is(a, 0.0):
+            return b
+        if self._is(b, 0.0):
+            return a
+        na, nb = self.nodes[a], self.nodes[b]
+        if nb.op is NEG:
+            return self.sub(a, nb.inputs[0])
+        if na.op is NEG:
+            return self.sub(b, na.inputs[0])
+        (ca, ra), (cb, rb) = self._coef(a), self._coef(b)
+        if ra is not None and ra == rb:
+            return self.mul(self.const(ca + cb), ra)
+        if self._is_num(b) and not self._is_num(a) and nb.value < 0:
+            return self.sub(a, self.const(-nb.value))
+        return self._raw(ADD, (a, b))
+
+    def sub(self, a: int, b: int) -> int:
+        folded = self._fold(SUB, (a, b))
+        if folded is not None:
+            return folded
+        if a == b:
+            return self.const(0.0)
+        if self._is(b, 0.0):
+            return a
+        if self._is(a, 0.0):
+            return self.neg(b)
+        nb = self.nodes[b]
+        if nb.op is NEG:
+            return self.add(a, nb.inputs[0])
+        (ca, ra), (cb, rb) = self._coef(a), self._coef(b)
+        if ra is not None and ra == rb:
+            return self.mul(self.const(ca - cb), ra)
+        return self._raw(SUB, (a, b))
+
+    def mul(self, a: int, b: int) -> int:
+        folded = self._fold(MUL, (a, b))
+        if folded is not None:
+            return folded
+        if self._is(a, 0.0) or self._is(b, 0.0):
+            return self.const(0.0)
+        if self._is(a, 1.0):
+            return b
+        if self._is(b, 1.0):
+            return a
+        if self._is_num(b) and not self._is_num(a):
+            a, b = b, a  # numeric factor first
+        na, nb = self.nodes[a], self.nodes[b]
+        if self._is(a, -1.0):
+            return self.neg(b)
+        if na.op is NEG:
+            return self.neg(self.mul(na.inputs[0], b))
+        if nb.op is NEG:
+            return self.neg(self.mul(a, nb.inputs[0]))
+        if self._is_num(a):
+            if nb.op is MUL and self._is_num(nb.inputs[0]):  # c1 * (c2 * r)
+                return self.mul(self.const(na.value * self.nodes[nb.inputs[0]].value),
+                                nb.inputs[1])
+            return self._raw(MUL, (a, b))
+        if nb.op is MUL and self._is_num(nb.inputs[0]):  # a * (c * r) -> c * (a * r)
+            return self.mul(nb.inputs[0], self.mul(a, nb.inputs[1]))
+        if na.op is MUL and self._is_num(na.inputs[0]):  # (c * r) * b -> c * (r * b)
+            return self.mul(na.inputs[0], self.mul(na.inputs[1], b))
+        if a == b:
+            return self.pow(a, self.const(2.0))
+        if nb.op is MUL:  # a * (b1 * b2) -> (a * b1) * b2: products read left to right
+            return self._raw(MUL, (self.mul(a, nb.inputs[0]), nb.inputs[1]))
+        return self._raw(MUL, (a, b))
+
+    def div(self, a: int, b: int) -> int:
+        folded = self._fold(DIV, (a, b))
+        if folded is not None:
+            return folded
+        if self._is(b, 1.0):
+            return a
+        if self._is(a, 0.0):
+            return self.const(0.0)
+        if a == b:
+            return self.const(1.0)
+        na, nb = self.nodes[a], self.nodes[b]
+        if na.op is NEG:
+            return self.neg(self.div(na.inputs[0], b))
+        if nb.op is NEG:
+            return self.neg(self.div(a, nb.inputs[0]))
+        if self._is_num(b) and na.op is MUL and self._is_num(na.inputs[0]):
+            return self.mul(self.const(self.nodes[na.inputs[0]].value / nb.value),
+                            na.inputs[1])
+        return self._raw(DIV, (a, b))
+
+    def pow(self, a: int, b: int) -> int:
+        folded = self._fold(POW, (a, b))
+        if folded is not None:
+            return folded
+        if self._is(b, 1.0):
+            return a
+        if self._is(b, 0.0) or self._is(a, 1.0):
+            return self.const(1.0)
+        return self._raw(POW, (a, b))
+
+    def neg(self, a: int) -> int:
+        folded = self._fold(NEG, (a,))
+        if folded is not None:
+            return folded
+        n = self.nodes[a]
+        if n.op is NEG:
+            return n.inputs[0]
+        if n.op is MUL and self._is_num(n.inputs[0]):
+            return self.mul(self.const(-self.nodes[n.inputs[0]].value), n.inputs[1])
+        if n.op is SUB:
+            return self.sub(n.inputs[1], n.inputs[0])
+        return self._raw(NEG, (a,))
+
+    def namespace(self) -> "SymbolicOps":
+        """The `m` that the registry's partial rules run against."""
+        return SymbolicOps(self)
+
+    def graph(self, output: int, name: str = "f") -> Graph:
+        """The nodes that `output` depends on, renumbered, as a Graph."""
+        keep = [False] * len(self.nodes)
+        keep[output] = True
+        for n in reversed(self.nodes):
+            if keep[n.id]:
+                for j in n.inputs:
+                    keep[j] = True
+        new_id: dict[int, int] = {}
+        nodes = []
+        for n in self.nodes:
+            if keep[n.id]:
+                new_id[n.id] = len(nodes)
+                nodes.append(Node(len(nodes), n.op, tuple(new_id[j] for j in n.inputs),
+                                  n.name if n.op is VAR else None, n.value))
+        return Graph(nodes, new_id[output], name)
+
+
+class SymbolicOps:
+    """`m.sin(a)`, `m.div(a, b)`, …: each registry op, applied to `Sym`s or numbers."""
+
+    def __init__(self, builder: SymbolicBuilder):
+        self._b = builder
+
+    def __getattr__(self, name: str):
+        op = ops.OPS.get(name)
+        if op is None:
+            raise AttributeError(name)
+        b = self._b
+
+        def build(*args):
+            ids = tuple(a.id if isinstance(a, Sym) else b.const(float(a)) for a in args)
+            return Sym(b, b.apply(op, ids))
+
+        return build
+
+
+_SIMPLIFY = {
+    "add": SymbolicBuilder.add, "sub": SymbolicBuilder.sub, "mul": SymbolicBuilder.mul,
+    "div": SymbolicBuilder.div, "pow": SymbolicBuilder.pow, "neg": SymbolicBuilder.neg,
+}
+
+
+def copy_into(builder: SymbolicBuilder, graph: Graph) -> list[int | None]:
+    """Rebuild `graph`'s nodes (those reaching its output) in `builder`; ids by old id."""
+    live = graph.reaches_output()
+    ids: list[int | None] = [None] * len(graph.nodes)
+    for n in graph.nodes:
+        if not live[n.id]:
+            continue
+        if n.op is VAR:
+            ids[n.id] = builder.var(n.name)
+        elif n.op is CONST:
+            ids[n.id] = builder.const(n.value, n.name)
+        else:
+            ids[n.id] = builder.apply(n.op, tuple(ids[j] for j in n.inputs))
+            copy = builder.nodes[ids[n.id]]
+            if n.name and copy.name is None and copy.op is not CONST:
+                copy.name = n.name  # the user's name for an intermediate is kept
+    return ids
+
+
+def derivatives(graph: Graph, wrt: list[str],
+                builder: SymbolicBuilder | None = None) -> tuple[SymbolicBuilder, dict]:
+    """∂output/∂v for each v in `wrt`, as node ids of one shared SymbolicBuilder."""
+    b = builder or SymbolicBuilder()
+    value = copy_into(b, graph)
+    # only nodes that depend on a wrt variable carry an adjoint worth building
+    active = [False] * len(graph.nodes)
+    for n in graph.nodes:
+        active[n.id] = (n.op is VAR and n.name in wrt) or any(active[j] for j in n.inputs)
+    m = b.namespace()
+    adjoint: dict[int, int] = {graph.output: b.const(1.0)}
+    for n in reversed(graph.nodes[: graph.output + 1]):
+        g = adjoint.get(n.id)
+        if g is None or not n.inputs or not active[n.id]:
+            continue
+        partials = n.op.partials(m, *(Sym(b, value[j]) for j in n.inputs),
+                                 Sym(b, value[n.id]))
+        for j, p in zip(n.inputs, partials):
+            if not active[j]:
+                continue
+            term = b.mul(g, p.id if isinstance(p, Sym) else b.const(float(p)))
+            adjoint[j] = b.add(adjoint[j], term) if j in adjoint else term
+    zero = b.const(0.0)
+    return b, {v: adjoint.get(graph.variables[v], zero) if v in graph.variables else zero
+               for v in wrt}
+
+
+def nth_derivatives(graph: Graph, wrt: list[str], order: int = 1) -> tuple[SymbolicBuilder, dict]:
+    """∂ⁿoutput/∂vⁿ for each v in `wrt`, all in one builder (so they share subexpressions).
+
+    Order n differentiates, rebuilds the result as a graph, and differentiates again."""
+    if order == 1:
+        return derivatives(graph, wrt)
+    shared = SymbolicBuilder()
+    result = {}
+    for v in wrt:
+        g = graph
+        for k in range(order):
+            last = k == order - 1
+            b, d = derivatives(g, [v], shared if last else None)
+            if not last:
+                g = b.graph(d[v])
+        result[v] = d[v]
+    return shared, result

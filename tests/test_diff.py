@@ -1,0 +1,144 @@
+"""`cgraph diff`: textbook derivatives against SymPy, the parse-back round trip, sizes."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+import cgraph
+from cgraph import ops
+from cgraph.cli import cli
+from cgraph.diff import differentiate
+
+from conftest import close, sympy_of
+from test_graph import expressions
+from test_ops import CASES
+
+TEXTBOOK = [
+    "x^2*sin(x)", "sin(x)/x", "(x^2 + 1)/(x - 3)", "exp(sin(x)^2)", "log(1 + x^2)",
+    "sqrt(x)*cos(x)", "tanh(2*x + 1)", "x^x", "atan2(x, 2) * x", "sigmoid(3*x)",
+    "softplus(x)^2", "log(x, 3)", "x^3 - 2*x + 1", "1/(1 + exp(-x))", "pow(x, 2.5)",
+] + [text for text, _ in CASES.values()]
+
+
+def _program_value(definitions, name, expr, point):
+    text = "\n".join(f"{n} = {e}" for n, e in definitions + [(name, expr)])
+    g = cgraph.parse(text)
+    return g.forward(point)[g.output]
+
+
+@pytest.mark.parametrize("text", TEXTBOOK)
+def test_textbook_derivatives_match_sympy(text):
+    import sympy as sp
+
+    graph = cgraph.parse(text)
+    d = differentiate(graph)
+    definitions, outputs = d.program()
+    expr, _ = sympy_of(graph)
+    rng = random.Random(text)
+    for _ in range(3):
+        point = {v: rng.uniform(0.2, 0.9) for v in graph.variables}
+        subs = {sp.Symbol(k, real=True): v for k, v in point.items()}
+        for v, (name, formula) in zip(d.wrt, outputs):
+            want = float(sp.diff(expr, sp.Symbol(v, real=True)).evalf(30, subs=subs))
+            got = _program_value(definitions, name, formula, point)
+            assert close(got, want, rel=1e-9, abs_=1e-12), (v, formula)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(expressions, st.floats(-1.5, 1.5), st.floats(-1.5, 1.5), st.floats(-1.5, 1.5))
+def test_round_trip_parse_of_diff_equals_eval_gradient(text, x, y, z):
+    graph = cgraph.parse(text)
+    point = {k: v for k, v in {"x": x, "y": y, "z": z}.items() if k in graph.variables}
+    ev = graph.evaluate(point)
+    assume(math.isfinite(ev.value) and abs(ev.value) < 1e6 and graph.variables)
+    d = differentiate(graph)
+    whole = cgraph.parse(d.text())  # the whole printed text is one cgraph program
+    assert whole.output_name == d.name(d.wrt[-1])
+    definitions, outputs = d.program()
+    for v, (name, formula) in zip(d.wrt, outputs):
+        got = _program_value(definitions, name, formula, point)
+        assert close(got, ev.gradient()[v], rel=1e-9, abs_=1e-10), (v, formula)
+
+
+@pytest.mark.parametrize("text", ["x^3", "sin(x)*exp(x)", "log(x)*x^2", "tanh(x)", "x/(1+x^2)"])
+def test_second_order_matches_sympy(text):
+    import sympy as sp
+
+    graph = cgraph.parse(text)
+    d = differentiate(graph, ["x"], order=2)
+    (definitions, outputs) = d.program()
+    expr, _ = sympy_of(graph)
+    x = sp.Symbol("x", real=True)
+    for point in (0.4, 1.3):
+        want = float(sp.diff(expr, x, 2).evalf(30, subs={x: point}))
+        got = _program_value(definitions, outputs[0][0], outputs[0][1], {"x": point})
+        assert close(got, want, rel=1e-9), outputs
+
+
+def test_simplifications():
+    def text(program, wrt="x"):
+        return differentiate(cgraph.parse(program), [wrt]).program()[1][0][1]
+    assert text("x*x") == "2 * x"
+    assert text("x^3") == "3 * x^2"
+    assert text("x + 0*y") == "1"
+    assert text("x - x") == "0"
+    assert text("3*x + 4*x") == "7"
+    assert text("(x+y)*z", "z") == "x + y"
+    assert text("x^1") == "1"
+    assert differentiate(cgraph.parse("x^3"), ["x"], order=2).program()[1][0][1] == "6 * x"
+
+
+def test_nested_program_derivative_stays_linear():
+    depth = 200
+    program = "y"
+    for _ in range(depth):
+        program = f"sin({program})*y"
+    d = differentiate(cgraph.parse(program))
+    printed = d.text()
+    assert len(printed) < 40 * len(program)
+    lines = printed.splitlines()
+    assert len(lines) <= 3 * depth + 1
+    g = cgraph.parse(printed)  # and it is a program that evaluates to eval's gradient
+    want = cgraph.parse(program).evaluate({"y": 0.7}).gradient()["y"]
+    assert close(g.forward({"y": 0.7})[g.output], want, rel=1e-9)
+
+
+def test_every_op_has_a_symbolic_rule():
+    for op in ops.OPS.values():
+        if op.arity:
+            args = ", ".join("xy"[: op.arity])
+            text = (f"x {op.spelling} y" if op.infix and op.arity == 2 else
+                    "-x" if op.name == "neg" else f"{op.spelling}({args})")
+            differentiate(cgraph.parse(text)).text()
+
+
+def run(*args):
+    return CliRunner().invoke(cli, ["diff", *args], catch_exceptions=False)
+
+
+def test_cli_formats():
+    assert run("x^2*sin(x)").stdout == "df_dx = x^2 * cos(x) + 2 * (sin(x) * x)\n"
+    latex = run("tanh(w*x + b)", "--wrt", "w,b", "--format", "latex").stdout
+    assert latex.splitlines()[0].startswith(r"\frac{\partial f}{\partial w} = ")
+    assert r"\tanh\left(w \cdot x + b\right)^{2}" in latex
+    assert run("x^3", "--order", "2").stdout == "d2f_dx2 = 6 * x\n"
+    import json
+    doc = json.loads(run("sin(x)*y", "x=1", "y=2", "--format", "json").stdout)
+    assert doc["derivatives"] == {"x": "y * cos(x)", "y": "sin(x)"}
+    assert close(doc["values"]["x"], 2 * math.cos(1))
+    out = run("sin(x)*y", "x=1", "y=2").stdout
+    assert "# at x=1, y=2: df_dx = " in out
+
+
+def test_cli_errors():
+    r = run("x*y", "--wrt", "z")
+    assert r.exit_code == 2 and "'z' is not a variable" in r.stderr
+    assert run("x", "--order", "0").exit_code == 2
+    r = run("2 * pi")
+    assert r.exit_code == 2 and "no variables" in r.stderr

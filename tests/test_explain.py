@@ -1,0 +1,102 @@
+"""`cgraph explain` and `cgraph check`."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+
+import pytest
+from click.testing import CliRunner
+
+from cgraph import ops
+from cgraph.cli import cli
+
+from test_ops import CASES
+
+
+def run(*args):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def numbers(text):
+    return [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", text)]
+
+
+def test_tutorial_walkthrough_has_every_number_in_order():
+    out = run("explain", "p = x + y; g = p * z", "x=1", "y=3", "z=-3").stdout
+    # the tutorial's numbers, in its order: inputs, p = 4, g = -12, ∂g/∂g = 1, ∂g/∂p = z = -3,
+    # ∂g/∂z = p = 4, then dp/dx = dp/dy = 1 and the chain rule (-3)·1 = -3 for x and y
+    lines = [
+        "p = x + y = 1 + 3 = 4",
+        "g = p · z = 4 · (-3) = -12",
+        "∂g/∂g = 1",
+        "∂g/∂p = z = -3",
+        "∂g/∂z = p = 4",
+        "∂p/∂x = 1",
+        "∂g/∂x = ∂g/∂p · ∂p/∂x = (-3) · 1 = -3",
+        "∂p/∂y = 1",
+        "∂g/∂y = ∂g/∂p · ∂p/∂y = (-3) · 1 = -3",
+    ]
+    at = 0
+    for line in lines:
+        found = out.find(line, at)
+        assert found >= 0, line
+        at = found + len(line)
+
+
+def test_unnamed_nodes_get_names_defined_once():
+    out = run("explain", "(x+y)*z", "x=1", "y=3", "z=-3", "--format", "text").stdout
+    assert out.count("t2 = x + y = 1 + 3 = 4") == 1
+    assert "f = t2 · z = 4 · (-3) = -12" in out
+
+
+def test_sum_over_paths_is_explicit():
+    out = run("explain", "a = sin(x); a*a + x", "x=0.5").stdout
+    assert "∂f/∂a = 0.479426 + 0.479426 = 0.958851    (sum over 2 paths)" in out
+    assert re.search(r"∂f/∂x = 1 \+ 0\.841471 = 1\.84147 +\(sum over 2 paths\)", out)
+
+
+def test_markdown_renders_math():
+    out = run("explain", "(x+y)*z", "x=1", "y=3", "z=-3", "--format", "markdown").stdout
+    assert "### Forward pass" in out and "### Backward pass" in out
+    assert r"- $f = t_{2} \cdot z = 4 \cdot \left(-3\right) = -12$" in out
+    assert all(line.count("$") % 2 == 0 for line in out.splitlines())
+
+
+def test_explain_needs_bindings():
+    r = run("explain", "x*y", "x=1")
+    assert r.exit_code == 2 and "no value for y" in r.stderr
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_check_passes_on_every_op(name):
+    text, points = CASES[name]
+    point = dict(zip("xy", points[0]))
+    r = run("check", text, *[f"{k}={v}" for k, v in point.items()], "--format", "json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["ok"] is True
+
+
+def test_check_fails_on_a_wrong_gradient(monkeypatch):
+    wrong = dataclasses.replace(ops.SIN, partials=lambda m, a, out: (m.sin(a),))
+    monkeypatch.setitem(ops.FUNCTIONS, ("sin", 1), wrong)
+    r = run("check", "sin(x)*y", "x=0.7", "y=2")
+    assert r.exit_code == 1
+    assert "gradient mismatch for x" in r.stderr
+    rows = {line.split("\t")[0]: line.split("\t") for line in r.stdout.splitlines()}
+    assert rows["x"][-1] == "MISMATCH" and rows["y"][-1] == "ok"
+
+
+def test_check_warns_at_kinks():
+    r = run("check", "abs(x) + max(y, 1)", "x=0", "y=1")
+    assert "node 1 (abs(x)) sits on a kink" in r.stderr
+    assert "max(y, 1)" in r.stderr
+
+
+def test_check_tolerances_and_step():
+    r = run("check", "exp(x)", "x=1", "--eps", "0.1", "--format", "json")
+    assert r.exit_code == 1  # a coarse step: the central difference is off by ~0.17%
+    r = run("check", "exp(x)", "x=1", "--eps", "0.1", "--rtol", "0.01", "--format", "json")
+    assert r.exit_code == 0
+    assert json.loads(r.stdout)["variables"]["x"]["step"] == 0.1
