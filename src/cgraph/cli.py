@@ -150,7 +150,10 @@ def cli():
 @click.option("--digits", type=click.IntRange(1, 17), metavar="N",
               help="Significant digits shown [default: 6 in tables, full precision elsewhere].")
 @click.option("--strict", is_flag=True, help="A non-finite value is an error (exit 1).")
-def eval_command(args, program_file, fmt, wrt, digits, strict):
+@click.option("--data", "data_path", type=click.Path(dir_okay=False, allow_dash=True),
+              metavar="FILE.csv", help="Evaluate at every point of a CSV file ('-' for "
+              "standard input); writes CSV: inputs, value, one column per gradient.")
+def eval_command(args, program_file, fmt, wrt, digits, strict, data_path):
     """Forward and reverse pass: every node's value and ∂output/∂node.
 
     \b
@@ -167,6 +170,12 @@ def eval_command(args, program_file, fmt, wrt, digits, strict):
     bindings = parse_bindings(binding_args)
     wrt = _names(wrt)
     _check_wrt(graph, wrt)
+    if data_path is not None:
+        if fmt not in (None, "csv"):
+            raise click.UsageError("--data writes CSV; --format does not apply")
+        from .points import eval_points
+
+        return eval_points(graph, bindings, data_path, wrt, _progress)
     graph.check_bindings(bindings)
     ev = graph.evaluate(bindings)
     _check_finite(ev, strict)
@@ -379,6 +388,17 @@ def _write_file(path: str, text: str) -> None:
             fh.write(text)
     except OSError as e:
         raise EvaluationError(f"cannot write {path}: {e.strerror}") from None
+
+
+def _progress(total: int | None):
+    """A Rich progress bar on standard error for long runs, on a terminal only."""
+    if total is None or total < (8 << 20) or not sys.stderr.isatty():
+        return None
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+    return Progress("[progress.description]{task.description}", BarColumn(),
+                    DownloadColumn(), TimeRemainingColumn(), console=_console(stderr=True),
+                    transient=True)
 
 
 def _console(stderr: bool = False):

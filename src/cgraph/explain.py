@@ -63,11 +63,11 @@ def walkthrough(ev: Evaluation) -> list[Section]:
         me = labels[n.id]
         backward.lines.append((0, [("name", me), ("expr", n.op, [labels[j] for j in n.inputs])],
                                None))
-        local_values = n.op.partials(ops.SCALAR, *(ev.values[j] for j in n.inputs),
-                                     ev.values[n.id])
-        local_formulas = n.op.partials(m, *(Sym(builder, builder.var(labels[j]))
-                                            for j in n.inputs),
-                                       Sym(builder, builder.var(me)))
+        numbers = [ev.values[j] for j in n.inputs] + [ev.values[n.id]]
+        symbols = [Sym(builder, builder.var(labels[j])) for j in n.inputs]
+        symbols.append(Sym(builder, builder.var(me)))
+        local_values = [rule(ops.SCALAR, *numbers) for rule in n.op.partials]
+        local_formulas = [rule(m, *symbols) for rule in n.op.partials]
         for j, pv, pf in zip(n.inputs, local_values, local_formulas):
             if not shown[j]:
                 continue

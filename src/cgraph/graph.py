@@ -46,6 +46,7 @@ class Graph:
         self.variables: dict[str, int] = {
             n.name: n.id for n in nodes if n.op is VAR}  # in order of first use
         self._tape = None
+        self._live = None
 
     def __len__(self) -> int:
         return len(self.nodes)
@@ -100,37 +101,45 @@ class Graph:
     def backward(self, values: Sequence[float], output: int | None = None) -> list[float]:
         """Adjoints ∂output/∂node for every node, as a fresh list (reverse mode).
 
-        Contributions are summed over all paths. A node whose adjoint is 0 passes nothing
-        on, so a NaN or infinity in a branch that does not reach the output stays there.
+        Contributions are summed over all paths. Nodes that do not lead to the output are
+        not part of its computation and pass nothing on (a NaN in a dead branch stays
+        there); on the paths themselves IEEE arithmetic rules, as in PyTorch (0·inf = NaN).
         """
         out = self.output if output is None else output
         adjoint = [0.0] * len(self.nodes)
         adjoint[out] = 1.0
         m = ops.SCALAR
         nodes = self.nodes
+        live = self.reaches_output() if output is None else self.reaches_output(out)
         for i in range(out, -1, -1):
-            g = adjoint[i]
-            if g == 0.0:
+            if not live[i]:
                 continue
+            g = adjoint[i]
             n = nodes[i]
             args = n.inputs
             if not args:
                 continue
+            rules = n.op.partials
             if len(args) == 2:
                 a, b = args
-                pa, pb = n.op.partials(m, values[a], values[b], values[i])
-                adjoint[a] += g * pa
-                adjoint[b] += g * pb
+                va, vb, vo = values[a], values[b], values[i]
+                adjoint[a] += g * rules[0](m, va, vb, vo)
+                adjoint[b] += g * rules[1](m, va, vb, vo)
             else:
                 a = args[0]
-                (pa,) = n.op.partials(m, values[a], values[i])
-                adjoint[a] += g * pa
+                adjoint[a] += g * rules[0](m, values[a], values[i])
         return adjoint
 
     def evaluate(self, bindings: Mapping[str, float]) -> "Evaluation":
         """Forward and reverse pass together."""
         values = self.forward(bindings)
         return Evaluation(self, dict(bindings), values, self.backward(values))
+
+    def evaluate_batch(self, columns, wrt=None, **options):
+        """Values and gradients at many points at once (numpy arrays); see cgraph.batch."""
+        from .batch import evaluate_batch
+
+        return evaluate_batch(self, columns, wrt, **options)
 
     # -- structure ----------------------------------------------------------------------
 
@@ -142,14 +151,18 @@ class Graph:
                 users[j].append(n.id)
         return users
 
-    def reaches_output(self) -> list[bool]:
-        """Whether each node lies on a path to the output."""
+    def reaches_output(self, output: int | None = None) -> list[bool]:
+        """Whether each node lies on a path to the output (computed once, then cached)."""
+        out = self.output if output is None else output
+        if self._live is not None and self._live[0] == out:
+            return self._live[1]
         live = [False] * len(self.nodes)
-        live[self.output] = True
+        live[out] = True
         for n in reversed(self.nodes):
             if live[n.id]:
                 for j in n.inputs:
                     live[j] = True
+        self._live = (out, live)
         return live
 
 

@@ -2,8 +2,8 @@
 
 Each entry holds how the op is written (symbol or function name, precedence, LaTeX), its
 arity, its forward rule for floats (`scalar`, IEEE-safe) and for numpy arrays (`array`), and
-its local partial derivatives as ONE rule, `partials(m, *inputs, out)`, written against a
-namespace `m` of the registry's own ops. The same rule therefore serves
+its local partial derivatives, one rule per input, `(m, *inputs, out) -> ∂out/∂input`,
+written against a namespace `m` of the registry's own ops. The same rules therefore serve
 
 * the reverse pass on floats        (m = SCALAR: floats in, floats out),
 * the batch reverse pass on arrays  (m = array namespace over numpy),
@@ -12,7 +12,8 @@ namespace `m` of the registry's own ops. The same rule therefore serves
 
 Partials only use `+`, `-`, `*`, unary `-` on their arguments (safe on floats, arrays and
 symbolic nodes alike); division and powers go through `m.div` and `m.pow`, which stay IEEE
-on floats. Adding a function is one `_op(...)` call here and one line in the tests.
+on floats. Adding a function is one `_fn(...)` call here and one line in the tests. A rule per input
+(as HIPS/autograd's defvjp) lets a pass skip the partials of inputs that need none.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ class Op:
     arity: int
     scalar: Callable | None  # float forward rule (IEEE-safe)
     array: Callable | None  # (np, *arrays) -> array
-    partials: Callable | None  # (m, *inputs, out) -> tuple of ∂out/∂input
+    partials: tuple[Callable, ...]  # per input: (m, *inputs, out) -> ∂out/∂input
     spelling: str  # infix symbol ("+") or function name ("sin")
     infix: bool = False
     prec: int = P_ATOM
@@ -67,82 +68,97 @@ def _op(name, arity, scalar, array, partials, *, spelling=None, infix=False, pre
 
 
 # Leaves. They have no rules: their values come from bindings or literals.
-VAR = _op("var", 0, None, None, None, spelling="var")
-CONST = _op("const", 0, None, None, None, spelling="const")
+VAR = _op("var", 0, None, None, (), spelling="var")
+CONST = _op("const", 0, None, None, (), spelling="const")
 del FUNCTIONS[("var", 0)], FUNCTIONS[("const", 0)]
 
-# Infix operators.
+# Infix operators. Partial rules: one function per input, (m, *inputs, out) -> ∂out/∂input.
 ADD = _op("add", 2, lambda a, b: a + b, lambda np, a, b: np.add(a, b),
-          lambda m, a, b, out: (1.0, 1.0), spelling="+", infix=True, prec=P_SUM, latex="{0} + {1}")
+          (lambda m, a, b, out: 1.0, lambda m, a, b, out: 1.0),
+          spelling="+", infix=True, prec=P_SUM, latex="{0} + {1}")
 SUB = _op("sub", 2, lambda a, b: a - b, lambda np, a, b: np.subtract(a, b),
-          lambda m, a, b, out: (1.0, -1.0), spelling="-", infix=True, prec=P_SUM, latex="{0} - {1}")
+          (lambda m, a, b, out: 1.0, lambda m, a, b, out: -1.0),
+          spelling="-", infix=True, prec=P_SUM, latex="{0} - {1}")
 MUL = _op("mul", 2, lambda a, b: a * b, lambda np, a, b: np.multiply(a, b),
-          lambda m, a, b, out: (b, a), spelling="*", infix=True, prec=P_PRODUCT,
-          latex=r"{0} \cdot {1}")
+          (lambda m, a, b, out: b, lambda m, a, b, out: a),
+          spelling="*", infix=True, prec=P_PRODUCT, latex=r"{0} \cdot {1}")
 DIV = _op("div", 2, S.div, lambda np, a, b: np.divide(a, b),
-          lambda m, a, b, out: (m.div(1.0, b), -m.div(out, b)),
+          (lambda m, a, b, out: m.div(1.0, b), lambda m, a, b, out: -m.div(out, b)),
           spelling="/", infix=True, prec=P_PRODUCT, latex=r"\frac{{{0}}}{{{1}}}")
 POW = _op("pow", 2, S.pow, lambda np, a, b: np.power(a, b),
-          lambda m, a, b, out: (b * m.pow(a, b - 1.0), out * m.log(a)),
+          (lambda m, a, b, out: b * m.pow(a, b - 1.0), lambda m, a, b, out: out * m.log(a)),
           spelling="^", infix=True, prec=P_POWER, latex="{0}^{{{1}}}", callable_as="pow")
-NEG = _op("neg", 1, lambda a: -a, lambda np, a: np.negative(a),
-          lambda m, a, out: (-1.0,), spelling="-", infix=True, prec=P_UNARY, latex="-{0}")
+NEG = _op("neg", 1, lambda a: -a, lambda np, a: np.negative(a), (lambda m, a, out: -1.0,),
+          spelling="-", infix=True, prec=P_UNARY, latex="-{0}")
+
+
+def _fn(name, scalar_rule, array_rule, *partials, latex=None, **kw):
+    """A function op: registered under its name, written `name(args)`."""
+    return _op(name, len(partials), scalar_rule, array_rule, partials, latex=latex, **kw)
+
 
 # Functions of one argument.
-SIN = _op("sin", 1, S.sin, lambda np, a: np.sin(a), lambda m, a, out: (m.cos(a),),
+SIN = _fn("sin", S.sin, lambda np, a: np.sin(a), lambda m, a, out: m.cos(a),
           latex=r"\sin\left({0}\right)")
-COS = _op("cos", 1, S.cos, lambda np, a: np.cos(a), lambda m, a, out: (-m.sin(a),),
+COS = _fn("cos", S.cos, lambda np, a: np.cos(a), lambda m, a, out: -m.sin(a),
           latex=r"\cos\left({0}\right)")
-TAN = _op("tan", 1, S.tan, lambda np, a: np.tan(a), lambda m, a, out: (1.0 + out * out,),
+TAN = _fn("tan", S.tan, lambda np, a: np.tan(a), lambda m, a, out: 1.0 + out * out,
           latex=r"\tan\left({0}\right)")
-ASIN = _op("asin", 1, S.asin, lambda np, a: np.arcsin(a),
-           lambda m, a, out: (m.div(1.0, m.sqrt(1.0 - a * a)),), latex=r"\arcsin\left({0}\right)")
-ACOS = _op("acos", 1, S.acos, lambda np, a: np.arccos(a),
-           lambda m, a, out: (-m.div(1.0, m.sqrt(1.0 - a * a)),), latex=r"\arccos\left({0}\right)")
-ATAN = _op("atan", 1, S.atan, lambda np, a: np.arctan(a),
-           lambda m, a, out: (m.div(1.0, 1.0 + a * a),), latex=r"\arctan\left({0}\right)")
-SINH = _op("sinh", 1, S.sinh, lambda np, a: np.sinh(a), lambda m, a, out: (m.cosh(a),),
+ASIN = _fn("asin", S.asin, lambda np, a: np.arcsin(a),
+           lambda m, a, out: m.div(1.0, m.sqrt(1.0 - a * a)),
+           latex=r"\arcsin\left({0}\right)")
+ACOS = _fn("acos", S.acos, lambda np, a: np.arccos(a),
+           lambda m, a, out: -m.div(1.0, m.sqrt(1.0 - a * a)),
+           latex=r"\arccos\left({0}\right)")
+ATAN = _fn("atan", S.atan, lambda np, a: np.arctan(a),
+           lambda m, a, out: m.div(1.0, 1.0 + a * a), latex=r"\arctan\left({0}\right)")
+SINH = _fn("sinh", S.sinh, lambda np, a: np.sinh(a), lambda m, a, out: m.cosh(a),
            latex=r"\sinh\left({0}\right)")
-COSH = _op("cosh", 1, S.cosh, lambda np, a: np.cosh(a), lambda m, a, out: (m.sinh(a),),
+COSH = _fn("cosh", S.cosh, lambda np, a: np.cosh(a), lambda m, a, out: m.sinh(a),
            latex=r"\cosh\left({0}\right)")
-TANH = _op("tanh", 1, S.tanh, lambda np, a: np.tanh(a), lambda m, a, out: (1.0 - out * out,),
+TANH = _fn("tanh", S.tanh, lambda np, a: np.tanh(a), lambda m, a, out: 1.0 - out * out,
            latex=r"\tanh\left({0}\right)")
-EXP = _op("exp", 1, S.exp, lambda np, a: np.exp(a), lambda m, a, out: (out,), latex=r"\exp\left({0}\right)")
-LOG = _op("log", 1, S.log, lambda np, a: np.log(a), lambda m, a, out: (m.div(1.0, a),),
+EXP = _fn("exp", S.exp, lambda np, a: np.exp(a), lambda m, a, out: out,
+          latex=r"\exp\left({0}\right)")
+LOG = _fn("log", S.log, lambda np, a: np.log(a), lambda m, a, out: m.div(1.0, a),
           latex=r"\ln\left({0}\right)")
-LOG2 = _op("log2", 1, S.log2, lambda np, a: np.log2(a),
-           lambda m, a, out: (m.div(1.0, a * m.log(2.0)),), latex=r"\log_2\left({0}\right)")
-LOG10 = _op("log10", 1, S.log10, lambda np, a: np.log10(a),
-            lambda m, a, out: (m.div(1.0, a * m.log(10.0)),), latex=r"\log_{{10}}\left({0}\right)")
-SQRT = _op("sqrt", 1, S.sqrt, lambda np, a: np.sqrt(a), lambda m, a, out: (m.div(0.5, out),),
+LOG2 = _fn("log2", S.log2, lambda np, a: np.log2(a),
+           lambda m, a, out: m.div(1.0, a * m.log(2.0)), latex=r"\log_2\left({0}\right)")
+LOG10 = _fn("log10", S.log10, lambda np, a: np.log10(a),
+            lambda m, a, out: m.div(1.0, a * m.log(10.0)),
+            latex=r"\log_{{10}}\left({0}\right)")
+SQRT = _fn("sqrt", S.sqrt, lambda np, a: np.sqrt(a), lambda m, a, out: m.div(0.5, out),
            latex=r"\sqrt{{{0}}}")
-ABS = _op("abs", 1, S.fabs, lambda np, a: np.abs(a), lambda m, a, out: (m.sign(a),),
+ABS = _fn("abs", S.fabs, lambda np, a: np.abs(a), lambda m, a, out: m.sign(a),
           latex=r"\left|{0}\right|")
-SIGMOID = _op("sigmoid", 1, S.sigmoid,
-              lambda np, a: np.exp(-np.logaddexp(0.0, -a)),
-              lambda m, a, out: (out * (1.0 - out),), latex=r"\sigma\left({0}\right)")
-RELU = _op("relu", 1, S.relu, lambda np, a: np.where(a > 0.0, a, np.where(a != a, a, 0.0)),
-           lambda m, a, out: (m.step(a),))
-SOFTPLUS = _op("softplus", 1, S.softplus, lambda np, a: np.logaddexp(0.0, a),
-               lambda m, a, out: (m.sigmoid(a),))
+SIGMOID = _fn("sigmoid", S.sigmoid, lambda np, a: np.exp(-np.logaddexp(0.0, -a)),
+              lambda m, a, out: out * (1.0 - out), latex=r"\sigma\left({0}\right)")
+RELU = _fn("relu", S.relu, lambda np, a: np.where(a > 0.0, a, np.where(a != a, a, 0.0)),
+           lambda m, a, out: m.step(a))
+SOFTPLUS = _fn("softplus", S.softplus, lambda np, a: np.logaddexp(0.0, a),
+               lambda m, a, out: m.sigmoid(a))
 # sign and step are the derivatives of abs, relu, max and min; as functions of their own
 # they keep every printed derivative a cgraph program. Their own derivative is 0.
-SIGN = _op("sign", 1, S.sign, lambda np, a: np.sign(a), lambda m, a, out: (0.0,))
-STEP = _op("step", 1, S.step, lambda np, a: np.heaviside(a, 0.0), lambda m, a, out: (0.0,))
+SIGN = _fn("sign", S.sign, lambda np, a: np.sign(a), lambda m, a, out: 0.0)
+STEP = _fn("step", S.step, lambda np, a: np.heaviside(a, 0.0), lambda m, a, out: 0.0)
 
 # Functions of two arguments.
 LOGB = _op("logb", 2, S.logb, lambda np, a, b: np.log(a) / np.log(b),
-           lambda m, a, b, out: (m.div(1.0, a * m.log(b)), -m.div(out, b * m.log(b))),
+           (lambda m, a, b, out: m.div(1.0, a * m.log(b)),
+            lambda m, a, b, out: -m.div(out, b * m.log(b))),
            spelling="log", latex=r"\log_{{{1}}}\left({0}\right)")
-MAX = _op("max", 2, S.maximum, lambda np, a, b: np.maximum(a, b),
-          # at a tie each side gets half, as PyTorch does
-          lambda m, a, b, out: (m.div(1.0 + m.sign(a - b), 2.0),
-                                m.div(1.0 - m.sign(a - b), 2.0)), latex=r"\max\left({0}, {1}\right)")
-MIN = _op("min", 2, S.minimum, lambda np, a, b: np.minimum(a, b),
-          lambda m, a, b, out: (m.div(1.0 - m.sign(a - b), 2.0),
-                                m.div(1.0 + m.sign(a - b), 2.0)), latex=r"\min\left({0}, {1}\right)")
-ATAN2 = _op("atan2", 2, S.atan2, lambda np, a, b: np.arctan2(a, b),
-            lambda m, a, b, out: (m.div(b, a * a + b * b), -m.div(a, a * a + b * b)))
+# at a tie each side of max and min gets half, as PyTorch does
+MAX = _fn("max", S.maximum, lambda np, a, b: np.maximum(a, b),
+          lambda m, a, b, out: m.div(1.0 + m.sign(a - b), 2.0),
+          lambda m, a, b, out: m.div(1.0 - m.sign(a - b), 2.0),
+          latex=r"\max\left({0}, {1}\right)")
+MIN = _fn("min", S.minimum, lambda np, a, b: np.minimum(a, b),
+          lambda m, a, b, out: m.div(1.0 - m.sign(a - b), 2.0),
+          lambda m, a, b, out: m.div(1.0 + m.sign(a - b), 2.0),
+          latex=r"\min\left({0}, {1}\right)")
+ATAN2 = _fn("atan2", S.atan2, lambda np, a, b: np.arctan2(a, b),
+            lambda m, a, b, out: m.div(b, a * a + b * b),
+            lambda m, a, b, out: -m.div(a, a * a + b * b))
 
 CONSTANTS: dict[str, float] = {"pi": 3.141592653589793, "e": 2.718281828459045}
 

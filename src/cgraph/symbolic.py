@@ -2,7 +2,7 @@
 
 `derivatives(graph, wrt)` walks the graph backwards exactly like `Graph.backward`, but the
 adjoints are new graph nodes: each op's local partials come from the SAME registry rule
-(`op.partials(m, ...)`), evaluated with `m` = a `SymbolicBuilder` instead of floats. The
+(`op.partials`), evaluated with `m` = a `SymbolicBuilder` namespace instead of floats. The
 builder hash-conses nodes (identical subexpressions are one node) and simplifies as it
 builds: constant folding, 0·a, 1·a, a+0, a-a, a^1, collecting numeric factors and like
 terms. The result is a DAG whose size is linear in the program's; `printing` shows it with
@@ -317,11 +317,11 @@ def derivatives(graph: Graph, wrt: list[str],
         g = adjoint.get(n.id)
         if g is None or not n.inputs or not active[n.id]:
             continue
-        partials = n.op.partials(m, *(Sym(b, value[j]) for j in n.inputs),
-                                 Sym(b, value[n.id]))
-        for j, p in zip(n.inputs, partials):
+        args = [Sym(b, value[j]) for j in n.inputs] + [Sym(b, value[n.id])]
+        for j, rule in zip(n.inputs, n.op.partials):
             if not active[j]:
                 continue
+            p = rule(m, *args)
             term = b.mul(g, p.id if isinstance(p, Sym) else b.const(float(p)))
             adjoint[j] = b.add(adjoint[j], term) if j in adjoint else term
     zero = b.const(0.0)

@@ -1,0 +1,126 @@
+"""Batch evaluation over numpy arrays and `eval --data`: equal to scalar eval, row by row."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import cgraph
+from cgraph.cli import cli
+
+from conftest import close
+from test_graph import expressions
+from test_ops import CASES
+
+SPECIAL = [0.0, -0.0, 1.0, -1.0, 0.5, 1e308, math.inf, -math.inf, math.nan]
+
+
+def assert_rows_equal(graph, columns, result, wrt):
+    n = len(next(iter(columns.values()))) if columns else 1
+    for k in range(n):
+        point = {v: float(c[k]) for v, c in columns.items()}
+        ev = graph.evaluate(point)
+        assert close(float(result.value[k]), ev.value, rel=1e-12, abs_=1e-300), (k, point)
+        for v in wrt:
+            assert close(float(result.gradient[v][k]), ev.gradient()[v], rel=1e-11,
+                         abs_=1e-300), (k, v, point)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_every_op_batch_equals_scalar_including_special_values(name):
+    text, points = CASES[name]
+    graph = cgraph.parse(text)
+    rng = np.random.default_rng(len(name))
+    names = list(graph.variables)
+    grid = [p for p in points] + [tuple(rng.choice(SPECIAL) for _ in names) for _ in range(30)]
+    columns = {v: np.array([p[k] for p in grid], dtype=float) for k, v in enumerate(names)}
+    result = graph.evaluate_batch(columns)
+    assert_rows_equal(graph, columns, result, names)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(expressions, st.lists(st.tuples(*[st.sampled_from(SPECIAL) | st.floats(-3, 3)] * 3),
+                             min_size=1, max_size=12))
+def test_random_programs_batch_equals_scalar(text, rows):
+    graph = cgraph.parse(text)
+    columns = {v: np.array([r["xyz".index(v)] for r in rows]) for v in graph.variables}
+    result = graph.evaluate_batch(columns)
+    assert_rows_equal(graph, columns, result, list(graph.variables))
+
+
+def test_chunk_boundaries_and_threads_do_not_change_results():
+    graph = cgraph.parse("sin(x)*exp(-y^2) + log(1+x^2)*y")
+    rng = np.random.default_rng(1)
+    cols = {"x": rng.normal(size=1001), "y": rng.normal(size=1001)}
+    whole = graph.evaluate_batch(cols, threads=1, chunk=10**6)
+    for chunk, threads in [(7, 1), (64, 2), (1000, 2)]:
+        part = graph.evaluate_batch(cols, chunk=chunk, threads=threads)
+        assert np.array_equal(whole.value, part.value)
+        for v in ("x", "y"):
+            assert np.array_equal(whole.gradient[v], part.gradient[v])
+
+
+def test_fixed_scalars_wrt_and_constant_outputs():
+    graph = cgraph.parse("a*x^2 + b")
+    r = graph.evaluate_batch({"x": [1.0, 2.0], "a": 3.0, "b": 1.0}, wrt=["x", "a"])
+    assert r.value.tolist() == [4.0, 13.0]
+    assert r.gradient["x"].tolist() == [6.0, 12.0] and r.gradient["a"].tolist() == [1.0, 4.0]
+    r = cgraph.parse("2*pi").evaluate_batch({})
+    assert r.value.tolist() == [2 * math.pi]
+    r = cgraph.parse("y").evaluate_batch({"y": [1.0, 2.0]})
+    assert r.gradient["y"].tolist() == [1.0, 1.0]
+
+
+def run(*args, input=None):
+    return CliRunner().invoke(cli, ["eval", *args], input=input, catch_exceptions=False)
+
+
+def test_eval_data_writes_inputs_value_and_gradients(tmp_path):
+    path = tmp_path / "pts.csv"
+    path.write_text("x,y,label\n1,2,a\n0.5,-1,b\n0,0,c\n")
+    r = run("log(x)*y + x", "--data", str(path))
+    assert r.exit_code == 0, r.output
+    lines = r.stdout.splitlines()
+    assert lines[0] == "x,y,f,df_dx,df_dy"
+    assert lines[1] == "1.0,2.0,1.0,3.0,0.0"
+    assert lines[3] == "0.0,0.0,NaN,NaN,-Infinity"  # as scalar eval gives at that point
+    r = run("x*y", "--data", "-", "y=3", "--wrt", "x", input="x\n1\n2\n")
+    assert r.stdout == "x,f,df_dx\n1.0,3.0,3.0\n2.0,6.0,3.0\n"
+
+
+def test_eval_data_full_precision_round_trip(tmp_path):
+    rng = np.random.default_rng(7)
+    xs = rng.normal(size=50).tolist()
+    path = tmp_path / "pts.csv"
+    path.write_text("x\n" + "".join(f"{v!r}\n" for v in xs))
+    r = run("exp(x)/3", "--data", str(path))
+    table = np.array([[float(c) for c in line.split(",")] for line in r.stdout.splitlines()[1:]])
+    assert table[:, 0].tolist() == xs
+    for k, x in enumerate(xs):
+        assert table[k, 1] == cgraph.parse("exp(x)/3").evaluate({"x": x}).value
+
+
+@pytest.mark.parametrize("content,message", [
+    ("x,y\n1,2\n0.5,abc\n", "line 3, column 'y': 'abc' is not a number"),
+    ("x,y\n1,2\n0.5\n", "line 3: 1 fields, but the header has 2"),
+    ("x\n1\n", "has no column 'y'"),
+    ("", "empty file"),
+    ("x,x,y\n1,2,3\n", "column 'x' appears twice"),
+])
+def test_eval_data_errors(content, message):
+    r = run("x*y", "--data", "-", input=content)
+    assert r.exit_code == 2 and message in r.stderr and r.stdout == ""
+
+
+def test_eval_data_column_and_binding_conflict():
+    r = run("x*y", "--data", "-", "x=1", input="x,y\n1,2\n")
+    assert r.exit_code == 2 and "both a column" in r.stderr
+    r = run("x*y", "--data", "/nonexistent.csv")
+    assert r.exit_code == 2 and "cannot read" in r.stderr
+    r = run("x*y", "--data", "-", "--format", "json", input="x,y\n1,2\n")
+    assert r.exit_code == 2
