@@ -44,6 +44,8 @@ class _Plan:
     """What to compute for a graph, a set of input names and a set of wrt variables."""
 
     def __init__(self, graph: Graph, fixed: Mapping[str, float], wrt: list[str]):
+        """`fixed` variables are folded in as constants; all others are given to `run`
+        (as arrays, or as scalars that change between runs, like descent's weights)."""
         import numpy as np
 
         self.np = np
@@ -124,6 +126,46 @@ class _Plan:
         return value, gradient
 
 
+class BatchEvaluator:
+    """A graph compiled for repeated batch runs (descent calls it once per step)."""
+
+    def __init__(self, graph: Graph, fixed: Mapping[str, float], wrt: list[str],
+                 chunk: int = CHUNK, threads: int | None = None):
+        self.plan = _Plan(graph, fixed, list(wrt))
+        self.wrt = list(wrt)
+        self.chunk = chunk
+        self.threads = threads or min(os.cpu_count() or 1, 4)
+
+    def __call__(self, data: Mapping[str, "object"], scalars: Mapping[str, float] = {},
+                 size: int | None = None) -> BatchResult:
+        import numpy as np
+
+        if size is None:
+            size = len(next(iter(data.values()))) if data else 1
+        value = np.empty(size)
+        gradient = {v: np.empty(size) for v in self.wrt}
+        chunk, plan = self.chunk, self.plan
+
+        def work(start: int) -> None:
+            stop = min(start + chunk, size)
+            part = {k: v[start:stop] for k, v in data.items()}
+            part.update(scalars)
+            with np.errstate(all="ignore"):
+                val, grads = plan.run(part, stop - start)
+            value[start:stop] = val
+            for v, g in grads.items():
+                gradient[v][start:stop] = g
+
+        starts = range(0, size, chunk)
+        if self.threads > 1 and len(starts) > 1:
+            with ThreadPoolExecutor(self.threads) as pool:
+                list(pool.map(work, starts))
+        else:
+            for s in starts:
+                work(s)
+        return BatchResult(value, gradient)
+
+
 def evaluate_batch(graph: Graph, columns: Mapping[str, "object"],
                    wrt: list[str] | None = None, *, chunk: int = CHUNK,
                    threads: int | None = None) -> BatchResult:
@@ -141,28 +183,7 @@ def evaluate_batch(graph: Graph, columns: Mapping[str, "object"],
     sizes = {v.shape[0] for v in data.values()}
     if len(sizes) > 1:
         raise ValueError(f"columns have different lengths: {sorted(sizes)}")
-    size = sizes.pop() if sizes else 1
     if wrt is None:
         wrt = [v for v in graph.variables if v in data]
-    plan = _Plan(graph, fixed, list(wrt))
-    value = np.empty(size)
-    gradient = {v: np.empty(size) for v in wrt}
-
-    def work(start: int) -> None:
-        stop = min(start + chunk, size)
-        part = {k: v[start:stop] for k, v in data.items()}
-        with np.errstate(all="ignore"):
-            val, grads = plan.run(part, stop - start)
-        value[start:stop] = val
-        for v, g in grads.items():
-            gradient[v][start:stop] = g
-
-    starts = range(0, size, chunk)
-    workers = threads or min(os.cpu_count() or 1, 4)
-    if workers > 1 and len(starts) > 1:
-        with ThreadPoolExecutor(workers) as pool:
-            list(pool.map(work, starts))
-    else:
-        for s in starts:
-            work(s)
-    return BatchResult(value, gradient)
+    run = BatchEvaluator(graph, fixed, wrt, chunk, threads)
+    return run(data, size=sizes.pop() if sizes else 1)

@@ -382,6 +382,113 @@ def check_command(args, program_file, eps, rtol, atol, fmt):
         raise EvaluationError("gradient mismatch for " + ", ".join(bad))
 
 
+@cli.command("descend", cls=_Command, context_settings=CONTEXT)
+@_program_command
+@click.option("--wrt", metavar="W1,W2", help="The trainable weights [default: every bound "
+              "variable that is not a data column].")
+@click.option("--lr", type=float, default=0.01, show_default=True, help="Learning rate.")
+@click.option("--steps", type=click.IntRange(1), help="Number of steps [default: 1000, "
+              "or 100000 with --until].")
+@click.option("--until", type=float, metavar="TOL", help="Stop once the cost changes by "
+              "less than TOL in a step, or the gradient norm falls below it.")
+@click.option("--optimizer", type=click.Choice(["gd", "momentum", "adam"]), default="gd",
+              show_default=True, help="Update rule (momentum: β=0.9; adam: 0.9, 0.999).")
+@click.option("--data", "data_path", type=click.Path(dir_okay=False, allow_dash=True),
+              metavar="FILE.csv", help="Minimise the mean of the program over these rows.")
+@click.option("--epochs", type=click.IntRange(1), default=100, show_default=True,
+              help="Passes over --data.")
+@click.option("--batch-size", type=click.IntRange(1), metavar="N",
+              help="Mini-batches of N rows [default: the full batch].")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seed for shuffling mini-batches.")
+@click.option("--trace", type=click.Path(dir_okay=False), metavar="FILE.csv",
+              help="Write every step: step, cost, each weight, each gradient.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]),
+              help="Output [default: table on a terminal, json otherwise].")
+def descend_command(args, program_file, wrt, lr, steps, until, optimizer, data_path, epochs,
+                    batch_size, seed, trace, fmt):
+    """Gradient descent on the program's output over the --wrt weights.
+
+    \b
+      cgraph descend "(w*x + b - y)^2" w=0 b=0 x=2 y=5 --wrt w,b --lr 0.05 --steps 200
+      cgraph descend "(a-1)^2 + 100*(b-a^2)^2" a=-1 b=1 --optimizer adam --lr 0.01 \\
+          --until 1e-10 --trace run.csv
+      cgraph descend --file loss.cg w1=0.1 w2=-0.2 --data samples.csv --epochs 50
+    """
+    from . import descend
+    from .bindings import parse_bindings
+    from .parser import parse
+
+    text, binding_args = _split_args(args, program_file)
+    graph = parse(text)
+    bindings = parse_bindings(binding_args)
+    data = None
+    if data_path is not None:
+        data = _read_all(graph, bindings, data_path)
+    else:
+        graph.check_bindings(bindings)
+    names = _names(wrt) or [v for v in graph.variables if v in bindings]
+    if steps is None:
+        steps = 100_000 if until is not None else 1000
+    progress = _step_progress()
+    run = descend.descend(graph, bindings, names, lr=lr, steps=steps, until=until,
+                          optimizer=optimizer, data=data, batch_size=batch_size, seed=seed,
+                          epochs=epochs, trace=trace is not None,
+                          on_step=progress.update if progress else None)
+    if progress:
+        progress.close()
+    if trace is not None:
+        _write_file(trace, descend.trace_csv(run))
+    if fmt is None:
+        fmt = "table" if sys.stdout.isatty() else "json"
+    if fmt == "json":
+        click.echo(descend.to_json(run, optimizer, lr))
+    else:
+        _console().print(descend.to_table(run, plot=sys.stdout.isatty()))
+
+
+def _read_all(graph, bindings, path):
+    """Every row of a data file, as {column: array}, for descent over epochs."""
+    import numpy as np
+
+    from .data import read_chunks, read_header
+    from .points import open_data, split_variables
+
+    stream, _ = open_data(path)
+    with stream:
+        header = read_header(stream, path)
+        columns = split_variables(graph, header, bindings, path)
+        parts = list(read_chunks(stream, path, header, columns))
+    if not parts:
+        raise InputError(f"{path} has no rows")
+    return {c: np.concatenate([p[c] for p in parts]) for c in columns}
+
+
+class _step_progress:
+    """A Rich progress bar on standard error, on a terminal only, updated sparingly."""
+
+    def __new__(cls):
+        if not sys.stderr.isatty():
+            return None
+        return super().__new__(cls)
+
+    def __init__(self):
+        from rich.progress import Progress
+
+        self.bar = Progress(console=_console(stderr=True), transient=True)
+        self.task = None
+        self.bar.start()
+
+    def update(self, step: int, total: int) -> None:
+        if self.task is None:
+            self.task = self.bar.add_task("descending", total=total)
+        if step % max(1, total // 100) == 0 or step == total:
+            self.bar.update(self.task, completed=step)
+
+    def close(self) -> None:
+        self.bar.stop()
+
+
 def _write_file(path: str, text: str) -> None:
     try:
         with open(path, "w", encoding="utf-8") as fh:

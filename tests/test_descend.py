@@ -1,0 +1,109 @@
+"""`cgraph descend`: the tutorial's training loop."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import cgraph
+from cgraph.descend import descend, sparkline
+from cgraph.cli import cli
+
+
+def run(*args, input=None):
+    return CliRunner().invoke(cli, ["descend", *args], input=input, catch_exceptions=False)
+
+
+def test_first_example():
+    r = run("(w*x + b - y)^2", "w=0", "b=0", "x=2", "y=5", "--wrt", "w,b", "--lr", "0.05",
+            "--steps", "200")
+    doc = json.loads(r.stdout)
+    w, b = doc["weights"]["w"], doc["weights"]["b"]
+    assert abs(2 * w + b - 5) < 1e-9 and doc["cost"] < 1e-15
+    assert doc["steps"] == 200 and doc["stopped"] == "200 steps"
+    assert doc["start"] == {"weights": {"w": 0.0, "b": 0.0}, "cost": 25.0}
+
+
+@pytest.fixture
+def regression_csv(tmp_path):
+    """Data from y = 3x1 - 2x2 + 0.5 exactly: the minimum is at the true weights."""
+    rng = np.random.default_rng(42)
+    x1, x2 = rng.normal(size=500), rng.normal(size=500)
+    y = 3 * x1 - 2 * x2 + 0.5
+    path = tmp_path / "samples.csv"
+    path.write_text("x1,x2,y\n" + "".join(f"{a!r},{b!r},{c!r}\n" for a, b, c in
+                                         zip(x1.tolist(), x2.tolist(), y.tolist())))
+    return path
+
+
+@pytest.mark.parametrize("optimizer,lr,epochs,batch", [
+    ("gd", "0.1", "400", None), ("momentum", "0.05", "300", None),
+    ("adam", "0.05", "1500", None), ("gd", "0.05", "60", "50"),
+])
+def test_linear_regression_recovers_the_weights(regression_csv, optimizer, lr, epochs, batch):
+    args = ["(w1*x1 + w2*x2 + b - y)^2", "w1=0.1", "w2=-0.2", "b=0", "--data",
+            str(regression_csv), "--wrt", "w1,w2,b", "--lr", lr, "--epochs", epochs,
+            "--optimizer", optimizer]
+    if batch:
+        args += ["--batch-size", batch, "--seed", "3"]
+    doc = json.loads(run(*args).stdout)
+    for name, want in {"w1": 3.0, "w2": -2.0, "b": 0.5}.items():
+        assert abs(doc["weights"][name] - want) < 1e-6, (name, doc)
+
+
+def test_rosenbrock_with_adam_reaches_the_minimum():
+    r = run("(a-1)^2 + 100*(b-a^2)^2", "a=-1", "b=1", "--optimizer", "adam", "--lr", "0.01",
+            "--steps", "5000")
+    doc = json.loads(r.stdout)
+    assert abs(doc["weights"]["a"] - 1) < 1e-3 and abs(doc["weights"]["b"] - 1) < 1e-3
+
+
+def test_until_says_why_it_stopped():
+    doc = json.loads(run("(a-1)^2 + 100*(b-a^2)^2", "a=-1", "b=1", "--lr", "1e-3",
+                         "--until", "1e-8").stdout)
+    assert doc["stopped"].startswith("cost change") and doc["steps"] < 100_000
+    doc = json.loads(run("(x-3)^2", "x=0", "--lr", "0.1", "--until", "1e-6").stdout)
+    assert doc["stopped"].startswith(("gradient norm", "cost change"))
+    assert abs(doc["weights"]["x"] - 3) < 1e-2  # a cost change of 1e-6: |x - 3| ~ 1e-3
+
+
+def test_trace_has_one_row_per_step(tmp_path):
+    trace = tmp_path / "run.csv"
+    run("(w*x - y)^2", "w=0", "x=2", "y=4", "--lr", "0.05", "--steps", "25", "--wrt", "w",
+        "--trace", str(trace))
+    rows = list(csv.reader(io.StringIO(trace.read_text())))
+    assert rows[0] == ["step", "cost", "w", "grad_w"]
+    assert len(rows) == 26 and [r[0] for r in rows[1:]] == [str(k) for k in range(1, 26)]
+    assert rows[1] == ["1", "16", "0", "-16"]  # cost (0·2-4)², ∂/∂w = 2(wx-y)x = -16
+    w1 = float(rows[2][2])
+    assert w1 == 0 - 0.05 * -16
+
+
+def test_divergence_exits_1_naming_the_step():
+    r = run("x^2", "x=1", "--lr", "1.5")
+    assert r.exit_code == 1 and "diverged at step" in r.stderr and r.stdout == ""
+
+
+def test_errors():
+    r = run("(w*x)^2", "w=1", "x=1", "--wrt", "q")
+    assert r.exit_code == 2 and "'q' is not a variable" in r.stderr
+    r = run("(w*x)^2", "w=1", "--wrt", "w")
+    assert r.exit_code == 2 and "no value for x" in r.stderr
+
+
+def test_library_matches_cli_and_table_output():
+    g = cgraph.parse("(w - 3)^2")
+    result = descend(g, {"w": 0.0}, ["w"], lr=0.25, steps=1)
+    assert result.weights == [1.5]
+    r = run("(w - 3)^2", "w=0", "--lr", "0.25", "--steps", "3", "--format", "table")
+    assert "w" in r.stdout and "stopped: 3 steps" in r.stdout
+
+
+def test_sparkline():
+    assert sparkline([4, 3, 2, 1]) == "█▅▃▁"  # levels 7·(c-1)/3: 7, 4.7, 2.3, 0
+    assert sparkline([1]) == ""
