@@ -158,3 +158,33 @@ def test_arbitrary_text_never_raises_anything_but_our_errors(text):
         g.evaluate({v: 1.25 for v in g.variables})
     except CgraphError:
         pass
+
+
+def test_lalr_tables_are_cached_as_json_and_rebuilt_when_bad(tmp_path, monkeypatch):
+    import json
+
+    from cgraph import parser
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(parser, "_tables", None)
+    assert cgraph.parse("x*2").evaluate({"x": 2.0}).value == 4.0
+    (cached,) = (tmp_path / "cgraph").glob("lalr-*.json")
+    stored, fresh = json.loads(cached.read_text()), parser._Tables.compute(grammar_text())
+    # Lark numbers states differently from run to run; the tables' shape is what is fixed
+    assert len(stored["states"]) == len(fresh["states"])
+    assert stored["rules"] == [list(r) for r in fresh["rules"]]
+    assert stored["terminals"] == [list(t) for t in fresh["terminals"]]
+    cached.write_text("{not json")  # a damaged cache is recomputed, never trusted
+    monkeypatch.setattr(parser, "_tables", None)
+    assert cgraph.parse("x*3").evaluate({"x": 2.0}).value == 6.0
+    json.loads(cached.read_text())
+
+
+def test_unwritable_cache_still_parses(tmp_path, monkeypatch):
+    from cgraph import parser
+
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))  # a file, not a directory
+    monkeypatch.setattr(parser, "_tables", None)
+    assert cgraph.parse("1 + 2").evaluate({}).value == 3.0

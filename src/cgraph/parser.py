@@ -1,6 +1,7 @@
 """Program text -> Graph, built while the LALR parser runs: no parse tree, no recursion.
 
-Lark compiles grammar.lark into LALR(1) tables (cached on disk, so not rebuilt per run).
+Lark compiles grammar.lark into LALR(1) tables (kept as JSON in the user cache, so they
+are built once, not per run).
 The loop below drives those tables itself: one regular expression made from the grammar's
 own terminals splits the text, and each reduction calls the `_GraphBuilder` method named by
 the rule's alias, which appends a node. The graph therefore comes out in topological
@@ -128,37 +129,85 @@ class _Splice(list):
 
 
 class _Tables:
-    """Lark's LALR tables for grammar.lark, and a lexer made from its terminals."""
+    """LALR(1) tables for grammar.lark, and a lexer made from its terminals.
 
-    def __init__(self):
+    Lark computes them from the grammar. They are kept as JSON in the user's cache
+    directory, keyed by a hash of the grammar, so later runs load them in about a
+    millisecond without importing Lark at all (and never unpickle anything).
+    """
+
+    def __init__(self, tables: dict):
+        self.states = {int(k): {sym: (kind == "s", arg) for sym, (kind, arg) in row.items()}
+                       for k, row in tables["states"].items()}
+        self.start, self.end = tables["start"], tables["end"]
+        self.ignore = frozenset(tables["ignore"])
+        self.lexer = re.compile("|".join(f"(?P<{name}>{regex})"
+                                         for name, regex in tables["terminals"])
+                                + r"|(?P<_BAD>.)", re.DOTALL)
+        self.rules = [tuple(r) for r in tables["rules"]]
+
+    @staticmethod
+    def compute(grammar: str) -> dict:
+        """Run Lark's LALR analysis and keep what the driver needs, as plain data."""
         from lark import Lark
         from lark.parsers.lalr_analysis import Shift
 
-        # cache=True keeps the tables in a file: built once, then loaded in about 1 ms
-        lark = Lark(grammar_text(), parser="lalr", cache=True)
+        lark = Lark(grammar, parser="lalr")
         table = lark.parser.parser.parser.parse_table
-        self.states = table.states
-        self.start = table.start_states["start"]
-        self.end = table.end_states["start"]
-        self.shift = Shift
-        self.ignore = frozenset(lark.lexer_conf.ignore)
+        rules = list(lark.rules)
+        rule_index = {id(r): k for k, r in enumerate(rules)}
+        states = {str(state): {sym: ("s", arg) if action is Shift
+                               else ("r", rule_index[id(arg)])
+                               for sym, (action, arg) in row.items()}
+                  for state, row in table.states.items()}
         # longest patterns first, so `**` is tried before `*`
-        terminals = sorted(lark.lexer_conf.terminals, key=lambda t: (-t.priority, -t.pattern.max_width,
-                                                          -len(t.pattern.value), t.name))
-        self.lexer = re.compile("|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})"
-                                         for t in terminals) + r"|(?P<_BAD>.)", re.DOTALL)
-        self.rules = {}
-        for rule in lark.rules:
-            keep = tuple(i for i, sym in enumerate(rule.expansion)
-                         if not (sym.is_term and sym.filter_out))
-            name = rule.alias or rule.origin.name
+        terminals = sorted(lark.lexer_conf.terminals,
+                           key=lambda t: (-t.priority, -t.pattern.max_width,
+                                          -len(t.pattern.value), t.name))
+        rule_rows = []
+        for rule in rules:
+            keep = [i for i, sym in enumerate(rule.expansion)
+                    if not (sym.is_term and sym.filter_out)]
             if rule.origin.name.startswith("_"):
                 kind = "splice"
             elif rule.options.expand1 and len(keep) == 1 and not rule.alias:
                 kind = "pass"
             else:
-                kind = name
-            self.rules[rule] = (len(rule.expansion), rule.origin.name, keep, kind)
+                kind = rule.alias or rule.origin.name
+            rule_rows.append([len(rule.expansion), rule.origin.name, keep, kind])
+        return {
+            "states": states, "rules": rule_rows,
+            "start": table.start_states["start"], "end": table.end_states["start"],
+            "ignore": sorted(lark.lexer_conf.ignore),
+            "terminals": [[t.name, t.pattern.to_regexp()] for t in terminals],
+        }
+
+    @classmethod
+    def load(cls) -> "_Tables":
+        import hashlib
+        import json
+        import os
+
+        grammar = grammar_text()
+        key = hashlib.sha256(grammar.encode()).hexdigest()[:16]
+        root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"),
+                                                                 ".cache")
+        path = os.path.join(root, "cgraph", f"lalr-{key}.json")
+        try:
+            with open(path, encoding="utf-8") as fh:
+                return cls(json.load(fh))
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # not there yet, or unreadable: compute it
+        tables = cls.compute(grammar)
+        try:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            tmp = f"{path}.{os.getpid()}.tmp"
+            with open(tmp, "w", encoding="utf-8") as fh:
+                json.dump(tables, fh)
+            os.replace(tmp, path)  # atomic: concurrent runs never see half a file
+        except OSError:
+            pass  # a read-only home: work from memory
+        return cls(tables)
 
 
 _tables: _Tables | None = None
@@ -169,7 +218,7 @@ def _get_tables() -> _Tables:
     global _tables
     with _lock:
         if _tables is None:
-            _tables = _Tables()
+            _tables = _Tables.load()
     return _tables
 
 
@@ -200,8 +249,8 @@ def parse(text: str) -> Graph:
 
 def _drive(t: _Tables, builder: _GraphBuilder, text: str) -> None:
     """The LALR(1) loop: shift tokens, reduce rules, call the builder at each reduction."""
-    states, rules, shift, ignore = t.states, t.rules, t.shift, t.ignore
-    callbacks = {kind: getattr(builder, kind) for _, _, _, kind in rules.values()
+    states, rules, ignore = t.states, t.rules, t.ignore
+    callbacks = {kind: getattr(builder, kind) for _, _, _, kind in rules
                  if hasattr(builder, kind)}
     state_stack = [t.start]
     values: list = []
@@ -244,7 +293,7 @@ def _drive(t: _Tables, builder: _GraphBuilder, text: str) -> None:
             action = row.get(kind)
             if action is None:
                 raise _unexpected(text, m, kind, row)
-            if action[0] is shift:
+            if action[0]:  # shift
                 state_stack.append(action[1])
                 values.append(m)
                 break
@@ -254,7 +303,7 @@ def _drive(t: _Tables, builder: _GraphBuilder, text: str) -> None:
         action = row.get("$END")
         if action is None:
             raise _syntax_error(text, len(text), "the program ends too early", row)
-        if action[0] is shift or state_stack[-1] == t.end:
+        if action[0] or state_stack[-1] == t.end:
             return
         reduce(action[1])
         if state_stack[-1] == t.end:
