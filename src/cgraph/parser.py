@@ -271,7 +271,7 @@ def _drive(t: _Tables, builder: _GraphBuilder, text: str) -> None:
                 v = args[i]
                 if type(v) is _Splice:
                     kept.extend(v)
-                else:
+                elif v is not None:  # statements leave nothing: the program's list stays empty
                     kept.append(v)
             if kind == "splice":
                 result = _Splice(kept)

@@ -38,10 +38,11 @@ def _json_text(v: float) -> str:
     return '"NaN"' if v != v else ('"Infinity"' if v > 0 else '"-Infinity"')
 
 
-def to_json(ev: Evaluation, wrt=None) -> str:
-    """One strict-JSON object. Node records are written directly (names and formulas are
-    identifiers, numbers and operators: nothing in them needs escaping), which is several
-    times faster than json.dumps on 10^5 dicts."""
+def json_chunks(ev: Evaluation, wrt=None, per_chunk: int = 2048):
+    """The JSON object in pieces, so a 10^6-node result is never one string in memory.
+
+    Node records are written directly (names and formulas are identifiers, numbers and
+    operators: nothing in them needs escaping), several times faster than json.dumps."""
     graph = ev.graph
     head = {
         "program": graph.source,
@@ -50,16 +51,24 @@ def to_json(ev: Evaluation, wrt=None) -> str:
         "inputs": {k: _json_number(float(v)) for k, v in ev.bindings.items()},
         "gradient": {k: _json_number(v) for k, v in ev.gradient(wrt).items()},
     }
-    text = json.dumps(head, ensure_ascii=False, allow_nan=False)
-    nodes = []
-    append = nodes.append
+    yield json.dumps(head, ensure_ascii=False, allow_nan=False)[:-1] + ', "nodes": ['
+    batch = []
+    sep = ""
     for i, op, name, _, expr, value, grad in rows(ev):
         inputs = ", ".join(map(str, graph.nodes[i].inputs))
         name = f'"{name}"' if name else "null"
-        append(f'{{"id": {i}, "op": "{op}", "name": {name}, "expr": "{expr}", '
-               f'"inputs": [{inputs}], "value": {_json_text(value)}, '
-               f'"grad": {_json_text(grad)}}}')
-    return text[:-1] + ', "nodes": [' + ", ".join(nodes) + "]}"
+        batch.append(f'{sep}{{"id": {i}, "op": "{op}", "name": {name}, "expr": "{expr}", '
+                     f'"inputs": [{inputs}], "value": {_json_text(value)}, '
+                     f'"grad": {_json_text(grad)}}}')
+        sep = ", "
+        if len(batch) == per_chunk:
+            yield "".join(batch)
+            batch = []
+    yield "".join(batch) + "]}"
+
+
+def to_json(ev: Evaluation, wrt=None) -> str:
+    return "".join(json_chunks(ev, wrt))
 
 
 def to_delimited(ev: Evaluation, delimiter: str, digits: int | None = None) -> str:
