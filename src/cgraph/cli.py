@@ -460,7 +460,7 @@ def _read_all(graph, bindings, path):
     with stream:
         header = read_header(stream, path)
         columns = split_variables(graph, header, bindings, path)
-        parts = list(read_chunks(stream, path, header, columns))
+        parts = [arrays for arrays, _ in read_chunks(stream, path, header, columns)]
     if not parts:
         raise InputError(f"{path} has no rows")
     return {c: np.concatenate([p[c] for p in parts]) for c in columns}

@@ -34,8 +34,8 @@ def read_header(stream, path: str) -> list[str]:
 
 
 def read_chunks(stream, path: str, header: list[str], columns: list[str],
-                rows: int = ROWS) -> Iterator[dict]:
-    """Yield {column: float array} for `columns`, one chunk of lines at a time."""
+                rows: int = ROWS) -> Iterator[tuple[dict, list[str]]]:
+    """Yield ({column: float array}, the chunk's lines), one chunk of lines at a time."""
     import numpy as np
 
     where = [header.index(c) for c in columns]
@@ -60,7 +60,7 @@ def read_chunks(stream, path: str, header: list[str], columns: list[str],
                                ndmin=2, dtype=float, comments=None)
         except ValueError:
             raise _bad_cell(lines, first, where, header, path) from None
-        yield {c: table[:, k] for k, c in enumerate(columns)}
+        yield {c: table[:, k] for k, c in enumerate(columns)}, lines
 
 
 def _bad_cell(lines, first, where, header, path) -> DataError:
@@ -79,11 +79,36 @@ _SPELL = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
 
 
 def format_column(values) -> list[str]:
-    """Full-precision text for each number; non-finite as NaN, Infinity, -Infinity."""
-    spell = _SPELL.get
-    return [spell(t, t) for t in map(repr, values.tolist())]
+    """Full-precision text for each number; non-finite as NaN, Infinity, -Infinity.
+
+    `repr` of the whole list formats every float in C (shortest round-trip text), about
+    5x faster than calling repr once per number."""
+    import numpy as np
+
+    if len(values) == 0:
+        return []
+    texts = repr(values.tolist())[1:-1].split(", ")
+    if not np.isfinite(values).all():
+        spell = _SPELL.get
+        texts = [spell(t, t) for t in texts]
+    return texts
 
 
 def csv_lines(columns: list) -> str:
     """Rows of comma-separated cells from columns of text."""
-    return "".join(",".join(row) + "\n" for row in zip(*columns))
+    if not columns or not columns[0]:
+        return ""
+    return "\n".join(map(",".join, zip(*columns))) + "\n"
+
+
+def echo_cells(lines: list[str], header: list[str], columns: list[str]) -> list[str]:
+    """The text of `columns` in each line, as the file wrote it (exact, and no need to
+    format the numbers again)."""
+    if columns == header:
+        return [line.rstrip("\r\n").replace(" ", "") for line in lines]
+    where = [header.index(c) for c in columns]
+    out = []
+    for line in lines:
+        cells = _fields(line)
+        out.append(",".join(cells[i] for i in where))
+    return out

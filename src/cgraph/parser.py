@@ -248,22 +248,39 @@ def parse(text: str) -> Graph:
 
 
 def _drive(t: _Tables, builder: _GraphBuilder, text: str) -> None:
-    """The LALR(1) loop: shift tokens, reduce rules, call the builder at each reduction."""
-    states, rules, ignore = t.states, t.rules, t.ignore
-    callbacks = {kind: getattr(builder, kind) for _, _, _, kind in rules
-                 if hasattr(builder, kind)}
+    """The LALR(1) loop: shift tokens, reduce rules, call the builder at each reduction.
+
+    Reductions are inlined, and the commonest kind (a one-symbol rule that passes its
+    child through, such as atom -> power -> unary -> product) only swaps the top state.
+    """
+    states, ignore = t.states, t.ignore
+    # per rule: (size, origin, keep, how, callback); how: 0 pass-through of a single
+    # symbol, 1 pass-through, 2 splice into the parent, 3 builder callback
+    rules = []
+    for size, origin, keep, kind in t.rules:
+        if kind == "pass":
+            how = 0 if size == 1 else 1
+        elif kind == "splice":
+            how = 2
+        else:
+            how = 3
+        rules.append((size, origin, tuple(keep), how, getattr(builder, kind, None)))
     state_stack = [t.start]
     values: list = []
+    push_state, push_value = state_stack.append, values.append
 
-    def reduce(rule):
-        size, origin, keep, kind = rules[rule]
+    def reduce(rule_id):
+        size, origin, keep, how, callback = rules[rule_id]
+        if how == 0:
+            state_stack[-1] = states[state_stack[-2]][origin][1]
+            return
         if size:
             args = values[-size:]
             del values[-size:]
             del state_stack[-size:]
         else:
-            args = []
-        if kind == "pass":
+            args = ()
+        if how == 1:
             result = args[keep[0]]
         else:
             kept = []
@@ -271,15 +288,11 @@ def _drive(t: _Tables, builder: _GraphBuilder, text: str) -> None:
                 v = args[i]
                 if type(v) is _Splice:
                     kept.extend(v)
-                elif v is not None:  # statements leave nothing: the program's list stays empty
+                elif v is not None:  # statements leave nothing: the program list stays empty
                     kept.append(v)
-            if kind == "splice":
-                result = _Splice(kept)
-            else:
-                fn = callbacks.get(kind)
-                result = fn(kept) if fn else None
-        values.append(result)
-        state_stack.append(states[state_stack[-1]][origin][1])
+            result = _Splice(kept) if how == 2 else (callback(kept) if callback else None)
+        push_value(result)
+        push_state(states[state_stack[-1]][origin][1])
 
     for m in t.lexer.finditer(text):
         kind = m.lastgroup
@@ -289,15 +302,18 @@ def _drive(t: _Tables, builder: _GraphBuilder, text: str) -> None:
             raise _syntax_error(text, m.start(), f"unexpected character {m.group()!r}",
                                 states[state_stack[-1]])
         while True:
-            row = states[state_stack[-1]]
-            action = row.get(kind)
+            action = states[state_stack[-1]].get(kind)
             if action is None:
-                raise _unexpected(text, m, kind, row)
+                raise _unexpected(text, m, kind, states[state_stack[-1]])
             if action[0]:  # shift
-                state_stack.append(action[1])
-                values.append(m)
+                push_state(action[1])
+                push_value(m)
                 break
-            reduce(action[1])
+            size, origin, _, how, _ = rules[action[1]]
+            if how == 0:  # the fast path, inline
+                state_stack[-1] = states[state_stack[-2]][origin][1]
+            else:
+                reduce(action[1])
     while True:
         row = states[state_stack[-1]]
         action = row.get("$END")

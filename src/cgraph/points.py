@@ -6,7 +6,7 @@ import os
 import sys
 
 from .batch import evaluate_batch
-from .data import csv_lines, format_column, read_chunks, read_header
+from .data import csv_lines, echo_cells, format_column, read_chunks, read_header
 from .errors import BindingError, DataError
 
 
@@ -50,9 +50,9 @@ def eval_points(graph, bindings, path, wrt=None, progress=None, out=None) -> Non
         if bar:
             bar.start()
         try:
-            for chunk in read_chunks(stream, path, header, columns):
+            for chunk, lines in read_chunks(stream, path, header, columns):
                 result = evaluate_batch(graph, {**chunk, **bindings}, wrt)
-                cells = [format_column(chunk[c]) for c in columns]
+                cells = [echo_cells(lines, header, columns)] if columns else []
                 cells.append(format_column(result.value))
                 cells += [format_column(result.gradient[v]) for v in wrt]
                 # the header goes out with the first good chunk: a file that fails

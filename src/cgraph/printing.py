@@ -136,7 +136,7 @@ def node_labels(graph) -> list[str]:
 _TEMPLATES: dict = {}
 
 
-def _template(op: Op) -> str:
+def op_template(op: Op) -> str:
     """`{} + {}`, `{}^{}`, `-{}`, `sin({})`: the op over atoms, as a format string."""
     t = _TEMPLATES.get(op)
     if t is None:
@@ -149,4 +149,4 @@ def node_expr(graph, node, labels: list[str]) -> str:
     """The node's own formula over its direct inputs (`x + y`, `p * z`, `sin(t4)`)."""
     if not node.inputs:
         return node.name or labels[node.id]
-    return _template(node.op).format(*[labels[j] for j in node.inputs])
+    return op_template(node.op).format(*[labels[j] for j in node.inputs])

@@ -12,7 +12,7 @@ import json
 import math
 
 from .graph import Evaluation
-from .printing import format_number, node_expr, node_labels
+from .printing import op_template, format_number, node_expr, node_labels
 
 COLUMNS = ("id", "op", "name", "expr", "value", "grad")
 
@@ -52,18 +52,29 @@ def json_chunks(ev: Evaluation, wrt=None, per_chunk: int = 2048):
         "gradient": {k: _json_number(v) for k, v in ev.gradient(wrt).items()},
     }
     yield json.dumps(head, ensure_ascii=False, allow_nan=False)[:-1] + ', "nodes": ['
+    labels = node_labels(graph)
+    values, grads = ev.values, ev.grads
     batch = []
+    append = batch.append
     sep = ""
-    for i, op, name, _, expr, value, grad in rows(ev):
-        inputs = ", ".join(map(str, graph.nodes[i].inputs))
-        name = f'"{name}"' if name else "null"
-        batch.append(f'{sep}{{"id": {i}, "op": "{op}", "name": {name}, "expr": "{expr}", '
-                     f'"inputs": [{inputs}], "value": {_json_text(value)}, '
-                     f'"grad": {_json_text(grad)}}}')
+    for n in graph.nodes:
+        i = n.id
+        inputs = n.inputs
+        if inputs:
+            expr = op_template(n.op).format(*[labels[j] for j in inputs])
+            ids = ", ".join(map(str, inputs))
+        else:
+            expr, ids = n.name or labels[i], ""
+        v, g = values[i], grads[i]
+        append(f'{sep}{{"id": {i}, "op": "{n.op.name}", '
+               f'"name": {f"{chr(34)}{n.name}{chr(34)}" if n.name else "null"}, '
+               f'"expr": "{expr}", "inputs": [{ids}], '
+               f'"value": {repr(v) if v - v == 0.0 else _json_text(v)}, '
+               f'"grad": {repr(g) if g - g == 0.0 else _json_text(g)}}}')
         sep = ", "
         if len(batch) == per_chunk:
             yield "".join(batch)
-            batch = []
+            batch.clear()
     yield "".join(batch) + "]}"
 
 

@@ -1,0 +1,320 @@
+"""cgraph's benchmarks, side by side with baselines and peers: one table of medians.
+
+    python benchmarks/run.py            # everything (about 3 minutes on 2 cores)
+    python benchmarks/run.py --quick    # fewer repetitions, smaller sizes
+    python benchmarks/run.py --full     # adds the 10^6-node scaling row
+
+Every ratio is cgraph's time over the baseline's, both measured in this run on this
+machine; each row states its target. Missing peers (torch, micrograd, sympy) are reported
+as missing, not fatal. Install the light ones with `pip install -e '.[bench]'`; torch is
+used only if importable (here: `pip install torch==2.13.0`, the CPU wheel on disk).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+import baselines  # noqa: E402
+
+import cgraph  # noqa: E402
+from cgraph import report  # noqa: E402
+from cgraph.diff import differentiate  # noqa: E402
+
+ROWS: list[tuple] = []
+CGRAPH = shutil.which("cgraph") or f"{sys.executable} -m cgraph"
+
+PLAIN_GRAMMAR = r"""
+start: stmt? (_SEP stmt?)*
+stmt: NAME "=" sum | sum
+?sum: product | sum "+" product -> add | sum "-" product -> sub
+?product: unary | product "*" unary -> mul | product "/" unary -> div
+?unary: power | "-" unary -> neg
+?power: atom | atom "^" unary -> pow
+?atom: NUMBER -> number | NAME -> name | NAME "(" sum ("," sum)* ")" -> call | "(" sum ")"
+NUMBER: /(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?/
+NAME: /[^\W\d]\w*/
+_SEP: ";" | /\n/
+%ignore /[ \t]+/
+"""
+
+
+def row(section, name, ours, base_name, base, target=None, unit="s", note=""):
+    ratio = ours / base if base else None
+    ok = "" if target is None or ratio is None else ("yes" if ratio <= target else "NO")
+    ROWS.append((section, name, ours, unit, base_name, base, ratio, target, ok, note))
+
+
+def median(fn, repeat=5):
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+_MEASURE = """
+import os, resource, subprocess, sys, time
+stdin = open(sys.argv[2], "rb") if len(sys.argv) > 2 else subprocess.DEVNULL
+t = time.perf_counter()
+code = subprocess.call(sys.argv[1], shell=True, stdin=stdin, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+elapsed = time.perf_counter() - t
+print(code, elapsed, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+"""
+
+
+def run_command(cmd: str, stdin_path=None) -> tuple[float, float]:
+    """Wall time and peak RSS (MiB) of one shell command, measured from a small parent
+    process (so the peak is the command's own, not a copy of this big process)."""
+    args = [sys.executable, "-c", _MEASURE, cmd] + ([str(stdin_path)] if stdin_path else [])
+    out = subprocess.run(args, capture_output=True, text=True, check=True).stdout.split()
+    code, elapsed, peak_kib = int(out[0]), float(out[1]), int(out[2])
+    if code != 0:
+        raise RuntimeError(f"failed ({code}): {cmd}")
+    return elapsed, peak_kib / 1024
+
+
+def wide_sum(nodes: int) -> str:
+    return " + ".join(f"{(i % 7) + 1.5}*sin({(i % 5) + 1}*x)" for i in range(nodes // 6))
+
+
+def chain(nodes: int) -> str:
+    return "t0 = x\n" + "\n".join(f"t{i} = sin(t{i - 1})*c + t{i - 1}*d"
+                                  for i in range(1, nodes // 4 + 1))
+
+
+def dag(steps: int = 20) -> str:
+    return "t0 = x\n" + "\n".join(f"t{i} = t{i - 1}*t{i - 1}*0.5 + t{i - 1}"
+                                  for i in range(1, steps + 1))
+
+
+POINT = {"x": 0.01, "c": 0.9, "d": 0.3}
+
+
+def bench_startup(repeat):
+    deps = f'{sys.executable} -c "import click, lark, rich.console, rich.table"'
+    table = f'{CGRAPH} eval "(x+y)*z" x=1 y=3 z=-3 --format table'
+    as_json = f'{CGRAPH} eval "(x+y)*z" x=1 y=3 z=-3 --format json'
+    run_command(table)  # warm the LALR table cache and the OS file cache
+    times = {k: [] for k in ("deps", "table", "json")}
+    for _ in range(repeat):  # interleaved, so drifts in machine load hit all three alike
+        times["deps"].append(run_command(deps)[0])
+        times["table"].append(run_command(table)[0])
+        times["json"].append(run_command(as_json)[0])
+    base = statistics.median(times["deps"])
+    for k in ("table", "json"):
+        row("start-up", f"eval tutorial --format {k}", statistics.median(times[k]),
+            "import click, lark, rich", base, 1.25)
+
+
+def bench_big(nodes, repeat, tmp: Path):
+    from lark import Lark
+
+    plain = Lark(PLAIN_GRAMMAR, parser="lalr")
+    torch = _try("torch")
+    for name, text, bind in [("wide sum", wide_sum(nodes), "x=0.01"),
+                             ("chain", chain(nodes), "x=0.01 c=0.9 d=0.3"),
+                             ("DAG t=t*t*0.5+t x20", dag(), "x=0.01")]:
+        path = tmp / f"{name.split()[0]}.cg"
+        path.write_text(text)
+        graph = cgraph.parse(text)
+        label = f"{name} ({len(graph.nodes):,} nodes)"
+        point = {k: v for k, v in POINT.items() if k in graph.variables}
+        if len(graph.nodes) > 1000:  # for tiny programs start-up is all there is
+            cmd = f"{CGRAPH} eval - {bind} --format json"
+            runs = [run_command(cmd, path) for _ in range(repeat)]
+            whole = statistics.median(r[0] for r in runs)
+            lark_time = median(lambda: plain.parse(text), max(1, repeat // 2))
+            row("10^5 nodes", f"{label}: whole command", whole, "Lark parse to tree",
+                lark_time, 0.8)
+            row("10^5 nodes", f"{label}: peak memory", max(r[1] for r in runs), "limit",
+                100.0, 1.0, unit="MiB")
+        values = graph.forward(point)
+        fwd_bwd = median(lambda: graph.backward(graph.forward(point)), repeat)
+        tape = median(lambda: baselines.tape_build_forward_backward(graph, point), repeat)
+        row("10^5 nodes", f"{label}: forward+backward", fwd_bwd, "pure-Python tape", tape,
+            1.0)
+        if torch:
+            t = median(lambda: baselines.torch_build_forward_backward(graph, point),
+                       max(1, repeat // 2))
+            row("10^5 nodes", f"{label}: forward+backward", fwd_bwd, "PyTorch scalar autograd",
+                t, 0.5)
+        else:
+            row("10^5 nodes", f"{label}: PyTorch", fwd_bwd, "torch not installed", None)
+        del values
+
+
+def bench_scaling(sizes, repeat):
+    for n in sizes:
+        text = chain(n)
+        t_parse = median(lambda: cgraph.parse(text), max(1, repeat // 2))
+        graph = cgraph.parse(text)
+        point = POINT
+        t_fwd = median(lambda: graph.forward(point), repeat)
+        values = graph.forward(point)
+        t_bwd = median(lambda: graph.backward(values), repeat)
+        ev = graph.evaluate(point)
+        t_json = median(lambda: sum(map(len, report.json_chunks(ev))), max(1, repeat // 2))
+        per = 1e6 / len(graph.nodes)
+        ROWS.append(("scaling (chain)", f"{len(graph.nodes):>9,} nodes: µs/node parse "
+                     f"{t_parse * per:.2f}, forward {t_fwd * per:.2f}, backward "
+                     f"{t_bwd * per:.2f}, json {t_json * per:.2f}",
+                     t_parse + t_fwd + t_bwd + t_json, "s", "", None, None, None, "", ""))
+
+
+def bench_batch(points, repeat, tmp: Path):
+    graph = cgraph.parse("sin(x)*exp(-y^2) + log(1+x^2)*y")
+    rng = np.random.default_rng(0)
+    x, y = rng.uniform(-2, 2, points), rng.uniform(-2, 2, points)
+    ours = median(lambda: graph.evaluate_batch({"x": x, "y": y}), repeat)
+    hand = median(lambda: baselines.numpy_by_hand(x, y), repeat)
+    label = f"f(x,y) at {points:,} points, value + 2 gradients"
+    row("batch", label, ours, "numpy by hand (1 thread)", hand, 1.0)
+    if _try("torch"):
+        t = median(lambda: baselines.torch_batch(x, y), repeat)
+        row("batch", label, ours, "PyTorch autograd", t, 1.0)
+    rows = points // 5
+    csv = tmp / "pts.csv"
+    csv.write_text("x,y\n" + "".join(f"{a!r},{b!r}\n" for a, b in
+                                     zip(x[:rows].tolist(), y[:rows].tolist())))
+    script = tmp / "by_hand.py"
+    script.write_text(baselines.NUMPY_SCRIPT)
+    ours = statistics.median(run_command(
+        f"{CGRAPH} eval 'sin(x)*exp(-y^2) + log(1+x^2)*y' --data {csv}")[0]
+        for _ in range(max(1, repeat // 2)))
+    theirs = statistics.median(run_command(f"{sys.executable} {script} {csv}")[0]
+                               for _ in range(max(1, repeat // 2)))
+    row("batch", f"eval --data, {rows:,} CSV rows end to end", ours,
+        "np.loadtxt + formulas + np.savetxt", theirs, 1.0)
+
+
+def bench_peers(repeat):
+    terms = 900  # micrograd's recursive topological sort fails past ~990 terms
+    text = " + ".join(f"x{i % 50}*w{i % 37}" for i in range(terms))
+    graph = cgraph.parse(text)
+    point = {v: 0.5 for v in graph.variables}
+    ours = median(lambda: cgraph.parse(text).evaluate(point), repeat)
+    label = f"{terms}-term sum of products: parse+fwd+bwd"
+    if _try("micrograd"):
+        t = median(lambda: baselines.micrograd_build_forward_backward(graph, point), repeat)
+        row("peers", label, ours, "micrograd build+fwd+bwd", t)
+        big = cgraph.parse(" + ".join(f"x*w{i % 37}" for i in range(2000)))
+        try:
+            baselines.micrograd_build_forward_backward(big, {v: 0.5 for v in big.variables})
+        except RecursionError:
+            ROWS.append(("peers", "2,000-term sum", None, "s", "micrograd", None, None, None,
+                         "", "micrograd: RecursionError; cgraph: fine at 10^6 nodes"))
+    else:
+        row("peers", label, ours, "micrograd not installed", None)
+    if _try("torch"):
+        t = median(lambda: baselines.torch_build_forward_backward(graph, point), repeat)
+        row("peers", label, ours, "PyTorch scalar autograd", t)
+    if _try("sympy"):
+        steps, cap = 15, 20.0
+        text = chain(4 * steps)
+        ours = median(lambda: differentiate(cgraph.parse(text), ["x"]).text(),
+                      repeat)
+        code = ("import sympy as sp; x,c,d=sp.symbols('x c d'); t=x\n"
+                f"for _ in range({steps}): t = sp.sin(t)*c + t*d\n"
+                "sp.count_ops(sp.diff(t, x))")
+        t0 = time.perf_counter()
+        try:
+            subprocess.run([sys.executable, "-c", code], timeout=cap, check=True)
+            t = time.perf_counter() - t0
+            note = ""
+        except subprocess.TimeoutExpired:
+            t, note = cap, f"SymPy stopped at the {cap:.0f} s cap"
+        row("peers", f"symbolic d/dx of a {steps}-step chain", ours, "SymPy diff", t,
+            note=note)
+
+
+def bench_descend(repeat, tmp: Path):
+    from cgraph.descend import descend
+
+    g = cgraph.parse("(w*x + b - y)^2")
+    steps = 20_000
+    t = median(lambda: descend(g, {"w": 0.0, "b": 0.0, "x": 2.0, "y": 5.0}, ["w", "b"],
+                               lr=0.05, steps=steps), max(1, repeat // 2))
+    ROWS.append(("descend", f"first example: {steps / t:,.0f} steps/s", t, "s", "", None,
+                 None, None, "", f"{steps:,} steps"))
+    rng = np.random.default_rng(1)
+    x1, x2 = rng.normal(size=10_000), rng.normal(size=10_000)
+    data = {"x1": x1, "x2": x2, "y": 3 * x1 - 2 * x2 + 0.5}
+    g = cgraph.parse("(w1*x1 + w2*x2 + b - y)^2")
+    epochs = 200
+    t = median(lambda: descend(g, {"w1": 0.1, "w2": -0.2, "b": 0.0}, ["w1", "w2", "b"],
+                               lr=0.1, data=data, epochs=epochs), max(1, repeat // 2))
+    ROWS.append(("descend", f"10,000-row --data: {epochs / t:,.0f} steps/s "
+                 f"({epochs * 10_000 / t / 1e6:.1f} M row-gradients/s)", t, "s", "", None,
+                 None, None, "", f"{epochs} full-batch steps"))
+
+
+def _try(module):
+    try:
+        __import__(module)
+        return True
+    except Exception:
+        return False
+
+
+def fmt(v, unit):
+    if v is None:
+        return "-"
+    if unit == "MiB":
+        return f"{v:.1f} MiB"
+    return f"{v * 1e3:.1f} ms" if v < 1 else f"{v:.2f} s"
+
+
+def print_table():
+    head = ("section", "benchmark", "cgraph", "baseline", "baseline time", "ratio",
+            "target", "met")
+    lines = [head]
+    for section, name, ours, unit, base_name, base, ratio, target, ok, note in ROWS:
+        lines.append((section, name + (f" [{note}]" if note else ""), fmt(ours, unit),
+                      base_name, fmt(base, unit),
+                      f"{ratio:.2f}" if ratio is not None else "",
+                      f"<= {target}" if target is not None else "", ok))
+    print("| " + " | ".join(head) + " |")
+    print("|" + "---|" * len(head))
+    for line in lines[1:]:
+        print("| " + " | ".join(str(c) for c in line) + " |")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--full", action="store_true")
+    args = ap.parse_args()
+    repeat = 3 if args.quick else 7
+    nodes = 20_000 if args.quick else 100_000
+    sizes = [10**3, 10**4, 10**5] + ([10**6] if args.full else [])
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        bench_startup(5 if args.quick else 21)
+        gc.disable()  # as the cgraph command does: in-process rows compare like with like
+        bench_big(nodes, max(3, repeat // 2), tmp)
+        bench_scaling(sizes, repeat)
+        gc.enable()
+        bench_batch(10**5 if args.quick else 10**6, repeat, tmp)
+        bench_peers(repeat)
+        bench_descend(repeat, tmp)
+    print(f"python {sys.version.split()[0]}, numpy {np.__version__}, {os.cpu_count()} cores, "
+          f"cgraph {cgraph.__version__}")
+    print_table()
+
+
+if __name__ == "__main__":
+    main()
