@@ -256,15 +256,21 @@ def _drive(t: _Tables, builder: _GraphBuilder, text: str) -> None:
     states, ignore = t.states, t.ignore
     # per rule: (size, origin, keep, how, callback); how: 0 pass-through of a single
     # symbol, 1 pass-through, 2 splice into the parent, 3 builder callback
+    # 4 builder callback on one symbol (number, name), 5 on a binary operator's operands
     rules = []
     for size, origin, keep, kind in t.rules:
+        callback = getattr(builder, kind, None)
         if kind == "pass":
             how = 0 if size == 1 else 1
         elif kind == "splice":
             how = 2
+        elif callback and size == 1 and list(keep) == [0]:
+            how = 4
+        elif callback and size == 3 and list(keep) == [0, 2] and kind != "pow":
+            how = 5
         else:
             how = 3
-        rules.append((size, origin, tuple(keep), how, getattr(builder, kind, None)))
+        rules.append((size, origin, tuple(keep), how, callback))
     state_stack = [t.start]
     values: list = []
     push_state, push_value = state_stack.append, values.append
@@ -309,8 +315,17 @@ def _drive(t: _Tables, builder: _GraphBuilder, text: str) -> None:
                 push_state(action[1])
                 push_value(m)
                 break
-            size, origin, _, how, _ = rules[action[1]]
-            if how == 0:  # the fast path, inline
+            size, origin, _, how, callback = rules[action[1]]
+            if how == 0:  # the fast paths, inline
+                state_stack[-1] = states[state_stack[-2]][origin][1]
+            elif how == 4:
+                values[-1] = callback((values[-1],))
+                state_stack[-1] = states[state_stack[-2]][origin][1]
+            elif how == 5:
+                right = values.pop()
+                values.pop()
+                values[-1] = callback((values[-1], right))
+                del state_stack[-2:]
                 state_stack[-1] = states[state_stack[-2]][origin][1]
             else:
                 reduce(action[1])

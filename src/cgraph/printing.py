@@ -126,8 +126,13 @@ def node_labels(graph) -> list[str]:
         if n.name:
             append(n.name)
         elif n.op is CONST:
-            text, prec = number_term(n.value)
-            append(text if prec == P_ATOM else f"({text})")
+            v = n.value
+            if v >= 0.0 and v - v == 0.0:  # the common case, as in format_number
+                text = repr(v)
+                append(text[:-2] if text.endswith(".0") else text)
+            else:
+                text, prec = number_term(v)
+                append(text if prec == P_ATOM else f"({text})")
         else:
             append(f"{prefix}{n.id}")
     return labels
@@ -137,10 +142,10 @@ _TEMPLATES: dict = {}
 
 
 def op_template(op: Op) -> str:
-    """`{} + {}`, `{}^{}`, `-{}`, `sin({})`: the op over atoms, as a format string."""
+    """`%s + %s`, `%s^%s`, `-%s`, `sin(%s)`: the op over atoms, as a %-format string."""
     t = _TEMPLATES.get(op)
     if t is None:
-        atoms = [("{}", P_ATOM)] * op.arity
+        atoms = [("%s", P_ATOM)] * op.arity
         t = _TEMPLATES[op] = apply_infix(op, atoms)[0]
     return t
 
@@ -149,4 +154,4 @@ def node_expr(graph, node, labels: list[str]) -> str:
     """The node's own formula over its direct inputs (`x + y`, `p * z`, `sin(t4)`)."""
     if not node.inputs:
         return node.name or labels[node.id]
-    return op_template(node.op).format(*[labels[j] for j in node.inputs])
+    return op_template(node.op) % tuple(labels[j] for j in node.inputs)

@@ -53,29 +53,33 @@ def json_chunks(ev: Evaluation, wrt=None, per_chunk: int = 2048):
     }
     yield json.dumps(head, ensure_ascii=False, allow_nan=False)[:-1] + ', "nodes": ['
     labels = node_labels(graph)
-    values, grads = ev.values, ev.grads
-    batch = []
-    append = batch.append
-    sep = ""
-    for n in graph.nodes:
-        i = n.id
-        inputs = n.inputs
-        if inputs:
-            expr = op_template(n.op).format(*[labels[j] for j in inputs])
-            ids = ", ".join(map(str, inputs))
-        else:
-            expr, ids = n.name or labels[i], ""
-        v, g = values[i], grads[i]
-        append(f'{sep}{{"id": {i}, "op": "{n.op.name}", '
-               f'"name": {f"{chr(34)}{n.name}{chr(34)}" if n.name else "null"}, '
-               f'"expr": "{expr}", "inputs": [{ids}], '
-               f'"value": {repr(v) if v - v == 0.0 else _json_text(v)}, '
-               f'"grad": {repr(g) if g - g == 0.0 else _json_text(g)}}}')
-        sep = ", "
-        if len(batch) == per_chunk:
-            yield "".join(batch)
-            batch.clear()
-    yield "".join(batch) + "]}"
+    nodes = graph.nodes
+    record = ('{"id": %d, "op": "%s", "name": %s, "expr": "%s", "inputs": [%s], '
+              '"value": %s, "grad": %s}')
+    for start in range(0, len(nodes), per_chunk):
+        part = nodes[start:start + per_chunk]
+        values = _json_numbers(ev.values[start:start + per_chunk])
+        grads = _json_numbers(ev.grads[start:start + per_chunk])
+        pieces = []
+        for n, v, g in zip(part, values, grads):
+            inputs = n.inputs
+            if inputs:
+                expr = op_template(n.op) % tuple([labels[j] for j in inputs])
+                ids = ", ".join(map(str, inputs))
+            else:
+                expr, ids = n.name or labels[n.id], ""
+            name = f'"{n.name}"' if n.name else "null"
+            pieces.append(record % (n.id, n.op.name, name, expr, ids, v, g))
+        yield ("" if start == 0 else ", ") + ", ".join(pieces)
+    yield "]}"
+
+
+def _json_numbers(values: list) -> list[str]:
+    """JSON text for a list of floats: repr of the whole list formats them all in C."""
+    texts = repr(values)[1:-1].split(", ") if values else []
+    if "nan" in texts or "inf" in texts or "-inf" in texts:
+        texts = [_json_text(v) for v in values]
+    return texts
 
 
 def to_json(ev: Evaluation, wrt=None) -> str:
