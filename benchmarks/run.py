@@ -1,8 +1,8 @@
 """cgraph's benchmarks, side by side with baselines and peers: one table of medians.
 
-    python benchmarks/run.py            # everything (about 3 minutes on 2 cores)
+    python benchmarks/run.py            # everything (about 5 minutes on 2 cores)
     python benchmarks/run.py --quick    # fewer repetitions, smaller sizes
-    python benchmarks/run.py --full     # adds the 10^6-node scaling row
+    python benchmarks/run.py --only big,batch   # some sections
 
 Every ratio is cgraph's time over the baseline's, both measured in this run on this
 machine; each row states its target. Missing peers (torch, micrograd, sympy) are reported
@@ -315,14 +315,13 @@ def print_table():
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--full", action="store_true")
     ap.add_argument("--only", default="startup,big,scaling,batch,peers,descend",
                     help="comma-separated sections to run")
     args = ap.parse_args()
     only = set(args.only.split(","))
     repeat = 3 if args.quick else 7
     nodes = 20_000 if args.quick else 100_000
-    sizes = [10**3, 10**4, 10**5] + ([10**6] if args.full else [])
+    sizes = [10**3, 10**4, 10**5] + ([] if args.quick else [10**6])
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         if "startup" in only:
