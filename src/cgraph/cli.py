@@ -11,7 +11,7 @@ import sys
 import click
 
 from . import __version__
-from .errors import BindingError, CgraphError, EvaluationError, InputError, did_you_mean
+from .errors import BindingError, CgraphError, EvaluationError
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -98,34 +98,13 @@ def _names(option: str | None) -> list[str] | None:
     return [n.strip() for n in option.split(",") if n.strip()]
 
 
-def _check_wrt(graph, wrt) -> None:
-    for name in wrt or ():
-        if name not in graph.variables:
-            hint = did_you_mean(name, graph.variables)
-            raise InputError(f"--wrt: '{name}' is not a variable of the program{hint}")
-
-
 def _warn(message: str) -> None:
     click.echo(f"warning: {message}", err=True)
 
 
 def _check_finite(ev, strict: bool) -> None:
     """Warn (or, with --strict, fail) where a non-finite value first appears."""
-    from .printing import format_number, node_expr, node_labels
-
-    node = ev.first_nonfinite()
-    if node is not None:
-        labels = node_labels(ev.graph)
-        expr = node_expr(ev.graph, node, labels)
-        what = f"{labels[node.id]} = {expr}" if expr != labels[node.id] else expr
-        message = (f"node {node.id} ({what}) is {format_number(ev.values[node.id])}, "
-                   "from finite inputs")
-        if strict:
-            raise EvaluationError(message + " (--strict)")
-        _warn(message)
-    bad = ev.nonfinite_gradients()
-    if bad:
-        message = "non-finite gradient for " + ", ".join(bad)
+    for message in ev.nonfinite_messages():
         if strict:
             raise EvaluationError(message + " (--strict)")
         _warn(message)
@@ -169,7 +148,7 @@ def eval_command(args, program_file, fmt, wrt, digits, strict, data_path):
     graph = parse(text)
     bindings = parse_bindings(binding_args)
     wrt = _names(wrt)
-    _check_wrt(graph, wrt)
+    graph.check_names(wrt)
     if data_path is not None:
         if fmt not in (None, "csv"):
             raise click.UsageError("--data writes CSV; --format does not apply")
@@ -329,18 +308,7 @@ def diff_command(args, program_file, wrt, order, fmt, digits):
     d = differentiate(graph, _names(wrt), order)
     values = d.values(bindings) if bindings else None
     if fmt == "json":
-        import json
-
-        from .report import _json_number
-
-        definitions, outputs = d.program()
-        doc = {"program": graph.source, "output": graph.output_name, "order": order,
-               "wrt": d.wrt, "definitions": dict(definitions),
-               "derivatives": {v: expr for v, (_, expr) in zip(d.wrt, outputs)},
-               "names": {v: d.name(v) for v in d.wrt}, "text": d.text()}
-        if values is not None:
-            doc["values"] = {v: _json_number(x) for v, x in values.items()}
-        click.echo(json.dumps(doc, ensure_ascii=False, allow_nan=False))
+        click.echo(d.to_json(values))
         return
     click.echo(d.latex() if fmt == "latex" else d.text(), nl=False)
     if values is not None:
@@ -426,7 +394,9 @@ def descend_command(args, program_file, wrt, lr, steps, until, optimizer, data_p
     bindings = parse_bindings(binding_args)
     data = None
     if data_path is not None:
-        data = _read_all(graph, bindings, data_path)
+        from .points import read_all
+
+        data = read_all(graph, bindings, data_path)
     else:
         graph.check_bindings(bindings)
     names = _names(wrt) or [v for v in graph.variables if v in bindings]
@@ -447,23 +417,6 @@ def descend_command(args, program_file, wrt, lr, steps, until, optimizer, data_p
         click.echo(descend.to_json(run, optimizer, lr))
     else:
         _console().print(descend.to_table(run, plot=sys.stdout.isatty()))
-
-
-def _read_all(graph, bindings, path):
-    """Every row of a data file, as {column: array}, for descent over epochs."""
-    import numpy as np
-
-    from .data import read_chunks, read_header
-    from .points import open_data, split_variables
-
-    stream, _ = open_data(path)
-    with stream:
-        header = read_header(stream, path)
-        columns = split_variables(graph, header, bindings, path)
-        parts = [arrays for arrays, _ in read_chunks(stream, path, header, columns)]
-    if not parts:
-        raise InputError(f"{path} has no rows")
-    return {c: np.concatenate([p[c] for p in parts]) for c in columns}
 
 
 class _step_progress:
@@ -528,6 +481,3 @@ def main() -> None:
     gc.disable()
     cli.main(prog_name="cgraph")
 
-
-# BindingError is re-exported for the tests' convenience
-__all__ = ["cli", "main", "BindingError"]

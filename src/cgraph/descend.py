@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from .errors import EvaluationError, InputError, did_you_mean
+from .errors import EvaluationError, InputError
 from .graph import Graph
 from .optimizers import OPTIMIZERS
 from .printing import format_number
@@ -51,10 +51,8 @@ def descend(graph: Graph, bindings: dict, wrt: list[str], *, lr: float = 0.01,
             data: dict | None = None, batch_size: int | None = None, seed: int = 0,
             epochs: int | None = None, trace: bool = False, on_step=None) -> Run:
     """Run gradient descent; returns the whole run (stops, final weights, optional trace)."""
+    graph.check_names(wrt)
     for v in wrt:
-        if v not in graph.variables:
-            raise InputError(f"--wrt: '{v}' is not a variable of the program"
-                             f"{did_you_mean(v, graph.variables)}")
         if v not in bindings:
             raise InputError(f"--wrt: '{v}' needs a starting value, e.g. {v}=0")
     if not wrt:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import formula, symbolic
-from .errors import InputError, did_you_mean
+from .errors import InputError
 from .graph import Graph
 from .printing import latex_name
 
@@ -49,6 +49,21 @@ class Derivatives:
             lines.append(rf"\frac{{{up} {f}}}{{{down}}} = {expr}")
         return "\n".join(lines) + "\n"
 
+    def to_json(self, values: dict | None = None) -> str:
+        """One JSON object: the definitions, each derivative, its name, the whole text."""
+        import json
+
+        from .report import _json_number
+
+        definitions, outputs = self.program()
+        doc = {"program": self.graph.source, "output": self.graph.output_name,
+               "order": self.order, "wrt": self.wrt, "definitions": dict(definitions),
+               "derivatives": {v: expr for v, (_, expr) in zip(self.wrt, outputs)},
+               "names": {v: self.name(v) for v in self.wrt}, "text": self.text()}
+        if values is not None:
+            doc["values"] = {v: _json_number(x) for v, x in values.items()}
+        return json.dumps(doc, ensure_ascii=False, allow_nan=False)
+
     def values(self, bindings) -> dict[str, float]:
         """The derivatives' values at a point."""
         out = {}
@@ -64,10 +79,7 @@ def differentiate(graph: Graph, wrt: list[str] | None = None, order: int = 1) ->
         wrt = list(graph.variables)
     if not wrt:
         raise InputError("the program has no variables to differentiate with respect to")
-    for v in wrt:
-        if v not in graph.variables:
-            raise InputError(f"--wrt: '{v}' is not a variable of the program"
-                             f"{did_you_mean(v, graph.variables)}")
+    graph.check_names(wrt)
     if order < 1:
         raise InputError("--order must be at least 1")
     builder, ids = symbolic.nth_derivatives(graph, wrt, order)

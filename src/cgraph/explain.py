@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from . import ops
 from .formula import render as render_formula
 from .graph import Evaluation
-from .ops import CONST, P_ATOM, VAR
+from .ops import CONST, P_ATOM
 from .printing import apply_infix, apply_latex, format_number, latex_name, node_labels
 from .symbolic import Sym, SymbolicBuilder
 

@@ -8,6 +8,7 @@ exponential tree. Iterative, one pass in topological order.
 
 from __future__ import annotations
 
+from .graph import reachable
 from .ops import CONST, P_ATOM, VAR
 from .printing import (apply_infix, apply_latex, latex_name, latex_number, number_term,
                        temp_prefix)
@@ -19,14 +20,11 @@ INLINE_MAX = 80  # any subexpression longer than this gets a name
 def render(nodes, outputs: list[tuple[str, int]], latex: bool = False,
            reserved=()) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """(definitions, outputs) as (name, formula) pairs, in an order that evaluates."""
-    reach = [False] * len(nodes)
+    reach = reachable(nodes, [i for _, i in outputs])
     uses = [0] * len(nodes)
-    for _, i in outputs:
-        reach[i] = True
-    for n in reversed(nodes):
+    for n in nodes:
         if reach[n.id]:
             for j in n.inputs:
-                reach[j] = True
                 uses[j] += 1
     taken = {n.name for n in nodes if n.name} | set(reserved) | {name for name, _ in outputs}
     prefix = temp_prefix(taken)

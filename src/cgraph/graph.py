@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
 
 from . import ops
-from .errors import BindingError, did_you_mean
+from .errors import BindingError, InputError, did_you_mean
 from .ops import CONST, VAR, Op
 
 
@@ -72,6 +72,13 @@ class Graph:
             if missing:
                 raise BindingError("no value for " + ", ".join(missing) + "; bind it as "
                                    + " ".join(f"{v}=VALUE" for v in missing))
+
+    def check_names(self, names, option: str = "--wrt") -> None:
+        """Raise InputError for a name that is not one of the program's variables."""
+        for name in names or ():
+            if name not in self.variables:
+                raise InputError(f"{option}: '{name}' is not a variable of the program"
+                                 f"{did_you_mean(name, self.variables)}")
 
     # -- passes -------------------------------------------------------------------------
 
@@ -156,14 +163,21 @@ class Graph:
         out = self.output if output is None else output
         if self._live is not None and self._live[0] == out:
             return self._live[1]
-        live = [False] * len(self.nodes)
-        live[out] = True
-        for n in reversed(self.nodes):
-            if live[n.id]:
-                for j in n.inputs:
-                    live[j] = True
+        live = reachable(self.nodes, [out])
         self._live = (out, live)
         return live
+
+
+def reachable(nodes: Sequence[Node], roots) -> list[bool]:
+    """Whether each node (of a topologically ordered list) is a root or feeds one."""
+    live = [False] * len(nodes)
+    for r in roots:
+        live[r] = True
+    for n in reversed(nodes):
+        if live[n.id]:
+            for j in n.inputs:
+                live[j] = True
+    return live
 
 
 @dataclass
@@ -194,3 +208,21 @@ class Evaluation:
 
     def nonfinite_gradients(self) -> list[str]:
         return [v for v, g in self.gradient().items() if not math.isfinite(g)]
+
+    def nonfinite_messages(self) -> list[str]:
+        """What `--strict` objects to: where a non-finite value first appears, and which
+        gradients are not finite."""
+        from .printing import format_number, node_expr, node_labels
+
+        messages = []
+        node = self.first_nonfinite()
+        if node is not None:
+            labels = node_labels(self.graph)
+            expr = node_expr(self.graph, node, labels)
+            what = f"{labels[node.id]} = {expr}" if expr != labels[node.id] else expr
+            messages.append(f"node {node.id} ({what}) is "
+                            f"{format_number(self.values[node.id])}, from finite inputs")
+        bad = self.nonfinite_gradients()
+        if bad:
+            messages.append("non-finite gradient for " + ", ".join(bad))
+        return messages

@@ -66,3 +66,18 @@ def eval_points(graph, bindings, path, wrt=None, progress=None, out=None) -> Non
                 bar.stop()
         if header_line:  # no data rows at all
             out.write(header_line)
+
+
+def read_all(graph, bindings, path) -> dict:
+    """Every row of a data file, as {column: array} (descent goes over them epoch after
+    epoch, so they are kept in memory)."""
+    import numpy as np
+
+    stream, _ = open_data(path)
+    with stream:
+        header = read_header(stream, path)
+        columns = split_variables(graph, header, bindings, path)
+        parts = [arrays for arrays, _ in read_chunks(stream, path, header, columns)]
+    if not parts:
+        raise DataError(f"{path} has no rows")
+    return {c: np.concatenate([p[c] for p in parts]) for c in columns}

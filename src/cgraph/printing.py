@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import re
 
-from .ops import CONST, NEG, P_ATOM, P_POWER, P_UNARY, POW, VAR, Op
+from .ops import CONST, NEG, P_ATOM, P_POWER, P_UNARY, POW, Op
 
 
 def format_number(v: float, digits: int | None = None) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 
 from .graph import Evaluation
 from .printing import op_template, format_number, node_expr, node_labels

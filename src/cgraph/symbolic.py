@@ -12,7 +12,7 @@ named shared intermediates so the text stays linear too.
 from __future__ import annotations
 
 from . import ops, scalar
-from .graph import Graph, Node
+from .graph import Graph, Node, reachable
 from .ops import ADD, CONST, DIV, MUL, NEG, POW, SUB, VAR
 
 _FOLD = {ADD, SUB, MUL, DIV, POW, NEG}  # arithmetic is folded; log(2) stays log(2)
@@ -242,12 +242,7 @@ class SymbolicBuilder:
 
     def graph(self, output: int, name: str = "f") -> Graph:
         """The nodes that `output` depends on, renumbered, as a Graph."""
-        keep = [False] * len(self.nodes)
-        keep[output] = True
-        for n in reversed(self.nodes):
-            if keep[n.id]:
-                for j in n.inputs:
-                    keep[j] = True
+        keep = reachable(self.nodes, [output])
         new_id: dict[int, int] = {}
         nodes = []
         for n in self.nodes:
