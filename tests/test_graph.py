@@ -71,13 +71,19 @@ expressions = st.recursive(_leaf, _extend, max_leaves=12)
 coords = st.floats(-1.5, 1.5, allow_nan=False)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(expressions, coords, coords, coords)
-def test_random_expressions_agree_with_finite_differences(text, x, y, z):
+def evaluated(text, x, y, z):
+    """The graph, the point (its variables only) and the evaluation, if well-conditioned."""
     g = cgraph.parse(text)
     point = {k: v for k, v in {"x": x, "y": y, "z": z}.items() if k in g.variables}
     ev = g.evaluate(point)
     assume(math.isfinite(ev.value) and abs(ev.value) < 1e6)
+    return g, point, ev
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(expressions, coords, coords, coords)
+def test_random_expressions_agree_with_finite_differences(text, x, y, z):
+    g, point, ev = evaluated(text, x, y, z)
     for name, grad in ev.gradient().items():
         assert close(grad, central_difference(g, point, name), rel=1e-4, abs_=1e-5), name
 
@@ -85,10 +91,7 @@ def test_random_expressions_agree_with_finite_differences(text, x, y, z):
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(expressions, coords, coords, coords)
 def test_random_expressions_agree_with_sympy(text, x, y, z):
-    g = cgraph.parse(text)
-    point = {k: v for k, v in {"x": x, "y": y, "z": z}.items() if k in g.variables}
-    ev = g.evaluate(point)
-    assume(math.isfinite(ev.value) and abs(ev.value) < 1e6)
+    g, point, ev = evaluated(text, x, y, z)
     value, grad = sympy_value_and_grad(g, point)
     assert close(ev.value, value, rel=1e-9, abs_=1e-12)
     for name, gv in ev.gradient().items():

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from .graph import Evaluation
 from .ops import KINKS
+from .printing import node_expr, node_labels
 
 # The step that balances truncation (h²) and rounding (ε/h) errors of a central difference.
 DEFAULT_EPS = 6.055454452393343e-06  # cbrt(2**-52)
@@ -62,8 +63,6 @@ def check(ev: Evaluation, eps: float | None = None) -> tuple[list[Row], list[str
             sides = (base_side[n.id], _kink_side(n, up), _kink_side(n, down))
             if n.id not in warnings and _straddles(sides):
                 warnings[n.id] = n
-    from .printing import node_expr, node_labels
-
     labels = node_labels(graph)
     notes = [f"node {n.id} ({node_expr(graph, n, labels)}) sits on a kink here: finite "
              "differences cannot be trusted for it" for n in warnings.values()]
