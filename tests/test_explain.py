@@ -100,3 +100,9 @@ def test_check_tolerances_and_step():
     r = run("check", "exp(x)", "x=1", "--eps", "0.1", "--rtol", "0.01", "--format", "json")
     assert r.exit_code == 0
     assert json.loads(r.stdout)["variables"]["x"]["step"] == 0.1
+
+
+def test_local_partials_treat_literals_as_numbers():
+    out = run("explain", "x^2 + pi*x", "x=3", "--format", "text").stdout
+    assert "∂t2/∂x = 2 · x = 6" in out  # the rule b·a^(b-1), simplified with b = 2
+    assert "∂t4/∂x = pi = 3.14159" in out

@@ -64,14 +64,19 @@ def walkthrough(ev: Evaluation) -> list[Section]:
         backward.lines.append((0, [("name", me), ("expr", n.op, [labels[j] for j in n.inputs])],
                                None))
         numbers = [ev.values[j] for j in n.inputs] + [ev.values[n.id]]
-        symbols = [Sym(builder, builder.var(labels[j])) for j in n.inputs]
+        symbols = [Sym(builder, builder.const(g.nodes[j].value)
+                       if g.nodes[j].op is CONST and not g.nodes[j].name
+                       else builder.var(labels[j])) for j in n.inputs]
         symbols.append(Sym(builder, builder.var(me)))
         local_values = [rule(ops.SCALAR, *numbers) for rule in n.op.partials]
         local_formulas = [rule(m, *symbols) for rule in n.op.partials]
         for j, pv, pf in zip(n.inputs, local_values, local_formulas):
             if not shown[j]:
                 continue
-            formula = ("sym", builder, pf.id) if isinstance(pf, Sym) else ("num", float(pf))
+            if isinstance(pf, Sym) and builder.value_of(pf.id) is None:
+                formula = ("sym", builder, pf.id)
+            else:  # a number (∂(a+b)/∂a = 1, ∂(pi·2)/∂pi = 2): shown once
+                formula = ("num", pv)
             local = [("d", me, labels[j]), formula]
             if formula[0] == "sym":
                 local.append(("num", pv))
