@@ -46,3 +46,17 @@ def test_readme_examples_match_real_output():
     out = CliRunner().invoke(cli, ["explain", "p = x + y; g = p * z", "x=1", "y=3", "z=-3",
                                    "--format", "text"]).stdout
     assert out.strip() in README
+
+
+def test_readme_tables_match_real_output(tmp_path):
+    from click.testing import CliRunner
+
+    model = tmp_path / "model.cg"
+    model.write_text("# one neuron and its squared error\nz = w*x + b\ny = sigmoid(z)\n"
+                     "loss = (y - t)^2\n")
+    for args in (["eval", "(x+y)*z", "x=1", "y=3", "z=-3", "--format", "table"],
+                 ["eval", "--file", str(model), "w=0.8", "x=1.2", "b=-0.1", "t=0.5",
+                  "--wrt", "w,b", "--format", "table"]):
+        out = CliRunner().invoke(cli, args, env={"COLUMNS": "100"}).stdout
+        text = "\n".join(line.rstrip() for line in out.splitlines())
+        assert text in README, args

@@ -147,5 +147,6 @@ def to_table(ev: Evaluation, wrt=None, digits: int = 6):
 
 def _one_line(text: str) -> str:
     """The program as a one-line title: statements joined by '; ', long ones shortened."""
-    text = "; ".join(line.strip() for line in text.splitlines() if line.strip())
+    lines = (line.split("#", 1)[0].strip() for line in text.splitlines())
+    text = "; ".join(line for line in lines if line)
     return text if len(text) <= 200 else text[:199] + "…"
