@@ -35,7 +35,7 @@ def test_readme_examples_match_real_output():
     from click.testing import CliRunner
 
     for args, expected in [
-        (["diff", "x^2*sin(x)"], "df_dx = x^2 * cos(x) + 2 * (sin(x) * x)\n"),
+        (["diff", "x^2*sin(x)"], "df_dx = x^2 * cos(x) + 2 * sin(x) * x\n"),
         (["diff", "x^3", "--order", "2"], "d2f_dx2 = 6 * x\n"),
     ]:
         out = CliRunner().invoke(cli, args).stdout

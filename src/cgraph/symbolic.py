@@ -61,6 +61,7 @@ class SymbolicBuilder:
     def __init__(self):
         self.nodes: list[Node] = []
         self._memo: dict = {}
+        self._split: dict[int, tuple[float, int]] = {}  # node -> (numeric factor, rest)
 
     # -- leaves -------------------------------------------------------------------------
     def _new(self, key, op, inputs=(), name=None, value=None) -> int:
@@ -106,16 +107,46 @@ class SymbolicBuilder:
         return self.const(v) if scalar.is_finite(v) else None
 
     def _coef(self, i: int) -> tuple[float, int | None]:
-        """Split a term into (numeric factor, rest): 3*a -> (3, a), -a -> (-1, a)."""
+        """Split a term into (numeric factor, rest): 3*a*b -> (3, a*b), -a -> (-1, a),
+        5 -> (5, None). Products keep their factor leftmost, `((3 * a) * b)`, so they
+        print without parentheses; the split of each is recorded when it is built."""
         n = self.nodes[i]
         if n.op is CONST and n.name is None:
             return n.value, None
-        if n.op is MUL and self._is_num(n.inputs[0]):
-            return self.nodes[n.inputs[0]].value, n.inputs[1]
-        if n.op is NEG:
-            c, r = self._coef(n.inputs[0])
-            return -c, r
-        return 1.0, i
+        return self._split.get(i, (1.0, i))
+
+    def _product(self, a: int, b: int) -> int:
+        """a·b for factor-free a and b, left-associated: a * (b1 * b2) -> (a * b1) * b2."""
+        if a == b:
+            return self.pow(a, self.const(2.0))
+        spine = []
+        while self.nodes[b].op is MUL:  # factor-free products: walk b's left spine
+            spine.append(self.nodes[b].inputs[1])
+            b = self.nodes[b].inputs[0]
+        acc = self._raw(MUL, (a, b))
+        for f in reversed(spine):
+            acc = self._raw(MUL, (acc, f))
+        return acc
+
+    def _scaled(self, c: float, rest: int) -> int:
+        """c·rest with the numeric factor leftmost: 2 * sin(x) * x, not 2 * (sin(x) * x)."""
+        if c == 1.0:
+            return rest
+        if c == -1.0:
+            return self.neg(rest)
+        spine = []
+        first = rest
+        while self.nodes[first].op is MUL:
+            spine.append(self.nodes[first].inputs[1])
+            first = self.nodes[first].inputs[0]
+        acc = self._raw(MUL, (self.const(c), first))
+        partial = first
+        self._split[acc] = (c, partial)
+        for f in reversed(spine):
+            partial = self._raw(MUL, (partial, f))
+            acc = self._raw(MUL, (acc, f))
+            self._split[acc] = (c, partial)
+        return acc
 
     def _is_num(self, i: int) -> bool:
         n = self.nodes[i]
@@ -165,33 +196,16 @@ class SymbolicBuilder:
             return folded
         if self._is(a, 0.0) or self._is(b, 0.0):
             return self.const(0.0)
-        if self._is(a, 1.0):
-            return b
-        if self._is(b, 1.0):
-            return a
-        if self._is_num(b) and not self._is_num(a):
-            a, b = b, a  # numeric factor first
         na, nb = self.nodes[a], self.nodes[b]
-        if self._is(a, -1.0):
-            return self.neg(b)
         if na.op is NEG:
             return self.neg(self.mul(na.inputs[0], b))
         if nb.op is NEG:
             return self.neg(self.mul(a, nb.inputs[0]))
-        if self._is_num(a):
-            if nb.op is MUL and self._is_num(nb.inputs[0]):  # c1 * (c2 * r)
-                return self.mul(self.const(na.value * self.nodes[nb.inputs[0]].value),
-                                nb.inputs[1])
-            return self._raw(MUL, (a, b))
-        if nb.op is MUL and self._is_num(nb.inputs[0]):  # a * (c * r) -> c * (a * r)
-            return self.mul(nb.inputs[0], self.mul(a, nb.inputs[1]))
-        if na.op is MUL and self._is_num(na.inputs[0]):  # (c * r) * b -> c * (r * b)
-            return self.mul(na.inputs[0], self.mul(na.inputs[1], b))
-        if a == b:
-            return self.pow(a, self.const(2.0))
-        if nb.op is MUL:  # a * (b1 * b2) -> (a * b1) * b2: products read left to right
-            return self._raw(MUL, (self.mul(a, nb.inputs[0]), nb.inputs[1]))
-        return self._raw(MUL, (a, b))
+        (ca, ra), (cb, rb) = self._coef(a), self._coef(b)
+        if ra is None or rb is None:  # one side is a number
+            rest = rb if ra is None else ra
+            return self._scaled(ca * cb, rest)
+        return self._scaled(ca * cb, self._product(ra, rb))
 
     def div(self, a: int, b: int) -> int:
         folded = self._fold(DIV, (a, b))
@@ -208,9 +222,9 @@ class SymbolicBuilder:
             return self.neg(self.div(na.inputs[0], b))
         if nb.op is NEG:
             return self.neg(self.div(a, nb.inputs[0]))
-        if self._is_num(b) and na.op is MUL and self._is_num(na.inputs[0]):
-            return self.mul(self.const(self.nodes[na.inputs[0]].value / nb.value),
-                            na.inputs[1])
+        ca, ra = self._coef(a)
+        if self._is_num(b) and ca != 1.0 and ra is not None:  # (3*r)/2 -> 1.5*r
+            return self._scaled(ca / nb.value, ra)
         return self._raw(DIV, (a, b))
 
     def pow(self, a: int, b: int) -> int:
@@ -230,11 +244,14 @@ class SymbolicBuilder:
         n = self.nodes[a]
         if n.op is NEG:
             return n.inputs[0]
-        if n.op is MUL and self._is_num(n.inputs[0]):
-            return self.mul(self.const(-self.nodes[n.inputs[0]].value), n.inputs[1])
+        c, r = self._coef(a)
+        if c != 1.0 and r is not None:  # -(3*r) -> -3*r
+            return self._scaled(-c, r)
         if n.op is SUB:
             return self.sub(n.inputs[1], n.inputs[0])
-        return self._raw(NEG, (a,))
+        i = self._raw(NEG, (a,))
+        self._split[i] = (-1.0, a)
+        return i
 
     def namespace(self) -> "SymbolicOps":
         """The `m` that the registry's partial rules run against."""
