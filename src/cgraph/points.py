@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
-from .batch import evaluate_batch
+from .batch import BatchEvaluator
 from .data import csv_lines, echo_cells, format_column, read_chunks, read_header
 from .errors import BindingError, DataError
 
@@ -50,8 +50,9 @@ def eval_points(graph, bindings, path, wrt=None, progress=None, out=None) -> Non
         if bar:
             bar.start()
         try:
+            evaluate = BatchEvaluator(graph, bindings, wrt)  # compiled once, for all chunks
             for chunk, lines in read_chunks(stream, path, header, columns):
-                result = evaluate_batch(graph, {**chunk, **bindings}, wrt)
+                result = evaluate(chunk)
                 cells = [echo_cells(lines, header, columns)] if columns else []
                 cells.append(format_column(result.value))
                 cells += [format_column(result.gradient[v]) for v in wrt]
