@@ -111,6 +111,7 @@ def test_eval_data_full_precision_round_trip(tmp_path):
     ("x\n1\n", "has no column 'y'"),
     ("", "empty file"),
     ("x,x,y\n1,2,3\n", "column 'x' appears twice"),
+    ("a,b\n1,2\n", "none of its columns (a, b) is a variable of the program (x, y)"),
 ])
 def test_eval_data_errors(content, message):
     r = run("x*y", "--data", "-", input=content)

@@ -23,6 +23,9 @@ def open_data(path: str):
 def split_variables(graph, header, bindings, path):
     """Which variables come from the file's columns; every other one must be bound."""
     columns = [c for c in header if c in graph.variables]
+    if not columns:
+        raise DataError(f"{path}: none of its columns ({', '.join(header)}) is a variable "
+                        f"of the program ({', '.join(graph.variables) or 'it has none'})")
     both = [c for c in columns if c in bindings]
     if both:
         raise BindingError(f"'{both[0]}' is both a column of {path} and a binding")
