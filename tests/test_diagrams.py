@@ -218,3 +218,10 @@ def test_random_programs_render_in_both_formats(tmp_path_factory, data):
         assert renderers.dot_renders(dot).returncode == 0, program
     done = renderers.mermaid_parses(mermaid)
     assert done.returncode == 0, done.stderr
+
+
+def test_gradient_edges_come_from_live_users_only():
+    out = graph_cli("unused = x * 100; x * 2", "x=1", "--grads").stdout
+    # x's first user (node 2, the dead statement) sends no gradient: node 4 does
+    assert '-.->|"∂f/∂x = 2"| n0' in out and "n2 -.->" not in out
+    assert "n4 -.->" in out

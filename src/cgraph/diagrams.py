@@ -106,12 +106,13 @@ def build(graph: Graph, ev: Evaluation | None = None, *, values: bool = True,
 
     if show_grads:  # in the order the reverse pass visits them
         for n in reversed(graph.nodes):
-            if not live[n.id] or not users[n.id] or n.id == graph.output:
+            live_users = [u for u in users[n.id] if live[u]]
+            if not live[n.id] or not live_users or n.id == graph.output:
                 continue
             label = labels[n.id]
             if not n.name and n.op is not CONST:
                 label = f"({node_expr(graph, n, labels)})"
-            d.edges.append(Edge(f"n{users[n.id][0]}", f"n{n.id}",
+            d.edges.append(Edge(f"n{live_users[0]}", f"n{n.id}",
                                 f"∂{f}/∂{label} = {num(ev.grads[n.id])}", grad=True))
     return d
 
