@@ -23,44 +23,42 @@ class TapeValue:
         self.grad = 0.0
 
 
-def tape_build_forward_backward(graph, bindings):
-    tape = []
+def replay(graph, bindings, leaf, ops):
+    """Rebuild `graph` in another engine: `leaf(value, is_variable)` makes inputs, `ops`
+    maps cgraph op names to the engine's functions. Returns every node's engine value."""
     vals = []
     for n in graph.nodes:
-        name = n.op.name
-        if name == "var":
-            v = TapeValue(float(bindings[n.name]))
-        elif name == "const":
-            v = TapeValue(n.value)
+        if n.op.name == "var":
+            vals.append(leaf(float(bindings[n.name]), True))
+        elif n.op.name == "const":
+            vals.append(leaf(n.value, False))
         else:
-            args = [vals[j] for j in n.inputs]
-            a = args[0]
-            if name == "add":
-                v = TapeValue(a.value + args[1].value, ((a, 1.0), (args[1], 1.0)))
-            elif name == "sub":
-                v = TapeValue(a.value - args[1].value, ((a, 1.0), (args[1], -1.0)))
-            elif name == "mul":
-                b = args[1]
-                v = TapeValue(a.value * b.value, ((a, b.value), (b, a.value)))
-            elif name == "neg":
-                v = TapeValue(-a.value, ((a, -1.0),))
-            elif name == "sin":
-                v = TapeValue(math.sin(a.value), ((a, math.cos(a.value)),))
-            elif name == "exp":
-                e = math.exp(a.value)
-                v = TapeValue(e, ((a, e),))
-            elif name == "pow":
-                b = args[1]
-                r = a.value ** b.value
-                v = TapeValue(r, ((a, b.value * a.value ** (b.value - 1)),
-                                  (b, r * math.log(a.value) if a.value > 0 else 0.0)))
-            else:
-                raise NotImplementedError(name)
-        tape.append(v)
-        vals.append(v)
+            vals.append(ops[n.op.name](*(vals[j] for j in n.inputs)))
+    return vals
+
+
+def _tape_pow(a, b):
+    r = a.value ** b.value
+    return TapeValue(r, ((a, b.value * a.value ** (b.value - 1)),
+                         (b, r * math.log(a.value) if a.value > 0 else 0.0)))
+
+
+TAPE_OPS = {
+    "add": lambda a, b: TapeValue(a.value + b.value, ((a, 1.0), (b, 1.0))),
+    "sub": lambda a, b: TapeValue(a.value - b.value, ((a, 1.0), (b, -1.0))),
+    "mul": lambda a, b: TapeValue(a.value * b.value, ((a, b.value), (b, a.value))),
+    "neg": lambda a: TapeValue(-a.value, ((a, -1.0),)),
+    "sin": lambda a: TapeValue(math.sin(a.value), ((a, math.cos(a.value)),)),
+    "exp": lambda a: (lambda e: TapeValue(e, ((a, e),)))(math.exp(a.value)),
+    "pow": _tape_pow,
+}
+
+
+def tape_build_forward_backward(graph, bindings):
+    vals = replay(graph, bindings, lambda v, _: TapeValue(v), TAPE_OPS)
     out = vals[graph.output]
     out.grad = 1.0
-    for v in reversed(tape):
+    for v in reversed(vals):  # creation order is a topological order: the tape
         g = v.grad
         if g:
             for p, d in v.parents:
@@ -71,41 +69,24 @@ def tape_build_forward_backward(graph, bindings):
 def torch_build_forward_backward(graph, bindings):
     import torch
 
-    vals = []
-    leaves = {}
-    for n in graph.nodes:
-        name = n.op.name
-        if name == "var":
-            v = torch.tensor(float(bindings[n.name]), dtype=torch.float64, requires_grad=True)
-            leaves[n.name] = v
-        elif name == "const":
-            v = torch.tensor(n.value, dtype=torch.float64)
-        else:
-            args = [vals[j] for j in n.inputs]
-            v = {"add": lambda a, b: a + b, "sub": lambda a, b: a - b,
-                 "mul": lambda a, b: a * b, "neg": lambda a: -a, "sin": torch.sin,
-                 "exp": torch.exp, "pow": lambda a, b: a ** b}[name](*args)
-        vals.append(v)
+    def leaf(v, variable):
+        return torch.tensor(v, dtype=torch.float64, requires_grad=variable)
+
+    ops = {"add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
+           "neg": lambda a: -a, "sin": torch.sin, "exp": torch.exp,
+           "pow": lambda a, b: a ** b}
+    vals = replay(graph, bindings, leaf, ops)
     out = vals[graph.output]
     out.backward()
-    return float(out.detach()), {k: float(t.grad) for k, t in leaves.items()}
+    return float(out.detach()), {k: float(vals[i].grad) for k, i in graph.variables.items()}
 
 
 def micrograd_build_forward_backward(graph, bindings):
     from micrograd.engine import Value
 
-    vals = []
-    for n in graph.nodes:
-        name = n.op.name
-        if name == "var":
-            v = Value(float(bindings[n.name]))
-        elif name == "const":
-            v = Value(n.value)
-        else:
-            args = [vals[j] for j in n.inputs]
-            v = {"add": lambda a, b: a + b, "sub": lambda a, b: a - b,
-                 "mul": lambda a, b: a * b, "neg": lambda a: -a}[name](*args)
-        vals.append(v)
+    ops = {"add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
+           "neg": lambda a: -a}
+    vals = replay(graph, bindings, lambda v, _: Value(v), ops)
     out = vals[graph.output]
     out.backward()
     return out.data
