@@ -125,3 +125,10 @@ def test_eval_data_column_and_binding_conflict():
     assert r.exit_code == 2 and "cannot read" in r.stderr
     r = run("x*y", "--data", "-", "--format", "json", input="x,y\n1,2\n")
     assert r.exit_code == 2
+
+
+def test_zero_partial_times_non_finite_adjoint_is_nan_as_in_scalar_eval():
+    graph = cgraph.parse("(x * (0.5 - 0.5))^2")  # ∂/∂x = 2·(x·0)·0: NaN at x = inf
+    r = graph.evaluate_batch({"x": [math.inf, 1.0]})
+    assert math.isnan(r.gradient["x"][0]) and r.gradient["x"][1] == 0.0
+    assert math.isnan(graph.evaluate({"x": math.inf}).gradient()["x"])

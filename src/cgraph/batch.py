@@ -7,7 +7,7 @@ numpy) do the work, so batch and scalar results agree op for op. What makes it f
 * a plan compiled once per graph: constant subgraphs are folded to scalars, nodes that do
   not reach the output are dropped, and only nodes that depend on a differentiated
   variable get adjoints or partials (a constant exponent's ∂/∂b is never computed);
-* partials that are the numbers ±1 or 0 (add, sub, neg) cost no multiplication;
+* partials that are the numbers ±1 (add, sub, neg) cost no multiplication;
 * chunks of points small enough to stay in cache, spread over the machine's cores with
   threads (numpy releases the GIL inside its loops).
 """
@@ -111,9 +111,8 @@ class _Plan:
             here.append(values[i])
             for j, rule in edges:
                 p = rule(m, *here)
-                if type(p) is float:  # add, sub, neg: no multiplication needed
-                    if p == 0.0:
-                        continue
+                if type(p) is float:  # add, sub, neg: ±1 needs no multiplication
+                    # (0 still multiplies: g may be NaN or infinite, as in the scalar pass)
                     term = g if p == 1.0 else (-g if p == -1.0 else g * p)
                 else:
                     term = g * p
