@@ -50,8 +50,6 @@ class _Plan:
 
         self.np = np
         self.m = array_namespace()
-        self.graph = graph
-        self.wrt = wrt
         nodes = graph.nodes
         live = graph.reaches_output()
         # constant: value known without the data (literals, fixed bindings, and ops on them)

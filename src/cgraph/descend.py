@@ -15,6 +15,7 @@ from .errors import EvaluationError, InputError
 from .graph import Graph
 from .optimizers import OPTIMIZERS
 from .printing import format_number
+from .scalar import is_finite
 
 
 @dataclass
@@ -43,7 +44,7 @@ def _norm(g) -> float:
 
 
 def _finite(values) -> bool:
-    return all(v - v == 0.0 for v in values)
+    return all(map(is_finite, values))
 
 
 def descend(graph: Graph, bindings: dict, wrt: list[str], *, lr: float = 0.01,

@@ -154,4 +154,4 @@ def node_expr(graph, node, labels: list[str]) -> str:
     """The node's own formula over its direct inputs (`x + y`, `p * z`, `sin(t4)`)."""
     if not node.inputs:
         return node.name or labels[node.id]
-    return op_template(node.op) % tuple(labels[j] for j in node.inputs)
+    return op_template(node.op) % tuple([labels[j] for j in node.inputs])

@@ -11,7 +11,7 @@ import io
 import json
 
 from .graph import Evaluation
-from .printing import op_template, format_number, node_expr, node_labels
+from .printing import format_number, node_expr, node_labels
 
 COLUMNS = ("id", "op", "name", "expr", "value", "grad")
 
@@ -61,14 +61,10 @@ def json_chunks(ev: Evaluation, wrt=None, per_chunk: int = 2048):
         grads = _json_numbers(ev.grads[start:start + per_chunk])
         pieces = []
         for n, v, g in zip(part, values, grads):
-            inputs = n.inputs
-            if inputs:
-                expr = op_template(n.op) % tuple([labels[j] for j in inputs])
-                ids = ", ".join(map(str, inputs))
-            else:
-                expr, ids = n.name or labels[n.id], ""
+            ids = ", ".join(map(str, n.inputs))
             name = f'"{n.name}"' if n.name else "null"
-            pieces.append(record % (n.id, n.op.name, name, expr, ids, v, g))
+            pieces.append(record % (n.id, n.op.name, name, node_expr(graph, n, labels), ids,
+                                    v, g))
         yield ("" if start == 0 else ", ") + ", ".join(pieces)
     yield "]}"
 
