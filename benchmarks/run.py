@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import baselines  # noqa: E402
 
 import cgraph  # noqa: E402
-from cgraph import report  # noqa: E402
+from cgraph import eval_formats as report  # noqa: E402
 from cgraph.diff import differentiate  # noqa: E402
 
 ROWS: list[tuple] = []

@@ -83,7 +83,7 @@ def verdict(row: Row, rtol: float, atol: float) -> str:
 def to_json(rows, notes, rtol, atol) -> str:
     import json
 
-    from .report import _json_number
+    from .eval_formats import _json_number
 
     doc = {
         "ok": all(r.ok(rtol, atol) for r in rows), "rtol": rtol, "atol": atol,

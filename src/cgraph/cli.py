@@ -142,7 +142,7 @@ def eval_command(args, program_file, fmt, wrt, digits, strict, data_path):
     """
     from .bindings import parse_bindings
     from .parser import parse
-    from . import report
+    from . import eval_formats as report
 
     text, binding_args = _split_args(args, program_file)
     graph = parse(text)
@@ -152,7 +152,7 @@ def eval_command(args, program_file, fmt, wrt, digits, strict, data_path):
     if data_path is not None:
         if fmt not in (None, "csv"):
             raise click.UsageError("--data writes CSV; --format does not apply")
-        from .points import eval_points
+        from .eval_data import eval_points
 
         return eval_points(graph, bindings, data_path, wrt, _progress)
     graph.check_bindings(bindings)
@@ -394,7 +394,7 @@ def descend_command(args, program_file, wrt, lr, steps, until, optimizer, data_p
     bindings = parse_bindings(binding_args)
     data = None
     if data_path is not None:
-        from .points import read_all
+        from .eval_data import read_all
 
         data = read_all(graph, bindings, data_path)
     else:

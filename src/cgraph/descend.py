@@ -170,7 +170,7 @@ def sparkline(costs: list[float], width: int = 60) -> str:
 def to_json(run: Run, optimizer: str, lr: float) -> str:
     import json
 
-    from .report import _json_number
+    from .eval_formats import _json_number
 
     doc = {
         "weights": {v: _json_number(w) for v, w in zip(run.wrt, run.weights)},

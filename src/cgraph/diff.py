@@ -53,7 +53,7 @@ class Derivatives:
         """One JSON object: the definitions, each derivative, its name, the whole text."""
         import json
 
-        from .report import _json_number
+        from .eval_formats import _json_number
 
         definitions, outputs = self.program()
         doc = {"program": self.graph.source, "output": self.graph.output_name,
