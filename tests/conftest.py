@@ -1,10 +1,13 @@
-"""Shared oracles: SymPy for exact derivatives, central differences for numeric ones."""
+"""Shared test helpers: SymPy and central-difference oracles, every op's CASES line, and the
+random-expression strategy. Test modules import from here, never from each other."""
 
 from __future__ import annotations
 
 import math
 
 import pytest
+from hypothesis import assume
+from hypothesis import strategies as st
 
 import cgraph
 from cgraph import ops
@@ -73,3 +76,66 @@ def evaluate():
     def run(text, **point):
         return cgraph.parse(text).evaluate(point)
     return run
+
+
+# op name -> (program, points away from kinks and domain edges)
+CASES = {
+    "add": ("x + y", [(0.3, -1.7), (2.5, 4.0)]),
+    "sub": ("x - y", [(0.3, -1.7), (-2.5, 4.0)]),
+    "mul": ("x * y", [(0.3, -1.7), (2.5, 4.0)]),
+    "div": ("x / y", [(0.3, -1.7), (2.5, 4.0)]),
+    "pow": ("x ^ y", [(0.3, -1.7), (2.5, 1.5)]),
+    "neg": ("-x", [(0.3,), (-2.0,)]),
+    "sin": ("sin(x)", [(0.3,), (-2.0,)]),
+    "cos": ("cos(x)", [(0.3,), (-2.0,)]),
+    "tan": ("tan(x)", [(0.3,), (-1.2,)]),
+    "asin": ("asin(x)", [(0.3,), (-0.8,)]),
+    "acos": ("acos(x)", [(0.3,), (-0.8,)]),
+    "atan": ("atan(x)", [(0.3,), (-2.0,)]),
+    "sinh": ("sinh(x)", [(0.3,), (-2.0,)]),
+    "cosh": ("cosh(x)", [(0.3,), (-2.0,)]),
+    "tanh": ("tanh(x)", [(0.3,), (-2.0,)]),
+    "exp": ("exp(x)", [(0.3,), (-2.0,)]),
+    "log": ("log(x)", [(0.3,), (20.0,)]),
+    "log2": ("log2(x)", [(0.3,), (20.0,)]),
+    "log10": ("log10(x)", [(0.3,), (20.0,)]),
+    "sqrt": ("sqrt(x)", [(0.3,), (20.0,)]),
+    "abs": ("abs(x)", [(0.3,), (-2.0,)]),
+    "sigmoid": ("sigmoid(x)", [(0.3,), (-2.0,)]),
+    "relu": ("relu(x)", [(0.3,), (-2.0,)]),
+    "softplus": ("softplus(x)", [(0.3,), (-2.0,)]),
+    "sign": ("sign(x)", [(0.3,), (-2.0,)]),
+    "step": ("step(x)", [(0.3,), (-2.0,)]),
+    "logb": ("log(x, y)", [(0.3, 2.0), (20.0, 10.0)]),
+    "max": ("max(x, y)", [(0.3, -1.7), (2.5, 4.0)]),
+    "min": ("min(x, y)", [(0.3, -1.7), (2.5, 4.0)]),
+    "atan2": ("atan2(x, y)", [(0.3, -1.7), (2.5, 4.0)]),
+}
+
+
+# A strategy of our own: well-conditioned expressions, to check gradients numerically.
+_leaf = st.sampled_from(["x", "y", "z", "0.5", "2", "1.5"])
+_unary = ["sin", "cos", "tanh", "sigmoid", "atan", "softplus", "exp"]
+
+
+def _extend(children):
+    return st.one_of(
+        st.tuples(children, st.sampled_from(["+", "-", "*"]), children).map(
+            lambda t: f"({t[0]} {t[1]} {t[2]})"),
+        st.tuples(st.sampled_from(_unary), children).map(lambda t: f"{t[0]}({t[1]})"),
+        st.tuples(children, children).map(lambda t: f"({t[0]}) / (2 + sin({t[1]}))"),
+        children.map(lambda c: f"({c})^2"),
+    )
+
+
+expressions = st.recursive(_leaf, _extend, max_leaves=12)
+coords = st.floats(-1.5, 1.5, allow_nan=False)
+
+
+def evaluated(text, x, y, z):
+    """The graph, the point (its variables only) and the evaluation, if well-conditioned."""
+    g = cgraph.parse(text)
+    point = {k: v for k, v in {"x": x, "y": y, "z": z}.items() if k in g.variables}
+    ev = g.evaluate(point)
+    assume(math.isfinite(ev.value) and abs(ev.value) < 1e6)
+    return g, point, ev

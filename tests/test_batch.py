@@ -13,9 +13,7 @@ from hypothesis import strategies as st
 import cgraph
 from cgraph.cli import cli
 
-from conftest import close
-from test_graph import expressions
-from test_ops import CASES
+from conftest import CASES, close, expressions
 
 SPECIAL = [0.0, -0.0, 1.0, -1.0, 0.5, 1e308, math.inf, -math.inf, math.nan]
 

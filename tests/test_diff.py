@@ -15,9 +15,7 @@ from cgraph import ops
 from cgraph.cli import cli
 from cgraph.diff import differentiate
 
-from conftest import close, sympy_of
-from test_graph import evaluated, expressions
-from test_ops import CASES
+from conftest import CASES, close, evaluated, expressions, sympy_of
 
 TEXTBOOK = [
     "x^2*sin(x)", "sin(x)/x", "(x^2 + 1)/(x - 3)", "exp(sin(x)^2)", "log(1 + x^2)",

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from cgraph import ops
 from cgraph.cli import cli
 
-from test_ops import CASES
+from conftest import CASES
 
 
 def run(*args):
