@@ -4,6 +4,7 @@ random-expression strategy. Test modules import from here, never from each other
 from __future__ import annotations
 
 import math
+from typing import Callable, NamedTuple
 
 import pytest
 from hypothesis import assume
@@ -17,18 +18,6 @@ def sympy_of(graph):
     """The graph as a SymPy expression, built node by node (a loop, like the passes)."""
     import sympy as sp
 
-    table = {
-        "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
-        "div": lambda a, b: a / b, "pow": lambda a, b: a ** b, "neg": lambda a: -a,
-        "sin": sp.sin, "cos": sp.cos, "tan": sp.tan, "asin": sp.asin, "acos": sp.acos,
-        "atan": sp.atan, "sinh": sp.sinh, "cosh": sp.cosh, "tanh": sp.tanh, "exp": sp.exp,
-        "log": sp.log, "log2": lambda a: sp.log(a, 2), "log10": lambda a: sp.log(a, 10),
-        "sqrt": sp.sqrt, "abs": sp.Abs, "sigmoid": lambda a: 1 / (1 + sp.exp(-a)),
-        "relu": lambda a: sp.Max(a, 0), "softplus": lambda a: sp.log(1 + sp.exp(a)),
-        "sign": sp.sign, "step": lambda a: sp.Heaviside(a, 0),
-        "logb": lambda a, b: sp.log(a) / sp.log(b), "max": sp.Max, "min": sp.Min,
-        "atan2": sp.atan2,
-    }
     exprs = []
     for n in graph.nodes:
         if n.op is ops.VAR:
@@ -38,14 +27,14 @@ def sympy_of(graph):
                          if n.name else sp.nsimplify(n.value) if n.value == int(n.value)
                          else sp.Float(n.value, 30))
         else:
-            exprs.append(table[n.op.name](*(exprs[j] for j in n.inputs)))
-    return exprs[graph.output], table
+            exprs.append(CASES[n.op.name].sympy(sp, *(exprs[j] for j in n.inputs)))
+    return exprs[graph.output]
 
 
 def sympy_value_and_grad(graph, point):
     import sympy as sp
 
-    expr, _ = sympy_of(graph)
+    expr = sympy_of(graph)
     subs = {sp.Symbol(k, real=True): sp.Float(v, 30) for k, v in point.items()}
     value = float(expr.evalf(30, subs=subs))
     grad = {k: float(sp.diff(expr, sp.Symbol(k, real=True)).evalf(30, subs=subs))
@@ -78,38 +67,48 @@ def evaluate():
     return run
 
 
-# op name -> (program, points away from kinks and domain edges)
+class Case(NamedTuple):
+    program: str  # the op applied to the variables x, y, z in order
+    points: list  # points away from kinks and domain edges
+    sympy: Callable  # (sympy module, *arguments) -> the op in SymPy: the oracle
+
+
+# One line per op of the registry (test_ops checks that there is one for every op).
 CASES = {
-    "add": ("x + y", [(0.3, -1.7), (2.5, 4.0)]),
-    "sub": ("x - y", [(0.3, -1.7), (-2.5, 4.0)]),
-    "mul": ("x * y", [(0.3, -1.7), (2.5, 4.0)]),
-    "div": ("x / y", [(0.3, -1.7), (2.5, 4.0)]),
-    "pow": ("x ^ y", [(0.3, -1.7), (2.5, 1.5)]),
-    "neg": ("-x", [(0.3,), (-2.0,)]),
-    "sin": ("sin(x)", [(0.3,), (-2.0,)]),
-    "cos": ("cos(x)", [(0.3,), (-2.0,)]),
-    "tan": ("tan(x)", [(0.3,), (-1.2,)]),
-    "asin": ("asin(x)", [(0.3,), (-0.8,)]),
-    "acos": ("acos(x)", [(0.3,), (-0.8,)]),
-    "atan": ("atan(x)", [(0.3,), (-2.0,)]),
-    "sinh": ("sinh(x)", [(0.3,), (-2.0,)]),
-    "cosh": ("cosh(x)", [(0.3,), (-2.0,)]),
-    "tanh": ("tanh(x)", [(0.3,), (-2.0,)]),
-    "exp": ("exp(x)", [(0.3,), (-2.0,)]),
-    "log": ("log(x)", [(0.3,), (20.0,)]),
-    "log2": ("log2(x)", [(0.3,), (20.0,)]),
-    "log10": ("log10(x)", [(0.3,), (20.0,)]),
-    "sqrt": ("sqrt(x)", [(0.3,), (20.0,)]),
-    "abs": ("abs(x)", [(0.3,), (-2.0,)]),
-    "sigmoid": ("sigmoid(x)", [(0.3,), (-2.0,)]),
-    "relu": ("relu(x)", [(0.3,), (-2.0,)]),
-    "softplus": ("softplus(x)", [(0.3,), (-2.0,)]),
-    "sign": ("sign(x)", [(0.3,), (-2.0,)]),
-    "step": ("step(x)", [(0.3,), (-2.0,)]),
-    "logb": ("log(x, y)", [(0.3, 2.0), (20.0, 10.0)]),
-    "max": ("max(x, y)", [(0.3, -1.7), (2.5, 4.0)]),
-    "min": ("min(x, y)", [(0.3, -1.7), (2.5, 4.0)]),
-    "atan2": ("atan2(x, y)", [(0.3, -1.7), (2.5, 4.0)]),
+    "add": Case("x + y", [(0.3, -1.7), (2.5, 4.0)], lambda sp, a, b: a + b),
+    "sub": Case("x - y", [(0.3, -1.7), (-2.5, 4.0)], lambda sp, a, b: a - b),
+    "mul": Case("x * y", [(0.3, -1.7), (2.5, 4.0)], lambda sp, a, b: a * b),
+    "div": Case("x / y", [(0.3, -1.7), (2.5, 4.0)], lambda sp, a, b: a / b),
+    "pow": Case("x ^ y", [(0.3, -1.7), (2.5, 1.5)], lambda sp, a, b: a ** b),
+    "neg": Case("-x", [(0.3,), (-2.0,)], lambda sp, a: -a),
+    "sin": Case("sin(x)", [(0.3,), (-2.0,)], lambda sp, a: sp.sin(a)),
+    "cos": Case("cos(x)", [(0.3,), (-2.0,)], lambda sp, a: sp.cos(a)),
+    "tan": Case("tan(x)", [(0.3,), (-1.2,)], lambda sp, a: sp.tan(a)),
+    "asin": Case("asin(x)", [(0.3,), (-0.8,)], lambda sp, a: sp.asin(a)),
+    "acos": Case("acos(x)", [(0.3,), (-0.8,)], lambda sp, a: sp.acos(a)),
+    "atan": Case("atan(x)", [(0.3,), (-2.0,)], lambda sp, a: sp.atan(a)),
+    "sinh": Case("sinh(x)", [(0.3,), (-2.0,)], lambda sp, a: sp.sinh(a)),
+    "cosh": Case("cosh(x)", [(0.3,), (-2.0,)], lambda sp, a: sp.cosh(a)),
+    "tanh": Case("tanh(x)", [(0.3,), (-2.0,)], lambda sp, a: sp.tanh(a)),
+    "exp": Case("exp(x)", [(0.3,), (-2.0,)], lambda sp, a: sp.exp(a)),
+    "log": Case("log(x)", [(0.3,), (20.0,)], lambda sp, a: sp.log(a)),
+    "log2": Case("log2(x)", [(0.3,), (20.0,)], lambda sp, a: sp.log(a, 2)),
+    "log10": Case("log10(x)", [(0.3,), (20.0,)], lambda sp, a: sp.log(a, 10)),
+    "sqrt": Case("sqrt(x)", [(0.3,), (20.0,)], lambda sp, a: sp.sqrt(a)),
+    "abs": Case("abs(x)", [(0.3,), (-2.0,)], lambda sp, a: sp.Abs(a)),
+    "sigmoid": Case("sigmoid(x)", [(0.3,), (-2.0,)], lambda sp, a: 1 / (1 + sp.exp(-a))),
+    "relu": Case("relu(x)", [(0.3,), (-2.0,)], lambda sp, a: sp.Max(a, 0)),
+    "softplus": Case("softplus(x)", [(0.3,), (-2.0,)], lambda sp, a: sp.log(1 + sp.exp(a))),
+    "sign": Case("sign(x)", [(0.3,), (-2.0,)], lambda sp, a: sp.sign(a)),
+    "step": Case("step(x)", [(0.3,), (-2.0,)], lambda sp, a: sp.Heaviside(a, 0)),
+    "logb": Case("log(x, y)", [(0.3, 2.0), (20.0, 10.0)],
+                  lambda sp, a, b: sp.log(a) / sp.log(b)),
+    "max": Case("max(x, y)", [(0.3, -1.7), (2.5, 4.0)], lambda sp, a, b: sp.Max(a, b)),
+    "min": Case("min(x, y)", [(0.3, -1.7), (2.5, 4.0)], lambda sp, a, b: sp.Min(a, b)),
+    "atan2": Case("atan2(x, y)", [(0.3, -1.7), (2.5, 4.0)],
+                   lambda sp, a, b: sp.atan2(a, b)),
+    "clamp": Case("clamp(x, y, z)", [(0.3, -1.0, 2.0), (-1.7, -1.0, 2.0), (2.5, -1.0, 2.0)],
+                   lambda sp, a, b, c: sp.Min(sp.Max(a, b), c)),
 }
 
 

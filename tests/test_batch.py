@@ -31,7 +31,7 @@ def assert_rows_equal(graph, columns, result, wrt):
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_every_op_batch_equals_scalar_including_special_values(name):
-    text, points = CASES[name]
+    text, points, _ = CASES[name]
     graph = cgraph.parse(text)
     rng = np.random.default_rng(len(name))
     names = list(graph.variables)

@@ -81,7 +81,8 @@ class _Plan:
         self.backward = []  # (id, [(input id, rule)]) for active op nodes, reversed
         for n in reversed(nodes):
             if active[n.id] and n.op is not VAR:
-                edges = [(j, rule) for j, rule in zip(n.inputs, n.op.partials) if active[j]]
+                edges = [(j, rule) for j, rule in zip(n.inputs, n.op.partials, strict=True)
+                         if active[j]]
                 self.backward.append((n.id, n.inputs, edges))
         self.wrt_ids = {v: graph.variables[v] for v in wrt}
         self.out = graph.output
