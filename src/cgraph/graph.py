@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
 
 from . import ops
+from .batch import BatchResult, evaluate_batch
 from .errors import BindingError, InputError, did_you_mean
 from .ops import CONST, VAR, Op
 
@@ -151,10 +152,8 @@ class Graph:
         values = self.forward(bindings)
         return Evaluation(self, dict(bindings), values, self.backward(values))
 
-    def evaluate_batch(self, columns, wrt=None, **options):
+    def evaluate_batch(self, columns, wrt=None, **options) -> BatchResult:
         """Values and gradients at many points at once (numpy arrays); see cgraph.batch."""
-        from .batch import evaluate_batch
-
         return evaluate_batch(self, columns, wrt, **options)
 
     # -- structure ----------------------------------------------------------------------
