@@ -2,18 +2,18 @@
 
 Shared machinery (the program and its bindings, `--format` and its terminal default, error
 messages and exit statuses, consoles) is in `cli_support`; each command's renderers are the
-`FORMATS` map of its own module. A new command is a module plus one function here.
+`FORMATS` map of its own module, which `lazy.<module>` imports when the command runs. A new
+command is a module plus one function here.
 """
 
 from __future__ import annotations
 
 import click
 
-from . import __version__, check, descend, diagrams, diff, eval_formats, explain, numtext
-from .cli_support import (CONTEXT, NAMES, Command, StepProgress, byte_progress,
+from . import __version__, numtext
+from .cli_support import (CONTEXT, NAMES, Command, StepProgress, byte_progress, lazy,
                           output_file, output_options, program_arguments, run, warn, write_file)
 from .errors import BindingError, EvaluationError
-from .eval_data import eval_points, read_all
 
 DIGITS = click.IntRange(1, 17)
 
@@ -31,7 +31,7 @@ def cli():
 
 @cli.command("eval", cls=Command)
 @program_arguments
-@output_options(eval_formats.FORMATS, terminal="table", piped="tsv")
+@output_options("eval_formats", terminal="table", piped="tsv")
 @click.option("--wrt", type=NAMES, metavar="X,Y",
               help="Report the gradient for these variables only.")
 @click.option("--digits", type=DIGITS, metavar="N", help="Significant digits shown "
@@ -52,13 +52,14 @@ def eval_command(program, out, wrt, digits, strict, data_path):
     if data_path is not None:
         if out.format not in (None, "csv"):
             raise click.UsageError("--data writes CSV; --format does not apply")
-        return eval_points(program.graph, program.bindings, data_path, wrt, byte_progress)
+        return lazy.eval_data.eval_points(program.graph, program.bindings, data_path, wrt,
+                                          byte_progress)
     out.emit(program.evaluate("strict" if strict else "warn"))
 
 
 @cli.command("graph", cls=Command)
 @program_arguments
-@output_options(diagrams.FORMATS, help="Diagram language [default: mermaid, or from the -o "
+@output_options("diagrams", help="Diagram language [default: mermaid, or from the -o "
                 "suffix].")
 @click.option("--direction", type=click.Choice(["LR", "RL", "TB", "BT"]), default="LR",
               show_default=True, help="Layout direction.")
@@ -78,7 +79,7 @@ def graph_command(program, out, direction, grads, no_values, fence, digits):
       cgraph graph "(x+y)*z" x=1 y=3 z=-3 --format dot | dot -Tsvg > g.svg
       cgraph graph "(x+y)*z" x=1 y=3 z=-3 -o g.svg
     """
-    graph = program.graph
+    graph, diagrams = program.graph, lazy.diagrams
     path = (out.path or "").lower()
     image = path.endswith(diagrams.IMAGE_SUFFIXES)
     if image and out.format not in (None, "dot"):
@@ -106,7 +107,7 @@ def graph_command(program, out, direction, grads, no_values, fence, digits):
 
 @cli.command("explain", cls=Command)
 @program_arguments
-@output_options(explain.FORMATS, terminal="rich", piped="text", what="Output")
+@output_options("explain", terminal="rich", piped="text", what="Output")
 @click.option("--digits", type=DIGITS, default=numtext.TABLE, show_default=True,
               metavar="N", help="Significant digits of the numbers shown.")
 def explain_command(program, out, digits):
@@ -116,7 +117,7 @@ def explain_command(program, out, digits):
       cgraph explain "p = x + y; g = p * z" x=1 y=3 z=-3
       cgraph explain "(x+y)*z" x=1 y=3 z=-3 --format markdown > walkthrough.md
     """
-    out.emit(explain.walkthrough(program.evaluate()))
+    out.emit(lazy.explain.walkthrough(program.evaluate()))
 
 
 @cli.command("diff", cls=Command)
@@ -125,7 +126,7 @@ def explain_command(program, out, digits):
               "[default: every variable].")
 @click.option("--order", type=click.IntRange(1, 10), default=1, show_default=True,
               help="Order of the derivative (∂ⁿf/∂xⁿ for each variable).")
-@output_options(diff.FORMATS, default="text")
+@output_options("diff", default="text")
 @click.option("--digits", type=DIGITS, metavar="N",
               help="Significant digits of values [default: full precision].")
 def diff_command(program, out, wrt, order, digits):
@@ -139,7 +140,7 @@ def diff_command(program, out, wrt, order, digits):
     """
     if program.bindings:
         program.check()
-    out.emit(diff.differentiate(program.graph, wrt, order).at(program.bindings))
+    out.emit(lazy.diff.differentiate(program.graph, wrt, order).at(program.bindings))
 
 
 @cli.command("check", cls=Command)
@@ -150,17 +151,17 @@ def diff_command(program, out, wrt, order, digits):
               help="Relative tolerance.")
 @click.option("--atol", type=float, default=1e-8, show_default=True,
               help="Absolute tolerance.")
-@output_options(check.FORMATS, terminal="table", piped="tsv", what="Output")
+@output_options("check", terminal="table", piped="tsv", what="Output")
 def check_command(program, out, eps, rtol, atol):
     """Reverse-mode gradients against central finite differences; exit 1 on a mismatch.
 
     \b
       cgraph check "sigmoid(w*x + b)" w=0.5 x=1.5 b=0.1
     """
-    rows, notes = check.check(program.evaluate(finite=None), eps)
+    rows, notes = lazy.check.check(program.evaluate(finite=None), eps)
     for note in notes:
         warn(note)
-    report = check.Report(rows, notes, rtol, atol)
+    report = lazy.check.Report(rows, notes, rtol, atol)
     out.emit(report)
     if report.mismatches():
         raise EvaluationError("gradient mismatch for " + ", ".join(report.mismatches()))
@@ -187,7 +188,7 @@ def check_command(program, out, eps, rtol, atol):
               help="Seed for shuffling mini-batches.")
 @click.option("--trace", type=click.Path(dir_okay=False), metavar="FILE.csv",
               help="Write every step: step, cost, each weight, each gradient.")
-@output_options(descend.FORMATS, terminal="table", piped="json", what="Output")
+@output_options("descend", terminal="table", piped="json", what="Output")
 def descend_command(program, out, wrt, lr, steps, until, optimizer, data_path, epochs,
                     batch_size, seed, trace):
     """Gradient descent on the program's output over the --wrt weights.
@@ -201,21 +202,21 @@ def descend_command(program, out, wrt, lr, steps, until, optimizer, data_path, e
     graph, bindings = program.graph, program.bindings
     data = None
     if data_path is not None:
-        data = read_all(graph, bindings, data_path)
+        data = lazy.eval_data.read_all(graph, bindings, data_path)
     else:
         program.check()
     names = wrt or [v for v in graph.variables if v in bindings]
     if steps is None:
         steps = 100_000 if until is not None else 1000
     progress = StepProgress()
-    result = descend.descend(graph, bindings, names, lr=lr, steps=steps, until=until,
+    result = lazy.descend.descend(graph, bindings, names, lr=lr, steps=steps, until=until,
                              optimizer=optimizer, data=data, batch_size=batch_size, seed=seed,
                              epochs=epochs, trace=trace is not None,
                              on_step=progress.update if progress else None)
     if progress:
         progress.close()
     if trace is not None:
-        write_file(trace, descend.trace_csv(result))
+        write_file(trace, lazy.descend.trace_csv(result))
     out.emit(result)
 
 

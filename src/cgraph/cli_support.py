@@ -4,20 +4,24 @@ A command declares its arguments with two decorators and keeps its logic in its 
 
     @cli.command("explain", cls=Command)
     @program_arguments                       # PROGRAM [NAME=VALUE…] or --file: `program`
-    @output_options(explain.FORMATS, terminal="rich", piped="text")   # --format: `out`
+    @output_options("explain", terminal="rich", piped="text")   # --format: `out`
     def explain_command(program, out, digits):
-        out.emit(explain.walkthrough(program.evaluate()))
+        out.emit(lazy.explain.walkthrough(program.evaluate()))
 
-`FORMATS` maps each format's name to a renderer `(result, options) -> str | iterable of
-str | Rich renderable`; `options` holds the command's parameters (`digits`, `wrt`, …) and
-`terminal`. Adding a format is one renderer and one entry in that map; the terminal-dependent
-default is decided here, in `Output.format_name`, and nowhere else.
+The module's `FORMATS` maps each format's name to a renderer `(result, options) -> str |
+iterable of str | Rich renderable`; `options` holds the command's parameters (`digits`,
+`wrt`, …) and `terminal`. Adding a format is one renderer and one entry in that map; the
+terminal-dependent default is decided here, in `Output.format_name`, and nowhere else.
+
+A command's module is imported when that command runs (`lazy`, and the `--format` choices),
+so start-up costs what the one command needs, not what every command needs.
 """
 
 from __future__ import annotations
 
 import functools
 import gc
+import importlib
 import os
 import sys
 from dataclasses import dataclass
@@ -165,12 +169,43 @@ class NameList(click.ParamType):
 NAMES = NameList()
 
 
+# -- command modules, imported when used --------------------------------------------------
+
+class Modules:
+    """`lazy.explain` is the module `cgraph.explain`, imported on first use."""
+
+    def __getattr__(self, name: str):
+        module = importlib.import_module(f"{__package__}.{name}")
+        setattr(self, name, module)
+        return module
+
+
+lazy = Modules()
+
+
+class _Formats(click.Choice):
+    """The names in a command module's FORMATS, looked up when --format is parsed or shown."""
+
+    def __init__(self, module: str):
+        self.module = module
+        super().__init__([])
+
+    @property
+    def choices(self):
+        return list(getattr(lazy, self.module).FORMATS)
+
+    @choices.setter
+    def choices(self, _value):
+        pass
+
+
 # -- output -------------------------------------------------------------------------------
 
-def output_options(formats: dict, *, terminal: str | None = None, piped: str | None = None,
+def output_options(module: str, *, terminal: str | None = None, piped: str | None = None,
                    default: str | None = None, what: str = "Output format",
                    help: str | None = None):
-    """`--format` chosen from `formats` ({name: renderer}), handed to the command as `out`.
+    """`--format` chosen from the FORMATS ({name: renderer}) of the command's `module`,
+    handed to the command as `out`.
 
     The default is `terminal` on a terminal and `piped` otherwise, or the fixed `default`,
     or (neither) the command's own choice (`out.format_name(fallback)`). With `output_file`
@@ -185,9 +220,10 @@ def output_options(formats: dict, *, terminal: str | None = None, piped: str | N
         def command(fmt, **kwargs):
             path = kwargs.pop("output_path", None)
             options = SimpleNamespace(terminal=sys.stdout.isatty(), **kwargs)
+            formats = getattr(lazy, module).FORMATS
             return fn(out=Output(formats, fmt, path, options, terminal, piped), **kwargs)
 
-        return click.option("--format", "fmt", type=click.Choice(list(formats)),
+        return click.option("--format", "fmt", type=_Formats(module),
                             default=default, show_default=default is not None,
                             help=help)(command)
 
