@@ -82,9 +82,11 @@ class _Plan:
         self.backward = []  # (id, [(input id, rule)]) for active op nodes, reversed
         for n in reversed(nodes):
             if active[n.id] and n.op is not VAR:
-                edges = [(j, rule) for j, rule in zip(n.inputs, n.op.partials, strict=True)
+                edges = [(j, rule, k) for k, (j, rule)
+                         in enumerate(zip(n.inputs, n.op.partials, strict=True))
                          if active[j]]
-                self.backward.append((n.id, n.inputs, edges))
+                self.backward.append((n.id, n.inputs, edges, n.op.gate))
+        self.gated = any(gate is not None for *_, gate in self.backward)
         self.wrt_ids = {v: graph.variables[v] for v in wrt}
         self.out = graph.output
         self.active_out = active[self.out]
@@ -103,13 +105,31 @@ class _Plan:
         if self.active_out:
             grads[self.out] = 1.0
         m = self.m
-        for i, args, edges in self.backward:
+        gated = self.gated
+        reach: dict[int, object] = {self.out: True}  # per row: does the node get a gradient
+        for i, args, edges, gate in self.backward:
             g = grads.pop(i, None)
             if g is None:
                 continue
             here = [values[j] for j in args]
+            if gated:
+                rows = reach.pop(i, False)
+                flags = gate(*here) if gate else None
             here.append(values[i])
-            for j, rule in edges:
+            for j, rule, k in edges:
+                if gated:  # where and comparisons: rows of a branch not taken get nothing
+                    flag = rows if flags is None else np.logical_and(rows, flags[k])
+                    if flag is False or (flag is not True and not flag.any()):
+                        continue
+                    prev = reach.get(j, False)
+                    reach[j] = flag if prev is False else np.logical_or(prev, flag)
+                    p = rule(m, *here)
+                    term = g * p
+                    if flag is not True:
+                        term = np.where(flag, term, 0.0)
+                    prev = grads.get(j)
+                    grads[j] = term if prev is None else prev + term
+                    continue
                 p = rule(m, *here)
                 if type(p) is float:  # add, sub, neg: ±1 needs no multiplication
                     # (0 still multiplies: g may be NaN or infinite, as in the scalar pass)

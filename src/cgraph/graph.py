@@ -20,15 +20,16 @@ from .ops import CONST, VAR, Op
 class Node:
     """One vertex: a variable, a constant, or an op applied to earlier nodes."""
 
-    __slots__ = ("id", "op", "inputs", "name", "value")
+    __slots__ = ("id", "op", "inputs", "name", "value", "call")
 
     def __init__(self, id: int, op: Op, inputs: tuple[int, ...] = (), name: str | None = None,
-                 value: float | None = None):
+                 value: float | None = None, call: str | None = None):
         self.id = id
         self.op = op
         self.inputs = inputs
         self.name = name  # variable name, or the name an assignment gave this node
         self.value = value  # the literal, for constants
+        self.call = call  # the call of a program's function that made it ("neuron#2")
 
     def __repr__(self) -> str:
         label = f" {self.name}" if self.name else ""
@@ -48,6 +49,7 @@ class Graph:
             n.name: n.id for n in nodes if n.op is VAR}  # in order of first use
         self._tape = None
         self._live = None
+        self._gated = None
 
     def __len__(self) -> int:
         return len(self.nodes)
@@ -121,7 +123,12 @@ class Graph:
         adjoint[out] = 1.0
         m = ops.SCALAR
         nodes = self.nodes
-        live = self.reaches_output() if output is None else self.reaches_output(out)
+        gated = self.gated()
+        if gated:  # where and comparisons: which nodes get a gradient depends on values
+            live = [False] * len(nodes)
+            live[out] = True
+        else:
+            live = self.reaches_output() if output is None else self.reaches_output(out)
         for i in range(out, -1, -1):
             if not live[i]:
                 continue
@@ -132,7 +139,15 @@ class Graph:
                 continue
             rules = n.op.partials
             k = len(args)
-            if k == 2:
+            if gated:
+                here = [values[j] for j in args]
+                flags = n.op.gate(*here) if n.op.gate else (True,) * k
+                here.append(values[i])
+                for j, rule, flag in zip(args, rules, flags, strict=True):
+                    if flag:
+                        adjoint[j] += g * rule(m, *here)
+                        live[j] = True
+            elif k == 2:
                 a, b = args
                 va, vb, vo = values[a], values[b], values[i]
                 adjoint[a] += g * rules[0](m, va, vb, vo)
@@ -146,6 +161,13 @@ class Graph:
                 for j, rule in zip(args, rules, strict=True):
                     adjoint[j] += g * rule(m, *here)
         return adjoint
+
+    def gated(self) -> bool:
+        """Whether an op whose inputs get a gradient only sometimes (where, comparisons)
+        is in the graph."""
+        if self._gated is None:
+            self._gated = any(n.op.gate is not None for n in self.nodes)
+        return self._gated
 
     def evaluate(self, bindings: Mapping[str, float]) -> "Evaluation":
         """Forward and reverse pass together."""

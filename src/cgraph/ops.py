@@ -26,7 +26,7 @@ from typing import Callable
 from . import scalar as S
 
 # Printing precedence, loosest first; the grammar has the same levels.
-P_SUM, P_PRODUCT, P_UNARY, P_POWER, P_ATOM = 1, 2, 3, 4, 5
+P_COMPARE, P_SUM, P_PRODUCT, P_UNARY, P_POWER, P_ATOM = 0, 1, 2, 3, 4, 5
 
 
 @dataclass(frozen=True, eq=False)
@@ -41,6 +41,9 @@ class Op:
     prec: int = P_ATOM
     latex: str = ""
     kinks: Callable | None = None  # (*inputs) -> signed distances from each kink, or None
+    # (*inputs) -> per input, whether it gets a gradient at all (floats or arrays of bools);
+    # None: every input does. The passes skip the others entirely (no 0·NaN).
+    gate: Callable | None = None
 
     def __repr__(self) -> str:
         return f"Op({self.name})"
@@ -58,12 +61,12 @@ FUNCTIONS: dict[tuple[str, int], Op] = {}  # (name as written, arity) -> op
 
 
 def _op(name, arity, scalar, array, partials, *, spelling=None, infix=False, prec=P_ATOM,
-        latex=None, callable_as=None, kinks=None) -> Op:
+        latex=None, callable_as=None, kinks=None, gate=None) -> Op:
     if len(partials) != arity:
         raise TypeError(f"op {name!r} takes {arity} inputs but has {len(partials)} "
                         "partial rules: give one per input")
     op = Op(name, arity, scalar, array, tuple(partials), spelling or name, infix, prec,
-            latex if latex is not None else _latex_call(spelling or name, arity), kinks)
+            latex if latex is not None else _latex_call(spelling or name, arity), kinks, gate)
     OPS[name] = op
     if not infix:
         FUNCTIONS[(op.spelling, arity)] = op
@@ -177,6 +180,34 @@ CLAMP = _fn("clamp", S.clamp, lambda np, x, lo, hi: np.minimum(np.maximum(x, lo)
             lambda m, x, lo, hi, out: m.step(lo - x) * m.step(hi - lo),
             lambda m, x, lo, hi, out: 1.0 - (1.0 - m.step(x - hi)) * (1.0 - m.step(lo - hi)),
             kinks=lambda x, lo, hi: (x - lo, x - hi))
+
+# Comparisons: 1 or 0 (NaN compares false, except !=), derivative 0 everywhere.
+def _compare(name, spelling, test, ufunc, latex):
+    return _op(name, 2, lambda a, b: 1.0 if test(a, b) else 0.0,
+               lambda np, a, b: getattr(np, ufunc)(a, b).astype(float),
+               (lambda m, a, b, out: 0.0, lambda m, a, b, out: 0.0),
+               spelling=spelling, infix=True, prec=P_COMPARE, latex=latex,
+               gate=lambda a, b: (False, False))
+
+
+LT = _compare("lt", "<", lambda a, b: a < b, "less", "{0} < {1}")
+LE = _compare("le", "<=", lambda a, b: a <= b, "less_equal", r"{0} \le {1}")
+GT = _compare("gt", ">", lambda a, b: a > b, "greater", "{0} > {1}")
+GE = _compare("ge", ">=", lambda a, b: a >= b, "greater_equal", r"{0} \ge {1}")
+EQ = _compare("eq", "==", lambda a, b: a == b, "equal", "{0} = {1}")
+NE = _compare("ne", "!=", lambda a, b: a != b, "not_equal", r"{0} \ne {1}")
+
+# where(c, a, b): a where c is non-zero, b where c is 0 (NaN where c is NaN). The branch
+# not taken gets no gradient at all (the passes follow `WHERE.taken`), not 0·(its
+# derivative), so where(x > 0, sqrt(x), 0) at x = -1 has gradient 0, not NaN.
+WHERE = _fn("where", S.where, lambda np, c, a, b: np.where(c == 0, b, np.where(c != c, c, a)),
+            lambda m, c, a, b, out: 0.0,
+            lambda m, c, a, b, out: m.ne(c, 0.0),
+            lambda m, c, a, b, out: m.eq(c, 0.0),
+            latex=r"\begin{{cases}} {1} & \text{{if }} {0} \ne 0 \\ {2} & "
+                  r"\text{{otherwise}} \end{{cases}}",
+            gate=lambda c, a, b: (False, (c != 0) & (c == c), c == 0))
+
 
 CONSTANTS: dict[str, float] = {"pi": 3.141592653589793, "e": 2.718281828459045}
 

@@ -140,3 +140,9 @@ def clamp(x: float, lo: float, hi: float) -> float:
 
 def is_finite(v: float) -> bool:
     return v - v == 0.0
+
+
+def where(c: float, a: float, b: float) -> float:
+    if c != c:
+        return c
+    return a if c != 0.0 else b
