@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -60,3 +61,29 @@ def test_readme_tables_match_real_output(tmp_path):
         out = CliRunner().invoke(cli, args, env={"COLUMNS": "100"}).stdout
         text = "\n".join(line.rstrip() for line in out.splitlines())
         assert text in README, args
+
+
+def test_readme_language_examples_match_real_output(tmp_path):
+    """The Programs section's function table, where's derivative and the XOR showcase."""
+    from click.testing import CliRunner
+
+    out = CliRunner().invoke(cli, ["eval", "sq(a) = a * a\nneuron(u) = tanh(w * u + b)\n"
+                                   "neuron(sq(x)) + neuron(x)", "w=0.5", "b=-1", "x=2",
+                                   "--format", "table"], env={"COLUMNS": "100"}).stdout
+    assert "\n".join(line.rstrip() for line in out.splitlines()) in README
+    out = CliRunner().invoke(cli, ["diff", "where(x > 0, sqrt(x), 0)", "x=-1"]).stdout
+    assert out in README
+    root = Path(__file__).parent.parent / "examples"
+    assert (root / "xor.cg").read_text() in README
+    fit = CliRunner().invoke(cli, ["descend", "--file", str(root / "xor.cg"), "--bindings",
+                                   str(root / "xor-init.json"), "--data",
+                                   str(root / "xor.csv"), "--optimizer", "adam", "--lr",
+                                   "0.05", "--epochs", "500", "--format", "json"])
+    assert fit.exit_code == 0, fit.output
+    (tmp_path / "fit.json").write_text(fit.stdout)
+    network = "".join((root / "xor.cg").read_text().splitlines(keepends=True)[:2])
+    out = CliRunner().invoke(cli, ["eval", "-", "--bindings", str(tmp_path / "fit.json"),
+                                   "--data", str(root / "xor.csv"), "--wrt", "x[1]"],
+                             input=network).stdout
+    assert out in README
+    assert f"{json.loads(fit.stdout)['cost']:.3g}" in README

@@ -180,15 +180,7 @@ class GraphBuilder:
         if not template:
             return [self._constant(r) for r in roots]
         base = template[0].id
-        needed = [False] * len(template)
-        for r in roots:
-            if r >= base:
-                needed[r - base] = True
-        for k in range(len(template) - 1, -1, -1):
-            if needed[k]:
-                for j in template[k].inputs:
-                    if j >= base:
-                        needed[j - base] = True
+        needed = self._needed(template, roots)
         out: list = [None] * len(template)
         nodes = self.nodes
 
@@ -233,11 +225,31 @@ class GraphBuilder:
             out[k] = r
         return [get(r) for r in roots]
 
-    def _count(self, template, how_many: int, pos) -> None:
-        self.expanded += how_many * max(len(template), 1)
-        if self.expanded > LIMIT:
-            raise self.error(pos, f"this expansion would make {self.expanded:,} nodes; "
-                                  f"the limit is {LIMIT:,}")
+    @staticmethod
+    def _needed(template, roots) -> list[bool]:
+        """Which template nodes the roots depend on."""
+        needed = [False] * len(template)
+        if not template:
+            return needed
+        base = template[0].id
+        for r in roots:
+            if r >= base:
+                needed[r - base] = True
+        for k in range(len(template) - 1, -1, -1):
+            if needed[k]:
+                for j in template[k].inputs:
+                    if j >= base:
+                        needed[j - base] = True
+        return needed
+
+    def _count(self, template, roots, how_many: int, pos) -> None:
+        """Refuse an expansion that would take the program past LIMIT nodes made by
+        expansions, saying how many it would make."""
+        size = sum(self._needed(template, roots)) + 1
+        if self.expanded + how_many * size > LIMIT:
+            raise self.error(pos, f"this expansion would make {how_many * size:,} nodes "
+                                  f"({how_many:,} × {size}); the limit is {LIMIT:,}")
+        self.expanded += how_many * size
 
     def _ranges(self, clauses, template, pos):
         """`for i in lo..hi` clauses -> [(name, range)], each bound known now."""
@@ -314,7 +326,7 @@ class GraphBuilder:
         template = self._cut(target.mark)
         ranges = self._ranges(clauses, template, pos)
         combos = self._combinations(ranges)
-        self._count(template, len(combos), pos)
+        self._count(template, target.indices + [body], len(combos), pos)
         self.families[family] = "assigned"
         for env in combos:
             *index, value = self._copy(template, target.indices + [body], env)
@@ -407,7 +419,7 @@ class GraphBuilder:
             plural = "s" if len(fn.params) != 1 else ""
             raise self.error(match, f"{fn.name}() takes {len(fn.params)} argument{plural}, "
                                     f"not {len(args)}")
-        self._count(fn.template, 1, match.start())
+        self._count(fn.template, [fn.root], 1, match.start())
         outer = self.label
         if not self.open:  # calls inside a definition are labelled when it is called
             fn.calls += 1
@@ -429,7 +441,7 @@ class GraphBuilder:
         template = self._cut(mark)
         ranges = self._ranges(clauses, template, match.start())
         combos = self._combinations(ranges)
-        self._count(template, len(combos), match.start())
+        self._count(template, [body], len(combos), match.start())
         total = None
         for env in combos:
             (value,) = self._copy(template, [body], env)

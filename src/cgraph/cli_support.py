@@ -29,7 +29,7 @@ from types import SimpleNamespace
 
 import click
 
-from .bindings import parse_bindings
+from .bindings import parse_bindings, read_bindings_file
 from .errors import CgraphError, EvaluationError
 from .eval_formats import nonfinite_messages
 from .graph import Evaluation, Graph
@@ -130,12 +130,20 @@ def program_arguments(fn):
     handed to the command as `program`, a parsed `Program`."""
 
     @functools.wraps(fn)
-    def command(args, program_file, **kwargs):
+    def command(args, program_file, bindings_file, **kwargs):
         text, binding_args = _split_args(args, program_file)
         graph = parse(text)
-        return fn(program=Program(graph, parse_bindings(binding_args)), **kwargs)
+        bindings = read_bindings_file(bindings_file) if bindings_file else {}
+        bindings.update(parse_bindings(binding_args))  # the command line wins
+        return fn(program=Program(graph, bindings), **kwargs)
 
     command = click.argument("args", nargs=-1, metavar="PROGRAM [NAME=VALUE]...")(command)
+    command = click.option("--bindings", "bindings_file", metavar="FILE",
+                           type=click.Path(exists=True, dir_okay=False),
+                           help="Read bindings from FILE: a JSON object (a list binds a "
+                                "family: \"w\": [0.1, 0.2]; descend's JSON output works "
+                                "as it is) or NAME=VALUE lines. Bindings on the command "
+                                "line override it.")(command)
     return click.option("--file", "program_file", type=click.File("r", encoding="utf-8"),
                         help="Read the program from this file ('-' for standard "
                              "input).")(command)

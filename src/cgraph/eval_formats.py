@@ -54,8 +54,10 @@ def json_chunks(ev: Evaluation, wrt=None, per_chunk: int = 2048):
         for n, v, g in zip(part, values, grads):
             ids = ", ".join(map(str, n.inputs))
             name = f'"{n.name}"' if n.name else "null"
-            pieces.append(record % (n.id, n.op.name, name, node_expr(graph, n, labels), ids,
-                                    v, g))
+            piece = record % (n.id, n.op.name, name, node_expr(graph, n, labels), ids, v, g)
+            if n.call:  # made by a call of a program's function: "neuron#2"
+                piece = f'{piece[:-1]}, "call": "{n.call}"}}'
+            pieces.append(piece)
         yield ("" if start == 0 else ", ") + ", ".join(pieces)
     yield "]}"
 
@@ -115,10 +117,16 @@ def to_table(ev: Evaluation, wrt=None, digits: int = numtext.TABLE):
     table.add_column("expr", overflow="fold", ratio=1, min_width=8)
     table.add_column("value", justify="right", no_wrap=True)
     table.add_column(f"∂{f}/∂node", justify="right", no_wrap=True)
+    calls = any(n.call for n in graph.nodes)
+    if calls:  # which call of a program's function made the node
+        table.add_column("call", style="dim", no_wrap=True)
     for i, op, name, label, expr, value, grad in rows(ev):
         style = "bold" if i == graph.output else None
-        table.add_row(str(i), Text(label, style="cyan" if name else ""), op, expr,
-                      numtext.text(value, digits), numtext.text(grad, digits), style=style)
+        cells = [str(i), Text(label, style="cyan" if name else ""), op, expr,
+                 numtext.text(value, digits), numtext.text(grad, digits)]
+        if calls:
+            cells.append(graph.nodes[i].call or "")
+        table.add_row(*cells, style=style)
     value, grads = summary_lines(ev, wrt, digits)
     footer = Text.assemble((value, "bold green"), "\n", grads)
     return Group(title, table, Text(""), footer)

@@ -145,9 +145,10 @@ def walkthrough(ev: Evaluation) -> list[Section]:
     f = g.output_name
     if out.name is None and out.inputs:
         labels[out.id] = f
-    live = g.reaches_output()
+    live, flags = g.gradient_flow(ev.values)  # where: a branch not taken gets nothing
     users = g.users()
-    shown = [live[n.id] and not (n.op is CONST and n.name is None) for n in g.nodes]
+    reaches = g.reaches_output()
+    shown = [reaches[n.id] and not (n.op is CONST and n.name is None) for n in g.nodes]
 
     forward = Section("Forward pass")
     for n in g.nodes:
@@ -160,7 +161,7 @@ def walkthrough(ev: Evaluation) -> list[Section]:
         args = [labels[j] for j in n.inputs]
         numbers = [ev.values[j] for j in n.inputs]
         forward.lines.append(Step([Name(labels[n.id]), Apply(n.op, args), Apply(n.op, numbers),
-                                   value]))
+                                   value], note=n.call))
 
     backward = Section("Backward pass")
     backward.lines.append(Step([Partial(f, f), Num(1.0)],
@@ -180,15 +181,22 @@ def walkthrough(ev: Evaluation) -> list[Section]:
         symbols.append(Sym(builder, builder.var(me)))
         local_values = [rule(ops.SCALAR, *numbers) for rule in n.op.partials]
         local_formulas = [rule(m, *symbols) for rule in n.op.partials]
-        for j, pv, pf in zip(n.inputs, local_values, local_formulas, strict=True):
+        for k, (j, pv, pf) in enumerate(zip(n.inputs, local_values, local_formulas,
+                                            strict=True)):
             if not shown[j]:
+                continue
+            if flags[n.id] is not None and not flags[n.id][k]:
+                why = "a comparison" if n.op.prec == ops.P_COMPARE else (
+                    "the condition" if k == 0 else "the branch not taken")
+                backward.lines.append(Step([Partial(me, labels[j]), Name("none")], 1,
+                                           f"no gradient at all: {why}"))
                 continue
             if isinstance(pf, Sym) and builder.value_of(pf.id) is None:
                 local = [Partial(me, labels[j]), Formula(builder, pf.id), Num(pv)]
             else:  # a number (∂(a+b)/∂a = 1, ∂(pi·2)/∂pi = 2): shown once
                 local = [Partial(me, labels[j]), Num(pv)]
             backward.lines.append(Step(local, 1))
-            paths = len(_live_users(users[j], live))  # edges into live users
+            paths = len(_paths(g, j, users[j], live, flags))
             if n.id == g.output:
                 contribution = pv
             else:
@@ -212,8 +220,10 @@ def walkthrough(ev: Evaluation) -> list[Section]:
     return [forward, backward, result]
 
 
-def _live_users(user_ids, live):
-    return [u for u in user_ids if live[u]]
+def _paths(g, j, user_ids, live, flags):
+    """The edges from j into users that pass it a gradient."""
+    return [u for u in user_ids if live[u] and (
+        flags[u] is None or any(f for k, f in zip(g.nodes[u].inputs, flags[u]) if k == j))]
 
 
 # -- rendering ----------------------------------------------------------------------------

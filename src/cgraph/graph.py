@@ -63,7 +63,13 @@ class Graph:
                        missing: bool = True) -> None:
         """Raise BindingError for a binding of a name the program does not use (`unknown`)
         or a variable left unbound (`missing`)."""
-        extra = [k for k in bindings if k not in self.variables] if unknown else []
+        if any("[" in k for k in bindings):
+            self._check_families(bindings, missing)
+        # a family bound as a whole may have elements the program does not use
+        families = self._family_prefixes() if unknown and bindings else set()
+        extra = [k for k in bindings if k not in self.variables
+                 and ("[" not in k or k.partition("[")[0] + "[" not in families)] \
+            if unknown else []
         if extra:
             name = extra[0]
             hint = did_you_mean(name, self.variables)
@@ -75,6 +81,33 @@ class Graph:
             if missing:
                 raise BindingError("no value for " + ", ".join(missing) + "; bind it as "
                                    + " ".join(f"{v}=VALUE" for v in missing))
+
+    def _family_prefixes(self) -> set[str]:
+        return {v.partition("[")[0] + "[" for v in self.variables if "[" in v}
+
+    def _check_families(self, bindings, missing: bool) -> None:
+        """An indexed family bound with the wrong number of indices, or without an element
+        the program uses: say so in terms of the family."""
+        def families(names):
+            out: dict[str, list[str]] = {}
+            for n in names:
+                if "[" in n:
+                    out.setdefault(n.partition("[")[0], []).append(n)
+            return out
+
+        bound, used = families(bindings), families(self.variables)
+        for family in bound.keys() & used.keys():
+            b, u = bound[family][0], used[family][0]
+            if b.count(",") != u.count(","):
+                raise BindingError(f"'{family}' is bound with {b.count(',') + 1} index(es) "
+                                   f"({b}) but the program uses {u.count(',') + 1} ({u})")
+            if missing:
+                have = set(bound[family])
+                lost = [n for n in used[family] if n not in have]
+                if lost:
+                    raise BindingError(f"{lost[0]} is out of range of the family bound: "
+                                       f"{family} has {bound[family][0]} to "
+                                       f"{bound[family][-1]}")
 
     def check_names(self, names, option: str = "--wrt") -> None:
         """Raise InputError for a name that is not one of the program's variables."""
@@ -161,6 +194,27 @@ class Graph:
                 for j, rule in zip(args, rules, strict=True):
                     adjoint[j] += g * rule(m, *here)
         return adjoint
+
+    def gradient_flow(self, values: Sequence[float]):
+        """(live, flags): whether each node gets a gradient at these values, and for each
+        node the inputs it passes one to (None: all). Without where or comparisons this is
+        `reaches_output()`; with them, a branch not taken gets nothing."""
+        live = list(self.reaches_output())
+        flags: list = [None] * len(self.nodes)
+        if not self.gated():
+            return live, flags
+        live = [False] * len(self.nodes)
+        live[self.output] = True
+        for i in range(self.output, -1, -1):
+            n = self.nodes[i]
+            if not live[i]:
+                continue
+            if n.op.gate is not None:
+                flags[i] = n.op.gate(*(values[j] for j in n.inputs))
+            for k, j in enumerate(n.inputs):
+                if flags[i] is None or flags[i][k]:
+                    live[j] = True
+        return live, flags
 
     def gated(self) -> bool:
         """Whether an op whose inputs get a gradient only sometimes (where, comparisons)
