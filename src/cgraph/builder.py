@@ -89,6 +89,9 @@ class GraphBuilder:
         self.expanded = 0
         self.label = None  # the call being expanded (its nodes carry it)
         self.placeholders = 0  # INDEX nodes made (finish() checks none is left)
+        self.serial = 0  # calls are labelled f#?<serial> until their statement ends
+        self.numbered = 0
+        self.statement_start = 0  # the first node of the statement being read
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -122,7 +125,8 @@ class GraphBuilder:
         return template
 
     def _bind(self, name: str, node: int) -> None:
-        self.journal.append((name, self.scope.get(name)))
+        if self.marks or self.open:  # only a region's names are ever undone
+            self.journal.append((name, self.scope.get(name)))
         self.scope[name] = node
 
     def _lookup(self, name: str, pos: int) -> int:
@@ -183,6 +187,7 @@ class GraphBuilder:
         needed = self._needed(template, roots)
         out: list = [None] * len(template)
         nodes = self.nodes
+        relabel: dict[str, str] = {}  # a call inside the template -> this copy's label
 
         def get(j):
             return out[j - base] if j >= base else j
@@ -221,6 +226,9 @@ class GraphBuilder:
                     node = Node(r, op, inputs, None, None)
                     if self.label is not None:
                         node.call = self.label
+                    elif n.call is not None:  # each copy of a call is a call of its own
+                        node.call = relabel.get(n.call) or relabel.setdefault(
+                            n.call, self._call_label(n.call.partition("#")[0]))
                     nodes.append(node)
             out[k] = r
         return [get(r) for r in roots]
@@ -303,10 +311,16 @@ class GraphBuilder:
         name = match.group()
         if name in self.families:
             raise self.error(match, f"'{name}' is an indexed family; assign {name}[1], ...")
-        self._assign(match, name, self._materialize(value))
+        self._assign(match, name, value)
+        self._end_statement()
 
     def expression(self, c):
-        self.output = ("f", self._materialize(c[0]))
+        self.output = ("f", c[0])
+        self._end_statement()
+
+    def _end_statement(self) -> None:
+        self._number_calls()
+        self.statement_start = len(self.nodes)
 
     def target(self, c):
         match, *indices = c
@@ -334,6 +348,7 @@ class GraphBuilder:
             self._assign(target.match, element_name(family, index), self._materialize(value))
         for name, _ in ranges:
             self.index_names.setdefault(name, pos)
+        self._end_statement()
 
     def head(self, c):
         match, *params = c
@@ -369,11 +384,15 @@ class GraphBuilder:
         self.open -= 1
         template = self._cut(mark)
         self.functions[name] = Function(name, params, template, body)
+        self.statement_start = len(self.nodes)
 
     # -- atoms -----------------------------------------------------------------------------
 
-    def number(self, c):
-        return self._add(CONST, value=float(c[0].group()))
+    def number(self, c):  # (at parse time no call is being expanded: no label)
+        nodes = self.nodes
+        i = len(nodes)
+        nodes.append(Node(i, CONST, (), None, float(c[0].group())))
+        return i
 
     def name(self, c):
         m = c[0]
@@ -384,7 +403,7 @@ class GraphBuilder:
         return found
 
     def open_call(self, c):
-        self.marks.append(self._mark())
+        self.marks.append((len(self.nodes), len(self.journal)))
         return c[0]
 
     open_index = open_call
@@ -412,7 +431,9 @@ class GraphBuilder:
             plural = "s" if takes[-1] != 1 else ""
             raise self.error(match, f"{name}() takes {counts} argument{plural}, "
                                     f"not {len(args)}")
-        return self._add(op, tuple(self._materialize(a) for a in args))
+        i = len(self.nodes)
+        self.nodes.append(Node(i, op, tuple(args)))
+        return i
 
     def _call(self, fn: Function, match, args):
         if len(args) != len(fn.params):
@@ -421,14 +442,33 @@ class GraphBuilder:
                                     f"not {len(args)}")
         self._count(fn.template, [fn.root], 1, match.start())
         outer = self.label
-        if not self.open:  # calls inside a definition are labelled when it is called
-            fn.calls += 1
-            self.label = f"{fn.name}#{fn.calls}"
+        if outer is None:
+            self.label = self._call_label(fn.name)
         try:
             (result,) = self._copy(fn.template, [fn.root], dict(zip(fn.params, args)))
             return self._materialize(result)
         finally:
             self.label = outer
+
+    def _call_label(self, name: str) -> str:
+        """A placeholder `neuron#?7` for a call's nodes; each copy of a body gets its own,
+        and the end of the statement numbers them in node order: `neuron#2`."""
+        self.serial += 1
+        return f"{name}#?{self.serial}"
+
+    def _number_calls(self) -> None:
+        if self.serial == self.numbered:
+            return
+        self.numbered = self.serial
+        relabel: dict[str, str] = {}
+        for n in self.nodes[self.statement_start:]:
+            if n.call is not None and "#?" in n.call:
+                label = relabel.get(n.call)
+                if label is None:
+                    fn = self.functions[n.call.partition("#")[0]]
+                    fn.calls += 1
+                    label = relabel[n.call] = f"{fn.name}#{fn.calls}"
+                n.call = label
 
     def comprehension(self, c):
         match, body, *clauses = c
@@ -522,8 +562,7 @@ class GraphBuilder:
 
     def compare(self, c):
         a, match, b = c
-        op = ops.OPS[COMPARISONS[match.group()]]
-        return self._add(op, (self._materialize(a), self._materialize(b)))
+        return self._add(ops.OPS[COMPARISONS[match.group()]], (a, b))
 
     def neg(self, c):
         return self._add(ops.NEG, (c[0],))
@@ -534,7 +573,8 @@ class GraphBuilder:
     # -- at the end ------------------------------------------------------------------------
 
     def finish(self) -> None:
-        """Nothing left half-expanded; index variables only inside their comprehensions."""
+        """Nothing left half-expanded; index variables only inside their comprehensions;
+        calls numbered in the order their nodes appear."""
         if not (self.placeholders or self.index_names):
             return
         for n in self.nodes:

@@ -39,7 +39,7 @@ UNIT = "unit"  # a one-symbol pass-through rule (atom -> power -> unary ...): on
 #                top state changes
 PASS = "pass"  # a pass-through of one kept child among dropped tokens: "(" sum ")"
 SPLICE = "splice"  # the kept children go up to the parent rule as they are
-LEAF = "leaf"  # a builder callback on the one token of the rule: number, name
+ONE = "one"  # a builder callback on the rule's one kept child: number, name, open_call
 BINARY = "binary"  # an infix operator: a node of `op` on the two operands
 ACTION = "action"  # any other builder callback, given the kept children
 NOTHING = "nothing"  # a rule without a callback (the program): leaves nothing
@@ -57,8 +57,7 @@ def _plans(rules, builder):
             how, fn = BINARY, builder.BINARY[r.kind]
         else:
             fn = getattr(builder, r.kind, None)
-            how = NOTHING if fn is None else LEAF if r.keep == (0,) and r.size == 1 \
-                else ACTION
+            how = NOTHING if fn is None else ONE if len(r.keep) == 1 else ACTION
         plans.append((how, r.size, r.origin, r.keep, fn))
     return plans
 
@@ -105,7 +104,7 @@ def _drive(t: tables.Tables, builder: GraphBuilder, text: str) -> None:
     """The LALR(1) loop: shift tokens, reduce rules, call the builder at each reduction.
 
     `states[s][symbol]` is k >= 0 to shift (or go) to state k, and ~rule to reduce. The
-    common reductions (UNIT, LEAF, BINARY) are inlined in the token loop; the others go
+    common reductions (UNIT, ONE, BINARY) are inlined in the token loop; the others go
     through `reduce`.
     """
     states, ignore, end = t.states, t.ignore, t.end
@@ -163,8 +162,14 @@ def _drive(t: tables.Tables, builder: GraphBuilder, text: str) -> None:
             how, size, origin, keep, fn = plans[~action]
             if how is UNIT:
                 state_stack[-1] = states[state_stack[-2]][origin]
-            elif how is LEAF:
-                values[-1] = fn((values[-1],))
+            elif how is ONE:
+                if size == 1:
+                    values[-1] = fn((values[-1],))
+                else:
+                    kept = values[keep[0] - size]
+                    del values[1 - size:]
+                    del state_stack[1 - size:]
+                    values[-1] = fn((kept,))
                 state_stack[-1] = states[state_stack[-2]][origin]
             elif how is BINARY:
                 right = values.pop()
