@@ -263,7 +263,7 @@ def test_a_bad_bindings_file_is_exit_2(tmp_path):
 def test_calls_inside_comprehensions_are_numbered_in_order():
     g = cgraph.parse("neuron(a, k) = tanh(w[k] * a + b[k])\n"
                      "h[j] = neuron(x[1], j) for j in 1..3\n"
-                     "sum(neuron(h[j], j) for j in 1..2) + sin(neuron(x[2], 1)) + neuron(x, 2)")
+                     "sum(neuron(h[j], j) for j in 1..2) + sin(neuron(x[2], 1)) + neuron(y, 2)")
     tanh = [n.call for n in g.nodes if n.op.name == "tanh"]
     assert tanh == [f"neuron#{k}" for k in range(1, 8)]
     for n in g.nodes:  # a call's nodes are exactly its body's three ops
