@@ -16,7 +16,7 @@ from cgraph import diagrams
 from cgraph.cli import cli
 
 import renderers
-from test_graph import expressions
+from conftest import expressions
 
 GOLDEN = Path(__file__).parent / "golden"
 

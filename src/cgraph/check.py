@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 from . import numtext
 from .graph import Evaluation
-from .ops import KINKS
 from .printing import node_expr, node_labels
 
 # The step that balances truncation (h²) and rounding (ε/h) errors of a central difference.
@@ -39,19 +38,16 @@ class Row:
         return self.abs_error <= atol + rtol * abs(self.numeric)
 
 
-def _kink_side(node, values) -> float | None:
-    """For a node with a kink, the signed distance from it: the sign tells the branch."""
-    if node.op.name not in KINKS:
-        return None
-    a = values[node.inputs[0]]
-    return a - values[node.inputs[1]] if node.op.arity == 2 else a
+def _kink_sides(node, values) -> tuple[float, ...]:
+    """For a node with kinks, the signed distance from each: the signs tell the branch."""
+    return node.op.kinks(*(values[j] for j in node.inputs))
 
 
 def check(ev: Evaluation, eps: float | None = None) -> tuple[list[Row], list[str]]:
     """One row per variable, and warnings for kinks the finite differences straddle."""
     graph = ev.graph
-    kinky = [n for n in graph.nodes if n.op.name in KINKS]
-    base_side = {n.id: _kink_side(n, ev.values) for n in kinky}
+    kinky = [n for n in graph.nodes if n.op.kinks]
+    base_side = {n.id: _kink_sides(n, ev.values) for n in kinky}
     warnings: dict[int, str] = {}
     rows = []
     for name, analytic in ev.gradient().items():
@@ -62,8 +58,8 @@ def check(ev: Evaluation, eps: float | None = None) -> tuple[list[Row], list[str
         numeric = (up[graph.output] - down[graph.output]) / (2 * h)
         rows.append(Row(name, analytic, numeric, h))
         for n in kinky:
-            sides = (base_side[n.id], _kink_side(n, up), _kink_side(n, down))
-            if n.id not in warnings and _straddles(sides):
+            sides = zip(base_side[n.id], _kink_sides(n, up), _kink_sides(n, down))
+            if n.id not in warnings and any(_straddles(s) for s in sides):
                 warnings[n.id] = n
     labels = node_labels(graph)
     notes = [f"node {n.id} ({node_expr(graph, n, labels)}) sits on a kink here: finite "

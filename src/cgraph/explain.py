@@ -180,7 +180,7 @@ def walkthrough(ev: Evaluation) -> list[Section]:
         symbols.append(Sym(builder, builder.var(me)))
         local_values = [rule(ops.SCALAR, *numbers) for rule in n.op.partials]
         local_formulas = [rule(m, *symbols) for rule in n.op.partials]
-        for j, pv, pf in zip(n.inputs, local_values, local_formulas):
+        for j, pv, pf in zip(n.inputs, local_values, local_formulas, strict=True):
             if not shown[j]:
                 continue
             if isinstance(pf, Sym) and builder.value_of(pf.id) is None:
