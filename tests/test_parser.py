@@ -46,24 +46,27 @@ def test_constants_and_unicode_names():
 ONE = "sin cos tan asin acos atan sinh cosh tanh exp log log2 log10 sqrt abs sigmoid relu " \
       "softplus sign step".split()
 TWO = ["log", "pow", "max", "min", "atan2"]
+THREE = ["clamp"]
+LISTED = [(n, 1) for n in ONE] + [(n, 2) for n in TWO] + [(n, 3) for n in THREE]
 
 
-@pytest.mark.parametrize("name,arity", [(n, 1) for n in ONE] + [(n, 2) for n in TWO])
+@pytest.mark.parametrize("name,arity", LISTED)
 def test_every_listed_function_with_its_arity(name, arity):
     """Each function the README lists is a call of its registry op on its arguments, and
     its value is SymPy's."""
-    args = ["x", "y"][:arity]
+    args = ["x", "y", "z"][:arity]
     g = cgraph.parse(f"{name}({', '.join(args)})")
     out = g.nodes[g.output]
     assert out.op is ops.lookup_function(name, arity)
     assert [g.nodes[i].name for i in out.inputs] == args
-    point = {"x": 0.375, "y": 0.625}
+    point = {"x": 0.375, "y": 0.625, "z": 0.875}
+    point = {k: point[k] for k in args}
     assert g.evaluate(point).value == pytest.approx(sympy_value_and_grad(g, point)[0],
                                                     rel=1e-12)
 
 
 def test_the_listed_functions_are_all_there_are():
-    assert {(n, 1) for n in ONE} | {(n, 2) for n in TWO} == set(ops.FUNCTIONS)
+    assert set(LISTED) == set(ops.FUNCTIONS)
 
 
 def test_statements_by_semicolon_and_newline_and_comments():
