@@ -45,6 +45,9 @@ class Graph:
         self.source = source
         self.variables: dict[str, int] = {
             n.name: n.id for n in nodes if n.op is VAR}  # in order of first use
+        # statement name -> node id, aliases (`q = p`) included; the parser fills it in
+        self.statements: dict[str, int] = {
+            n.name: n.id for n in nodes if n.name and n.inputs}
         self._tape = None
         self._live = None
 
@@ -79,6 +82,31 @@ class Graph:
             if name not in self.variables:
                 raise InputError(f"{option}: '{name}' is not a variable of the program"
                                  f"{did_you_mean(name, self.variables)}")
+
+    def named_nodes(self) -> dict[str, int]:
+        """Every node a statement named (`p = x + y`), and the output, by name."""
+        named = dict(self.statements)
+        named[self.output_name] = self.output
+        return named
+
+    def output_nodes(self, names=None, option: str = "--output") -> list[tuple[str, int]]:
+        """(name, node id) for each requested output (default: the program's output);
+        InputError for a name no statement of the program assigns."""
+        if not names:
+            return [(self.output_name, self.output)]
+        named = self.named_nodes()
+        found = []
+        for name in names:
+            if name not in named:
+                what = ("a variable, not a statement" if name in self.variables
+                        else "not a named node of the program")
+                raise InputError(f"{option}: '{name}' is {what}"
+                                 f"{did_you_mean(name, named)} (named nodes: "
+                                 f"{', '.join(named)})")
+            if name in (n for n, _ in found):
+                raise InputError(f"{option}: '{name}' is given twice")
+            found.append((name, named[name]))
+        return found
 
     # -- passes -------------------------------------------------------------------------
 

@@ -1,0 +1,187 @@
+"""Forward mode, Jacobians and Hessians against SymPy, finite differences and each other."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import cgraph
+from cgraph.errors import InputError
+from cgraph.forward import evaluate_forward
+from cgraph.hessian import MAX_VARIABLES, hessian
+from cgraph.jacobian import choose_mode, jacobian
+
+from conftest import sympy_of
+
+NAMES = ("x", "y", "z")
+# Smooth everywhere, so SymPy's derivatives and ours agree at every point.
+UNARY = ("sin({})", "cos({})", "tanh({})", "atan({})", "sigmoid({})", "exp(sin({}))",
+         "log(1 + ({})^2)", "sqrt(2 + ({})^2)", "({})^2", "({})^3", "-({})")
+BINARY = ("({}) + ({})", "({}) - ({})", "({}) * ({})", "({}) / (1 + ({})^2)",
+          "atan2({}, 2 + ({})^2)", "log(2 + ({})^2, 3 + ({})^2)")
+
+
+def _expr(depth):
+    leaf = st.sampled_from(NAMES) | st.sampled_from(("2", "0.5", "pi"))
+    if depth == 0:
+        return leaf
+    sub = _expr(depth - 1)
+    return leaf | st.builds(lambda f, a: f.format(a), st.sampled_from(UNARY), sub) | \
+        st.builds(lambda f, a, b: f.format(a, b), st.sampled_from(BINARY), sub, sub)
+
+
+def _program(expr):
+    """Two named outputs sharing subexpressions: `p = …; q = … p …`."""
+    return st.builds(lambda a, b: f"p = {a}; q = ({b}) * p + x", expr, expr)
+
+
+programs = _program(_expr(3))
+points = st.fixed_dictionaries({v: st.integers(-8, 8).map(lambda k: k / 4) for v in NAMES})
+
+
+def _sympy_jacobian_and_hessian(graph, point, outputs):
+    import sympy as sp
+
+    symbols = [sp.Symbol(v, real=True) for v in graph.variables]
+    subs = {s: sp.Rational(str(point[s.name])) for s in symbols}
+    exprs = {}
+    for name, i in outputs:
+        sub = cgraph.Graph(graph.nodes[: i + 1], i)
+        exprs[name] = sympy_of(sub)[0]
+    jac = [[float(sp.diff(e, s).evalf(30, subs=subs)) for s in symbols] for e in exprs.values()]
+    last = list(exprs.values())[-1]
+    hess = [[float(sp.diff(last, a, b).evalf(30, subs=subs)) for b in symbols] for a in symbols]
+    return np.array(jac), np.array(hess)
+
+
+def _close(a, b, rel):
+    """Element-wise, relative to each entry, with an absolute floor at the matrix's scale."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    scale = max(1.0, float(np.max(np.abs(b)))) if b.size else 1.0
+    return np.all(np.abs(a - b) <= rel * np.maximum(np.abs(b), scale * 1e-3))
+
+
+@settings(max_examples=40, deadline=None)
+@given(programs, points)
+def test_jacobian_and_hessian_match_sympy(text, point):
+    graph = cgraph.parse(text)
+    point = {v: point[v] for v in graph.variables}
+    outputs = graph.output_nodes(["p", "q"])
+    jac_s, hess_s = _sympy_jacobian_and_hessian(graph, point, outputs)
+    for mode in ("forward", "reverse"):
+        jac = jacobian(graph, point, ["p", "q"], mode=mode)
+        assert _close(jac.matrix, jac_s, 1e-9), (mode, jac.matrix, jac_s)
+    h = hessian(graph, point)
+    assert _close(h.matrix, hess_s, 1e-9), (h.matrix, hess_s)
+
+
+@settings(max_examples=60, deadline=None)
+@given(programs, points)
+def test_forward_and_reverse_agree_to_a_few_ulps(text, point):
+    graph = cgraph.parse(text)
+    point = {v: point[v] for v in graph.variables}
+    fwd = np.array(jacobian(graph, point, ["p", "q"], mode="forward").matrix)
+    rev = np.array(jacobian(graph, point, ["p", "q"], mode="reverse").matrix)
+    # the same products of the same partials, summed in another order
+    assert np.all(np.abs(fwd - rev) <= 64 * np.spacing(np.maximum(abs(fwd), abs(rev)) + 1)), \
+        (fwd, rev)
+
+
+@settings(max_examples=60, deadline=None)
+@given(programs, points)
+def test_hessian_is_symmetric_and_matches_differences_of_the_gradient(text, point):
+    graph = cgraph.parse(text)
+    point = {v: point[v] for v in graph.variables}
+    h = hessian(graph, point)
+    scale = max(1.0, float(np.max(np.abs(h.matrix))))
+    assert h.asymmetry() <= 1e-12 * scale
+    assert h.gradient == list(graph.evaluate(point).gradient().values())
+    for j, v in enumerate(h.variables):
+        step = 1e-5 * max(1.0, abs(point[v]))
+        up = graph.evaluate({**point, v: point[v] + step}).gradient()
+        down = graph.evaluate({**point, v: point[v] - step}).gradient()
+        column = [(up[u] - down[u]) / (2 * step) for u in h.variables]
+        assert _close(h.matrix[:, j], column, 1e-4), (v, h.matrix[:, j], column)
+
+
+def test_forward_tangents_narrate_the_tutorial():
+    graph = cgraph.parse("p = x + y; g = p * z")
+    fe = evaluate_forward(graph, {"x": 1, "y": 3, "z": -3}, {"x": 1})
+    assert [fe.tangent(i) for i in range(len(graph.nodes))] == [1, 0, 1, 0, -3]
+    assert fe.direction == "x"
+    fe = evaluate_forward(graph, {"x": 1, "y": 3, "z": -3})  # default: the first variable
+    assert fe.seed == {"x": 1.0}
+
+
+def test_forward_mode_skips_what_does_not_depend_on_the_seed():
+    # sqrt(y) has an infinite partial at y = 0; it does not depend on x, so df/dx = 1
+    graph = cgraph.parse("x + sqrt(y)")
+    fe = evaluate_forward(graph, {"x": 1, "y": 0}, {"x": 1})
+    assert fe.tangent(graph.output) == 1.0
+    assert graph.evaluate({"x": 1, "y": 0}).gradient()["x"] == 1.0
+
+
+def test_dead_nodes_are_skipped_by_the_jacobian():
+    graph = cgraph.parse("d = log(x - 5); f = x * 2")  # d is dead for f, NaN at x = 1
+    assert jacobian(graph, {"x": 1}, mode="forward").matrix == [[2.0]]
+    assert jacobian(graph, {"x": 1}, ["d", "f"], mode="forward").matrix[1] == [2.0]
+
+
+def test_a_hundred_thousand_nodes():
+    text = "+".join(f"sin(x*{k % 7})*y" for k in range(20_000))
+    graph = cgraph.parse(text)
+    assert len(graph.nodes) > 100_000
+    point = {"x": 0.3, "y": 2.0}
+    jac = jacobian(graph, point, mode="forward")
+    rev = graph.evaluate(point).gradient()
+    assert jac.matrix[0] == pytest.approx([rev["x"], rev["y"]], rel=1e-12)
+    h = hessian(graph, point)
+    assert h.matrix[1, 1] == 0.0 and h.asymmetry() <= 1e-9 * np.max(np.abs(h.matrix))
+
+
+@pytest.mark.parametrize("text, point, kind", [
+    ("(a-1)^2 + 100*(b-a^2)^2", {"a": 1, "b": 1}, "minimum"),
+    ("-(a^2) - b^2", {"a": 0, "b": 0}, "maximum"),
+    ("a^2 - b^2", {"a": 0, "b": 0}, "saddle"),
+    ("a^4 + b^2", {"a": 0, "b": 0}, "degenerate"),
+    ("a^2 + b^2", {"a": 1, "b": 0}, None),
+])
+def test_classify_stationary_points(text, point, kind):
+    assert hessian(cgraph.parse(text), point).classify() == kind
+
+
+def test_mode_choice_and_refusals():
+    assert choose_mode(3, 2) == "forward" and choose_mode(1, 5) == "reverse"
+    assert choose_mode(2, 2) == "reverse"
+    graph = cgraph.parse("p = x * y; q = p + x")
+    with pytest.raises(InputError, match="'x' is a variable, not a statement"):
+        jacobian(graph, {"x": 1, "y": 2}, ["x"])
+    with pytest.raises(InputError, match="'r' is not a named node.*named nodes: p, q"):
+        jacobian(graph, {"x": 1, "y": 2}, ["r"])
+    with pytest.raises(InputError, match="--tangent: 'w'"):
+        evaluate_forward(graph, {"x": 1, "y": 2}, {"w": 1})
+    n = 10_000
+    big = cgraph.parse("+".join(f"v{i}" for i in range(n)))
+    with pytest.raises(InputError, match=r"10,000 variables has 100,000,000 entries "
+                                         r"\(800 MB as float64\).*limit is 4,096"):
+        hessian(big, {f"v{i}": 1.0 for i in range(n)})
+    assert MAX_VARIABLES == 4096
+
+
+def test_hessian_of_the_chained_rosenbrock_function_is_tridiagonal():
+    n = 50
+    text = " + ".join(f"100*(x{i + 1} - x{i}^2)^2 + (1 - x{i})^2" for i in range(n - 1))
+    point = {f"x{i}": math.cos(i) for i in range(n)}
+    h = hessian(cgraph.parse(text), point, wrt=list(point))
+    x = np.array([math.cos(i) for i in range(n)])
+    exact = np.zeros((n, n))  # by hand: the textbook Hessian of the chained Rosenbrock
+    for i in range(n - 1):
+        exact[i, i] += 1200 * x[i] ** 2 - 400 * x[i + 1] + 2
+        exact[i + 1, i + 1] += 200
+        exact[i, i + 1] += -400 * x[i]
+        exact[i + 1, i] += -400 * x[i]
+    assert np.allclose(h.matrix, exact, rtol=1e-12, atol=1e-10)
