@@ -15,31 +15,10 @@ from cgraph.forward import evaluate_forward
 from cgraph.hessian import MAX_VARIABLES, hessian
 from cgraph.jacobian import choose_mode, jacobian
 
-from conftest import sympy_of
+from conftest import smooth_programs, sympy_of
 
 NAMES = ("x", "y", "z")
-# Smooth everywhere, so SymPy's derivatives and ours agree at every point.
-UNARY = ("sin({})", "cos({})", "tanh({})", "atan({})", "sigmoid({})", "exp(sin({}))",
-         "log(1 + ({})^2)", "sqrt(2 + ({})^2)", "({})^2", "({})^3", "-({})")
-BINARY = ("({}) + ({})", "({}) - ({})", "({}) * ({})", "({}) / (1 + ({})^2)",
-          "atan2({}, 2 + ({})^2)", "log(2 + ({})^2, 3 + ({})^2)")
-
-
-def _expr(depth):
-    leaf = st.sampled_from(NAMES) | st.sampled_from(("2", "0.5", "pi"))
-    if depth == 0:
-        return leaf
-    sub = _expr(depth - 1)
-    return leaf | st.builds(lambda f, a: f.format(a), st.sampled_from(UNARY), sub) | \
-        st.builds(lambda f, a, b: f.format(a, b), st.sampled_from(BINARY), sub, sub)
-
-
-def _program(expr):
-    """Two named outputs sharing subexpressions: `p = …; q = … p …`."""
-    return st.builds(lambda a, b: f"p = {a}; q = ({b}) * p + x", expr, expr)
-
-
-programs = _program(_expr(3))
+programs = smooth_programs()
 points = st.fixed_dictionaries({v: st.integers(-8, 8).map(lambda k: k / 4) for v in NAMES})
 
 
