@@ -56,27 +56,15 @@ def walkthrough(ev: Evaluation) -> list[Section]:
     backward.lines.append((0, [("d", f, f), ("num", 1.0)], "the output with respect to itself"))
     contributions: dict[int, list] = {}
     builder = SymbolicBuilder()
-    m = builder.namespace()
     for n in reversed(g.nodes[: g.output + 1]):
         if not live[n.id] or not n.inputs:
             continue
         me = labels[n.id]
         backward.lines.append((0, [("name", me), ("expr", n.op, [labels[j] for j in n.inputs])],
                                None))
-        numbers = [ev.values[j] for j in n.inputs] + [ev.values[n.id]]
-        symbols = [Sym(builder, builder.const(g.nodes[j].value)
-                       if g.nodes[j].op is CONST and not g.nodes[j].name
-                       else builder.var(labels[j])) for j in n.inputs]
-        symbols.append(Sym(builder, builder.var(me)))
-        local_values = [rule(ops.SCALAR, *numbers) for rule in n.op.partials]
-        local_formulas = [rule(m, *symbols) for rule in n.op.partials]
-        for j, pv, pf in zip(n.inputs, local_values, local_formulas):
+        for j, pv, formula in _local_partials(g, labels, ev.values, n, builder):
             if not shown[j]:
                 continue
-            if isinstance(pf, Sym) and builder.value_of(pf.id) is None:
-                formula = ("sym", builder, pf.id)
-            else:  # a number (∂(a+b)/∂a = 1, ∂(pi·2)/∂pi = 2): shown once
-                formula = ("num", pv)
             local = [("d", me, labels[j]), formula]
             if formula[0] == "sym":
                 local.append(("num", pv))
@@ -106,6 +94,94 @@ def walkthrough(ev: Evaluation) -> list[Section]:
     return [forward, backward, result]
 
 
+def _local_partials(g, labels, values, n, builder):
+    """(input id, ∂n/∂input as a number, as a term) for each input of node n: the
+    registry's rule run on the numbers and, with the builder, on the inputs' names."""
+    me = labels[n.id]
+    numbers = [values[j] for j in n.inputs] + [values[n.id]]
+    symbols = [Sym(builder, builder.const(g.nodes[j].value)
+                   if g.nodes[j].op is CONST and not g.nodes[j].name
+                   else builder.var(labels[j])) for j in n.inputs]
+    symbols.append(Sym(builder, builder.var(me)))
+    m = builder.namespace()
+    for j, rule in zip(n.inputs, n.op.partials):
+        pv = rule(ops.SCALAR, *numbers)
+        pf = rule(m, *symbols)
+        if isinstance(pf, Sym) and builder.value_of(pf.id) is None:
+            yield j, pv, ("sym", builder, pf.id)
+        else:  # a number (∂(a+b)/∂a = 1, ∂(pi·2)/∂pi = 2): shown once
+            yield j, pv, ("num", pv)
+
+
+def forward_walkthrough(fe) -> list[Section]:
+    """Forward mode narrated: each node's value, then its tangent by the chain rule read
+    forwards, ṅ = Σ ∂n/∂input · inpuṫ (a `ForwardEvaluation` from cgraph.forward)."""
+    g = fe.graph
+    labels = node_labels(g)
+    out = g.nodes[g.output]
+    f = g.output_name
+    if out.name is None and out.inputs:
+        labels[out.id] = f
+    live = g.reaches_output()
+    builder = SymbolicBuilder()
+    x = fe.unit
+    if x:
+        section = Section(f"Forward pass, with tangents ṅ = ∂n/∂{x}")
+        independent = f"does not depend on {x}"
+    else:
+        seed = ", ".join(f"{v}\u0307 = {format_number(t)}" for v, t in fe.seed.items())
+        section = Section(f"Forward pass, with tangents along the direction {seed}")
+        independent = "does not depend on the seeded inputs"
+    for n in g.nodes:
+        if not live[n.id] or n.op is CONST:
+            continue
+        me = labels[n.id]
+        tangent = fe.tangent(n.id)
+        if not n.inputs:
+            section.lines.append((0, [("name", me), ("num", fe.values[n.id])], None))
+            seeded = n.name in fe.seed
+            section.lines.append((1, [("dot", me), ("num", tangent)],
+                                  "seed" if seeded else None))
+            continue
+        args = [labels[j] for j in n.inputs]
+        numbers = [fe.values[j] for j in n.inputs]
+        section.lines.append((0, [("name", me), ("expr", n.op, args), ("expr", n.op, numbers),
+                                  ("num", fe.values[n.id])], None))
+        symbolic, numeric = [], []
+        for j, pv, formula in _local_partials(g, labels, fe.values, n, builder):
+            if g.nodes[j].op is CONST:
+                continue  # a constant's tangent is 0: no term
+            dot, t = ("dot", labels[j]), ("num", fe.tangent(j))
+            if formula == ("num", 1.0):
+                symbolic.append(dot)
+                numeric.append(t)
+            elif formula == ("num", -1.0):
+                symbolic.append(("neg", dot))
+                numeric.append(("neg", t))
+            else:
+                symbolic.append(("prod", [formula, dot]))
+                numeric.append(("prod", [("num", pv), t]))
+        terms = [("dot", me)]
+        if symbolic:
+            terms += [("sum", symbolic), ("sum", numeric)]
+        terms.append(("num", tangent))
+        if len(terms) == 4 and numeric == [("num", tangent)]:
+            del terms[2]  # ṗ = ẋ = 1, not ṗ = ẋ = 1 = 1
+        note = None if fe.tangents[n.id] is not None else independent
+        section.lines.append((1, terms, note))
+    result = Section("Result")
+    result.lines.append((0, [("name", f), ("num", fe.value)], None))
+    derivative = [("dot", f), ("num", fe.tangent(g.output))]
+    if x:
+        result.lines.append((0, [("d", f, x)] + derivative,
+                             "one forward pass, one input's derivative"))
+    else:
+        result.lines.append((0, derivative, "one forward pass, the derivative along the "
+                             "direction: " + " + ".join(f"∂{f}/∂{v}·{v}\u0307"
+                                                        for v in fe.seed)))
+    return [section, result]
+
+
 def _live_users(user_ids, live):
     return [u for u in user_ids if live[u]]
 
@@ -132,13 +208,18 @@ def term_text(t, digits=6, in_product=False) -> str:
         atoms = [(a, P_ATOM) if isinstance(a, str) else (_num_text(a, digits, True), P_ATOM)
                  for a in args]
         return apply_infix(op, atoms)[0].replace(" * ", " · ")
+    if kind == "dot":
+        return t[1] + "\u0307"  # a combining dot above: ṗ
     if kind == "sym":
         _, outputs = render_formula(t[1].nodes, [("_", t[2])])
-        return outputs[0][1].replace(" * ", " · ")
+        text = outputs[0][1].replace(" * ", " · ")
+        return f"({text})" if in_product and (" + " in text or " - " in text) else text
     if kind == "prod":
         return " · ".join(term_text(x, digits, True) for x in t[1])
+    if kind == "neg":
+        return "-" + term_text(t[1], digits, True)
     if kind == "sum":
-        return " + ".join(term_text(x, digits, True) for x in t[1])
+        return _join_sum(t[1], lambda x: term_text(x, digits, True))
     raise ValueError(kind)
 
 
@@ -159,14 +240,31 @@ def term_latex(t, digits=6, in_product=False) -> str:
         atoms = [(latex_name(a), P_ATOM) if isinstance(a, str)
                  else (term_latex(("num", a), digits, True), P_ATOM) for a in args]
         return apply_latex(op, atoms)[0]
+    if kind == "dot":
+        return rf"\dot{{{term_latex(('name', t[1]))}}}"
     if kind == "sym":
         _, outputs = render_formula(t[1].nodes, [("_", t[2])], latex=True)
-        return outputs[0][1]
+        text = outputs[0][1]
+        return rf"\left({text}\right)" if in_product and (" + " in text or " - " in text) \
+            else text
     if kind == "prod":
         return r" \cdot ".join(term_latex(x, digits, True) for x in t[1])
+    if kind == "neg":
+        return "-" + term_latex(t[1], digits, True)
     if kind == "sum":
-        return " + ".join(term_latex(x, digits, True) for x in t[1])
+        return _join_sum(t[1], lambda x: term_latex(x, digits, True))
     raise ValueError(kind)
+
+
+def _join_sum(terms, render) -> str:
+    """`a + b - c`: a negated term after the first is subtracted."""
+    out = ""
+    for k, x in enumerate(terms):
+        if x[0] == "neg" and k:
+            out += " - " + render(x[1])
+        else:
+            out += (" + " if k else "") + render(x)
+    return out
 
 
 def to_text(sections: list[Section], digits=6) -> str:

@@ -82,14 +82,11 @@ class ForwardEvaluation:
         return 0.0 if t is None else t
 
     @property
-    def direction(self) -> str:
-        """`x` for the seed x=1, else `0.5·x + y`: what the tangents differentiate along."""
+    def unit(self) -> str | None:
+        """`x` when the seed is x=1 alone (the tangents are then ∂n/∂x), else None."""
         if len(self.seed) == 1 and next(iter(self.seed.values())) == 1.0:
             return next(iter(self.seed))
-        from .printing import format_number
-
-        return " + ".join(v if t == 1.0 else f"{format_number(t)}·{v}"
-                          for v, t in self.seed.items())
+        return None
 
 
 def evaluate_forward(graph: Graph, bindings: Mapping[str, float],
