@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 import cgraph
 from cgraph.errors import InputError
 from cgraph.forward import evaluate_forward
+from cgraph import hessian as hessian_module
 from cgraph.hessian import MAX_VARIABLES, hessian
 from cgraph.jacobian import choose_mode, jacobian
 
@@ -164,3 +165,24 @@ def test_hessian_of_the_chained_rosenbrock_function_is_tridiagonal():
         exact[i, i + 1] += -400 * x[i]
         exact[i + 1, i] += -400 * x[i]
     assert np.allclose(h.matrix, exact, rtol=1e-12, atol=1e-10)
+
+
+def test_check_hessian_catches_a_wrong_second_order_rule(monkeypatch):
+    from cgraph import ops
+    from cgraph.check import check_hessian
+
+    graph = cgraph.parse("sin(x) * y + x^3")
+    point = {"x": 0.7, "y": -1.3}
+    rows = check_hessian(graph, point)
+    assert [r.variable for r in rows] == ["x,x", "x,y", "y,y"]
+    assert all(r.ok(1e-5, 1e-8) for r in rows)
+    # A wrong rule for cos, ∂cos(a)/∂a = +sin(a): the gradient of this program never uses
+    # it (∂sin(a)/∂a = cos(a) is evaluated, not differentiated), so `check` passes; the
+    # Hessian differentiates cos(a) and must catch it.
+    wrong = ops.Op("cos", 1, ops.COS.scalar, ops.COS.array,
+                   (lambda m, a, out: m.sin(a),), "cos")
+    monkeypatch.setattr(hessian_module.DUAL, "cos", hessian_module._lift(wrong))
+    rows = check_hessian(graph, point)
+    assert [r.ok(1e-5, 1e-8) for r in rows] == [False, True, True]
+    assert graph.evaluate(point).gradient() == pytest.approx(
+        {"x": math.cos(0.7) * -1.3 + 3 * 0.7 ** 2, "y": math.sin(0.7)}, rel=1e-15)
