@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 import cgraph
 from cgraph.bindings import parse_bindings, parse_uncertain_bindings
 from cgraph.errors import BindingError
-from cgraph.uncertainty import propagate
+from cgraph.uncertainty import node_sigmas, propagate
 
 from conftest import smooth_programs
 
@@ -54,6 +54,9 @@ def test_matches_the_uncertainties_package(text, point, sigmas):
     assert u.sigma == pytest.approx(expected.std_dev, rel=1e-9, abs=1e-12)
     if u.sigma:
         assert sum(u.shares().values()) == pytest.approx(1.0)
+    # every node's σ by one forward pass equals the output's by the reverse pass
+    assert node_sigmas(graph, graph.forward(point), sigmas)[graph.output] == pytest.approx(
+        u.sigma, rel=1e-12, abs=1e-300)
 
 
 def test_shares_and_several_outputs():

@@ -44,3 +44,22 @@ def propagate(graph: Graph, values: Sequence[float], sigmas: Mapping[str, float]
         sigma = math.hypot(*terms.values()) if terms else 0.0
         result.append(Uncertainty(name, values[i], sigma, terms))
     return result
+
+
+def node_sigmas(graph: Graph, values: Sequence[float], sigmas: Mapping[str, float]) -> list:
+    """σ of every node, by forward mode in one pass: each uncertain input is seeded with
+    σᵢ·eᵢ, so a node's tangent holds its terms ∂n/∂xᵢ·σᵢ, and σ is their norm."""
+    import numpy as np
+
+    from .forward import tangents
+
+    names = list(sigmas)
+    seed = {}
+    for k, v in enumerate(names):
+        unit = np.zeros(len(names))
+        unit[k] = sigmas[v]
+        seed[graph.variables[v]] = unit
+    with np.errstate(all="ignore"):
+        terms = tangents(graph, values, seed)
+        return [0.0 if t is None else float(np.hypot.reduce(t)) if len(t) else 0.0
+                for t in terms]
