@@ -6,12 +6,13 @@ once (∂²f/∂x∂y and not also ∂²f/∂y∂x): the multisets of N variable
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass
 from itertools import combinations_with_replacement
 from math import comb
 
-from . import formula, symbolic
+from . import formula, numtext, symbolic
 from .errors import InputError
 from .graph import Graph
 from .printing import latex_name
@@ -26,6 +27,8 @@ class Derivatives:
     builder: symbolic.SymbolicBuilder
     ids: dict  # key -> node id in builder
     partials: dict  # key -> the variables differentiated by, in order: ("x", "y")
+    point: dict | None = None  # the bindings, when evaluated at a point (`at`)
+    point_values: dict | None = None  # each derivative's value there
 
     @staticmethod
     def key(combo: tuple[str, ...]) -> str:
@@ -68,18 +71,20 @@ class Derivatives:
 
     def to_json(self, values: dict | None = None) -> str:
         """One JSON object: the definitions, each derivative, its name, the whole text."""
-        import json
-
-        from .eval_formats import _json_number
-
         definitions, outputs = self.program()
         doc = {"program": self.graph.source, "output": self.graph.output_name,
                "order": self.order, "wrt": self.wrt, "definitions": dict(definitions),
                "derivatives": {k: expr for k, (_, expr) in zip(self.partials, outputs)},
                "names": {k: self.name(k) for k in self.partials}, "text": self.text()}
         if values is not None:
-            doc["values"] = {v: _json_number(x) for v, x in values.items()}
+            doc["values"] = {v: numtext.json_value(x) for v, x in values.items()}
         return json.dumps(doc, ensure_ascii=False, allow_nan=False)
+
+    def at(self, bindings: dict) -> "Derivatives":
+        """These derivatives with their values at a point (none when `bindings` is empty)."""
+        if bindings:
+            self.point, self.point_values = bindings, self.values(bindings)
+        return self
 
     def values(self, bindings) -> dict[str, float]:
         """The derivatives' values at a point."""
@@ -111,3 +116,20 @@ def differentiate(graph: Graph, wrt: list[str] | None = None, order: int = 1) ->
     partials = {Derivatives.key(c): c for c in combos}
     return Derivatives(graph, wrt, order, builder,
                        {Derivatives.key(c): i for c, i in ids.items()}, partials)
+
+
+def _with_values(d: Derivatives, text: str, digits) -> str:
+    """The derivatives' text, then `# at x=1, y=2: df_dx = 2` for each when at a point."""
+    if d.point_values is None:
+        return text
+    num = numtext.text
+    point = ", ".join(f"{k}={num(v, digits)}" for k, v in d.point.items())
+    return text + "".join(f"# at {point}: {d.name(v)} = {num(x, digits)}\n"
+                          for v, x in d.point_values.items())
+
+
+FORMATS = {
+    "text": lambda d, o: _with_values(d, d.text(), o.digits),
+    "latex": lambda d, o: _with_values(d, d.latex(), o.digits),
+    "json": lambda d, o: d.to_json(d.point_values) + "\n",
+}

@@ -16,6 +16,7 @@ propagates a block of unit vectors in one pass).
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
@@ -51,6 +52,11 @@ def tangents(graph: Graph, values: Sequence[float], seed: Mapping[int, object],
             total = term if total is None else total + term
         tangent[i] = total
     return tangent
+
+
+def dotted(name: str) -> str:
+    """`ẋ`: the name with a dot above (precomposed where Unicode has the letter)."""
+    return unicodedata.normalize("NFC", name + "\u0307")
 
 
 def parse_seed(graph: Graph, seed: Mapping[str, float] | None) -> dict[int, float]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
 
 from . import ops
+from .batch import BatchResult, evaluate_batch
 from .errors import BindingError, InputError, did_you_mean
 from .ops import CONST, VAR, Op
 
@@ -127,10 +128,13 @@ class Graph:
             elif n.op is CONST:
                 values[n.id] = n.value
         for i, fn, args in self.tape():
-            if len(args) == 2:
+            n = len(args)
+            if n == 2:
                 values[i] = fn(values[args[0]], values[args[1]])
-            else:
+            elif n == 1:
                 values[i] = fn(values[args[0]])
+            else:
+                values[i] = fn(*[values[j] for j in args])
         return values
 
     def backward(self, values: Sequence[float], output: int | None = None) -> list[float]:
@@ -155,25 +159,46 @@ class Graph:
             if not args:
                 continue
             rules = n.op.partials
-            if len(args) == 2:
+            k = len(args)
+            if k == 2:
                 a, b = args
                 va, vb, vo = values[a], values[b], values[i]
                 adjoint[a] += g * rules[0](m, va, vb, vo)
                 adjoint[b] += g * rules[1](m, va, vb, vo)
-            else:
+            elif k == 1:
                 a = args[0]
                 adjoint[a] += g * rules[0](m, values[a], values[i])
+            else:
+                here = [values[j] for j in args]
+                here.append(values[i])
+                for j, rule in zip(args, rules, strict=True):
+                    adjoint[j] += g * rule(m, *here)
         return adjoint
 
-    def evaluate(self, bindings: Mapping[str, float]) -> "Evaluation":
-        """Forward and reverse pass together."""
+    def evaluate(self, bindings: Mapping[str, float], outputs=None) -> "Evaluation":
+        """Forward and reverse pass together; with several named `outputs`, one reverse
+        pass for each (a single one is evaluated as the program's output)."""
+        if outputs:
+            targets = self.output_nodes(outputs)
+            if len(targets) == 1:
+                return self.with_output(*targets[0]).evaluate(bindings)
+            values = self.forward(bindings)
+            adjoints = [self.backward(values, i) for _, i in targets]
+            graph = self.with_output(*targets[0])
+            return Evaluation(graph, dict(bindings), values, adjoints[0], targets, adjoints)
         values = self.forward(bindings)
         return Evaluation(self, dict(bindings), values, self.backward(values))
 
-    def evaluate_batch(self, columns, wrt=None, **options):
-        """Values and gradients at many points at once (numpy arrays); see cgraph.batch."""
-        from .batch import evaluate_batch
+    def with_output(self, name: str, node: int) -> "Graph":
+        """The same nodes, with another node as the output."""
+        if node == self.output:
+            return self
+        graph = Graph(self.nodes, node, name, self.source)
+        graph.statements = self.statements
+        return graph
 
+    def evaluate_batch(self, columns, wrt=None, **options) -> BatchResult:
+        """Values and gradients at many points at once (numpy arrays); see cgraph.batch."""
         return evaluate_batch(self, columns, wrt, **options)
 
     # -- structure ----------------------------------------------------------------------
@@ -216,6 +241,12 @@ class Evaluation:
     bindings: dict[str, float]
     values: list[float]
     grads: list[float]
+    # several outputs (`--output p,q`): (name, node id) and the adjoints of each; `grads`
+    # are then the first one's
+    outputs: list[tuple[str, int]] | None = None
+    adjoints: list[list[float]] | None = None
+    uncertainty: list | None = None  # per output, a cgraph.uncertainty.Uncertainty
+    sigmas: list[float] | None = None  # σ of every node, when the inputs carry one
 
     @property
     def value(self) -> float:
@@ -236,21 +267,3 @@ class Evaluation:
 
     def nonfinite_gradients(self) -> list[str]:
         return [v for v, g in self.gradient().items() if not math.isfinite(g)]
-
-    def nonfinite_messages(self) -> list[str]:
-        """What `--strict` objects to: where a non-finite value first appears, and which
-        gradients are not finite."""
-        from .printing import format_number, node_expr, node_labels
-
-        messages = []
-        node = self.first_nonfinite()
-        if node is not None:
-            labels = node_labels(self.graph)
-            expr = node_expr(self.graph, node, labels)
-            what = f"{labels[node.id]} = {expr}" if expr != labels[node.id] else expr
-            messages.append(f"node {node.id} ({what}) is "
-                            f"{format_number(self.values[node.id])}, from finite inputs")
-        bad = self.nonfinite_gradients()
-        if bad:
-            messages.append("non-finite gradient for " + ", ".join(bad))
-        return messages

@@ -20,7 +20,7 @@ from typing import Mapping
 
 import numpy as np
 
-from . import ops
+from . import numtext, ops
 from .errors import InputError
 from .forward import tangents
 from .graph import Graph
@@ -216,60 +216,63 @@ def hessian(graph: Graph, bindings: Mapping[str, float], wrt=None, output=None) 
 def to_json(h: Hessian) -> str:
     import json
 
-    from .eval_formats import _json_number
-
-    doc = {"output": h.output, "variables": h.variables,
-           "value": _json_number(h.value),
-           "gradient": {v: _json_number(g) for v, g in zip(h.variables, h.gradient)},
-           "matrix": [[_json_number(float(x)) for x in row] for row in h.matrix]}
-    return json.dumps(doc, ensure_ascii=False, allow_nan=False)
+    num = numtext.json_value
+    doc = {"output": h.output, "variables": h.variables, "value": num(h.value),
+           "gradient": {v: num(g) for v, g in zip(h.variables, h.gradient)},
+           "matrix": [[num(x) for x in row] for row in h.matrix.tolist()]}
+    return json.dumps(doc, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def to_delimited(h: Hessian, delimiter: str, digits: int | None = None) -> str:
     import csv
     import io
 
-    from .printing import format_number
-
     out = io.StringIO()
     writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
     writer.writerow(["variable", *h.variables])
-    for v, row in zip(h.variables, h.matrix):
-        writer.writerow([v, *(format_number(float(x), digits) for x in row)])
+    for v, row in zip(h.variables, h.matrix.tolist()):
+        writer.writerow([v, *(numtext.text(x, digits) for x in row)])
     return out.getvalue()
 
 
 def describe(h: Hessian) -> str | None:
-    """`a minimum (eigenvalues 0.39, 1002)` when the gradient is ~0, else None."""
-    from .printing import format_number
-
+    """`the gradient is ~0: a minimum (eigenvalues 0.3994, 1002)`, or None."""
     kind = h.classify()
     if kind is None:
         return None
-    ev = ", ".join(format_number(float(x), 4) for x in h.eigenvalues())
+    ev = ", ".join(numtext.text(x, 4) for x in h.eigenvalues().tolist())
     article = "an" if kind[0] in "aeiou" else "a"
-    return (f"the gradient is ~0: {article} {kind} "
-            f"({'eigenvalue' if len(h.variables) == 1 else 'eigenvalues'} {ev})")
+    plural = "eigenvalue" if len(h.variables) == 1 else "eigenvalues"
+    return f"the gradient is ~0: {article} {kind} ({plural} {ev})"
 
 
-def to_table(h: Hessian, digits: int = 6):
+def to_table(h: Hessian, digits: int = numtext.TABLE):
+    """The matrix, the value and gradient, and what the point is when it is stationary."""
     from rich.console import Group
     from rich.table import Table
     from rich.text import Text
 
-    from .printing import format_number
-
+    num = numtext.text
     table = Table(header_style="bold", show_edge=False, pad_edge=False)
     table.add_column(f"∂²{h.output}", style="cyan")
     for v in h.variables:
-        table.add_column(f"∂{v}", justify="right", no_wrap=True)
-    for v, row in zip(h.variables, h.matrix):
-        table.add_row(f"∂{v}", *(format_number(float(x), digits) for x in row))
-    grads = "   ".join(f"∂{h.output}/∂{v} = {format_number(g, digits)}"
+        table.add_column(v, justify="right", no_wrap=True)
+    for v, row in zip(h.variables, h.matrix.tolist()):
+        table.add_row(v, *(num(x, digits) for x in row))
+    grads = "   ".join(f"∂{h.output}/∂{v} = {num(g, digits)}"
                        for v, g in zip(h.variables, h.gradient))
-    parts = [table, Text(""), Text(f"{h.output} = {format_number(h.value, digits)}",
-                                   style="bold green"), Text(grads)]
+    products = f"{h.passes} Hessian-vector product{'s' if h.passes != 1 else ''}"
+    parts = [table, Text(f"(∂²{h.output}/∂row∂column, by {products})", style="dim"), Text(""),
+             Text(f"{h.output} = {num(h.value, digits)}", style="bold green"), Text(grads)]
     note = describe(h)
     if note:
         parts.append(Text(note, style="bold"))
     return Group(*parts)
+
+
+FORMATS = {
+    "table": lambda h, o: to_table(h, o.digits or numtext.TABLE),
+    "tsv": lambda h, o: to_delimited(h, "\t", o.digits),
+    "csv": lambda h, o: to_delimited(h, ",", o.digits),
+    "json": lambda h, o: to_json(h),
+}

@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
+from . import numtext
 from .errors import InputError
 from .forward import tangents
 from .graph import Graph
-from .printing import format_number
 
 MODES = ("forward", "reverse")
 
@@ -71,11 +71,9 @@ def jacobian(graph: Graph, bindings: Mapping[str, float], outputs=None, wrt=None
 def to_json(jac: Jacobian) -> str:
     import json
 
-    from .eval_formats import _json_number
-
     doc = {"outputs": jac.outputs, "variables": jac.variables,
-           "matrix": [[_json_number(x) for x in row] for row in jac.matrix]}
-    return json.dumps(doc, ensure_ascii=False, allow_nan=False)
+           "matrix": [[numtext.json_value(x) for x in row] for row in jac.matrix]}
+    return json.dumps(doc, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def to_delimited(jac: Jacobian, delimiter: str, digits: int | None = None) -> str:
@@ -87,32 +85,36 @@ def to_delimited(jac: Jacobian, delimiter: str, digits: int | None = None) -> st
     writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
     writer.writerow(["output", *jac.variables])
     for name, row in zip(jac.outputs, jac.matrix):
-        writer.writerow([name, *(format_number(x, digits) for x in row)])
+        writer.writerow([name, *(numtext.text(x, digits) for x in row)])
     return out.getvalue()
 
 
 def to_latex(jac: Jacobian, digits: int | None = None) -> str:
-    """`J = \\begin{pmatrix} … \\end{pmatrix}`, rows the outputs, columns the variables."""
-    rows = [" & ".join(_latex_number(x, digits) for x in row) for row in jac.matrix]
-    body = " \\\\\n  ".join(rows)
-    return f"\\begin{{pmatrix}}\n  {body}\n\\end{{pmatrix}}\n"
+    """A `pmatrix`: rows the outputs, columns the variables."""
+    rows = " \\\\\n  ".join(" & ".join(numtext.latex(x, digits) for x in row)
+                              for row in jac.matrix)
+    return f"\\begin{{pmatrix}}\n  {rows}\n\\end{{pmatrix}}\n"
 
 
-def _latex_number(x: float, digits) -> str:
-    text = format_number(x, digits)
-    return text.replace("-Infinity", r"-\infty").replace("Infinity", r"\infty").replace(
-        "NaN", r"\mathrm{NaN}")
-
-
-def to_table(jac: Jacobian, digits: int = 6):
+def to_table(jac: Jacobian, digits: int = numtext.TABLE):
+    from rich.console import Group
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(header_style="bold", show_edge=False, pad_edge=False,
-                  caption=f"{jac.mode} mode, {jac.passes} pass{'es' if jac.passes != 1 else ''}",
-                  caption_justify="left")
-    table.add_column("∂ / ∂", style="cyan")
+    passes = f"{jac.passes} pass{'es' if jac.passes != 1 else ''}"
+    table = Table(header_style="bold", show_edge=False, pad_edge=False)
+    table.add_column("∂", style="cyan")
     for v in jac.variables:
         table.add_column(v, justify="right", no_wrap=True)
     for name, row in zip(jac.outputs, jac.matrix):
-        table.add_row(name, *(format_number(x, digits) for x in row))
-    return table
+        table.add_row(name, *(numtext.text(x, digits) for x in row))
+    return Group(table, Text(f"(∂row/∂column, by {jac.mode} mode: {passes})", style="dim"))
+
+
+FORMATS = {
+    "table": lambda j, o: to_table(j, o.digits or numtext.TABLE),
+    "tsv": lambda j, o: to_delimited(j, "\t", o.digits),
+    "csv": lambda j, o: to_delimited(j, ",", o.digits),
+    "json": lambda j, o: to_json(j),
+    "latex": lambda j, o: to_latex(j, o.digits),
+}

@@ -22,11 +22,22 @@ class Uncertainty:
     value: float
     sigma: float
     terms: dict[str, float]  # input -> ∂f/∂x · σₓ, its signed contribution to σ
+    inputs: dict[str, float]  # input -> its σ
 
     def shares(self) -> dict[str, float]:
         """Each input's fraction of the variance σ² (0 for all when σ is 0)."""
         s = self.sigma  # (t/σ)², not t²/σ²: the squares of a tiny σ underflow
         return {v: ((t / s) ** 2 if s else 0.0) for v, t in self.terms.items()}
+
+
+def evaluate(graph: Graph, bindings: Mapping[str, float], sigmas: Mapping[str, float],
+             outputs=None):
+    """`Graph.evaluate`, with the uncertainty of each output and the σ of every node."""
+    ev = graph.evaluate(bindings, outputs)
+    ev.uncertainty = propagate(graph, ev.values, sigmas,
+                               ev.outputs or [(ev.graph.output_name, ev.graph.output)])
+    ev.sigmas = node_sigmas(graph, ev.values, sigmas)
+    return ev
 
 
 def propagate(graph: Graph, values: Sequence[float], sigmas: Mapping[str, float],
@@ -42,7 +53,7 @@ def propagate(graph: Graph, values: Sequence[float], sigmas: Mapping[str, float]
         terms = {v: adjoint[graph.variables[v]] * s for v, s in sigmas.items()}
         # math.hypot: no overflow or underflow in the squares
         sigma = math.hypot(*terms.values()) if terms else 0.0
-        result.append(Uncertainty(name, values[i], sigma, terms))
+        result.append(Uncertainty(name, values[i], sigma, terms, dict(sigmas)))
     return result
 
 
