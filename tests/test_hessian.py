@@ -134,6 +134,7 @@ def test_dead_nodes_are_skipped_by_the_jacobian():
     assert jacobian(graph, {"x": 1}, ["d", "f"], mode="forward").matrix[1] == [2.0]
 
 
+@pytest.mark.slow
 def test_a_hundred_thousand_nodes():
     text = "+".join(f"sin(x*{k % 7})*y" for k in range(20_000))
     graph = cgraph.parse(text)
@@ -209,3 +210,95 @@ def test_check_hessian_catches_a_wrong_second_order_rule(monkeypatch):
     assert [r.ok(1e-5, 1e-8) for r in rows] == [False, True, True]
     assert graph.evaluate(point).gradient() == pytest.approx(
         {"x": math.cos(0.7) * -1.3 + 3 * 0.7 ** 2, "y": math.sin(0.7)}, rel=1e-15)
+
+
+# -- the command line ---------------------------------------------------------------------
+
+def _run(*args):
+    from click.testing import CliRunner
+
+    from cgraph.cli import cli
+
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def test_hessian_command_formats():
+    import json
+
+    doc = json.loads(_run("hessian", "x^2*y + sin(x*y)", "x=1", "y=2", "--format",
+                          "json").stdout)
+    assert list(doc) == ["output", "variables", "value", "gradient", "matrix"]
+    assert doc["variables"] == ["x", "y"] and doc["matrix"][0][1] == doc["matrix"][1][0]
+    assert doc["gradient"] == pytest.approx({"x": 4 + 2 * math.cos(2),
+                                             "y": 1 + math.cos(2)})
+    assert _run("hessian", "a*b^2", "a=1", "b=3").stdout == (
+        "variable\ta\tb\na\t0\t6\nb\t6\t2\n")
+    assert _run("hessian", "p = a*b; q = p^2", "a=1", "b=3", "--output", "p",
+                "--wrt", "b").stdout == "variable\tb\nb\t0\n"
+
+
+def test_hessian_on_a_terminal_says_what_the_point_is():
+    """A real pseudo-terminal: the default format there is the table, with the verdict."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    leader, follower = pty.openpty()
+    env = dict(os.environ, COLUMNS="80", NO_COLOR="1")
+    proc = subprocess.run([sys.executable, "-m", "cgraph", "hessian", "x^2 - y^2 + x*y",
+                           "x=0", "y=0"], stdout=follower, stderr=subprocess.PIPE, env=env,
+                          timeout=60)
+    os.close(follower)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(leader)
+    text = out.decode().replace("\r\n", "\n")
+    assert proc.returncode == 0
+    assert "the gradient is ~0: a saddle (eigenvalues -2.236, 2.236)" in text
+    assert "∂²f" in text and "by 2 Hessian-vector products" in text
+
+
+def test_hessian_refuses_ten_thousand_variables(tmp_path):
+    n = 10_000
+    program = tmp_path / "wide.cg"
+    program.write_text("+".join(f"v{i}^2" for i in range(n)))
+    r = _run("hessian", "--file", str(program), *(f"v{i}=1" for i in range(n)))
+    assert r.exit_code == 2 and r.stdout == ""
+    assert r.stderr == ("Error: a Hessian of 10,000 variables has 100,000,000 entries "
+                        "(800 MB as float64) and needs 10,000 passes; the limit is 4,096 "
+                        "variables (use --wrt to pick some)\n")
+
+
+def test_check_hessian_exits_1_on_a_wrong_rule(monkeypatch):
+    args = ("check", "sin(x) * y + x^3", "x=0.7", "y=-1.3")
+    ok = _run(*args, "--hessian")
+    assert ok.exit_code == 0 and ok.stdout.splitlines()[0] == (
+        "variable\tanalytic\tnumeric\tabs_error\trel_error\tverdict")
+    wrong = cgraph.ops.Op("cos", 1, cgraph.ops.COS.scalar, cgraph.ops.COS.array,
+                          (lambda m, a, out: m.sin(a),), "cos")
+    monkeypatch.setattr(hessian_module.DUAL, "cos", hessian_module._lift(wrong))
+    assert _run(*args).exit_code == 0  # the gradient never differentiates cos
+    bad = _run(*args, "--hessian")
+    assert bad.exit_code == 1 and "x,x" in bad.stdout and "MISMATCH" in bad.stdout
+    assert bad.stderr == "Error: Hessian mismatch for x,x\n"
+
+
+def test_newton_from_the_command_line():
+    import json
+
+    r = _run("descend", "(a-1)^2 + 100*(b-a^2)^2", "a=-1", "b=1", "--optimizer", "newton",
+             "--until", "1e-10")
+    doc = json.loads(r.stdout)
+    assert doc["optimizer"] == "newton" and doc["steps"] == 20 and r.stderr == ""
+    assert doc["weights"] == pytest.approx({"a": 1.0, "b": 1.0}, abs=1e-9)
+    r = _run("descend", "x^4/4 - x^2/2 + y^2", "x=0.1", "y=1", "--optimizer", "newton",
+             "--until", "1e-12")
+    assert r.stderr.startswith("warning: step 1: the Hessian is not positive definite")

@@ -78,3 +78,39 @@ def test_plus_minus_bindings():
             parse_uncertain_bindings([bad])
     with pytest.raises(BindingError, match="only eval propagates an uncertainty"):
         parse_bindings(["x=2±0.1"])
+
+
+def _run(*args):
+    from click.testing import CliRunner
+
+    from cgraph.cli import cli
+
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def test_eval_reports_value_plus_minus_sigma_and_shares():
+    import json
+
+    r = _run("eval", "g = 4*pi^2*L/T^2", "L=1.000±0.005", "T=2.006+-0.004",
+             "--format", "table")
+    assert "g = 9.81065 ± 0.0627456\n" in r.stdout
+    assert "variance of g: L 61.1%, T 38.9%" in r.stdout
+    doc = json.loads(_run("eval", "x*y", "x=2±0.1", "y=3±0.2", "--format", "json").stdout)
+    assert doc["uncertainty"]["sigma"] == pytest.approx(0.5)
+    assert doc["uncertainty"]["inputs"]["y"] == {"sigma": 0.2, "term": 0.4,
+                                                 "share": pytest.approx(0.64)}
+    assert [n["sigma"] for n in doc["nodes"]] == [0.1, 0.2, pytest.approx(0.5)]
+    tsv = _run("eval", "x*y", "x=2±0.1", "y=3").stdout
+    assert tsv.splitlines()[0].endswith("\tgrad\tsigma")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["eval", "x*y", "x=2±-0.1", "y=3"], "the uncertainty of x must be a finite number >= 0"),
+    (["jacobian", "x*y", "x=2±0.1", "y=3"], "x: only eval propagates an uncertainty (±)"),
+    (["eval", "x*y", "x=2±0.1", "y=3", "--mode", "forward"],
+     "x: forward mode does not propagate an uncertainty"),
+])
+def test_bad_uncertainties_exit_2_with_one_line(args, message):
+    r = _run(*args)
+    assert r.exit_code == 2 and r.stdout == ""
+    assert r.stderr.startswith(f"Error: {message}") and r.stderr.count("\n") == 1
