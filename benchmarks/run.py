@@ -296,13 +296,18 @@ def bench_hessian(sizes, repeat, sympy_max):
         per_n = f"hessian / gradient = {ours / grad:,.0f} = {ours / grad / n:.2f}·n"
         row("hessian", f"n={n}: cgraph hessian vs one gradient", ours, "cgraph gradient",
             grad, note=per_n)
+        if n <= 100:  # one column per pass over the tape: n passes, each ~ a gradient
+            single = median(lambda: hessian(graph, point, wrt, block=1), reps)
+            row("hessian", f"n={n}: cgraph hessian, one column per pass", single,
+                "cgraph gradient", grad,
+                note=f"{single / grad:,.0f} = {single / grad / n:.2f}·n")
         if _try("torch"):
             t = median(lambda: baselines.torch_hessian(n, point), reps)
             row("hessian", f"n={n}: cgraph hessian", ours,
                 "torch.autograd.functional.hessian", t)
         if _try("sympy") and n <= sympy_max:  # sympy.hessian alone: 30 s at n = 100
             t = median(lambda: baselines.sympy_hessian(n, point), 1)
-            row("hessian", f"n={n}: cgraph hessian", ours, "sympy.hessian + subs", t)
+            row("hessian", f"n={n}: cgraph hessian", ours, "sympy.hessian + lambdify", t)
 
 
 def _try(module):

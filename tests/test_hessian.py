@@ -189,6 +189,9 @@ def test_hessian_of_the_chained_rosenbrock_function_is_tridiagonal():
         exact[i, i + 1] += -400 * x[i]
         exact[i + 1, i] += -400 * x[i]
     assert np.allclose(h.matrix, exact, rtol=1e-12, atol=1e-10)
+    # one column per pass gives the same numbers as a block of columns per pass
+    assert np.array_equal(hessian(cgraph.parse(text), point, list(point), block=1).matrix,
+                          h.matrix)
 
 
 def test_check_hessian_catches_a_wrong_second_order_rule(monkeypatch):

@@ -179,9 +179,11 @@ def hvp_block(graph: Graph, values, seed: Mapping[int, object], output: int):
     return adj_v, adj_d
 
 
-def hessian(graph: Graph, bindings: Mapping[str, float], wrt=None, output=None) -> Hessian:
+def hessian(graph: Graph, bindings: Mapping[str, float], wrt=None, output=None,
+            block: int | None = None) -> Hessian:
     """The Hessian of the output (or the named `output`) with respect to `wrt` (default:
-    every variable) at `bindings`: n Hessian-vector products, in blocks."""
+    every variable) at `bindings`: n Hessian-vector products, `block` columns per pass
+    over the tape (default: as many as BLOCK_FLOATS allows)."""
     (name, out), = graph.output_nodes([output] if output else None)
     wrt = list(graph.variables) if wrt is None else list(wrt)
     graph.check_names(wrt)
@@ -191,7 +193,7 @@ def hessian(graph: Graph, bindings: Mapping[str, float], wrt=None, output=None) 
     size_check(n)
     values = graph.forward(bindings)
     ids = [graph.variables[v] for v in wrt]
-    block = max(1, min(n, BLOCK_FLOATS // max(1, len(graph.nodes))))
+    block = block or max(1, min(n, BLOCK_FLOATS // max(1, len(graph.nodes))))
     matrix = np.zeros((n, n))
     gradient = None
     with np.errstate(all="ignore"):  # IEEE: inf and NaN are values here, not warnings
