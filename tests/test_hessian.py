@@ -45,7 +45,7 @@ def _close(a, b, rel):
     return np.all(np.abs(a - b) <= rel * np.maximum(np.abs(b), scale * 1e-3))
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=20, deadline=None)
 @given(programs, points)
 def test_jacobian_and_hessian_match_sympy(text, point):
     graph = cgraph.parse(text)

@@ -90,3 +90,18 @@ def test_several_outputs_with_data(tmp_path):
                         "1,3,4.0,1.0,1.0,4.0,5.0,1.0\n2,0.5,2.5,1.0,1.0,5.0,4.5,2.0\n")
     assert run("eval", "p = x + y; g = p * x", "--data", str(data)).stdout == (
         "x,y,g,dg_dx,dg_dy\n1,3,4.0,5.0,1.0\n2,0.5,5.0,4.5,2.0\n")
+
+
+def test_diff_and_check_take_several_outputs():
+    program = ["p = x*y; q = sin(p) + x", "--output", "p,q"]
+    assert run("diff", *program).stdout == (
+        "p = x * y\ndp_dx = y\ndp_dy = x\ndq_dx = 1 + cos(p) * y\ndq_dy = cos(p) * x\n")
+    doc = json.loads(run("diff", *program, "x=1", "y=2", "--format", "json").stdout)
+    assert doc["outputs"] == ["p", "q"] and doc["names"]["q:y"] == "dq_dy"
+    assert doc["values"]["q:x"] == pytest.approx(1 + 2 * __import__("math").cos(2))
+    r = run("check", *program, "x=1", "y=2")
+    assert r.exit_code == 0
+    assert [line.split("\t")[0] for line in r.stdout.splitlines()[1:]] == [
+        "∂p/∂x", "∂p/∂y", "∂q/∂x", "∂q/∂y"]
+    assert run("diff", "p = x*y; q = sin(p) + x", "--output", "q").stdout == run(
+        "diff", "p = x*y; q = sin(p) + x").stdout

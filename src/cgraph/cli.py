@@ -177,10 +177,12 @@ def explain_command(program, out, mode, tangents, digits):
 @click.option("--order", type=click.IntRange(1, 10), default=1, show_default=True,
               help="Order of the derivative: every distinct partial of that order "
               "(∂²f/∂x², ∂²f/∂x∂y, ∂²f/∂y² for --wrt x,y --order 2).")
+@click.option("--output", "outputs", type=NAMES, metavar="A,B", help="Differentiate these "
+              "named statements [default: the last statement].")
 @output_options("diff", default="text")
 @click.option("--digits", type=DIGITS, metavar="N",
               help="Significant digits of values [default: full precision].")
-def diff_command(program, out, wrt, order, digits):
+def diff_command(program, out, wrt, order, outputs, digits):
     """The symbolic derivative(s), simplified, as a cgraph program.
 
     \b
@@ -192,7 +194,8 @@ def diff_command(program, out, wrt, order, digits):
     """
     if program.bindings:
         program.check()
-    out.emit(lazy.diff.differentiate(program.graph, wrt, order).at(program.bindings))
+    out.emit(lazy.diff.differentiate(program.graph, wrt, order, outputs)
+             .at(program.bindings))
 
 
 @cli.command("check", cls=Command)
@@ -205,22 +208,32 @@ def diff_command(program, out, wrt, order, digits):
               help="Absolute tolerance.")
 @click.option("--hessian", is_flag=True, help="Check the Hessian instead: forward-over-"
               "reverse against central differences of the gradient, one row per entry.")
+@click.option("--output", "outputs", type=NAMES, metavar="A,B", help="Check the gradients "
+              "of these named statements [default: the last statement].")
 @output_options("check", terminal="table", piped="tsv", what="Output")
-def check_command(program, out, eps, rtol, atol, hessian):
+def check_command(program, out, eps, rtol, atol, hessian, outputs):
     """Reverse-mode gradients against central finite differences; exit 1 on a mismatch.
 
     \b
       cgraph check "sigmoid(w*x + b)" w=0.5 x=1.5 b=0.1
       cgraph check "x^2*y + sin(x*y)" x=1 y=2 --hessian
     """
-    check = lazy.check
-    if hessian:
-        program.check()
-        rows, notes, what = check.check_hessian(program.graph, program.bindings, eps=eps), \
-            [], "Hessian"
-    else:
-        rows, notes = check.check(program.evaluate(finite=None), eps)
-        what = "gradient"
+    check, graph = lazy.check, program.graph
+    program.check()
+    targets = graph.output_nodes(outputs)
+    rows, notes = [], []
+    for name, node in targets:
+        g = graph.with_output(name, node)
+        if hessian:
+            more, more_notes = check.check_hessian(g, program.bindings, eps=eps), []
+        else:
+            more, more_notes = check.check(g.evaluate(program.bindings), eps)
+        if len(targets) > 1:  # say whose partial each row is
+            for r in more:
+                r.variable = f"∂{name}/∂{r.variable}"
+        rows += more
+        notes += [n for n in more_notes if n not in notes]
+    what = "Hessian" if hessian else "gradient"
     for note in notes:
         warn(note)
     report = check.Report(rows, notes, rtol, atol)

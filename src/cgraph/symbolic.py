@@ -347,14 +347,15 @@ def nth_derivatives(graph: Graph, wrt: list[str], order: int = 1) -> tuple[Symbo
     return b, {v: ids[(v,) * order] for v in wrt}
 
 
-def partial_derivatives(graph: Graph, partials) -> tuple[SymbolicBuilder, dict]:
+def partial_derivatives(graph: Graph, partials,
+                        shared: SymbolicBuilder | None = None) -> tuple[SymbolicBuilder, dict]:
     """Each partial named by its variables in the order taken (`("x", "y")` is ∂²f/∂x∂y),
     as node ids of one shared builder.
 
     The last differentiation of each is done in the shared builder; the ones before it
     differentiate, rebuild the result as a graph (kept for the partials sharing that
     prefix) and differentiate again."""
-    shared = SymbolicBuilder()
+    shared = SymbolicBuilder() if shared is None else shared
     prefixes: dict[tuple, Graph] = {(): graph}
     result = {}
     for combo in partials:
