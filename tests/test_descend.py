@@ -113,3 +113,26 @@ def test_library_matches_cli_and_table_output():
 def test_sparkline():
     assert sparkline([4, 3, 2, 1]) == "█▅▃▁"  # levels 7·(c-1)/3: 7, 4.7, 2.3, 0
     assert sparkline([1]) == ""
+
+
+def test_newton_solves_rosenbrock_in_far_fewer_steps_than_adam():
+    graph = cgraph.parse("(a-1)^2 + 100*(b-a^2)^2")
+    start = {"a": -1, "b": 1}
+    newton = descend(graph, start, ["a", "b"], steps=1000, until=1e-10, optimizer="newton")
+    adam = descend(graph, start, ["a", "b"], lr=0.01, steps=100_000, until=1e-10,
+                   optimizer="adam")
+    assert newton.weights == pytest.approx([1.0, 1.0], abs=1e-9)
+    assert newton.stopped.startswith("gradient norm") and newton.steps < 40
+    assert adam.steps > 20 * newton.steps
+    assert newton.notes == []  # positive definite all the way: no damping to report
+
+
+def test_newton_damps_where_the_hessian_is_not_positive_definite():
+    # at b = 0.1, ∂²f/∂b² = -2 + 12b² < 0: a pure Newton step would climb to the saddle
+    graph = cgraph.parse("a^2 - b^2 + b^4")
+    run = descend(graph, {"a": 1, "b": 0.1}, ["a", "b"], steps=100, until=1e-12,
+                  optimizer="newton")
+    assert run.weights == pytest.approx([0.0, 2 ** -0.5], abs=1e-9)
+    assert run.notes and "not positive definite (smallest eigenvalue -1.88)" in run.notes[0]
+    with pytest.raises(cgraph.CgraphError, match="does not take --data"):
+        descend(graph, {"a": 1, "b": 0}, ["a"], optimizer="newton", data={"b": np.zeros(3)})

@@ -66,3 +66,26 @@ def test_readme_tables_match_real_output(tmp_path):
         r = CliRunner().invoke(cli, args, env={"COLUMNS": "100"})
         text = "\n".join(line.rstrip() for line in r.stdout.splitlines())
         assert r.exit_code == 0 and text.count("│") >= 10 and text in README, args
+
+
+def test_readme_sections_on_outputs_modes_and_newton_match_real_output():
+    """Every `$ cgraph …` of the sections from Newton's method to uncertainties, run again:
+    standard output, then standard error, as pasted."""
+    import shlex
+
+    from click.testing import CliRunner
+
+    start = README.index("Newton's method, `--optimizer newton`")
+    end = README.index("## Programs")
+    blocks = re.findall(r"```console\n(.*?)```", README[start:end], re.S)
+    commands = 0
+    for block in blocks:
+        for chunk in re.split(r"^\$ ", block, flags=re.M)[1:]:
+            command, _, expected = chunk.partition("\n")
+            args = shlex.split(command)
+            assert args[0] == "cgraph"
+            r = CliRunner().invoke(cli, args[1:], env={"COLUMNS": "100", "NO_COLOR": "1"})
+            out = "\n".join(line.rstrip() for line in r.stdout.splitlines())
+            assert out + "\n" + r.stderr == expected, command
+            commands += 1
+    assert commands >= 12

@@ -67,6 +67,27 @@ def check(ev: Evaluation, eps: float | None = None) -> tuple[list[Row], list[str
     return rows, notes
 
 
+def check_hessian(graph, bindings, wrt=None, eps: float | None = None) -> list[Row]:
+    """One row per Hessian entry ∂²f/∂xᵢ∂xⱼ (i <= j): forward-over-reverse against central
+    differences of the reverse-mode gradient, (∇f(x + h·eⱼ) - ∇f(x - h·eⱼ))ᵢ / 2h."""
+    from .hessian import hessian
+
+    h = hessian(graph, bindings, wrt)
+    rows = []
+    columns = {}
+    for j, v in enumerate(h.variables):
+        x = bindings[v]
+        step = eps if eps is not None else DEFAULT_EPS * max(1.0, abs(x))
+        up = graph.evaluate({**bindings, v: x + step}).gradient(h.variables)
+        down = graph.evaluate({**bindings, v: x - step}).gradient(h.variables)
+        columns[v] = (step, {u: (up[u] - down[u]) / (2 * step) for u in h.variables})
+    for i, u in enumerate(h.variables):
+        for j, v in enumerate(h.variables[i:], i):
+            step, numeric = columns[v]
+            rows.append(Row(f"{u},{v}", float(h.matrix[i, j]), numeric[u], step))
+    return rows
+
+
 def _straddles(sides) -> bool:
     signs = {(s > 0) - (s < 0) for s in sides if s == s}
     return 0 in signs or len(signs) > 1

@@ -24,13 +24,13 @@ import gc
 import importlib
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 import click
 
-from .bindings import parse_bindings
-from .errors import CgraphError, EvaluationError
+from .bindings import parse_uncertain_bindings
+from .errors import BindingError, CgraphError, EvaluationError
 from .eval_formats import nonfinite_messages
 from .graph import Evaluation, Graph
 from .parser import parse
@@ -106,23 +106,43 @@ class Program:
 
     graph: Graph
     bindings: dict
+    sigmas: dict = field(default_factory=dict)  # `x=2±0.1`: only eval takes these
 
-    def check(self) -> "Program":
-        """Every variable bound, and nothing else."""
+    def check(self, uncertain: bool = False) -> "Program":
+        """Every variable bound, and nothing else; an uncertainty only if `uncertain`."""
+        if not uncertain:
+            self.refuse_uncertainty()
         self.graph.check_bindings(self.bindings)
         return self
 
-    def evaluate(self, finite: str | None = "warn") -> Evaluation:
-        """Check the bindings and run both passes; then, where a value first stops being
-        finite, warn (`finite="warn"`), fail (`"strict"`) or say nothing (None)."""
-        self.check()
-        ev = self.graph.evaluate(self.bindings)
+    def refuse_uncertainty(self, why: str = "only eval propagates an uncertainty (±)"):
+        if self.sigmas:
+            name = next(iter(self.sigmas))
+            raise BindingError(f"{name}: {why}; write {name}=VALUE here")
+
+    def evaluate(self, finite: str | None = "warn", outputs=None,
+                 uncertain: bool = False) -> Evaluation:
+        """Check the bindings and run both passes (one reverse pass per named output, and
+        the propagated uncertainties when the bindings carry some); then, where a value
+        first stops being finite, warn (`finite="warn"`), fail (`"strict"`) or say
+        nothing (None)."""
+        self.check(uncertain)
+        if self.sigmas:
+            from .uncertainty import evaluate
+
+            ev = evaluate(self.graph, self.bindings, self.sigmas, outputs)
+        else:
+            ev = self.graph.evaluate(self.bindings, outputs)
+        self.report_nonfinite(ev, finite)
+        return ev
+
+    @staticmethod
+    def report_nonfinite(ev, finite: str | None = "warn") -> None:
         if finite is not None:
             for message in nonfinite_messages(ev):
                 if finite == "strict":
                     raise EvaluationError(message + " (--strict)")
                 warn(message)
-        return ev
 
 
 def program_arguments(fn):
@@ -133,7 +153,7 @@ def program_arguments(fn):
     def command(args, program_file, **kwargs):
         text, binding_args = _split_args(args, program_file)
         graph = parse(text)
-        return fn(program=Program(graph, parse_bindings(binding_args)), **kwargs)
+        return fn(program=Program(graph, *parse_uncertain_bindings(binding_args)), **kwargs)
 
     command = click.argument("args", nargs=-1, metavar="PROGRAM [NAME=VALUE]...")(command)
     return click.option("--file", "program_file", type=click.File("r", encoding="utf-8"),

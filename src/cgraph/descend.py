@@ -40,6 +40,7 @@ class Run:
     cost: float = math.nan
     grad_norm: float = math.nan
     steps: int = 0
+    notes: list[str] = field(default_factory=list)  # what the optimizer had to say
 
 
 def _stop(v: float, digits: int = numtext.STOP) -> str:
@@ -65,7 +66,16 @@ def descend(graph: Graph, bindings: dict, wrt: list[str], *, lr: float = 0.01,
             raise InputError(f"--wrt: '{v}' needs a starting value, e.g. {v}=0")
     if not wrt:
         raise InputError("nothing to train: give --wrt, or bind the weights as NAME=VALUE")
-    opt = OPTIMIZERS[optimizer](lr)
+    if optimizer == "newton":
+        if data is not None:
+            raise InputError("--optimizer newton needs one program's Hessian: "
+                             "it does not take --data")
+        from .hessian import size_check
+
+        size_check(len(wrt))
+        opt = OPTIMIZERS[optimizer](lr, *_second_order(graph, bindings, wrt))
+    else:
+        opt = OPTIMIZERS[optimizer](lr)
     weights = [float(bindings[v]) for v in wrt]
     run = Run(list(wrt), list(weights))
     cost_and_grad = (_scalar_objective(graph, bindings, wrt) if data is None
@@ -95,7 +105,10 @@ def descend(graph: Graph, bindings: dict, wrt: list[str], *, lr: float = 0.01,
             run.history.append(Step(k, cost, list(weights), list(grads)))
         elif k == 1 or k % max(1, total // 200) == 0:
             run.history.append(Step(k, cost, [], []))
-        weights = opt.step(weights, grads)
+        try:
+            weights = opt.step(weights, grads)
+        except FloatingPointError as e:
+            raise EvaluationError(f"diverged at step {k}: {e}") from None
         if not _finite(weights):
             raise EvaluationError(f"diverged at step {k}: a weight is no longer finite; "
                                   "try a smaller --lr")
@@ -106,6 +119,7 @@ def descend(graph: Graph, bindings: dict, wrt: list[str], *, lr: float = 0.01,
         run.cost, run.grad_norm, run.steps, run.weights = cost, _norm(grads), total, weights
         run.stopped = (f"{total} steps" if data is None
                        else f"{total // per_epoch} epochs ({total} steps)")
+    run.notes = list(getattr(opt, "notes", []))
     return run
 
 
@@ -121,6 +135,22 @@ def _scalar_objective(graph: Graph, bindings: dict, wrt: list[str]):
         return values[out], [adjoint[i] for i in ids]
 
     return cost_and_grad
+
+
+def _second_order(graph: Graph, bindings: dict, wrt: list[str]):
+    """(hessian_at, cost_at) for Newton's method, at weights in `wrt` order."""
+    from .hessian import hessian
+
+    point = dict(bindings)
+
+    def hessian_at(weights):
+        point.update(zip(wrt, weights))
+        return hessian(graph, point, wrt).matrix
+
+    def cost_at(weights):
+        return graph.forward({**point, **dict(zip(wrt, weights))})[graph.output]
+
+    return hessian_at, cost_at
 
 
 def _data_objective(graph, bindings, wrt, data, batch_size, seed):

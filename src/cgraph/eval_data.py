@@ -38,28 +38,36 @@ def split_variables(graph, header, bindings, path):
     return columns
 
 
-def eval_points(graph, bindings, path, wrt=None, progress=None, out=None) -> None:
-    """Write CSV: the variable columns, the output's value, one column per gradient."""
+def eval_points(graph, bindings, path, wrt=None, progress=None, out=None,
+                outputs=None) -> None:
+    """Write CSV: the variable columns, then for each output (default: the program's) its
+    value and one column per gradient, d<output>_d<variable>."""
     out = out or sys.stdout
+    targets = graph.output_nodes(outputs)
     stream, size = open_data(path)
     with stream:
         header = read_header(stream, path)
         columns = split_variables(graph, header, bindings, path)
         if wrt is None:
             wrt = [v for v in graph.variables if v in columns]
-        f = graph.output_name
-        header_line = ",".join(columns + [f] + [f"d{f}_d{v}" for v in wrt]) + "\n"
+        names = []
+        for f, _ in targets:
+            names += [f] + [f"d{f}_d{v}" for v in wrt]
+        header_line = ",".join(columns + names) + "\n"
         bar = progress(size) if progress else None
         task = bar.add_task("evaluating", total=size) if bar else None
         if bar:
             bar.start()
         try:
-            evaluate = BatchEvaluator(graph, bindings, wrt)  # compiled once, for all chunks
+            # compiled once, for all chunks; one per output
+            evaluators = [BatchEvaluator(graph.with_output(f, i), bindings, wrt)
+                          for f, i in targets]
             for chunk, lines in read_chunks(stream, path, header, columns):
-                result = evaluate(chunk)
                 cells = [echo_cells(lines, header, columns)] if columns else []
-                cells.append(csv_texts(result.value))
-                cells += [csv_texts(result.gradient[v]) for v in wrt]
+                for evaluate in evaluators:
+                    result = evaluate(chunk)
+                    cells.append(csv_texts(result.value))
+                    cells += [csv_texts(result.gradient[v]) for v in wrt]
                 # the header goes out with the first good chunk: a file that fails
                 # early leaves nothing on standard output
                 out.write(header_line + csv_lines(cells))
