@@ -6,6 +6,7 @@ status of the contract (2 for input errors, 1 for evaluation failures), in `_Com
 
 from __future__ import annotations
 
+import contextlib
 import sys
 
 import click
@@ -73,22 +74,25 @@ class _Failure(click.ClickException):
 def _program_command(fn):
     """`PROGRAM [NAME=VALUE…]` or `--file PATH [NAME=VALUE…]`; `-` reads standard input."""
     fn = click.argument("args", nargs=-1, metavar="PROGRAM [NAME=VALUE]...")(fn)
-    fn = click.option("--file", "program_file", type=click.File("r", encoding="utf-8"),
+    fn = click.option("--file", "program_file",
+                      type=click.Path(dir_okay=False, allow_dash=True),
                       help="Read the program from this file ('-' for standard input).")(fn)
     return fn
 
 
 def _split_args(args, program_file) -> tuple[str, list[str]]:
     """The program text and the binding arguments."""
+    from .files import read_text
+
     args = list(args)
     if program_file is not None:
-        return program_file.read(), args
+        return read_text(program_file), args
     if not args:
         raise click.UsageError("missing PROGRAM (give it as an argument, '-' for "
                                "standard input, or --file PATH)")
     program = args.pop(0)
     if program == "-":
-        program = sys.stdin.read()
+        program = read_text("-")
     return program, args
 
 
@@ -198,17 +202,27 @@ def graph_command(args, program_file, fmt, direction, grads, no_values, fence, o
     """
     from . import diagrams
     from .bindings import parse_bindings
+    from .files import write_text
     from .parser import parse
 
     text, binding_args = _split_args(args, program_file)
     graph = parse(text)
     bindings = parse_bindings(binding_args)
-    image = output is not None and output.lower().endswith(diagrams.IMAGE_SUFFIXES)
-    if image and fmt == "mermaid":
-        raise click.UsageError("images are rendered through Graphviz: use --format dot "
-                               "(or write the Mermaid text to a .mmd file)")
-    if fmt is None:
-        fmt = "dot" if image or (output or "").lower().endswith((".dot", ".gv")) else "mermaid"
+    image = False
+    if output is not None:
+        from .files import check_target
+
+        suffix_format = diagrams.output_format(output)  # UsageError for an unknown suffix
+        image = suffix_format == "image"
+        if image and fmt == "mermaid":
+            raise click.UsageError("images are rendered through Graphviz: use --format dot "
+                                   "(or write the Mermaid text to a .mmd file)")
+        if fmt is not None and suffix_format not in ("image", fmt):
+            raise click.UsageError(f"-o {output} is a {suffix_format} file, but --format "
+                                   f"is {fmt}")
+        check_target(output, [program_file])
+        fmt = fmt or ("dot" if image else suffix_format)
+    fmt = fmt or "mermaid"
     ev = None
     if bindings:
         graph.check_bindings(bindings)
@@ -231,9 +245,9 @@ def graph_command(args, program_file, fmt, direction, grads, no_values, fence, o
     if output is None:
         click.echo(result, nl=False)
     elif image:
-        diagrams.write_image(result, output)
+        diagrams.write_image(result, output, inputs=[program_file])
     else:
-        _write_file(output, result)
+        write_text(output, result, inputs=[program_file])
 
 
 def _evaluate(args, program_file):
@@ -403,14 +417,19 @@ def descend_command(args, program_file, wrt, lr, steps, until, optimizer, data_p
     if steps is None:
         steps = 100_000 if until is not None else 1000
     progress = _step_progress()
-    run = descend.descend(graph, bindings, names, lr=lr, steps=steps, until=until,
-                          optimizer=optimizer, data=data, batch_size=batch_size, seed=seed,
-                          epochs=epochs, trace=trace is not None,
-                          on_step=progress.update if progress else None)
-    if progress:
-        progress.close()
-    if trace is not None:
-        _write_file(trace, descend.trace_csv(run))
+    tracer = (descend.TraceFile(trace, names, inputs=[program_file, data_path])
+              if trace is not None else None)
+    try:
+        with tracer or contextlib.nullcontext():
+            run = descend.descend(graph, bindings, names, lr=lr, steps=steps, until=until,
+                                  optimizer=optimizer, data=data, batch_size=batch_size,
+                                  seed=seed, epochs=epochs, trace=tracer,
+                                  on_step=progress.update if progress else None)
+    finally:
+        if progress:
+            progress.close()
+    for note in run.notes:
+        _warn(note)
     if fmt is None:
         fmt = "table" if sys.stdout.isatty() else "json"
     if fmt == "json":
@@ -444,14 +463,6 @@ class _step_progress:
         self.bar.stop()
 
 
-def _write_file(path: str, text: str) -> None:
-    try:
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(text)
-    except OSError as e:
-        raise EvaluationError(f"cannot write {path}: {e.strerror}") from None
-
-
 def _progress(total: int | None):
     """A Rich progress bar on standard error for long runs, on a terminal only."""
     if total is None or total < (8 << 20) or not sys.stderr.isatty():
@@ -474,10 +485,7 @@ def _console(stderr: bool = False):
 
 
 def main() -> None:
-    import gc
+    """The entry point of an older install (`cgraph.cli:main`): see __main__.py."""
+    from .__main__ import main as entry
 
-    # One short-lived process building up to millions of acyclic objects: the cyclic
-    # collector would rescan them again and again (1.5-3x the run time) for nothing.
-    gc.disable()
-    cli.main(prog_name="cgraph")
-
+    entry()
