@@ -8,13 +8,16 @@ batch evaluator (compiled once) over all rows of a mini-batch at a time.
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 
+from . import numtext
+from .batch import BatchEvaluator
+from .data import csv_lines
 from .errors import EvaluationError, InputError
 from .graph import Graph
 from .optimizers import OPTIMIZERS
-from .printing import format_number
 from .scalar import is_finite
 
 
@@ -40,6 +43,10 @@ class Run:
     steps: int = 0
 
 
+def _stop(v: float, digits: int = numtext.STOP) -> str:
+    return numtext.text(v, digits)
+
+
 def _norm(g) -> float:
     return math.sqrt(sum(x * x for x in g))
 
@@ -54,10 +61,10 @@ GROWING = 20  # steps in a row the cost may grow before a warning says so
 def check_options(lr: float, until: float | None, seed: int) -> None:
     """InputError for an option value descent cannot use."""
     if not (math.isfinite(lr) and lr > 0):
-        raise InputError(f"--lr must be a positive number, not {format_number(lr)} "
+        raise InputError(f"--lr must be a positive number, not {numtext.text(lr)} "
                          "(a step against the gradient is what goes downhill)")
     if until is not None and not (math.isfinite(until) and until > 0):
-        raise InputError(f"--until must be a positive number, not {format_number(until)}")
+        raise InputError(f"--until must be a positive number, not {numtext.text(until)}")
     if seed < 0:
         raise InputError(f"--seed must be 0 or more, not {seed}")
 
@@ -96,15 +103,16 @@ def descend(graph: Graph, bindings: dict, wrt: list[str], *, lr: float = 0.01,
         norm = _norm(grads)
         run.cost, run.grad_norm, run.steps, run.weights = cost, norm, k - 1, list(weights)
         if until is not None and norm < until:
-            run.stopped = f"gradient norm {norm:.4g} < {until:g}"
+            run.stopped = f"gradient norm {_stop(norm)} < {_stop(until, numtext.SETTING)}"
             break
         if until is not None and previous is not None and abs(previous - cost) < until:
-            run.stopped = f"cost change {abs(previous - cost):.4g} < {until:g}"
+            run.stopped = (f"cost change {_stop(abs(previous - cost))} < "
+                           f"{_stop(until, numtext.SETTING)}")
             break
         growing = growing + 1 if previous is not None and cost > previous else 0
         if growing == GROWING:
             run.notes.append(f"the cost grew for {GROWING} steps in a row (steps "
-                             f"{k - GROWING} to {k}, up to {format_number(cost)}); "
+                             f"{k - GROWING} to {k}, up to {numtext.text(cost)}); "
                              "the step size --lr may be too large")
         previous = cost
         if trace is not None:
@@ -127,7 +135,7 @@ def descend(graph: Graph, bindings: dict, wrt: list[str], *, lr: float = 0.01,
 
 def _nonfinite_cause(k, cost, grads, weights, run, bindings, data, growing) -> str:
     """Why the cost (or its gradient) is not finite: the data, the weights, or the step."""
-    what = (f"the cost is {format_number(cost)}" if not _finite([cost])
+    what = (f"the cost is {numtext.text(cost)}" if not _finite([cost])
             else "the gradient is not finite")
     if data is not None:
         import numpy as np
@@ -136,19 +144,19 @@ def _nonfinite_cause(k, cost, grads, weights, run, bindings, data, growing) -> s
             bad = np.flatnonzero(~np.isfinite(column))
             if len(bad):
                 return (f"{what} at step {k} because the data is not finite: column "
-                        f"'{name}' is {format_number(float(column[bad[0]]))} in data row "
+                        f"'{name}' is {numtext.text(float(column[bad[0]]))} in data row "
                         f"{bad[0] + 1} ({len(bad):,} non-finite in all)")
     fixed = [(n, v) for n, v in bindings.items() if n not in run.wrt and not is_finite(v)]
     if fixed:
         return (f"{what} at step {k} because the binding {fixed[0][0]} = "
-                f"{format_number(fixed[0][1])} is not finite")
-    point = ", ".join(f"{v}={format_number(w)}" for v, w in zip(run.wrt, weights))
+                f"{numtext.text(fixed[0][1])} is not finite")
+    point = ", ".join(f"{v}={numtext.text(w)}" for v, w in zip(run.wrt, weights))
     if k == 1:
         return (f"{what} at the starting weights ({point}): the program is not finite "
                 "there; start somewhere else")
     if growing >= 3 or not _finite([cost]):
         return (f"diverged at step {k}: {what} after the cost grew from "
-                f"{format_number(run.start_cost)}; the step size is too large, try a "
+                f"{numtext.text(run.start_cost)}; the step size is too large, try a "
                 "smaller --lr")
     return (f"{what} at step {k} (weights {point}): the program is not finite there")
 
@@ -170,8 +178,6 @@ def _scalar_objective(graph: Graph, bindings: dict, wrt: list[str]):
 def _data_objective(graph, bindings, wrt, data, batch_size, seed):
     """Mean cost and gradient over the data's rows (or over mini-batches of them)."""
     import numpy as np
-
-    from .batch import BatchEvaluator
 
     fixed = {k: v for k, v in bindings.items() if k not in wrt}
     evaluate = BatchEvaluator(graph, fixed, wrt)
@@ -220,18 +226,15 @@ def sparkline(costs: list[float], width: int = 60) -> str:
 # -- rendering ----------------------------------------------------------------------------
 
 def to_json(run: Run, optimizer: str, lr: float) -> str:
-    import json
-
-    from .eval_formats import _json_number
-
+    num = numtext.json_value
     doc = {
-        "weights": {v: _json_number(w) for v, w in zip(run.wrt, run.weights)},
-        "cost": _json_number(run.cost),
-        "gradient_norm": _json_number(run.grad_norm),
+        "weights": {v: num(w) for v, w in zip(run.wrt, run.weights)},
+        "cost": num(run.cost),
+        "gradient_norm": num(run.grad_norm),
         "steps": run.steps,
         "stopped": run.stopped,
-        "start": {"weights": {v: _json_number(w) for v, w in zip(run.wrt, run.start_weights)},
-                  "cost": _json_number(run.start_cost)},
+        "start": {"weights": {v: num(w) for v, w in zip(run.wrt, run.start_weights)},
+                  "cost": num(run.start_cost)},
         "optimizer": optimizer, "lr": lr,
     }
     return json.dumps(doc, ensure_ascii=False, allow_nan=False)
@@ -257,9 +260,9 @@ class TraceFile:
             self.out = AtomicWriter(self.path, self.inputs, keep_partial=True)
             header = ["step", "cost"] + self.wrt + [f"grad_{v}" for v in self.wrt]
             self.out.write(",".join(header) + "\n")
-        self.out.write(",".join([str(step.step), format_number(step.cost),
-                                 *map(format_number, step.weights),
-                                 *map(format_number, step.grads)]) + "\n")
+        self.out.write(",".join([str(step.step), numtext.text(step.cost),
+                                 *map(numtext.text, step.weights),
+                                 *map(numtext.text, step.grads)]) + "\n")
 
     def __enter__(self):
         return self
@@ -267,12 +270,12 @@ class TraceFile:
     def __exit__(self, *exc):
         return self.out.__exit__(*exc) if self.out is not None else False
 
-def to_table(run: Run, digits: int = 8, plot: bool = False):
+def to_table(run: Run, digits: int = numtext.DESCENT, plot: bool = False):
     from rich.console import Group
     from rich.table import Table
     from rich.text import Text
 
-    from .printing import format_number as num
+    num = numtext.text
 
     table = Table(header_style="bold", show_edge=False, pad_edge=False)
     table.add_column("")
@@ -283,10 +286,16 @@ def to_table(run: Run, digits: int = 8, plot: bool = False):
     table.add_row(Text("cost", style="bold"), num(run.start_cost, digits),
                   num(run.cost, digits))
     parts = [table, Text(""),
-             Text(f"gradient norm {num(run.grad_norm, 3)} after {run.steps} steps; "
+             Text(f"gradient norm {num(run.grad_norm, numtext.ERROR)} after {run.steps} steps; "
                   f"stopped: {run.stopped}")]
     if plot:
         line = sparkline([s.cost for s in run.history])
         if line:
             parts.append(Text.assemble(("cost ", "dim"), (line, "green")))
     return Group(*parts)
+
+
+FORMATS = {
+    "table": lambda run, o: to_table(run, plot=o.terminal),
+    "json": lambda run, o: to_json(run, o.optimizer, o.lr) + "\n",
+}

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from .batch import BatchEvaluator
-from .data import CsvReader, csv_lines, format_column
+from .data import CsvReader, csv_lines
 from .errors import BindingError, DataError, Interrupted
 from .files import display_name, open_text
 from .interrupts import deferred
+from .numtext import csv_texts
 
 
 def split_variables(graph, header, bindings, path):
@@ -53,8 +54,8 @@ def eval_points(graph, bindings, path, wrt=None, progress=None, out=None) -> Non
             for chunk, echoed in reader.chunks(columns, echo=True):
                 result = evaluate(chunk)
                 cells = [echoed]
-                cells.append(format_column(result.value))
-                cells += [format_column(result.gradient[v]) for v in wrt]
+                cells.append(csv_texts(result.value))
+                cells += [csv_texts(result.gradient[v]) for v in wrt]
                 # the header goes out with the first good chunk: a file that fails
                 # early leaves nothing on standard output
                 with deferred():  # whole rows, even under Ctrl-C
