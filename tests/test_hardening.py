@@ -290,7 +290,7 @@ def python_start_up() -> float:
     return max(_START)
 
 
-@pytest.mark.parametrize("after", [0.0, 0.01, 0.02, 0.04, 0.08, 0.15])
+@pytest.mark.parametrize("after", [0.0, 0.01, 0.02, 0.04, 0.08, 0.15, 0.3, 0.5])
 def test_ctrl_c_at_start_up_is_one_line_and_130(after):
     """From cgraph's first line on (before click, numpy or the parser are imported)."""
     delay = python_start_up() + after
@@ -299,6 +299,10 @@ def test_ctrl_c_at_start_up_is_one_line_and_130(after):
     time.sleep(delay)
     p.send_signal(signal.SIGINT)
     out, err = p.communicate(timeout=30)
+    if p.returncode != 130 and after < 0.3:
+        # still in Python's own start-up on a loaded machine: no line of cgraph ran
+        assert b"/cgraph/" not in err and p.returncode in (1, -signal.SIGINT), err
+        return
     assert p.returncode == 130, err
     assert err == b"Interrupted.\n" and out == b""
 

@@ -13,8 +13,9 @@ import contextlib
 import click
 
 from . import __version__, numtext
-from .cli_support import (CONTEXT, NAMES, Command, StepProgress, byte_progress, lazy,
-                          output_file, output_options, program_arguments, warn)
+from .cli_support import (CONTEXT, NAMES, NONNEGATIVE, POSITIVE, Command, StepProgress,
+                          applies, byte_progress, lazy, output_file, output_options,
+                          program_arguments, warn)
 from .errors import BindingError, EvaluationError
 
 DIGITS = click.IntRange(1, 17)
@@ -48,12 +49,15 @@ def eval_command(program, out, wrt, digits, strict, data_path):
     \b
       cgraph eval "(x+y)*z" x=1 y=3 z=-3
       echo "x^2 + sin(x)" | cgraph eval - x=0.5 --format tsv
-      cgraph eval --file model.cg w=0.8 x=1.2 b=-0.1 --wrt w,b
+      cgraph eval --file model.cg w=0.8 x=1.2 b=-0.1 t=0.5 --wrt w,b
     """
     program.graph.check_names(wrt)
     if data_path is not None:
         if out.format not in (None, "csv"):
             raise click.UsageError("--data writes CSV; --format does not apply")
+        applies("digits", False, "does not apply to --data: its CSV keeps full precision")
+        applies("strict", False, "does not apply to --data: its CSV writes NaN and "
+                "Infinity as such (filter them with any CSV tool)")
         return lazy.eval_data.eval_points(program.graph, program.bindings, data_path, wrt,
                                           byte_progress)
     out.emit(program.evaluate("strict" if strict else "warn"))
@@ -153,11 +157,11 @@ def diff_command(program, out, wrt, order, digits):
 
 @cli.command("check", cls=Command)
 @program_arguments
-@click.option("--eps", type=float, metavar="H", help="Finite-difference step "
+@click.option("--eps", type=POSITIVE, metavar="H", help="Finite-difference step "
               "[default: 6e-6 · max(1, |x|) per variable].")
-@click.option("--rtol", type=float, default=1e-5, show_default=True,
+@click.option("--rtol", type=NONNEGATIVE, default=1e-5, show_default=True,
               help="Relative tolerance.")
-@click.option("--atol", type=float, default=1e-8, show_default=True,
+@click.option("--atol", type=NONNEGATIVE, default=1e-8, show_default=True,
               help="Absolute tolerance.")
 @output_options("check", terminal="table", piped="tsv", what="Output")
 def check_command(program, out, eps, rtol, atol):
@@ -171,18 +175,18 @@ def check_command(program, out, eps, rtol, atol):
         warn(note)
     report = lazy.check.Report(rows, notes, rtol, atol)
     out.emit(report)
-    if report.mismatches():
-        raise EvaluationError("gradient mismatch for " + ", ".join(report.mismatches()))
+    if report.failure():
+        raise EvaluationError(report.failure())
 
 
 @cli.command("descend", cls=Command)
 @program_arguments
 @click.option("--wrt", type=NAMES, metavar="W1,W2", help="The trainable weights [default: "
               "every bound variable that is not a data column].")
-@click.option("--lr", type=float, default=0.01, show_default=True, help="Learning rate.")
+@click.option("--lr", type=POSITIVE, default=0.01, show_default=True, help="Learning rate.")
 @click.option("--steps", type=click.IntRange(1), help="Number of steps [default: 1000, "
               "or 100000 with --until].")
-@click.option("--until", type=float, metavar="TOL", help="Stop once the cost changes by "
+@click.option("--until", type=POSITIVE, metavar="TOL", help="Stop once the cost changes by "
               "less than TOL in a step, or the gradient norm falls below it.")
 @click.option("--optimizer", type=click.Choice(["gd", "momentum", "adam"]), default="gd",
               show_default=True, help="Update rule (momentum: β=0.9; adam: 0.9, 0.999).")
@@ -192,7 +196,7 @@ def check_command(program, out, eps, rtol, atol):
               help="Passes over --data.")
 @click.option("--batch-size", type=click.IntRange(1), metavar="N",
               help="Mini-batches of N rows [default: the full batch].")
-@click.option("--seed", type=int, default=0, show_default=True,
+@click.option("--seed", type=click.IntRange(0), default=0, show_default=True,
               help="Seed for shuffling mini-batches.")
 @click.option("--trace", type=click.Path(dir_okay=False), metavar="FILE.csv",
               help="Write every step: step, cost, each weight, each gradient.")
@@ -209,6 +213,12 @@ def descend_command(program, out, wrt, lr, steps, until, optimizer, data_path, e
     """
     graph, bindings = program.graph, program.bindings
     data = None
+    applies("steps", data_path is None, "does not apply to --data: a --data descent runs "
+            "--epochs passes over the rows")
+    applies("epochs", data_path is not None, "needs --data (without it, give --steps)")
+    applies("batch_size", data_path is not None, "needs --data")
+    applies("seed", batch_size is not None, "needs --batch-size (it seeds the shuffling "
+            "of mini-batches)")
     if data_path is not None:
         data = lazy.eval_data.read_all(graph, bindings, data_path)
     else:

@@ -53,6 +53,15 @@ class Command(click.Command):
         super().__init__(*args, **kwargs)
 
     def parse_args(self, ctx, args):
+        try:
+            return self._parse_args(ctx, args)
+        except click.NoSuchOption as e:
+            # `cgraph eval --x` or `-h`: options as far as any parser can tell
+            e.message += (f" (a program that begins with '--', or is '-h', goes after "
+                          f"'--': cgraph {ctx.info_name} -- '{e.option_name}…' x=1)")
+            raise
+
+    def _parse_args(self, ctx, args):
         at = self._leading_dash_program(ctx, args)
         if at is None:
             return super().parse_args(ctx, args)
@@ -171,6 +180,58 @@ class NameList(click.ParamType):
 
 
 NAMES = NameList()
+
+
+class Number(click.ParamType):
+    """A finite float, positive (`above=0`) or at least 0 (`least=0`): NaN, infinities and
+    values out of range are usage errors, not silently ignored or divided by."""
+
+    name = "number"
+
+    def __init__(self, above: float | None = None, least: float | None = None):
+        self.above, self.least = above, least
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, float):
+            number = value
+        else:
+            try:
+                number = float(value)
+            except ValueError:
+                self.fail(f"{value!r} is not a number", param, ctx)
+        if number != number or number in (float("inf"), float("-inf")):
+            self.fail(f"{value} is not a finite number", param, ctx)
+        if self.above is not None and not number > self.above:
+            self.fail(f"{value} is not greater than {self.above:g}", param, ctx)
+        if self.least is not None and not number >= self.least:
+            self.fail(f"{value} is less than {self.least:g}", param, ctx)
+        return number
+
+
+POSITIVE = Number(above=0)
+NONNEGATIVE = Number(least=0)
+
+
+def given(name: str) -> bool:
+    """Whether the user gave the option `name` (not its default)."""
+    from click.core import ParameterSource
+
+    source = click.get_current_context().get_parameter_source(name)
+    return source not in (None, ParameterSource.DEFAULT)
+
+
+def applies(name: str, condition: bool, reason: str) -> None:
+    """A usage error for an option given where it would be silently ignored."""
+    if not condition and given(name):
+        raise click.UsageError(f"{name_of(name)} {reason}")
+
+
+def name_of(param: str) -> str:
+    ctx = click.get_current_context()
+    for p in ctx.command.params:
+        if p.name == param and p.opts:
+            return max(p.opts, key=len)
+    return param
 
 
 # -- command modules, imported when used --------------------------------------------------

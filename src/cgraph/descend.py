@@ -275,6 +275,8 @@ def to_table(run: Run, digits: int = numtext.DESCENT, plot: bool = False):
     from rich.table import Table
     from rich.text import Text
 
+    from .layout import Fitted, Pairs
+
     num = numtext.text
 
     table = Table(header_style="bold", show_edge=False, pad_edge=False)
@@ -285,14 +287,26 @@ def to_table(run: Run, digits: int = numtext.DESCENT, plot: bool = False):
         table.add_row(Text(v, style="cyan"), num(a, digits), num(b, digits))
     table.add_row(Text("cost", style="bold"), num(run.start_cost, digits),
                   num(run.cost, digits))
-    parts = [table, Text(""),
-             Text(f"gradient norm {num(run.grad_norm, numtext.ERROR)} after {run.steps} steps; "
-                  f"stopped: {run.stopped}")]
+    parts = [Fitted(table), Text(""),
+             Pairs([f"gradient norm {num(run.grad_norm, numtext.ERROR)}",
+                    f"after {run.steps} steps;", f"stopped: {run.stopped}"], sep=" ")]
     if plot:
-        line = sparkline([s.cost for s in run.history])
-        if line:
-            parts.append(Text.assemble(("cost ", "dim"), (line, "green")))
+        parts.append(_Spark([s.cost for s in run.history]))
     return Group(*parts)
+
+
+class _Spark:
+    """The cost curve, as wide as the terminal allows (at most 60 characters)."""
+
+    def __init__(self, costs):
+        self.costs = costs
+
+    def __rich_console__(self, console, options):
+        from rich.text import Text
+
+        line = sparkline(self.costs, width=max(2, min(60, options.max_width - 5)))
+        if line:
+            yield Text.assemble(("cost ", "dim"), (line, "green"))
 
 
 FORMATS = {

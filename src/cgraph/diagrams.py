@@ -78,7 +78,8 @@ def build(graph: Graph, ev: Evaluation | None = None, *, values: bool = True,
     for n in graph.nodes:
         nid = f"n{n.id}"
         value = num(ev.values[n.id]) if show_values else None
-        grad = num(ev.grads[n.id]) if show_grads else None
+        # a constant is not differentiated by: no gradient on it (the contract)
+        grad = num(ev.grads[n.id]) if show_grads and n.op is not CONST else None
         if n.op is VAR or n.op is CONST:
             d.boxes.append(Box(nid, "leaf", labels[n.id], value, grad))
         else:
@@ -111,7 +112,8 @@ def build(graph: Graph, ev: Evaluation | None = None, *, values: bool = True,
     if show_grads:  # in the order the reverse pass visits them
         for n in reversed(graph.nodes):
             live_users = [u for u in users[n.id] if live[u]]
-            if not live[n.id] or not live_users or n.id == graph.output:
+            if (not live[n.id] or not live_users or n.id == graph.output
+                    or n.op is CONST):
                 continue
             label = labels[n.id]
             if not n.name and n.op is not CONST:

@@ -13,6 +13,7 @@ import io
 import json
 
 from .graph import Evaluation
+from .ops import CONST
 from . import numtext
 from .printing import node_expr, node_labels
 
@@ -20,12 +21,19 @@ COLUMNS = ("id", "op", "name", "expr", "value", "grad")
 
 
 def rows(ev: Evaluation):
-    """(id, op, name, label, expr, value, grad) for every node, in topological order."""
+    """(id, op, name, label, expr, value, grad) for every node, in topological order.
+
+    A constant (a literal, `pi`, `e`) is not something anyone differentiates by: its
+    grad is None (JSON null, an empty cell in tables, TSV and CSV)."""
     graph = ev.graph
     labels = node_labels(graph)
     for n in graph.nodes:
         yield (n.id, n.op.name, n.name, labels[n.id], node_expr(graph, n, labels),
-               ev.values[n.id], ev.grads[n.id])
+               ev.values[n.id], None if n.op is CONST else ev.grads[n.id])
+
+
+def _grad_text(grad, digits=None) -> str:
+    return "" if grad is None else numtext.text(grad, digits)
 
 
 def json_chunks(ev: Evaluation, wrt=None, per_chunk: int = 2048):
@@ -52,6 +60,8 @@ def json_chunks(ev: Evaluation, wrt=None, per_chunk: int = 2048):
         grads = numtext.json_texts(ev.grads[start:start + per_chunk])
         pieces = []
         for n, v, g in zip(part, values, grads):
+            if n.op is CONST:
+                g = "null"
             ids = ", ".join(map(str, n.inputs))
             name = f'"{n.name}"' if n.name else "null"
             pieces.append(record % (n.id, n.op.name, name, node_expr(graph, n, labels), ids,
@@ -70,7 +80,7 @@ def to_delimited(ev: Evaluation, delimiter: str, digits: int | None = None) -> s
     writer.writerow(COLUMNS)
     for i, op, name, _, expr, value, grad in rows(ev):
         writer.writerow((i, op, name or "", expr, numtext.text(value, digits),
-                         numtext.text(grad, digits)))
+                         _grad_text(grad, digits)))
     return out.getvalue()
 
 
@@ -78,13 +88,17 @@ def _md_cell(text: str) -> str:
     return text.replace("|", r"\|")
 
 
+def gradient_pairs(ev: Evaluation, wrt=None, digits: int | None = None) -> list[str]:
+    """`∂f/∂x = -3` for each variable."""
+    f = ev.graph.output_name
+    return [f"∂{f}/∂{v} = {numtext.text(g, digits)}" for v, g in ev.gradient(wrt).items()]
+
+
 def summary_lines(ev: Evaluation, wrt=None, digits: int | None = None) -> tuple[str, str]:
     """`f = -12` and `∂f/∂x = -3   ∂f/∂y = -3   ∂f/∂z = 4`."""
     f = ev.graph.output_name
     value = f"{f} = {numtext.text(ev.value, digits)}"
-    grads = "   ".join(f"∂{f}/∂{v} = {numtext.text(g, digits)}"
-                       for v, g in ev.gradient(wrt).items())
-    return value, grads
+    return value, "   ".join(gradient_pairs(ev, wrt, digits))
 
 
 def to_markdown(ev: Evaluation, wrt=None, digits: int | None = None) -> str:
@@ -93,7 +107,7 @@ def to_markdown(ev: Evaluation, wrt=None, digits: int | None = None) -> str:
              "|--:|---|---|---|--:|--:|"]
     for i, op, _, label, expr, value, grad in rows(ev):
         lines.append(f"| {i} | {_md_cell(label)} | {op} | `{expr}` | "
-                     f"{numtext.text(value, digits)} | {numtext.text(grad, digits)} |")
+                     f"{numtext.text(value, digits)} | {_grad_text(grad, digits)} |")
     value, grads = summary_lines(ev, wrt, digits)
     lines += ["", f"**{value}**" + (f"; {grads.replace('   ', ', ')}" if grads else "")]
     return "\n".join(lines) + "\n"
@@ -104,6 +118,8 @@ def to_table(ev: Evaluation, wrt=None, digits: int = numtext.TABLE):
     from rich.console import Group
     from rich.table import Table
     from rich.text import Text
+
+    from .layout import Fitted, Pairs
 
     graph = ev.graph
     f = graph.output_name
@@ -118,10 +134,10 @@ def to_table(ev: Evaluation, wrt=None, digits: int = numtext.TABLE):
     for i, op, name, label, expr, value, grad in rows(ev):
         style = "bold" if i == graph.output else None
         table.add_row(str(i), Text(label, style="cyan" if name else ""), op, expr,
-                      numtext.text(value, digits), numtext.text(grad, digits), style=style)
-    value, grads = summary_lines(ev, wrt, digits)
-    footer = Text.assemble((value, "bold green"), "\n", grads)
-    return Group(title, table, Text(""), footer)
+                      numtext.text(value, digits), _grad_text(grad, digits), style=style)
+    f_value, _ = summary_lines(ev, wrt, digits)
+    return Group(title, Fitted(table), Text(""), Text(f_value, style="bold green"),
+                 Pairs(gradient_pairs(ev, wrt, digits)))
 
 
 def _one_line(text: str) -> str:
