@@ -78,7 +78,8 @@ def build(graph: Graph, ev: Evaluation | None = None, *, values: bool = True,
     for n in graph.nodes:
         nid = f"n{n.id}"
         value = num(ev.values[n.id]) if show_values else None
-        grad = num(ev.grads[n.id]) if show_grads else None
+        # a constant is not differentiated by: no gradient on it (the contract)
+        grad = num(ev.grads[n.id]) if show_grads and n.op is not CONST else None
         if n.op is VAR or n.op is CONST:
             d.boxes.append(Box(nid, "leaf", labels[n.id], value, grad))
         else:
@@ -111,7 +112,8 @@ def build(graph: Graph, ev: Evaluation | None = None, *, values: bool = True,
     if show_grads:  # in the order the reverse pass visits them
         for n in reversed(graph.nodes):
             live_users = [u for u in users[n.id] if live[u]]
-            if not live[n.id] or not live_users or n.id == graph.output:
+            if (not live[n.id] or not live_users or n.id == graph.output
+                    or n.op is CONST):
                 continue
             label = labels[n.id]
             if not n.name and n.op is not CONST:
@@ -209,9 +211,28 @@ FORMATS = {
 }
 
 IMAGE_SUFFIXES = (".svg", ".png", ".pdf")
+TEXT_SUFFIXES = {".mmd": "mermaid", ".mermaid": "mermaid", ".md": "mermaid",
+                 ".dot": "dot", ".gv": "dot"}
 
 
-def write_image(dot_source: str, path: str) -> None:
+def output_format(path: str) -> str:
+    """'mermaid', 'dot' or 'image' for an -o path; a usage error for any other suffix
+    (a .jpg would otherwise get Mermaid text)."""
+    import os
+
+    from .errors import InputError
+
+    suffix = os.path.splitext(path)[1].lower()
+    if suffix in IMAGE_SUFFIXES:
+        return "image"
+    if suffix in TEXT_SUFFIXES:
+        return TEXT_SUFFIXES[suffix]
+    known = ", ".join(list(TEXT_SUFFIXES) + list(IMAGE_SUFFIXES))
+    raise InputError(f"-o {path}: cgraph writes {known} files, not "
+                           f"'{suffix or 'no suffix'}'")
+
+
+def write_image(dot_source: str, path: str, inputs=()) -> None:
     """Render DOT through Graphviz's `dot` into an .svg, .png or .pdf file."""
     dot = shutil.which("dot")
     if dot is None:
@@ -220,9 +241,12 @@ def write_image(dot_source: str, path: str) -> None:
             "(apt-get install graphviz, brew install graphviz, or https://graphviz.org), "
             "or write the diagram as text with --format dot")
     fmt = path.rsplit(".", 1)[-1].lower()
-    done = subprocess.run([dot, f"-T{fmt}", "-o", path], input=dot_source.encode(),
+    done = subprocess.run([dot, f"-T{fmt}"], input=dot_source.encode(),
                           capture_output=True)
     if done.returncode != 0:
         message = done.stderr.decode(errors="replace").strip().splitlines()
         raise EvaluationError(f"Graphviz could not write {path}: "
                               + (message[0] if message else f"exit {done.returncode}"))
+    from .files import write_text
+
+    write_text(path, done.stdout, inputs, binary=True)
