@@ -29,6 +29,7 @@ from types import SimpleNamespace
 
 import click
 
+from . import numtext
 from .bindings import parse_uncertain_bindings
 from .errors import BindingError, CgraphError, EvaluationError
 from .eval_formats import nonfinite_messages
@@ -222,9 +223,9 @@ class Number(click.ParamType):
         if number != number or number in (float("inf"), float("-inf")):
             self.fail(f"{value} is not a finite number", param, ctx)
         if self.above is not None and not number > self.above:
-            self.fail(f"{value} is not greater than {self.above:g}", param, ctx)
+            self.fail(f"{value} is not greater than {numtext.text(self.above, numtext.SETTING)}", param, ctx)
         if self.least is not None and not number >= self.least:
-            self.fail(f"{value} is less than {self.least:g}", param, ctx)
+            self.fail(f"{value} is less than {numtext.text(self.least, numtext.SETTING)}", param, ctx)
         return number
 
 
