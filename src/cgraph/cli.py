@@ -176,8 +176,10 @@ def eval_command(args, program_file, fmt, wrt, digits, strict, data_path):
 @_program_command
 @click.option("--format", "fmt", type=click.Choice(["mermaid", "dot"]),
               help="Diagram language [default: mermaid, or from the -o suffix].")
-@click.option("--direction", type=click.Choice(["LR", "RL", "TB", "BT"]), default="LR",
-              show_default=True, help="Layout direction.")
+@click.option("--direction", type=click.Choice(["LR", "RL", "TB", "BT"]),
+              help="Layout direction [default: LR; TB past 20 ranks].")
+@click.option("--collapse/--no-collapse", default=None, help="Draw a long sum as one + "
+              "node [default: past 20 ranks].")
 @click.option("--grads", is_flag=True, help="Dashed back-edges with ∂output/∂node "
               "(needs bindings).")
 @click.option("--no-values", is_flag=True, help="Leave values off a bound diagram.")
@@ -186,8 +188,8 @@ def eval_command(args, program_file, fmt, wrt, digits, strict, data_path):
               help="Write to FILE; .svg/.png/.pdf renders through Graphviz's dot.")
 @click.option("--digits", type=click.IntRange(1, 17), default=6, show_default=True,
               metavar="N", help="Significant digits of the numbers shown.")
-def graph_command(args, program_file, fmt, direction, grads, no_values, fence, output,
-                  digits):
+def graph_command(args, program_file, fmt, direction, collapse, grads, no_values, fence,
+                  output, digits):
     """The computation graph as a Mermaid flowchart or Graphviz DOT.
 
     \b
@@ -217,21 +219,16 @@ def graph_command(args, program_file, fmt, direction, grads, no_values, fence, o
     elif grads:
         raise BindingError("--grads needs a value for every variable, e.g. "
                            + " ".join(f"{v}=1" for v in graph.variables))
-    model = diagrams.build(graph, ev, values=not no_values, grads=grads, digits=digits)
-    if fmt == "dot":
-        result = diagrams.render_dot(model, direction)
-    else:
-        result = diagrams.render_mermaid(model, direction, fence)
-        if len(model.edges) > diagrams.MERMAID_MAX_EDGES:
-            _warn(f"{len(model.edges)} edges: Mermaid renders at most "
-                  f"{diagrams.MERMAID_MAX_EDGES} by default (GitHub too); "
-                  "use --format dot for big graphs")
-    if len(graph.nodes) > 2000:
-        _warn(f"{len(graph.nodes)} nodes: renderers slow down past 2,000 nodes")
+    result, notes = diagrams.render(graph, ev, fmt, direction=direction, collapse=collapse,
+                                    values=not no_values, grads=grads, digits=digits,
+                                    fence=fence)
+    for note in notes:
+        _warn(note)
     if output is None:
         click.echo(result, nl=False)
     elif image:
-        diagrams.write_image(result, output)
+        for line in diagrams.write_image(result, output):  # dot's own warnings
+            click.echo(line, err=True)
     else:
         _write_file(output, result)
 

@@ -28,6 +28,12 @@ from .printing import format_number, node_labels
 MERMAID_MAX_EDGES = 500
 BIG_GRAPH = 100  # nodes; past this, widely used leaves get reference boxes (see `build`)
 HUB_USES = 3
+XLABELS = 400  # nodes; past this, DOT edge labels are placed after the layout (`render_dot`)
+# Ranks a left-to-right picture can have and still be read on a page: about 150 px each
+# with their edge labels, so 20 ranks is ~3,000 px wide. Deeper graphs get their long sums
+# drawn as one node and are drawn top to bottom (see `plan`).
+READABLE_RANKS = 20
+SLOW_NODES = 2000
 
 
 @dataclass
@@ -39,6 +45,7 @@ class Box:
     grad: str | None = None  # ∂output/∂node, the sum over all its paths
     handle: str | None = None  # how labels refer to the node (`x`, `p`, `t3`)
     paths: int = 0  # edges along which a gradient reaches the node (>1: shared)
+    current: bool = False  # highlighted: what this step of a walk-through is about
 
 
 @dataclass
@@ -47,13 +54,15 @@ class Edge:
     dst: str
     label: str | None = None
     grad: bool = False  # a dashed gradient edge: the gradient flows from src to dst
+    current: bool = False
 
 
 @dataclass
 class Diagram:
     boxes: list[Box] = field(default_factory=list)
     edges: list[Edge] = field(default_factory=list)
-    big: bool = False  # past BIG_GRAPH nodes: layout shortcuts (see `build`, `render_dot`)
+    big: bool = False  # past BIG_GRAPH nodes: reference boxes for hubs (see `build`)
+    huge: bool = False  # past XLABELS nodes: DOT labels placed after the layout
     output: str = "f"
 
 
@@ -78,17 +87,78 @@ def handles(graph: Graph) -> list[str]:
     return labels
 
 
+@dataclass
+class Stage:
+    """What one step of a walk-through shows (see `explain`): the nodes whose value is
+    known, the nodes whose backward step has sent gradients to their inputs (`-1`: the
+    output's ∂f/∂f), and what the step is about, highlighted."""
+    values: set = field(default_factory=set)
+    sent: set = field(default_factory=set)
+    current: set = field(default_factory=set)  # node ids
+    current_edges: set = field(default_factory=set)  # (input, user) forward edges
+    current_grads: set = field(default_factory=set)  # (input, user) gradient edges
+
+
+def sum_chains(graph: Graph) -> dict[int, int]:
+    """Additions drawn as part of a later one: an unnamed `+` whose only user is another
+    `+` joins it, so a long sum is one `+` node with many inputs instead of a chain as
+    long as the sum (node -> the node it joins)."""
+    users = graph.users()
+    joins: dict[int, int] = {}
+    for n in reversed(graph.nodes):
+        if (n.op is ops.ADD and not n.name and n.id != graph.output and len(users[n.id]) == 1
+                and graph.nodes[users[n.id][0]].op is ops.ADD):
+            u = users[n.id][0]
+            joins[n.id] = joins.get(u, u)
+    return joins
+
+
+def _inputs(graph: Graph, joins: dict[int, int]) -> list[list[int]]:
+    """Each node's inputs as drawn: a sum that others joined takes their inputs."""
+    inputs = [list(n.inputs) for n in graph.nodes]
+    for n in graph.nodes:  # topological order: a joined node is complete before its root
+        if not joins:
+            break
+        flat = []
+        for j in n.inputs:
+            flat += inputs[j] if j in joins else [j]
+        inputs[n.id] = flat
+    return inputs
+
+
+def depth(graph: Graph, joins: dict[int, int] | None = None) -> int:
+    """The number of ranks a left-to-right drawing needs (the output box included)."""
+    inputs = _inputs(graph, joins or {})
+    rank = [0] * len(graph.nodes)
+    for n in graph.nodes:
+        if n.id not in (joins or {}):
+            rank[n.id] = 1 + max((rank[j] for j in inputs[n.id]), default=0)
+    return max(rank, default=0) + 1
+
+
 def build(graph: Graph, ev: Evaluation | None = None, *, values: bool = True,
-          grads: bool = False, digits: int | None = 6) -> Diagram:
-    """The diagram of `graph`; with `ev`, values (and gradients when `grads`) on it."""
+          grads: bool = False, digits: int | None = 6, joins: dict[int, int] | None = None,
+          stage: Stage | None = None) -> Diagram:
+    """The diagram of `graph`; with `ev`, values (and gradients when `grads`) on it.
+
+    `joins` (see `sum_chains`) draws chains of additions as one node; `stage` shows the
+    state of one step of a walk-through instead of everything."""
     labels = handles(graph)
+    joins = joins or {}
+    inputs = _inputs(graph, joins)
+    shown = [n for n in graph.nodes if n.id not in joins]
     num = lambda v: format_number(v, digits)  # noqa: E731
     show_values = ev is not None and values
     show_grads = ev is not None and grads
+    known = (lambda i: True) if stage is None else stage.values.__contains__  # noqa: E731
+    sent = (lambda i: True) if stage is None else stage.sent.__contains__  # noqa: E731
     live = graph.reaches_output()
     f = graph.output_name
-    d = Diagram(big=len(graph.nodes) > BIG_GRAPH, output=f)
-    users = graph.users()
+    d = Diagram(big=len(graph.nodes) > BIG_GRAPH, huge=len(shown) > XLABELS, output=f)
+    users: list[list[int]] = [[] for _ in graph.nodes]
+    for n in shown:
+        for j in inputs[n.id]:
+            users[j].append(n.id)
     # In big graphs a leaf used all over (a weight in every layer) would pull edges across
     # the whole layout, and Graphviz's time explodes (minutes for 1,000 nodes). There it is
     # drawn once with its value, plus a small reference box beside each further use.
@@ -96,65 +166,81 @@ def build(graph: Graph, ev: Evaluation | None = None, *, values: bool = True,
     if d.big:
         hubs = {n.id for n in graph.nodes
                 if (n.op is VAR or n.op is CONST) and len(users[n.id]) > HUB_USES}
-    # which nodes receive a gradient, and along how many edges
-    paths = [0] * len(graph.nodes)
+    # which nodes receive a gradient, along how many edges, and how many have arrived
+    paths, arrived = [0] * len(graph.nodes), [0] * len(graph.nodes)
     if show_grads:
-        for n in graph.nodes:
+        for n in shown:
             if live[n.id]:
-                for j in n.inputs:
+                for j in inputs[n.id]:
                     if graph.nodes[j].op is not CONST:
                         paths[j] += 1
+                        arrived[j] += sent(n.id)
+
+    def current(i):
+        return stage is not None and i in stage.current
 
     src_of = {}  # (user, slot) -> the box id its forward edge comes from
-    for n in graph.nodes:
+    for n in shown:
         nid = f"n{n.id}"
-        value = num(ev.values[n.id]) if show_values else None
-        grad = num(ev.grads[n.id]) if show_grads and live[n.id] else None
+        value = num(ev.values[n.id]) if show_values and known(n.id) else None
+        grad = None
+        if show_grads and live[n.id] and arrived[n.id] == paths[n.id]:
+            grad = num(ev.grads[n.id])
         if n.op is VAR:
-            d.boxes.append(Box(nid, "var", labels[n.id], value, grad, labels[n.id],
-                               paths[n.id]))
+            box = Box(nid, "var", labels[n.id], value, grad, labels[n.id], paths[n.id])
         elif n.op is CONST:
             value = num(n.value) if n.name and values else None
-            d.boxes.append(Box(nid, "const", labels[n.id], value, handle=labels[n.id]))
+            box = Box(nid, "const", labels[n.id], value, handle=labels[n.id])
         else:
-            d.boxes.append(Box(nid, "op", _op_title(n.op), value, grad, labels[n.id],
-                               paths[n.id]))
-        for k, j in enumerate(n.inputs):
+            box = Box(nid, "op", _op_title(n.op), value, grad, labels[n.id], paths[n.id])
+        box.current = current(n.id)
+        d.boxes.append(box)
+        for k, j in enumerate(inputs[n.id]):
             src = graph.nodes[j]
+            on = stage is not None and (j, n.id) in stage.current_edges
             if j in hubs and n.id != users[j][0]:
                 # a reference copy of a widely used leaf, beside each further user
                 proxy = f"n{j}r{n.id}"
                 d.boxes.append(Box(proxy, "ref", labels[j], handle=labels[j]))
-                d.edges.append(Edge(proxy, nid))
+                d.edges.append(Edge(proxy, nid, current=on))
                 src_of[n.id, k] = proxy
                 continue
             label = None
             if src.op is not VAR and src.op is not CONST:
-                if show_values:
+                if show_values and known(j):
                     label = f"{labels[j]} = {num(ev.values[j])}"
-                elif src.name or show_grads:
+                elif src.name or show_grads or show_values:
                     label = labels[j]
-            elif n.inputs.count(j) > 1:  # x * x: which edge is which operand
-                label = ("left", "right")[k] if len(n.inputs) == 2 else f"argument {k + 1}"
-            d.edges.append(Edge(f"n{j}", nid, label))
+            elif inputs[n.id].count(j) > 1:  # x * x: which edge is which operand
+                label = ("left", "right")[k] if len(inputs[n.id]) == 2 else f"argument {k + 1}"
+            d.edges.append(Edge(f"n{j}", nid, label, current=on))
             src_of[n.id, k] = f"n{j}"
 
     out = graph.nodes[graph.output]
     out_id = f"n{len(graph.nodes)}"
     if out.op is not VAR and out.op is not CONST:
-        value = num(ev.value) if show_values else None
-        d.boxes.append(Box(out_id, "output", f, value, num(1.0) if show_grads else None, f))
-        d.edges.append(Edge(f"n{out.id}", out_id, f"{f} = {value}" if value else None))
-        if show_grads:
-            d.edges.append(Edge(out_id, f"n{out.id}", f"∂{f}/∂{f} = {num(1.0)}", grad=True))
+        value = num(ev.value) if show_values and known(out.id) else None
+        box = Box(out_id, "output", f, value, num(1.0) if show_grads and sent(-1) else None, f)
+        box.current = current(-1)
+        d.boxes.append(box)
+        on = stage is not None and (out.id, -1) in stage.current_edges
+        d.edges.append(Edge(f"n{out.id}", out_id, f"{f} = {value}" if value else None,
+                            current=on))
+        if show_grads and sent(-1):
+            on = stage is not None and (out.id, -1) in stage.current_grads
+            d.edges.append(Edge(out_id, f"n{out.id}", f"∂{f}/∂{f} = {num(1.0)}", grad=True,
+                                current=on))
 
     if show_grads:  # in the order the reverse pass computes them
-        for n in reversed(graph.nodes):
-            if not live[n.id] or not n.inputs:
+        for n in reversed(shown):
+            if not live[n.id] or not inputs[n.id] or not sent(n.id):
                 continue
-            partials = local_partials(ev, n)
+            if n.id in joins.values():
+                partials = [1.0] * len(inputs[n.id])  # a sum: every input's partial is 1
+            else:
+                partials = local_partials(ev, n)
             slots: dict[int, list[int]] = {}  # input -> its operand positions (x*x: two)
-            for k, j in enumerate(n.inputs):
+            for k, j in enumerate(inputs[n.id]):
                 if graph.nodes[j].op is not CONST:
                     slots.setdefault(j, []).append(k)
             for j, ks in slots.items():
@@ -163,7 +249,9 @@ def build(graph: Graph, ev: Evaluation | None = None, *, values: bool = True,
                 else:
                     parts = " + ".join(num(ev.grads[n.id] * partials[k]) for k in ks)
                     label = f"∂{f}/∂{labels[j]} via {labels[n.id]} = {parts}"
-                d.edges.append(Edge(f"n{n.id}", src_of[n.id, ks[0]], label, grad=True))
+                on = stage is not None and (j, n.id) in stage.current_grads
+                d.edges.append(Edge(f"n{n.id}", src_of[n.id, ks[0]], label, grad=True,
+                                    current=on))
     return d
 
 
@@ -184,6 +272,7 @@ def _mermaid_text(text: str) -> str:
 
 
 _CLASS = {"op": "op", "const": "lit"}
+CURRENT = "#dc322f"  # what a step of a walk-through is about
 
 
 def render_mermaid(d: Diagram, direction: str = "LR", fence: bool = False) -> str:
@@ -215,24 +304,28 @@ def render_mermaid(d: Diagram, direction: str = "LR", fence: bool = False) -> st
             lines.append(f'  {b.id}("{text}")')
         else:
             lines.append(f'  {b.id}["{text}"]')
-    forward = [e for e in d.edges if not e.grad]
-    backward = [e for e in d.edges if e.grad]
-    for e in forward:
+    edges = [e for e in d.edges if not e.grad] + [e for e in d.edges if e.grad]
+    styles: dict[str, list[str]] = {}  # linkStyle -> edge indices
+    for i, e in enumerate(edges):
         label = f"|{_mermaid_text(e.label)}|" if e.label else ""
-        lines.append(f"  {e.src} -->{label} {e.dst}")
-    for e in backward:
-        label = f"|{_mermaid_text(e.label)}|" if e.label else ""
-        lines.append(f"  {e.dst} <-.->{label} {e.src}")
-    if backward:
-        first = len(forward)
-        indices = ",".join(str(i) for i in range(first, first + len(backward)))
-        lines.append(f"  linkStyle {indices} marker-end:none")
-    for kind, style in (("op", "fill:#fff5d6,stroke:#b58900"),
-                        ("lit", "fill:none,stroke:none")):
-        ids = [b.id for b in d.boxes if _CLASS.get(b.kind) == kind]
+        if e.grad:
+            lines.append(f"  {e.dst} <-.->{label} {e.src}")
+        else:
+            lines.append(f"  {e.src} -->{label} {e.dst}")
+        style = ",".join((["marker-end:none"] if e.grad else [])
+                         + ([f"stroke:{CURRENT},stroke-width:3px"] if e.current else []))
+        if style:
+            styles.setdefault(style, []).append(str(i))
+    for style, indices in styles.items():
+        lines.append(f"  linkStyle {','.join(indices)} {style}")
+    classes = [("op", "fill:#fff5d6,stroke:#b58900"), ("lit", "fill:none,stroke:none"),
+               ("current", f"stroke:{CURRENT},stroke-width:3px")]
+    for name, style in classes:
+        ids = [b.id for b in d.boxes if (b.current if name == "current"
+                                          else _CLASS.get(b.kind) == name)]
         if ids:
-            lines.append(f"  class {','.join(ids)} {kind}")
-            lines.append(f"  classDef {kind} {style}")
+            lines.append(f"  class {','.join(ids)} {name}")
+            lines.append(f"  classDef {name} {style}")
     text = "\n".join(lines) + "\n"
     return f"```mermaid\n{text}```\n" if fence else text
 
@@ -250,6 +343,30 @@ def _record_field(text: str) -> str:
     return text
 
 
+def _dot_node(b: Box, output: str) -> str:
+    """A box's DOT attributes."""
+    if b.kind == "op" and b.paths > 1 and b.grad is not None:
+        # the sum of a shared node's paths: a circle would grow round it
+        return ('shape=box, style="rounded,filled", fillcolor="#fff5d6", '
+                f"label={_dot_string(chr(10).join(node_lines(b, output)))}")
+    if b.kind == "op":
+        return ('shape=circle, width=0.45, margin=0.02, style=filled, fillcolor="#fff5d6", '
+                f"label={_dot_string(b.title)}")
+    if b.kind == "ref":
+        return f'shape=box, style="rounded,dashed", label={_dot_string(b.title)}'
+    if b.kind == "const":
+        return f"shape=plaintext, height=0.3, label={_dot_string(node_lines(b, output)[0])}"
+    fields = [b.title]
+    if b.value is not None:
+        fields.append(f"value {b.value}")
+    if b.grad is not None:
+        total = f" (sum of {b.paths} paths)" if b.paths > 1 else ""
+        fields.append(f"grad {b.grad}{total}")
+    label = "{" + " | ".join(_record_field(x) for x in fields) + "}"
+    style = '"rounded,bold"' if b.kind == "output" else "rounded"
+    return f"shape=record, style={style}, label={_dot_string(label)}"
+
+
 def render_dot(d: Diagram, direction: str = "LR") -> str:
     """Graphviz DOT text. Gradient edges are written forward with `dir=back`, like the
     Mermaid ones, so they rank with the forward edge beside them and dot places their
@@ -261,35 +378,12 @@ def render_dot(d: Diagram, direction: str = "LR") -> str:
         '  edge [fontname="Helvetica", fontsize=10];',
     ]
     for b in d.boxes:
-        if b.kind == "op" and b.paths > 1 and b.grad is not None:
-            # the sum of a shared node's paths: a circle would grow round it
-            lines.append(f'  {b.id} [shape=box, style="rounded,filled", fillcolor="#fff5d6", '
-                         f"label={_dot_string(chr(10).join(node_lines(b, d.output)))}];")
-            continue
-        if b.kind == "op":
-            lines.append(f"  {b.id} [shape=circle, width=0.45, fixedsize=true, "
-                         f'style=filled, fillcolor="#fff5d6", label={_dot_string(b.title)}];')
-            continue
-        if b.kind == "ref":
-            lines.append(f"  {b.id} [shape=box, style=\"rounded,dashed\", "
-                         f"label={_dot_string(b.title)}];")
-            continue
-        if b.kind == "const":
-            lines.append(f"  {b.id} [shape=plaintext, height=0.3, "
-                         f"label={_dot_string(node_lines(b, d.output)[0])}];")
-            continue
-        fields = [b.title]
-        if b.value is not None:
-            fields.append(f"value {b.value}")
-        if b.grad is not None:
-            total = f" (sum of {b.paths} paths)" if b.paths > 1 else ""
-            fields.append(f"grad {b.grad}{total}")
-        label = "{" + " | ".join(_record_field(x) for x in fields) + "}"
-        style = ', style="rounded,bold"' if b.kind == "output" else ', style=rounded'
-        lines.append(f"  {b.id} [shape=record{style}, label={_dot_string(label)}];")
-    # Edge labels become extra nodes in dot's layout; in big graphs `xlabel` places them
-    # after the layout instead: 2,000 nodes with gradients render in ~1 s instead of ~12 s.
-    label_attr = "xlabel" if d.big else "label"
+        highlight = f', color="{CURRENT}", penwidth=2.5' if b.current else ""
+        lines.append(f"  {b.id} [{_dot_node(b, d.output)}{highlight}];")
+    # Edge labels become extra nodes in dot's layout, which keeps them apart; in huge graphs
+    # `xlabel` places them after the layout instead (they may then overlap): 400 nodes with
+    # gradients render in 0.3 s instead of 1.7 s, 2,000 in ~1 s instead of ~12 s.
+    label_attr = "xlabel" if d.huge else "label"
     for e in d.edges:
         attrs = []
         if e.label:
@@ -298,17 +392,65 @@ def render_dot(d: Diagram, direction: str = "LR") -> str:
         if e.grad:
             src, dst = dst, src
             attrs += ["dir=back", "style=dashed", 'color="#268bd2"', 'fontcolor="#268bd2"']
+        if e.current:
+            attrs += [f'color="{CURRENT}"', "penwidth=2.5"]
         suffix = f" [{', '.join(attrs)}]" if attrs else ""
         lines.append(f"  {src} -> {dst}{suffix};")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
+def plan(graph: Graph, direction: str | None = None, collapse: bool | None = None):
+    """The layout a readable picture of `graph` needs: (direction, joins, notes).
+
+    Unless told otherwise, a graph deeper than READABLE_RANKS gets its chains of additions
+    drawn as one node each (`sum_chains`), and if it is still that deep it is drawn top to
+    bottom. `notes` say on standard error what was done and how to undo it."""
+    notes = []
+    ranks = depth(graph)
+    joins: dict[int, int] = {}
+    if collapse or (collapse is None and ranks > READABLE_RANKS):
+        joins = sum_chains(graph)
+        if joins and collapse is None:
+            notes.append(f"{ranks} ranks deep: long sums drawn as one + node each "
+                         f"({len(joins)} additions folded in; --no-collapse draws them all)")
+        ranks = depth(graph, joins)
+    if direction is None:
+        direction = "LR"
+        if ranks > READABLE_RANKS:
+            direction = "TB"
+            notes.append(f"{ranks} ranks deep, too wide to read left to right: drawn top to "
+                         "bottom (--direction LR keeps it left to right)")
+    return direction, joins, notes
+
+
+def render(graph: Graph, ev: Evaluation | None, fmt: str, *, direction: str | None = None,
+           collapse: bool | None = None, values: bool = True, grads: bool = False,
+           digits: int | None = 6, fence: bool = False) -> tuple[str, list[str]]:
+    """`cgraph graph`: the diagram text in `fmt` ("mermaid" or "dot"), and warnings."""
+    direction, joins, notes = plan(graph, direction, collapse)
+    model = build(graph, ev, values=values, grads=grads, digits=digits, joins=joins)
+    if fmt == "dot":
+        text = render_dot(model, direction)
+    else:
+        text = render_mermaid(model, direction, fence)
+        if len(model.edges) > MERMAID_MAX_EDGES:
+            notes.append(f"{len(model.edges)} edges: Mermaid renders at most "
+                         f"{MERMAID_MAX_EDGES} by default (GitHub too); use --format dot "
+                         "for big graphs"
+                         + (", or leave out --grads (half the edges)" if grads else ""))
+    if len(graph.nodes) > SLOW_NODES:
+        notes.append(f"{len(graph.nodes)} nodes: renderers slow down past "
+                     f"{SLOW_NODES:,} nodes")
+    return text, notes
+
+
 IMAGE_SUFFIXES = (".svg", ".png", ".pdf")
 
 
-def write_image(dot_source: str, path: str) -> None:
-    """Render DOT through Graphviz's `dot` into an .svg, .png or .pdf file."""
+def write_image(dot_source: str, path: str) -> list[str]:
+    """Render DOT through Graphviz's `dot` into an .svg, .png or .pdf file; returns what
+    dot said on standard error (e.g. that it scaled a huge picture down to fit)."""
     import shutil
     import subprocess
 
@@ -323,7 +465,8 @@ def write_image(dot_source: str, path: str) -> None:
     fmt = path.rsplit(".", 1)[-1].lower()
     done = subprocess.run([dot, f"-T{fmt}", "-o", path], input=dot_source.encode(),
                           capture_output=True)
+    said = done.stderr.decode(errors="replace").strip().splitlines()
     if done.returncode != 0:
-        message = done.stderr.decode(errors="replace").strip().splitlines()
         raise EvaluationError(f"Graphviz could not write {path}: "
-                              + (message[0] if message else f"exit {done.returncode}"))
+                              + (said[0] if said else f"exit {done.returncode}"))
+    return said
