@@ -17,7 +17,7 @@ from cgraph import diagrams
 from cgraph.cli import cli
 
 import renderers
-from test_graph import expressions
+from conftest import expressions
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -65,7 +65,7 @@ def test_shared_node_drawn_once_with_summed_gradient():
     out = graph_cli("a = sin(x); a*a + x", "x=0.5", "--grads").stdout
     assert out.count('"x = 0.5') == 1 and out.count('sin') == 1
     ev = cgraph.parse("a = sin(x); a*a + x").evaluate({"x": 0.5})
-    total = cgraph.printing.format_number(ev.gradient()["x"], 6)
+    total = cgraph.numtext.text(ev.gradient()["x"], 6)
     # x has two paths to f: each edge carries its own part, x shows the sum
     assert f'n0["x = 0.5<br>∂f/∂x = {total}<br>sum of 2 paths"]' in out
     assert '"∂f/∂x via a = 0.841471"' in out and '"∂f/∂x via f = 1"' in out

@@ -18,12 +18,15 @@ inputs: the same program gives the same bytes.
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from dataclasses import dataclass, field
 
-from . import ops
+from . import numtext, ops
+from .errors import EvaluationError
 from .graph import Evaluation, Graph
 from .ops import CONST, VAR
-from .printing import format_number, node_labels
+from .printing import node_labels
 
 MERMAID_MAX_EDGES = 500
 BIG_GRAPH = 100  # nodes; past this, widely used leaves get reference boxes (see `build`)
@@ -64,6 +67,7 @@ class Diagram:
     big: bool = False  # past BIG_GRAPH nodes: reference boxes for hubs (see `build`)
     huge: bool = False  # past XLABELS nodes: DOT labels placed after the layout
     output: str = "f"
+    direction: str = "LR"  # LR, RL, TB or BT
 
 
 def _op_title(op) -> str:
@@ -137,7 +141,8 @@ def depth(graph: Graph, joins: dict[int, int] | None = None) -> int:
 
 
 def build(graph: Graph, ev: Evaluation | None = None, *, values: bool = True,
-          grads: bool = False, digits: int | None = 6, joins: dict[int, int] | None = None,
+          grads: bool = False, digits: int | None = numtext.DIAGRAM,
+          joins: dict[int, int] | None = None, direction: str = "LR",
           stage: Stage | None = None) -> Diagram:
     """The diagram of `graph`; with `ev`, values (and gradients when `grads`) on it.
 
@@ -147,14 +152,15 @@ def build(graph: Graph, ev: Evaluation | None = None, *, values: bool = True,
     joins = joins or {}
     inputs = _inputs(graph, joins)
     shown = [n for n in graph.nodes if n.id not in joins]
-    num = lambda v: format_number(v, digits)  # noqa: E731
+    num = lambda v: numtext.text(v, digits)  # noqa: E731
     show_values = ev is not None and values
     show_grads = ev is not None and grads
     known = (lambda i: True) if stage is None else stage.values.__contains__  # noqa: E731
     sent = (lambda i: True) if stage is None else stage.sent.__contains__  # noqa: E731
     live = graph.reaches_output()
     f = graph.output_name
-    d = Diagram(big=len(graph.nodes) > BIG_GRAPH, huge=len(shown) > XLABELS, output=f)
+    d = Diagram(big=len(graph.nodes) > BIG_GRAPH, huge=len(shown) > XLABELS, output=f,
+                direction=direction)
     users: list[list[int]] = [[] for _ in graph.nodes]
     for n in shown:
         for j in inputs[n.id]:
@@ -275,7 +281,7 @@ _CLASS = {"op": "op", "const": "lit"}
 CURRENT = "#dc322f"  # what a step of a walk-through is about
 
 
-def render_mermaid(d: Diagram, direction: str = "LR", fence: bool = False) -> str:
+def render_mermaid(d: Diagram, direction: str | None = None, fence: bool = False) -> str:
     """Mermaid flowchart text.
 
     Gradient edges are written in the forward direction, `x <-.->|∂g/∂x| add`, with the
@@ -293,7 +299,7 @@ def render_mermaid(d: Diagram, direction: str = "LR", fence: bool = False) -> st
     `<-.->` draws both, and the style on the path hides the one pointing forward.
     Checked on mermaid-cli 11.17.0 (mermaid 11.17.2) in tests/test_diagrams.py.
     """
-    lines = [f"flowchart {direction}"]
+    lines = [f"flowchart {direction or d.direction}"]
     for b in d.boxes:
         text = "<br>".join(_mermaid_text(x)[1:-1] for x in node_lines(b, d.output))
         if b.kind == "op" and b.paths > 1 and b.grad is not None:
@@ -367,13 +373,13 @@ def _dot_node(b: Box, output: str) -> str:
     return f"shape=record, style={style}, label={_dot_string(label)}"
 
 
-def render_dot(d: Diagram, direction: str = "LR") -> str:
+def render_dot(d: Diagram, direction: str | None = None) -> str:
     """Graphviz DOT text. Gradient edges are written forward with `dir=back`, like the
     Mermaid ones, so they rank with the forward edge beside them and dot places their
     labels among the others instead of over them."""
     lines = [
         "digraph cgraph {",
-        f"  rankdir={direction};",
+        f"  rankdir={direction or d.direction};",
         '  node [fontname="Helvetica", fontsize=12];',
         '  edge [fontname="Helvetica", fontsize=10];',
     ]
@@ -424,26 +430,24 @@ def plan(graph: Graph, direction: str | None = None, collapse: bool | None = Non
     return direction, joins, notes
 
 
-def render(graph: Graph, ev: Evaluation | None, fmt: str, *, direction: str | None = None,
-           collapse: bool | None = None, values: bool = True, grads: bool = False,
-           digits: int | None = 6, fence: bool = False) -> tuple[str, list[str]]:
-    """`cgraph graph`: the diagram text in `fmt` ("mermaid" or "dot"), and warnings."""
-    direction, joins, notes = plan(graph, direction, collapse)
-    model = build(graph, ev, values=values, grads=grads, digits=digits, joins=joins)
-    if fmt == "dot":
-        text = render_dot(model, direction)
-    else:
-        text = render_mermaid(model, direction, fence)
-        if len(model.edges) > MERMAID_MAX_EDGES:
-            notes.append(f"{len(model.edges)} edges: Mermaid renders at most "
-                         f"{MERMAID_MAX_EDGES} by default (GitHub too); use --format dot "
-                         "for big graphs"
-                         + (", or leave out --grads (half the edges)" if grads else ""))
+def warnings(graph: Graph, d: Diagram, fmt: str) -> list[str]:
+    """What to tell the user about a diagram a renderer may refuse or choke on."""
+    notes = []
+    if fmt == "mermaid" and len(d.edges) > MERMAID_MAX_EDGES:
+        grads = any(e.grad for e in d.edges)
+        notes.append(f"{len(d.edges)} edges: Mermaid renders at most {MERMAID_MAX_EDGES} by "
+                     "default (GitHub too); use --format dot for big graphs"
+                     + (", or leave out --grads (half the edges)" if grads else ""))
     if len(graph.nodes) > SLOW_NODES:
         notes.append(f"{len(graph.nodes)} nodes: renderers slow down past "
                      f"{SLOW_NODES:,} nodes")
-    return text, notes
+    return notes
 
+
+FORMATS = {
+    "mermaid": lambda d, o: render_mermaid(d, d.direction, o.fence),
+    "dot": lambda d, o: render_dot(d, d.direction),
+}
 
 IMAGE_SUFFIXES = (".svg", ".png", ".pdf")
 
@@ -451,11 +455,6 @@ IMAGE_SUFFIXES = (".svg", ".png", ".pdf")
 def write_image(dot_source: str, path: str) -> list[str]:
     """Render DOT through Graphviz's `dot` into an .svg, .png or .pdf file; returns what
     dot said on standard error (e.g. that it scaled a huge picture down to fit)."""
-    import shutil
-    import subprocess
-
-    from .errors import EvaluationError
-
     dot = shutil.which("dot")
     if dot is None:
         raise EvaluationError(
