@@ -111,14 +111,24 @@ def graph_command(program, out, direction, collapse, grads, no_values, fence, di
 @output_options("explain", terminal="rich", piped="text", what="Output")
 @click.option("--digits", type=DIGITS, default=numtext.TABLE, show_default=True,
               metavar="N", help="Significant digits of the numbers shown.")
-def explain_command(program, out, digits):
+@click.option("--diagrams", is_flag=True, help="Markdown with a Mermaid diagram after "
+              "each step, as in the tutorial (implies --format markdown).")
+def explain_command(program, out, digits, diagrams):
     """The forward and backward passes narrated step by step, chain rule included.
 
     \b
       cgraph explain "p = x + y; g = p * z" x=1 y=3 z=-3
       cgraph explain "(x+y)*z" x=1 y=3 z=-3 --format markdown > walkthrough.md
+      cgraph explain "p = x + y; g = p * z" x=1 y=3 z=-3 --diagrams > tutorial.md
     """
-    out.emit(lazy.explain.walkthrough(program.evaluate()))
+    ev = program.evaluate()
+    sections = lazy.explain.walkthrough(ev)
+    if diagrams:
+        if out.format not in (None, "markdown"):
+            raise click.UsageError("--diagrams draws Mermaid diagrams into Markdown: use "
+                                   "--format markdown")
+        sections = lazy.explain.with_diagrams(sections, ev, digits)
+    out.emit(sections, "markdown" if diagrams else None)
 
 
 @cli.command("diff", cls=Command)

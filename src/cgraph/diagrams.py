@@ -469,3 +469,60 @@ def write_image(dot_source: str, path: str) -> list[str]:
         raise EvaluationError(f"Graphviz could not write {path}: "
                               + (said[0] if said else f"exit {done.returncode}"))
     return said
+
+
+# -- the walk-through's pictures (`cgraph explain --diagrams`) ----------------------------
+
+class Walkthrough:
+    """The diagrams of a walk-through, in the tutorial's order: the graph statement by
+    statement, then one after each step of the forward pass (values appearing) and of the
+    backward pass (gradients appearing as they are computed), the step's node and edges
+    highlighted. Each is a fenced Mermaid block."""
+
+    def __init__(self, ev: Evaluation, digits: int | None = numtext.DIAGRAM):
+        self.ev, self.graph, self.digits = ev, ev.graph, digits
+        # every binary node is a step of its own here: no sums folded into one node
+        self.direction = plan(self.graph, None, False)[0]
+        self.values = {n.id for n in self.graph.nodes if not n.inputs}
+        self.sent: set[int] = set()
+
+    def _picture(self, graph: Graph, ev, stage: Stage | None, grads: bool = True) -> str:
+        d = build(graph, ev, grads=grads, digits=self.digits, stage=stage,
+                  direction=self.direction)
+        return render_mermaid(d, fence=True)
+
+    def statements(self) -> list[tuple[int, str]]:
+        """(node, picture) for each statement's graph so far (the whole graph when the
+        program has more than 6 statements)."""
+        g = self.graph
+        ends = [n.id for n in g.nodes[: g.output] if n.name and n.inputs] + [g.output]
+        if len(ends) > 6:
+            ends = ends[-1:]
+        out = []
+        for end in ends:
+            name = g.nodes[end].name or g.output_name
+            part = g if end == g.output else Graph(g.nodes[: end + 1], end, name)
+            out.append((end, self._picture(part, None, None, grads=False)))
+        return out
+
+    def forward(self, node: int) -> str:
+        n = self.graph.nodes[node]
+        self.values.add(node)
+        stage = Stage(values=set(self.values), current={node},
+                      current_edges={(j, node) for j in n.inputs})
+        if node == self.graph.output:
+            stage.current.add(-1)
+            stage.current_edges.add((node, -1))
+        return self._picture(self.graph, self.ev, stage)
+
+    def backward(self, node: int) -> str:
+        g = self.graph
+        self.sent.add(node)
+        stage = Stage(values={n.id for n in g.nodes}, sent=set(self.sent))
+        if node == -1:
+            stage.current = {-1, g.output}
+            stage.current_grads = {(g.output, -1)}
+        else:
+            stage.current = {node}
+            stage.current_grads = {(j, node) for j in g.nodes[node].inputs}
+        return self._picture(g, self.ev, stage)
