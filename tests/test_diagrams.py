@@ -619,3 +619,35 @@ def test_dot_layout_survives_gradients(tmp_path):
             small += 1
     assert not problems, "\n".join(problems)
     assert small >= 8
+
+
+# -- the documentation's pictures are real output ---------------------------------------
+
+ROOT = Path(__file__).parent.parent
+
+
+def _current(path: Path, text: str) -> None:
+    """`path` holds `text` (CGRAPH_UPDATE_GOLDEN=1 rewrites it)."""
+    if os.environ.get("CGRAPH_UPDATE_GOLDEN"):
+        path.write_text(text, encoding="utf-8")
+    assert path.read_text(encoding="utf-8") == text, f"{path} is stale"
+
+
+def test_readme_shows_real_diagrams():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    doc = explain_cli(TUTORIAL[0], *TUTORIAL[1], "--diagrams").stdout
+    _current(ROOT / "docs" / "tutorial.md", doc)
+    assert doc in readme
+    assert graph_cli("a = sin(x); a*a + x", "x=0.5", "--grads").stdout in readme
+    r = graph_cli(*_long_sum(130)[:1], *_long_sum(130)[1], "--grads", "--format", "dot")
+    assert r.stderr.splitlines()[0] in readme
+
+
+@pytest.mark.renderers
+def test_docs_picture_is_current(tmp_path):
+    """docs/tutorial.svg is what `cgraph graph … -o docs/tutorial.svg` draws today."""
+    renderers.require_dot()
+    out = tmp_path / "tutorial.svg"
+    r = graph_cli(TUTORIAL[0], *TUTORIAL[1], "--grads", "-o", str(out))
+    assert r.exit_code == 0 and r.stderr == ""
+    _current(ROOT / "docs" / "tutorial.svg", out.read_text(encoding="utf-8"))
