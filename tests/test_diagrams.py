@@ -651,3 +651,15 @@ def test_docs_picture_is_current(tmp_path):
     r = graph_cli(TUTORIAL[0], *TUTORIAL[1], "--grads", "-o", str(out))
     assert r.exit_code == 0 and r.stderr == ""
     _current(ROOT / "docs" / "tutorial.svg", out.read_text(encoding="utf-8"))
+
+
+def test_explain_diagrams_warns_about_big_programs():
+    program, bindings = _mlp(4, 6)  # 112 nodes: 140 pictures
+    r = explain_cli(program, *bindings, "--diagrams")
+    assert r.exit_code == 0 and len(_blocks(r.stdout)) == 140
+    assert r.stderr.startswith("warning: 140 diagrams, one per step")
+    r = explain_cli(_chain(40), "x=0.5", "c=0.9", "d=0.3", "--diagrams")  # 548 edges each
+    assert "diagrams of up to 548 edges: Mermaid renders at most 500" in r.stderr
+    program, bindings = _mlp(2, 2)
+    r = explain_cli(program, *bindings, "--diagrams")
+    assert r.stderr == ""

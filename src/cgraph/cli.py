@@ -127,7 +127,9 @@ def explain_command(program, out, digits, diagrams):
         if out.format not in (None, "markdown"):
             raise click.UsageError("--diagrams draws Mermaid diagrams into Markdown: use "
                                    "--format markdown")
-        sections = lazy.explain.with_diagrams(sections, ev, digits)
+        sections, notes = lazy.explain.with_diagrams(sections, ev, digits)
+        for note in notes:
+            warn(note)
     out.emit(sections, "markdown" if diagrams else None)
 
 

@@ -8,7 +8,8 @@ operation's handle is `t<id>`, as in `explain`), and the output gets a box of it
 With gradients, every forward edge u -> v gets a dashed gradient edge back along it,
 labelled with what flows back along that edge: `∂g/∂p = -3` when it is u's only path to the
 output; when u is used more than once, each edge carries its own contribution
-(`∂f/∂x via a = 0.841`; `x * x` sends `1.5 + 1.5` along one edge) and u itself shows the sum (`∂f/∂x = 1.84 (sum of 2 paths)`).
+(`∂f/∂x via a = 0.841`; `x * x` sends `1.5 + 1.5` back along one edge) and u itself shows
+the sum (`∂f/∂x = 1.84`, `sum of 2 paths`).
 Literals get no gradient. Every name in a label is one the picture shows.
 
 Node ids are generated (`n0`, `n1`, …), never a user's name, and every label is quoted and
@@ -485,11 +486,26 @@ class Walkthrough:
         self.direction = plan(self.graph, None, False)[0]
         self.values = {n.id for n in self.graph.nodes if not n.inputs}
         self.sent: set[int] = set()
+        self.edges = self.count = 0  # the biggest picture's edges, and how many pictures
 
     def _picture(self, graph: Graph, ev, stage: Stage | None, grads: bool = True) -> str:
         d = build(graph, ev, grads=grads, digits=self.digits, stage=stage,
                   direction=self.direction)
+        self.edges = max(self.edges, len(d.edges))
+        self.count += 1
         return render_mermaid(d, fence=True)
+
+    def notes(self) -> list[str]:
+        """What to tell the user about pictures Mermaid or a reader may choke on."""
+        notes = []
+        if self.edges > MERMAID_MAX_EDGES:
+            notes.append(f"diagrams of up to {self.edges} edges: Mermaid renders at most "
+                         f"{MERMAID_MAX_EDGES} by default (GitHub too); cgraph graph "
+                         "--format dot draws big graphs")
+        if self.count > 50:
+            notes.append(f"{self.count} diagrams, one per step: --diagrams is meant for small "
+                         "programs; cgraph graph --grads draws the whole pass in one")
+        return notes
 
     def statements(self) -> list[tuple[int, str]]:
         """(node, picture) for each statement's graph so far (the whole graph when the

@@ -223,7 +223,8 @@ def walkthrough(ev: Evaluation) -> list[Section]:
 
 def with_diagrams(sections: list[Section], ev: Evaluation, digits=numtext.DIAGRAM):
     """The walk-through as the tutorial tells it: the graph statement by statement, then a
-    diagram after each step of the forward and of the backward pass (Markdown only)."""
+    diagram after each step of the forward and of the backward pass (Markdown only).
+    Returns the sections and what to warn about (pictures too big for Mermaid)."""
     from .diagrams import Walkthrough
 
     pictures = Walkthrough(ev, digits)
@@ -247,7 +248,7 @@ def with_diagrams(sections: list[Section], ev: Evaluation, digits=numtext.DIAGRA
             node = step.node if step.indent == 0 else node
             lines.append(step)
         out.append(Section(s.title, lines))
-    return out
+    return out, pictures.notes()
 
 
 def _live_users(user_ids, live):
