@@ -103,8 +103,10 @@ def eval_command(program, out, wrt, outputs, mode, tangents, digits, strict, dat
 @program_arguments
 @output_options("diagrams", help="Diagram language [default: mermaid, or from the -o "
                 "suffix].")
-@click.option("--direction", type=click.Choice(["LR", "RL", "TB", "BT"]), default="LR",
-              show_default=True, help="Layout direction.")
+@click.option("--direction", type=click.Choice(["LR", "RL", "TB", "BT"]),
+              help="Layout direction [default: LR; TB past 20 ranks].")
+@click.option("--collapse/--no-collapse", default=None, help="Draw a long sum as one + "
+              "node [default: past 20 ranks].")
 @click.option("--grads", is_flag=True, help="Dashed back-edges with ∂output/∂node "
               "(needs bindings).")
 @click.option("--no-values", is_flag=True, help="Leave values off a bound diagram.")
@@ -112,7 +114,7 @@ def eval_command(program, out, wrt, outputs, mode, tangents, digits, strict, dat
 @output_file("Write to FILE; .svg/.png/.pdf renders through Graphviz's dot.")
 @click.option("--digits", type=DIGITS, default=numtext.DIAGRAM, show_default=True,
               metavar="N", help="Significant digits of the numbers shown.")
-def graph_command(program, out, direction, grads, no_values, fence, digits):
+def graph_command(program, out, direction, collapse, grads, no_values, fence, digits):
     """The computation graph as a Mermaid flowchart or Graphviz DOT.
 
     \b
@@ -140,15 +142,14 @@ def graph_command(program, out, direction, grads, no_values, fence, digits):
     elif grads:
         raise BindingError("--grads needs a value for every variable, e.g. "
                            + " ".join(f"{v}=1" for v in graph.variables))
-    model = diagrams.build(graph, ev, values=not no_values, grads=grads, digits=digits)
-    if fmt == "mermaid" and len(model.edges) > diagrams.MERMAID_MAX_EDGES:
-        warn(f"{len(model.edges)} edges: Mermaid renders at most "
-             f"{diagrams.MERMAID_MAX_EDGES} by default (GitHub too); "
-             "use --format dot for big graphs")
-    if len(graph.nodes) > 2000:
-        warn(f"{len(graph.nodes)} nodes: renderers slow down past 2,000 nodes")
+    direction, joins, notes = diagrams.plan(graph, direction, collapse)
+    model = diagrams.build(graph, ev, values=not no_values, grads=grads, digits=digits,
+                           joins=joins, direction=direction)
+    for note in notes + diagrams.warnings(graph, model, fmt):
+        warn(note)
     if image:
-        diagrams.write_image(diagrams.render_dot(model, direction), out.path, out.inputs)
+        for line in diagrams.write_image(diagrams.render_dot(model), out.path, out.inputs):
+            click.echo(line, err=True)  # dot's own warnings, e.g. scaling to fit
     else:
         out.emit(model, fmt)
 
@@ -163,23 +164,37 @@ def graph_command(program, out, direction, grads, no_values, fence, digits):
               "direction (repeat for several) [default: the first variable, 1].")
 @click.option("--digits", type=DIGITS, default=numtext.TABLE, show_default=True,
               metavar="N", help="Significant digits of the numbers shown.")
-def explain_command(program, out, mode, tangents, digits):
+@click.option("--diagrams", is_flag=True, help="Markdown with a Mermaid diagram after "
+              "each step, as in the tutorial (implies --format markdown).")
+def explain_command(program, out, mode, tangents, digits, diagrams):
     """The forward and backward passes narrated step by step, chain rule included.
 
     \b
       cgraph explain "p = x + y; g = p * z" x=1 y=3 z=-3
       cgraph explain "(x+y)*z" x=1 y=3 z=-3 --format markdown > walkthrough.md
       cgraph explain "p = x + y; g = p * z" x=1 y=3 z=-3 --mode forward --tangent x=1
+      cgraph explain "p = x + y; g = p * z" x=1 y=3 z=-3 --diagrams > tutorial.md
     """
     explain = lazy.explain
     if mode == "forward":
+        if diagrams:
+            raise click.UsageError("--diagrams draws the reverse-mode walk-through")
         program.evaluate()  # checks the bindings, warns where values stop being finite
         seed = lazy.bindings.parse_bindings(tangents) if tangents else None
         fe = lazy.forward.evaluate_forward(program.graph, program.bindings, seed)
         return out.emit(explain.forward_walkthrough(fe))
     if tangents:
         raise InputError("--tangent is forward mode's: use it with --mode forward")
-    out.emit(explain.walkthrough(program.evaluate()))
+    ev = program.evaluate()
+    sections = explain.walkthrough(ev)
+    if diagrams:
+        if out.format not in (None, "markdown"):
+            raise click.UsageError("--diagrams draws Mermaid diagrams into Markdown: use "
+                                   "--format markdown")
+        sections, notes = explain.with_diagrams(sections, ev, digits)
+        for note in notes:
+            warn(note)
+    out.emit(sections, "markdown" if diagrams else None)
 
 
 @cli.command("diff", cls=Command)
