@@ -107,7 +107,7 @@ def measure(program: str, var: str, order: int, repeat: int = 3) -> dict:
         d.text()
         times.append(time.perf_counter() - t)
     ours = cgraph_ops(d.builder, d.ids[var])
-    expr, _ = sympy_of(graph)
+    expr = sympy_of(graph)
     sym = sp.Symbol(var, real=True)
     t = time.perf_counter()
     dexpr = sp.diff(expr, sym, order)

@@ -1,10 +1,14 @@
-"""Shared oracles: SymPy for exact derivatives, central differences for numeric ones."""
+"""Shared test helpers: SymPy and central-difference oracles, every op's CASES line, and the
+random-expression strategy. Test modules import from here, never from each other."""
 
 from __future__ import annotations
 
 import math
+from typing import Callable, NamedTuple
 
 import pytest
+from hypothesis import assume
+from hypothesis import strategies as st
 
 import cgraph
 from cgraph import ops
@@ -14,18 +18,6 @@ def sympy_of(graph):
     """The graph as a SymPy expression, built node by node (a loop, like the passes)."""
     import sympy as sp
 
-    table = {
-        "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
-        "div": lambda a, b: a / b, "pow": lambda a, b: a ** b, "neg": lambda a: -a,
-        "sin": sp.sin, "cos": sp.cos, "tan": sp.tan, "asin": sp.asin, "acos": sp.acos,
-        "atan": sp.atan, "sinh": sp.sinh, "cosh": sp.cosh, "tanh": sp.tanh, "exp": sp.exp,
-        "log": sp.log, "log2": lambda a: sp.log(a, 2), "log10": lambda a: sp.log(a, 10),
-        "sqrt": sp.sqrt, "abs": sp.Abs, "sigmoid": lambda a: 1 / (1 + sp.exp(-a)),
-        "relu": lambda a: sp.Max(a, 0), "softplus": lambda a: sp.log(1 + sp.exp(a)),
-        "sign": sp.sign, "step": lambda a: sp.Heaviside(a, 0),
-        "logb": lambda a, b: sp.log(a) / sp.log(b), "max": sp.Max, "min": sp.Min,
-        "atan2": sp.atan2,
-    }
     exprs = []
     for n in graph.nodes:
         if n.op is ops.VAR:
@@ -35,14 +27,14 @@ def sympy_of(graph):
                          if n.name else sp.nsimplify(n.value) if n.value == int(n.value)
                          else sp.Float(n.value, 30))
         else:
-            exprs.append(table[n.op.name](*(exprs[j] for j in n.inputs)))
-    return exprs[graph.output], table
+            exprs.append(CASES[n.op.name].sympy(sp, *(exprs[j] for j in n.inputs)))
+    return exprs[graph.output]
 
 
 def sympy_value_and_grad(graph, point):
     import sympy as sp
 
-    expr, _ = sympy_of(graph)
+    expr = sympy_of(graph)
     subs = {sp.Symbol(k, real=True): sp.Float(v, 30) for k, v in point.items()}
     value = float(expr.evalf(30, subs=subs))
     grad = {k: float(sp.diff(expr, sp.Symbol(k, real=True)).evalf(30, subs=subs))
@@ -73,3 +65,76 @@ def evaluate():
     def run(text, **point):
         return cgraph.parse(text).evaluate(point)
     return run
+
+
+class Case(NamedTuple):
+    program: str  # the op applied to the variables x, y, z in order
+    points: list  # points away from kinks and domain edges
+    sympy: Callable  # (sympy module, *arguments) -> the op in SymPy: the oracle
+
+
+# One line per op of the registry (test_ops checks that there is one for every op).
+CASES = {
+    "add": Case("x + y", [(0.3, -1.7), (2.5, 4.0)], lambda sp, a, b: a + b),
+    "sub": Case("x - y", [(0.3, -1.7), (-2.5, 4.0)], lambda sp, a, b: a - b),
+    "mul": Case("x * y", [(0.3, -1.7), (2.5, 4.0)], lambda sp, a, b: a * b),
+    "div": Case("x / y", [(0.3, -1.7), (2.5, 4.0)], lambda sp, a, b: a / b),
+    "pow": Case("x ^ y", [(0.3, -1.7), (2.5, 1.5)], lambda sp, a, b: a ** b),
+    "neg": Case("-x", [(0.3,), (-2.0,)], lambda sp, a: -a),
+    "sin": Case("sin(x)", [(0.3,), (-2.0,)], lambda sp, a: sp.sin(a)),
+    "cos": Case("cos(x)", [(0.3,), (-2.0,)], lambda sp, a: sp.cos(a)),
+    "tan": Case("tan(x)", [(0.3,), (-1.2,)], lambda sp, a: sp.tan(a)),
+    "asin": Case("asin(x)", [(0.3,), (-0.8,)], lambda sp, a: sp.asin(a)),
+    "acos": Case("acos(x)", [(0.3,), (-0.8,)], lambda sp, a: sp.acos(a)),
+    "atan": Case("atan(x)", [(0.3,), (-2.0,)], lambda sp, a: sp.atan(a)),
+    "sinh": Case("sinh(x)", [(0.3,), (-2.0,)], lambda sp, a: sp.sinh(a)),
+    "cosh": Case("cosh(x)", [(0.3,), (-2.0,)], lambda sp, a: sp.cosh(a)),
+    "tanh": Case("tanh(x)", [(0.3,), (-2.0,)], lambda sp, a: sp.tanh(a)),
+    "exp": Case("exp(x)", [(0.3,), (-2.0,)], lambda sp, a: sp.exp(a)),
+    "log": Case("log(x)", [(0.3,), (20.0,)], lambda sp, a: sp.log(a)),
+    "log2": Case("log2(x)", [(0.3,), (20.0,)], lambda sp, a: sp.log(a, 2)),
+    "log10": Case("log10(x)", [(0.3,), (20.0,)], lambda sp, a: sp.log(a, 10)),
+    "sqrt": Case("sqrt(x)", [(0.3,), (20.0,)], lambda sp, a: sp.sqrt(a)),
+    "abs": Case("abs(x)", [(0.3,), (-2.0,)], lambda sp, a: sp.Abs(a)),
+    "sigmoid": Case("sigmoid(x)", [(0.3,), (-2.0,)], lambda sp, a: 1 / (1 + sp.exp(-a))),
+    "relu": Case("relu(x)", [(0.3,), (-2.0,)], lambda sp, a: sp.Max(a, 0)),
+    "softplus": Case("softplus(x)", [(0.3,), (-2.0,)], lambda sp, a: sp.log(1 + sp.exp(a))),
+    "sign": Case("sign(x)", [(0.3,), (-2.0,)], lambda sp, a: sp.sign(a)),
+    "step": Case("step(x)", [(0.3,), (-2.0,)], lambda sp, a: sp.Heaviside(a, 0)),
+    "logb": Case("log(x, y)", [(0.3, 2.0), (20.0, 10.0)],
+                  lambda sp, a, b: sp.log(a) / sp.log(b)),
+    "max": Case("max(x, y)", [(0.3, -1.7), (2.5, 4.0)], lambda sp, a, b: sp.Max(a, b)),
+    "min": Case("min(x, y)", [(0.3, -1.7), (2.5, 4.0)], lambda sp, a, b: sp.Min(a, b)),
+    "atan2": Case("atan2(x, y)", [(0.3, -1.7), (2.5, 4.0)],
+                   lambda sp, a, b: sp.atan2(a, b)),
+    "clamp": Case("clamp(x, y, z)", [(0.3, -1.0, 2.0), (-1.7, -1.0, 2.0), (2.5, -1.0, 2.0)],
+                   lambda sp, a, b, c: sp.Min(sp.Max(a, b), c)),
+}
+
+
+# A strategy of our own: well-conditioned expressions, to check gradients numerically.
+_leaf = st.sampled_from(["x", "y", "z", "0.5", "2", "1.5"])
+_unary = ["sin", "cos", "tanh", "sigmoid", "atan", "softplus", "exp"]
+
+
+def _extend(children):
+    return st.one_of(
+        st.tuples(children, st.sampled_from(["+", "-", "*"]), children).map(
+            lambda t: f"({t[0]} {t[1]} {t[2]})"),
+        st.tuples(st.sampled_from(_unary), children).map(lambda t: f"{t[0]}({t[1]})"),
+        st.tuples(children, children).map(lambda t: f"({t[0]}) / (2 + sin({t[1]}))"),
+        children.map(lambda c: f"({c})^2"),
+    )
+
+
+expressions = st.recursive(_leaf, _extend, max_leaves=12)
+coords = st.floats(-1.5, 1.5, allow_nan=False)
+
+
+def evaluated(text, x, y, z):
+    """The graph, the point (its variables only) and the evaluation, if well-conditioned."""
+    g = cgraph.parse(text)
+    point = {k: v for k, v in {"x": x, "y": y, "z": z}.items() if k in g.variables}
+    ev = g.evaluate(point)
+    assume(math.isfinite(ev.value) and abs(ev.value) < 1e6)
+    return g, point, ev

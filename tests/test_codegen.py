@@ -271,3 +271,31 @@ def test_js_all_nodes_gives_every_value_and_adjoint(tmp_path):
     ev = g.evaluate({"x": 1, "y": 3, "z": -3})
     assert got["values"] == ev.values and got["adjoints"] == ev.grads
     assert got["gradient"] == ev.gradient() and got["value"] == ev.value
+
+
+def run_cli(*args):
+    from cgraph.cli import cli
+
+    return CliRunner().invoke(cli, ["codegen", *args])
+
+
+def test_cli_writes_the_code_and_rejects_bad_input(tmp_path):
+    r = run_cli("x*y", "--lang", "js", "--name", "g", "--wrt", "y")
+    assert r.exit_code == 0 and r.stdout.startswith("/**") and "function g(x, y) {" in r.stdout
+    assert '{value: t1, gradient: {"y": 0.0 + x}}' in r.stdout
+    out = tmp_path / "f.c"
+    assert run_cli("x*y", "--lang", "c", "-o", str(out)).exit_code == 0
+    assert "double f_grad(double x, double y, double grad[2])" in out.read_text()
+    for args, message in [(["x", "x=1"], "takes no bindings"), (["x", "--lang", "rust"], "rust"),
+                          (["x*y", "--wrt", "z"], "'z' is not a variable"),
+                          (["x", "--name", "1a"], "--name")]:
+        r = run_cli(*args)
+        assert r.exit_code == 2 and message in r.stderr and r.stdout == "", args
+
+
+def test_cli_languages_are_the_generators():
+    from cgraph import codegen
+    from cgraph.cli import cli
+
+    lang = next(p for p in cli.commands["codegen"].params if p.name == "lang")
+    assert tuple(lang.type.choices) == codegen.LANGS

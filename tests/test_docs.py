@@ -42,7 +42,8 @@ def _console_examples(commands):
             if line.startswith("$ "):
                 words = shlex.split(line[2:])
                 current = None
-                if words[0] == "cgraph" and words[1] in commands and "|" not in words:
+                if (words[0] == "cgraph" and words[1] in commands
+                        and not {"|", ">", ">>"} & set(words)):
                     current = (words[1:], [])
                     examples.append(current)
             elif current is not None:

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from cgraph import ops
 from cgraph.cli import cli
 
-from test_ops import CASES
+from conftest import CASES
 
 
 def run(*args):
@@ -71,8 +71,8 @@ def test_explain_needs_bindings():
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_check_passes_on_every_op(name):
-    text, points = CASES[name]
-    point = dict(zip("xy", points[0]))
+    text, points, _ = CASES[name]
+    point = dict(zip("xyz", points[0]))
     r = run("check", text, *[f"{k}={v}" for k, v in point.items()], "--format", "json")
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout)["ok"] is True
@@ -92,6 +92,9 @@ def test_check_warns_at_kinks():
     r = run("check", "abs(x) + max(y, 1)", "x=0", "y=1")
     assert "node 1 (abs(x)) sits on a kink" in r.stderr
     assert "max(y, 1)" in r.stderr
+    for x, warned in [("0", True), ("0.5", False), ("1", True), ("2", False)]:
+        r = run("check", "clamp(x, 0, 1)", f"x={x}")
+        assert ("sits on a kink" in r.stderr) is warned, x
 
 
 def test_check_tolerances_and_step():
@@ -106,3 +109,9 @@ def test_local_partials_treat_literals_as_numbers():
     out = run("explain", "x^2 + pi*x", "x=3", "--format", "text").stdout
     assert "∂t2/∂x = 2 · x = 6" in out  # the rule b·a^(b-1), simplified with b = 2
     assert "∂t4/∂x = pi = 3.14159" in out
+
+
+def test_a_three_argument_op_in_latex():
+    r = run("explain", "clamp(x, lo, 1)", "x=1", "lo=0", "--format", "markdown")
+    assert r"f = \operatorname{clamp}\left(x, \mathrm{lo}, 1\right)" in r.stdout
+    assert r"\frac{\partial f}{\partial \mathrm{lo}} = \operatorname{step}" in r.stdout

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import cgraph
 
-from conftest import central_difference, close, sympy_value_and_grad
+from conftest import (central_difference, close, coords, evaluated, expressions,
+                      sympy_value_and_grad)
 
 
 def test_tutorial_example():
@@ -50,34 +51,6 @@ def test_nan_in_a_branch_that_does_not_reach_the_output_stays_there():
     ev = cgraph.parse("q = log(x); x * 2").evaluate({"x": -1.0})
     assert ev.gradient() == {"x": 2.0}
     assert ev.first_nonfinite().name == "q"
-
-
-# A strategy of our own: well-conditioned expressions, to check gradients numerically.
-_leaf = st.sampled_from(["x", "y", "z", "0.5", "2", "1.5"])
-_unary = ["sin", "cos", "tanh", "sigmoid", "atan", "softplus", "exp"]
-
-
-def _extend(children):
-    return st.one_of(
-        st.tuples(children, st.sampled_from(["+", "-", "*"]), children).map(
-            lambda t: f"({t[0]} {t[1]} {t[2]})"),
-        st.tuples(st.sampled_from(_unary), children).map(lambda t: f"{t[0]}({t[1]})"),
-        st.tuples(children, children).map(lambda t: f"({t[0]}) / (2 + sin({t[1]}))"),
-        children.map(lambda c: f"({c})^2"),
-    )
-
-
-expressions = st.recursive(_leaf, _extend, max_leaves=12)
-coords = st.floats(-1.5, 1.5, allow_nan=False)
-
-
-def evaluated(text, x, y, z):
-    """The graph, the point (its variables only) and the evaluation, if well-conditioned."""
-    g = cgraph.parse(text)
-    point = {k: v for k, v in {"x": x, "y": y, "z": z}.items() if k in g.variables}
-    ev = g.evaluate(point)
-    assume(math.isfinite(ev.value) and abs(ev.value) < 1e6)
-    return g, point, ev
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -15,13 +15,14 @@ numpy) do the work, so batch and scalar results agree op for op. What makes it f
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
-from .graph import Graph
 from .ops import CONST, OPS, VAR
+
+if TYPE_CHECKING:  # graph.py imports this module: no import back at run time
+    from .graph import Graph
 
 CHUNK = 1 << 16  # points per chunk: measured best on 2 cores (512 KiB arrays)
 
@@ -81,7 +82,8 @@ class _Plan:
         self.backward = []  # (id, [(input id, rule)]) for active op nodes, reversed
         for n in reversed(nodes):
             if active[n.id] and n.op is not VAR:
-                edges = [(j, rule) for j, rule in zip(n.inputs, n.op.partials) if active[j]]
+                edges = [(j, rule) for j, rule in zip(n.inputs, n.op.partials, strict=True)
+                         if active[j]]
                 self.backward.append((n.id, n.inputs, edges))
         self.wrt_ids = {v: graph.variables[v] for v in wrt}
         self.out = graph.output
@@ -155,6 +157,9 @@ class BatchEvaluator:
 
         starts = range(0, size, chunk)
         if self.threads > 1 and len(starts) > 1:
+            # imported here, like numpy: it costs 5 ms of start-up (logging) otherwise
+            from concurrent.futures import ThreadPoolExecutor
+
             with ThreadPoolExecutor(self.threads) as pool:
                 list(pool.map(work, starts))
         else:

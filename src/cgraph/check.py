@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 
+from . import numtext
 from .graph import Evaluation
-from .ops import KINKS
 from .printing import node_expr, node_labels
 
 # The step that balances truncation (h²) and rounding (ε/h) errors of a central difference.
@@ -37,19 +38,16 @@ class Row:
         return self.abs_error <= atol + rtol * abs(self.numeric)
 
 
-def _kink_side(node, values) -> float | None:
-    """For a node with a kink, the signed distance from it: the sign tells the branch."""
-    if node.op.name not in KINKS:
-        return None
-    a = values[node.inputs[0]]
-    return a - values[node.inputs[1]] if node.op.arity == 2 else a
+def _kink_sides(node, values) -> tuple[float, ...]:
+    """For a node with kinks, the signed distance from each: the signs tell the branch."""
+    return node.op.kinks(*(values[j] for j in node.inputs))
 
 
 def check(ev: Evaluation, eps: float | None = None) -> tuple[list[Row], list[str]]:
     """One row per variable, and warnings for kinks the finite differences straddle."""
     graph = ev.graph
-    kinky = [n for n in graph.nodes if n.op.name in KINKS]
-    base_side = {n.id: _kink_side(n, ev.values) for n in kinky}
+    kinky = [n for n in graph.nodes if n.op.kinks]
+    base_side = {n.id: _kink_sides(n, ev.values) for n in kinky}
     warnings: dict[int, str] = {}
     rows = []
     for name, analytic in ev.gradient().items():
@@ -60,8 +58,8 @@ def check(ev: Evaluation, eps: float | None = None) -> tuple[list[Row], list[str
         numeric = (up[graph.output] - down[graph.output]) / (2 * h)
         rows.append(Row(name, analytic, numeric, h))
         for n in kinky:
-            sides = (base_side[n.id], _kink_side(n, up), _kink_side(n, down))
-            if n.id not in warnings and _straddles(sides):
+            sides = zip(base_side[n.id], _kink_sides(n, up), _kink_sides(n, down))
+            if n.id not in warnings and any(_straddles(s) for s in sides):
                 warnings[n.id] = n
     labels = node_labels(graph)
     notes = [f"node {n.id} ({node_expr(graph, n, labels)}) sits on a kink here: finite "
@@ -74,6 +72,19 @@ def _straddles(sides) -> bool:
     return 0 in signs or len(signs) > 1
 
 
+@dataclass
+class Report:
+    """What `cgraph check` shows: the rows, the kink warnings, and the tolerances."""
+
+    rows: list[Row]
+    notes: list[str]
+    rtol: float
+    atol: float
+
+    def mismatches(self) -> list[str]:
+        return [r.variable for r in self.rows if not r.ok(self.rtol, self.atol)]
+
+
 # -- rendering ----------------------------------------------------------------------------
 
 def verdict(row: Row, rtol: float, atol: float) -> str:
@@ -81,15 +92,12 @@ def verdict(row: Row, rtol: float, atol: float) -> str:
 
 
 def to_json(rows, notes, rtol, atol) -> str:
-    import json
-
-    from .eval_formats import _json_number
-
+    num = numtext.json_value
     doc = {
         "ok": all(r.ok(rtol, atol) for r in rows), "rtol": rtol, "atol": atol,
         "variables": {r.variable: {
-            "analytic": _json_number(r.analytic), "numeric": _json_number(r.numeric),
-            "abs_error": _json_number(r.abs_error), "rel_error": _json_number(r.rel_error),
+            "analytic": num(r.analytic), "numeric": num(r.numeric),
+            "abs_error": num(r.abs_error), "rel_error": num(r.rel_error),
             "step": r.step, "ok": r.ok(rtol, atol)} for r in rows},
         "warnings": notes,
     }
@@ -97,24 +105,22 @@ def to_json(rows, notes, rtol, atol) -> str:
 
 
 def to_tsv(rows, rtol, atol, digits=None) -> str:
-    from .printing import format_number as num
-
+    num = numtext.text
     lines = ["variable\tanalytic\tnumeric\tabs_error\trel_error\tverdict"]
     for r in rows:
         lines.append("\t".join([r.variable, num(r.analytic, digits), num(r.numeric, digits),
-                                num(r.abs_error, 3), num(r.rel_error, 3),
+                                num(r.abs_error, numtext.ERROR),
+                                num(r.rel_error, numtext.ERROR),
                                 verdict(r, rtol, atol)]))
     return "\n".join(lines) + "\n"
 
 
-def to_table(rows, rtol, atol, digits=10):
+def to_table(rows, rtol, atol, digits=numtext.CHECK):
     from rich.table import Table
 
-    from .printing import format_number as num
-
-    table = Table(header_style="bold", show_edge=False, pad_edge=False,
-                  caption=f"pass when |analytic - numeric| <= {num(atol)} + {num(rtol)}·|numeric|",
-                  caption_justify="left")
+    num = numtext.text
+    table = Table(header_style="bold", show_edge=False, pad_edge=False, caption_justify="left",
+                  caption=f"pass when |analytic - numeric| <= {num(atol)} + {num(rtol)}·|numeric|")
     table.add_column("variable", style="cyan")
     for col in ("analytic", "numeric", "abs error", "rel error"):
         table.add_column(col, justify="right", no_wrap=True)
@@ -122,6 +128,14 @@ def to_table(rows, rtol, atol, digits=10):
     for r in rows:
         ok = r.ok(rtol, atol)
         table.add_row(r.variable, num(r.analytic, digits), num(r.numeric, digits),
-                      num(r.abs_error, 2), num(r.rel_error, 2),
+                      num(r.abs_error, numtext.ERROR_CELL),
+                      num(r.rel_error, numtext.ERROR_CELL),
                       "[green]ok[/]" if ok else "[bold red]MISMATCH[/]")
     return table
+
+
+FORMATS = {
+    "table": lambda r, o: to_table(r.rows, r.rtol, r.atol),
+    "tsv": lambda r, o: to_tsv(r.rows, r.rtol, r.atol),
+    "json": lambda r, o: to_json(r.rows, r.notes, r.rtol, r.atol) + "\n",
+}

@@ -188,6 +188,8 @@ class _Emitter:
             return op.array(self.np, *args)
         if lang == "python":
             return self.raw(self._python_call(op), args)
+        if lang not in op.code and "ops" in op.code:
+            return op.code["ops"](self.namespace(), *args)
         template = op.code.get(lang)
         if op is ops.POW and scalar.is_finite(args[1].value or math.nan):
             template = None  # JS's Math.pow differs from C's only at ±1 to NaN or ±inf
@@ -250,6 +252,16 @@ def _python_helpers(fns) -> str:
         src = re.sub(r"\s+#.*$", "", src, flags=re.M)  # comments name the originals
         out.append(src.rstrip() + "\n")
     return "\n\n".join(out)
+
+
+def command(program, lang: str, name: str | None, wrt: list[str] | None) -> str:
+    """`cgraph codegen`: the generated source for a parsed program (no bindings: the
+    function takes the variables as arguments)."""
+    if program.bindings:
+        names = ", ".join(program.bindings)
+        raise InputError(f"codegen takes no bindings ({names}): the generated function takes "
+                         "the variables as its arguments")
+    return generate(program.graph, lang, name=name, wrt=wrt)
 
 
 def _identifier(name: str, lang: str, taken: set) -> str:

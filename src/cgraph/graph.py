@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
 
 from . import ops
+from .batch import BatchResult, evaluate_batch
 from .errors import BindingError, InputError, did_you_mean
 from .ops import CONST, VAR, Op
 
@@ -99,10 +100,13 @@ class Graph:
             elif n.op is CONST:
                 values[n.id] = n.value
         for i, fn, args in self.tape():
-            if len(args) == 2:
+            n = len(args)
+            if n == 2:
                 values[i] = fn(values[args[0]], values[args[1]])
-            else:
+            elif n == 1:
                 values[i] = fn(values[args[0]])
+            else:
+                values[i] = fn(*[values[j] for j in args])
         return values
 
     def backward(self, values: Sequence[float], output: int | None = None) -> list[float]:
@@ -127,14 +131,20 @@ class Graph:
             if not args:
                 continue
             rules = n.op.partials
-            if len(args) == 2:
+            k = len(args)
+            if k == 2:
                 a, b = args
                 va, vb, vo = values[a], values[b], values[i]
                 adjoint[a] += g * rules[0](m, va, vb, vo)
                 adjoint[b] += g * rules[1](m, va, vb, vo)
-            else:
+            elif k == 1:
                 a = args[0]
                 adjoint[a] += g * rules[0](m, values[a], values[i])
+            else:
+                here = [values[j] for j in args]
+                here.append(values[i])
+                for j, rule in zip(args, rules, strict=True):
+                    adjoint[j] += g * rule(m, *here)
         return adjoint
 
     def evaluate(self, bindings: Mapping[str, float]) -> "Evaluation":
@@ -142,10 +152,8 @@ class Graph:
         values = self.forward(bindings)
         return Evaluation(self, dict(bindings), values, self.backward(values))
 
-    def evaluate_batch(self, columns, wrt=None, **options):
+    def evaluate_batch(self, columns, wrt=None, **options) -> BatchResult:
         """Values and gradients at many points at once (numpy arrays); see cgraph.batch."""
-        from .batch import evaluate_batch
-
         return evaluate_batch(self, columns, wrt, **options)
 
     # -- structure ----------------------------------------------------------------------
@@ -208,21 +216,3 @@ class Evaluation:
 
     def nonfinite_gradients(self) -> list[str]:
         return [v for v, g in self.gradient().items() if not math.isfinite(g)]
-
-    def nonfinite_messages(self) -> list[str]:
-        """What `--strict` objects to: where a non-finite value first appears, and which
-        gradients are not finite."""
-        from .printing import format_number, node_expr, node_labels
-
-        messages = []
-        node = self.first_nonfinite()
-        if node is not None:
-            labels = node_labels(self.graph)
-            expr = node_expr(self.graph, node, labels)
-            what = f"{labels[node.id]} = {expr}" if expr != labels[node.id] else expr
-            messages.append(f"node {node.id} ({what}) is "
-                            f"{format_number(self.values[node.id])}, from finite inputs")
-        bad = self.nonfinite_gradients()
-        if bad:
-            messages.append("non-finite gradient for " + ", ".join(bad))
-        return messages

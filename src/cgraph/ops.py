@@ -12,13 +12,15 @@ written against a namespace `m` of the registry's own ops. The same rules theref
 * generated code (m = a code emitter: `cgraph codegen`).
 
 `code` spells the op's forward rule in C and JavaScript where the default spelling
-(`name(args)` from <math.h>, `Math.name(args)`) is not the same IEEE function as `scalar`;
-the templates take atoms `{0}`, `{1}`. Python code reuses `scalar`, numpy code `array`.
+(`name(args)` from <math.h>, `Math.name(args)`) is not the same IEEE function as `scalar`:
+a template over atoms `{0}`, `{1}`, … per language, or under "ops" the op written with
+other registry ops (`m.min(m.max(x, lo), hi)`). Python code reuses `scalar`, numpy `array`.
 
 Partials only use `+`, `-`, `*`, unary `-` on their arguments (safe on floats, arrays and
 symbolic nodes alike); division and powers go through `m.div` and `m.pow`, which stay IEEE
-on floats. Adding a function is one `_fn(...)` call here and one line in the tests. A rule per input
-(as HIPS/autograd's defvjp) lets a pass skip the partials of inputs that need none.
+on floats. Adding a function, of any arity, is one `_fn(...)` call here and one line in the
+tests (`CASES` in tests/conftest.py). A rule per input (as HIPS/autograd's defvjp) lets a
+pass skip the partials of inputs that need none; `_op` refuses an op without one per input.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ class Op:
     infix: bool = False
     prec: int = P_ATOM
     latex: str = ""
+    kinks: Callable | None = None  # (*inputs) -> signed distances from each kink, or None
     code: dict = field(default_factory=dict)  # language -> template, where not the default
 
     def __repr__(self) -> str:
@@ -62,9 +65,13 @@ FUNCTIONS: dict[tuple[str, int], Op] = {}  # (name as written, arity) -> op
 
 
 def _op(name, arity, scalar, array, partials, *, spelling=None, infix=False, prec=P_ATOM,
-        latex=None, callable_as=None, code=None) -> Op:
-    op = Op(name, arity, scalar, array, partials, spelling or name, infix, prec,
-            latex if latex is not None else _latex_call(spelling or name, arity), code or {})
+        latex=None, callable_as=None, kinks=None, code=None) -> Op:
+    if len(partials) != arity:
+        raise TypeError(f"op {name!r} takes {arity} inputs but has {len(partials)} "
+                        "partial rules: give one per input")
+    op = Op(name, arity, scalar, array, tuple(partials), spelling or name, infix, prec,
+            latex if latex is not None else _latex_call(spelling or name, arity), kinks,
+            code or {})
     OPS[name] = op
     if not infix:
         FUNCTIONS[(op.spelling, arity)] = op
@@ -138,14 +145,14 @@ LOG10 = _fn("log10", S.log10, lambda np, a: np.log10(a),
 SQRT = _fn("sqrt", S.sqrt, lambda np, a: np.sqrt(a), lambda m, a, out: m.div(0.5, out),
            latex=r"\sqrt{{{0}}}")
 ABS = _fn("abs", S.fabs, lambda np, a: np.abs(a), lambda m, a, out: m.sign(a),
-          latex=r"\left|{0}\right|", code={"c": "fabs({0})"})
+          latex=r"\left|{0}\right|", kinks=lambda a: (a,), code={"c": "fabs({0})"})
 SIGMOID = _fn("sigmoid", S.sigmoid, lambda np, a: np.exp(-np.logaddexp(0.0, -a)),
               lambda m, a, out: out * (1.0 - out), latex=r"\sigma\left({0}\right)",
               code={"c": "({0} >= 0.0 ? 1.0 / (1.0 + exp(-{0})) : exp({0}) / (1.0 + exp({0})))",
                     "js": "({0} >= 0 ? 1 / (1 + Math.exp(-{0})) : Math.exp({0}) / (1 + Math.exp({0})))"})
 RELU = _fn("relu", S.relu, lambda np, a: np.where(a > 0.0, a, np.where(a != a, a, 0.0)),
-           lambda m, a, out: m.step(a), code={"c": "({0} <= 0.0 ? 0.0 : {0})",
-                                              "js": "({0} <= 0 ? 0 : {0})"})
+           lambda m, a, out: m.step(a), kinks=lambda a: (a,),
+           code={"c": "({0} <= 0.0 ? 0.0 : {0})", "js": "({0} <= 0 ? 0 : {0})"})
 SOFTPLUS = _fn("softplus", S.softplus, lambda np, a: np.logaddexp(0.0, a),
                lambda m, a, out: m.sigmoid(a),
                code={"c": "({0} != {0} ? {0} : log1p(exp(-fabs({0}))) + ({0} > 0.0 ? {0} : 0.0))",
@@ -154,11 +161,12 @@ SOFTPLUS = _fn("softplus", S.softplus, lambda np, a: np.logaddexp(0.0, a),
 # sign and step are the derivatives of abs, relu, max and min; as functions of their own
 # they keep every printed derivative a cgraph program. Their own derivative is 0.
 SIGN = _fn("sign", S.sign, lambda np, a: np.sign(a), lambda m, a, out: 0.0,
+           kinks=lambda a: (a,),
            code={"c": "({0} > 0.0 ? 1.0 : ({0} < 0.0 ? -1.0 : ({0} == 0.0 ? 0.0 : {0})))",
                  "js": "({0} > 0 ? 1 : ({0} < 0 ? -1 : ({0} === 0 ? 0 : {0})))"})
 STEP = _fn("step", S.step, lambda np, a: np.heaviside(a, 0.0), lambda m, a, out: 0.0,
-           code={"c": "({0} > 0.0 ? 1.0 : ({0} != {0} ? {0} : 0.0))",
-                 "js": "({0} > 0 ? 1 : ({0} !== {0} ? {0} : 0))"})
+           kinks=lambda a: (a,), code={"c": "({0} > 0.0 ? 1.0 : ({0} != {0} ? {0} : 0.0))",
+                                      "js": "({0} > 0 ? 1 : ({0} !== {0} ? {0} : 0))"})
 
 # Functions of two arguments.
 LOGB = _op("logb", 2, S.logb, lambda np, a, b: np.log(a) / np.log(b),
@@ -170,23 +178,32 @@ LOGB = _op("logb", 2, S.logb, lambda np, a, b: np.log(a) / np.log(b),
 MAX = _fn("max", S.maximum, lambda np, a, b: np.maximum(a, b),
           lambda m, a, b, out: m.div(1.0 + m.sign(a - b), 2.0),
           lambda m, a, b, out: m.div(1.0 - m.sign(a - b), 2.0),
-          latex=r"\max\left({0}, {1}\right)",
+          latex=r"\max\left({0}, {1}\right)", kinks=lambda a, b: (a - b,),
           code={"c": "({0} != {0} ? {0} : ({1} != {1} ? {1} : ({0} >= {1} ? {0} : {1})))",
                 "js": "({0} !== {0} ? {0} : ({1} !== {1} ? {1} : ({0} >= {1} ? {0} : {1})))"})
 MIN = _fn("min", S.minimum, lambda np, a, b: np.minimum(a, b),
           lambda m, a, b, out: m.div(1.0 - m.sign(a - b), 2.0),
           lambda m, a, b, out: m.div(1.0 + m.sign(a - b), 2.0),
-          latex=r"\min\left({0}, {1}\right)",
+          latex=r"\min\left({0}, {1}\right)", kinks=lambda a, b: (a - b,),
           code={"c": "({0} != {0} ? {0} : ({1} != {1} ? {1} : ({0} <= {1} ? {0} : {1})))",
                 "js": "({0} !== {0} ? {0} : ({1} !== {1} ? {1} : ({0} <= {1} ? {0} : {1})))"})
 ATAN2 = _fn("atan2", S.atan2, lambda np, a, b: np.arctan2(a, b),
             lambda m, a, b, out: m.div(b, a * a + b * b),
             lambda m, a, b, out: -m.div(a, a * a + b * b))
 
-CONSTANTS: dict[str, float] = {"pi": 3.141592653589793, "e": 2.718281828459045}
 
-# Ops whose value at a point can sit on a kink, where finite differences mislead.
-KINKS = frozenset({"abs", "relu", "max", "min", "sign", "step"})
+# Functions of three arguments.
+# clamp(x, lo, hi) = min(max(x, lo), hi), as torch.clamp and numpy.clip (NaN in, NaN out;
+# lo > hi gives hi). Partials as PyTorch's clamp_backward: x gets 1 for lo <= x <= hi (edges
+# included), lo gets 1 where x < lo < hi, hi gets 1 where x > hi or hi < lo.
+CLAMP = _fn("clamp", S.clamp, lambda np, x, lo, hi: np.minimum(np.maximum(x, lo), hi),
+            lambda m, x, lo, hi, out: (1.0 - m.step(lo - x)) * (1.0 - m.step(x - hi)),
+            lambda m, x, lo, hi, out: m.step(lo - x) * m.step(hi - lo),
+            lambda m, x, lo, hi, out: 1.0 - (1.0 - m.step(x - hi)) * (1.0 - m.step(lo - hi)),
+            kinks=lambda x, lo, hi: (x - lo, x - hi),
+            code={"ops": lambda m, x, lo, hi: m.min(m.max(x, lo), hi)})
+
+CONSTANTS: dict[str, float] = {"pi": 3.141592653589793, "e": 2.718281828459045}
 
 SCALAR = SimpleNamespace(**{op.name: op.scalar for op in OPS.values() if op.scalar})
 

@@ -150,5 +150,9 @@ def minimum(a: float, b: float) -> float:
     return a if a <= b else b
 
 
+def clamp(x: float, lo: float, hi: float) -> float:
+    return minimum(maximum(x, lo), hi)
+
+
 def is_finite(v: float) -> bool:
     return v - v == 0.0

@@ -334,7 +334,7 @@ def derivatives(graph: Graph, wrt: list[str],
         if g is None or not n.inputs or not active[n.id]:
             continue
         args = [Sym(b, value[j]) for j in n.inputs] + [Sym(b, value[n.id])]
-        for j, rule in zip(n.inputs, n.op.partials):
+        for j, rule in zip(n.inputs, n.op.partials, strict=True):
             if not active[j]:
                 continue
             p = rule(m, *args)

@@ -1,0 +1,50 @@
+"""How cgraph's modules import each other: no cycles, and nothing heavy at start-up."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import cgraph
+
+PACKAGE = Path(cgraph.__file__).parent
+
+
+def _local_imports(path: Path) -> set[str]:
+    """The cgraph modules a module imports, at the top or inside functions (a lazy import
+    is still a dependency), leaving out `if TYPE_CHECKING:` blocks."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    skip = {id(n) for block in ast.walk(tree) if isinstance(block, ast.If)
+            and getattr(block.test, "id", None) == "TYPE_CHECKING"
+            for n in ast.walk(block)}
+    found = set()
+    for n in ast.walk(tree):
+        if id(n) in skip or not isinstance(n, ast.ImportFrom) or n.level != 1:
+            continue
+        found |= {n.module.split(".")[0]} if n.module else {a.name for a in n.names}
+    return found
+
+
+def test_no_import_cycles():
+    deps = {p.stem: _local_imports(p) for p in PACKAGE.glob("*.py")}
+    for start in deps:
+        stack, seen = [(start, [start])], set()
+        while stack:
+            mod, path = stack.pop()
+            for nxt in deps.get(mod, ()):
+                assert nxt != start, " -> ".join(path + [start])
+                if nxt not in seen:
+                    seen.add(nxt)
+                    stack.append((nxt, path + [nxt]))
+
+
+def test_import_cgraph_leaves_numpy_rich_and_lark_for_later():
+    code = ("import sys, cgraph; cgraph.parse('x*y').evaluate({'x': 1, 'y': 2}); "
+            "print(sorted(m for m in ('numpy', 'rich', 'lark', 'concurrent.futures') "
+            "if m in sys.modules))")
+    for _ in range(2):  # the first run may build the parser's table cache, with lark
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             check=True).stdout
+    assert out.strip() == "[]"
