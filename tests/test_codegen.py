@@ -234,7 +234,7 @@ def test_corpus_runs_and_equals_eval_in_every_language(tmp_path):
     check([cgraph.parse(t) for t in CORPUS], tmp_path)
 
 
-@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+@settings(max_examples=2, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                  HealthCheck.function_scoped_fixture])
 @given(st.lists(programs, min_size=30, max_size=30))
 def test_random_programs_run_and_equal_eval_in_every_language(tmp_path, texts):

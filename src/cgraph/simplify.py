@@ -23,6 +23,8 @@ is the forward node itself, so it is one atom.
 
 from __future__ import annotations
 
+import math
+
 from . import scalar
 from .graph import reachable
 from .ops import ADD, CONST, DIV, MUL, NEG, POW, SUB, VAR
@@ -31,6 +33,7 @@ CAP = 32  # most terms a product is multiplied out to
 ROUNDS = 4  # most sums multiplied out in one term
 SLACK = 8  # a round may cost this many more operations and still go on to the next
 SMALL = 4  # a sum that exists anyway is multiplied out only up to this many terms
+FACTOR_GAIN = 2  # a common factor comes out only if that saves this many operations
 TINY = 3  # a shared product of this many factors is still inlined into its users
 
 Mono = tuple  # ((atom id in target, exponent), ...) sorted by the atoms' canonical order
@@ -65,7 +68,9 @@ class Normalizer:
         for n in nodes:
             if live[n.id]:
                 self.poly[n.id] = self._visit(n)
-        return [self.build(self.poly[r]) for r in roots]
+        # a common factor comes out of the results only: taken out of a part, it would
+        # stop the whole from being multiplied out where that is shorter
+        return [self.build(self._cheapest(self.poly[r], factor=True)) for r in roots]
 
     def _arg(self, j: int) -> Poly:
         """The normal form of input j as its user sees it: inlined if used once or tiny,
@@ -181,9 +186,10 @@ class Normalizer:
             return p or {(): 0.0}
         return self._as_atom(p)
 
-    def _cheapest(self, p: Poly) -> Poly:
+    def _cheapest(self, p: Poly, factor: bool = False) -> Poly:
         """p, or p with its sums multiplied out round by round while that makes it
-        cheaper in operations (up to ROUNDS rounds)."""
+        cheaper in operations (up to ROUNDS rounds), or p with a common factor taken out
+        where that saves at least FACTOR_GAIN operations."""
         best, best_cost = p, None
         for _ in range(ROUNDS):
             p = self._expand(p)
@@ -196,7 +202,35 @@ class Normalizer:
                 break
             if c < best_cost:
                 best, best_cost = p, c
+        if factor and 1 < len(best) <= CAP:
+            f = self._common_factor(best)
+            if f is not None and self.cost(f) + FACTOR_GAIN <= self.cost(best):
+                best = f
         return best
+
+    def _common_factor(self, p: Poly) -> Poly | None:
+        """p as F·(rest): F holds each atom at its lowest power over the terms (so a
+        denominator comes out even where only some terms have it) and the coefficients'
+        common integer factor; the rest is multiplied out where that pays."""
+        terms = [dict(m) for m in p]
+        low = {a: min(t.get(a, 0.0) for t in terms) for t in terms for a in t}
+        common = tuple(sorted(((a, e) for a, e in low.items() if e != 0.0),
+                              key=lambda f: self.order[f[0]]))
+        coefs = list(p.values())
+        g = 1.0
+        if all(c == int(c) for c in coefs):
+            g = float(math.gcd(*(int(abs(c)) for c in coefs)) or 1)
+            if all(c < 0 for c in coefs):
+                g = -g
+        if not common and g == 1.0:
+            return None
+        inv = tuple((a, -e) for a, e in common)
+        rest: Poly = {}
+        for m, c in p.items():
+            _accumulate(rest, _term(self._mono_mul(m, inv), c / g), 1.0)
+        rest = self._cheapest(rest)
+        (mr, cr), = self._one_term(rest).items()
+        return _term(self._mono_mul(common, mr), g * cr)
 
     def _expand(self, p: Poly) -> Poly | None:
         """Each factor that is a sum to the first power, multiplied out (None if there is
@@ -360,8 +394,6 @@ def _tiny(p: Poly) -> bool:
 
 
 def _exact_inverse(c: float) -> bool:
-    import math
-
     if c == 0.0 or c != c or abs(c) == float("inf"):
         return False
     mant, _ = math.frexp(c)
