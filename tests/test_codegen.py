@@ -33,8 +33,10 @@ VARS = ("x", "y", "z")
 # every op of the registry, spelled as a program
 _unary = sorted(op.spelling for op in ops.OPS.values() if op.arity == 1 and not op.infix)
 _binary = sorted(op.spelling for op in ops.OPS.values() if op.arity == 2 and not op.infix)
+_ternary = sorted(op.spelling for op in ops.OPS.values() if op.arity == 3 and not op.infix)
 _infix = ["+", "-", "*", "/", "^"]
 ALL_OPS = ([f"{f}(x)" for f in _unary] + [f"{f}(x, y)" for f in _binary]
+           + [f"{f}(x, y, z)" for f in _ternary]
            + [f"x {o} y" for o in _infix] + ["-x"])
 CORPUS = ALL_OPS + [
     "x^2*sin(x)", "sin(x)/x", "(x^2 + 1)/(x - 3)", "exp(sin(x)^2)", "log(1 + x^2)",
@@ -56,6 +58,8 @@ def _program(draw_ops):
             st.tuples(st.sampled_from(_unary), children).map(lambda t: f"{t[0]}({t[1]})"),
             st.tuples(st.sampled_from(_binary), children, children).map(
                 lambda t: f"{t[0]}({t[1]}, {t[2]})"),
+            st.tuples(st.sampled_from(_ternary), children, children, children).map(
+                lambda t: f"{t[0]}({t[1]}, {t[2]}, {t[3]})"),
             children.map(lambda c: f"-({c})"),
         )
 
