@@ -225,6 +225,30 @@ def diff_command(program, out, wrt, order, outputs, digits):
              .at(program.bindings))
 
 
+@cli.command("codegen", cls=Command)
+@program_arguments
+@click.option("--lang", type=click.Choice(["python", "numpy", "c", "js"]), default="python",
+              show_default=True, help="Language of the generated function.")
+@click.option("--name", metavar="NAME", help="The function's name [default: f_grad, the "
+              "output's name and _grad].")
+@click.option("--wrt", type=NAMES, metavar="X,Y", help="The gradient's variables "
+              "[default: every variable].")
+@output_file("Write the code to FILE instead of standard output.")
+def codegen_command(program, lang, name, wrt, output_path):
+    """One function computing the value and the gradient, in Python, numpy, C or JS.
+
+    \b
+      cgraph codegen "sigmoid(w*x + b)" --lang c --name neuron > neuron.c
+      cgraph codegen --file model.cg --lang numpy --wrt w,b -o model_grad.py
+      cgraph codegen "x^2*sin(x)" --lang js
+    """
+    text = lazy.codegen.command(program, lang, name, wrt)
+    if output_path is None:
+        click.echo(text, nl=False)
+    else:
+        write_file(output_path, text)
+
+
 @cli.command("check", cls=Command)
 @program_arguments
 @click.option("--eps", type=POSITIVE, metavar="H", help="Finite-difference step "
