@@ -17,6 +17,7 @@ from .cli_support import (CONTEXT, NAMES, NONNEGATIVE, POSITIVE, Command, StepPr
                           applies, byte_progress, lazy, output_file, output_options,
                           program_arguments, warn)
 from .errors import BindingError, EvaluationError, InputError
+from .files import write_text
 
 DIGITS = click.IntRange(1, 17)
 
@@ -245,8 +246,8 @@ def codegen_command(program, lang, name, wrt, output_path):
     text = lazy.codegen.command(program, lang, name, wrt)
     if output_path is None:
         click.echo(text, nl=False)
-    else:
-        write_file(output_path, text)
+    else:  # whole or not at all, and never onto the program's own --file
+        write_text(output_path, text, [program.path])
 
 
 @cli.command("check", cls=Command)
