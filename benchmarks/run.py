@@ -33,7 +33,26 @@ from cgraph import eval_formats as report  # noqa: E402
 from cgraph.diff import differentiate  # noqa: E402
 
 ROWS: list[tuple] = []
-CGRAPH = shutil.which("cgraph") or f"{sys.executable} -m cgraph"
+PY = sys.executable
+CGRAPH = f"{PY} -m cgraph"  # from the compiled copy that compiled_install() puts first
+
+
+def compiled_install(tmp: Path) -> str:
+    """Copy this cgraph (the one `import cgraph` finds) with its .pyc files compiled, as
+    `pip install .` leaves it, and put it first on the path of every command measured.
+    (PYTHONDONTWRITEBYTECODE=1 on these machines would otherwise make cgraph recompile its
+    modules on every run, which installed copies never do.) The baselines' libraries are
+    installed packages with .pyc files already."""
+    import compileall
+
+    site = tmp / "site"
+    shutil.copytree(Path(cgraph.__file__).parent, site / "cgraph",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    compileall.compile_dir(site, quiet=1)
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        [str(site)] + [p for p in [os.environ.get("PYTHONPATH")] if p])
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    return str(site)
 
 PLAIN_GRAMMAR = r"""
 start: stmt? (_SEP stmt?)*
@@ -104,20 +123,63 @@ def dag(steps: int = 20) -> str:
 POINT = {"x": 0.01, "c": 0.9, "d": 0.3}
 
 
+STARTUP = {  # name -> command; cgraph's own beside the floor a user would compare it to
+    "json": f'{CGRAPH} eval "(x+y)*z" x=1 y=3 z=-3 --format json',
+    "import click": f'{PY} -c "import click"',
+    "table": f'{CGRAPH} eval "(x+y)*z" x=1 y=3 z=-3 --format table',
+    "import click, rich": f'{PY} -c "import click, rich.console, rich.table"',
+    "library": f'{PY} -c "import cgraph; cgraph.parse(\'(x+y)*z\').evaluate('
+               f'dict(x=1, y=3, z=-3)).gradient()"',
+    "pass": f'{PY} -c pass',
+}
+
+
 def bench_startup(repeat):
-    deps = f'{sys.executable} -c "import click, lark, rich.console, rich.table"'
-    table = f'{CGRAPH} eval "(x+y)*z" x=1 y=3 z=-3 --format table'
-    as_json = f'{CGRAPH} eval "(x+y)*z" x=1 y=3 z=-3 --format json'
-    run_command(table)  # warm the LALR table cache and the OS file cache
-    times = {k: [] for k in ("deps", "table", "json")}
-    for _ in range(repeat):  # interleaved, so drifts in machine load hit all three alike
-        times["deps"].append(run_command(deps)[0])
-        times["table"].append(run_command(table)[0])
-        times["json"].append(run_command(as_json)[0])
-    base = statistics.median(times["deps"])
-    for k in ("table", "json"):
-        row("start-up", f"eval tutorial --format {k}", statistics.median(times[k]),
-            "import click, lark, rich", base, 1.25)
+    for cmd in STARTUP.values():  # warm the LALR table cache and the OS file cache
+        run_command(cmd)
+    times = {k: [] for k in STARTUP}
+    for _ in range(repeat):  # interleaved, so drifts in machine load hit all alike
+        for k, cmd in STARTUP.items():
+            times[k].append(run_command(cmd)[0])
+    t = {k: statistics.median(v) for k, v in times.items()}
+    row("start-up", "eval tutorial --format json", t["json"], "python -c 'import click'",
+        t["import click"], 1.15)
+    row("start-up", "eval tutorial --format table", t["table"],
+        "python -c 'import click, rich.console, rich.table'", t["import click, rich"], 1.10)
+    row("start-up", "import cgraph + one evaluation (library script)", t["library"],
+        "python -c pass", t["pass"], 2.5)
+
+
+def bench_whole_process(sizes, repeat, tmp: Path):
+    """The same program end to end, as a user runs it: `cgraph eval --file` against a
+    script of the peer library that builds it in a loop (interpreter start included)."""
+    peers = [("micrograd", baselines.MICROGRAD_SCRIPT)] if _try("micrograd") else []
+    peers += [("PyTorch scalar", baselines.TORCH_SCRIPT)] if _try("torch") else []
+    scripts = {}
+    for name, source in peers:
+        scripts[name] = tmp / f"peer_{name.split()[0]}.py"  # not micrograd.py: it shadows
+        scripts[name].write_text(source)
+    for kind in ("sum", "chain"):
+        for nodes in sizes:
+            n = nodes // 2
+            text, bindings = baselines.peer_program(kind, n)
+            path = tmp / f"{kind}{nodes}.cg"
+            path.write_text(text)
+            size = len(cgraph.parse(text).nodes)
+            args = " ".join(f"{k}={v!r}" for k, v in bindings.items())
+            cmds = {"cgraph": f"{CGRAPH} eval --file {path} {args} --format json"}
+            cmds.update({p: f"{PY} {scripts[p]} {kind} {n}" for p in scripts})
+            times = {k: [] for k in cmds}
+            for _ in range(repeat):  # interleaved
+                for k, cmd in cmds.items():
+                    times[k].append(run_command(cmd)[0])
+            ours = statistics.median(times["cgraph"])
+            label = f"{kind} of {size:,} nodes, eval --format json"
+            for p in scripts:
+                row("whole process", label, ours, f"{p} script",
+                    statistics.median(times[p]), 0.8 if size >= 10**4 else None)
+            if not scripts:
+                row("whole process", label, ours, "micrograd, torch not installed", None)
 
 
 _LARK_PARSE = """
@@ -273,12 +335,15 @@ def bench_descend(repeat, tmp: Path):
     x1, x2 = rng.normal(size=10_000), rng.normal(size=10_000)
     data = {"x1": x1, "x2": x2, "y": 3 * x1 - 2 * x2 + 0.5}
     g = cgraph.parse("(w1*x1 + w2*x2 + b - y)^2")
-    epochs = 200
-    t = median(lambda: descend(g, {"w1": 0.1, "w2": -0.2, "b": 0.0}, ["w1", "w2", "b"],
-                               lr=0.1, data=data, epochs=epochs), max(1, repeat // 2))
-    ROWS.append(("descend", f"10,000-row --data: {epochs / t:,.0f} steps/s "
-                 f"({epochs * 10_000 / t / 1e6:.1f} M row-gradients/s)", t, "s", "", None,
-                 None, None, "", f"{epochs} full-batch steps"))
+    epochs, start = 200, {"w1": 0.1, "w2": -0.2, "b": 0.0}
+    ours, hand = [], []
+    for _ in range(max(3, repeat)):  # interleaved
+        ours.append(median(lambda: descend(g, start, ["w1", "w2", "b"], lr=0.1, data=data,
+                                           epochs=epochs), 1) / epochs)
+        hand.append(median(lambda: baselines.numpy_descent(data, list(start.values()), 0.1,
+                                                           epochs), 1) / epochs)
+    row("descend", "10,000-row --data, full batch: time per step", statistics.median(ours),
+        "numpy loop by hand", statistics.median(hand), 1.0)
 
 
 def _try(module):
@@ -294,6 +359,8 @@ def fmt(v, unit):
         return "-"
     if unit == "MiB":
         return f"{v:.1f} MiB"
+    if v < 1e-3:
+        return f"{v * 1e6:.0f} µs"
     return f"{v * 1e3:.1f} ms" if v < 1 else f"{v:.2f} s"
 
 
@@ -315,7 +382,7 @@ def print_table():
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--only", default="startup,big,scaling,batch,peers,descend",
+    ap.add_argument("--only", default="startup,whole,big,scaling,batch,peers,descend",
                     help="comma-separated sections to run")
     args = ap.parse_args()
     only = set(args.only.split(","))
@@ -324,8 +391,12 @@ def main():
     sizes = [10**3, 10**4, 10**5] + ([] if args.quick else [10**6])
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
+        compiled_install(tmp)
         if "startup" in only:
             bench_startup(5 if args.quick else 21)
+        if "whole" in only:
+            bench_whole_process([10**3, 10**4] + ([] if args.quick else [10**5]),
+                                3 if args.quick else 5, tmp)
         gc.disable()  # as the cgraph command does: in-process rows compare like with like
         if "big" in only:
             bench_big(nodes, 5 if args.quick else 7, tmp)
@@ -339,7 +410,8 @@ def main():
         if "descend" in only:
             bench_descend(repeat, tmp)
     print(f"python {sys.version.split()[0]}, numpy {np.__version__}, {os.cpu_count()} cores, "
-          f"cgraph {cgraph.__version__}")
+          f"cgraph {cgraph.__version__} (commands run from a compiled copy, .pyc files "
+          "included)")
     print_table()
 
 
