@@ -64,7 +64,7 @@ def test_shared_node_drawn_once_with_summed_gradient():
     out = graph_cli("a = sin(x); a*a + x", "x=0.5", "--grads").stdout
     assert out.count('["x = 0.5"]') == 1 and out.count('(("sin"))') == 1
     ev = cgraph.parse("a = sin(x); a*a + x").evaluate({"x": 0.5})
-    total = cgraph.printing.format_number(ev.gradient()["x"], 6)
+    total = cgraph.numtext.text(ev.gradient()["x"], 6)
     assert f'"∂f/∂x = {total}"' in out
     assert "n0 --> n1" in out and "n0 --> n3" in out  # x feeds sin and the final add
     assert out.count("n1 -->") == 2  # a*a: two edges out of the one sin node

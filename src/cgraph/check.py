@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 
+from . import numtext
 from .graph import Evaluation
 from .printing import node_expr, node_labels
 
@@ -70,6 +72,19 @@ def _straddles(sides) -> bool:
     return 0 in signs or len(signs) > 1
 
 
+@dataclass
+class Report:
+    """What `cgraph check` shows: the rows, the kink warnings, and the tolerances."""
+
+    rows: list[Row]
+    notes: list[str]
+    rtol: float
+    atol: float
+
+    def mismatches(self) -> list[str]:
+        return [r.variable for r in self.rows if not r.ok(self.rtol, self.atol)]
+
+
 # -- rendering ----------------------------------------------------------------------------
 
 def verdict(row: Row, rtol: float, atol: float) -> str:
@@ -77,15 +92,12 @@ def verdict(row: Row, rtol: float, atol: float) -> str:
 
 
 def to_json(rows, notes, rtol, atol) -> str:
-    import json
-
-    from .eval_formats import _json_number
-
+    num = numtext.json_value
     doc = {
         "ok": all(r.ok(rtol, atol) for r in rows), "rtol": rtol, "atol": atol,
         "variables": {r.variable: {
-            "analytic": _json_number(r.analytic), "numeric": _json_number(r.numeric),
-            "abs_error": _json_number(r.abs_error), "rel_error": _json_number(r.rel_error),
+            "analytic": num(r.analytic), "numeric": num(r.numeric),
+            "abs_error": num(r.abs_error), "rel_error": num(r.rel_error),
             "step": r.step, "ok": r.ok(rtol, atol)} for r in rows},
         "warnings": notes,
     }
@@ -93,24 +105,22 @@ def to_json(rows, notes, rtol, atol) -> str:
 
 
 def to_tsv(rows, rtol, atol, digits=None) -> str:
-    from .printing import format_number as num
-
+    num = numtext.text
     lines = ["variable\tanalytic\tnumeric\tabs_error\trel_error\tverdict"]
     for r in rows:
         lines.append("\t".join([r.variable, num(r.analytic, digits), num(r.numeric, digits),
-                                num(r.abs_error, 3), num(r.rel_error, 3),
+                                num(r.abs_error, numtext.ERROR),
+                                num(r.rel_error, numtext.ERROR),
                                 verdict(r, rtol, atol)]))
     return "\n".join(lines) + "\n"
 
 
-def to_table(rows, rtol, atol, digits=10):
+def to_table(rows, rtol, atol, digits=numtext.CHECK):
     from rich.table import Table
 
-    from .printing import format_number as num
-
-    table = Table(header_style="bold", show_edge=False, pad_edge=False,
-                  caption=f"pass when |analytic - numeric| <= {num(atol)} + {num(rtol)}·|numeric|",
-                  caption_justify="left")
+    num = numtext.text
+    table = Table(header_style="bold", show_edge=False, pad_edge=False, caption_justify="left",
+                  caption=f"pass when |analytic - numeric| <= {num(atol)} + {num(rtol)}·|numeric|")
     table.add_column("variable", style="cyan")
     for col in ("analytic", "numeric", "abs error", "rel error"):
         table.add_column(col, justify="right", no_wrap=True)
@@ -118,6 +128,14 @@ def to_table(rows, rtol, atol, digits=10):
     for r in rows:
         ok = r.ok(rtol, atol)
         table.add_row(r.variable, num(r.analytic, digits), num(r.numeric, digits),
-                      num(r.abs_error, 2), num(r.rel_error, 2),
+                      num(r.abs_error, numtext.ERROR_CELL),
+                      num(r.rel_error, numtext.ERROR_CELL),
                       "[green]ok[/]" if ok else "[bold red]MISMATCH[/]")
     return table
+
+
+FORMATS = {
+    "table": lambda r, o: to_table(r.rows, r.rtol, r.atol),
+    "tsv": lambda r, o: to_tsv(r.rows, r.rtol, r.atol),
+    "json": lambda r, o: to_json(r.rows, r.notes, r.rtol, r.atol) + "\n",
+}

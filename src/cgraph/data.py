@@ -75,25 +75,6 @@ def _bad_cell(lines, first, where, header, path) -> DataError:
     return DataError(f"{path}: cannot read the numbers")
 
 
-_SPELL = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
-
-
-def format_column(values) -> list[str]:
-    """Full-precision text for each number; non-finite as NaN, Infinity, -Infinity.
-
-    `repr` of the whole list formats every float in C (shortest round-trip text), about
-    5x faster than calling repr once per number."""
-    import numpy as np
-
-    if len(values) == 0:
-        return []
-    texts = repr(values.tolist())[1:-1].split(", ")
-    if not np.isfinite(values).all():
-        spell = _SPELL.get
-        texts = [spell(t, t) for t in texts]
-    return texts
-
-
 def csv_lines(columns: list) -> str:
     """Rows of comma-separated cells from columns of text."""
     if not columns or not columns[0]:

@@ -8,13 +8,16 @@ batch evaluator (compiled once) over all rows of a mini-batch at a time.
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 
+from . import numtext
+from .batch import BatchEvaluator
+from .data import csv_lines
 from .errors import EvaluationError, InputError
 from .graph import Graph
 from .optimizers import OPTIMIZERS
-from .printing import format_number
 from .scalar import is_finite
 
 
@@ -37,6 +40,10 @@ class Run:
     cost: float = math.nan
     grad_norm: float = math.nan
     steps: int = 0
+
+
+def _stop(v: float, digits: int = numtext.STOP) -> str:
+    return numtext.text(v, digits)
 
 
 def _norm(g) -> float:
@@ -71,16 +78,17 @@ def descend(graph: Graph, bindings: dict, wrt: list[str], *, lr: float = 0.01,
         if run.start_cost is None:
             run.start_cost = cost
         if not _finite([cost]) or not _finite(grads):
-            raise EvaluationError(f"diverged at step {k}: the cost is {format_number(cost)}"
+            raise EvaluationError(f"diverged at step {k}: the cost is {numtext.text(cost)}"
                                   + ("" if _finite(grads) else " and the gradient is not "
                                      "finite") + "; try a smaller --lr")
         norm = _norm(grads)
         run.cost, run.grad_norm, run.steps, run.weights = cost, norm, k - 1, list(weights)
         if until is not None and norm < until:
-            run.stopped = f"gradient norm {norm:.4g} < {until:g}"
+            run.stopped = f"gradient norm {_stop(norm)} < {_stop(until, numtext.SETTING)}"
             break
         if until is not None and previous is not None and abs(previous - cost) < until:
-            run.stopped = f"cost change {abs(previous - cost):.4g} < {until:g}"
+            run.stopped = (f"cost change {_stop(abs(previous - cost))} < "
+                           f"{_stop(until, numtext.SETTING)}")
             break
         previous = cost
         if trace:
@@ -118,8 +126,6 @@ def _scalar_objective(graph: Graph, bindings: dict, wrt: list[str]):
 def _data_objective(graph, bindings, wrt, data, batch_size, seed):
     """Mean cost and gradient over the data's rows (or over mini-batches of them)."""
     import numpy as np
-
-    from .batch import BatchEvaluator
 
     fixed = {k: v for k, v in bindings.items() if k not in wrt}
     evaluate = BatchEvaluator(graph, fixed, wrt)
@@ -167,42 +173,37 @@ def sparkline(costs: list[float], width: int = 60) -> str:
 # -- rendering ----------------------------------------------------------------------------
 
 def to_json(run: Run, optimizer: str, lr: float) -> str:
-    import json
-
-    from .eval_formats import _json_number
-
+    num = numtext.json_value
     doc = {
-        "weights": {v: _json_number(w) for v, w in zip(run.wrt, run.weights)},
-        "cost": _json_number(run.cost),
-        "gradient_norm": _json_number(run.grad_norm),
+        "weights": {v: num(w) for v, w in zip(run.wrt, run.weights)},
+        "cost": num(run.cost),
+        "gradient_norm": num(run.grad_norm),
         "steps": run.steps,
         "stopped": run.stopped,
-        "start": {"weights": {v: _json_number(w) for v, w in zip(run.wrt, run.start_weights)},
-                  "cost": _json_number(run.start_cost)},
+        "start": {"weights": {v: num(w) for v, w in zip(run.wrt, run.start_weights)},
+                  "cost": num(run.start_cost)},
         "optimizer": optimizer, "lr": lr,
     }
     return json.dumps(doc, ensure_ascii=False, allow_nan=False)
 
 
 def trace_csv(run: Run) -> str:
-    from .data import csv_lines
-
     header = ["step", "cost"] + run.wrt + [f"grad_{v}" for v in run.wrt]
     columns = [[str(s.step) for s in run.history],
-               [format_number(s.cost) for s in run.history]]
+               [numtext.text(s.cost) for s in run.history]]
     for k in range(len(run.wrt)):
-        columns.append([format_number(s.weights[k]) for s in run.history])
+        columns.append([numtext.text(s.weights[k]) for s in run.history])
     for k in range(len(run.wrt)):
-        columns.append([format_number(s.grads[k]) for s in run.history])
+        columns.append([numtext.text(s.grads[k]) for s in run.history])
     return ",".join(header) + "\n" + csv_lines(columns)
 
 
-def to_table(run: Run, digits: int = 8, plot: bool = False):
+def to_table(run: Run, digits: int = numtext.DESCENT, plot: bool = False):
     from rich.console import Group
     from rich.table import Table
     from rich.text import Text
 
-    from .printing import format_number as num
+    num = numtext.text
 
     table = Table(header_style="bold", show_edge=False, pad_edge=False)
     table.add_column("")
@@ -213,10 +214,16 @@ def to_table(run: Run, digits: int = 8, plot: bool = False):
     table.add_row(Text("cost", style="bold"), num(run.start_cost, digits),
                   num(run.cost, digits))
     parts = [table, Text(""),
-             Text(f"gradient norm {num(run.grad_norm, 3)} after {run.steps} steps; "
+             Text(f"gradient norm {num(run.grad_norm, numtext.ERROR)} after {run.steps} steps; "
                   f"stopped: {run.stopped}")]
     if plot:
         line = sparkline([s.cost for s in run.history])
         if line:
             parts.append(Text.assemble(("cost ", "dim"), (line, "green")))
     return Group(*parts)
+
+
+FORMATS = {
+    "table": lambda run, o: to_table(run, plot=o.terminal),
+    "json": lambda run, o: to_json(run, o.optimizer, o.lr) + "\n",
+}

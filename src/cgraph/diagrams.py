@@ -11,11 +11,15 @@ The output is a pure function of its inputs: the same program gives the same byt
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from dataclasses import dataclass, field
 
+from . import numtext
+from .errors import EvaluationError
 from .graph import Evaluation, Graph
 from .ops import CONST, VAR
-from .printing import format_number, node_expr, node_labels
+from .printing import node_expr, node_labels
 
 MERMAID_MAX_EDGES = 500
 BIG_GRAPH = 100  # nodes; past this, widely used leaves get reference boxes (see `build`)
@@ -53,10 +57,10 @@ def _op_title(op) -> str:
 
 
 def build(graph: Graph, ev: Evaluation | None = None, *, values: bool = True,
-          grads: bool = False, digits: int | None = 6) -> Diagram:
+          grads: bool = False, digits: int | None = numtext.DIAGRAM) -> Diagram:
     """The diagram of `graph`; with `ev`, values (and gradients when `grads`) on it."""
     labels = node_labels(graph)
-    num = lambda v: format_number(v, digits)  # noqa: E731
+    num = lambda v: numtext.text(v, digits)  # noqa: E731
     show_values = ev is not None and values
     show_grads = ev is not None and grads
     live = graph.reaches_output()
@@ -199,16 +203,16 @@ def render_dot(d: Diagram, direction: str = "LR") -> str:
     return "\n".join(lines) + "\n"
 
 
+FORMATS = {
+    "mermaid": lambda d, o: render_mermaid(d, o.direction, o.fence),
+    "dot": lambda d, o: render_dot(d, o.direction),
+}
+
 IMAGE_SUFFIXES = (".svg", ".png", ".pdf")
 
 
 def write_image(dot_source: str, path: str) -> None:
     """Render DOT through Graphviz's `dot` into an .svg, .png or .pdf file."""
-    import shutil
-    import subprocess
-
-    from .errors import EvaluationError
-
     dot = shutil.which("dot")
     if dot is None:
         raise EvaluationError(

@@ -6,8 +6,9 @@ import os
 import sys
 
 from .batch import BatchEvaluator
-from .data import csv_lines, echo_cells, format_column, read_chunks, read_header
+from .data import csv_lines, echo_cells, read_chunks, read_header
 from .errors import BindingError, DataError
+from .numtext import csv_texts
 
 
 def open_data(path: str):
@@ -57,8 +58,8 @@ def eval_points(graph, bindings, path, wrt=None, progress=None, out=None) -> Non
             for chunk, lines in read_chunks(stream, path, header, columns):
                 result = evaluate(chunk)
                 cells = [echo_cells(lines, header, columns)] if columns else []
-                cells.append(format_column(result.value))
-                cells += [format_column(result.gradient[v]) for v in wrt]
+                cells.append(csv_texts(result.value))
+                cells += [csv_texts(result.gradient[v]) for v in wrt]
                 # the header goes out with the first good chunk: a file that fails
                 # early leaves nothing on standard output
                 out.write(header_line + csv_lines(cells))

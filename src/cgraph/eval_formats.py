@@ -1,4 +1,6 @@
-"""Renderers for `eval`: pure functions from an Evaluation to text or a Rich renderable.
+"""Renderers for `eval`: pure functions from an Evaluation to text or a Rich renderable
+(`FORMATS` maps each `--format` to one), and the non-finite warnings `--strict` turns into
+errors.
 
 All formats show the same rows (`rows`): every node with its op, its own formula, its value
 and ∂output/∂node. JSON follows the contract exactly (a stable interface for scripts).
@@ -11,7 +13,8 @@ import io
 import json
 
 from .graph import Evaluation
-from .printing import format_number, node_expr, node_labels
+from . import numtext
+from .printing import node_expr, node_labels
 
 COLUMNS = ("id", "op", "name", "expr", "value", "grad")
 
@@ -25,18 +28,6 @@ def rows(ev: Evaluation):
                ev.values[n.id], ev.grads[n.id])
 
 
-def _json_number(v: float):
-    if v - v == 0.0:
-        return v
-    return "NaN" if v != v else ("Infinity" if v > 0 else "-Infinity")
-
-
-def _json_text(v: float) -> str:
-    if v - v == 0.0:
-        return repr(v)
-    return '"NaN"' if v != v else ('"Infinity"' if v > 0 else '"-Infinity"')
-
-
 def json_chunks(ev: Evaluation, wrt=None, per_chunk: int = 2048):
     """The JSON object in pieces, so a 10^6-node result is never one string in memory.
 
@@ -46,9 +37,9 @@ def json_chunks(ev: Evaluation, wrt=None, per_chunk: int = 2048):
     head = {
         "program": graph.source,
         "output": graph.output_name,
-        "value": _json_number(ev.value),
-        "inputs": {k: _json_number(float(v)) for k, v in ev.bindings.items()},
-        "gradient": {k: _json_number(v) for k, v in ev.gradient(wrt).items()},
+        "value": numtext.json_value(ev.value),
+        "inputs": {k: numtext.json_value(float(v)) for k, v in ev.bindings.items()},
+        "gradient": {k: numtext.json_value(v) for k, v in ev.gradient(wrt).items()},
     }
     yield json.dumps(head, ensure_ascii=False, allow_nan=False)[:-1] + ', "nodes": ['
     labels = node_labels(graph)
@@ -57,8 +48,8 @@ def json_chunks(ev: Evaluation, wrt=None, per_chunk: int = 2048):
               '"value": %s, "grad": %s}')
     for start in range(0, len(nodes), per_chunk):
         part = nodes[start:start + per_chunk]
-        values = _json_numbers(ev.values[start:start + per_chunk])
-        grads = _json_numbers(ev.grads[start:start + per_chunk])
+        values = numtext.json_texts(ev.values[start:start + per_chunk])
+        grads = numtext.json_texts(ev.grads[start:start + per_chunk])
         pieces = []
         for n, v, g in zip(part, values, grads):
             ids = ", ".join(map(str, n.inputs))
@@ -67,14 +58,6 @@ def json_chunks(ev: Evaluation, wrt=None, per_chunk: int = 2048):
                                     v, g))
         yield ("" if start == 0 else ", ") + ", ".join(pieces)
     yield "]}"
-
-
-def _json_numbers(values: list) -> list[str]:
-    """JSON text for a list of floats: repr of the whole list formats them all in C."""
-    texts = repr(values)[1:-1].split(", ") if values else []
-    if "nan" in texts or "inf" in texts or "-inf" in texts:
-        texts = [_json_text(v) for v in values]
-    return texts
 
 
 def to_json(ev: Evaluation, wrt=None) -> str:
@@ -86,8 +69,8 @@ def to_delimited(ev: Evaluation, delimiter: str, digits: int | None = None) -> s
     writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
     writer.writerow(COLUMNS)
     for i, op, name, _, expr, value, grad in rows(ev):
-        writer.writerow((i, op, name or "", expr, format_number(value, digits),
-                         format_number(grad, digits)))
+        writer.writerow((i, op, name or "", expr, numtext.text(value, digits),
+                         numtext.text(grad, digits)))
     return out.getvalue()
 
 
@@ -98,8 +81,8 @@ def _md_cell(text: str) -> str:
 def summary_lines(ev: Evaluation, wrt=None, digits: int | None = None) -> tuple[str, str]:
     """`f = -12` and `∂f/∂x = -3   ∂f/∂y = -3   ∂f/∂z = 4`."""
     f = ev.graph.output_name
-    value = f"{f} = {format_number(ev.value, digits)}"
-    grads = "   ".join(f"∂{f}/∂{v} = {format_number(g, digits)}"
+    value = f"{f} = {numtext.text(ev.value, digits)}"
+    grads = "   ".join(f"∂{f}/∂{v} = {numtext.text(g, digits)}"
                        for v, g in ev.gradient(wrt).items())
     return value, grads
 
@@ -110,13 +93,13 @@ def to_markdown(ev: Evaluation, wrt=None, digits: int | None = None) -> str:
              "|--:|---|---|---|--:|--:|"]
     for i, op, _, label, expr, value, grad in rows(ev):
         lines.append(f"| {i} | {_md_cell(label)} | {op} | `{expr}` | "
-                     f"{format_number(value, digits)} | {format_number(grad, digits)} |")
+                     f"{numtext.text(value, digits)} | {numtext.text(grad, digits)} |")
     value, grads = summary_lines(ev, wrt, digits)
     lines += ["", f"**{value}**" + (f"; {grads.replace('   ', ', ')}" if grads else "")]
     return "\n".join(lines) + "\n"
 
 
-def to_table(ev: Evaluation, wrt=None, digits: int = 6):
+def to_table(ev: Evaluation, wrt=None, digits: int = numtext.TABLE):
     """A Rich renderable: the node table, then the output value and the gradient."""
     from rich.console import Group
     from rich.table import Table
@@ -135,7 +118,7 @@ def to_table(ev: Evaluation, wrt=None, digits: int = 6):
     for i, op, name, label, expr, value, grad in rows(ev):
         style = "bold" if i == graph.output else None
         table.add_row(str(i), Text(label, style="cyan" if name else ""), op, expr,
-                      format_number(value, digits), format_number(grad, digits), style=style)
+                      numtext.text(value, digits), numtext.text(grad, digits), style=style)
     value, grads = summary_lines(ev, wrt, digits)
     footer = Text.assemble((value, "bold green"), "\n", grads)
     return Group(title, table, Text(""), footer)
@@ -146,3 +129,34 @@ def _one_line(text: str) -> str:
     lines = (line.split("#", 1)[0].strip() for line in text.splitlines())
     text = "; ".join(line for line in lines if line)
     return text if len(text) <= 200 else text[:199] + "…"
+
+
+def _json_lines(ev: Evaluation, wrt=None):
+    yield from json_chunks(ev, wrt)
+    yield "\n"
+
+
+FORMATS = {
+    "table": lambda ev, o: to_table(ev, o.wrt, o.digits or numtext.TABLE),
+    "tsv": lambda ev, o: to_delimited(ev, "\t", o.digits),
+    "csv": lambda ev, o: to_delimited(ev, ",", o.digits),
+    "json": lambda ev, o: _json_lines(ev, o.wrt),
+    "markdown": lambda ev, o: to_markdown(ev, o.wrt, o.digits),
+}
+
+
+def nonfinite_messages(ev: Evaluation) -> list[str]:
+    """What `--strict` objects to: where a non-finite value first appears, and which
+    gradients are not finite."""
+    messages = []
+    node = ev.first_nonfinite()
+    if node is not None:
+        labels = node_labels(ev.graph)
+        expr = node_expr(ev.graph, node, labels)
+        what = f"{labels[node.id]} = {expr}" if expr != labels[node.id] else expr
+        messages.append(f"node {node.id} ({what}) is "
+                        f"{numtext.text(ev.values[node.id])}, from finite inputs")
+    bad = ev.nonfinite_gradients()
+    if bad:
+        messages.append("non-finite gradient for " + ", ".join(bad))
+    return messages

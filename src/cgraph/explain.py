@@ -1,8 +1,8 @@
 """`cgraph explain`: the forward and backward passes narrated, chain rule included.
 
-`walkthrough` turns an Evaluation into sections of equations. An equation is a chain of
-terms joined by `=`, each term a small tuple that renders as plain text (`∂g/∂p · ∂p/∂x`)
-or as LaTeX (`\\frac{\\partial g}{\\partial p} \\cdot …`), so the text, Markdown and
+`walkthrough` turns an Evaluation into sections of steps. A step is a chain of terms joined
+by `=`, each term a small data class that renders as plain text (`∂g/∂p · ∂p/∂x`) or as
+LaTeX (`\\frac{\\partial g}{\\partial p} \\cdot …`), so the text, Markdown and
 terminal outputs are one walk-through. Local partial formulas come from the registry's own
 rule, run symbolically with the inputs' names, so what is shown is what is computed.
 """
@@ -11,21 +11,131 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import ops
+from . import numtext, ops
 from .formula import render as render_formula
 from .graph import Evaluation
-from .ops import CONST, P_ATOM
-from .printing import apply_infix, apply_latex, format_number, latex_name, node_labels
+from .ops import CONST, P_ATOM, Op
+from .printing import apply_infix, apply_latex, latex_name, node_labels
 from .symbolic import Sym, SymbolicBuilder
 
-# Terms: ("name", label) | ("num", value) | ("d", top, bottom) | ("expr", op, labels)
-#        | ("sym", builder, id) | ("prod", [terms]) | ("sum", [terms])
+TIMES = {"mul": "·"}  # explain writes products with a centred dot
+
+
+# -- terms: each renders as text (`∂g/∂p · ∂p/∂x`) and as LaTeX ---------------------------
+
+@dataclass
+class Name:
+    label: str
+
+    def text(self, digits, in_product=False) -> str:
+        return self.label
+
+    def latex(self, digits, in_product=False) -> str:
+        return latex_name(self.label) if self.label.isidentifier() else self.label
+
+
+@dataclass
+class Num:
+    value: float
+
+    def text(self, digits, in_product=False) -> str:
+        out = numtext.text(self.value, digits)
+        return f"({out})" if in_product and out.startswith("-") else out
+
+    def latex(self, digits, in_product=False) -> str:
+        out = numtext.latex(self.value, digits)
+        return rf"\left({out}\right)" if in_product and out.startswith("-") else out
+
+
+@dataclass
+class Partial:
+    """∂top/∂bottom, or one path of it (`via` the user it goes through)."""
+
+    top: str
+    bottom: str
+    via: str | None = None
+
+    def text(self, digits, in_product=False) -> str:
+        return f"∂{self.top}/∂{self.bottom}" + (f" (via {self.via})" if self.via else "")
+
+    def latex(self, digits, in_product=False) -> str:
+        frac = rf"\frac{{\partial {latex_name(self.top)}}}{{\partial {latex_name(self.bottom)}}}"
+        return frac + (rf"\big|_{{\text{{via }} {latex_name(self.via)}}}" if self.via else "")
+
+
+@dataclass
+class Apply:
+    """An op applied to named operands (`x + y`) or to numbers (`1 + 3`)."""
+
+    op: Op
+    args: list  # of str (labels) or float
+
+    def text(self, digits, in_product=False) -> str:
+        atoms = [(a if isinstance(a, str) else Num(a).text(digits, True), P_ATOM)
+                 for a in self.args]
+        return apply_infix(self.op, atoms, TIMES)[0]
+
+    def latex(self, digits, in_product=False) -> str:
+        atoms = [(Name(a).latex(digits) if isinstance(a, str) else Num(a).latex(digits, True),
+                  P_ATOM) for a in self.args]
+        return apply_latex(self.op, atoms)[0]
+
+
+@dataclass
+class Formula:
+    """A local partial's formula, built by running the op's rule on symbols."""
+
+    builder: SymbolicBuilder
+    id: int
+
+    def text(self, digits, in_product=False) -> str:
+        return render_formula(self.builder.nodes, [("_", self.id)], symbols=TIMES)[1][0][1]
+
+    def latex(self, digits, in_product=False) -> str:
+        return render_formula(self.builder.nodes, [("_", self.id)], latex=True)[1][0][1]
+
+
+@dataclass
+class Product:
+    factors: list
+
+    def text(self, digits, in_product=False) -> str:
+        return " · ".join(t.text(digits, True) for t in self.factors)
+
+    def latex(self, digits, in_product=False) -> str:
+        return r" \cdot ".join(t.latex(digits, True) for t in self.factors)
+
+
+@dataclass
+class Sum:
+    terms: list
+
+    def text(self, digits, in_product=False) -> str:
+        return " + ".join(t.text(digits, True) for t in self.terms)
+
+    def latex(self, digits, in_product=False) -> str:
+        return " + ".join(t.latex(digits, True) for t in self.terms)
+
+
+@dataclass
+class Step:
+    """One line of the walk-through: terms joined by `=`, indented under its node."""
+
+    terms: list
+    indent: int = 0
+    note: str | None = None
+
+    def text(self, digits=numtext.TABLE) -> str:
+        return " = ".join(t.text(digits) for t in self.terms)
+
+    def latex(self, digits=numtext.TABLE) -> str:
+        return " = ".join(t.latex(digits) for t in self.terms)
 
 
 @dataclass
 class Section:
     title: str
-    lines: list = field(default_factory=list)  # (indent, [terms], note)
+    lines: list = field(default_factory=list)  # of Step
 
 
 def walkthrough(ev: Evaluation) -> list[Section]:
@@ -43,17 +153,18 @@ def walkthrough(ev: Evaluation) -> list[Section]:
     for n in g.nodes:
         if not shown[n.id]:
             continue
-        value = ("num", ev.values[n.id])
+        value = Num(ev.values[n.id])
         if not n.inputs:
-            forward.lines.append((0, [("name", labels[n.id]), value], None))
+            forward.lines.append(Step([Name(labels[n.id]), value]))
             continue
         args = [labels[j] for j in n.inputs]
         numbers = [ev.values[j] for j in n.inputs]
-        forward.lines.append((0, [("name", labels[n.id]), ("expr", n.op, args),
-                                  ("expr", n.op, numbers), value], None))
+        forward.lines.append(Step([Name(labels[n.id]), Apply(n.op, args), Apply(n.op, numbers),
+                                   value]))
 
     backward = Section("Backward pass")
-    backward.lines.append((0, [("d", f, f), ("num", 1.0)], "the output with respect to itself"))
+    backward.lines.append(Step([Partial(f, f), Num(1.0)],
+                               note="the output with respect to itself"))
     contributions: dict[int, list] = {}
     builder = SymbolicBuilder()
     m = builder.namespace()
@@ -61,8 +172,7 @@ def walkthrough(ev: Evaluation) -> list[Section]:
         if not live[n.id] or not n.inputs:
             continue
         me = labels[n.id]
-        backward.lines.append((0, [("name", me), ("expr", n.op, [labels[j] for j in n.inputs])],
-                               None))
+        backward.lines.append(Step([Name(me), Apply(n.op, [labels[j] for j in n.inputs])]))
         numbers = [ev.values[j] for j in n.inputs] + [ev.values[n.id]]
         symbols = [Sym(builder, builder.const(g.nodes[j].value)
                        if g.nodes[j].op is CONST and not g.nodes[j].name
@@ -74,35 +184,31 @@ def walkthrough(ev: Evaluation) -> list[Section]:
             if not shown[j]:
                 continue
             if isinstance(pf, Sym) and builder.value_of(pf.id) is None:
-                formula = ("sym", builder, pf.id)
+                local = [Partial(me, labels[j]), Formula(builder, pf.id), Num(pv)]
             else:  # a number (∂(a+b)/∂a = 1, ∂(pi·2)/∂pi = 2): shown once
-                formula = ("num", pv)
-            local = [("d", me, labels[j]), formula]
-            if formula[0] == "sym":
-                local.append(("num", pv))
-            backward.lines.append((1, local, None))
+                local = [Partial(me, labels[j]), Num(pv)]
+            backward.lines.append(Step(local, 1))
             paths = len(_live_users(users[j], live))  # edges into live users
             if n.id == g.output:
                 contribution = pv
             else:
                 contribution = ev.grads[n.id] * pv
-                backward.lines.append((1, [
-                    ("d", f, labels[j]) if paths == 1 else ("path", f, labels[j], me),
-                    ("prod", [("d", f, me), ("d", me, labels[j])]),
-                    ("prod", [("num", ev.grads[n.id]), ("num", pv)]),
-                    ("num", contribution)], "chain rule"))
+                backward.lines.append(Step([
+                    Partial(f, labels[j], None if paths == 1 else me),
+                    Product([Partial(f, me), Partial(me, labels[j])]),
+                    Product([Num(ev.grads[n.id]), Num(pv)]),
+                    Num(contribution)], 1, "chain rule"))
             parts = contributions.setdefault(j, [])
             parts.append(contribution)
             if paths > 1 and len(parts) == paths:  # the last path into j has arrived
-                backward.lines.append((1, [("d", f, labels[j]),
-                                           ("sum", [("num", c) for c in parts]),
-                                           ("num", ev.grads[j])],
-                                       f"sum over {len(parts)} paths"))
+                backward.lines.append(Step([Partial(f, labels[j]), Sum([Num(c) for c in parts]),
+                                            Num(ev.grads[j])], 1,
+                                           f"sum over {len(parts)} paths"))
 
     result = Section("Result")
-    result.lines.append((0, [("name", f), ("num", ev.value)], None))
+    result.lines.append(Step([Name(f), Num(ev.value)]))
     for v, gv in ev.gradient().items():
-        result.lines.append((0, [("d", f, v), ("num", gv)], None))
+        result.lines.append(Step([Partial(f, v), Num(gv)]))
     return [forward, backward, result]
 
 
@@ -112,102 +218,52 @@ def _live_users(user_ids, live):
 
 # -- rendering ----------------------------------------------------------------------------
 
-def _num_text(v: float, digits, in_product: bool) -> str:
-    text = format_number(v, digits)
-    return f"({text})" if in_product and text.startswith("-") else text
-
-
-def term_text(t, digits=6, in_product=False) -> str:
-    kind = t[0]
-    if kind == "name":
-        return t[1]
-    if kind == "num":
-        return _num_text(t[1], digits, in_product)
-    if kind == "d":
-        return f"∂{t[1]}/∂{t[2]}"
-    if kind == "path":
-        return f"∂{t[1]}/∂{t[2]} (via {t[3]})"
-    if kind == "expr":
-        op, args = t[1], t[2]
-        atoms = [(a, P_ATOM) if isinstance(a, str) else (_num_text(a, digits, True), P_ATOM)
-                 for a in args]
-        return apply_infix(op, atoms)[0].replace(" * ", " · ")
-    if kind == "sym":
-        _, outputs = render_formula(t[1].nodes, [("_", t[2])])
-        return outputs[0][1].replace(" * ", " · ")
-    if kind == "prod":
-        return " · ".join(term_text(x, digits, True) for x in t[1])
-    if kind == "sum":
-        return " + ".join(term_text(x, digits, True) for x in t[1])
-    raise ValueError(kind)
-
-
-def term_latex(t, digits=6, in_product=False) -> str:
-    kind = t[0]
-    if kind == "name":
-        return latex_name(t[1]) if t[1].isidentifier() else t[1]
-    if kind == "num":
-        text = format_number(t[1], digits).replace("Infinity", r"\infty")
-        text = text.replace("NaN", r"\mathrm{NaN}")
-        return rf"\left({text}\right)" if in_product and text.startswith("-") else text
-    if kind in ("d", "path"):
-        frac = rf"\frac{{\partial {latex_name(t[1])}}}{{\partial {latex_name(t[2])}}}"
-        return frac + (rf"\big|_{{\text{{via }} {latex_name(t[3])}}}" if kind == "path"
-                       else "")
-    if kind == "expr":
-        op, args = t[1], t[2]
-        atoms = [(latex_name(a), P_ATOM) if isinstance(a, str)
-                 else (term_latex(("num", a), digits, True), P_ATOM) for a in args]
-        return apply_latex(op, atoms)[0]
-    if kind == "sym":
-        _, outputs = render_formula(t[1].nodes, [("_", t[2])], latex=True)
-        return outputs[0][1]
-    if kind == "prod":
-        return r" \cdot ".join(term_latex(x, digits, True) for x in t[1])
-    if kind == "sum":
-        return " + ".join(term_latex(x, digits, True) for x in t[1])
-    raise ValueError(kind)
-
-
-def to_text(sections: list[Section], digits=6) -> str:
+def to_text(sections: list[Section], digits=numtext.TABLE) -> str:
     out = []
     for s in sections:
         out.append(s.title)
-        for indent, terms, note in s.lines:
-            line = "  " * (indent + 1) + " = ".join(term_text(t, digits) for t in terms)
-            out.append(line + (f"    ({note})" if note else ""))
+        for step in s.lines:
+            line = "  " * (step.indent + 1) + step.text(digits)
+            out.append(line + (f"    ({step.note})" if step.note else ""))
         out.append("")
     return "\n".join(out)
 
 
-def to_markdown(sections: list[Section], digits=6) -> str:
+def to_markdown(sections: list[Section], digits=numtext.LATEX) -> str:
     out = []
     for s in sections:
         out += [f"### {s.title}", ""]
-        for indent, terms, note in s.lines:
-            math = " = ".join(term_latex(t, digits) for t in terms)
-            out.append("  " * indent + f"- ${math}$" + (f" ({note})" if note else ""))
+        for step in s.lines:
+            out.append("  " * step.indent + f"- ${step.latex(digits)}$"
+                       + (f" ({step.note})" if step.note else ""))
         out.append("")
     return "\n".join(out)
 
 
-def to_rich(sections: list[Section], digits=6):
+def to_rich(sections: list[Section], digits=numtext.TABLE):
     from rich.console import Group
     from rich.text import Text
 
     parts = []
     for s in sections:
         parts.append(Text(s.title, style="bold underline"))
-        for indent, terms, note in s.lines:
-            line = Text("  " * (indent + 1))
-            texts = [term_text(t, digits) for t in terms]
+        for step in s.lines:
+            line = Text("  " * (step.indent + 1))
+            texts = [t.text(digits) for t in step.terms]
             for k, piece in enumerate(texts):
                 if k:
                     line.append(" = ", style="dim")
                 style = "bold cyan" if k == 0 else ("bold" if k == len(texts) - 1 else "")
                 line.append(piece, style=style)
-            if note:
-                line.append(f"    {note}", style="dim italic")
+            if step.note:
+                line.append(f"    {step.note}", style="dim italic")
             parts.append(line)
         parts.append(Text(""))
     return Group(*parts)
+
+
+FORMATS = {
+    "rich": lambda sections, o: to_rich(sections, o.digits),
+    "text": lambda sections, o: to_text(sections, o.digits),
+    "markdown": lambda sections, o: to_markdown(sections, o.digits),
+}

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 from .graph import reachable
 from .ops import CONST, P_ATOM, VAR
-from .printing import (apply_infix, apply_latex, latex_name, latex_number, number_term,
-                       temp_prefix)
+from . import numtext
+from .printing import apply_infix, apply_latex, latex_name, temp_prefix
 
 INLINE_SHARED = 12  # a shared subexpression longer than this gets a name
 INLINE_MAX = 80  # any subexpression longer than this gets a name
 
 
 def render(nodes, outputs: list[tuple[str, int]], latex: bool = False,
-           reserved=()) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """(definitions, outputs) as (name, formula) pairs, in an order that evaluates."""
+           reserved=(), symbols=None) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(definitions, outputs) as (name, formula) pairs, in an order that evaluates.
+
+    `symbols` overrides infix operators' spellings in text (see `apply_infix`)."""
     reach = reachable(nodes, [i for _, i in outputs])
     uses = [0] * len(nodes)
     for n in nodes:
@@ -32,6 +34,9 @@ def render(nodes, outputs: list[tuple[str, int]], latex: bool = False,
     term: dict[int, tuple[str, int]] = {}
     definitions: list[tuple[str, str]] = []
     apply = apply_latex if latex else apply_infix
+    if symbols and not latex:
+        def apply(op, args):
+            return apply_infix(op, args, symbols)
     out_ids = {i for _, i in outputs}
     for n in nodes:
         if not reach[n.id]:
@@ -43,7 +48,7 @@ def render(nodes, outputs: list[tuple[str, int]], latex: bool = False,
             if n.name:
                 term[n.id] = (latex_name(n.name) if latex else n.name, P_ATOM)
             else:
-                term[n.id] = latex_number(n.value) if latex else number_term(n.value)
+                term[n.id] = numtext.latex_term(n.value) if latex else numtext.term(n.value)
             continue
         text, prec = apply(n.op, [term[j] for j in n.inputs])
         user_named = n.name is not None

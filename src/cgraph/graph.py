@@ -216,21 +216,3 @@ class Evaluation:
 
     def nonfinite_gradients(self) -> list[str]:
         return [v for v, g in self.gradient().items() if not math.isfinite(g)]
-
-    def nonfinite_messages(self) -> list[str]:
-        """What `--strict` objects to: where a non-finite value first appears, and which
-        gradients are not finite."""
-        from .printing import format_number, node_expr, node_labels
-
-        messages = []
-        node = self.first_nonfinite()
-        if node is not None:
-            labels = node_labels(self.graph)
-            expr = node_expr(self.graph, node, labels)
-            what = f"{labels[node.id]} = {expr}" if expr != labels[node.id] else expr
-            messages.append(f"node {node.id} ({what}) is "
-                            f"{format_number(self.values[node.id])}, from finite inputs")
-        bad = self.nonfinite_gradients()
-        if bad:
-            messages.append("non-finite gradient for " + ", ".join(bad))
-        return messages

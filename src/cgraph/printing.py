@@ -1,7 +1,5 @@
-"""Numbers and formulas as text: one place for how cgraph spells them.
+"""Formulas as text (numbers themselves are spelled by `numtext`).
 
-* `format_number`: full precision (shortest round-trip) or `digits` significant digits;
-  non-finite values as `NaN`, `Infinity`, `-Infinity` in every format.
 * `apply_infix` / `apply_latex`: one op applied to already-printed operands, with the
   fewest parentheses that keep the tree (and so the floating-point result) unchanged.
 * `node_labels`, `node_expr`: each node's own formula over its direct inputs, naming
@@ -10,34 +8,10 @@
 
 from __future__ import annotations
 
-import math
 import re
 
+from . import numtext
 from .ops import CONST, NEG, P_ATOM, P_POWER, P_UNARY, POW, Op
-
-
-def format_number(v: float, digits: int | None = None) -> str:
-    if v != v:
-        return "NaN"
-    if v in (math.inf, -math.inf):
-        return "Infinity" if v > 0 else "-Infinity"
-    if digits is None:
-        text = repr(float(v))
-    else:
-        text = f"{v:.{digits}g}"
-        if text == "-0":
-            text = "0"
-    return text[:-2] if text.endswith(".0") else text
-
-
-def number_term(v: float) -> tuple[str, int]:
-    """A number as a term of a cgraph program, with its precedence."""
-    if v != v:
-        return "(0 / 0)", P_ATOM
-    if v in (math.inf, -math.inf):
-        return ("(1 / 0)" if v > 0 else "(-1 / 0)"), P_ATOM
-    text = format_number(v)
-    return text, (P_UNARY if text.startswith("-") else P_ATOM)
 
 
 def _wrap(term: tuple[str, int], need: int, open_="(", close=")") -> str:
@@ -45,14 +19,17 @@ def _wrap(term: tuple[str, int], need: int, open_="(", close=")") -> str:
     return f"{open_}{text}{close}" if prec < need else text
 
 
-def apply_infix(op: Op, args: list[tuple[str, int]]) -> tuple[str, int]:
-    """`op` applied to printed operands (text, precedence) -> (text, precedence)."""
+def apply_infix(op: Op, args: list[tuple[str, int]], symbols=None) -> tuple[str, int]:
+    """`op` applied to printed operands (text, precedence) -> (text, precedence).
+
+    `symbols` overrides an infix operator's spelling by op name (`{"mul": "·"}`)."""
     if op.infix and op.arity == 2:
         if op is POW:  # atom ^ unary, right-associative
             return f"{_wrap(args[0], P_ATOM)}^{_wrap(args[1], P_UNARY)}", P_POWER
         # left-associative: a right operand of the same level keeps its parentheses
         left, right = _wrap(args[0], op.prec), _wrap(args[1], op.prec + 1)
-        return f"{left} {op.spelling} {right}", op.prec
+        spelling = symbols.get(op.name, op.spelling) if symbols else op.spelling
+        return f"{left} {spelling} {right}", op.prec
     if op is NEG:
         return f"-{_wrap(args[0], P_POWER)}", P_UNARY
     return f"{op.spelling}({', '.join(text for text, _ in args)})", P_ATOM
@@ -92,15 +69,6 @@ def latex_name(name: str) -> str:
     return r"\mathrm{" + name.replace("_", r"\_") + "}"
 
 
-def latex_number(v: float) -> tuple[str, int]:
-    text, prec = number_term(v)
-    if "e" in text and "(" not in text:
-        mant, exp = text.split("e")
-        text = rf"{mant} \cdot 10^{{{int(exp)}}}"
-        prec = min(prec, 2)
-    return text, prec
-
-
 def temp_prefix(names) -> str:
     """A prefix p such that no name in `names` looks like p<digits>: `t` unless taken."""
     names = [n for n in names if n[:1] in "t_"]
@@ -122,17 +90,12 @@ def node_labels(graph) -> list[str]:
     prefix = temp_prefix(n.name for n in graph.nodes if n.name)
     labels = []
     append = labels.append
+    atom = numtext.atom
     for n in graph.nodes:
         if n.name:
             append(n.name)
         elif n.op is CONST:
-            v = n.value
-            if v >= 0.0 and v - v == 0.0:  # the common case, as in format_number
-                text = repr(v)
-                append(text[:-2] if text.endswith(".0") else text)
-            else:
-                text, prec = number_term(v)
-                append(text if prec == P_ATOM else f"({text})")
+            append(atom(n.value))
         else:
             append(f"{prefix}{n.id}")
     return labels

@@ -1,0 +1,331 @@
+"""What every command shares: the program and its bindings, output formats, errors, consoles.
+
+A command declares its arguments with two decorators and keeps its logic in its own module:
+
+    @cli.command("explain", cls=Command)
+    @program_arguments                       # PROGRAM [NAME=VALUE…] or --file: `program`
+    @output_options("explain", terminal="rich", piped="text")   # --format: `out`
+    def explain_command(program, out, digits):
+        out.emit(lazy.explain.walkthrough(program.evaluate()))
+
+The module's `FORMATS` maps each format's name to a renderer `(result, options) -> str |
+iterable of str | Rich renderable`; `options` holds the command's parameters (`digits`,
+`wrt`, …) and `terminal`. Adding a format is one renderer and one entry in that map; the
+terminal-dependent default is decided here, in `Output.format_name`, and nowhere else.
+
+A command's module is imported when that command runs (`lazy`, and the `--format` choices),
+so start-up costs what the one command needs, not what every command needs.
+"""
+
+from __future__ import annotations
+
+import functools
+import gc
+import importlib
+import os
+import sys
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import click
+
+from .bindings import parse_bindings
+from .errors import CgraphError, EvaluationError
+from .eval_formats import nonfinite_messages
+from .graph import Evaluation, Graph
+from .parser import parse
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class Command(click.Command):
+    """A command taking `PROGRAM [NAME=VALUE…]`, where PROGRAM may begin with a minus sign.
+
+    `cgraph eval "-x^2" x=3`: a first positional argument that starts with `-` but is not
+    one of the command's options is the program, not an unknown option. Errors from the
+    library (`CgraphError`) become one line on standard error and the contract's exit
+    status (2 for input errors, 1 for evaluation failures).
+    """
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("context_settings", CONTEXT)
+        super().__init__(*args, **kwargs)
+
+    def parse_args(self, ctx, args):
+        at = self._leading_dash_program(ctx, args)
+        if at is None:
+            return super().parse_args(ctx, args)
+        program = args[at]
+        rest = super().parse_args(ctx, args[:at] + args[at + 1:])
+        ctx.params["args"] = (program,) + tuple(ctx.params.get("args") or ())
+        return rest
+
+    def _leading_dash_program(self, ctx, args):
+        takes_value, flags = set(), set()
+        for p in self.get_params(ctx):
+            if isinstance(p, click.Option):
+                names = set(p.opts) | set(p.secondary_opts)
+                (flags if p.is_flag or p.count else takes_value).update(names)
+        i = 0
+        while i < len(args):
+            a = args[i]
+            if a == "--" or not a.startswith("-") or a == "-":
+                return None  # a positional (or the end of options) comes first
+            if a.startswith("--"):
+                i += 2 if a in takes_value else 1
+                continue
+            if a in takes_value:
+                i += 2
+                continue
+            if a in flags or a[:2] in takes_value:
+                i += 1
+                continue
+            return i
+        return None
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except CgraphError as e:
+            raise _Failure(e) from None
+        except RecursionError:  # should never happen: nothing recurses on the input
+            raise _Failure(EvaluationError("the program is too deeply nested")) from None
+
+
+class _Failure(click.ClickException):
+    def __init__(self, error: CgraphError):
+        super().__init__(error.render())
+        self.exit_code = error.exit_code
+
+
+# -- the program and its bindings ---------------------------------------------------------
+
+@dataclass
+class Program:
+    """A parsed program and its parsed bindings (not yet checked against each other)."""
+
+    graph: Graph
+    bindings: dict
+
+    def check(self) -> "Program":
+        """Every variable bound, and nothing else."""
+        self.graph.check_bindings(self.bindings)
+        return self
+
+    def evaluate(self, finite: str | None = "warn") -> Evaluation:
+        """Check the bindings and run both passes; then, where a value first stops being
+        finite, warn (`finite="warn"`), fail (`"strict"`) or say nothing (None)."""
+        self.check()
+        ev = self.graph.evaluate(self.bindings)
+        if finite is not None:
+            for message in nonfinite_messages(ev):
+                if finite == "strict":
+                    raise EvaluationError(message + " (--strict)")
+                warn(message)
+        return ev
+
+
+def program_arguments(fn):
+    """`PROGRAM [NAME=VALUE…]` or `--file PATH [NAME=VALUE…]` ('-' reads standard input),
+    handed to the command as `program`, a parsed `Program`."""
+
+    @functools.wraps(fn)
+    def command(args, program_file, **kwargs):
+        text, binding_args = _split_args(args, program_file)
+        graph = parse(text)
+        return fn(program=Program(graph, parse_bindings(binding_args)), **kwargs)
+
+    command = click.argument("args", nargs=-1, metavar="PROGRAM [NAME=VALUE]...")(command)
+    return click.option("--file", "program_file", type=click.File("r", encoding="utf-8"),
+                        help="Read the program from this file ('-' for standard "
+                             "input).")(command)
+
+
+def _split_args(args, program_file) -> tuple[str, list[str]]:
+    """The program text and the binding arguments."""
+    args = list(args)
+    if program_file is not None:
+        return program_file.read(), args
+    if not args:
+        raise click.UsageError("missing PROGRAM (give it as an argument, '-' for "
+                               "standard input, or --file PATH)")
+    program = args.pop(0)
+    if program == "-":
+        program = sys.stdin.read()
+    return program, args
+
+
+class NameList(click.ParamType):
+    """`x,y` -> ["x", "y"]."""
+
+    name = "names"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, list):
+            return value
+        return [n.strip() for n in value.split(",") if n.strip()]
+
+
+NAMES = NameList()
+
+
+# -- command modules, imported when used --------------------------------------------------
+
+class Modules:
+    """`lazy.explain` is the module `cgraph.explain`, imported on first use."""
+
+    def __getattr__(self, name: str):
+        module = importlib.import_module(f"{__package__}.{name}")
+        setattr(self, name, module)
+        return module
+
+
+lazy = Modules()
+
+
+class _Formats(click.Choice):
+    """The names in a command module's FORMATS, looked up when --format is parsed or shown."""
+
+    def __init__(self, module: str):
+        self.module = module
+        super().__init__([])
+
+    @property
+    def choices(self):
+        return list(getattr(lazy, self.module).FORMATS)
+
+    @choices.setter
+    def choices(self, _value):
+        pass
+
+
+# -- output -------------------------------------------------------------------------------
+
+def output_options(module: str, *, terminal: str | None = None, piped: str | None = None,
+                   default: str | None = None, what: str = "Output format",
+                   help: str | None = None):
+    """`--format` chosen from the FORMATS ({name: renderer}) of the command's `module`,
+    handed to the command as `out`.
+
+    The default is `terminal` on a terminal and `piped` otherwise, or the fixed `default`,
+    or (neither) the command's own choice (`out.format_name(fallback)`). With `output_file`
+    also on the command, `out` writes to that file instead of standard output.
+    """
+    if help is None:
+        help = (f"{what}." if default else
+                f"{what} [default: {terminal} on a terminal, {piped} otherwise].")
+
+    def decorate(fn):
+        @functools.wraps(fn)
+        def command(fmt, **kwargs):
+            path = kwargs.pop("output_path", None)
+            options = SimpleNamespace(terminal=sys.stdout.isatty(), **kwargs)
+            formats = getattr(lazy, module).FORMATS
+            return fn(out=Output(formats, fmt, path, options, terminal, piped), **kwargs)
+
+        return click.option("--format", "fmt", type=_Formats(module),
+                            default=default, show_default=default is not None,
+                            help=help)(command)
+
+    return decorate
+
+
+def output_file(help: str):
+    """`-o FILE`: the command's output goes to FILE (see `Output.path`)."""
+    return click.option("-o", "--output", "output_path", type=click.Path(dir_okay=False),
+                        metavar="FILE", help=help)
+
+
+class Output:
+    """Where a command's result goes: the chosen format's renderer, then stdout or a file."""
+
+    def __init__(self, formats, fmt, path, options, terminal, piped):
+        self.formats = formats
+        self.format = fmt  # as given (None when the user did not choose)
+        self.path = path
+        self.options = options
+        self._defaults = (terminal, piped)
+
+    def format_name(self, fallback: str | None = None) -> str:
+        """The format to use: the user's, else `fallback`, else by whether stdout is a
+        terminal."""
+        terminal, piped = self._defaults
+        return self.format or fallback or (terminal if self.options.terminal else piped)
+
+    def emit(self, result, fmt: str | None = None) -> None:
+        rendered = self.formats[self.format_name(fmt)](result, self.options)
+        if hasattr(rendered, "__rich_console__"):
+            console().print(rendered)
+        elif isinstance(rendered, str):
+            if self.path is None:
+                click.echo(rendered, nl=False)
+            else:
+                write_file(self.path, rendered)
+        elif self.path is None:
+            for piece in rendered:  # a long result, in pieces
+                sys.stdout.write(piece)
+        else:
+            write_file(self.path, "".join(rendered))
+
+
+def warn(message: str) -> None:
+    click.echo(f"warning: {message}", err=True)
+
+
+def write_file(path: str, text: str) -> None:
+    try:
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as e:
+        raise EvaluationError(f"cannot write {path}: {e.strerror}") from None
+
+
+def console(stderr: bool = False):
+    """Rich decides whether this is a terminal; NO_COLOR turns off every escape code."""
+    from rich.console import Console
+
+    plain = bool(os.environ.get("NO_COLOR"))
+    return Console(stderr=stderr, highlight=False, color_system=None if plain else "auto")
+
+
+def byte_progress(total: int | None):
+    """A Rich progress bar on standard error for long runs, on a terminal only."""
+    if total is None or total < (8 << 20) or not sys.stderr.isatty():
+        return None
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+    return Progress("[progress.description]{task.description}", BarColumn(),
+                    DownloadColumn(), TimeRemainingColumn(), console=console(stderr=True),
+                    transient=True)
+
+
+class StepProgress:
+    """A Rich progress bar on standard error, on a terminal only, updated sparingly."""
+
+    def __new__(cls):
+        if not sys.stderr.isatty():
+            return None
+        return super().__new__(cls)
+
+    def __init__(self):
+        from rich.progress import Progress
+
+        self.bar = Progress(console=console(stderr=True), transient=True)
+        self.task = None
+        self.bar.start()
+
+    def update(self, step: int, total: int) -> None:
+        if self.task is None:
+            self.task = self.bar.add_task("descending", total=total)
+        if step % max(1, total // 100) == 0 or step == total:
+            self.bar.update(self.task, completed=step)
+
+    def close(self) -> None:
+        self.bar.stop()
+
+
+def run(group: click.Group) -> None:
+    # One short-lived process building up to millions of acyclic objects: the cyclic
+    # collector would rescan them again and again (1.5-3x the run time) for nothing.
+    gc.disable()
+    group.main(prog_name="cgraph")

@@ -1,0 +1,130 @@
+"""How a number is spelled, in each medium cgraph writes, and how many digits each shows.
+
+Every other module asks this one; nothing else spells NaN, an infinity or a default
+number of digits.
+
+=================  =========================  ==========================================
+medium             function                   non-finite values / default digits
+=================  =========================  ==========================================
+table, text, TSV   `text(v, digits)`          `NaN`, `Infinity`, `-Infinity`; full
+                                              precision unless `digits` is given
+JSON               `json_value`, `json_text`, the strings `"NaN"`, `"Infinity"`, …
+                   `json_texts`               (JSON has no such numbers); full precision
+CSV columns        `csv_texts`                as in text; full precision (`repr`)
+LaTeX              `latex(v, digits)`         `\\mathrm{NaN}`, `\\infty`
+diagram label      `text(v, DIAGRAM)`         as in text; 6 digits
+program term       `term(v)`, `latex_term`    `(0 / 0)`, `(1 / 0)`, `(-1 / 0)`: a
+                                              program that evaluates to the same number
+=================  =========================  ==========================================
+
+Default digits, by where the number is shown (`--digits` overrides the first three):
+"""
+
+from __future__ import annotations
+
+from .ops import P_ATOM, P_UNARY
+
+TABLE = 6  # eval's table, explain's steps
+DIAGRAM = 6  # values and gradients on a diagram
+LATEX = 6  # explain's Markdown (LaTeX) steps
+DESCENT = 8  # descend's table of weights and costs
+CHECK = 10  # check's table: analytic and numeric gradients
+ERROR = 3  # an error or a norm in a line of text (check's TSV, descend's summary)
+ERROR_CELL = 2  # an error in check's table
+STOP = 4  # the gradient norm or cost change in descend's stop reason
+SETTING = 6  # an option's value repeated in a message (descend's --until)
+
+NAN, INF, NEG_INF = "NaN", "Infinity", "-Infinity"
+_REPR = {"nan": NAN, "inf": INF, "-inf": NEG_INF}  # Python's repr -> ours
+_JSON_REPR = {k: f'"{v}"' for k, v in _REPR.items()}
+
+
+def nonfinite(v: float) -> str:
+    """`NaN`, `Infinity` or `-Infinity` for a non-finite number."""
+    return NAN if v != v else (INF if v > 0 else NEG_INF)
+
+
+def text(v: float, digits: int | None = None) -> str:
+    """Full precision (shortest round-trip) or `digits` significant digits; `2`, not `2.0`;
+    `0`, not `-0`, when rounded."""
+    if v - v != 0.0:
+        return nonfinite(v)
+    if digits is None:
+        out = repr(float(v))
+    else:
+        out = f"{v:.{digits}g}"
+        if out == "-0":
+            out = "0"
+    return out[:-2] if out.endswith(".0") else out
+
+
+def json_value(v: float):
+    """A number as a JSON value: the float itself, or its non-finite name as a string."""
+    return v if v - v == 0.0 else nonfinite(v)
+
+
+def json_text(v: float) -> str:
+    """A number as JSON text (`0.5`, `"NaN"`)."""
+    return repr(v) if v - v == 0.0 else f'"{nonfinite(v)}"'
+
+
+def _repr_texts(values: list) -> list[str]:
+    """repr of each float, formatted in C (repr of the whole list: ~5x faster)."""
+    return repr(values)[1:-1].split(", ") if len(values) else []
+
+
+def json_texts(values: list) -> list[str]:
+    """JSON text for each float of a list (full precision)."""
+    texts = _repr_texts(values)
+    if "nan" in texts or "inf" in texts or "-inf" in texts:
+        spell = _JSON_REPR.get
+        texts = [spell(t, t) for t in texts]
+    return texts
+
+
+def csv_texts(values) -> list[str]:
+    """CSV text for each number of a numpy array (full precision, `2.0` as Python writes
+    it)."""
+    import numpy as np
+
+    texts = _repr_texts(values.tolist())
+    if texts and not np.isfinite(values).all():
+        spell = _REPR.get
+        texts = [spell(t, t) for t in texts]
+    return texts
+
+
+def latex(v: float, digits: int | None = LATEX) -> str:
+    """A computed value in LaTeX (explain's Markdown)."""
+    if v != v:
+        return r"\mathrm{NaN}"
+    if v - v != 0.0:
+        return r"\infty" if v > 0 else r"-\infty"
+    return text(v, digits)
+
+
+def term(v: float) -> tuple[str, int]:
+    """A number as a term of a cgraph program, with its precedence; exact."""
+    if v - v != 0.0:
+        return ("(0 / 0)" if v != v else "(1 / 0)" if v > 0 else "(-1 / 0)"), P_ATOM
+    out = text(v)
+    return out, (P_UNARY if out.startswith("-") else P_ATOM)
+
+
+def atom(v: float) -> str:
+    """A number as an atom of a program (parenthesized when negative or non-finite)."""
+    if v >= 0.0 and v - v == 0.0:  # the common case, kept fast
+        out = repr(v)
+        return out[:-2] if out.endswith(".0") else out
+    out, prec = term(v)
+    return out if prec == P_ATOM else f"({out})"
+
+
+def latex_term(v: float) -> tuple[str, int]:
+    """A number as a term of a formula in LaTeX (`2.5 \\cdot 10^{-8}`), with its precedence."""
+    out, prec = term(v)
+    if "e" in out and "(" not in out:
+        mant, exp = out.split("e")
+        out = rf"{mant} \cdot 10^{{{int(exp)}}}"
+        prec = min(prec, 2)
+    return out, prec
