@@ -188,3 +188,22 @@ def test_unwritable_cache_still_parses(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))  # a file, not a directory
     monkeypatch.setattr(parser, "_tables", None)
     assert cgraph.parse("1 + 2").evaluate({}).value == 3.0
+
+
+def test_suggestions_agree_with_difflib_on_typos():
+    """did_you_mean does without difflib (start-up); difflib is the oracle for typos."""
+    import difflib
+    import random
+
+    from cgraph.errors import did_you_mean
+
+    names = cgraph.ops.function_names()
+    rng = random.Random(9)
+    for name in names:
+        for _ in range(5):
+            i = rng.randrange(len(name) + 1)
+            typo = rng.choice([name[:i] + "x" + name[i:], name[:i] + name[i + 1:],
+                               name[:i] + "q" + name[i + 1:]])
+            want = difflib.get_close_matches(typo, sorted(names), n=1, cutoff=0.6)
+            assert did_you_mean(typo, names) == (f"; did you mean '{want[0]}'?"
+                                                 if want else ""), typo
