@@ -207,3 +207,24 @@ def test_repeated_runs_reuse_buffers_without_changing_results():
     cost, grads = run.mean(data, {"w": 0.5, "b": 0.1})  # chunks: sums added chunk by chunk
     assert close(cost, first.value.mean(), rel=1e-14)
     assert close(grads[0], first.gradient["w"].mean(), rel=1e-12)
+
+
+def test_readme_dask_recipe_equals_evaluate_batch_on_the_whole_array():
+    """The README's Dask code, run as written on a small array in several chunks."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    code = re.search(r"with Dask;.*?```python\n(.*?)```", readme, re.S).group(1)
+    assert "n, chunk = 10**9, 10**7\n" in code
+    scope: dict = {}
+    exec(code.replace("n, chunk = 10**9, 10**7\n", "n, chunk = 10_000, 1_500\n"), scope)
+    x, y, out = scope["x"], scope["y"], scope["out"]
+    assert x.numblocks == (7,)
+    x, y = x.compute(), y.compute()
+    value, dfdx, dfdy = (a.compute() for a in (scope["value"], scope["dfdx"], scope["dfdy"]))
+    whole = scope["f"].evaluate_batch({"x": x, "y": y})
+    assert np.array_equal(value, whole.value)
+    assert np.array_equal(dfdx, whole.gradient["x"])
+    assert np.array_equal(dfdy, whole.gradient["y"])
+    assert out.shape == (3, 10_000)
