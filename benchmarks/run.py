@@ -54,21 +54,6 @@ def compiled_install(tmp: Path) -> str:
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     return str(site)
 
-PLAIN_GRAMMAR = r"""
-start: stmt? (_SEP stmt?)*
-stmt: NAME "=" sum | sum
-?sum: product | sum "+" product -> add | sum "-" product -> sub
-?product: unary | product "*" unary -> mul | product "/" unary -> div
-?unary: power | "-" unary -> neg
-?power: atom | atom "^" unary -> pow
-?atom: NUMBER -> number | NAME -> name | NAME "(" sum ("," sum)* ")" -> call | "(" sum ")"
-NUMBER: /(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?/
-NAME: /[^\W\d]\w*/
-_SEP: ";" | /\n/
-%ignore /[ \t]+/
-"""
-
-
 def row(section, name, ours, base_name, base, target=None, unit="s", note=""):
     ratio = ours / base if base else None
     ok = "" if target is None or ratio is None else ("yes" if ratio <= target else "NO")
@@ -182,25 +167,6 @@ def bench_whole_process(sizes, repeat, tmp: Path):
                 row("whole process", label, ours, "micrograd, torch not installed", None)
 
 
-_LARK_PARSE = """
-import sys, time
-from lark import Lark
-parser = Lark(sys.argv[1], parser="lalr")
-text = open(sys.argv[2], encoding="utf-8").read()
-t = time.perf_counter()
-parser.parse(text)
-print(time.perf_counter() - t)
-"""
-
-
-def lark_parse_time(path) -> float:
-    """Lark's own LALR parse of the file into its tree, in a fresh process as a user
-    would run it (only the parse call is timed)."""
-    out = subprocess.run([sys.executable, "-c", _LARK_PARSE, PLAIN_GRAMMAR, str(path)],
-                         capture_output=True, text=True, check=True)
-    return float(out.stdout)
-
-
 def bench_big(nodes, repeat, tmp: Path):
     torch = _try("torch")
     for name, text, bind in [("wide sum", wide_sum(nodes), "x=0.01"),
@@ -212,15 +178,9 @@ def bench_big(nodes, repeat, tmp: Path):
         label = f"{name} ({len(graph.nodes):,} nodes)"
         point = {k: v for k, v in POINT.items() if k in graph.variables}
         if len(graph.nodes) > 1000:  # for tiny programs start-up is all there is
+            # (whole-command times against peers: the "whole process" section)
             cmd = f"{CGRAPH} eval - {bind} --format json"
-            runs, lark_times = [], []
-            for _ in range(repeat):  # interleaved: load drifts hit both sides alike
-                runs.append(run_command(cmd, path))
-                lark_times.append(lark_parse_time(path))
-            whole = statistics.median(r[0] for r in runs)
-            lark_time = statistics.median(lark_times)
-            row("10^5 nodes", f"{label}: whole command", whole, "Lark parse to tree",
-                lark_time, 0.8)
+            runs = [run_command(cmd, path) for _ in range(repeat)]
             row("10^5 nodes", f"{label}: peak memory", max(r[1] for r in runs), "limit",
                 100.0, 1.0, unit="MiB")
         values = graph.forward(point)
@@ -260,13 +220,19 @@ def bench_batch(points, repeat, tmp: Path):
     graph = cgraph.parse("sin(x)*exp(-y^2) + log(1+x^2)*y")
     rng = np.random.default_rng(0)
     x, y = rng.uniform(-2, 2, points), rng.uniform(-2, 2, points)
-    ours = median(lambda: graph.evaluate_batch({"x": x, "y": y}), repeat)
-    hand = median(lambda: baselines.numpy_by_hand(x, y), repeat)
-    label = f"f(x,y) at {points:,} points, value + 2 gradients"
-    row("batch", label, ours, "numpy by hand (1 thread)", hand, 1.0)
+    runs = {"ours": lambda: graph.evaluate_batch({"x": x, "y": y}),
+            "hand": lambda: baselines.numpy_by_hand(x, y)}
     if _try("torch"):
-        t = median(lambda: baselines.torch_batch(x, y), repeat)
-        row("batch", label, ours, "PyTorch autograd", t, 1.0)
+        runs["torch"] = lambda: baselines.torch_batch(x, y)
+    times = {k: [] for k in runs}
+    for _ in range(repeat):  # interleaved
+        for k, fn in runs.items():
+            times[k].append(median(fn, 1))
+    t = {k: statistics.median(v) for k, v in times.items()}
+    label = f"f(x,y) at {points:,} points, value + 2 gradients"
+    row("batch", label, t["ours"], "numpy by hand (1 thread)", t["hand"], 0.7)
+    if "torch" in t:
+        row("batch", label, t["ours"], "PyTorch autograd", t["torch"], 1.0)
     rows = points // 5
     csv = tmp / "pts.csv"
     csv.write_text("x,y\n" + "".join(f"{a!r},{b!r}\n" for a, b in

@@ -25,7 +25,9 @@ from .ops import CONST, OPS, VAR
 if TYPE_CHECKING:  # graph.py imports this module: no import back at run time
     from .graph import Graph
 
-CHUNK = 1 << 16  # points per chunk: measured best on 2 cores (512 KiB arrays)
+# points per chunk: with the kept buffers, 128 KiB arrays stay in the allocator's heap and
+# in cache (CPU time at 10^6 points, 1 thread: 44 ms, against 52 ms with 1 << 16)
+CHUNK = 1 << 14
 
 
 def array_namespace():
