@@ -97,11 +97,12 @@ VAR = _op("var", 0, None, None, (), spelling="var")
 CONST = _op("const", 0, None, None, (), spelling="const")
 del FUNCTIONS[("var", 0)], FUNCTIONS[("const", 0)]
 
+
 def _power(np, a, b):
     """np.power with IEEE pow's edges: numpy computes a ** 0.5 (a scalar exponent) as
     sqrt(a), which gives -0 at -0 and NaN at -inf where pow, and the scalar pass, give +0
     and +inf. a ** 1 is a itself (pow is exact there): x^2's partial 2·x^1 copies nothing."""
-    if isinstance(b, np.ndarray):
+    if not isinstance(b, float):  # an array exponent (or code being generated)
         return np.power(a, b)
     if b == 1.0:
         return a
