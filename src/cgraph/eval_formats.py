@@ -123,7 +123,7 @@ def to_table(ev: Evaluation, wrt=None, digits: int = numtext.TABLE):
 
     graph = ev.graph
     f = graph.output_name
-    title = Text(_one_line(graph.source), style="bold", no_wrap=True, overflow="ellipsis")
+    title = Text(_one_line(graph.source), style="bold", overflow="fold")
     table = Table(header_style="bold", show_edge=False, pad_edge=False)
     table.add_column("#", justify="right", style="dim", no_wrap=True)
     table.add_column("node", no_wrap=True, overflow="fold", max_width=24)
