@@ -470,3 +470,25 @@ def test_every_help_example_runs(tmp_path, name, example):
     r = subprocess.run(shell, shell=True, cwd=tmp_path, capture_output=True, text=True,
                        env=env_for())
     assert r.returncode == 0 and "Traceback" not in r.stderr, (example, r.stderr)
+
+
+# -- siblings found on the way -------------------------------------------------------------
+
+def test_standard_input_is_not_both_program_and_data():
+    r = run("eval", "-", "--data", "-", input="x*2\n")
+    assert r.exit_code == 2 and "standard input cannot hold both" in r.stderr
+    r = run("descend", "--file", "-", "w=0", "--data", "-", input="(w-x)^2\n")
+    assert r.exit_code == 2 and r.stdout == ""
+
+
+def test_special_files_are_written_in_place_and_links_followed(tmp_path):
+    r = proc("graph", "x*y", "--format", "dot", "-o", "/dev/stdout")
+    assert r.returncode == 0 and r.stdout.startswith(b"digraph")
+    assert proc("graph", "x*y", "-o", "/dev/null").returncode == 0
+    assert os.path.exists("/dev/null") and not os.path.isfile("/dev/null")
+    real = tmp_path / "real.mmd"
+    real.write_text("old")
+    link = tmp_path / "link.mmd"
+    link.symlink_to(real)
+    assert run("graph", "x*y", "-o", link).exit_code == 0
+    assert link.is_symlink() and real.read_text().startswith("flowchart")

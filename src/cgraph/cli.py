@@ -9,6 +9,7 @@ command is a module plus one function here.
 from __future__ import annotations
 
 import contextlib
+import os
 
 import click
 
@@ -93,7 +94,8 @@ def graph_command(program, out, direction, grads, no_values, fence, digits):
         if image and out.format not in (None, "dot"):
             raise click.UsageError("images are rendered through Graphviz: use --format dot "
                                    "(or write the Mermaid text to a .mmd file)")
-        if not image and out.format not in (None, kind):
+        special = not os.path.splitext(out.path)[1]  # /dev/stdout: --format decides
+        if not image and not special and out.format not in (None, kind):
             raise click.UsageError(f"-o {out.path} is a {kind} file, but --format is "
                                    f"{out.format}")
         out.check_target()

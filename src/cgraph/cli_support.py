@@ -142,10 +142,13 @@ def program_arguments(fn):
 
     @functools.wraps(fn)
     def command(args, program_file, **kwargs):
+        source = program_file or ("-" if args and args[0] == "-" else None)
+        if kwargs.get("data_path") == "-" and source == "-":
+            raise click.UsageError("standard input cannot hold both the program and the "
+                                   "--data rows: give one of them as a file")
         text, binding_args = _split_args(args, program_file)
         graph = parse(text)
-        return fn(program=Program(graph, parse_bindings(binding_args), program_file),
-                  **kwargs)
+        return fn(program=Program(graph, parse_bindings(binding_args), source), **kwargs)
 
     command = click.argument("args", nargs=-1, metavar="PROGRAM [NAME=VALUE]...")(command)
     return click.option("--file", "program_file",
