@@ -122,7 +122,7 @@ def check(code: int, stdout: str, output: str) -> None:
 
 
 def test_every_command_and_option_is_fuzzed(tmp_path_factory):
-    @settings(max_examples=250, deadline=None, suppress_health_check=list(HealthCheck),
+    @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck),
               derandomize=False)
     @given(st.data())
     def run_one(data):
@@ -138,7 +138,7 @@ def test_every_command_and_option_is_fuzzed(tmp_path_factory):
 
 
 def test_random_bytes_through_a_real_process(tmp_path_factory):
-    @settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=5, deadline=None, suppress_health_check=list(HealthCheck))
     @given(st.data())
     def run_one(data):
         tmp = tmp_path_factory.mktemp("fuzzp", numbered=True)
