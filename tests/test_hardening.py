@@ -377,6 +377,11 @@ def test_progress_bar_over_8_mib_on_a_terminal(tmp_path):
     ["descend", "(w*x-y)^2", "w=0", "--data", "DATA", "--steps", "3000"],
     ["eval", "x*y", "--data", "DATA", "--digits", "3"],
     ["eval", "x*y", "--data", "DATA", "--strict"],
+    ["eval", "x*y", "x=1", "y=2", "--format", "json", "--digits", "3"],
+    ["diff", "2.123456789*x^2", "--digits", "3"],
+    ["graph", "x*2.123456789", "--digits", "2"],
+    ["graph", "x*y", "--no-values"],
+    ["graph", "x*y", "--format", "dot", "--fence"],
 ], ids=" ".join)
 def test_an_option_that_would_not_act_is_a_usage_error(tmp_path, args):
     data = tmp_path / "d.csv"

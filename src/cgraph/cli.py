@@ -61,6 +61,8 @@ def eval_command(program, out, wrt, digits, strict, data_path):
                 "Infinity as such (filter them with any CSV tool)")
         return lazy.eval_data.eval_points(program.graph, program.bindings, data_path, wrt,
                                           byte_progress)
+    applies("digits", out.format_name() != "json", "does not apply to JSON: its numbers keep "
+            "full precision (they round-trip)")
     out.emit(program.evaluate("strict" if strict else "warn"))
 
 
@@ -100,6 +102,11 @@ def graph_command(program, out, direction, grads, no_values, fence, digits):
                                    f"{out.format}")
         out.check_target()
     fmt = out.format_name("dot" if image else kind if out.path else "mermaid")
+    bound = bool(program.bindings)
+    applies("digits", bound, "needs bindings: it rounds the values shown (the program's "
+            "own numbers are shown as written)")
+    applies("no_values", bound, "needs bindings: without them there are no values")
+    applies("fence", fmt == "mermaid", "wraps Mermaid only (a ```mermaid block)")
     ev = None
     if program.bindings:
         ev = program.evaluate()
@@ -154,6 +161,8 @@ def diff_command(program, out, wrt, order, digits):
     """
     if program.bindings:
         program.check()
+    applies("digits", bool(program.bindings), "needs bindings: it rounds the values at a "
+            "point (formulas keep their numbers at full precision)")
     out.emit(lazy.diff.differentiate(program.graph, wrt, order).at(program.bindings))
 
 
