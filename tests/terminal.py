@@ -60,7 +60,7 @@ def env_for(extra: dict | None = None) -> dict:
 
 
 def start(args, width: int = 80, env: dict | None = None, input: bytes | None = None,
-          cwd=None, stdout=None):
+          cwd=None, stdout=None, program=None):
     """Start the command on ptys; returns (process, stdout master fd, stderr master fd).
     `stdout`, a file, redirects standard output there (`cgraph … > out.csv` in a
     terminal: standard error is still the terminal)."""
@@ -69,7 +69,7 @@ def start(args, width: int = 80, env: dict | None = None, input: bytes | None = 
     for fd in (out_slave, err_slave):
         _set_width(fd, width)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "cgraph", *map(str, args)],
+        [*(program or [sys.executable, "-m", "cgraph"]), *map(str, args)],
         stdin=subprocess.PIPE if input is not None else out_slave,
         stdout=out_slave if stdout is None else stdout, stderr=err_slave, env=env_for(env), cwd=cwd,
         start_new_session=True)
@@ -120,6 +120,7 @@ def collect(proc, out_master: int, err_master: int, timeout: float = 60,
 
 def on_terminal(args, width: int = 80, env: dict | None = None, input: bytes | None = None,
                 timeout: float = 60, interrupt_after: float | None = None,
-                interrupt_when=None, cwd=None, stdout=None) -> Shown:
-    proc, out_master, err_master = start(args, width, env, input, cwd, stdout)
+                interrupt_when=None, cwd=None, stdout=None, program=None) -> Shown:
+    """`program` (default: python -m cgraph) run with `args` on the terminal."""
+    proc, out_master, err_master = start(args, width, env, input, cwd, stdout, program)
     return collect(proc, out_master, err_master, timeout, interrupt_after, interrupt_when)

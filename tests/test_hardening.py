@@ -355,3 +355,145 @@ def test_progress_bar_over_8_mib_on_a_terminal(tmp_path):
     assert "evaluating" in shown.stderr  # the bar was drawn
     lines = (tmp_path / "out.csv").read_text().splitlines()
     assert len(lines) == count + 1 and lines[-1] == lines[1]
+
+
+# -- every option acts or is rejected ------------------------------------------------------
+
+@pytest.mark.parametrize("args", [
+    ["check", "x^2", "x=1", "--eps", "0"],
+    ["check", "x^2", "x=1", "--eps", "nan"],
+    ["check", "x^2", "x=1", "--eps", "-1e-3"],
+    ["check", "x^2", "x=1", "--rtol", "-1"],
+    ["check", "x^2", "x=1", "--atol", "inf"],
+    ["descend", "(w-1)^2", "w=0", "--lr", "-0.1"],
+    ["descend", "(w-1)^2", "w=0", "--lr", "0"],
+    ["descend", "(w-1)^2", "w=0", "--lr", "inf"],
+    ["descend", "(w-1)^2", "w=0", "--until", "nan"],
+    ["descend", "(w-1)^2", "w=0", "--until", "-1"],
+    ["descend", "(w-1)^2", "w=0", "--seed", "-1"],
+    ["descend", "(w-1)^2", "w=0", "--seed", "3"],
+    ["descend", "(w-1)^2", "w=0", "--epochs", "3"],
+    ["descend", "(w-1)^2", "w=0", "--batch-size", "3"],
+    ["descend", "(w*x-y)^2", "w=0", "--data", "DATA", "--steps", "3000"],
+    ["eval", "x*y", "--data", "DATA", "--digits", "3"],
+    ["eval", "x*y", "--data", "DATA", "--strict"],
+    ["eval", "x*y", "x=1", "y=2", "--format", "json", "--digits", "3"],
+    ["diff", "2.123456789*x^2", "--digits", "3"],
+    ["graph", "x*2.123456789", "--digits", "2"],
+    ["graph", "x*y", "--no-values"],
+    ["graph", "x*y", "--format", "dot", "--fence"],
+], ids=" ".join)
+def test_an_option_that_would_not_act_is_a_usage_error(tmp_path, args):
+    data = tmp_path / "d.csv"
+    data.write_text("x,y\n1,2\n2,4\n")
+    r = run(*[str(data) if a == "DATA" else a for a in args])
+    assert r.exit_code == 2 and r.stdout == "" and "Error:" in r.stderr, r.output
+    assert r.exception is None or isinstance(r.exception, SystemExit)
+
+
+@pytest.mark.parametrize("value", ["x=1;y=2", "y=2", "pi;pi", "1\n2", "f = 3"])
+def test_a_binding_value_is_one_expression(value):
+    r = run("eval", "x", f"x={value}")
+    assert r.exit_code == 2 and "one expression" in r.stderr and r.stdout == ""
+    assert run("eval", "x", "x=2 # a comment; with a semicolon").exit_code == 0
+
+
+@pytest.mark.parametrize("args", [["sqrt(x)", "x=-1"], ["1/x", "x=0"], ["log(x)", "x=0"]])
+def test_check_fails_when_a_side_is_not_finite(args):
+    r = run("check", *args, "--format", "json")
+    assert r.exit_code == 1 and "not finite" in r.stderr
+    assert json.loads(r.stdout)["ok"] is False
+    assert "NOT FINITE" in run("check", *args).stdout
+
+
+def test_constants_get_no_gradient():
+    r = run("eval", "x^2 + pi", "x=-3", "--format", "json")
+    nodes = json.loads(r.stdout)["nodes"]
+    assert [n["grad"] for n in nodes if n["op"] == "const"] == [None, None]
+    assert all(n["grad"] is not None for n in nodes if n["op"] != "const")
+    tsv = run("eval", "x^2 + pi", "x=-3", "--format", "tsv").stdout.splitlines()
+    assert [row.split("\t")[5] for row in tsv if "\tconst\t" in row] == ["", ""]
+    csv_rows = list(csv.reader(io.StringIO(
+        run("eval", "x^2", "x=-3", "--format", "csv").stdout)))
+    assert csv_rows[2] == ["1", "const", "", "2", "2", ""]
+    table = run("eval", "x^2", "x=-3", "--format", "table").stdout
+    assert "NaN" not in table and "-0.0" not in table
+    diagram = run("graph", "x^2 + pi", "x=-3", "--grads").stdout
+    assert "∂f/∂2" not in diagram and "∂f/∂pi" not in diagram and "∂f/∂x = -6" in diagram
+
+
+def test_descend_names_the_cause_of_a_non_finite_cost(tmp_path):
+    data = tmp_path / "d.csv"
+    data.write_text("x,y\n1,2\nnan,3\n")
+    r = run("descend", "(w*x-y)^2", "w=0", "--data", data)
+    assert r.exit_code == 1 and "data is not finite: column 'x' is NaN in data row 2" \
+        in r.stderr
+    r = run("descend", "log(w)", "w=-1")
+    assert r.exit_code == 1 and "at the starting weights (w=-1)" in r.stderr
+    r = run("descend", "x^2", "x=1", "--lr", "1.5")
+    assert r.exit_code == 1 and "step size is too large" in r.stderr
+    r = run("descend", "(w*x-y)^2", "w=0", "x=0*(1/0)", "y=1", "--wrt", "w")
+    assert r.exit_code == 1 and "binding x = NaN" in r.stderr
+    r = run("descend", "x^2", "x=1", "--lr", "1.01", "--steps", "30")
+    assert r.exit_code == 0 and "grew for 20 steps in a row" in r.stderr
+
+
+def test_a_program_that_looks_like_an_option_is_told_to_use_dashdash():
+    r = run("eval", "--x^2", "x=3")
+    assert r.exit_code == 2 and "goes after '--'" in r.stderr
+    r = run("eval", "--format", "json", "--", "--x^2", "x=3")
+    assert r.exit_code == 0 and json.loads(r.stdout)["value"] == 9
+
+
+# -- every command's --help examples run -------------------------------------------------
+
+FILES = {
+    "model.cg": "# one neuron and its squared error\nz = w*x + b\ny = sigmoid(z)\n"
+                "loss = (y - t)^2\n",
+    "loss.cg": "# squared error of a linear model\nerr = w1*x1 + w2*x2 - y\nloss = err^2\n",
+    "samples.csv": "x1,x2,y\n1,2,-1\n0.5,-1,1.5\n-1,0.5,-2\n2,1,1\n",
+}
+
+
+def help_examples():
+    from cgraph.cli import cli as group
+
+    for name, command in sorted(group.commands.items()):
+        doc = command.help.split("\b", 1)[-1].replace("\\\n", " ")
+        for line in doc.splitlines():
+            line = line.strip()
+            if line.startswith("cgraph "):
+                yield name, line.split("  #")[0].replace("\\", "").strip()
+
+
+@pytest.mark.parametrize("name, example", list(help_examples()))
+def test_every_help_example_runs(tmp_path, name, example):
+    for file, text in FILES.items():
+        (tmp_path / file).write_text(text)
+    (tmp_path / "docs").mkdir()
+    shell = example.replace("cgraph ", f"{sys.executable} -m cgraph ", 1)
+    r = subprocess.run(shell, shell=True, cwd=tmp_path, capture_output=True, text=True,
+                       env=env_for())
+    assert r.returncode == 0 and "Traceback" not in r.stderr, (example, r.stderr)
+
+
+# -- siblings found on the way -------------------------------------------------------------
+
+def test_standard_input_is_not_both_program_and_data():
+    r = run("eval", "-", "--data", "-", input="x*2\n")
+    assert r.exit_code == 2 and "standard input cannot hold both" in r.stderr
+    r = run("descend", "--file", "-", "w=0", "--data", "-", input="(w-x)^2\n")
+    assert r.exit_code == 2 and r.stdout == ""
+
+
+def test_special_files_are_written_in_place_and_links_followed(tmp_path):
+    r = proc("graph", "x*y", "--format", "dot", "-o", "/dev/stdout")
+    assert r.returncode == 0 and r.stdout.startswith(b"digraph")
+    assert proc("graph", "x*y", "-o", "/dev/null").returncode == 0
+    assert os.path.exists("/dev/null") and not os.path.isfile("/dev/null")
+    real = tmp_path / "real.mmd"
+    real.write_text("old")
+    link = tmp_path / "link.mmd"
+    link.symlink_to(real)
+    assert run("graph", "x*y", "-o", link).exit_code == 0
+    assert link.is_symlink() and real.read_text().startswith("flowchart")

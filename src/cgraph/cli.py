@@ -9,6 +9,7 @@ command is a module plus one function here.
 from __future__ import annotations
 
 import contextlib
+import os
 
 import click
 
@@ -83,6 +84,8 @@ def eval_command(program, out, wrt, outputs, mode, tangents, digits, strict, dat
         program.refuse_uncertainty("--data takes no uncertainty")
         return lazy.eval_data.eval_points(graph, program.bindings, data_path, wrt,
                                           byte_progress, outputs=outputs)
+    applies("digits", out.format_name() != "json", "does not apply to JSON: its numbers keep "
+            "full precision (they round-trip)")
     if forward:
         program.refuse_uncertainty("forward mode does not propagate an uncertainty")
         program.check()
@@ -132,11 +135,17 @@ def graph_command(program, out, direction, collapse, grads, no_values, fence, di
         if image and out.format not in (None, "dot"):
             raise click.UsageError("images are rendered through Graphviz: use --format dot "
                                    "(or write the Mermaid text to a .mmd file)")
-        if not image and out.format not in (None, kind):
+        special = not os.path.splitext(out.path)[1]  # /dev/stdout: --format decides
+        if not image and not special and out.format not in (None, kind):
             raise click.UsageError(f"-o {out.path} is a {kind} file, but --format is "
                                    f"{out.format}")
         out.check_target()
     fmt = out.format_name("dot" if image else kind if out.path else "mermaid")
+    bound = bool(program.bindings)
+    applies("digits", bound, "needs bindings: it rounds the values shown (the program's "
+            "own numbers are shown as written)")
+    applies("no_values", bound, "needs bindings: without them there are no values")
+    applies("fence", fmt == "mermaid", "wraps Mermaid only (a ```mermaid block)")
     ev = None
     if program.bindings:
         ev = program.evaluate()
@@ -222,6 +231,8 @@ def diff_command(program, out, wrt, order, outputs, digits):
     """
     if program.bindings:
         program.check()
+    applies("digits", bool(program.bindings), "needs bindings: it rounds the values at a "
+            "point (formulas keep their numbers at full precision)")
     out.emit(lazy.diff.differentiate(program.graph, wrt, order, outputs)
              .at(program.bindings))
 

@@ -163,10 +163,14 @@ def program_arguments(fn):
 
     @functools.wraps(fn)
     def command(args, program_file, **kwargs):
+        source = program_file or ("-" if args and args[0] == "-" else None)
+        if kwargs.get("data_path") == "-" and source == "-":
+            raise click.UsageError("standard input cannot hold both the program and the "
+                                   "--data rows: give one of them as a file")
         text, binding_args = _split_args(args, program_file)
         graph = parse(text)
         bindings, sigmas = parse_uncertain_bindings(binding_args)
-        return fn(program=Program(graph, bindings, sigmas, program_file), **kwargs)
+        return fn(program=Program(graph, bindings, sigmas, source), **kwargs)
 
     command = click.argument("args", nargs=-1, metavar="PROGRAM [NAME=VALUE]...")(command)
     return click.option("--file", "program_file",

@@ -463,6 +463,8 @@ def output_format(path: str) -> str:
     from .errors import InputError
 
     suffix = os.path.splitext(path)[1].lower()
+    if not suffix and os.path.exists(path) and not os.path.isfile(path):
+        return "mermaid"  # /dev/stdout, a named pipe: text, as --format says
     if suffix in IMAGE_SUFFIXES:
         return "image"
     if suffix in TEXT_SUFFIXES:

@@ -212,7 +212,7 @@ def to_table(ev: Evaluation, wrt=None, digits: int = numtext.TABLE):
 
     graph = ev.graph
     outputs = {i for _, i in getattr(ev, "outputs", None) or [(None, graph.output)]}
-    title = Text(_one_line(graph.source), style="bold", no_wrap=True, overflow="ellipsis")
+    title = Text(_one_line(graph.source), style="bold", overflow="fold")
     table = Table(header_style="bold", show_edge=False, pad_edge=False)
     table.add_column("#", justify="right", style="dim", no_wrap=True)
     table.add_column("node", no_wrap=True, overflow="fold", max_width=24)

@@ -133,16 +133,25 @@ class AtomicWriter:
         self.path = path
         self.binary = binary
         self.keep_partial = keep_partial
-        self.rows = 0
-        directory = os.path.dirname(os.path.abspath(path))
+        self.tmp = None
+        # a symbolic link is followed: the file it points to is replaced, not the link
+        target = self.target = os.path.realpath(path)
+        if os.path.exists(path) and not os.path.isfile(path):
+            # /dev/stdout, /dev/null, a named pipe: written in place, never replaced
+            try:
+                self.fh = open(path, "wb") if binary else open(
+                    path, "w", encoding="utf-8", newline="\n")
+            except OSError as e:
+                raise self._error(e) from None
+            return
         try:
-            fd, self.tmp = tempfile.mkstemp(dir=directory,
-                                            prefix="." + os.path.basename(path) + ".",
+            fd, self.tmp = tempfile.mkstemp(dir=os.path.dirname(target),
+                                            prefix="." + os.path.basename(target) + ".",
                                             suffix=".tmp")
         except OSError as e:
             raise self._error(e) from None
         try:
-            _copy_mode(path, fd)
+            _copy_mode(target, fd)
             self.fh = (os.fdopen(fd, "wb") if binary
                        else os.fdopen(fd, "w", encoding="utf-8", newline="\n"))
         except OSError as e:
@@ -171,9 +180,12 @@ class AtomicWriter:
         """Flush, then rename the temporary file onto the target."""
         try:
             self.fh.flush()
+            if self.tmp is None:
+                self.fh.close()
+                return
             os.fsync(self.fh.fileno())
             self.fh.close()
-            os.replace(self.tmp, self.path)
+            os.replace(self.tmp, self.target)
         except OSError as e:
             self.abort()
             raise self._error(e) from None
@@ -186,6 +198,8 @@ class AtomicWriter:
         self._discard()
 
     def _discard(self) -> None:
+        if self.tmp is None:
+            return
         try:
             os.unlink(self.tmp)
         except OSError:

@@ -26,15 +26,17 @@ def _plain(renderable) -> str:
 
 def _needed(table: Table) -> int:
     """The width at which no column is cut: columns that may not wrap at their widest
-    cell, the others at their minimum (or a short word)."""
+    cell, folding columns at their minimum (or 8), the others at their longest word."""
     total = 0
     for column in table.columns:
         cells = [_plain(c) for c in column._cells]
         widest = max([cell_len(_plain(column.header))] + [cell_len(c) for c in cells])
         if column.no_wrap:
             width = widest
-        else:
+        elif column.overflow == "fold":  # long words fold onto more lines
             width = min(widest, max(column.min_width or 0, 8))
+        else:  # words wrap, but a word too long for the column would be cut
+            width = max([cell_len(w) for c in cells for w in c.split()] + [1])
         if column.max_width is not None:  # such a column folds its long cells
             width = min(width, column.max_width)
         total += width
