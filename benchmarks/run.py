@@ -281,6 +281,35 @@ def bench_descend(repeat, tmp: Path):
                  None, None, "", f"{epochs} full-batch steps"))
 
 
+def bench_hessian(sizes, repeat, sympy_max):
+    """Hessian of the chained Rosenbrock function: n forward-over-reverse passes, so its
+    cost over one gradient's should grow like n (the last column: that ratio over n)."""
+    from cgraph.hessian import hessian
+
+    for n in sizes:
+        graph = cgraph.parse(baselines.rosenbrock(n))
+        point = baselines.rosenbrock_point(n)
+        wrt = [f"x{i}" for i in range(n)]
+        grad = median(lambda: graph.evaluate(point), repeat)
+        reps = max(1, repeat // (1 + n // 100))
+        ours = median(lambda: hessian(graph, point, wrt), reps)
+        per_n = f"hessian / gradient = {ours / grad:,.0f} = {ours / grad / n:.2f}·n"
+        row("hessian", f"n={n}: cgraph hessian vs one gradient", ours, "cgraph gradient",
+            grad, note=per_n)
+        if n <= 100:  # one column per pass over the tape: n passes, each ~ a gradient
+            single = median(lambda: hessian(graph, point, wrt, block=1), reps)
+            row("hessian", f"n={n}: cgraph hessian, one column per pass", single,
+                "cgraph gradient", grad,
+                note=f"{single / grad:,.0f} = {single / grad / n:.2f}·n")
+        if _try("torch"):
+            t = median(lambda: baselines.torch_hessian(n, point), reps)
+            row("hessian", f"n={n}: cgraph hessian", ours,
+                "torch.autograd.functional.hessian", t)
+        if _try("sympy") and n <= sympy_max:  # sympy.hessian alone: 30 s at n = 100
+            t = median(lambda: baselines.sympy_hessian(n, point), 1)
+            row("hessian", f"n={n}: cgraph hessian", ours, "sympy.hessian + lambdify", t)
+
+
 def _try(module):
     try:
         __import__(module)
@@ -315,7 +344,7 @@ def print_table():
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--only", default="startup,big,scaling,batch,peers,descend",
+    ap.add_argument("--only", default="startup,big,scaling,batch,peers,descend,hessian",
                     help="comma-separated sections to run")
     args = ap.parse_args()
     only = set(args.only.split(","))
@@ -338,6 +367,9 @@ def main():
             bench_peers(repeat)
         if "descend" in only:
             bench_descend(repeat, tmp)
+        if "hessian" in only:
+            bench_hessian([10, 100] if args.quick else [10, 100, 1000], repeat,
+                          10 if args.quick else 100)
     print(f"python {sys.version.split()[0]}, numpy {np.__version__}, {os.cpu_count()} cores, "
           f"cgraph {cgraph.__version__}")
     print_table()

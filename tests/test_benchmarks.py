@@ -36,3 +36,14 @@ def test_numpy_by_hand_agrees_with_evaluate_batch():
     r = cgraph.parse("sin(x)*exp(-y^2) + log(1+x^2)*y").evaluate_batch({"x": x, "y": y})
     assert np.allclose(r.value, f, rtol=1e-13) and np.allclose(r.gradient["x"], dx, rtol=1e-12)
     assert np.allclose(r.gradient["y"], dy, rtol=1e-12)
+
+
+def test_hessian_baselines_agree_with_cgraph():
+    from cgraph.hessian import hessian
+
+    n = 6
+    point = baselines.rosenbrock_point(n)
+    ours = hessian(cgraph.parse(baselines.rosenbrock(n)), point, [f"x{i}" for i in range(n)])
+    assert np.allclose(baselines.sympy_hessian(n, point), ours.matrix, rtol=1e-12)
+    if bench._try("torch"):
+        assert np.allclose(baselines.torch_hessian(n, point), ours.matrix, rtol=1e-12)

@@ -307,7 +307,7 @@ def test_renderer_warnings_are_passed_through(tmp_path, monkeypatch):
     """`-o x.png` shows what dot says on stderr (here a stand-in dot that scales to fit)."""
     fake = tmp_path / "dot"
     fake.write_text("#!/bin/sh\ncat > /dev/null\necho 'Warning: graph is too large for "
-                    "cairo-renderer bitmaps. Scaling by 0.5 to fit' >&2\ntouch \"$3\"\n")
+                    "cairo-renderer bitmaps. Scaling by 0.5 to fit' >&2\nprintf 'image'\n")
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
     r = graph_cli("x*y", "x=1", "y=2", "-o", str(tmp_path / "g.png"))

@@ -465,11 +465,31 @@ FORMATS = {
 }
 
 IMAGE_SUFFIXES = (".svg", ".png", ".pdf")
+TEXT_SUFFIXES = {".mmd": "mermaid", ".mermaid": "mermaid", ".md": "mermaid",
+                 ".dot": "dot", ".gv": "dot"}
 
 
-def write_image(dot_source: str, path: str) -> list[str]:
-    """Render DOT through Graphviz's `dot` into an .svg, .png or .pdf file; returns what
-    dot said on standard error (e.g. that it scaled a huge picture down to fit)."""
+def output_format(path: str) -> str:
+    """'mermaid', 'dot' or 'image' for an -o path; a usage error for any other suffix
+    (a .jpg would otherwise get Mermaid text)."""
+    import os
+
+    from .errors import InputError
+
+    suffix = os.path.splitext(path)[1].lower()
+    if suffix in IMAGE_SUFFIXES:
+        return "image"
+    if suffix in TEXT_SUFFIXES:
+        return TEXT_SUFFIXES[suffix]
+    known = ", ".join(list(TEXT_SUFFIXES) + list(IMAGE_SUFFIXES))
+    raise InputError(f"-o {path}: cgraph writes {known} files, not "
+                           f"'{suffix or 'no suffix'}'")
+
+
+def write_image(dot_source: str, path: str, inputs=()) -> list[str]:
+    """Render DOT through Graphviz's `dot` into an .svg, .png or .pdf file (written whole or
+    not at all, never onto one of the command's `inputs`); returns what dot said on
+    standard error (e.g. that it scaled a huge picture down to fit)."""
     dot = shutil.which("dot")
     if dot is None:
         raise EvaluationError(
@@ -477,12 +497,15 @@ def write_image(dot_source: str, path: str) -> list[str]:
             "(apt-get install graphviz, brew install graphviz, or https://graphviz.org), "
             "or write the diagram as text with --format dot")
     fmt = path.rsplit(".", 1)[-1].lower()
-    done = subprocess.run([dot, f"-T{fmt}", "-o", path], input=dot_source.encode(),
+    done = subprocess.run([dot, f"-T{fmt}"], input=dot_source.encode(),
                           capture_output=True)
     said = done.stderr.decode(errors="replace").strip().splitlines()
     if done.returncode != 0:
         raise EvaluationError(f"Graphviz could not write {path}: "
                               + (said[0] if said else f"exit {done.returncode}"))
+    from .files import write_text
+
+    write_text(path, done.stdout, inputs, binary=True)
     return said
 
 

@@ -89,10 +89,45 @@ class Formula:
     id: int
 
     def text(self, digits, in_product=False) -> str:
-        return render_formula(self.builder.nodes, [("_", self.id)], symbols=TIMES)[1][0][1]
+        out = render_formula(self.builder.nodes, [("_", self.id)], symbols=TIMES)[1][0][1]
+        return f"({out})" if in_product and _is_sum(out) else out
 
     def latex(self, digits, in_product=False) -> str:
-        return render_formula(self.builder.nodes, [("_", self.id)], latex=True)[1][0][1]
+        out = render_formula(self.builder.nodes, [("_", self.id)], latex=True)[1][0][1]
+        return rf"\left({out}\right)" if in_product and _is_sum(out) else out
+
+
+def _is_sum(text: str) -> bool:
+    """Whether a formula needs parentheses as a factor (over-cautious: any + or -)."""
+    return " + " in text or " - " in text
+
+
+@dataclass
+class Dot:
+    """ṗ, a node's tangent in forward mode."""
+
+    label: str
+
+    def text(self, digits, in_product=False) -> str:
+        from .forward import dotted
+
+        return dotted(self.label)
+
+    def latex(self, digits, in_product=False) -> str:
+        return rf"\dot{{{Name(self.label).latex(digits)}}}"
+
+
+@dataclass
+class Neg:
+    """A negated term; in a Sum after the first term, it is subtracted."""
+
+    term: object
+
+    def text(self, digits, in_product=False) -> str:
+        return "-" + self.term.text(digits, True)
+
+    def latex(self, digits, in_product=False) -> str:
+        return "-" + self.term.latex(digits, True)
 
 
 @dataclass
@@ -111,10 +146,20 @@ class Sum:
     terms: list
 
     def text(self, digits, in_product=False) -> str:
-        return " + ".join(t.text(digits, True) for t in self.terms)
+        return self._join(lambda t: t.text(digits, True))
 
     def latex(self, digits, in_product=False) -> str:
-        return " + ".join(t.latex(digits, True) for t in self.terms)
+        return self._join(lambda t: t.latex(digits, True))
+
+    def _join(self, render) -> str:
+        """`a + b - c`: a negated term after the first is subtracted."""
+        out = ""
+        for k, t in enumerate(self.terms):
+            if k and isinstance(t, Neg):
+                out += " - " + render(t.term)
+            else:
+                out += (" + " if k else "") + render(t)
+        return out
 
 
 @dataclass
@@ -175,27 +220,18 @@ def walkthrough(ev: Evaluation) -> list[Section]:
                                note="the output with respect to itself", node=-1))
     contributions: dict[int, list] = {}
     builder = SymbolicBuilder()
-    m = builder.namespace()
     for n in reversed(g.nodes[: g.output + 1]):
         if not live[n.id] or not n.inputs:
             continue
         me = labels[n.id]
         backward.lines.append(Step([Name(me), Apply(n.op, [labels[j] for j in n.inputs])],
                                    node=n.id))
-        numbers = [ev.values[j] for j in n.inputs] + [ev.values[n.id]]
-        symbols = [Sym(builder, builder.const(g.nodes[j].value)
-                       if g.nodes[j].op is CONST and not g.nodes[j].name
-                       else builder.var(labels[j])) for j in n.inputs]
-        symbols.append(Sym(builder, builder.var(me)))
-        local_values = [rule(ops.SCALAR, *numbers) for rule in n.op.partials]
-        local_formulas = [rule(m, *symbols) for rule in n.op.partials]
-        for j, pv, pf in zip(n.inputs, local_values, local_formulas, strict=True):
+        for j, pv, formula in _local_partials(g, labels, ev.values, n, builder):
             if not shown[j]:
                 continue
-            if isinstance(pf, Sym) and builder.value_of(pf.id) is None:
-                local = [Partial(me, labels[j]), Formula(builder, pf.id), Num(pv)]
-            else:  # a number (∂(a+b)/∂a = 1, ∂(pi·2)/∂pi = 2): shown once
-                local = [Partial(me, labels[j]), Num(pv)]
+            local = [Partial(me, labels[j]), formula]
+            if isinstance(formula, Formula):
+                local.append(Num(pv))
             backward.lines.append(Step(local, 1))
             paths = len(_live_users(users[j], live))  # edges into live users
             if n.id == g.output:
@@ -219,6 +255,92 @@ def walkthrough(ev: Evaluation) -> list[Section]:
     for v, gv in ev.gradient().items():
         result.lines.append(Step([Partial(f, v), Num(gv)]))
     return [forward, backward, result]
+
+
+def _local_partials(g, labels, values, n, builder):
+    """(input id, ∂n/∂input as a number, as a term) for each input of node n: the
+    registry's rule run on the numbers and, with the builder, on the inputs' names. A
+    partial that is a number (∂(a+b)/∂a = 1, ∂(pi·2)/∂pi = 2) is a Num, shown once."""
+    numbers = [values[j] for j in n.inputs] + [values[n.id]]
+    symbols = [Sym(builder, builder.const(g.nodes[j].value)
+                   if g.nodes[j].op is CONST and not g.nodes[j].name
+                   else builder.var(labels[j])) for j in n.inputs]
+    symbols.append(Sym(builder, builder.var(labels[n.id])))
+    m = builder.namespace()
+    for j, rule in zip(n.inputs, n.op.partials, strict=True):
+        pv = rule(ops.SCALAR, *numbers)
+        pf = rule(m, *symbols)
+        if isinstance(pf, Sym) and builder.value_of(pf.id) is None:
+            yield j, pv, Formula(builder, pf.id)
+        else:
+            yield j, pv, Num(pv)
+
+
+def forward_walkthrough(fe) -> list[Section]:
+    """Forward mode narrated: each node's value, then its tangent by the chain rule read
+    forwards, ṅ = Σ ∂n/∂input · (input)̇ (`fe`: a cgraph.forward.ForwardEvaluation)."""
+    g = fe.graph
+    labels = node_labels(g)
+    out = g.nodes[g.output]
+    f = g.output_name
+    if out.name is None and out.inputs:
+        labels[out.id] = f
+    live = g.reaches_output()
+    builder = SymbolicBuilder()
+    x = fe.unit
+    if x:
+        section = Section(f"Forward pass, with tangents ṅ = ∂n/∂{x}")
+        independent = f"does not depend on {x}"
+    else:
+        seed = ", ".join(f"{Dot(v).text(None)} = {numtext.text(t)}" for v, t in fe.seed.items())
+        section = Section(f"Forward pass, with tangents along the direction {seed}")
+        independent = "does not depend on the seeded inputs"
+    for n in g.nodes:
+        if not live[n.id] or n.op is CONST:
+            continue
+        me = labels[n.id]
+        tangent = fe.tangent(n.id)
+        if not n.inputs:
+            section.lines.append(Step([Name(me), Num(fe.values[n.id])]))
+            section.lines.append(Step([Dot(me), Num(tangent)], 1,
+                                      "seed" if n.name in fe.seed else None))
+            continue
+        section.lines.append(Step([Name(me), Apply(n.op, [labels[j] for j in n.inputs]),
+                                   Apply(n.op, [fe.values[j] for j in n.inputs]),
+                                   Num(fe.values[n.id])]))
+        symbolic, numeric = [], []
+        for j, pv, formula in _local_partials(g, labels, fe.values, n, builder):
+            if g.nodes[j].op is CONST:
+                continue  # a constant's tangent is 0: no term
+            dot, t = Dot(labels[j]), Num(fe.tangent(j))
+            if formula == Num(1.0):
+                symbolic.append(dot)
+                numeric.append(t)
+            elif formula == Num(-1.0):
+                symbolic.append(Neg(dot))
+                numeric.append(Neg(t))
+            else:
+                symbolic.append(Product([formula, dot]))
+                numeric.append(Product([Num(pv), t]))
+        terms = [Dot(me)]
+        if symbolic:
+            terms += [Sum(symbolic), Sum(numeric)]
+        terms.append(Num(tangent))
+        if len(terms) == 4 and numeric == [Num(tangent)]:
+            del terms[2]  # ṗ = ẋ = 1, not ṗ = ẋ = 1 = 1
+        note = None if fe.tangents[n.id] is not None else independent
+        section.lines.append(Step(terms, 1, note))
+    result = Section("Result")
+    result.lines.append(Step([Name(f), Num(fe.value)]))
+    derivative = [Dot(f), Num(fe.tangent(g.output))]
+    if x:
+        result.lines.append(Step([Partial(f, x)] + derivative, 0,
+                                 "one forward pass, one input's derivative"))
+    else:
+        along = " + ".join(f"∂{f}/∂{v}·{Dot(v).text(None)}" for v in fe.seed)
+        result.lines.append(Step(derivative, 0, "one forward pass, the derivative along the "
+                                 f"direction: {along}"))
+    return [section, result]
 
 
 def with_diagrams(sections: list[Section], ev: Evaluation, digits=numtext.DIAGRAM):

@@ -8,7 +8,13 @@ written against a namespace `m` of the registry's own ops. The same rules theref
 * the reverse pass on floats        (m = SCALAR: floats in, floats out),
 * the batch reverse pass on arrays  (m = array namespace over numpy),
 * symbolic differentiation          (m = a graph builder: the partials become new nodes),
-* the narrated chain rule of `explain` (m = the builder, printed).
+* the narrated chain rule of `explain` (m = the builder, printed),
+* generated code (m = a code emitter: `cgraph codegen`).
+
+`code` spells the op's forward rule in C and JavaScript where the default spelling
+(`name(args)` from <math.h>, `Math.name(args)`) is not the same IEEE function as `scalar`:
+a template over atoms `{0}`, `{1}`, … per language, or under "ops" the op written with
+other registry ops (`m.min(m.max(x, lo), hi)`). Python code reuses `scalar`, numpy `array`.
 
 Partials only use `+`, `-`, `*`, unary `-` on their arguments (safe on floats, arrays and
 symbolic nodes alike); division and powers go through `m.div` and `m.pow`, which stay IEEE
@@ -19,7 +25,7 @@ pass skip the partials of inputs that need none; `_op` refuses an op without one
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Callable
 
@@ -41,6 +47,7 @@ class Op:
     prec: int = P_ATOM
     latex: str = ""
     kinks: Callable | None = None  # (*inputs) -> signed distances from each kink, or None
+    code: dict = field(default_factory=dict)  # language -> template, where not the default
 
     def __repr__(self) -> str:
         return f"Op({self.name})"
@@ -58,12 +65,13 @@ FUNCTIONS: dict[tuple[str, int], Op] = {}  # (name as written, arity) -> op
 
 
 def _op(name, arity, scalar, array, partials, *, spelling=None, infix=False, prec=P_ATOM,
-        latex=None, callable_as=None, kinks=None) -> Op:
+        latex=None, callable_as=None, kinks=None, code=None) -> Op:
     if len(partials) != arity:
         raise TypeError(f"op {name!r} takes {arity} inputs but has {len(partials)} "
                         "partial rules: give one per input")
     op = Op(name, arity, scalar, array, tuple(partials), spelling or name, infix, prec,
-            latex if latex is not None else _latex_call(spelling or name, arity), kinks)
+            latex if latex is not None else _latex_call(spelling or name, arity), kinks,
+            code or {})
     OPS[name] = op
     if not infix:
         FUNCTIONS[(op.spelling, arity)] = op
@@ -92,7 +100,9 @@ DIV = _op("div", 2, S.div, lambda np, a, b: np.divide(a, b),
           spelling="/", infix=True, prec=P_PRODUCT, latex=r"\frac{{{0}}}{{{1}}}")
 POW = _op("pow", 2, S.pow, lambda np, a, b: np.power(a, b),
           (lambda m, a, b, out: b * m.pow(a, b - 1.0), lambda m, a, b, out: out * m.log(a)),
-          spelling="^", infix=True, prec=P_POWER, latex="{0}^{{{1}}}", callable_as="pow")
+          spelling="^", infix=True, prec=P_POWER, latex="{0}^{{{1}}}", callable_as="pow",
+          code={"js": "({0} === 1 || ({0} === -1 && ({1} === Infinity || {1} === -Infinity))"
+                      " ? 1 : Math.pow({0}, {1}))"})
 NEG = _op("neg", 1, lambda a: -a, lambda np, a: np.negative(a), (lambda m, a, out: -1.0,),
           spelling="-", infix=True, prec=P_UNARY, latex="-{0}")
 
@@ -135,34 +145,48 @@ LOG10 = _fn("log10", S.log10, lambda np, a: np.log10(a),
 SQRT = _fn("sqrt", S.sqrt, lambda np, a: np.sqrt(a), lambda m, a, out: m.div(0.5, out),
            latex=r"\sqrt{{{0}}}")
 ABS = _fn("abs", S.fabs, lambda np, a: np.abs(a), lambda m, a, out: m.sign(a),
-          latex=r"\left|{0}\right|", kinks=lambda a: (a,))
+          latex=r"\left|{0}\right|", kinks=lambda a: (a,), code={"c": "fabs({0})"})
 SIGMOID = _fn("sigmoid", S.sigmoid, lambda np, a: np.exp(-np.logaddexp(0.0, -a)),
-              lambda m, a, out: out * (1.0 - out), latex=r"\sigma\left({0}\right)")
+              lambda m, a, out: out * (1.0 - out), latex=r"\sigma\left({0}\right)",
+              code={"c": "({0} >= 0.0 ? 1.0 / (1.0 + exp(-{0})) : exp({0}) / (1.0 + exp({0})))",
+                    "js": "({0} >= 0 ? 1 / (1 + Math.exp(-{0})) : Math.exp({0}) / (1 + Math.exp({0})))"})
 RELU = _fn("relu", S.relu, lambda np, a: np.where(a > 0.0, a, np.where(a != a, a, 0.0)),
-           lambda m, a, out: m.step(a), kinks=lambda a: (a,))
+           lambda m, a, out: m.step(a), kinks=lambda a: (a,),
+           code={"c": "({0} <= 0.0 ? 0.0 : {0})", "js": "({0} <= 0 ? 0 : {0})"})
 SOFTPLUS = _fn("softplus", S.softplus, lambda np, a: np.logaddexp(0.0, a),
-               lambda m, a, out: m.sigmoid(a))
+               lambda m, a, out: m.sigmoid(a),
+               code={"c": "({0} != {0} ? {0} : log1p(exp(-fabs({0}))) + ({0} > 0.0 ? {0} : 0.0))",
+                     "js": "({0} !== {0} ? {0} : Math.log1p(Math.exp(-Math.abs({0})))"
+                           " + ({0} > 0 ? {0} : 0))"})
 # sign and step are the derivatives of abs, relu, max and min; as functions of their own
 # they keep every printed derivative a cgraph program. Their own derivative is 0.
 SIGN = _fn("sign", S.sign, lambda np, a: np.sign(a), lambda m, a, out: 0.0,
-           kinks=lambda a: (a,))
+           kinks=lambda a: (a,),
+           code={"c": "({0} > 0.0 ? 1.0 : ({0} < 0.0 ? -1.0 : ({0} == 0.0 ? 0.0 : {0})))",
+                 "js": "({0} > 0 ? 1 : ({0} < 0 ? -1 : ({0} === 0 ? 0 : {0})))"})
 STEP = _fn("step", S.step, lambda np, a: np.heaviside(a, 0.0), lambda m, a, out: 0.0,
-           kinks=lambda a: (a,))
+           kinks=lambda a: (a,), code={"c": "({0} > 0.0 ? 1.0 : ({0} != {0} ? {0} : 0.0))",
+                                      "js": "({0} > 0 ? 1 : ({0} !== {0} ? {0} : 0))"})
 
 # Functions of two arguments.
 LOGB = _op("logb", 2, S.logb, lambda np, a, b: np.log(a) / np.log(b),
            (lambda m, a, b, out: m.div(1.0, a * m.log(b)),
             lambda m, a, b, out: -m.div(out, b * m.log(b))),
-           spelling="log", latex=r"\log_{{{1}}}\left({0}\right)")
+           spelling="log", latex=r"\log_{{{1}}}\left({0}\right)",
+           code={"c": "log({0}) / log({1})", "js": "Math.log({0}) / Math.log({1})"})
 # at a tie each side of max and min gets half, as PyTorch does
 MAX = _fn("max", S.maximum, lambda np, a, b: np.maximum(a, b),
           lambda m, a, b, out: m.div(1.0 + m.sign(a - b), 2.0),
           lambda m, a, b, out: m.div(1.0 - m.sign(a - b), 2.0),
-          latex=r"\max\left({0}, {1}\right)", kinks=lambda a, b: (a - b,))
+          latex=r"\max\left({0}, {1}\right)", kinks=lambda a, b: (a - b,),
+          code={"c": "({0} != {0} ? {0} : ({1} != {1} ? {1} : ({0} >= {1} ? {0} : {1})))",
+                "js": "({0} !== {0} ? {0} : ({1} !== {1} ? {1} : ({0} >= {1} ? {0} : {1})))"})
 MIN = _fn("min", S.minimum, lambda np, a, b: np.minimum(a, b),
           lambda m, a, b, out: m.div(1.0 - m.sign(a - b), 2.0),
           lambda m, a, b, out: m.div(1.0 + m.sign(a - b), 2.0),
-          latex=r"\min\left({0}, {1}\right)", kinks=lambda a, b: (a - b,))
+          latex=r"\min\left({0}, {1}\right)", kinks=lambda a, b: (a - b,),
+          code={"c": "({0} != {0} ? {0} : ({1} != {1} ? {1} : ({0} <= {1} ? {0} : {1})))",
+                "js": "({0} !== {0} ? {0} : ({1} !== {1} ? {1} : ({0} <= {1} ? {0} : {1})))"})
 ATAN2 = _fn("atan2", S.atan2, lambda np, a, b: np.arctan2(a, b),
             lambda m, a, b, out: m.div(b, a * a + b * b),
             lambda m, a, b, out: -m.div(a, a * a + b * b))
@@ -176,7 +200,8 @@ CLAMP = _fn("clamp", S.clamp, lambda np, x, lo, hi: np.minimum(np.maximum(x, lo)
             lambda m, x, lo, hi, out: (1.0 - m.step(lo - x)) * (1.0 - m.step(x - hi)),
             lambda m, x, lo, hi, out: m.step(lo - x) * m.step(hi - lo),
             lambda m, x, lo, hi, out: 1.0 - (1.0 - m.step(x - hi)) * (1.0 - m.step(lo - hi)),
-            kinks=lambda x, lo, hi: (x - lo, x - hi))
+            kinks=lambda x, lo, hi: (x - lo, x - hi),
+            code={"ops": lambda m, x, lo, hi: m.min(m.max(x, lo), hi)})
 
 CONSTANTS: dict[str, float] = {"pi": 3.141592653589793, "e": 2.718281828459045}
 
