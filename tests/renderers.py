@@ -133,7 +133,10 @@ def mermaid_drawing(svg_path: Path) -> Drawing:
         if "flowchart-link" not in (path.get("class") or ""):
             continue
         edge_id = path.get("data-id")
-        _, src, dst, _ = edge_id.split("_")
+        ends = edge_id[2:].rsplit("_", 1)[0]  # L_<src>_<dst>_<k>; ids may hold "_"
+        src, dst = next((ends[:i], ends[i + 1:]) for i in range(len(ends))
+                        if ends[i] == "_" and ends[:i] in drawing.nodes
+                        and ends[i + 1:] in drawing.nodes)
         style = (path.get("style") or "").replace(" ", "")
         pattern = re.search(r"edge-pattern-(\w+)", path.get("class")).group(1)
         points = [float(v) for v in _NUMBER.findall(path.get("d"))]

@@ -111,8 +111,8 @@ def eval_command(program, out, wrt, outputs, mode, tangents, digits, strict, dat
               help="Layout direction [default: LR; TB past 20 ranks].")
 @click.option("--collapse/--no-collapse", default=None, help="Draw a long sum as one + "
               "node [default: past 20 ranks].")
-@click.option("--grads", is_flag=True, help="Dashed back-edges with ∂output/∂node "
-              "(needs bindings).")
+@click.option("--grads", is_flag=True, help="A dashed gradient edge back along every edge, "
+              "∂output/∂node (needs bindings).")
 @click.option("--no-values", is_flag=True, help="Leave values off a bound diagram.")
 @click.option("--fence", is_flag=True, help="Wrap Mermaid in a ```mermaid block for Markdown.")
 @output_file("Write to FILE; .svg/.png/.pdf renders through Graphviz's dot.")

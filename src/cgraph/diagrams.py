@@ -37,6 +37,9 @@ XLABELS = 400  # nodes; past this, DOT edge labels are placed after the layout (
 # with their edge labels, so 20 ranks is ~3,000 px wide. Deeper graphs get their long sums
 # drawn as one node and are drawn top to bottom (see `plan`).
 READABLE_RANKS = 20
+# An input feeding an operation this many levels in is drawn in the first column with the
+# others, as the tutorial draws `z` in `(x + y) * z`; deeper uses keep short edges.
+LEFT_ALIGN_LEVELS = 2
 SLOW_NODES = 2000
 
 
@@ -59,6 +62,7 @@ class Edge:
     label: str | None = None
     grad: bool = False  # a dashed gradient edge: the gradient flows from src to dst
     current: bool = False
+    length: int = 1  # ranks the edge spans at least (Mermaid's extra dashes, DOT's minlen)
 
 
 @dataclass
@@ -186,6 +190,14 @@ def build(graph: Graph, ev: Evaluation | None = None, *, values: bool = True,
     def current(i):
         return stage is not None and i in stage.current
 
+    level = [0] * len(graph.nodes)  # operations between a node and the inputs
+    for n in shown:
+        level[n.id] = 1 + max((level[j] for j in inputs[n.id]), default=-1)
+
+    def length(j, n):
+        leaf = not graph.nodes[j].inputs
+        return level[n] if leaf and 1 < level[n] <= LEFT_ALIGN_LEVELS else 1
+
     src_of = {}  # (user, slot) -> the box id its forward edge comes from
     for n in shown:
         nid = f"n{n.id}"
@@ -209,7 +221,7 @@ def build(graph: Graph, ev: Evaluation | None = None, *, values: bool = True,
                 # a reference copy of a widely used leaf, beside each further user
                 proxy = f"n{j}r{n.id}"
                 d.boxes.append(Box(proxy, "ref", labels[j], handle=labels[j]))
-                d.edges.append(Edge(proxy, nid, current=on))
+                d.edges.append(Edge(proxy, nid, current=on, length=length(j, n.id)))
                 src_of[n.id, k] = proxy
                 continue
             label = None
@@ -220,7 +232,7 @@ def build(graph: Graph, ev: Evaluation | None = None, *, values: bool = True,
                     label = labels[j]
             elif inputs[n.id].count(j) > 1:  # x * x: which edge is which operand
                 label = ("left", "right")[k] if len(inputs[n.id]) == 2 else f"argument {k + 1}"
-            d.edges.append(Edge(f"n{j}", nid, label, current=on))
+            d.edges.append(Edge(f"n{j}", nid, label, current=on, length=length(j, n.id)))
             src_of[n.id, k] = f"n{j}"
 
     out = graph.nodes[graph.output]
@@ -258,7 +270,7 @@ def build(graph: Graph, ev: Evaluation | None = None, *, values: bool = True,
                     label = f"∂{f}/∂{labels[j]} via {labels[n.id]} = {parts}"
                 on = stage is not None and (j, n.id) in stage.current_grads
                 d.edges.append(Edge(f"n{n.id}", src_of[n.id, ks[0]], label, grad=True,
-                                    current=on))
+                                    current=on, length=length(j, n.id)))
     return d
 
 
@@ -316,9 +328,9 @@ def render_mermaid(d: Diagram, direction: str | None = None, fence: bool = False
     for i, e in enumerate(edges):
         label = f"|{_mermaid_text(e.label)}|" if e.label else ""
         if e.grad:
-            lines.append(f"  {e.dst} <-.->{label} {e.src}")
+            lines.append(f"  {e.dst} <-{'.' * e.length}->{label} {e.src}")
         else:
-            lines.append(f"  {e.src} -->{label} {e.dst}")
+            lines.append(f"  {e.src} -{'-' * e.length}>{label} {e.dst}")
         style = ",".join((["marker-end:none"] if e.grad else [])
                          + ([f"stroke:{CURRENT},stroke-width:3px"] if e.current else []))
         if style:
@@ -401,6 +413,8 @@ def render_dot(d: Diagram, direction: str | None = None) -> str:
             attrs += ["dir=back", "style=dashed", 'color="#268bd2"', 'fontcolor="#268bd2"']
         if e.current:
             attrs += [f'color="{CURRENT}"', "penwidth=2.5"]
+        if e.length > 1:
+            attrs.append(f"minlen={e.length}")
         suffix = f" [{', '.join(attrs)}]" if attrs else ""
         lines.append(f"  {src} -> {dst}{suffix};")
     lines.append("}")
