@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -178,7 +179,8 @@ def test_non_finite_warns_on_stderr_and_exits_0():
 def test_version_and_help():
     assert run("--version").stdout.strip() == f"cgraph, version {__version__}"
     assert "Forward and reverse pass" in run("eval", "--help").stdout
-    assert "eval" in run("--help").stdout
+    listed = re.findall(r"^  (\w+)  ", run("--help").stdout.split("Commands:")[1], re.M)
+    assert sorted(listed) == sorted(cli.commands)
 
 
 # Real processes: the installed entry point, python -m, pipes.
@@ -221,6 +223,7 @@ def test_no_ansi_when_not_a_terminal_and_no_color_honoured():
     assert "\x1b[" not in r.stdout
 
 
+@pytest.mark.slow
 def test_100000_term_sum_through_stdin():
     n = 100_000
     program = " + ".join(f"{i % 5}*x" for i in range(n))

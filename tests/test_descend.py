@@ -100,8 +100,14 @@ def test_library_matches_cli_and_table_output():
     g = cgraph.parse("(w - 3)^2")
     result = descend(g, {"w": 0.0}, ["w"], lr=0.25, steps=1)
     assert result.weights == [1.5]
+    three = descend(g, {"w": 0.0}, ["w"], lr=0.25, steps=3)
+    assert three.weights == [2.625]  # 0 -> 1.5 -> 2.25 -> 2.625
     r = run("(w - 3)^2", "w=0", "--lr", "0.25", "--steps", "3", "--format", "table")
-    assert "w" in r.stdout and "stopped: 3 steps" in r.stdout
+    rows = {line.split()[0]: line.split()[1:] for line in r.stdout.splitlines()
+            if "│" in line}
+    assert rows["w"] == ["│", "0", "│", "2.625"]
+    assert rows["cost"] == ["│", "9", "│", "0.140625"]  # (2.625 - 3)^2
+    assert r.stdout.rstrip().endswith("stopped: 3 steps")
 
 
 def test_sparkline():

@@ -167,7 +167,7 @@ def summary_lines(ev: Evaluation, wrt=None, digits: int | None = None) -> list[s
         if name in uncertainty:
             shares = uncertainty[name].shares()
             lines.append(f"variance of {name}: " + ", ".join(
-                f"{v} {100 * s:.3g}%" for v, s in shares.items()))
+                f"{v} {num(100 * s, numtext.SHARE)}%" for v, s in shares.items()))
     return lines
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+from .numtext import EIGENVALUE, text
+
 
 class GradientDescent:
     """The tutorial's rule: W ← W − lr·∂f/∂W."""
@@ -75,7 +77,8 @@ class Newton:
             if not self.notes:
                 self.notes.append(
                     f"step {self.steps}: the Hessian is not positive definite (smallest "
-                    f"eigenvalue {lowest:.4g}); using H + {shift:.4g}·I, a damped step")
+                    f"eigenvalue {text(lowest, EIGENVALUE)}); using H + "
+                    f"{text(shift, EIGENVALUE)}·I, a damped step")
         direction = np.linalg.solve(h + shift * np.eye(len(w)), grad)
         cost = self.cost_at(w)
         slope = float(grad @ direction)
