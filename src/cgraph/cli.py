@@ -286,9 +286,11 @@ def jacobian_command(program, out, outputs, wrt, mode, verbose, digits):
 @click.option("--digits", type=DIGITS, metavar="N", help="Significant digits shown "
               f"[default: {numtext.TABLE} in tables, full precision elsewhere].")
 def hessian_command(program, out, wrt, output_name, digits):
-    """The matrix of second partials ∂²f/∂xᵢ∂xⱼ: forward-over-reverse, one Hessian-vector
-    product per variable. On a terminal it also says, where the gradient is ~0, whether
-    the point is a minimum, a maximum, a saddle or degenerate.
+    """The Hessian ∂²f/∂xᵢ∂xⱼ, by forward-over-reverse.
+
+    One Hessian-vector product per variable, on the tape. On a terminal it also says,
+    where the gradient is ~0, whether the point is a minimum, a maximum, a saddle or
+    degenerate.
 
     \b
       cgraph hessian "(a-1)^2 + 100*(b-a^2)^2" a=1 b=1
