@@ -323,6 +323,8 @@ def fmt(v, unit):
         return "-"
     if unit == "MiB":
         return f"{v:.1f} MiB"
+    if v < 1e-3:
+        return f"{v * 1e6:.0f} µs"
     return f"{v * 1e3:.1f} ms" if v < 1 else f"{v:.2f} s"
 
 

@@ -48,10 +48,21 @@ def tangents(graph: Graph, values: Sequence[float], seed: Mapping[int, object],
                 rules = nodes[i].op.partials
                 numbers = [values[j] for j in args]
                 numbers.append(values[i])
-            term = rules[k](m, *numbers) * t
+            term = scale(t, rules[k](m, *numbers))
             total = term if total is None else total + term
         tangent[i] = total
     return tangent
+
+
+def scale(t, c):
+    """The tangent t times the partial c. In a block of directions (t an array), an exact 0
+    is another direction's structural zero: it stays 0 even when c is infinite or NaN, so
+    a block gives what one pass per direction gives."""
+    if c - c == 0.0 or not hasattr(t, "shape"):
+        return t * c
+    import numpy as np
+
+    return np.where(t != 0.0, t * c, 0.0)
 
 
 def dotted(name: str) -> str:
