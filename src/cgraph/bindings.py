@@ -13,6 +13,7 @@ from .ops import CONSTANTS
 from .parser import parse
 
 _NAME = re.compile(r"[^\W\d]\w*")
+_ASSIGNMENT = re.compile(r"(?<![=<>!])=(?!=)")
 
 
 def constant_value(text: str, what: str = "value") -> float:
@@ -21,6 +22,11 @@ def constant_value(text: str, what: str = "value") -> float:
         graph = parse(text)
     except CgraphError as e:
         raise BindingError(f"{what} {text!r} is not a valid expression: {e.message}") from None
+    code = [line.split("#", 1)[0] for line in text.splitlines()]
+    statements = [part for line in code for part in line.split(";") if part.strip()]
+    if len(statements) != 1 or _ASSIGNMENT.search(statements[0]):
+        raise BindingError(f"{what} {text!r} must be one expression, not a program of "
+                           "statements or assignments")
     if graph.variables:
         names = ", ".join(graph.variables)
         raise BindingError(f"{what} {text!r} must be a constant expression, "

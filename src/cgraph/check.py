@@ -30,12 +30,14 @@ class Row:
         scale = max(abs(self.analytic), abs(self.numeric))
         return self.abs_error / scale if scale else 0.0
 
+    @property
+    def finite(self) -> bool:
+        return math.isfinite(self.analytic) and math.isfinite(self.numeric)
+
     def ok(self, rtol: float, atol: float) -> bool:
-        if math.isnan(self.analytic) or math.isnan(self.numeric):
-            return math.isnan(self.analytic) and math.isnan(self.numeric)
-        if math.isinf(self.analytic) or math.isinf(self.numeric):
-            return self.analytic == self.numeric
-        return self.abs_error <= atol + rtol * abs(self.numeric)
+        """Both sides finite and within the tolerances: NaN against NaN (or an infinity
+        against the same) checks nothing, so it does not pass."""
+        return self.finite and self.abs_error <= atol + rtol * abs(self.numeric)
 
 
 def _kink_sides(node, values) -> tuple[float, ...]:
@@ -105,10 +107,26 @@ class Report:
     def mismatches(self) -> list[str]:
         return [r.variable for r in self.rows if not r.ok(self.rtol, self.atol)]
 
+    def failure(self, what: str = "gradient") -> str | None:
+        """The error message when the check fails (exit 1), or None."""
+        bad = self.mismatches()
+        if not bad:
+            return None
+        nonfinite = [r.variable for r in self.rows if not r.finite]
+        mismatch = [v for v in bad if v not in nonfinite]
+        parts = []
+        if mismatch:
+            parts.append(f"{what} mismatch for " + ", ".join(mismatch))
+        if nonfinite:
+            parts.append("not finite (nothing to compare) for " + ", ".join(nonfinite))
+        return "; ".join(parts)
+
 
 # -- rendering ----------------------------------------------------------------------------
 
 def verdict(row: Row, rtol: float, atol: float) -> str:
+    if not row.finite:
+        return "NOT FINITE"
     return "ok" if row.ok(rtol, atol) else "MISMATCH"
 
 
@@ -139,6 +157,8 @@ def to_tsv(rows, rtol, atol, digits=None) -> str:
 def to_table(rows, rtol, atol, digits=numtext.CHECK):
     from rich.table import Table
 
+    from .layout import Fitted
+
     num = numtext.text
     table = Table(header_style="bold", show_edge=False, pad_edge=False, caption_justify="left",
                   caption=f"pass when |analytic - numeric| <= {num(atol)} + {num(rtol)}·|numeric|")
@@ -151,8 +171,8 @@ def to_table(rows, rtol, atol, digits=numtext.CHECK):
         table.add_row(r.variable, num(r.analytic, digits), num(r.numeric, digits),
                       num(r.abs_error, numtext.ERROR_CELL),
                       num(r.rel_error, numtext.ERROR_CELL),
-                      "[green]ok[/]" if ok else "[bold red]MISMATCH[/]")
-    return table
+                      "[green]ok[/]" if ok else f"[bold red]{verdict(r, rtol, atol)}[/]")
+    return Fitted(table)
 
 
 FORMATS = {

@@ -8,11 +8,14 @@ command is a module plus one function here.
 
 from __future__ import annotations
 
+import contextlib
+
 import click
 
 from . import __version__, numtext
-from .cli_support import (CONTEXT, NAMES, Command, StepProgress, byte_progress, lazy,
-                          output_file, output_options, program_arguments, run, warn, write_file)
+from .cli_support import (CONTEXT, NAMES, NONNEGATIVE, POSITIVE, Command, StepProgress,
+                          applies, byte_progress, lazy, output_file, output_options,
+                          program_arguments, warn)
 from .errors import BindingError, EvaluationError, InputError
 
 DIGITS = click.IntRange(1, 17)
@@ -57,7 +60,7 @@ def eval_command(program, out, wrt, outputs, mode, tangents, digits, strict, dat
     \b
       cgraph eval "(x+y)*z" x=1 y=3 z=-3
       echo "x^2 + sin(x)" | cgraph eval - x=0.5 --format tsv
-      cgraph eval --file model.cg w=0.8 x=1.2 b=-0.1 --wrt w,b
+      cgraph eval --file model.cg w=0.8 x=1.2 b=-0.1 t=0.5 --wrt w,b
       cgraph eval "p = x + y; g = p * z" x=1 y=3 z=-3 --output p,g
       cgraph eval "(x+y)*z" x=1 y=3 z=-3 --mode forward --tangent x=1
       cgraph eval "x*y" x=2±0.1 y=3±0.2
@@ -70,6 +73,9 @@ def eval_command(program, out, wrt, outputs, mode, tangents, digits, strict, dat
     if data_path is not None:
         if out.format not in (None, "csv"):
             raise click.UsageError("--data writes CSV; --format does not apply")
+        applies("digits", False, "does not apply to --data: its CSV keeps full precision")
+        applies("strict", False, "does not apply to --data: its CSV writes NaN and "
+                "Infinity as such (filter them with any CSV tool)")
         if forward:
             raise InputError("--data evaluates in reverse mode; --mode forward does not "
                              "apply")
@@ -97,8 +103,10 @@ def eval_command(program, out, wrt, outputs, mode, tangents, digits, strict, dat
 @program_arguments
 @output_options("diagrams", help="Diagram language [default: mermaid, or from the -o "
                 "suffix].")
-@click.option("--direction", type=click.Choice(["LR", "RL", "TB", "BT"]), default="LR",
-              show_default=True, help="Layout direction.")
+@click.option("--direction", type=click.Choice(["LR", "RL", "TB", "BT"]),
+              help="Layout direction [default: LR; TB past 20 ranks].")
+@click.option("--collapse/--no-collapse", default=None, help="Draw a long sum as one + "
+              "node [default: past 20 ranks].")
 @click.option("--grads", is_flag=True, help="Dashed back-edges with ∂output/∂node "
               "(needs bindings).")
 @click.option("--no-values", is_flag=True, help="Leave values off a bound diagram.")
@@ -106,7 +114,7 @@ def eval_command(program, out, wrt, outputs, mode, tangents, digits, strict, dat
 @output_file("Write to FILE; .svg/.png/.pdf renders through Graphviz's dot.")
 @click.option("--digits", type=DIGITS, default=numtext.DIAGRAM, show_default=True,
               metavar="N", help="Significant digits of the numbers shown.")
-def graph_command(program, out, direction, grads, no_values, fence, digits):
+def graph_command(program, out, direction, collapse, grads, no_values, fence, digits):
     """The computation graph as a Mermaid flowchart or Graphviz DOT.
 
     \b
@@ -116,27 +124,32 @@ def graph_command(program, out, direction, grads, no_values, fence, digits):
       cgraph graph "(x+y)*z" x=1 y=3 z=-3 -o g.svg
     """
     graph, diagrams = program.graph, lazy.diagrams
-    path = (out.path or "").lower()
-    image = path.endswith(diagrams.IMAGE_SUFFIXES)
-    if image and out.format not in (None, "dot"):
-        raise click.UsageError("images are rendered through Graphviz: use --format dot "
-                               "(or write the Mermaid text to a .mmd file)")
-    fmt = out.format_name("dot" if image or path.endswith((".dot", ".gv")) else "mermaid")
+    image = False
+    if out.path is not None:
+        kind = diagrams.output_format(out.path)  # an unknown suffix is a usage error
+        image = kind == "image"
+        if image and out.format not in (None, "dot"):
+            raise click.UsageError("images are rendered through Graphviz: use --format dot "
+                                   "(or write the Mermaid text to a .mmd file)")
+        if not image and out.format not in (None, kind):
+            raise click.UsageError(f"-o {out.path} is a {kind} file, but --format is "
+                                   f"{out.format}")
+        out.check_target()
+    fmt = out.format_name("dot" if image else kind if out.path else "mermaid")
     ev = None
     if program.bindings:
         ev = program.evaluate()
     elif grads:
         raise BindingError("--grads needs a value for every variable, e.g. "
                            + " ".join(f"{v}=1" for v in graph.variables))
-    model = diagrams.build(graph, ev, values=not no_values, grads=grads, digits=digits)
-    if fmt == "mermaid" and len(model.edges) > diagrams.MERMAID_MAX_EDGES:
-        warn(f"{len(model.edges)} edges: Mermaid renders at most "
-             f"{diagrams.MERMAID_MAX_EDGES} by default (GitHub too); "
-             "use --format dot for big graphs")
-    if len(graph.nodes) > 2000:
-        warn(f"{len(graph.nodes)} nodes: renderers slow down past 2,000 nodes")
+    direction, joins, notes = diagrams.plan(graph, direction, collapse)
+    model = diagrams.build(graph, ev, values=not no_values, grads=grads, digits=digits,
+                           joins=joins, direction=direction)
+    for note in notes + diagrams.warnings(graph, model, fmt):
+        warn(note)
     if image:
-        diagrams.write_image(diagrams.render_dot(model, direction), out.path)
+        for line in diagrams.write_image(diagrams.render_dot(model), out.path, out.inputs):
+            click.echo(line, err=True)  # dot's own warnings, e.g. scaling to fit
     else:
         out.emit(model, fmt)
 
@@ -151,23 +164,37 @@ def graph_command(program, out, direction, grads, no_values, fence, digits):
               "direction (repeat for several) [default: the first variable, 1].")
 @click.option("--digits", type=DIGITS, default=numtext.TABLE, show_default=True,
               metavar="N", help="Significant digits of the numbers shown.")
-def explain_command(program, out, mode, tangents, digits):
+@click.option("--diagrams", is_flag=True, help="Markdown with a Mermaid diagram after "
+              "each step, as in the tutorial (implies --format markdown).")
+def explain_command(program, out, mode, tangents, digits, diagrams):
     """The forward and backward passes narrated step by step, chain rule included.
 
     \b
       cgraph explain "p = x + y; g = p * z" x=1 y=3 z=-3
       cgraph explain "(x+y)*z" x=1 y=3 z=-3 --format markdown > walkthrough.md
       cgraph explain "p = x + y; g = p * z" x=1 y=3 z=-3 --mode forward --tangent x=1
+      cgraph explain "p = x + y; g = p * z" x=1 y=3 z=-3 --diagrams > tutorial.md
     """
     explain = lazy.explain
     if mode == "forward":
+        if diagrams:
+            raise click.UsageError("--diagrams draws the reverse-mode walk-through")
         program.evaluate()  # checks the bindings, warns where values stop being finite
         seed = lazy.bindings.parse_bindings(tangents) if tangents else None
         fe = lazy.forward.evaluate_forward(program.graph, program.bindings, seed)
         return out.emit(explain.forward_walkthrough(fe))
     if tangents:
         raise InputError("--tangent is forward mode's: use it with --mode forward")
-    out.emit(explain.walkthrough(program.evaluate()))
+    ev = program.evaluate()
+    sections = explain.walkthrough(ev)
+    if diagrams:
+        if out.format not in (None, "markdown"):
+            raise click.UsageError("--diagrams draws Mermaid diagrams into Markdown: use "
+                                   "--format markdown")
+        sections, notes = explain.with_diagrams(sections, ev, digits)
+        for note in notes:
+            warn(note)
+    out.emit(sections, "markdown" if diagrams else None)
 
 
 @cli.command("diff", cls=Command)
@@ -200,11 +227,11 @@ def diff_command(program, out, wrt, order, outputs, digits):
 
 @cli.command("check", cls=Command)
 @program_arguments
-@click.option("--eps", type=float, metavar="H", help="Finite-difference step "
+@click.option("--eps", type=POSITIVE, metavar="H", help="Finite-difference step "
               "[default: 6e-6 · max(1, |x|) per variable].")
-@click.option("--rtol", type=float, default=1e-5, show_default=True,
+@click.option("--rtol", type=NONNEGATIVE, default=1e-5, show_default=True,
               help="Relative tolerance.")
-@click.option("--atol", type=float, default=1e-8, show_default=True,
+@click.option("--atol", type=NONNEGATIVE, default=1e-8, show_default=True,
               help="Absolute tolerance.")
 @click.option("--hessian", is_flag=True, help="Check the Hessian instead: forward-over-"
               "reverse against central differences of the gradient, one row per entry.")
@@ -238,8 +265,8 @@ def check_command(program, out, eps, rtol, atol, hessian, outputs):
         warn(note)
     report = check.Report(rows, notes, rtol, atol)
     out.emit(report)
-    if report.mismatches():
-        raise EvaluationError(f"{what} mismatch for " + ", ".join(report.mismatches()))
+    if report.failure(what):
+        raise EvaluationError(report.failure(what))
 
 
 @cli.command("jacobian", cls=Command)
@@ -304,10 +331,10 @@ def hessian_command(program, out, wrt, output_name, digits):
 @program_arguments
 @click.option("--wrt", type=NAMES, metavar="W1,W2", help="The trainable weights [default: "
               "every bound variable that is not a data column].")
-@click.option("--lr", type=float, default=0.01, show_default=True, help="Learning rate.")
+@click.option("--lr", type=POSITIVE, default=0.01, show_default=True, help="Learning rate.")
 @click.option("--steps", type=click.IntRange(1), help="Number of steps [default: 1000, "
               "or 100000 with --until].")
-@click.option("--until", type=float, metavar="TOL", help="Stop once the cost changes by "
+@click.option("--until", type=POSITIVE, metavar="TOL", help="Stop once the cost changes by "
               "less than TOL in a step, or the gradient norm falls below it.")
 @click.option("--optimizer", type=click.Choice(["gd", "momentum", "adam", "newton"]),
               default="gd", show_default=True, help="Update rule (momentum: β=0.9; adam: "
@@ -318,7 +345,7 @@ def hessian_command(program, out, wrt, output_name, digits):
               help="Passes over --data.")
 @click.option("--batch-size", type=click.IntRange(1), metavar="N",
               help="Mini-batches of N rows [default: the full batch].")
-@click.option("--seed", type=int, default=0, show_default=True,
+@click.option("--seed", type=click.IntRange(0), default=0, show_default=True,
               help="Seed for shuffling mini-batches.")
 @click.option("--trace", type=click.Path(dir_okay=False), metavar="FILE.csv",
               help="Write every step: step, cost, each weight, each gradient.")
@@ -336,6 +363,12 @@ def descend_command(program, out, wrt, lr, steps, until, optimizer, data_path, e
     """
     graph, bindings = program.graph, program.bindings
     data = None
+    applies("steps", data_path is None, "does not apply to --data: a --data descent runs "
+            "--epochs passes over the rows")
+    applies("epochs", data_path is not None, "needs --data (without it, give --steps)")
+    applies("batch_size", data_path is not None, "needs --data")
+    applies("seed", batch_size is not None, "needs --batch-size (it seeds the shuffling "
+            "of mini-batches)")
     if data_path is not None:
         program.refuse_uncertainty()
         data = lazy.eval_data.read_all(graph, bindings, data_path)
@@ -345,18 +378,25 @@ def descend_command(program, out, wrt, lr, steps, until, optimizer, data_path, e
     if steps is None:
         steps = 100_000 if until is not None else 1000
     progress = StepProgress()
-    result = lazy.descend.descend(graph, bindings, names, lr=lr, steps=steps, until=until,
-                             optimizer=optimizer, data=data, batch_size=batch_size, seed=seed,
-                             epochs=epochs, trace=trace is not None,
-                             on_step=progress.update if progress else None)
-    if progress:
-        progress.close()
-    if trace is not None:
-        write_file(trace, lazy.descend.trace_csv(result))
+    tracer = (lazy.descend.TraceFile(trace, names, inputs=[program.path, data_path])
+              if trace is not None else None)
+    try:
+        with tracer or contextlib.nullcontext():
+            result = lazy.descend.descend(
+                graph, bindings, names, lr=lr, steps=steps, until=until,
+                optimizer=optimizer, data=data, batch_size=batch_size, seed=seed,
+                epochs=epochs, trace=tracer, on_step=progress.update if progress else None)
+    finally:
+        if progress:
+            progress.close()
     for note in result.notes:
         warn(note)
     out.emit(result)
 
 
 def main() -> None:
-    run(cli)
+    """The entry point of an install made before `cgraph.__main__:main` (see entry.py)."""
+    from . import entry
+    from .cli_support import run
+
+    entry.run(lambda: run(cli))

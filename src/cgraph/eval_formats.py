@@ -16,6 +16,7 @@ import json
 from dataclasses import dataclass
 
 from .graph import Evaluation
+from .ops import CONST
 from . import numtext
 from .printing import node_expr, node_labels
 
@@ -25,6 +26,10 @@ class Column:
     key: str  # the TSV/CSV header and the JSON node field: grad, grad_p, tangent, sigma
     heading: str  # the table's and Markdown's: ∂f/∂node, ṅ = ∂n/∂x, σ
     values: list
+    gradient: bool = False  # a literal is not differentiated by: no number for constants
+
+
+SUMMARY_SEP = "   "  # between the `name = value` pairs of a summary line
 
 
 def columns(ev) -> list[Column]:
@@ -34,23 +39,32 @@ def columns(ev) -> list[Column]:
         cols = [Column("tangent", f"∂node/∂{x}" if x else "tangent",
                        [ev.tangent(i) for i in range(len(ev.values))])]
     elif ev.outputs:
-        cols = [Column(f"grad_{name}", f"∂{name}/∂node", adjoint)
+        cols = [Column(f"grad_{name}", f"∂{name}/∂node", adjoint, gradient=True)
                 for (name, _), adjoint in zip(ev.outputs, ev.adjoints)]
     else:
-        cols = [Column("grad", f"∂{ev.graph.output_name}/∂node", ev.grads)]
+        cols = [Column("grad", f"∂{ev.graph.output_name}/∂node", ev.grads, gradient=True)]
     if getattr(ev, "sigmas", None) is not None:
         cols.append(Column("sigma", "σ", ev.sigmas))
     return cols
 
 
 def rows(ev: Evaluation):
-    """(id, op, name, label, expr, value, *columns) for every node, in topological order."""
+    """(id, op, name, label, expr, value, *columns) for every node, in topological order.
+
+    A constant (a literal, `pi`, `e`) is not something anyone differentiates by: its
+    gradients are None (JSON null, an empty cell in tables, TSV and CSV)."""
     graph = ev.graph
     labels = node_labels(graph)
-    cols = [c.values for c in columns(ev)]
+    cols = columns(ev)
     for n in graph.nodes:
+        const = n.op is CONST
         yield (n.id, n.op.name, n.name, labels[n.id], node_expr(graph, n, labels),
-               ev.values[n.id], *(c[n.id] for c in cols))
+               ev.values[n.id], *(None if const and c.gradient else c.values[n.id]
+                                  for c in cols))
+
+
+def _cell(x, digits=None) -> str:
+    return "" if x is None else numtext.text(x, digits)
 
 
 def _json_head(ev, wrt) -> dict:
@@ -112,6 +126,8 @@ def json_chunks(ev: Evaluation, wrt=None, per_chunk: int = 2048):
         numbers = [numtext.json_texts(c.values[start:start + per_chunk]) for c in cols]
         pieces = []
         for n, v, *more in zip(part, values, *numbers):
+            if n.op is CONST:
+                more = ["null" if c.gradient else x for c, x in zip(cols, more)]
             ids = ", ".join(map(str, n.inputs))
             name = f'"{n.name}"' if n.name else "null"
             pieces.append(record % (n.id, n.op.name, name, node_expr(graph, n, labels), ids,
@@ -130,7 +146,7 @@ def to_delimited(ev: Evaluation, delimiter: str, digits: int | None = None) -> s
     writer.writerow(("id", "op", "name", "expr", "value", *(c.key for c in columns(ev))))
     for i, op, name, _, expr, value, *more in rows(ev):
         writer.writerow((i, op, name or "", expr, numtext.text(value, digits),
-                         *(numtext.text(x, digits) for x in more)))
+                         *(_cell(x, digits) for x in more)))
     return out.getvalue()
 
 
@@ -159,15 +175,16 @@ def summary_lines(ev: Evaluation, wrt=None, digits: int | None = None) -> list[s
     for name, i in outputs:
         pm = f" ± {num(uncertainty[name].sigma, digits)}" if name in uncertainty else ""
         values.append(f"{name} = {num(ev.values[i], digits)}{pm}")
-    lines = ["   ".join(values)]
+    lines = [SUMMARY_SEP.join(values)]
     for (name, _), adjoint in zip(outputs, adjoints):
-        lines.append("   ".join(f"∂{name}/∂{v} = {num(adjoint[graph.variables[v]], digits)}"
-                                for v in (wrt if wrt is not None else graph.variables)))
+        lines.append(SUMMARY_SEP.join(
+            f"∂{name}/∂{v} = {num(adjoint[graph.variables[v]], digits)}"
+            for v in (wrt if wrt is not None else graph.variables)))
     for name, _ in outputs:
         if name in uncertainty:
             shares = uncertainty[name].shares()
             lines.append(f"variance of {name}: " + ", ".join(
-                f"{v} {num(100 * s, numtext.SHARE)}%" for v, s in shares.items()))
+                f"{v} {numtext.text(100 * s, numtext.SHARE)}%" for v, s in shares.items()))
     return lines
 
 
@@ -178,9 +195,9 @@ def to_markdown(ev: Evaluation, wrt=None, digits: int | None = None) -> str:
     for i, op, _, label, expr, value, *more in rows(ev):
         lines.append(f"| {i} | {_md_cell(label)} | {op} | `{expr}` | "
                      f"{numtext.text(value, digits)} | "
-                     + " | ".join(numtext.text(x, digits) for x in more) + " |")
+                     + " | ".join(_cell(x, digits) for x in more) + " |")
     value, *rest = summary_lines(ev, wrt, digits)
-    rest = [line.replace("   ", ", ") for line in rest if line]
+    rest = [line.replace(SUMMARY_SEP, ", ") for line in rest if line]
     lines += ["", f"**{value}**" + (f"; {rest[0]}" if rest else "")] + rest[1:]
     return "\n".join(lines) + "\n"
 
@@ -190,6 +207,8 @@ def to_table(ev: Evaluation, wrt=None, digits: int = numtext.TABLE):
     from rich.console import Group
     from rich.table import Table
     from rich.text import Text
+
+    from .layout import Fitted, Pairs
 
     graph = ev.graph
     outputs = {i for _, i in getattr(ev, "outputs", None) or [(None, graph.output)]}
@@ -205,12 +224,14 @@ def to_table(ev: Evaluation, wrt=None, digits: int = numtext.TABLE):
     for i, op, name, label, expr, value, *more in rows(ev):
         style = "bold" if i in outputs else None
         table.add_row(str(i), Text(label, style="cyan" if name else ""), op, expr,
-                      numtext.text(value, digits), *(numtext.text(x, digits) for x in more),
+                      numtext.text(value, digits), *(_cell(x, digits) for x in more),
                       style=style)
     value, *rest = summary_lines(ev, wrt, digits)
-    footer = Text.assemble((value, "bold green"), *(piece for line in rest
-                                                    for piece in ("\n", line)))
-    return Group(title, table, Text(""), footer)
+    # summary lines are `name = value` pairs joined by three spaces: on a narrow terminal
+    # they wrap between pairs, never inside one
+    footer = [Pairs(value.split(SUMMARY_SEP), style="bold green")]
+    footer += [Pairs(line.split(SUMMARY_SEP)) for line in rest if line]
+    return Group(title, Fitted(table), Text(""), *footer)
 
 
 def _one_line(text: str) -> str:

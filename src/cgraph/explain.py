@@ -169,12 +169,20 @@ class Step:
     terms: list
     indent: int = 0
     note: str | None = None
+    node: int | None = None  # the node whose step this line begins (-1: the output's ∂f/∂f)
 
     def text(self, digits=numtext.TABLE) -> str:
         return " = ".join(t.text(digits) for t in self.terms)
 
     def latex(self, digits=numtext.TABLE) -> str:
         return " = ".join(t.latex(digits) for t in self.terms)
+
+
+@dataclass
+class Picture:
+    """A diagram between the steps: a fenced Mermaid block (see `with_diagrams`)."""
+
+    mermaid: str
 
 
 @dataclass
@@ -205,18 +213,19 @@ def walkthrough(ev: Evaluation) -> list[Section]:
         args = [labels[j] for j in n.inputs]
         numbers = [ev.values[j] for j in n.inputs]
         forward.lines.append(Step([Name(labels[n.id]), Apply(n.op, args), Apply(n.op, numbers),
-                                   value]))
+                                   value], node=n.id))
 
     backward = Section("Backward pass")
     backward.lines.append(Step([Partial(f, f), Num(1.0)],
-                               note="the output with respect to itself"))
+                               note="the output with respect to itself", node=-1))
     contributions: dict[int, list] = {}
     builder = SymbolicBuilder()
     for n in reversed(g.nodes[: g.output + 1]):
         if not live[n.id] or not n.inputs:
             continue
         me = labels[n.id]
-        backward.lines.append(Step([Name(me), Apply(n.op, [labels[j] for j in n.inputs])]))
+        backward.lines.append(Step([Name(me), Apply(n.op, [labels[j] for j in n.inputs])],
+                                   node=n.id))
         for j, pv, formula in _local_partials(g, labels, ev.values, n, builder):
             if not shown[j]:
                 continue
@@ -334,6 +343,36 @@ def forward_walkthrough(fe) -> list[Section]:
     return [section, result]
 
 
+def with_diagrams(sections: list[Section], ev: Evaluation, digits=numtext.DIAGRAM):
+    """The walk-through as the tutorial tells it: the graph statement by statement, then a
+    diagram after each step of the forward and of the backward pass (Markdown only).
+    Returns the sections and what to warn about (pictures too big for Mermaid)."""
+    from .diagrams import Walkthrough
+
+    pictures = Walkthrough(ev, digits)
+    g = ev.graph
+    labels = node_labels(g)
+    graph = Section("The graph")
+    for node, picture in pictures.statements():
+        n = g.nodes[node]
+        name = n.name or g.output_name
+        graph.lines += [Step([Name(name), Apply(n.op, [labels[j] for j in n.inputs])]),
+                        Picture(picture)]
+    out = [graph]
+    for s in sections:
+        draw = {"Forward pass": pictures.forward, "Backward pass": pictures.backward}.get(s.title)
+        lines, node = [], None
+        for step in s.lines + [Step([], node=-2)]:  # -2: the end of the section
+            if draw and step.indent == 0 and node is not None:
+                lines.append(Picture(draw(node)))  # the step of `node` is complete
+            if step.node == -2:
+                break
+            node = step.node if step.indent == 0 else node
+            lines.append(step)
+        out.append(Section(s.title, lines))
+    return out, pictures.notes()
+
+
 def _live_users(user_ids, live):
     return [u for u in user_ids if live[u]]
 
@@ -356,6 +395,9 @@ def to_markdown(sections: list[Section], digits=numtext.LATEX) -> str:
     for s in sections:
         out += [f"### {s.title}", ""]
         for step in s.lines:
+            if isinstance(step, Picture):
+                out += ["", step.mermaid.rstrip("\n"), ""]
+                continue
             out.append("  " * step.indent + f"- ${step.latex(digits)}$"
                        + (f" ({step.note})" if step.note else ""))
         out.append("")

@@ -145,8 +145,8 @@ def size_check(n: int) -> None:
     """Refuse a Hessian too big to hold, saying how big it would be."""
     if n > MAX_VARIABLES:
         mb = n * n * 8 / 1e6
-        size = (f"{numtext.text(mb / 1000, numtext.SIZE)} GB" if mb >= 1000
-                else f"{numtext.text(mb, numtext.SIZE)} MB")
+        size = (f"{numtext.text(mb / 1000, numtext.SHARE)} GB" if mb >= 1000
+                else f"{numtext.text(mb, numtext.SHARE)} MB")
         raise InputError(f"a Hessian of {n:,} variables has {n * n:,} entries ({size} as "
                          f"float64) and needs {n:,} passes; the limit is "
                          f"{MAX_VARIABLES:,} variables (use --wrt to pick some)")
@@ -243,7 +243,7 @@ def describe(h: Hessian) -> str | None:
     kind = h.classify()
     if kind is None:
         return None
-    ev = ", ".join(numtext.text(x, numtext.EIGENVALUE) for x in h.eigenvalues().tolist())
+    ev = ", ".join(numtext.text(x, 4) for x in h.eigenvalues().tolist())
     article = "an" if kind[0] in "aeiou" else "a"
     plural = "eigenvalue" if len(h.variables) == 1 else "eigenvalues"
     return f"the gradient is ~0: {article} {kind} ({plural} {ev})"

@@ -33,9 +33,7 @@ ERROR = 3  # an error or a norm in a line of text (check's TSV, descend's summar
 ERROR_CELL = 2  # an error in check's table
 STOP = 4  # the gradient norm or cost change in descend's stop reason
 SETTING = 6  # an option's value repeated in a message (descend's --until)
-EIGENVALUE = 4  # eigenvalues in a message (hessian's verdict, Newton's damping)
-SHARE = 3  # a share of a variance, in per cent (eval with x=2±0.1)
-SIZE = 3  # a size in MB or GB in a message (hessian's refusal)
+SHARE = 3  # a percentage (a share of the variance) or a size (megabytes) in a message
 
 NAN, INF, NEG_INF = "NaN", "Infinity", "-Infinity"
 _REPR = {"nan": NAN, "inf": INF, "-inf": NEG_INF}  # Python's repr -> ours

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from .numtext import EIGENVALUE, text
+from . import numtext
 
 
 class GradientDescent:
@@ -77,8 +77,8 @@ class Newton:
             if not self.notes:
                 self.notes.append(
                     f"step {self.steps}: the Hessian is not positive definite (smallest "
-                    f"eigenvalue {text(lowest, EIGENVALUE)}); using H + "
-                    f"{text(shift, EIGENVALUE)}·I, a damped step")
+                    f"eigenvalue {numtext.text(lowest, numtext.STOP)}); using H + "
+                    f"{numtext.text(shift, numtext.STOP)}·I, a damped step")
         direction = np.linalg.solve(h + shift * np.eye(len(w)), grad)
         cost = self.cost_at(w)
         slope = float(grad @ direction)
