@@ -85,16 +85,10 @@ def eval_command(program, out, wrt, outputs, mode, tangents, digits, strict, dat
     if forward:
         program.refuse_uncertainty("forward mode does not propagate an uncertainty")
         program.check()
-        targets = graph.output_nodes(outputs)
-        if len(targets) > 1:
-            raise InputError("forward mode follows one output (for several, "
-                             "cgraph jacobian --mode forward)")
         seed = lazy.bindings.parse_bindings(tangents) if tangents else None
-        fe = lazy.forward.evaluate_forward(graph.with_output(*targets[0]), program.bindings,
-                                           seed)
+        fe = lazy.forward.evaluate_forward(graph, program.bindings, seed, outputs)
         if strict:
-            program.report_nonfinite(graph.with_output(*targets[0]).evaluate(
-                program.bindings), "strict")
+            program.report_nonfinite(fe.graph.evaluate(program.bindings), "strict")
         return out.emit(fe)
     out.emit(program.evaluate("strict" if strict else "warn", outputs, uncertain=True))
 

@@ -107,8 +107,16 @@ class ForwardEvaluation:
 
 
 def evaluate_forward(graph: Graph, bindings: Mapping[str, float],
-                     seed: Mapping[str, float] | None = None) -> ForwardEvaluation:
-    """The forward pass and, alongside it, every node's tangent along `seed`."""
+                     seed: Mapping[str, float] | None = None,
+                     output=None) -> ForwardEvaluation:
+    """The forward pass and, alongside it, every node's tangent along `seed` (default: the
+    first variable); `output` names the statement reported as the output (one only: the
+    tangents of several outputs are a Jacobian's column)."""
+    targets = graph.output_nodes(output)
+    if len(targets) > 1:
+        raise InputError("forward mode follows one output (for several, cgraph jacobian "
+                         "--mode forward)")
+    graph = graph.with_output(*targets[0])
     ids = parse_seed(graph, seed)
     values = graph.forward(bindings)
     names = {i: n for n, i in graph.variables.items()}
