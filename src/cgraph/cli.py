@@ -287,13 +287,7 @@ def jacobian_command(program, out, outputs, wrt, mode, verbose, digits):
     program.check()
     jac = lazy.jacobian.jacobian(program.graph, program.bindings, outputs, wrt, mode)
     if verbose:
-        m, n = len(jac.outputs), len(jac.variables)
-        why = ("as asked" if mode else
-               f"{n} variable{'s' if n != 1 else ''} < {m} outputs" if jac.mode == "forward"
-               else f"{m} output{'s' if m != 1 else ''} <= {n} variable{'s' if n != 1 else ''}")
-        click.echo(f"{jac.mode} mode ({why}): {jac.passes} "
-                   f"pass{'es' if jac.passes != 1 else ''}, one per "
-                   f"{'variable' if jac.mode == 'forward' else 'output'}", err=True)
+        click.echo(jac.why(asked=mode is not None), err=True)
     out.emit(jac)
 
 
