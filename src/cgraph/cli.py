@@ -239,21 +239,9 @@ def check_command(program, out, eps, rtol, atol, hessian, outputs):
       cgraph check "sigmoid(w*x + b)" w=0.5 x=1.5 b=0.1
       cgraph check "x^2*y + sin(x*y)" x=1 y=2 --hessian
     """
-    check, graph = lazy.check, program.graph
+    check = lazy.check
     program.check()
-    targets = graph.output_nodes(outputs)
-    rows, notes = [], []
-    for name, node in targets:
-        g = graph.with_output(name, node)
-        if hessian:
-            more, more_notes = check.check_hessian(g, program.bindings, eps=eps), []
-        else:
-            more, more_notes = check.check(g.evaluate(program.bindings), eps)
-        if len(targets) > 1:  # say whose partial each row is
-            for r in more:
-                r.variable = f"∂{name}/∂{r.variable}"
-        rows += more
-        notes += [n for n in more_notes if n not in notes]
+    rows, notes = check.check_outputs(program.graph, program.bindings, outputs, eps, hessian)
     what = "Hessian" if hessian else "gradient"
     for note in notes:
         warn(note)
