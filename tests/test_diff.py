@@ -152,7 +152,7 @@ def run(*args):
 
 
 def test_cli_formats():
-    assert run("x^2*sin(x)").stdout == "df_dx = x^2 * cos(x) + 2 * sin(x) * x\n"
+    assert run("x^2*sin(x)").stdout == "df_dx = x^2 * cos(x) + 2 * x * sin(x)\n"
     latex = run("tanh(w*x + b)", "--wrt", "w,b", "--format", "latex").stdout
     assert latex.splitlines()[0].startswith(r"\frac{\partial f}{\partial w} = ")
     assert r"\tanh\left(w \cdot x + b\right)^{2}" in latex

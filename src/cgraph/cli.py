@@ -17,6 +17,7 @@ from .cli_support import (CONTEXT, NAMES, NONNEGATIVE, POSITIVE, Command, StepPr
                           applies, byte_progress, lazy, output_file, output_options,
                           program_arguments, warn)
 from .errors import BindingError, EvaluationError, InputError
+from .files import write_text
 
 DIGITS = click.IntRange(1, 17)
 
@@ -217,6 +218,30 @@ def diff_command(program, out, wrt, order, outputs, digits):
         program.check()
     out.emit(lazy.diff.differentiate(program.graph, wrt, order, outputs)
              .at(program.bindings))
+
+
+@cli.command("codegen", cls=Command)
+@program_arguments
+@click.option("--lang", type=click.Choice(["python", "numpy", "c", "js"]), default="python",
+              show_default=True, help="Language of the generated function.")
+@click.option("--name", metavar="NAME", help="The function's name [default: f_grad, the "
+              "output's name and _grad].")
+@click.option("--wrt", type=NAMES, metavar="X,Y", help="The gradient's variables "
+              "[default: every variable].")
+@output_file("Write the code to FILE instead of standard output.")
+def codegen_command(program, lang, name, wrt, output_path):
+    """One function computing the value and the gradient, in Python, numpy, C or JS.
+
+    \b
+      cgraph codegen "sigmoid(w*x + b)" --lang c --name neuron > neuron.c
+      cgraph codegen --file model.cg --lang numpy --wrt w,b -o model_grad.py
+      cgraph codegen "x^2*sin(x)" --lang js
+    """
+    text = lazy.codegen.command(program, lang, name, wrt)
+    if output_path is None:
+        click.echo(text, nl=False)
+    else:  # whole or not at all, and never onto the program's own --file
+        write_text(output_path, text, [program.path])
 
 
 @cli.command("check", cls=Command)

@@ -228,8 +228,7 @@ def _data_objective(graph, bindings, wrt, data, batch_size, seed):
             current.clear()
             current[k] = {name: col[pick] for name, col in data.items()}
         part = current[k]
-        result = evaluate(part, dict(zip(wrt, weights)))
-        return float(result.value.mean()), [float(result.gradient[v].mean()) for v in wrt]
+        return evaluate.mean(part, dict(zip(wrt, weights)))
 
     cost_and_grad.batches = batches
     return cost_and_grad

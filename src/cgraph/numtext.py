@@ -22,6 +22,8 @@ Default digits, by where the number is shown (`--digits` overrides the first thr
 
 from __future__ import annotations
 
+import math
+
 from .ops import P_ATOM, P_UNARY
 
 TABLE = 6  # eval's table, explain's steps
@@ -38,6 +40,22 @@ SHARE = 3  # a percentage (a share of the variance) or a size (megabytes) in a m
 NAN, INF, NEG_INF = "NaN", "Infinity", "-Infinity"
 _REPR = {"nan": NAN, "inf": INF, "-inf": NEG_INF}  # Python's repr -> ours
 _JSON_REPR = {k: f'"{v}"' for k, v in _REPR.items()}
+
+
+# How generated code spells NaN and infinity in each language `cgraph codegen` writes.
+_CODE_NAN = {"python": "math.nan", "numpy": "np.nan", "c": "NAN", "js": "NaN"}
+_CODE_INF = {"python": "math.inf", "numpy": "np.inf", "c": "INFINITY",
+             "js": "Infinity"}
+
+
+def code(v: float, lang: str) -> str:
+    """A number as a literal of generated code (negative ones parenthesized)."""
+    if v != v:
+        return _CODE_NAN[lang]
+    if v in (math.inf, -math.inf):
+        return _CODE_INF[lang] if v > 0 else f"(-{_CODE_INF[lang]})"
+    text = repr(float(v))
+    return f"({text})" if text.startswith("-") else text
 
 
 def nonfinite(v: float) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from . import ops, scalar
 from .graph import Graph, Node, reachable
 from .ops import ADD, CONST, DIV, MUL, NEG, POW, SUB, VAR
+from .simplify import normalize
 
 _FOLD = {ADD, SUB, MUL, DIV, POW, NEG}  # arithmetic is folded; log(2) stays log(2)
 
@@ -316,8 +317,11 @@ def copy_into(builder: SymbolicBuilder, graph: Graph) -> list[int | None]:
 
 def derivatives(graph: Graph, wrt: list[str],
                 builder: SymbolicBuilder | None = None) -> tuple[SymbolicBuilder, dict]:
-    """∂output/∂v for each v in `wrt`, as node ids of one shared SymbolicBuilder."""
-    b = builder or SymbolicBuilder()
+    """∂output/∂v for each v in `wrt`, as node ids of one shared SymbolicBuilder.
+
+    The reverse pass builds the derivatives in a builder of its own; `simplify.normalize`
+    then writes them, in normal form, into `builder` (or a new one)."""
+    b = SymbolicBuilder()
     value = copy_into(b, graph)
     # only nodes that depend on a wrt variable carry an adjoint worth building
     active = [False] * len(graph.nodes)
@@ -337,8 +341,10 @@ def derivatives(graph: Graph, wrt: list[str],
             term = b.mul(g, p.id if isinstance(p, Sym) else b.const(float(p)))
             adjoint[j] = b.add(adjoint[j], term) if j in adjoint else term
     zero = b.const(0.0)
-    return b, {v: adjoint.get(graph.variables[v], zero) if v in graph.variables else zero
-               for v in wrt}
+    roots = [adjoint.get(graph.variables[v], zero) if v in graph.variables else zero
+             for v in wrt]
+    target = builder or SymbolicBuilder()
+    return target, dict(zip(wrt, normalize(b, roots, target)))
 
 
 def nth_derivatives(graph: Graph, wrt: list[str], order: int = 1) -> tuple[SymbolicBuilder, dict]:
