@@ -69,6 +69,26 @@ def check(ev: Evaluation, eps: float | None = None) -> tuple[list[Row], list[str
     return rows, notes
 
 
+def check_outputs(graph, bindings, outputs=None, eps: float | None = None,
+                  hessian: bool = False) -> tuple[list[Row], list[str]]:
+    """`check` (or `check_hessian`) of each named output; with several, each row's label
+    says whose partial it is (`∂p/∂x`)."""
+    targets = graph.output_nodes(outputs)
+    rows, notes = [], []
+    for name, node in targets:
+        g = graph.with_output(name, node)
+        if hessian:
+            more, more_notes = check_hessian(g, bindings, eps=eps), []
+        else:
+            more, more_notes = check(g.evaluate(bindings), eps)
+        if len(targets) > 1:
+            for r in more:
+                r.variable = f"∂{name}/∂{r.variable}"
+        rows += more
+        notes += [n for n in more_notes if n not in notes]
+    return rows, notes
+
+
 def check_hessian(graph, bindings, wrt=None, eps: float | None = None) -> list[Row]:
     """One row per Hessian entry ∂²f/∂xᵢ∂xⱼ (i <= j): forward-over-reverse against central
     differences of the reverse-mode gradient, (∇f(x + h·eⱼ) - ∇f(x - h·eⱼ))ᵢ / 2h."""

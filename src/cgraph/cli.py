@@ -89,16 +89,10 @@ def eval_command(program, out, wrt, outputs, mode, tangents, digits, strict, dat
     if forward:
         program.refuse_uncertainty("forward mode does not propagate an uncertainty")
         program.check()
-        targets = graph.output_nodes(outputs)
-        if len(targets) > 1:
-            raise InputError("forward mode follows one output (for several, "
-                             "cgraph jacobian --mode forward)")
         seed = lazy.bindings.parse_bindings(tangents) if tangents else None
-        fe = lazy.forward.evaluate_forward(graph.with_output(*targets[0]), program.bindings,
-                                           seed)
+        fe = lazy.forward.evaluate_forward(graph, program.bindings, seed, outputs)
         if strict:
-            program.report_nonfinite(graph.with_output(*targets[0]).evaluate(
-                program.bindings), "strict")
+            program.report_nonfinite(fe.graph.evaluate(program.bindings), "strict")
         return out.emit(fe)
     out.emit(program.evaluate("strict" if strict else "warn", outputs, uncertain=True))
 
@@ -281,21 +275,9 @@ def check_command(program, out, eps, rtol, atol, hessian, outputs):
       cgraph check "sigmoid(w*x + b)" w=0.5 x=1.5 b=0.1
       cgraph check "x^2*y + sin(x*y)" x=1 y=2 --hessian
     """
-    check, graph = lazy.check, program.graph
+    check = lazy.check
     program.check()
-    targets = graph.output_nodes(outputs)
-    rows, notes = [], []
-    for name, node in targets:
-        g = graph.with_output(name, node)
-        if hessian:
-            more, more_notes = check.check_hessian(g, program.bindings, eps=eps), []
-        else:
-            more, more_notes = check.check(g.evaluate(program.bindings), eps)
-        if len(targets) > 1:  # say whose partial each row is
-            for r in more:
-                r.variable = f"∂{name}/∂{r.variable}"
-        rows += more
-        notes += [n for n in more_notes if n not in notes]
+    rows, notes = check.check_outputs(program.graph, program.bindings, outputs, eps, hessian)
     what = "Hessian" if hessian else "gradient"
     for note in notes:
         warn(note)
@@ -329,13 +311,7 @@ def jacobian_command(program, out, outputs, wrt, mode, verbose, digits):
     program.check()
     jac = lazy.jacobian.jacobian(program.graph, program.bindings, outputs, wrt, mode)
     if verbose:
-        m, n = len(jac.outputs), len(jac.variables)
-        why = ("as asked" if mode else
-               f"{n} variable{'s' if n != 1 else ''} < {m} outputs" if jac.mode == "forward"
-               else f"{m} output{'s' if m != 1 else ''} <= {n} variable{'s' if n != 1 else ''}")
-        click.echo(f"{jac.mode} mode ({why}): {jac.passes} "
-                   f"pass{'es' if jac.passes != 1 else ''}, one per "
-                   f"{'variable' if jac.mode == 'forward' else 'output'}", err=True)
+        click.echo(jac.why(asked=mode is not None), err=True)
     out.emit(jac)
 
 
@@ -349,9 +325,11 @@ def jacobian_command(program, out, outputs, wrt, mode, verbose, digits):
 @click.option("--digits", type=DIGITS, metavar="N", help="Significant digits shown "
               f"[default: {numtext.TABLE} in tables, full precision elsewhere].")
 def hessian_command(program, out, wrt, output_name, digits):
-    """The matrix of second partials ∂²f/∂xᵢ∂xⱼ: forward-over-reverse, one Hessian-vector
-    product per variable. On a terminal it also says, where the gradient is ~0, whether
-    the point is a minimum, a maximum, a saddle or degenerate.
+    """The Hessian ∂²f/∂xᵢ∂xⱼ, by forward-over-reverse.
+
+    One Hessian-vector product per variable, on the tape. On a terminal it also says,
+    where the gradient is ~0, whether the point is a minimum, a maximum, a saddle or
+    degenerate.
 
     \b
       cgraph hessian "(a-1)^2 + 100*(b-a^2)^2" a=1 b=1

@@ -48,10 +48,21 @@ def tangents(graph: Graph, values: Sequence[float], seed: Mapping[int, object],
                 rules = nodes[i].op.partials
                 numbers = [values[j] for j in args]
                 numbers.append(values[i])
-            term = rules[k](m, *numbers) * t
+            term = scale(t, rules[k](m, *numbers))
             total = term if total is None else total + term
         tangent[i] = total
     return tangent
+
+
+def scale(t, c):
+    """The tangent t times the partial c. In a block of directions (t an array), an exact 0
+    is another direction's structural zero: it stays 0 even when c is infinite or NaN, so
+    a block gives what one pass per direction gives."""
+    if c - c == 0.0 or not hasattr(t, "shape"):
+        return t * c
+    import numpy as np
+
+    return np.where(t != 0.0, t * c, 0.0)
 
 
 def dotted(name: str) -> str:
@@ -96,8 +107,16 @@ class ForwardEvaluation:
 
 
 def evaluate_forward(graph: Graph, bindings: Mapping[str, float],
-                     seed: Mapping[str, float] | None = None) -> ForwardEvaluation:
-    """The forward pass and, alongside it, every node's tangent along `seed`."""
+                     seed: Mapping[str, float] | None = None,
+                     output=None) -> ForwardEvaluation:
+    """The forward pass and, alongside it, every node's tangent along `seed` (default: the
+    first variable); `output` names the statement reported as the output (one only: the
+    tangents of several outputs are a Jacobian's column)."""
+    targets = graph.output_nodes(output)
+    if len(targets) > 1:
+        raise InputError("forward mode follows one output (for several, cgraph jacobian "
+                         "--mode forward)")
+    graph = graph.with_output(*targets[0])
     ids = parse_seed(graph, seed)
     values = graph.forward(bindings)
     names = {i: n for n, i in graph.variables.items()}

@@ -22,7 +22,7 @@ import numpy as np
 
 from . import numtext, ops
 from .errors import InputError
-from .forward import tangents
+from .forward import scale, tangents
 from .graph import Graph
 
 MAX_VARIABLES = 4096  # a 4096² matrix of float64 is 134 MB
@@ -74,7 +74,7 @@ def _plus(a, b):
 
 
 def _scale(d, c):
-    return None if d is None else d * c
+    return None if d is None else scale(d, c)
 
 
 def _neg(d):
@@ -97,7 +97,7 @@ def _lift(op: ops.Op):
         d = None
         for k, (_, t) in enumerate(parts):
             if t is not None:
-                d = _plus(d, rules[k](ops.SCALAR, *numbers) * t)
+                d = _plus(d, scale(t, rules[k](ops.SCALAR, *numbers)))
         return out if d is None else Dual(out, d)
 
     on_duals.__name__ = op.name

@@ -30,6 +30,17 @@ class Jacobian:
     def passes(self) -> int:
         return len(self.variables) if self.mode == "forward" else len(self.outputs)
 
+    def why(self, asked: bool = False) -> str:
+        """`forward mode (2 variables < 3 outputs): 2 passes, one per variable`."""
+        m, n = len(self.outputs), len(self.variables)
+        outputs = f"{m} output{'s' if m != 1 else ''}"
+        variables = f"{n} variable{'s' if n != 1 else ''}"
+        reason = ("as asked" if asked else f"{variables} < {outputs}"
+                  if self.mode == "forward" else f"{outputs} <= {variables}")
+        per = "variable" if self.mode == "forward" else "output"
+        passes = f"{self.passes} pass{'es' if self.passes != 1 else ''}"
+        return f"{self.mode} mode ({reason}): {passes}, one per {per}"
+
 
 def choose_mode(n_outputs: int, n_variables: int) -> str:
     """Forward mode when it needs fewer passes (one per variable) than reverse (one per
