@@ -59,8 +59,8 @@ def eval_command(program, out, wrt, digits, strict, data_path):
 
 @cli.command("graph", cls=Command)
 @program_arguments
-@output_options("diagrams", help="Diagram language [default: mermaid, or from the -o "
-                "suffix].")
+@output_options("diagrams", help="Diagram language, or a self-contained HTML page "
+                "[default: mermaid, or from the -o suffix].")
 @click.option("--direction", type=click.Choice(["LR", "RL", "TB", "BT"]), default="LR",
               show_default=True, help="Layout direction.")
 @click.option("--grads", is_flag=True, help="Dashed back-edges with ∂output/∂node "
@@ -71,13 +71,14 @@ def eval_command(program, out, wrt, digits, strict, data_path):
 @click.option("--digits", type=DIGITS, default=numtext.DIAGRAM, show_default=True,
               metavar="N", help="Significant digits of the numbers shown.")
 def graph_command(program, out, direction, grads, no_values, fence, digits):
-    """The computation graph as a Mermaid flowchart or Graphviz DOT.
+    """The computation graph as a Mermaid flowchart, Graphviz DOT or an HTML page.
 
     \b
       cgraph graph "(x+y)*z"
       cgraph graph "p = x + y; g = p * z" x=1 y=3 z=-3 --grads --fence >> docs/backprop.md
       cgraph graph "(x+y)*z" x=1 y=3 z=-3 --format dot | dot -Tsvg > g.svg
       cgraph graph "(x+y)*z" x=1 y=3 z=-3 -o g.svg
+      cgraph graph "(x+y)*z" x=1 y=3 z=-3 --grads -o graph.html
     """
     graph, diagrams = program.graph, lazy.diagrams
     path = (out.path or "").lower()
@@ -85,7 +86,8 @@ def graph_command(program, out, direction, grads, no_values, fence, digits):
     if image and out.format not in (None, "dot"):
         raise click.UsageError("images are rendered through Graphviz: use --format dot "
                                "(or write the Mermaid text to a .mmd file)")
-    fmt = out.format_name("dot" if image or path.endswith((".dot", ".gv")) else "mermaid")
+    fmt = out.format_name("dot" if image or path.endswith((".dot", ".gv")) else
+                          "html" if path.endswith((".html", ".htm")) else "mermaid")
     ev = None
     if program.bindings:
         ev = program.evaluate()
@@ -110,14 +112,16 @@ def graph_command(program, out, direction, grads, no_values, fence, digits):
 @output_options("explain", terminal="rich", piped="text", what="Output")
 @click.option("--digits", type=DIGITS, default=numtext.TABLE, show_default=True,
               metavar="N", help="Significant digits of the numbers shown.")
+@output_file("Write to FILE instead of standard output (e.g. --format html -o page.html).")
 def explain_command(program, out, digits):
     """The forward and backward passes narrated step by step, chain rule included.
 
     \b
       cgraph explain "p = x + y; g = p * z" x=1 y=3 z=-3
       cgraph explain "(x+y)*z" x=1 y=3 z=-3 --format markdown > walkthrough.md
+      cgraph explain "p = x + y; g = p * z" x=1 y=3 z=-3 --format html -o backprop.html
     """
-    out.emit(lazy.explain.walkthrough(program.evaluate()))
+    out.emit(program.evaluate())
 
 
 @cli.command("diff", cls=Command)

@@ -15,7 +15,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass, field
 
-from . import numtext
+from . import numtext, stepper
 from .errors import EvaluationError
 from .graph import Evaluation, Graph
 from .ops import CONST, VAR
@@ -48,6 +48,9 @@ class Diagram:
     boxes: list[Box] = field(default_factory=list)
     edges: list[Edge] = field(default_factory=list)
     big: bool = False  # past BIG_GRAPH nodes: layout shortcuts (see `build`, `render_dot`)
+    graph: Graph | None = None  # what it was built from (the HTML page draws it itself)
+    evaluation: Evaluation | None = None  # when values are shown
+    grads: bool = False
 
 
 def _op_title(op) -> str:
@@ -65,7 +68,8 @@ def build(graph: Graph, ev: Evaluation | None = None, *, values: bool = True,
     show_grads = ev is not None and grads
     live = graph.reaches_output()
     f = graph.output_name
-    d = Diagram(big=len(graph.nodes) > BIG_GRAPH)
+    d = Diagram(big=len(graph.nodes) > BIG_GRAPH, graph=graph,
+                evaluation=ev if show_values else None, grads=show_grads)
     users = graph.users()
     # In big graphs a leaf used all over (a weight in every layer) would pull edges across
     # the whole layout, and Graphviz's time explodes (minutes for 1,000 nodes). There it is
@@ -206,6 +210,7 @@ def render_dot(d: Diagram, direction: str = "LR") -> str:
 FORMATS = {
     "mermaid": lambda d, o: render_mermaid(d, o.direction, o.fence),
     "dot": lambda d, o: render_dot(d, o.direction),
+    "html": lambda d, o: stepper.page(d.graph, d.evaluation, grads=d.grads, digits=o.digits),
 }
 
 IMAGE_SUFFIXES = (".svg", ".png", ".pdf")

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import numtext, ops
+from . import numtext, ops, stepper
 from .formula import render as render_formula
 from .graph import Evaluation
+from .jsgen import edge_ids
 from .ops import CONST, P_ATOM, Op
 from .printing import apply_infix, apply_latex, latex_name, node_labels
 from .symbolic import Sym, SymbolicBuilder
@@ -36,9 +37,16 @@ class Name:
 
 @dataclass
 class Num:
+    """A number; `ref` says which quantity it is, so a live page can recompute it:
+    ("v", node) a value, ("g", node) a gradient, ("p", edge) a local partial, ("c", edge)
+    one path's contribution (an edge is an input slot of a node: see `edge_ids`)."""
+
     value: float
+    ref: tuple | None = None
 
     def text(self, digits, in_product=False) -> str:
+        if isinstance(digits, Holes):
+            return digits.hole(self, in_product)
         out = numtext.text(self.value, digits)
         return f"({out})" if in_product and out.startswith("-") else out
 
@@ -68,15 +76,15 @@ class Apply:
     """An op applied to named operands (`x + y`) or to numbers (`1 + 3`)."""
 
     op: Op
-    args: list  # of str (labels) or float
+    args: list  # of str (labels) or Num
 
     def text(self, digits, in_product=False) -> str:
-        atoms = [(a if isinstance(a, str) else Num(a).text(digits, True), P_ATOM)
+        atoms = [(a if isinstance(a, str) else a.text(digits, True), P_ATOM)
                  for a in self.args]
         return apply_infix(self.op, atoms, TIMES)[0]
 
     def latex(self, digits, in_product=False) -> str:
-        atoms = [(Name(a).latex(digits) if isinstance(a, str) else Num(a).latex(digits, True),
+        atoms = [(Name(a).latex(digits) if isinstance(a, str) else a.latex(digits, True),
                   P_ATOM) for a in self.args]
         return apply_latex(self.op, atoms)[0]
 
@@ -119,17 +127,40 @@ class Sum:
 
 @dataclass
 class Step:
-    """One line of the walk-through: terms joined by `=`, indented under its node."""
+    """One line of the walk-through: terms joined by `=`, indented under its node.
+
+    `kind` and `at` say what it is about, for a page that highlights it: "forward",
+    "seed", "node", "sum" and "result" steps are at a node (`at = (id,)`); "local" and
+    "chain" steps at an edge, an input slot of a node (`at = (node id, input index)`)."""
 
     terms: list
     indent: int = 0
     note: str | None = None
+    kind: str = ""
+    at: tuple = ()
 
     def text(self, digits=numtext.TABLE) -> str:
         return " = ".join(t.text(digits) for t in self.terms)
 
+    def template(self) -> tuple[list[str], list[tuple]]:
+        """The text with a hole for each number: (the pieces between the holes, and for
+        each hole (Num, in_product)); `text()` is the pieces with the numbers filled in."""
+        holes = Holes()
+        return self.text(holes).split("\x00"), holes.numbers
+
     def latex(self, digits=numtext.TABLE) -> str:
         return " = ".join(t.latex(digits) for t in self.terms)
+
+
+class Holes:
+    """Passed as `digits`: numbers render as holes (see `Step.template`)."""
+
+    def __init__(self):
+        self.numbers: list[tuple[Num, bool]] = []
+
+    def hole(self, num: Num, in_product: bool) -> str:
+        self.numbers.append((num, in_product))
+        return "\x00"
 
 
 @dataclass
@@ -148,23 +179,24 @@ def walkthrough(ev: Evaluation) -> list[Section]:
     live = g.reaches_output()
     users = g.users()
     shown = [live[n.id] and not (n.op is CONST and n.name is None) for n in g.nodes]
+    edge = edge_ids(g)
 
     forward = Section("Forward pass")
     for n in g.nodes:
         if not shown[n.id]:
             continue
-        value = Num(ev.values[n.id])
+        value = Num(ev.values[n.id], ("v", n.id))
         if not n.inputs:
-            forward.lines.append(Step([Name(labels[n.id]), value]))
+            forward.lines.append(Step([Name(labels[n.id]), value], kind="forward", at=(n.id,)))
             continue
         args = [labels[j] for j in n.inputs]
-        numbers = [ev.values[j] for j in n.inputs]
+        numbers = [Num(ev.values[j], ("v", j)) for j in n.inputs]
         forward.lines.append(Step([Name(labels[n.id]), Apply(n.op, args), Apply(n.op, numbers),
-                                   value]))
+                                   value], kind="forward", at=(n.id,)))
 
     backward = Section("Backward pass")
-    backward.lines.append(Step([Partial(f, f), Num(1.0)],
-                               note="the output with respect to itself"))
+    backward.lines.append(Step([Partial(f, f), Num(1.0)], note="the output with respect to "
+                               "itself", kind="seed", at=(g.output,)))
     contributions: dict[int, list] = {}
     builder = SymbolicBuilder()
     m = builder.namespace()
@@ -172,7 +204,8 @@ def walkthrough(ev: Evaluation) -> list[Section]:
         if not live[n.id] or not n.inputs:
             continue
         me = labels[n.id]
-        backward.lines.append(Step([Name(me), Apply(n.op, [labels[j] for j in n.inputs])]))
+        backward.lines.append(Step([Name(me), Apply(n.op, [labels[j] for j in n.inputs])],
+                                   kind="node", at=(n.id,)))
         numbers = [ev.values[j] for j in n.inputs] + [ev.values[n.id]]
         symbols = [Sym(builder, builder.const(g.nodes[j].value)
                        if g.nodes[j].op is CONST and not g.nodes[j].name
@@ -180,14 +213,16 @@ def walkthrough(ev: Evaluation) -> list[Section]:
         symbols.append(Sym(builder, builder.var(me)))
         local_values = [rule(ops.SCALAR, *numbers) for rule in n.op.partials]
         local_formulas = [rule(m, *symbols) for rule in n.op.partials]
-        for j, pv, pf in zip(n.inputs, local_values, local_formulas, strict=True):
+        for k, (j, pv, pf) in enumerate(zip(n.inputs, local_values, local_formulas,
+                                            strict=True)):
             if not shown[j]:
                 continue
+            e = edge[n.id, k]
             if isinstance(pf, Sym) and builder.value_of(pf.id) is None:
-                local = [Partial(me, labels[j]), Formula(builder, pf.id), Num(pv)]
+                local = [Partial(me, labels[j]), Formula(builder, pf.id), Num(pv, ("p", e))]
             else:  # a number (∂(a+b)/∂a = 1, ∂(pi·2)/∂pi = 2): shown once
-                local = [Partial(me, labels[j]), Num(pv)]
-            backward.lines.append(Step(local, 1))
+                local = [Partial(me, labels[j]), Num(pv, ("p", e))]
+            backward.lines.append(Step(local, 1, kind="local", at=(n.id, k)))
             paths = len(_live_users(users[j], live))  # edges into live users
             if n.id == g.output:
                 contribution = pv
@@ -196,19 +231,23 @@ def walkthrough(ev: Evaluation) -> list[Section]:
                 backward.lines.append(Step([
                     Partial(f, labels[j], None if paths == 1 else me),
                     Product([Partial(f, me), Partial(me, labels[j])]),
-                    Product([Num(ev.grads[n.id]), Num(pv)]),
-                    Num(contribution)], 1, "chain rule"))
+                    Product([Num(ev.grads[n.id], ("g", n.id)), Num(pv, ("p", e))]),
+                    Num(contribution, ("c", e))], 1, "chain rule", kind="chain", at=(n.id, k)))
             parts = contributions.setdefault(j, [])
-            parts.append(contribution)
+            parts.append(Num(contribution, ("c", e)))
             if paths > 1 and len(parts) == paths:  # the last path into j has arrived
-                backward.lines.append(Step([Partial(f, labels[j]), Sum([Num(c) for c in parts]),
-                                            Num(ev.grads[j])], 1,
-                                           f"sum over {len(parts)} paths"))
+                backward.lines.append(Step([Partial(f, labels[j]), Sum(parts),
+                                            Num(ev.grads[j], ("g", j))], 1,
+                                           f"sum over {len(parts)} paths", kind="sum",
+                                           at=(j,)))
 
     result = Section("Result")
-    result.lines.append(Step([Name(f), Num(ev.value)]))
+    result.lines.append(Step([Name(f), Num(ev.value, ("v", g.output))], kind="result",
+                             at=(g.output,)))
     for v, gv in ev.gradient().items():
-        result.lines.append(Step([Partial(f, v), Num(gv)]))
+        vid = g.variables[v]
+        result.lines.append(Step([Partial(f, v), Num(gv, ("g", vid))], kind="result",
+                                 at=(vid,)))
     return [forward, backward, result]
 
 
@@ -263,7 +302,8 @@ def to_rich(sections: list[Section], digits=numtext.TABLE):
 
 
 FORMATS = {
-    "rich": lambda sections, o: to_rich(sections, o.digits),
-    "text": lambda sections, o: to_text(sections, o.digits),
-    "markdown": lambda sections, o: to_markdown(sections, o.digits),
+    "rich": lambda ev, o: to_rich(walkthrough(ev), o.digits),
+    "text": lambda ev, o: to_text(walkthrough(ev), o.digits),
+    "markdown": lambda ev, o: to_markdown(walkthrough(ev), o.digits),
+    "html": lambda ev, o: stepper.page(ev.graph, ev, walkthrough(ev), digits=o.digits),
 }
