@@ -12,5 +12,6 @@ __version__ = "0.1.0"
 from .errors import CgraphError  # noqa: E402
 from .graph import Evaluation, Graph, Node  # noqa: E402
 from .parser import parse  # noqa: E402
+from . import notebook  # noqa: E402,F401  (a Graph or Evaluation draws itself in notebooks)
 
 __all__ = ["parse", "Graph", "Node", "Evaluation", "CgraphError", "__version__"]

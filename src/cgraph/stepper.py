@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # the graph's own modules build on this one's callers, not on
 
 PICTURE_MAX = 2000  # nodes; past this a picture stops helping (the steps still work)
 BIG = 60  # nodes; past this, edge labels show only where the current step is
+SMALL = 12  # nodes; up to this, every path's contribution stays written on its edge
 CHAR = 7.4  # px per character at the page's font size, for box widths
 NUMBER = 9  # characters kept for a number in a box
 
@@ -180,7 +181,7 @@ def picture(graph: "Graph", ev: "Evaluation | None", steps, digits: int, grads: 
         links.append((out, len(nodes)))
     lay = layered(sizes, links)
     svg = _Svg()
-    big = " big" if len(nodes) > BIG else ""
+    big = " big" if len(nodes) > BIG else " small" if len(nodes) <= SMALL else ""
     svg.add(f'<svg xmlns="http://www.w3.org/2000/svg" class="graph{big}" '
             f'width="{lay.width:.0f}" height="{lay.height:.0f}" '
             f'viewBox="0 0 {lay.width:.0f} {lay.height:.0f}" role="img" '
@@ -191,6 +192,10 @@ def picture(graph: "Graph", ev: "Evaluation | None", steps, digits: int, grads: 
         f'class="{cls}"/></marker>' for m, cls in (("arrow", "head"), ("garrow", "ghead")))
         + "</defs>")
     drawn = [live[n.id] and not (n.op is CONST and not n.name) for n in nodes]
+    first_use: dict[int, tuple] = {}  # a value is written on its node's first edge out
+    for n in nodes:
+        for k, j in enumerate(n.inputs):
+            first_use.setdefault(j, (j, n.id, k))
 
     def side(v: int, right: bool) -> tuple[float, float]:
         w = sizes[v][0] / 2
@@ -207,7 +212,7 @@ def picture(graph: "Graph", ev: "Evaluation | None", steps, digits: int, grads: 
             dead = "" if live[n.id] else " dead"
             svg.add(f'<g id="e{n.id}.{k}" class="edge{dead}">'
                     f'<path d="{_path(pts)}" marker-end="url(#arrow)"/>')
-            if values is not None and nodes[j].inputs:
+            if values is not None and nodes[j].inputs and (j, n.id, k) == first_use[j]:
                 lx, ly = _label_at(pts)
                 name = f"{nodes[j].name} = " if nodes[j].name else ""
                 svg.add(f'<text class="elabel" x="{lx:.1f}" y="{ly - 5:.1f}">'
