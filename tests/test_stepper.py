@@ -58,6 +58,10 @@ PROGRAMS = {  # program, point, and a new value for each variable (in turn)
 }
 
 
+READ_STEP = ("() => [document.getElementById('count').textContent, "
+             "document.querySelector('#now .text').textContent]")
+
+
 def run(*args) -> str:
     r = CliRunner().invoke(cli, [str(a) for a in args])
     assert r.exit_code == 0, r.output
@@ -161,10 +165,12 @@ def test_offline_no_requests_no_errors_and_every_step_is_explains(browser, tmp_p
         assert p.step_texts() == [re.sub(r"    \(", " (", e) for e in expected]
         n = len(expected)
         for i, line in enumerate(expected):
-            assert p.count() == f"step {i + 1} of {n}"
-            assert p.now() == line, i
-            p.page.click("#next")
+            assert p.page.evaluate(READ_STEP) == [f"step {i + 1} of {n}", line], i
+            p.page.keyboard.press("ArrowRight")
+        p.page.click("#next")
         assert p.now() == expected[-1]  # next at the last step stays there
+        p.page.click("#prev")
+        assert p.now() == expected[-2]
         assert p.others() == [] and p.errors == []
     finally:
         p.close()
@@ -229,10 +235,14 @@ def test_keyboard_alone_steps_and_plays(browser, tmp_path):
         assert p.count() == f"step 2 of {n}"
         focus = p.page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
         assert focus != "none"  # the focused control is visible
-        keyboard.press("Shift+Tab")  # play, then Enter plays until the end
+        keyboard.press("Shift+Tab")  # play: Enter plays, Enter again pauses
         assert p.page.evaluate("document.activeElement.id") == "play"
         keyboard.press("Enter")
-        expect(p.page.locator("#count")).to_have_text(f"step {n} of {n}", timeout=30_000)
+        expect(p.page.locator("#count")).to_have_text(f"step 4 of {n}", timeout=10_000)
+        keyboard.press("Enter")
+        paused = p.count()
+        p.page.wait_for_timeout(1500)
+        assert p.count() == paused != f"step {n} of {n}"
         assert p.errors == []
     finally:
         p.close()
