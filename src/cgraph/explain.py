@@ -198,11 +198,11 @@ def walkthrough(ev: Evaluation) -> list[Section]:
     backward.lines.append(Step([Partial(f, f), Num(1.0)], note="the output with respect to "
                                "itself", kind="seed", at=(g.output,)))
     contributions: dict[int, list] = {}
-    builder = SymbolicBuilder()
-    m = builder.namespace()
     for n in reversed(g.nodes[: g.output + 1]):
         if not live[n.id] or not n.inputs:
             continue
+        builder = SymbolicBuilder()  # one per node: printing a formula costs its own size
+        m = builder.namespace()
         me = labels[n.id]
         backward.lines.append(Step([Name(me), Apply(n.op, [labels[j] for j in n.inputs])],
                                    kind="node", at=(n.id,)))

@@ -96,6 +96,36 @@
     return out;
   }
 
+  const list = document.getElementById("steps");
+  if (list) { // the list of every step, under its section's title
+    const all = document.createDocumentFragment();
+    let section = -1;
+    steps.forEach((s, i) => {
+      if (s.s !== section) {
+        section = s.s;
+        const title = document.createElement("li");
+        title.className = "section";
+        title.setAttribute("aria-hidden", "true");
+        title.textContent = data.sections[section];
+        all.appendChild(title);
+      }
+      const li = document.createElement("li");
+      li.id = "s" + i;
+      li.className = "step i" + s.i;
+      const text = document.createElement("span");
+      text.className = "text";
+      li.appendChild(text);
+      if (s.n) {
+        const note = document.createElement("span");
+        note.className = "note";
+        note.textContent = "(" + s.n + ")";
+        li.append(" ", note);
+      }
+      all.appendChild(li);
+    });
+    list.appendChild(all);
+  }
+
   const numbers = Array.from(document.querySelectorAll("[data-q]"));
   const staged = Array.from(document.querySelectorAll("[data-s]"))
     .map((el) => [el, Number(el.dataset.s)]);
@@ -180,7 +210,7 @@
         toggle();
       }
     });
-    show(0, false);
+    refresh();
   }
 
   // live inputs: each has a number field and a slider

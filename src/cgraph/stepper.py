@@ -187,8 +187,8 @@ def picture(graph: "Graph", ev: "Evaluation | None", steps, digits: int, grads: 
             f'viewBox="0 0 {lay.width:.0f} {lay.height:.0f}" role="img" '
             f'aria-label="{_e("computation graph of " + _title(graph))}">')
     svg.add("<defs>" + "".join(
-        f'<marker id="{m}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
-        f'markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" '
+        f'<marker id="{m}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="9" '
+        f'markerHeight="9" markerUnits="userSpaceOnUse" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" '
         f'class="{cls}"/></marker>' for m, cls in (("arrow", "head"), ("garrow", "ghead")))
         + "</defs>")
     drawn = [live[n.id] and not (n.op is CONST and not n.name) for n in nodes]
@@ -215,7 +215,7 @@ def picture(graph: "Graph", ev: "Evaluation | None", steps, digits: int, grads: 
             if values is not None and nodes[j].inputs and (j, n.id, k) == first_use[j]:
                 lx, ly = _label_at(pts)
                 name = f"{nodes[j].name} = " if nodes[j].name else ""
-                svg.add(f'<text class="elabel" x="{lx:.1f}" y="{ly - 5:.1f}">'
+                svg.add(f'<text class="elabel" x="{lx:.0f}" y="{ly - 5:.0f}">'
                         f'{_num(f"v{j}", values[j], digits, shown, prefix=name)}</text>')
             svg.add("</g>")
             if adj is not None and live[n.id] and drawn[j]:
@@ -226,7 +226,7 @@ def picture(graph: "Graph", ev: "Evaluation | None", steps, digits: int, grads: 
                 contribution = adj[n.id] * partials[e]
                 svg.add(f'<g id="b{n.id}.{k}" class="grad{cls}" data-s="{s}">'
                         f'<path d="{_path(back)}" marker-end="url(#garrow)"/>'
-                        f'<text class="elabel" x="{lx:.1f}" y="{ly + 14:.1f}">'
+                        f'<text class="elabel" x="{lx:.0f}" y="{ly + 14:.0f}">'
                         f'<tspan data-q="c{e}">{_e(numtext.text(contribution, digits))}'
                         "</tspan></text></g>")
     if has_out_box:
@@ -248,21 +248,21 @@ def picture(graph: "Graph", ev: "Evaluation | None", steps, digits: int, grads: 
         if n.inputs:
             svg.add(f'<g id="n{n.id}" class="node op{dead}"><title>'
                     f"{_e(labels[n.id] + ' = ' + node_expr(graph, n, labels))}</title>"
-                    f'<circle cx="{x:.1f}" cy="{y:.1f}" r="18"/>'
-                    f'<text x="{x:.1f}" y="{y + 5:.1f}" class="sym">'
+                    f'<circle cx="{x:.0f}" cy="{y:.0f}" r="18"/>'
+                    f'<text x="{x:.0f}" y="{y + 5:.0f}" class="sym">'
                     f"{_e(_op_symbol(n.op))}</text>")
         else:
             w, h = sizes[n.id][0], 30.0
             const = " const" if n.op is CONST else ""
             svg.add(f'<g id="n{n.id}" class="node leaf{const}{dead}">'
-                    f'<rect x="{x - w / 2:.1f}" y="{y - h / 2:.1f}" width="{w:.1f}" '
-                    f'height="{h:.1f}" rx="4"/><text x="{x:.1f}" y="{y + 5:.1f}">'
+                    f'<rect x="{x - w / 2:.0f}" y="{y - h / 2:.0f}" width="{w:.0f}" '
+                    f'height="{h:.0f}" rx="4"/><text x="{x:.0f}" y="{y + 5:.0f}">'
                     f"{_e(labels[n.id])}"
                     + (_num(f"v{n.id}", value, digits, shown, prefix=" = ")
                        if value is not None and (n.op is VAR or n.name) else "") + "</text>")
         if adj is not None and drawn[n.id]:
             top = y + (18 if n.inputs else 15) + 15
-            svg.add(f'<text class="glabel" x="{x:.1f}" y="{top:.1f}">'
+            svg.add(f'<text class="glabel" x="{x:.0f}" y="{top:.0f}">'
                     + _num(f"g{n.id}", adj[n.id], digits, shown,
                            prefix=f"∂{f}/∂{labels[n.id]} = ") + "</text>")
         svg.add("</g>")
@@ -271,9 +271,9 @@ def picture(graph: "Graph", ev: "Evaluation | None", steps, digits: int, grads: 
         x, y = lay.x[o], _box_y(lay, sizes, o, adj is not None)
         w, h = sizes[o][0], 30.0
         value = ev.value if values is not None else None
-        svg.add(f'<g id="nout" class="node leaf output"><rect x="{x - w / 2:.1f}" '
-                f'y="{y - h / 2:.1f}" width="{w:.1f}" height="{h:.1f}" rx="4"/>'
-                f'<text x="{x:.1f}" y="{y + 5:.1f}">{_e(f)}'
+        svg.add(f'<g id="nout" class="node leaf output"><rect x="{x - w / 2:.0f}" '
+                f'y="{y - h / 2:.0f}" width="{w:.0f}" height="{h:.0f}" rx="4"/>'
+                f'<text x="{x:.0f}" y="{y + 5:.0f}">{_e(f)}'
                 + (_num(f"v{out}", value, digits, shown, prefix=" = ")
                    if value is not None else "") + "</text></g>")
     svg.add("</svg>")
@@ -287,10 +287,10 @@ def _box_y(lay, sizes, v, grads: bool) -> float:
 
 def _path(pts) -> str:
     (x0, y0), rest = pts[0], pts[1:]
-    d = [f"M{x0:.1f},{y0:.1f}"]
+    d = [f"M{x0:.0f},{y0:.0f}"]
     for x1, y1 in rest:
         mid = (x0 + x1) / 2
-        d.append(f"C{mid:.1f},{y0:.1f} {mid:.1f},{y1:.1f} {x1:.1f},{y1:.1f}")
+        d.append(f"C{mid:.0f},{y0:.0f} {mid:.0f},{y1:.0f} {x1:.0f},{y1:.0f}")
         x0, y0 = x1, y1
     return "".join(d)
 
@@ -316,22 +316,17 @@ def page(graph: "Graph", ev: "Evaluation | None" = None, sections=None, *,
     grads = grads and ev is not None
     small = len(graph.nodes) <= PICTURE_MAX
     doc: dict = {"digits": digits, "steps": [], "sections": [], "output": graph.output}
-    items = []
     if steps:
         _, focus = _reveals(graph, steps)
         at = 0
         for si, sec in enumerate(sections):
             doc["sections"].append(sec.title)
-            items.append(f'<li class="section" aria-hidden="true">{_e(sec.title)}</li>')
             for step in sec.lines:
                 pieces, holes = step.template()
                 doc["steps"].append({
                     "t": pieces, "h": [[_ref(num) if num.ref else numtext.json_value(num.value),
                                         int(paren)] for num, paren in holes],
                     "n": step.note or "", "i": step.indent, "f": focus[at], "s": si})
-                note = f' <span class="note">({_e(step.note)})</span>' if step.note else ""
-                items.append(f'<li id="s{at}" class="step i{step.indent}" data-step="{at}">'
-                             f'<span class="text">{_e(step.text(digits))}</span>{note}</li>')
                 at += 1
     inputs = []
     if ev is not None:
@@ -383,7 +378,7 @@ def page(graph: "Graph", ev: "Evaluation | None" = None, sections=None, *,
                     "picture stops helping, so there is none; the steps and the table "
                     "below are all there.</p>")
     if steps:
-        body.append('<ol id="steps">' + "".join(items) + "</ol>")
+        body.append('<ol id="steps" aria-label="Every step"></ol>')  # filled by the script
     body.append("</main>")
     if ev is not None:
         body.append(_node_table(graph, ev))
