@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 import cgraph
 from cgraph import explain, jsgen, numtext, ops, stepper
 from cgraph.cli import cli
-from cgraph.layout import layered
+from cgraph.dag_layout import layered
 
 from conftest import expressions
 

@@ -2,7 +2,7 @@
 
 `page(graph, ev)` draws the graph in the tutorial's visual language (inputs as boxes with
 their values, operations as circles, values on forward edges, dashed gradient edges), laid
-out by `layout.layered`, and steps through exactly `explain`'s steps: each step is the
+out by `dag_layout.layered`, and steps through exactly `explain`'s steps: each step is the
 walk-through's own text with a hole for every number (`Step.template`), so the page and
 `cgraph explain` cannot disagree. The numbers shown first are Python's; when an input
 changes, the page recomputes every value, local partial and gradient with the JavaScript
@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from . import jsgen, numtext, ops
 from .jsgen import edge_ids
-from .layout import layered
+from .dag_layout import layered
 from .ops import CONST, VAR
 from .printing import node_expr, node_labels
 
