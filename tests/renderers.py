@@ -49,6 +49,19 @@ def require_mmdc() -> None:
     require("mermaid-cli (mmdc) and Chromium", MMDC.exists() and PUPPETEER.exists())
 
 
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def require_browser() -> None:
+    """Chromium (Debian's, from render-tools-install) driven by Python's playwright, which
+    uses it through executable_path: it never downloads a browser of its own."""
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        require("playwright (pip install -e '.[test]')", False)
+    require("Chromium", Path(CHROMIUM).exists())
+
+
 def dot_renders(path: Path) -> subprocess.CompletedProcess:
     return subprocess.run(["dot", "-Tsvg", str(path), "-o", str(path.with_suffix(".svg"))],
                           capture_output=True, text=True, timeout=120)

@@ -22,5 +22,7 @@ def __getattr__(name):
     if name in _EXPORTS:
         import importlib
 
+        from . import notebook  # noqa: F401  (a Graph or Evaluation draws itself in notebooks)
+
         return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
     raise AttributeError(f"module 'cgraph' has no attribute {name!r}")

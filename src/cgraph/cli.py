@@ -99,8 +99,8 @@ def eval_command(program, out, wrt, outputs, mode, tangents, digits, strict, dat
 
 @cli.command("graph", cls=Command)
 @program_arguments
-@output_options("diagrams", help="Diagram language [default: mermaid, or from the -o "
-                "suffix].")
+@output_options("diagrams", help="Diagram language, or a self-contained HTML page "
+                "[default: mermaid, or from the -o suffix].")
 @click.option("--direction", type=click.Choice(["LR", "RL", "TB", "BT"]),
               help="Layout direction [default: LR; TB past 20 ranks].")
 @click.option("--collapse/--no-collapse", default=None, help="Draw a long sum as one + "
@@ -113,13 +113,14 @@ def eval_command(program, out, wrt, outputs, mode, tangents, digits, strict, dat
 @click.option("--digits", type=DIGITS, default=numtext.DIAGRAM, show_default=True,
               metavar="N", help="Significant digits of the numbers shown.")
 def graph_command(program, out, direction, collapse, grads, no_values, fence, digits):
-    """The computation graph as a Mermaid flowchart or Graphviz DOT.
+    """The computation graph as a Mermaid flowchart, Graphviz DOT or an HTML page.
 
     \b
       cgraph graph "(x+y)*z"
       cgraph graph "p = x + y; g = p * z" x=1 y=3 z=-3 --grads --fence >> docs/backprop.md
       cgraph graph "(x+y)*z" x=1 y=3 z=-3 --format dot | dot -Tsvg > g.svg
       cgraph graph "(x+y)*z" x=1 y=3 z=-3 -o g.svg
+      cgraph graph "(x+y)*z" x=1 y=3 z=-3 --grads -o graph.html
     """
     graph, diagrams = program.graph, lazy.diagrams
     image = False
@@ -170,6 +171,7 @@ def graph_command(program, out, direction, collapse, grads, no_values, fence, di
               metavar="N", help="Significant digits of the numbers shown.")
 @click.option("--diagrams", is_flag=True, help="Markdown with a Mermaid diagram after "
               "each step, as in the tutorial (implies --format markdown).")
+@output_file("Write to FILE instead of standard output (e.g. --format html -o page.html).")
 def explain_command(program, out, mode, tangents, digits, diagrams):
     """The forward and backward passes narrated step by step, chain rule included.
 
@@ -178,6 +180,7 @@ def explain_command(program, out, mode, tangents, digits, diagrams):
       cgraph explain "(x+y)*z" x=1 y=3 z=-3 --format markdown > walkthrough.md
       cgraph explain "p = x + y; g = p * z" x=1 y=3 z=-3 --mode forward --tangent x=1
       cgraph explain "p = x + y; g = p * z" x=1 y=3 z=-3 --diagrams > tutorial.md
+      cgraph explain "p = x + y; g = p * z" x=1 y=3 z=-3 --format html -o backprop.html
     """
     explain = lazy.explain
     if mode == "forward":
@@ -186,7 +189,7 @@ def explain_command(program, out, mode, tangents, digits, diagrams):
         program.evaluate()  # checks the bindings, warns where values stop being finite
         seed = lazy.bindings.parse_bindings(tangents) if tangents else None
         fe = lazy.forward.evaluate_forward(program.graph, program.bindings, seed)
-        return out.emit(explain.forward_walkthrough(fe))
+        return out.emit(explain.Narration(explain.forward_walkthrough(fe)))
     if tangents:
         raise InputError("--tangent is forward mode's: use it with --mode forward")
     ev = program.evaluate()
@@ -198,7 +201,7 @@ def explain_command(program, out, mode, tangents, digits, diagrams):
         sections, notes = explain.with_diagrams(sections, ev, digits)
         for note in notes:
             warn(note)
-    out.emit(sections, "markdown" if diagrams else None)
+    out.emit(explain.Narration(sections, ev), "markdown" if diagrams else None)
 
 
 @cli.command("diff", cls=Command)

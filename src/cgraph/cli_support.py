@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import gc
 import importlib
+import io
 import os
 import sys
 from dataclasses import dataclass, field
@@ -354,7 +355,10 @@ class Output:
     def emit(self, result, fmt: str | None = None) -> None:
         rendered = self.formats[self.format_name(fmt)](result, self.options)
         if hasattr(rendered, "__rich_console__"):
-            console().print(rendered)
+            if self.path is None:
+                console().print(rendered)
+            else:
+                write_text(self.path, plain_text(rendered), self.inputs)
         elif isinstance(rendered, str):
             if self.path is None:
                 click.echo(rendered, nl=False)
@@ -369,6 +373,16 @@ class Output:
 
 def warn(message: str) -> None:
     click.echo(f"warning: {message}", err=True)
+
+
+def plain_text(renderable) -> str:
+    """A Rich renderable as plain text (for a file), 100 columns wide."""
+    from rich.console import Console
+
+    out = Console(width=100, color_system=None, highlight=False, record=True,
+                  file=io.StringIO())
+    out.print(renderable)
+    return out.export_text()
 
 
 def console(stderr: bool = False):

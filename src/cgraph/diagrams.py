@@ -23,7 +23,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass, field
 
-from . import numtext, ops
+from . import numtext, ops, stepper
 from .errors import EvaluationError
 from .graph import Evaluation, Graph
 from .ops import CONST, VAR
@@ -73,6 +73,9 @@ class Diagram:
     huge: bool = False  # past XLABELS nodes: DOT labels placed after the layout
     output: str = "f"
     direction: str = "LR"  # LR, RL, TB or BT
+    graph: Graph | None = None  # what it was built from (the HTML page draws it itself)
+    evaluation: Evaluation | None = None  # when values are shown
+    grads: bool = False
 
 
 def _op_title(op) -> str:
@@ -165,7 +168,8 @@ def build(graph: Graph, ev: Evaluation | None = None, *, values: bool = True,
     live = graph.reaches_output()
     f = graph.output_name
     d = Diagram(big=len(graph.nodes) > BIG_GRAPH, huge=len(shown) > XLABELS, output=f,
-                direction=direction)
+                direction=direction, graph=graph, evaluation=ev if show_values else None,
+                grads=show_grads)
     users: list[list[int]] = [[] for _ in graph.nodes]
     for n in shown:
         for j in inputs[n.id]:
@@ -462,11 +466,12 @@ def warnings(graph: Graph, d: Diagram, fmt: str) -> list[str]:
 FORMATS = {
     "mermaid": lambda d, o: render_mermaid(d, d.direction, o.fence),
     "dot": lambda d, o: render_dot(d, d.direction),
+    "html": lambda d, o: stepper.page(d.graph, d.evaluation, grads=d.grads, digits=o.digits),
 }
 
 IMAGE_SUFFIXES = (".svg", ".png", ".pdf")
 TEXT_SUFFIXES = {".mmd": "mermaid", ".mermaid": "mermaid", ".md": "mermaid",
-                 ".dot": "dot", ".gv": "dot"}
+                 ".dot": "dot", ".gv": "dot", ".html": "html", ".htm": "html"}
 
 
 def output_format(path: str) -> str:

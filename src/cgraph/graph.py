@@ -17,6 +17,11 @@ from .errors import BindingError, InputError, did_you_mean
 from .ops import CONST, VAR, Op
 
 
+# How a Graph or an Evaluation shows itself in Jupyter and VS Code: set by cgraph.notebook,
+# which draws with modules that build on this one (so this one cannot import them).
+display = None
+
+
 class Node:
     """One vertex: a variable, a constant, or an op applied to earlier nodes."""
 
@@ -57,6 +62,13 @@ class Graph:
 
     def __repr__(self) -> str:
         return f"<Graph {len(self.nodes)} nodes, output {self.output_name}>"
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        """In a notebook: the picture (HTML) and the Mermaid diagram (Markdown)."""
+        return display(self, None) if display else None
+
+    def _repr_html_(self):
+        return display(self, None)["text/html"] if display else None
 
     # -- inputs -------------------------------------------------------------------------
 
@@ -251,6 +263,13 @@ class Evaluation:
     @property
     def value(self) -> float:
         return self.values[self.graph.output]
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        """In a notebook: the backprop stepper (HTML) and the Mermaid diagram (Markdown)."""
+        return display(self.graph, self) if display else None
+
+    def _repr_html_(self):
+        return display(self.graph, self)["text/html"] if display else None
 
     def gradient(self, wrt: Iterable[str] | None = None) -> dict[str, float]:
         """∂output/∂v for each variable v (all of them, in order of first use, or `wrt`)."""
