@@ -82,12 +82,15 @@ def explain_lines(program, point) -> list[str]:
 
 def eval_nodes(program, point):
     doc = json.loads(run("eval", "--format", "json", "--", program, *bindings(point)))
-    as_float = lambda v: float(v) if not isinstance(v, str) else float(  # noqa: E731
-        {"NaN": "nan", "Infinity": "inf", "-Infinity": "-inf"}[v])
+    spelled = {"NaN": "nan", "Infinity": "inf", "-Infinity": "-inf"}
+    as_float = lambda v: (v if v is None  # noqa: E731  (a constant's grad is null)
+                          else float(spelled[v]) if isinstance(v, str) else float(v))
     return [(as_float(n["value"]), as_float(n["grad"])) for n in doc["nodes"]]
 
 
-def same(a: float, b: float) -> bool:
+def same(a: float | None, b: float | None) -> bool:
+    if a is None or b is None:  # a constant has no gradient, on the page as in eval's JSON
+        return a is None and b is None
     if math.isnan(a) or math.isnan(b):
         return math.isnan(a) and math.isnan(b)
     if math.isinf(a) or math.isinf(b):
@@ -138,7 +141,8 @@ class Page:
         rows = self.page.eval_on_selector_all(
             "#table tbody tr", "rows => rows.map(r => Array.from("
             "r.querySelectorAll('td[data-q]')).map(td => td.textContent))")
-        return [(float(v), float(g)) for v, g in rows]
+        # a constant's gradient cell is empty (no data-q): it has no gradient
+        return [(float(v), float(g[0]) if g else None) for v, *g in rows]
 
     def step_texts(self) -> list[str]:
         return self.page.eval_on_selector_all(
