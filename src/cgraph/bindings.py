@@ -1,6 +1,10 @@
 """Bindings: `NAME=VALUE` arguments (VALUE is any constant expression, `x=pi/4`, or a list
 for an indexed family, `w=[0.1,0.2]`, `W=[[1,2],[3,4]]`) and `--bindings FILE` (a JSON
-object, `descend`'s JSON output, or NAME=VALUE lines)."""
+object, `descend`'s JSON output, or NAME=VALUE lines).
+
+`eval` also takes `NAME=VALUE±SIGMA` (or `VALUE+-SIGMA`): a value with a standard
+uncertainty, both constant expressions, SIGMA finite and not negative.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from .ops import CONSTANTS
 from .parser import parse
 
 _NAME = re.compile(r"[^\W\d]\w*")
+_ASSIGNMENT = re.compile(r"(?<![=<>!])=(?!=)")
 
 
 def constant_value(text: str, what: str = "value") -> float:
@@ -19,6 +24,11 @@ def constant_value(text: str, what: str = "value") -> float:
         graph = parse(text)
     except CgraphError as e:
         raise BindingError(f"{what} {text!r} is not a valid expression: {e.message}") from None
+    code = [line.split("#", 1)[0] for line in text.splitlines()]
+    statements = [part for line in code for part in line.split(";") if part.strip()]
+    if len(statements) != 1 or _ASSIGNMENT.search(statements[0]):
+        raise BindingError(f"{what} {text!r} must be one expression, not a program of "
+                           "statements or assignments")
     if graph.variables:
         names = ", ".join(graph.variables)
         raise BindingError(f"{what} {text!r} must be a constant expression, "
@@ -29,7 +39,19 @@ def constant_value(text: str, what: str = "value") -> float:
 def parse_bindings(args, where: str = "") -> dict[str, float]:
     """`["x=1", "y=pi/2", "w=[1,2]"]` -> `{"x": 1.0, "y": 1.5707963267948966, "w[1]": 1.0,
     "w[2]": 2.0}`."""
+    bindings, sigmas = parse_uncertain_bindings(args, where)
+    if sigmas:
+        name = next(iter(sigmas))
+        raise BindingError(f"{where}{name}: only eval propagates an uncertainty (±); "
+                           f"write {name}=VALUE here")
+    return bindings
+
+
+def parse_uncertain_bindings(args, where: str = "") -> tuple[dict[str, float],
+                                                              dict[str, float]]:
+    """`["x=2±0.1", "y=3"]` -> `({"x": 2.0, "y": 3.0}, {"x": 0.1})`."""
     bindings: dict[str, float] = {}
+    sigmas: dict[str, float] = {}
     for arg in args:
         name, sep, value = arg.partition("=")
         name = name.strip()
@@ -45,10 +67,25 @@ def parse_bindings(args, where: str = "") -> dict[str, float]:
                 raise BindingError(f"{where}the value of {name} is not a list of numbers: "
                                    f"{value.strip()!r}") from None
             _add(bindings, family_bindings(name, values, where), where)
-        else:
-            _add(bindings, {name: constant_value(value, f"{where}the value of {name},")},
-                 where)
-    return bindings
+            continue
+        value, pm, sigma = _split_sigma(value)
+        _add(bindings, {name: constant_value(value, f"{where}the value of {name},")}, where)
+        if pm:
+            s = constant_value(sigma, f"the uncertainty of {name},") if sigma.strip() else -1
+            if not s >= 0.0 or s == float("inf"):
+                raise BindingError(f"the uncertainty of {name} must be a finite number >= 0 "
+                                   f"(a standard deviation), not {sigma.strip() or 'empty'}")
+            sigmas[name] = s
+    return bindings, sigmas
+
+
+def _split_sigma(text: str) -> tuple[str, str, str]:
+    """`2±0.1` and `2+-0.1` -> ("2", "±", "0.1"); without an uncertainty, (text, "", "")."""
+    for pm in ("±", "+-"):
+        value, sep, sigma = text.partition(pm)
+        if sep:
+            return value, sep, sigma
+    return text, "", ""
 
 
 def _add(bindings: dict, new: dict, where: str = "") -> None:
@@ -92,8 +129,9 @@ def read_bindings_file(path: str) -> dict[str, float]:
     `descend --format json` output is read for its weights), or NAME=VALUE lines."""
     import json
 
-    with open(path, encoding="utf-8-sig") as fh:
-        text = fh.read()
+    from .files import read_text
+
+    text = read_text(path)
     where = f"--bindings {path}: "
     if text.lstrip().startswith("{"):
         try:

@@ -97,7 +97,9 @@ def parse(text: str) -> Graph:
     if builder.output is None:
         raise ParseError("the program is empty", text, 1, 1)
     name, node = builder.output
-    return Graph(builder.nodes, node, name, text)
+    graph = Graph(builder.nodes, node, name, text)
+    graph.statements = {n: i for n, i in builder.scope.items() if n in builder.assigned}
+    return graph
 
 
 def _drive(t: tables.Tables, builder: GraphBuilder, text: str) -> None:
