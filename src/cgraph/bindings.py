@@ -131,7 +131,10 @@ def read_bindings_file(path: str) -> dict[str, float]:
 
     from .files import read_text
 
-    text = read_text(path)
+    try:
+        text = read_text(path)
+    except ValueError:  # a path the system cannot take (an embedded NUL)
+        raise BindingError(f"--bindings: cannot read {path!r}") from None
     where = f"--bindings {path}: "
     if text.lstrip().startswith("{"):
         try:

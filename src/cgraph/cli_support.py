@@ -177,7 +177,6 @@ def program_arguments(fn):
 
     command = click.argument("args", nargs=-1, metavar="PROGRAM [NAME=VALUE]...")(command)
     command = click.option("--bindings", "bindings_file", metavar="FILE",
-                           type=click.Path(dir_okay=False),
                            help="Read bindings from FILE: a JSON object (a list binds a "
                                 "family: \"w\": [0.1, 0.2]; descend's JSON output works "
                                 "as it is) or NAME=VALUE lines. Bindings on the command "

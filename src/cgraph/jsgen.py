@@ -24,7 +24,12 @@ if TYPE_CHECKING:
 
 # Infix ops and their JavaScript; every other op is `Math.<name>` or a helper.
 INFIX = {"add": "({0} + {1})", "sub": "({0} - {1})", "mul": "({0} * {1})",
-         "div": "({0} / {1})", "neg": "(-{0})"}
+         "div": "({0} / {1})", "neg": "(-{0})",
+         # comparisons are 1 or 0; where(c, a, b) is a where c != 0 (NaN included)
+         "lt": "({0} < {1} ? 1 : 0)", "le": "({0} <= {1} ? 1 : 0)",
+         "gt": "({0} > {1} ? 1 : 0)", "ge": "({0} >= {1} ? 1 : 0)",
+         "eq": "({0} === {1} ? 1 : 0)", "ne": "({0} !== {1} ? 1 : 0)",
+         "where": "({0} !== 0 ? {1} : {2})"}
 
 # Helpers mirroring cgraph.scalar where Math differs or has no such function.
 HELPERS = {
