@@ -269,3 +269,35 @@ def test_calls_inside_comprehensions_are_numbered_in_order():
     for n in g.nodes:  # a call's nodes are exactly its body's three ops
         if n.call:
             assert n.op.name in ("mul", "add", "tanh")
+
+
+def test_diagrams_group_each_call_in_a_cluster(tmp_path):
+    """Mermaid subgraphs and DOT clusters, one per call, accepted by the real renderers."""
+    import re
+
+    from renderers import (dot_renders, mermaid_renders, require_dot, require_mermaid_parse,
+                           require_mmdc)
+
+    program = "sq(a) = a * a\nnéuron(u) = tanh(w * u + b)\nnéuron(sq(x)) + néuron(x)"
+    mmd = cgraph_cli("graph", program, "w=0.5", "b=-1", "x=2")
+    dot = cgraph_cli("graph", program, "w=0.5", "b=-1", "x=2", "--format", "dot")
+    assert mmd.returncode == 0 and dot.returncode == 0, mmd.stderr + dot.stderr
+    subgraphs = re.findall(r'^  subgraph (\S+)\["([^"]+)"\]$', mmd.stdout, re.M)
+    assert [title for _, title in subgraphs] == ["sq#35;1", "néuron#35;1", "néuron#35;2"]
+    assert len({name for name, _ in subgraphs}) == 3
+    block = mmd.stdout.split(f"subgraph {subgraphs[1][0]}")[1].split("\n  end")[0]
+    assert len(re.findall(r"^    n\d+", block, re.M)) == 3  # the call's *, + and tanh
+    assert dot.stdout.count("subgraph cluster_") == 3
+    require_dot()
+    (tmp_path / "g.dot").write_text(dot.stdout)
+    r = dot_renders(tmp_path / "g.dot")
+    assert r.returncode == 0, r.stderr
+    svg = (tmp_path / "g.svg").read_text()
+    assert svg.count('class="cluster"') == 3 and "néuron#2" in svg
+    require_mermaid_parse()
+    require_mmdc()
+    (tmp_path / "g.mmd").write_text(mmd.stdout)
+    r = mermaid_renders([tmp_path / "g.mmd"])
+    assert r.returncode == 0, r.stderr
+    svg = (tmp_path / "g.svg").read_text()
+    assert svg.count('class="cluster') >= 3 and "néuron#2" in svg

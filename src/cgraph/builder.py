@@ -319,7 +319,8 @@ class GraphBuilder:
         self._end_statement()
 
     def _end_statement(self) -> None:
-        self._number_calls()
+        if self.serial != self.numbered:
+            self._number_calls()
         self.statement_start = len(self.nodes)
 
     def target(self, c):
@@ -457,8 +458,6 @@ class GraphBuilder:
         return f"{name}#?{self.serial}"
 
     def _number_calls(self) -> None:
-        if self.serial == self.numbered:
-            return
         self.numbered = self.serial
         relabel: dict[str, str] = {}
         for n in self.nodes[self.statement_start:]:

@@ -355,10 +355,31 @@ class Evaluation:
     def first_nonfinite(self) -> Node | None:
         """The first node whose value is non-finite although all its inputs are finite."""
         finite = [v - v == 0.0 for v in self.values]
+        used = self._used_by_value() if self.graph.gated() else None
         for n in self.graph.nodes:
-            if n.inputs and not finite[n.id] and all(finite[j] for j in n.inputs):
+            if n.inputs and not finite[n.id] and all(finite[j] for j in n.inputs) and (
+                    used is None or used[n.id]):
                 return n
         return None
+
+    def _used_by_value(self) -> list[bool]:
+        """Nodes the output's value depends on at this point: a branch of where that is not
+        taken is not one of them (its NaN is no warning); nodes of dead statements are."""
+        g = self.graph
+        used = [True] * len(g.nodes)
+        live = g.reaches_output()
+        taken = [not live[i] for i in range(len(g.nodes))]  # dead statements: as before
+        taken[g.output] = True
+        for i in range(g.output, -1, -1):
+            n = g.nodes[i]
+            if not taken[i]:
+                used[i] = False
+                continue
+            for k, j in enumerate(n.inputs):
+                if n.op is ops.WHERE and k and (k == 1) != (self.values[n.inputs[0]] != 0):
+                    continue
+                taken[j] = True
+        return used
 
     def nonfinite_gradients(self) -> list[str]:
         return [v for v, g in self.gradient().items() if not math.isfinite(g)]

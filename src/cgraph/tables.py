@@ -348,16 +348,22 @@ def validate(data, grammar: str, facts: GrammarFacts) -> None:
         need(type(data[k]) is int and 0 <= data[k] < len(states), k)
 
 
-def cache_path(root: str | None = None) -> str | None:
+def cache_path(root: str | None = None, grammar: str = "") -> str | None:
     """Where the tables are kept: $XDG_CACHE_HOME/cgraph (if absolute, as the XDG spec
-    says) or ~/.cache/cgraph; None when there is no home to keep them in."""
+    says) or ~/.cache/cgraph; None when there is no home to keep them in. The name holds
+    cgraph's and Lark's versions and a CRC of the grammar (so checkouts with different
+    grammars do not overwrite each other's file; the file itself holds the grammar)."""
+    import zlib
+
     root = root if root is not None else os.environ.get("XDG_CACHE_HOME", "")
     if not os.path.isabs(root):
         home = os.path.expanduser("~")
         if not os.path.isabs(home):
             return None
         root = os.path.join(home, ".cache")
-    return os.path.join(root, "cgraph", f"lalr-{__version__}-lark-{lark_version()}.json")
+    crc = zlib.crc32(grammar.encode("utf-8"))
+    return os.path.join(root, "cgraph",
+                        f"lalr-{__version__}-lark-{lark_version()}-{crc:08x}.json")
 
 
 def _read(path: str):
@@ -394,7 +400,7 @@ def load() -> Tables:
     """The tables for grammar.lark: from the cache if it is valid, else computed (and cached)."""
     grammar = grammar_text()
     facts = GrammarFacts(grammar)
-    path = cache_path()
+    path = cache_path(grammar=grammar)
     if path is not None:
         try:
             data = _read(path)
