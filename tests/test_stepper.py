@@ -82,12 +82,17 @@ def explain_lines(program, point) -> list[str]:
 
 def eval_nodes(program, point):
     doc = json.loads(run("eval", "--format", "json", "--", program, *bindings(point)))
-    as_float = lambda v: float(v) if not isinstance(v, str) else float(  # noqa: E731
-        {"NaN": "nan", "Infinity": "inf", "-Infinity": "-inf"}[v])
+    spelled = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+
+    def as_float(v):  # None: a constant has no gradient
+        return v if v is None else spelled[v] if isinstance(v, str) else float(v)
+
     return [(as_float(n["value"]), as_float(n["grad"])) for n in doc["nodes"]]
 
 
-def same(a: float, b: float) -> bool:
+def same(a, b) -> bool:
+    if a is None or b is None:
+        return a is b
     if math.isnan(a) or math.isnan(b):
         return math.isnan(a) and math.isnan(b)
     if math.isinf(a) or math.isinf(b):
@@ -137,8 +142,8 @@ class Page:
     def table(self) -> list[tuple[float, float]]:
         rows = self.page.eval_on_selector_all(
             "#table tbody tr", "rows => rows.map(r => Array.from("
-            "r.querySelectorAll('td[data-q]')).map(td => td.textContent))")
-        return [(float(v), float(g)) for v, g in rows]
+            "r.querySelectorAll('td.num')).map(td => td.textContent))")
+        return [(float(v), float(g) if g else None) for v, g in rows]
 
     def step_texts(self) -> list[str]:
         return self.page.eval_on_selector_all(
@@ -182,6 +187,7 @@ def test_each_input_change_recomputes_like_eval(browser, tmp_path, name):
     p = Page(browser, explain_page(tmp_path, name))
     try:
         assert all(map(same, sum(p.table(), ()), sum(eval_nodes(program, point), ())))
+        assert len(p.table()) == len(eval_nodes(program, point))
         point = dict(point)
         for k, var in enumerate(cgraph.parse(program).variables):  # the page's order
             point[var] = new[var]

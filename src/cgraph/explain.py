@@ -15,7 +15,7 @@ from . import numtext, ops, stepper
 from .errors import InputError
 from .formula import render as render_formula
 from .graph import Evaluation
-from .jsgen import edge_ids
+from .stepper import edge_ids
 from .ops import CONST, P_ATOM, Op
 from .printing import apply_infix, apply_latex, latex_name, node_labels
 from .symbolic import Sym, SymbolicBuilder
