@@ -82,17 +82,15 @@ def explain_lines(program, point) -> list[str]:
 
 def eval_nodes(program, point):
     doc = json.loads(run("eval", "--format", "json", "--", program, *bindings(point)))
-    spelled = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
-
-    def as_float(v):  # None: a constant has no gradient
-        return v if v is None else spelled[v] if isinstance(v, str) else float(v)
-
+    spelled = {"NaN": "nan", "Infinity": "inf", "-Infinity": "-inf"}
+    as_float = lambda v: (v if v is None  # noqa: E731  (a constant's grad is null)
+                          else float(spelled[v]) if isinstance(v, str) else float(v))
     return [(as_float(n["value"]), as_float(n["grad"])) for n in doc["nodes"]]
 
 
-def same(a, b) -> bool:
-    if a is None or b is None:
-        return a is b
+def same(a: float | None, b: float | None) -> bool:
+    if a is None or b is None:  # a constant has no gradient, on the page as in eval's JSON
+        return a is None and b is None
     if math.isnan(a) or math.isnan(b):
         return math.isnan(a) and math.isnan(b)
     if math.isinf(a) or math.isinf(b):
@@ -142,8 +140,9 @@ class Page:
     def table(self) -> list[tuple[float, float]]:
         rows = self.page.eval_on_selector_all(
             "#table tbody tr", "rows => rows.map(r => Array.from("
-            "r.querySelectorAll('td.num')).map(td => td.textContent))")
-        return [(float(v), float(g) if g else None) for v, g in rows]
+            "r.querySelectorAll('td[data-q]')).map(td => td.textContent))")
+        # a constant's gradient cell is empty (no data-q): it has no gradient
+        return [(float(v), float(g[0]) if g else None) for v, *g in rows]
 
     def step_texts(self) -> list[str]:
         return self.page.eval_on_selector_all(

@@ -345,7 +345,7 @@ def forward_walkthrough(fe) -> list[Section]:
                                       "seed" if n.name in fe.seed else None))
             continue
         section.lines.append(Step([Name(me), Apply(n.op, [labels[j] for j in n.inputs]),
-                                   Apply(n.op, [fe.values[j] for j in n.inputs]),
+                                   Apply(n.op, [Num(fe.values[j]) for j in n.inputs]),
                                    Num(fe.values[n.id])]))
         symbolic, numeric = [], []
         for j, pv, formula in _local_partials(g, labels, fe.values, n, builder):

@@ -447,7 +447,7 @@ def _node_table(graph: "Graph", ev: "Evaluation") -> str:
                     f"<td>{_e(n.op.name)}</td><td>{_e(node_expr(graph, n, labels))}</td>"
                     f'<td class="num" data-q="v{n.id}" data-full="1">'
                     f"{_e(numtext.text(ev.values[n.id]))}</td>"
-                    + ('<td class="num"></td></tr>' if n.op is CONST else  # as eval: none
+                    + ('<td class="num"></td></tr>' if n.op is CONST else  # no gradient
                        f'<td class="num" data-q="g{n.id}" data-full="1">'
                        f"{_e(numtext.text(ev.grads[n.id]))}</td></tr>"))
     return ('<details id="table"><summary>Every node, full precision</summary>'
