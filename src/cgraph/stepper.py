@@ -196,14 +196,15 @@ def _num(ref: str, value: float | None, digits: int, shown: dict, key: str | Non
             f"{_e(numtext.text(value, digits))}</tspan></tspan>")
 
 
-def picture(graph: "Graph", ev: "Evaluation | None", steps, digits: int, grads: bool) -> str:
-    """The inline SVG of the graph, with every number the steps reveal."""
+def picture(graph: "Graph", ev: "Evaluation | None", shown: dict, digits: int,
+            grads: bool) -> str:
+    """The inline SVG of the graph, with every number; `shown`: the step that reveals each
+    (see `_reveals`; missing: shown from the start)."""
     nodes = graph.nodes
     labels = node_labels(graph)
     live = graph.reaches_output()
     f = graph.output_name
     out = graph.output
-    shown, _ = _reveals(graph, steps) if steps else ({}, [])
     values = ev.values if ev is not None else None
     adj = ev.grads if (ev is not None and grads) else None
     edge = edge_ids(graph)
@@ -359,8 +360,9 @@ def page(graph: "Graph", ev: "Evaluation | None" = None, sections=None, *,
     grads = grads and ev is not None
     small = len(graph.nodes) <= PICTURE_MAX
     doc: dict = {"digits": digits, "steps": [], "sections": [], "output": graph.output}
+    shown: dict = {}  # no steps: everything from the start
     if steps:
-        _, focus = _reveals(graph, steps)
+        shown, focus = _reveals(graph, steps)
         at = 0
         for si, sec in enumerate(sections):
             doc["sections"].append(sec.title)
@@ -415,7 +417,7 @@ def page(graph: "Graph", ev: "Evaluation | None" = None, sections=None, *,
             f"{_e(steps[0].text(digits))}</span></p>")
     body.append('<main>')
     if small:
-        body.append('<div id="picture">' + picture(graph, ev, steps, digits, grads) + "</div>")
+        body.append('<div id="picture">' + picture(graph, ev, shown, digits, grads) + "</div>")
     else:
         body.append(f'<p class="toobig">{len(graph.nodes):,} nodes: past {PICTURE_MAX:,} a '
                     "picture stops helping, so there is none; the steps and the table "
