@@ -127,6 +127,36 @@ np.savetxt(sys.stdout, np.column_stack([x, y, f, dx, dy]), delimiter=",",
 """
 
 
+def rosenbrock(n: int) -> str:
+    """The chained Rosenbrock function of n variables as a cgraph program."""
+    return " + ".join(f"100*(x{i + 1} - x{i}^2)^2 + (1 - x{i})^2" for i in range(n - 1))
+
+
+def rosenbrock_point(n: int) -> dict:
+    return {f"x{i}": 0.5 + 0.01 * i for i in range(n)}
+
+
+def torch_hessian(n: int, point: dict):
+    """torch.autograd.functional.hessian of the same function (float64, CPU)."""
+    import torch
+
+    def f(x):
+        return torch.sum(100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2)
+
+    x = torch.tensor([point[f"x{i}"] for i in range(n)], dtype=torch.float64)
+    return torch.autograd.functional.hessian(f, x).numpy()
+
+
+def sympy_hessian(n: int, point: dict):
+    """sympy.hessian of the same function, lambdified and evaluated at the point."""
+    import sympy as sp
+
+    xs = sp.symbols(f"x0:{n}")
+    f = sum(100 * (xs[i + 1] - xs[i] ** 2) ** 2 + (1 - xs[i]) ** 2 for i in range(n - 1))
+    h = sp.lambdify(xs, sp.hessian(f, xs), "numpy")
+    return np.array(h(*(point[str(s)] for s in xs)), dtype=float)
+
+
 # -- whole processes: what a user of each peer would run ---------------------------------
 # The same two programs in each engine: a sum of n products x_i*w_j over 87 variables, and
 # a chain of n steps t = t*c + d. Each script builds the expression in a loop, as a user of

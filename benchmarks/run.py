@@ -312,6 +312,79 @@ def bench_descend(repeat, tmp: Path):
         "numpy loop by hand", statistics.median(hand), 1.0)
 
 
+def bench_hessian(sizes, repeat, sympy_max):
+    """Hessian of the chained Rosenbrock function: n forward-over-reverse passes, so its
+    cost over one gradient's should grow like n (the last column: that ratio over n)."""
+    from cgraph.hessian import hessian
+
+    for n in sizes:
+        graph = cgraph.parse(baselines.rosenbrock(n))
+        point = baselines.rosenbrock_point(n)
+        wrt = [f"x{i}" for i in range(n)]
+        grad = median(lambda: graph.evaluate(point), repeat)
+        reps = max(1, repeat // (1 + n // 100))
+        ours = median(lambda: hessian(graph, point, wrt), reps)
+        per_n = f"hessian / gradient = {ours / grad:,.0f} = {ours / grad / n:.2f}·n"
+        row("hessian", f"n={n}: cgraph hessian vs one gradient", ours, "cgraph gradient",
+            grad, note=per_n)
+        if n <= 100:  # one column per pass over the tape: n passes, each ~ a gradient
+            single = median(lambda: hessian(graph, point, wrt, block=1), reps)
+            row("hessian", f"n={n}: cgraph hessian, one column per pass", single,
+                "cgraph gradient", grad,
+                note=f"{single / grad:,.0f} = {single / grad / n:.2f}·n")
+        if _try("torch"):
+            t = median(lambda: baselines.torch_hessian(n, point), reps)
+            row("hessian", f"n={n}: cgraph hessian", ours,
+                "torch.autograd.functional.hessian", t)
+        if _try("sympy") and n <= sympy_max:  # sympy.hessian alone: 30 s at n = 100
+            t = median(lambda: baselines.sympy_hessian(n, point), 1)
+            row("hessian", f"n={n}: cgraph hessian", ours, "sympy.hessian + lambdify", t)
+
+
+def bench_stepper(repeat, tmp: Path):
+    """The backprop stepper page: bytes, and a 1,000-node program's build (Python: the
+    walk-through, the layout and the page) plus first contentful paint in headless
+    Chromium (Debian's, through playwright), against a 1 s budget."""
+    from cgraph import explain, stepper
+
+    def page(program, point):
+        ev = cgraph.parse(program).evaluate(point)
+        return stepper.page(ev.graph, ev, explain.walkthrough(ev))
+
+    tutorial = page("p = x + y; g = p * z", {"x": 1, "y": 3, "z": -3})
+    row("stepper", "page size, tutorial", len(tutorial.encode()) / 1024, "budget", 60,
+        1.0, "KiB")
+    big = chain(1000)
+    point = {"x": 0.01, "c": 0.9, "d": 0.3}
+    n = len(cgraph.parse(big).nodes)
+    build = median(lambda: page(big, point), repeat)
+    html = page(big, point)
+    row("stepper", f"page size, {n} nodes", len(html.encode()) / 1024, "", None, None, "KiB")
+    chromium = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    if not (_try("playwright") and Path(chromium).exists()):
+        row("stepper", f"{n}-node page build", build, "budget", 1.0, 1.0,
+            note="no Chromium/playwright: paint not measured")
+        return
+    from playwright.sync_api import sync_playwright
+
+    path = tmp / "stepper.html"
+    path.write_text(html, encoding="utf-8")
+    paints = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        for _ in range(repeat):
+            tab = browser.new_page(viewport={"width": 1280, "height": 860})
+            tab.goto(path.as_uri())
+            tab.wait_for_load_state("load")
+            paints.append(tab.evaluate("performance.getEntriesByName("
+                                       "'first-contentful-paint')[0].startTime") / 1e3)
+            tab.close()
+        browser.close()
+    paint = statistics.median(paints)
+    row("stepper", f"{n}-node page: build + first paint", build + paint, "budget", 1.0, 1.0,
+        note=f"build {build * 1e3:.0f} ms, paint {paint * 1e3:.0f} ms")
+
+
 def _try(module):
     try:
         __import__(module)
@@ -323,8 +396,8 @@ def _try(module):
 def fmt(v, unit):
     if v is None:
         return "-"
-    if unit == "MiB":
-        return f"{v:.1f} MiB"
+    if unit in ("MiB", "KiB"):
+        return f"{v:.1f} {unit}"
     if v < 1e-3:
         return f"{v * 1e6:.0f} µs"
     return f"{v * 1e3:.1f} ms" if v < 1 else f"{v:.2f} s"
@@ -348,7 +421,8 @@ def print_table():
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--only", default="startup,whole,big,scaling,batch,peers,descend",
+    ap.add_argument("--only", default="startup,whole,big,scaling,batch,peers,descend,hessian,"
+                    "stepper",
                     help="comma-separated sections to run")
     args = ap.parse_args()
     only = set(args.only.split(","))
@@ -375,6 +449,11 @@ def main():
             bench_peers(repeat)
         if "descend" in only:
             bench_descend(repeat, tmp)
+        if "hessian" in only:
+            bench_hessian([10, 100] if args.quick else [10, 100, 1000], repeat,
+                          10 if args.quick else 100)
+        if "stepper" in only:
+            bench_stepper(repeat, tmp)
     print(f"python {sys.version.split()[0]}, numpy {np.__version__}, {os.cpu_count()} cores, "
           f"cgraph {cgraph.__version__} (commands run from a compiled copy, .pyc files "
           "included)")

@@ -40,6 +40,17 @@ def test_numpy_by_hand_agrees_with_evaluate_batch():
     assert np.allclose(r.gradient["y"], dy, rtol=1e-12)
 
 
+def test_hessian_baselines_agree_with_cgraph():
+    from cgraph.hessian import hessian
+
+    n = 6
+    point = baselines.rosenbrock_point(n)
+    ours = hessian(cgraph.parse(baselines.rosenbrock(n)), point, [f"x{i}" for i in range(n)])
+    assert np.allclose(baselines.sympy_hessian(n, point), ours.matrix, rtol=1e-12)
+    if bench._try("torch"):
+        assert np.allclose(baselines.torch_hessian(n, point), ours.matrix, rtol=1e-12)
+
+
 @pytest.mark.parametrize("kind", ["sum", "chain"])
 def test_micrograd_script_computes_what_cgraph_computes(kind, tmp_path):
     """The whole-process peer builds the same program: same value, same gradient."""

@@ -71,21 +71,22 @@ class EvaluationError(CgraphError):
 
 
 def did_you_mean(word: str, choices) -> str:
-    """'; did you mean 'sin'?' for the nearest choice, or '' when nothing is close.
+    """' (did you mean 'sin'?)' for the nearest choice, or '' when nothing is close."""
+    import difflib  # only when there is something to suggest: it costs start-up time
 
-    Close means a similarity of at least 0.6, as difflib.get_close_matches takes it, here
-    2·LCS / (len(word) + len(choice)) with LCS the longest common subsequence; difflib
-    itself would cost every run 7 ms of start-up for a message few runs print."""
-    best = max(((_similarity(word, c), c) for c in choices), default=(0.0, ""))
-    return f"; did you mean '{best[1]}'?" if best[0] >= 0.6 else ""
+    match = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
+    return f"; did you mean '{match[0]}'?" if match else ""
 
 
-def _similarity(a: str, b: str) -> float:
-    if not a and not b:
-        return 1.0
-    row = [0] * (len(b) + 1)  # LCS lengths of a[:i] against every prefix of b
-    for ca in a:
-        diagonal = 0
-        for j, cb in enumerate(b, 1):
-            diagonal, row[j] = row[j], diagonal + 1 if ca == cb else max(row[j], row[j - 1])
-    return 2.0 * row[-1] / (len(a) + len(b))
+class Interrupted(BaseException):
+    """SIGINT (Ctrl-C), raised by the entry point's handler: exit status 130.
+
+    A BaseException, like KeyboardInterrupt, so that no `except Exception` swallows it;
+    not a KeyboardInterrupt, so that click does not turn it into 'Aborted!' and exit 1.
+    `note` says what the interrupted command left incomplete."""
+
+    exit_code = 130
+
+    def __init__(self, note: str = ""):
+        super().__init__(note)
+        self.note = note

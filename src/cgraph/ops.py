@@ -8,7 +8,13 @@ written against a namespace `m` of the registry's own ops. The same rules theref
 * the reverse pass on floats        (m = SCALAR: floats in, floats out),
 * the batch reverse pass on arrays  (m = array namespace over numpy),
 * symbolic differentiation          (m = a graph builder: the partials become new nodes),
-* the narrated chain rule of `explain` (m = the builder, printed).
+* the narrated chain rule of `explain` (m = the builder, printed),
+* generated code (m = a code emitter: `cgraph codegen`).
+
+`code` spells the op's forward rule in C and JavaScript where the default spelling
+(`name(args)` from <math.h>, `Math.name(args)`) is not the same IEEE function as `scalar`:
+a template over atoms `{0}`, `{1}`, … per language, or under "ops" the op written with
+other registry ops (`m.min(m.max(x, lo), hi)`). Python code reuses `scalar`, numpy `array`.
 
 Partials only use `+`, `-`, `*`, unary `-` on their arguments (safe on floats, arrays and
 symbolic nodes alike); division and powers go through `m.div` and `m.pow`, which stay IEEE
@@ -19,7 +25,7 @@ pass skip the partials of inputs that need none; `_op` refuses an op without one
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Callable
 
@@ -41,6 +47,7 @@ class Op:
     prec: int = P_ATOM
     latex: str = ""
     kinks: Callable | None = None  # (*inputs) -> signed distances from each kink, or None
+    code: dict = field(default_factory=dict)  # language -> template, where not the default
     ufunc: str | None = None  # the numpy ufunc that is the array rule, if one is
 
     def __repr__(self) -> str:
@@ -66,7 +73,7 @@ def _ufunc_rule(name: str) -> Callable:
 
 
 def _op(name, arity, scalar, array, partials, *, spelling=None, infix=False, prec=P_ATOM,
-        latex=None, callable_as=None, kinks=None) -> Op:
+        latex=None, callable_as=None, kinks=None, code=None) -> Op:
     if len(partials) != arity:
         raise TypeError(f"op {name!r} takes {arity} inputs but has {len(partials)} "
                         "partial rules: give one per input")
@@ -76,7 +83,7 @@ def _op(name, arity, scalar, array, partials, *, spelling=None, infix=False, pre
         array = _ufunc_rule(array)
     op = Op(name, arity, scalar, array, tuple(partials), spelling or name, infix, prec,
             latex if latex is not None else _latex_call(spelling or name, arity), kinks,
-            ufunc)
+            code or {}, ufunc)
     OPS[name] = op
     if not infix:
         FUNCTIONS[(op.spelling, arity)] = op
@@ -90,17 +97,21 @@ VAR = _op("var", 0, None, None, (), spelling="var")
 CONST = _op("const", 0, None, None, (), spelling="const")
 del FUNCTIONS[("var", 0)], FUNCTIONS[("const", 0)]
 
+
 def _power(np, a, b):
     """np.power with IEEE pow's edges: numpy computes a ** 0.5 (a scalar exponent) as
     sqrt(a), which gives -0 at -0 and NaN at -inf where pow, and the scalar pass, give +0
-    and +inf. a ** 1 is a itself (pow is exact there): x^2's partial 2·x^1 copies nothing."""
-    if isinstance(b, np.ndarray):
+    and +inf. a ** 1 is a itself (pow is exact there): x^2's partial 2·x^1 copies nothing.
+    The exponent may also be a constant of generated code (codegen's numpy target runs
+    this same rule, its `.value` the number it stands for)."""
+    exponent = b if isinstance(b, float) else getattr(b, "value", None)
+    if exponent is None:  # an array exponent: numpy calls pow element by element
         return np.power(a, b)
-    if b == 1.0:
+    if exponent == 1.0:
         return a
     r = np.power(a, b)
-    if b == 0.5:
-        r = np.where(a == -np.inf, np.inf, r + 0.0)  # -0 + 0 is +0
+    if exponent == 0.5:
+        r = np.where(a == -S.inf, S.inf, np.add(r, 0.0))  # -0 + 0 is +0
     return r
 
 
@@ -119,7 +130,9 @@ DIV = _op("div", 2, S.div, "divide",
           spelling="/", infix=True, prec=P_PRODUCT, latex=r"\frac{{{0}}}{{{1}}}")
 POW = _op("pow", 2, S.pow, _power,
           (lambda m, a, b, out: b * m.pow(a, b - 1.0), lambda m, a, b, out: out * m.log(a)),
-          spelling="^", infix=True, prec=P_POWER, latex="{0}^{{{1}}}", callable_as="pow")
+          spelling="^", infix=True, prec=P_POWER, latex="{0}^{{{1}}}", callable_as="pow",
+          code={"js": "({0} === 1 || ({0} === -1 && ({1} === Infinity || {1} === -Infinity))"
+                      " ? 1 : Math.pow({0}, {1}))"})
 NEG = _op("neg", 1, lambda a: -a, "negative", (lambda m, a, out: -1.0,),
           spelling="-", infix=True, prec=P_UNARY, latex="-{0}")
 
@@ -162,34 +175,48 @@ LOG10 = _fn("log10", S.log10, "log10",
 SQRT = _fn("sqrt", S.sqrt, "sqrt", lambda m, a, out: m.div(0.5, out),
            latex=r"\sqrt{{{0}}}")
 ABS = _fn("abs", S.fabs, "abs", lambda m, a, out: m.sign(a),
-          latex=r"\left|{0}\right|", kinks=lambda a: (a,))
+          latex=r"\left|{0}\right|", kinks=lambda a: (a,), code={"c": "fabs({0})"})
 SIGMOID = _fn("sigmoid", S.sigmoid, lambda np, a: np.exp(-np.logaddexp(0.0, -a)),
-              lambda m, a, out: out * (1.0 - out), latex=r"\sigma\left({0}\right)")
+              lambda m, a, out: out * (1.0 - out), latex=r"\sigma\left({0}\right)",
+              code={"c": "({0} >= 0.0 ? 1.0 / (1.0 + exp(-{0})) : exp({0}) / (1.0 + exp({0})))",
+                    "js": "({0} >= 0 ? 1 / (1 + Math.exp(-{0})) : Math.exp({0}) / (1 + Math.exp({0})))"})
 RELU = _fn("relu", S.relu, lambda np, a: np.where(a > 0.0, a, np.where(a != a, a, 0.0)),
-           lambda m, a, out: m.step(a), kinks=lambda a: (a,))
+           lambda m, a, out: m.step(a), kinks=lambda a: (a,),
+           code={"c": "({0} <= 0.0 ? 0.0 : {0})", "js": "({0} <= 0 ? 0 : {0})"})
 SOFTPLUS = _fn("softplus", S.softplus, lambda np, a: np.logaddexp(0.0, a),
-               lambda m, a, out: m.sigmoid(a))
+               lambda m, a, out: m.sigmoid(a),
+               code={"c": "({0} != {0} ? {0} : log1p(exp(-fabs({0}))) + ({0} > 0.0 ? {0} : 0.0))",
+                     "js": "({0} !== {0} ? {0} : Math.log1p(Math.exp(-Math.abs({0})))"
+                           " + ({0} > 0 ? {0} : 0))"})
 # sign and step are the derivatives of abs, relu, max and min; as functions of their own
 # they keep every printed derivative a cgraph program. Their own derivative is 0.
 SIGN = _fn("sign", S.sign, "sign", lambda m, a, out: 0.0,
-           kinks=lambda a: (a,))
+           kinks=lambda a: (a,),
+           code={"c": "({0} > 0.0 ? 1.0 : ({0} < 0.0 ? -1.0 : ({0} == 0.0 ? 0.0 : {0})))",
+                 "js": "({0} > 0 ? 1 : ({0} < 0 ? -1 : ({0} === 0 ? 0 : {0})))"})
 STEP = _fn("step", S.step, lambda np, a: np.heaviside(a, 0.0), lambda m, a, out: 0.0,
-           kinks=lambda a: (a,))
+           kinks=lambda a: (a,), code={"c": "({0} > 0.0 ? 1.0 : ({0} != {0} ? {0} : 0.0))",
+                                      "js": "({0} > 0 ? 1 : ({0} !== {0} ? {0} : 0))"})
 
 # Functions of two arguments.
 LOGB = _op("logb", 2, S.logb, lambda np, a, b: np.log(a) / np.log(b),
            (lambda m, a, b, out: m.div(1.0, a * m.log(b)),
             lambda m, a, b, out: -m.div(out, b * m.log(b))),
-           spelling="log", latex=r"\log_{{{1}}}\left({0}\right)")
+           spelling="log", latex=r"\log_{{{1}}}\left({0}\right)",
+           code={"c": "log({0}) / log({1})", "js": "Math.log({0}) / Math.log({1})"})
 # at a tie each side of max and min gets half, as PyTorch does
 MAX = _fn("max", S.maximum, "maximum",
           lambda m, a, b, out: m.div(1.0 + m.sign(a - b), 2.0),
           lambda m, a, b, out: m.div(1.0 - m.sign(a - b), 2.0),
-          latex=r"\max\left({0}, {1}\right)", kinks=lambda a, b: (a - b,))
+          latex=r"\max\left({0}, {1}\right)", kinks=lambda a, b: (a - b,),
+          code={"c": "({0} != {0} ? {0} : ({1} != {1} ? {1} : ({0} >= {1} ? {0} : {1})))",
+                "js": "({0} !== {0} ? {0} : ({1} !== {1} ? {1} : ({0} >= {1} ? {0} : {1})))"})
 MIN = _fn("min", S.minimum, "minimum",
           lambda m, a, b, out: m.div(1.0 - m.sign(a - b), 2.0),
           lambda m, a, b, out: m.div(1.0 + m.sign(a - b), 2.0),
-          latex=r"\min\left({0}, {1}\right)", kinks=lambda a, b: (a - b,))
+          latex=r"\min\left({0}, {1}\right)", kinks=lambda a, b: (a - b,),
+          code={"c": "({0} != {0} ? {0} : ({1} != {1} ? {1} : ({0} <= {1} ? {0} : {1})))",
+                "js": "({0} !== {0} ? {0} : ({1} !== {1} ? {1} : ({0} <= {1} ? {0} : {1})))"})
 ATAN2 = _fn("atan2", S.atan2, "arctan2",
             lambda m, a, b, out: m.div(b, a * a + b * b),
             lambda m, a, b, out: -m.div(a, a * a + b * b))
@@ -203,7 +230,8 @@ CLAMP = _fn("clamp", S.clamp, lambda np, x, lo, hi: np.minimum(np.maximum(x, lo)
             lambda m, x, lo, hi, out: (1.0 - m.step(lo - x)) * (1.0 - m.step(x - hi)),
             lambda m, x, lo, hi, out: m.step(lo - x) * m.step(hi - lo),
             lambda m, x, lo, hi, out: 1.0 - (1.0 - m.step(x - hi)) * (1.0 - m.step(lo - hi)),
-            kinks=lambda x, lo, hi: (x - lo, x - hi))
+            kinks=lambda x, lo, hi: (x - lo, x - hi),
+            code={"ops": lambda m, x, lo, hi: m.min(m.max(x, lo), hi)})
 
 CONSTANTS: dict[str, float] = {"pi": 3.141592653589793, "e": 2.718281828459045}
 

@@ -36,32 +36,52 @@ def pow(a: float, b: float) -> float:  # noqa: A001 - the op's name
         return nan  # negative base, fractional exponent
 
 
-def _guard(fn, on_value_error=nan):
-    """Wrap a `math` function so domain errors give NaN and overflow gives ±inf."""
-
-    def safe(a: float) -> float:
-        try:
-            return fn(a)
-        except ValueError:
-            return on_value_error
-        except OverflowError:
-            return math.copysign(inf, a) if fn is not math.cosh else inf
-
-    safe.__name__ = fn.__name__
-    return safe
+# Each function below is plain Python over `math`, `inf` and `nan`, with no closures: the
+# Python target of `cgraph codegen` copies their source, so generated code computes exactly
+# what `eval` computes.
 
 
-sin = _guard(math.sin)
-cos = _guard(math.cos)
-tan = _guard(math.tan)
-asin = _guard(math.asin)
-acos = _guard(math.acos)
+def sin(a: float) -> float:
+    return math.sin(a) if a - a == 0.0 else nan  # sin(±inf) is NaN
+
+
+def cos(a: float) -> float:
+    return math.cos(a) if a - a == 0.0 else nan
+
+
+def tan(a: float) -> float:
+    return math.tan(a) if a - a == 0.0 else nan
+
+
+def asin(a: float) -> float:
+    return math.asin(a) if -1.0 <= a <= 1.0 else nan
+
+
+def acos(a: float) -> float:
+    return math.acos(a) if -1.0 <= a <= 1.0 else nan
+
+
+def sinh(a: float) -> float:
+    try:
+        return math.sinh(a)
+    except OverflowError:
+        return math.copysign(inf, a)
+
+
+def cosh(a: float) -> float:
+    try:
+        return math.cosh(a)
+    except OverflowError:
+        return inf
+
+
+def sqrt(a: float) -> float:
+    return math.sqrt(a) if a >= 0.0 else nan  # sqrt(-0.0) is -0.0, sqrt(NaN) is NaN
+
+
 atan = math.atan
-sinh = _guard(math.sinh)
-cosh = _guard(math.cosh)
 tanh = math.tanh
 atan2 = math.atan2
-sqrt = _guard(math.sqrt)
 fabs = abs
 
 
@@ -72,20 +92,16 @@ def exp(a: float) -> float:
         return inf
 
 
-def _log_with(fn):
-    def safe(a: float) -> float:
-        try:
-            return fn(a)
-        except ValueError:
-            return -inf if a == 0.0 else nan
-
-    safe.__name__ = fn.__name__
-    return safe
+def log(a: float) -> float:
+    return math.log(a) if a > 0.0 else (-inf if a == 0.0 else nan)  # log(inf) is inf
 
 
-log = _log_with(math.log)
-log2 = _log_with(math.log2)
-log10 = _log_with(math.log10)
+def log2(a: float) -> float:
+    return math.log2(a) if a > 0.0 else (-inf if a == 0.0 else nan)
+
+
+def log10(a: float) -> float:
+    return math.log10(a) if a > 0.0 else (-inf if a == 0.0 else nan)
 
 
 def logb(a: float, b: float) -> float:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from . import ops, scalar
 from .graph import Graph, Node, reachable
 from .ops import ADD, CONST, DIV, MUL, NEG, POW, SUB, VAR
+from .simplify import normalize
 
 _FOLD = {ADD, SUB, MUL, DIV, POW, NEG}  # arithmetic is folded; log(2) stays log(2)
 
@@ -316,8 +317,11 @@ def copy_into(builder: SymbolicBuilder, graph: Graph) -> list[int | None]:
 
 def derivatives(graph: Graph, wrt: list[str],
                 builder: SymbolicBuilder | None = None) -> tuple[SymbolicBuilder, dict]:
-    """∂output/∂v for each v in `wrt`, as node ids of one shared SymbolicBuilder."""
-    b = builder or SymbolicBuilder()
+    """∂output/∂v for each v in `wrt`, as node ids of one shared SymbolicBuilder.
+
+    The reverse pass builds the derivatives in a builder of its own; `simplify.normalize`
+    then writes them, in normal form, into `builder` (or a new one)."""
+    b = SymbolicBuilder()
     value = copy_into(b, graph)
     # only nodes that depend on a wrt variable carry an adjoint worth building
     active = [False] * len(graph.nodes)
@@ -337,24 +341,35 @@ def derivatives(graph: Graph, wrt: list[str],
             term = b.mul(g, p.id if isinstance(p, Sym) else b.const(float(p)))
             adjoint[j] = b.add(adjoint[j], term) if j in adjoint else term
     zero = b.const(0.0)
-    return b, {v: adjoint.get(graph.variables[v], zero) if v in graph.variables else zero
-               for v in wrt}
+    roots = [adjoint.get(graph.variables[v], zero) if v in graph.variables else zero
+             for v in wrt]
+    target = builder or SymbolicBuilder()
+    return target, dict(zip(wrt, normalize(b, roots, target)))
 
 
 def nth_derivatives(graph: Graph, wrt: list[str], order: int = 1) -> tuple[SymbolicBuilder, dict]:
-    """∂ⁿoutput/∂vⁿ for each v in `wrt`, all in one builder (so they share subexpressions).
+    """∂ⁿoutput/∂vⁿ for each v in `wrt`, all in one builder (so they share subexpressions)."""
+    b, ids = partial_derivatives(graph, [(v,) * order for v in wrt])
+    return b, {v: ids[(v,) * order] for v in wrt}
 
-    Order n differentiates, rebuilds the result as a graph, and differentiates again."""
-    if order == 1:
-        return derivatives(graph, wrt)
-    shared = SymbolicBuilder()
+
+def partial_derivatives(graph: Graph, partials,
+                        shared: SymbolicBuilder | None = None) -> tuple[SymbolicBuilder, dict]:
+    """Each partial named by its variables in the order taken (`("x", "y")` is ∂²f/∂x∂y),
+    as node ids of one shared builder.
+
+    The last differentiation of each is done in the shared builder; the ones before it
+    differentiate, rebuild the result as a graph (kept for the partials sharing that
+    prefix) and differentiate again."""
+    shared = SymbolicBuilder() if shared is None else shared
+    prefixes: dict[tuple, Graph] = {(): graph}
     result = {}
-    for v in wrt:
-        g = graph
-        for k in range(order):
-            last = k == order - 1
-            b, d = derivatives(g, [v], shared if last else None)
-            if not last:
-                g = b.graph(d[v])
-        result[v] = d[v]
+    for combo in partials:
+        for k in range(1, len(combo)):
+            key = combo[:k]
+            if key not in prefixes:
+                b, d = derivatives(prefixes[combo[:k - 1]], [combo[k - 1]])
+                prefixes[key] = b.graph(d[combo[k - 1]])
+        _, d = derivatives(prefixes[combo[:-1]], [combo[-1]], shared)
+        result[combo] = d[combo[-1]]
     return shared, result

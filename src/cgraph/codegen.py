@@ -1,0 +1,463 @@
+"""`cgraph codegen`: a program's value and gradient as one function in Python, numpy, C or JS.
+
+The function is straight-line reverse mode, generated from the SAME graph and the SAME
+registry rules that `eval` runs: the forward pass spells each op's forward rule, and the
+reverse pass runs each op's partial rules with `m` = a code emitter (as `symbolic` runs them
+with a graph builder), so every partial becomes lines of code. Expressions are hash-consed,
+so a subexpression shared by the forward pass and the partials is computed once, and the
+adjoints are summed in the order `Graph.backward` sums them. The arithmetic is therefore
+the same IEEE arithmetic as `eval`'s:
+
+* python: the forward rules are `cgraph.scalar`'s own functions, copied into the output
+  (Python's `math.log(0)` raises; those helpers return -inf, as eval does);
+* numpy: the forward rules are the registry's `array` rules, as `eval --data` runs them;
+* c, js: `<math.h>` and `Math`, with the registry's `code` templates where the default
+  spelling is not the same function (sigmoid, softplus, JS's `Math.pow(1, NaN)`, ...).
+
+Nothing but each language's standard maths is needed. `generate(graph, lang)` returns the
+source text; `all_nodes=True` also returns every node's value and adjoint (the HTML stepper
+shows them).
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import keyword
+import math
+import re
+
+from . import numtext, ops, scalar
+from .errors import InputError
+from .graph import Graph
+from .ops import ADD, CONST, DIV, MUL, NEG, SUB, VAR
+from .printing import op_template, temp_prefix
+
+LANGS = ("python", "numpy", "c", "js")
+
+_C_RESERVED = set("""auto break case char const continue default do double else enum extern
+float for goto if inline int long register restrict return short signed sizeof static struct
+switch typedef union unsigned void volatile while NAN INFINITY grad main""".split())
+_JS_RESERVED = set("""break case catch class const continue debugger default delete do else
+enum export extends false finally for function if import in instanceof let new null return
+super switch this throw true try typeof var void while with yield await static implements
+interface package private protected public arguments eval Math NaN Infinity undefined
+""".split())
+_PY_RESERVED = set(keyword.kwlist) | {"math", "np", "abs"}
+_MATH_NAMES = {name for name in dir(math) if not name.startswith("_")} | {"fabs", "log1p"}
+
+
+class Code:
+    """An atom of generated code (a variable, a temporary or a literal), with the number
+    it stands for when it is a constant. Arithmetic on it emits code."""
+
+    __slots__ = ("e", "text", "value")
+
+    def __init__(self, emitter: "_Emitter", text: str, value: float | None = None):
+        self.e, self.text, self.value = emitter, text, value
+
+    def _lift(self, o) -> "Code":
+        return o if isinstance(o, Code) else self.e.literal(float(o))
+
+    def __add__(self, o):
+        return self.e.apply(ADD, (self, self._lift(o)))
+
+    def __radd__(self, o):
+        return self.e.apply(ADD, (self._lift(o), self))
+
+    def __sub__(self, o):
+        return self.e.apply(SUB, (self, self._lift(o)))
+
+    def __rsub__(self, o):
+        return self.e.apply(SUB, (self._lift(o), self))
+
+    def __mul__(self, o):
+        return self.e.apply(MUL, (self, self._lift(o)))
+
+    def __rmul__(self, o):
+        return self.e.apply(MUL, (self._lift(o), self))
+
+    def __truediv__(self, o):
+        return self.e.apply(DIV, (self, self._lift(o)))
+
+    def __rtruediv__(self, o):
+        return self.e.apply(DIV, (self._lift(o), self))
+
+    def __neg__(self):
+        return self.e.apply(NEG, (self,))
+
+    # comparisons appear in the registry's numpy rules (relu's np.where)
+    def __gt__(self, o):
+        return self.e.raw("%s > %s", (self, self._lift(o)))
+
+    def __ne__(self, o):
+        return self.e.raw("%s != %s", (self, self._lift(o)))
+
+    def __eq__(self, o):
+        return self.e.raw("%s == %s", (self, self._lift(o)))
+
+    __hash__ = object.__hash__
+
+
+class _Numpy:
+    """What the registry's `array` rules see as `np`: each numpy function emits a call."""
+
+    def __init__(self, emitter: "_Emitter"):
+        self._e = emitter
+
+    def __getattr__(self, name: str):
+        e = self._e
+
+        def call(*args):
+            args = tuple(a if isinstance(a, Code) else e.literal(float(a)) for a in args)
+            if all(a.value is not None for a in args):  # as numpy computes it at run time
+                import numpy as np
+
+                with np.errstate(all="ignore"):
+                    return e.literal(float(getattr(np, name)(*(a.value for a in args))))
+            return e.raw(f"np.{name}(" + ", ".join(["%s"] * len(args)) + ")", args)
+
+        return call
+
+
+class _Emitter:
+    """Hash-consed straight-line code: each distinct expression is one temporary."""
+
+    def __init__(self, lang: str, prefix: str):
+        self.lang = lang
+        self.prefix = prefix
+        self.lines: list[str] = []
+        self.memo: dict[str, Code] = {}
+        self.helpers: list = []  # scalar functions the Python target copies
+        self.negated: dict[str, Code] = {}  # temporary -> a, where it is -a
+        self.np = _Numpy(self)
+
+    # -- atoms ----------------------------------------------------------------------
+    def literal(self, v: float) -> Code:
+        return Code(self, numtext.code(v, self.lang), v)
+
+    def raw(self, template: str, args: tuple) -> Code:
+        """`template % args`, as a temporary (reused if the same text was emitted)."""
+        return self.expr(template % tuple(a.text for a in args))
+
+    def expr(self, text: str) -> Code:
+        found = self.memo.get(text)
+        if found is None:
+            name = f"{self.prefix}{len(self.memo) + 1}"
+            self.lines.append(self.assign(name, text))
+            found = self.memo[text] = Code(self, name)
+        return found
+
+    def assign(self, name: str, expr: str) -> str:
+        if self.lang == "c":
+            return f"const double {name} = {expr};"
+        if self.lang == "js":
+            return f"const {name} = {expr};"
+        return f"{name} = {expr}"
+
+    # -- ops --------------------------------------------------------------------------
+    def apply(self, op, args: tuple[Code, ...]) -> Code:
+        """The op's forward rule on `args`, in the target language."""
+        if all(a.value is not None for a in args):
+            return self.fold(op, args)
+        if op is MUL:  # ±1 · a is a or -a exactly, in IEEE arithmetic
+            for one, other in (args, args[::-1]):
+                if one.value == 1.0:
+                    return other
+                if one.value == -1.0:
+                    return self.apply(NEG, (other,))
+        if op is NEG and args[0].text in self.negated:  # -(-a) is a exactly
+            return self.negated[args[0].text]
+        if op is ops.POW and args[1].value == 1.0:  # a^1 is a exactly (pow is exact there)
+            return args[0]
+        lang = self.lang
+        if op in (ADD, SUB, MUL, NEG) or (op is DIV and lang != "python"):
+            out = self.raw(op_template(op), args)
+            if op is NEG:
+                self.negated[out.text] = args[0]
+            return out
+        if lang == "numpy":
+            return op.array(self.np, *args)
+        if lang == "python":
+            return self.raw(self._python_call(op), args)
+        if lang not in op.code and "ops" in op.code:
+            return op.code["ops"](self.namespace(), *args)
+        template = op.code.get(lang)
+        if op is ops.POW and scalar.is_finite(args[1].value or math.nan):
+            template = None  # JS's Math.pow differs from C's only at ±1 to NaN or ±inf
+        if template is None:
+            name = "pow" if op is ops.POW else op.spelling
+            name = name if lang == "c" else f"Math.{name}"
+            template = f"{name}(" + ", ".join("{%d}" % i for i in range(op.arity)) + ")"
+        return self.expr(template.format(*(a.text for a in args)))
+
+    def fold(self, op, args) -> Code:
+        """A constant: computed now, as the target computes it at run time."""
+        values = [a.value for a in args]
+        if self.lang == "numpy" and op not in (ADD, SUB, MUL, NEG, DIV):
+            return op.array(self.np, *args)  # _Numpy folds constants with numpy itself
+        return self.literal(float(op.scalar(*values)))
+
+    def _python_call(self, op) -> str:
+        fn = op.scalar
+        args = ", ".join(["%s"] * op.arity)
+        if fn is abs:
+            return f"abs({args})"
+        if getattr(fn, "__module__", None) == "math":
+            return f"math.{fn.__name__}({args})"
+        if fn not in self.helpers:
+            self.helpers.append(fn)
+        return f"_cg_{fn.__name__}({args})"
+
+    def namespace(self):
+        """`m` for the partial rules: each registry op applied to Code or numbers."""
+        e = self
+
+        class M:
+            def __getattr__(self, name):
+                op = ops.OPS[name]
+                return lambda *args: e.apply(op, tuple(
+                    a if isinstance(a, Code) else e.literal(float(a)) for a in args))
+
+        return M()
+
+
+def _python_helpers(fns) -> str:
+    """The source of the `scalar` functions the code calls (and those they call), renamed
+    `_cg_<name>` so they cannot clash with the caller's names."""
+    names = {n for n, f in vars(scalar).items() if inspect.isfunction(f)
+             and f.__module__ == scalar.__name__}
+    todo, seen = [f.__name__ for f in fns], []
+    while todo:
+        name = todo.pop(0)
+        if name in seen:
+            continue
+        seen.append(name)
+        src = inspect.getsource(getattr(scalar, name))
+        todo += [n for n in re.findall(r"(?<![\w.])(\w+)\(", src) if n in names]
+    pattern = re.compile(r"(?<![\w.])(" + "|".join(map(re.escape, names)) + r")(?=\()")
+    out = []
+    for name in sorted(seen):
+        src = inspect.getsource(getattr(scalar, name))
+        src = pattern.sub(lambda m: "_cg_" + m.group(1), src)
+        src = re.sub(r"(?<![\w.])(inf|nan)\b", r"math.\1", src)
+        src = re.sub(r"\s+#.*$", "", src, flags=re.M)  # comments name the originals
+        out.append(src.rstrip() + "\n")
+    return "\n\n".join(out)
+
+
+def command(program, lang: str, name: str | None, wrt: list[str] | None) -> str:
+    """`cgraph codegen`: the generated source for a parsed program (no bindings: the
+    function takes the variables as arguments)."""
+    if program.bindings:
+        names = ", ".join(program.bindings)
+        raise InputError(f"codegen takes no bindings ({names}): the generated function takes "
+                         "the variables as its arguments")
+    return generate(program.graph, lang, name=name, wrt=wrt)
+
+
+def _identifier(name: str, lang: str, taken: set) -> str:
+    """`name` as an identifier of `lang`: kept where it is one and not reserved, else
+    spelled in ASCII and suffixed with `_` until it is free."""
+    reserved = {"python": _PY_RESERVED, "numpy": _PY_RESERVED, "c": _C_RESERVED | _MATH_NAMES,
+                "js": _JS_RESERVED}[lang]
+    ident = name
+    if lang == "c" and not name.isascii():
+        ident = "".join(c if c.isascii() else f"_u{ord(c):04x}" for c in name)
+    while ident in reserved or ident in taken:
+        ident += "_"
+    return ident
+
+
+def _summary(graph: Graph) -> str:
+    text = "; ".join(line.strip() for line in graph.source.strip().splitlines() if line.strip())
+    text = text if len(text) <= 160 else text[:159] + "…"
+    return text or graph.output_name
+
+
+def generate(graph: Graph, lang: str = "python", name: str | None = None,
+             wrt: list[str] | None = None, all_nodes: bool = False) -> str:
+    """The source of one function computing `graph`'s output and its gradient.
+
+    Its arguments are the program's variables (in order of first use); it returns the
+    value and ∂output/∂v for each v in `wrt` (default: every variable). With `all_nodes`
+    (python, numpy, js) it also returns every node's value and adjoint, by node id."""
+    if lang not in LANGS:
+        raise InputError(f"--lang: unknown language '{lang}' (one of {', '.join(LANGS)})")
+    wrt = list(graph.variables) if wrt is None else list(wrt)
+    graph.check_names(wrt)
+    if all_nodes and lang == "c":
+        raise InputError("all_nodes is not offered for C")
+    name = name or f"{graph.output_name}_grad"
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) or name in (
+            _PY_RESERVED if lang in ("python", "numpy") else
+            _C_RESERVED | _MATH_NAMES if lang == "c" else _JS_RESERVED):
+        raise InputError(f"--name: '{name}' is not a usable function name in {lang}")
+    taken = {name}
+    params = {}
+    for v in graph.variables:
+        params[v] = _identifier(v, lang, taken)
+        taken.add(params[v])
+    e = _Emitter(lang, temp_prefix(taken | {"shape"}))
+    nodes = graph.nodes
+    live = graph.reaches_output()
+    forward = [True] * len(nodes) if all_nodes else live
+    values: list[Code | None] = [None] * len(nodes)
+    for n in nodes:
+        if not forward[n.id]:
+            continue
+        if n.op is VAR:
+            values[n.id] = Code(e, params[n.name])
+        elif n.op is CONST:
+            values[n.id] = e.literal(n.value)
+        else:
+            args = tuple(values[j] for j in n.inputs)
+            if all(a.value is not None for a in args):  # eval computes it with `scalar`
+                values[n.id] = e.literal(float(n.op.scalar(*(a.value for a in args))))
+            else:
+                values[n.id] = e.apply(n.op, args)
+    # reverse pass, in Graph.backward's order: only nodes that depend on a wrt variable
+    active = [False] * len(nodes)
+    for n in nodes:
+        active[n.id] = live[n.id] and (all_nodes or (n.op is VAR and n.name in wrt)
+                                       or any(active[j] for j in n.inputs))
+    m = e.namespace()
+    out = graph.output
+    adjoint: dict[int, Code] = {out: e.literal(1.0)} if active[out] else {}
+    for n in reversed(nodes[: out + 1]):
+        g = adjoint.get(n.id)
+        if g is None or not n.inputs or not active[n.id]:
+            continue
+        args = [values[j] for j in n.inputs] + [values[n.id]]
+        for j, rule in zip(n.inputs, n.op.partials):
+            if not active[j]:
+                continue
+            p = rule(m, *args)
+            term = e.apply(MUL, (g, p if isinstance(p, Code) else e.literal(float(p))))
+            adjoint[j] = e.apply(ADD, (adjoint[j], term)) if j in adjoint else term
+    zero = e.literal(0.0)
+    grads = []
+    for v in wrt:
+        g = adjoint.get(graph.variables[v], zero)
+        if lang != "numpy":  # as eval: its adjoints start at +0.0 (no -0.0)
+            g = Code(e, f"0.0 + {g.text}") if g.value is None else e.literal(0.0 + g.value)
+        grads.append(g)
+    extra = None
+    if all_nodes:
+        extra = ([values[n.id] for n in nodes], [adjoint.get(n.id, zero) for n in nodes])
+    return _WRITERS[lang](e, graph, name, params, wrt, values[out], grads, extra)
+
+
+def _used_lines(e: _Emitter, roots: list[str]) -> list[str]:
+    """The emitted assignments that the returned expressions need (nothing unused: C's
+    -Wall -Werror rejects an unused variable)."""
+    temp = re.compile(re.escape(e.prefix) + r"\d+")
+    need = set()
+    for text in roots:
+        need.update(temp.findall(text))
+    keep = []
+    for line in reversed(e.lines):
+        lhs = temp.search(line).group(0)
+        if lhs in need:
+            keep.append(line)
+            rhs = line.split("=", 1)[1]
+            need.update(temp.findall(rhs))
+    return keep[::-1]
+
+
+def _python(e, graph, name, params, wrt, value, grads, extra, numpy=False):
+    f = graph.output_name
+    args = ", ".join(params.values())
+    wrap = "np.broadcast_to({}, shape)".format if numpy else str
+    returns = [wrap(value.text), _tuple([wrap(g.text) for g in grads])]
+    if extra:
+        returns += ["[" + ", ".join(c.text for c in part) + "]" for part in extra]
+    body = _used_lines(e, returns)
+    names = [f"d{f}_d{v}" for v in wrt]
+    summary = _summary(graph).replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    kind = ("numbers or numpy arrays that broadcast together" if numpy else "floats")
+    doc = [f'"""Value and gradient of the cgraph program `{summary}`.', "",
+           f"Arguments: {args or 'none'} ({kind}).",
+           f"Returns ({f}, {_tuple(names)}): the value of {f} and its derivatives"
+           + (",\nas arrays of the broadcast shape" if numpy else "")
+           + (",\nthen every node's value and adjoint by node id" if extra else "") + ".",
+           "Generated by `cgraph codegen`: straight-line reverse mode with the IEEE "
+           "arithmetic of", "`cgraph eval" + (" --data" if numpy else "")
+           + "` (inf and NaN where Python's math would raise).", '"""']
+    doc = "\n".join(doc).splitlines()
+    lines = [f"def {name}({args}):"] + ["    " + d if d else "" for d in doc]
+    if numpy:
+        lines += [f"    {p} = np.asarray({p}, dtype=float)" for p in params.values()]
+        lines.append("    with np.errstate(all=\"ignore\"):")
+        lines += ["        " + b for b in body or ["pass"]]
+        shapes = ", ".join(f"{p}.shape" for p in params.values())
+        lines.append(f"    shape = np.broadcast_shapes({shapes})")
+    else:
+        lines += ["    " + b for b in body]
+    lines.append(f"    return {', '.join(returns)}")
+    text = "\n".join(lines) + "\n"
+    head = []
+    if numpy:
+        head.append("import numpy as np\n")
+    elif "math." in text or e.helpers:
+        head.append("import math\n")
+    if e.helpers and not numpy:
+        head.append(_python_helpers(e.helpers))
+    return "\n\n".join(head + [text])
+
+
+def _tuple(items: list[str]) -> str:
+    return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
+
+
+def _c(e, graph, name, params, wrt, value, grads, extra):
+    f = graph.output_name
+    body = _used_lines(e, [value.text] + [g.text for g in grads])
+    sig = [f"double {p}" for p in params.values()]
+    if wrt:
+        sig.append(f"double grad[{len(wrt)}]")
+    writes = ", ".join(f"grad[{k}] = d{f}/d{v}" for k, v in enumerate(wrt))
+    comment = [f"/* {name}: value and gradient of the cgraph program `{_summary(graph)}`.",
+               f" * Returns {f}" + (f"; writes {writes}." if wrt else "."),
+               " * Generated by `cgraph codegen`: straight-line reverse mode with the IEEE",
+               " * arithmetic of `cgraph eval`. Needs C99 and <math.h> (link with -lm); do not",
+               " * compile with -ffast-math, which gives up inf and NaN. */"]
+    comment = [c.replace("*/", "* /") if k < len(comment) - 1 else c
+               for k, c in enumerate(comment)]
+    lines = ["#include <math.h>", ""] + comment
+    lines.append(f"double {name}({', '.join(sig) or 'void'})")
+    lines.append("{")
+    lines += ["    " + b for b in body]
+    lines += [f"    grad[{k}] = {g.text};" for k, g in enumerate(grads)]
+    lines.append(f"    return {value.text};")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _js(e, graph, name, params, wrt, value, grads, extra):
+    f = graph.output_name
+    gradient = ", ".join(f"{json.dumps(v)}: {g.text}" for v, g in zip(wrt, grads))
+    result = f"value: {value.text}, gradient: {{{gradient}}}"
+    roots = [value.text] + [g.text for g in grads]
+    if extra:
+        parts = ["[" + ", ".join(c.text for c in part) + "]" for part in extra]
+        result += f", values: {parts[0]}, adjoints: {parts[1]}"
+        roots += parts
+    body = _used_lines(e, roots)
+    summary = _summary(graph).replace("*/", "* /")
+    keys = ", ".join(f"{v}: d{f}/d{v}" for v in wrt)
+    lines = ["/**", f" * {name}({', '.join(params.values())}): value and gradient of the "
+             f"cgraph program `{summary}`.",
+             f" * Returns {{value: {f}, gradient: {{{keys}}}"
+             + (", values: [...], adjoints: [...]}: every node's value and adjoint by id."
+                if extra else "}."),
+             " * Generated by `cgraph codegen`: straight-line reverse mode with the IEEE",
+             " * arithmetic of `cgraph eval`, using only Math.", " */",
+             f"function {name}({', '.join(params.values())}) {{"]
+    lines += ["  " + b for b in body]
+    lines.append(f"  return {{{result}}};")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+_WRITERS = {"python": _python, "numpy": lambda *a: _python(*a, numpy=True), "c": _c, "js": _js}

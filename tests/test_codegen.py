@@ -1,0 +1,305 @@
+"""`cgraph codegen`: the generated code is compiled and run, and must compute what eval does.
+
+Python (through importlib) and C (cc, same libm as Python's math) must be bit-identical to
+`eval`; numpy bit-identical to `eval --data` (the batch evaluator, which runs the same numpy
+loops); JavaScript (node, whose Math is V8's own) within 1e-13. At random points and at IEEE
+edge points: log(0), 0/0, overflow, infinities and NaN.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import os
+import random
+import shutil
+import struct
+import subprocess
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import cgraph
+from cgraph import ops
+from cgraph.codegen import generate
+from cgraph.errors import InputError
+
+EDGES = [0.0, -0.0, 1.0, -1.0, 0.5, 2.0, -3.5, 1e308, -1e308, 710.0, -745.5, 1e-310,
+         math.inf, -math.inf, math.nan]
+VARS = ("x", "y", "z")
+
+# every op of the registry, spelled as a program
+_unary = sorted(op.spelling for op in ops.OPS.values() if op.arity == 1 and not op.infix)
+_binary = sorted(op.spelling for op in ops.OPS.values() if op.arity == 2 and not op.infix)
+_ternary = sorted(op.spelling for op in ops.OPS.values() if op.arity == 3 and not op.infix)
+_infix = ["+", "-", "*", "/", "^"]
+ALL_OPS = ([f"{f}(x)" for f in _unary] + [f"{f}(x, y)" for f in _binary]
+           + [f"{f}(x, y, z)" for f in _ternary]
+           + [f"x {o} y" for o in _infix] + ["-x"])
+CORPUS = ALL_OPS + [
+    "x^2*sin(x)", "sin(x)/x", "(x^2 + 1)/(x - 3)", "exp(sin(x)^2)", "log(1 + x^2)",
+    "sqrt(x)*cos(x)", "tanh(w*x + b)", "x^x", "sigmoid(3*x)", "softplus(x)^2", "log(x, 3)",
+    "o = sigmoid(w*x + b); -(t*log(o) + (1 - t)*log(1 - o))", "p = x*y; q = p + z; q*p",
+    "unused = log(x); y * 2", "x", "2 * pi", "a = x*x; b = a*a; c = b*b; c*c + a",
+    "max(x, y) - min(y, z) + abs(x - z) + relu(y) * step(z) + sign(x*y)",
+    "atan2(y, x) + log10(x) + log2(y) + cosh(z) - sinh(z)/(1 + z^2)",
+]
+
+
+def _program(draw_ops):
+    leaf = st.sampled_from(["x", "y", "z", "0.5", "2", "-1.5", "0", "1e300"])
+
+    def extend(children):
+        return st.one_of(
+            st.tuples(children, st.sampled_from(_infix), children).map(
+                lambda t: f"({t[0]} {t[1]} {t[2]})"),
+            st.tuples(st.sampled_from(_unary), children).map(lambda t: f"{t[0]}({t[1]})"),
+            st.tuples(st.sampled_from(_binary), children, children).map(
+                lambda t: f"{t[0]}({t[1]}, {t[2]})"),
+            st.tuples(st.sampled_from(_ternary), children, children, children).map(
+                lambda t: f"{t[0]}({t[1]}, {t[2]}, {t[3]})"),
+            children.map(lambda c: f"-({c})"),
+        )
+
+    return st.recursive(leaf, extend, max_leaves=draw_ops)
+
+
+programs = _program(10)
+
+
+def points(graph, seed) -> list[dict]:
+    rng = random.Random(seed)
+    names = list(graph.variables)
+    out = [{v: rng.uniform(-3, 3) for v in names} for _ in range(6)]
+    out += [{v: e for v in names} for e in EDGES]
+    out += [{v: rng.choice(EDGES) for v in names} for _ in range(8)]
+    return out
+
+
+def same(a: float, b: float) -> bool:
+    """Bit for bit (any NaN equals any NaN)."""
+    if a != a or b != b:
+        return a != a and b != b
+    return struct.pack("<d", a) == struct.pack("<d", b)
+
+
+def near(a: float, b: float, rel=1e-13) -> bool:
+    if same(a, b) or (a == b):
+        return True
+    if a != a or b != b or math.isinf(a) or math.isinf(b):
+        return False
+    return abs(a - b) <= rel * max(abs(a), abs(b))
+
+
+def require(tool: str) -> None:
+    if shutil.which(tool):
+        return
+    message = f"{tool} is not installed (the generated {tool} code cannot be run)"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def expected(graph, point):
+    ev = graph.evaluate(point)
+    return ev.value, list(ev.gradient().values())
+
+
+def _load(path, name):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def run_python(graphs, tmp_path, lang="python"):
+    """[[(value, grads) per point] per graph], from one module holding every function."""
+    path = tmp_path / f"generated_{lang}.py"
+    path.write_text("\n\n".join(generate(g, lang, name=f"f{k}") for k, g in enumerate(graphs)))
+    subprocess.run(["python3", "-m", "py_compile", str(path)], check=True)
+    module = _load(path, f"generated_{lang}_{abs(hash(str(tmp_path)))}")
+    results = []
+    for k, g in enumerate(graphs):
+        fn = getattr(module, f"f{k}")
+        pts = points(g, k)
+        if lang == "numpy":
+            import numpy as np
+
+            cols = [np.array([p[v] for p in pts]) for v in g.variables]
+            value, grads = fn(*cols)
+            value = np.broadcast_to(value, (len(pts),))  # a program without variables
+            results.append([(float(value[i]), [float(gr[i]) for gr in grads])
+                            for i in range(len(pts))])
+        else:
+            results.append([(lambda r: (r[0], list(r[1])))(fn(*p.values())) for p in pts])
+    return results
+
+
+def _c_number(v: float) -> str:
+    if v != v:
+        return "NAN"
+    if math.isinf(v):
+        return "INFINITY" if v > 0 else "-INFINITY"
+    return v.hex()
+
+
+def run_c(graphs, tmp_path):
+    require("cc")
+    lines = ["#include <stdio.h>"] + [generate(g, "c", name=f"f{k}")
+                                       for k, g in enumerate(graphs)]
+    lines.append("int main(void)\n{\n    double grad[16];\n    double v;")
+    for k, g in enumerate(graphs):
+        for p in points(g, k):
+            args = [_c_number(x) for x in p.values()] + (["grad"] if p else [])
+            lines.append(f"    v = f{k}({', '.join(args) or ''});")
+            fmt = " ".join(["%a"] * (1 + len(p)))
+            vals = ", ".join(["v"] + [f"grad[{i}]" for i in range(len(p))])
+            lines.append(f'    printf("{fmt}\\n", {vals});')
+    lines.append("    return 0;\n}")
+    src = tmp_path / "generated.c"
+    src.write_text("\n".join(lines) + "\n")
+    exe = tmp_path / "generated"
+    cc = subprocess.run(["cc", "-Wall", "-Werror", "-std=c99", "-O2", "-o", str(exe), str(src),
+                         "-lm"], capture_output=True, text=True)
+    assert cc.returncode == 0, cc.stderr
+    out = subprocess.run([str(exe)], capture_output=True, text=True, check=True).stdout
+    rows = iter(out.splitlines())
+    return [[_parse_row(next(rows)) for _ in points(g, k)] for k, g in enumerate(graphs)]
+
+
+def _parse_row(line: str):
+    nums = [float(t) if t.lstrip("-") in ("nan", "inf") else float.fromhex(t)
+            for t in line.split()]
+    return nums[0], nums[1:]
+
+
+def run_js(graphs, tmp_path):
+    require("node")
+    parts = [generate(g, "js", name=f"f{k}") for k, g in enumerate(graphs)]
+    src = tmp_path / "generated.js"
+    src.write_text("\n".join(parts))
+    check = subprocess.run(["node", "--check", str(src)], capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr
+    calls = ["const show = (v) => Object.is(v, -0) ? '-0' : String(v);", "const out = [];"]
+    for k, g in enumerate(graphs):
+        for p in points(g, k):
+            args = ", ".join("-0" if same(x, -0.0) else _js_number(x) for x in p.values())
+            calls.append(f"{{ const r = f{k}({args}); out.push([r.value, "
+                         f"...Object.values(r.gradient)].map(show).join(' ')); }}")
+    calls.append("console.log(out.join('\\n'));")
+    src.write_text("\n".join(parts + calls) + "\n")
+    out = subprocess.run(["node", str(src)], capture_output=True, text=True, check=True).stdout
+    rows = iter(out.splitlines())
+    return [[(lambda n: (n[0], n[1:]))([float(t) for t in next(rows).split()])
+             for _ in points(g, k)] for k, g in enumerate(graphs)]
+
+
+def _js_number(v: float) -> str:
+    if v != v:
+        return "NaN"
+    if math.isinf(v):
+        return "Infinity" if v > 0 else "-Infinity"
+    return repr(v)
+
+
+def check(graphs, tmp_path, langs=("python", "numpy", "c", "js")):
+    for lang in langs:
+        if lang == "c":
+            got = run_c(graphs, tmp_path)
+        elif lang == "js":
+            got = run_js(graphs, tmp_path)
+        else:
+            got = run_python(graphs, tmp_path, lang)
+        for k, g in enumerate(graphs):
+            pts = points(g, k)
+            if lang == "numpy":
+                import numpy as np
+
+                cols = {v: np.array([p[v] for p in pts]) for v in g.variables}
+                batch = g.evaluate_batch(cols, list(g.variables))
+                batch.value = np.broadcast_to(batch.value, (len(pts),))
+                want = [(float(batch.value[i]),
+                         [float(batch.gradient[v][i]) for v in g.variables])
+                        for i in range(len(pts))]
+            else:
+                want = [expected(g, p) for p in pts]
+            ok = near if lang in ("c", "js") else same
+            for p, (wv, wg), (gv, gg) in zip(pts, want, got[k]):
+                where = f"{lang}: {g.source!r} at {p}"
+                assert ok(gv, wv), f"{where}: value {gv!r}, eval {wv!r}"
+                assert len(gg) == len(wg)
+                for v, a, b in zip(g.variables, gg, wg):
+                    assert ok(a, b), f"{where}: d/d{v} {a!r}, eval {b!r}"
+
+
+def test_corpus_runs_and_equals_eval_in_every_language(tmp_path):
+    check([cgraph.parse(t) for t in CORPUS], tmp_path)
+
+
+@settings(max_examples=2, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(st.lists(programs, min_size=30, max_size=30))
+def test_random_programs_run_and_equal_eval_in_every_language(tmp_path, texts):
+    check([cgraph.parse(t) for t in texts], tmp_path)
+
+
+def test_shared_subexpressions_are_computed_once():
+    code = generate(cgraph.parse("sin(x)*cos(x) + sin(x)"), "python")
+    assert code.count("_cg_sin(x)") == 1 and code.count("_cg_cos(x)") == 1
+
+
+def test_names_and_errors():
+    g = cgraph.parse("int = x*2; double + int")  # C keywords as variable names
+    c = generate(g, "c", name="grad_f")
+    assert "double grad_f(double x, double double_, double grad[2])" in c
+    with pytest.raises(InputError, match="--name"):
+        generate(g, "python", name="not valid")
+    with pytest.raises(InputError, match="--lang"):
+        generate(g, "rust")
+    with pytest.raises(InputError, match="'q' is not a variable"):
+        generate(g, "js", wrt=["q"])
+
+
+def test_js_all_nodes_gives_every_value_and_adjoint(tmp_path):
+    require("node")
+    g = cgraph.parse("p = x + y; q = p * z; dead = log(x); q")
+    src = generate(g, "js", name="step", all_nodes=True)
+    path = tmp_path / "all.js"
+    path.write_text(src + "console.log(JSON.stringify(step(1, 3, -3)));\n")
+    import json
+
+    got = json.loads(subprocess.run(["node", str(path)], capture_output=True, text=True,
+                                    check=True).stdout)
+    ev = g.evaluate({"x": 1, "y": 3, "z": -3})
+    assert got["values"] == ev.values and got["adjoints"] == ev.grads
+    assert got["gradient"] == ev.gradient() and got["value"] == ev.value
+
+
+def run_cli(*args):
+    from cgraph.cli import cli
+
+    return CliRunner().invoke(cli, ["codegen", *args])
+
+
+def test_cli_writes_the_code_and_rejects_bad_input(tmp_path):
+    r = run_cli("x*y", "--lang", "js", "--name", "g", "--wrt", "y")
+    assert r.exit_code == 0 and r.stdout.startswith("/**") and "function g(x, y) {" in r.stdout
+    assert '{value: t1, gradient: {"y": 0.0 + x}}' in r.stdout
+    out = tmp_path / "f.c"
+    assert run_cli("x*y", "--lang", "c", "-o", str(out)).exit_code == 0
+    assert "double f_grad(double x, double y, double grad[2])" in out.read_text()
+    for args, message in [(["x", "x=1"], "takes no bindings"), (["x", "--lang", "rust"], "rust"),
+                          (["x*y", "--wrt", "z"], "'z' is not a variable"),
+                          (["x", "--name", "1a"], "--name")]:
+        r = run_cli(*args)
+        assert r.exit_code == 2 and message in r.stderr and r.stdout == "", args
+
+
+def test_cli_languages_are_the_generators():
+    from cgraph import codegen
+    from cgraph.cli import cli
+
+    lang = next(p for p in cli.commands["codegen"].params if p.name == "lang")
+    assert tuple(lang.type.choices) == codegen.LANGS

@@ -1,0 +1,87 @@
+"""The normal form of derivatives: textbook-short, equal to SymPy's, and still linear."""
+
+from __future__ import annotations
+
+import random
+import sys
+from pathlib import Path
+
+import pytest
+
+import cgraph
+from cgraph.diff import differentiate
+
+from conftest import close, sympy_of
+
+sys.path.insert(0, str(Path(__file__).parent.parent / "benchmarks"))
+from diff_corpus import CE, CORPUS  # noqa: E402
+
+
+def printed(program, wrt="x", order=1):
+    return differentiate(cgraph.parse(program), [wrt], order).program()[1][0][1]
+
+
+def _value(d, point):
+    g = cgraph.parse(d.text())
+    return g.forward(point)[g.output]
+
+
+@pytest.mark.parametrize("program,var,order", CORPUS, ids=[f"{p} d{v}{o}" for p, v, o in CORPUS])
+def test_corpus_equals_sympy(program, var, order):
+    import sympy as sp
+
+    graph = cgraph.parse(program)
+    d = differentiate(graph, [var], order)
+    expr = sympy_of(graph)
+    want = sp.lambdify(list(sp.ordered(expr.free_symbols)),
+                       sp.diff(expr, sp.Symbol(var, real=True), order), "mpmath")
+    rng = random.Random(program)
+    for _ in range(3):
+        point = {v: rng.uniform(0.2, 0.9) for v in graph.variables}
+        args = [point[s.name] for s in sp.ordered(expr.free_symbols)]
+        assert close(_value(d, point), float(want(*args)), rel=1e-9, abs_=1e-12), d.text()
+    assert "+ -" not in d.text() and "- -" not in d.text()
+
+
+def test_textbook_forms():
+    assert printed(CE, "b") == "o - t"
+    assert printed(CE, "w") == "x * (o - t)"
+    assert printed("-(t*log(sigmoid(z)) + (1 - t)*log(1 - sigmoid(z)))", "z") == "sigmoid(z) - t"
+    assert printed("x^2*sin(x)", order=3) == "6 * cos(x) - x^2 * cos(x) - 6 * x * sin(x)"
+    assert printed("(x - 1)*(x - 2)*(x - 3)*(x - 4)") == "4 * x^3 - 30 * x^2 + 70 * x - 50"
+    assert printed("-log(exp(a)/(exp(a) + exp(b)))", "a") == "exp(a) / (exp(a) + exp(b)) - 1"
+    assert printed("x^x") == "x^x + x^x * log(x)"
+
+
+def test_like_terms_collect_across_a_whole_sum_and_signs_fold():
+    assert printed("x*y + 3*y*x - 2*(y*x) + x*y*2 - y", "x") == "4 * y"  # not pairwise
+    assert printed("-(-(x^2))") == "2 * x"
+    assert printed("y - x*3") == "-3"
+    assert printed("sin(x) - 4*x^2*y") == "cos(x) - 8 * x * y"  # never "+ -8 * x * y"
+    assert printed("x*y*z + z*y*x", "z") == "2 * x * y"  # commutative order is normalised
+
+
+def test_product_cancels_against_quotient():
+    assert printed("o = sigmoid(x); log(o)") == "1 - o"  # o·(1-o)·(1/o)
+    assert printed("log(x^3)") == "3 / x"
+    assert printed("x^2 / x") == "1"
+
+
+def test_wide_sum_collects_to_one_term():
+    program = " + ".join(f"x^{k % 3 + 1} * y * {k}" for k in range(300))
+    d = differentiate(cgraph.parse(program), ["y"])
+    assert len(d.text()) < 100  # 300 terms collect to three
+
+
+def test_derivative_of_a_long_chain_stays_linear():
+    lines = ["a0 = x"] + [f"a{i} = sin(a{i - 1}) * x + a{i - 1} * 0.5" for i in range(1, 400)]
+    for n in (200, 400):
+        d = differentiate(cgraph.parse("\n".join(lines[:n])))
+        size = len(d.text())
+        if n == 200:
+            small = size
+    assert size < 2.5 * small
+    g = cgraph.parse(d.text())
+    point = {"x": 0.3}
+    want = cgraph.parse("\n".join(lines)).evaluate(point).gradient()["x"]
+    assert close(g.forward(point)[g.output], want, rel=1e-9)
