@@ -93,6 +93,9 @@ class Code:
     def __ne__(self, o):
         return self.e.raw("%s != %s", (self, self._lift(o)))
 
+    def __eq__(self, o):
+        return self.e.raw("%s == %s", (self, self._lift(o)))
+
     __hash__ = object.__hash__
 
 

@@ -36,7 +36,8 @@ class Run:
     start_cost: float | None = None
     history: list[Step] = field(default_factory=list)  # ~200 steps, for the plot
     stopped: str = ""
-    notes: list[str] = field(default_factory=list)  # warnings: the run's, the optimizer's
+    notes: list[str] = field(default_factory=list)  # warnings for standard error (the
+    # run's own, then the optimizer's: Newton's damping)
     weights: list[float] = field(default_factory=list)
     cost: float = math.nan
     grad_norm: float = math.nan
