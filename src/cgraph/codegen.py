@@ -191,7 +191,7 @@ class _Emitter:
         if lang not in op.code and "ops" in op.code:
             return op.code["ops"](self.namespace(), *args)
         template = op.code.get(lang)
-        if op is ops.POW and scalar.is_finite(args[1].value or math.nan):
+        if op is ops.POW and args[1].value is not None and scalar.is_finite(args[1].value):
             template = None  # JS's Math.pow differs from C's only at ±1 to NaN or ±inf
         if template is None:
             name = "pow" if op is ops.POW else op.spelling
