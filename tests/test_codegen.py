@@ -303,3 +303,8 @@ def test_cli_languages_are_the_generators():
 
     lang = next(p for p in cli.commands["codegen"].params if p.name == "lang")
     assert tuple(lang.type.choices) == codegen.LANGS
+
+
+def test_awkward_variable_names_run(tmp_path):
+    """Names that are keywords, library names or temporaries in some language."""
+    check([cgraph.parse("shape * np + math * θ + t1 - double + int / grad + Math")], tmp_path)

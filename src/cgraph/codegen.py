@@ -43,7 +43,7 @@ enum export extends false finally for function if import in instanceof let new n
 super switch this throw true try typeof var void while with yield await static implements
 interface package private protected public arguments eval Math NaN Infinity undefined
 """.split())
-_PY_RESERVED = set(keyword.kwlist) | {"math", "np", "abs"}
+_PY_RESERVED = set(keyword.kwlist) | {"math", "np", "abs", "shape"}
 _MATH_NAMES = {name for name in dir(math) if not name.startswith("_")} | {"fabs", "log1p"}
 
 
