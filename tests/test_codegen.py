@@ -254,6 +254,9 @@ def test_names_and_errors():
     g = cgraph.parse("int = x*2; double + int")  # C keywords as variable names
     c = generate(g, "c", name="grad_f")
     assert "double grad_f(double x, double double_, double grad[2])" in c
+    assert "    const double int_ = x * 2.0;" in c  # the program's names for intermediates
+    assert "t1 = x * y\n    loss = t1 + x\n" in generate(
+        cgraph.parse("t1 = x*y; loss = t1 + x"), "python")  # temporaries get other names
     with pytest.raises(InputError, match="--name"):
         generate(g, "python", name="not valid")
     with pytest.raises(InputError, match="--lang"):

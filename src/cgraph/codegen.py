@@ -127,7 +127,15 @@ class _Emitter:
         self.memo: dict[str, Code] = {}
         self.helpers: list = []  # scalar functions the Python target copies
         self.negated: dict[str, Code] = {}  # temporary -> a, where it is -a
+        self.names: dict[str, str] = {}  # temporary -> the program's name for it
         self.np = _Numpy(self)
+
+    def rename(self, text: str) -> str:
+        """Temporaries that the program named, under their names."""
+        if not self.names:
+            return text
+        return re.sub(re.escape(self.prefix) + r"\d+",
+                      lambda m: self.names.get(m.group(0), m.group(0)), text)
 
     # -- atoms ----------------------------------------------------------------------
     def literal(self, v: float) -> Code:
@@ -306,7 +314,8 @@ def generate(graph: Graph, lang: str = "python", name: str | None = None,
     for v in graph.variables:
         params[v] = _identifier(v, lang, taken)
         taken.add(params[v])
-    e = _Emitter(lang, temp_prefix(taken | {"shape"}))
+    named = {n.name for n in graph.nodes if n.name and n.op is not VAR and n.op is not CONST}
+    e = _Emitter(lang, temp_prefix(taken | named | {"shape"}))
     nodes = graph.nodes
     live = graph.reaches_output()
     forward = [True] * len(nodes) if all_nodes else live
@@ -324,6 +333,10 @@ def generate(graph: Graph, lang: str = "python", name: str | None = None,
                 values[n.id] = e.literal(float(n.op.scalar(*(a.value for a in args))))
             else:
                 values[n.id] = e.apply(n.op, args)
+                t = values[n.id].text
+                if n.name and t.startswith(e.prefix) and t not in e.names and n.op is not VAR:
+                    e.names[t] = _identifier(n.name, lang, taken)  # the user's name for it
+                    taken.add(e.names[t])
     # reverse pass, in Graph.backward's order: only nodes that depend on a wrt variable
     active = [False] * len(nodes)
     for n in nodes:
@@ -367,7 +380,7 @@ def _used_lines(e: _Emitter, roots: list[str]) -> list[str]:
     for line in reversed(e.lines):
         lhs = temp.search(line).group(0)
         if lhs in need:
-            keep.append(line)
+            keep.append(e.rename(line))
             rhs = line.split("=", 1)[1]
             need.update(temp.findall(rhs))
     return keep[::-1]
@@ -381,6 +394,7 @@ def _python(e, graph, name, params, wrt, value, grads, extra, numpy=False):
     if extra:
         returns += ["[" + ", ".join(c.text for c in part) + "]" for part in extra]
     body = _used_lines(e, returns)
+    returns = [e.rename(r) for r in returns]
     names = [f"d{f}_d{v}" for v in wrt]
     summary = _summary(graph).replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
     kind = ("numbers or numpy arrays that broadcast together" if numpy else "floats")
@@ -436,8 +450,8 @@ def _c(e, graph, name, params, wrt, value, grads, extra):
     lines.append(f"double {name}({', '.join(sig) or 'void'})")
     lines.append("{")
     lines += ["    " + b for b in body]
-    lines += [f"    grad[{k}] = {g.text};" for k, g in enumerate(grads)]
-    lines.append(f"    return {value.text};")
+    lines += [f"    grad[{k}] = {e.rename(g.text)};" for k, g in enumerate(grads)]
+    lines.append(f"    return {e.rename(value.text)};")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -463,7 +477,7 @@ def _js(e, graph, name, params, wrt, value, grads, extra):
              " * arithmetic of `cgraph eval`, using only Math.", " */",
              f"function {name}({', '.join(params.values())}) {{"]
     lines += ["  " + b for b in body]
-    lines.append(f"  return {{{result}}};")
+    lines.append(f"  return {{{e.rename(result)}}};")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
