@@ -125,3 +125,94 @@ dy = -2*y*s*e + lg
 np.savetxt(sys.stdout, np.column_stack([x, y, f, dx, dy]), delimiter=",",
            header="x,y,f,df_dx,df_dy", comments="", fmt="%.17g")
 """
+
+
+def rosenbrock(n: int) -> str:
+    """The chained Rosenbrock function of n variables as a cgraph program."""
+    return " + ".join(f"100*(x{i + 1} - x{i}^2)^2 + (1 - x{i})^2" for i in range(n - 1))
+
+
+def rosenbrock_point(n: int) -> dict:
+    return {f"x{i}": 0.5 + 0.01 * i for i in range(n)}
+
+
+def torch_hessian(n: int, point: dict):
+    """torch.autograd.functional.hessian of the same function (float64, CPU)."""
+    import torch
+
+    def f(x):
+        return torch.sum(100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2)
+
+    x = torch.tensor([point[f"x{i}"] for i in range(n)], dtype=torch.float64)
+    return torch.autograd.functional.hessian(f, x).numpy()
+
+
+def sympy_hessian(n: int, point: dict):
+    """sympy.hessian of the same function, lambdified and evaluated at the point."""
+    import sympy as sp
+
+    xs = sp.symbols(f"x0:{n}")
+    f = sum(100 * (xs[i + 1] - xs[i] ** 2) ** 2 + (1 - xs[i]) ** 2 for i in range(n - 1))
+    h = sp.lambdify(xs, sp.hessian(f, xs), "numpy")
+    return np.array(h(*(point[str(s)] for s in xs)), dtype=float)
+
+
+# -- whole processes: what a user of each peer would run ---------------------------------
+# The same two programs in each engine: a sum of n products x_i*w_j over 87 variables, and
+# a chain of n steps t = t*c + d. Each script builds the expression in a loop, as a user of
+# that library writes it, runs backward and prints the value and gradient as JSON.
+
+def peer_program(kind: str, n: int) -> tuple[str, dict]:
+    """The cgraph program and its bindings for `kind` ("sum" or "chain") of size n."""
+    if kind == "sum":
+        text = " + ".join(f"x{i % 50}*w{i % 37}" for i in range(n))
+        bindings = {**{f"x{i}": 1 + i / 100 for i in range(50)},
+                    **{f"w{i}": 0.5 + i / 100 for i in range(37)}}
+        return text, bindings
+    text = "t0 = x\n" + "\n".join(f"t{i} = t{i - 1}*c + d" for i in range(1, n + 1))
+    return text, {"x": 0.5, "c": 0.9, "d": 0.3}
+
+
+_PEER_SCRIPT = """
+import json, sys
+{setup}
+kind, n = sys.argv[1], int(sys.argv[2])
+if kind == "sum":
+    xs = [leaf(1 + i / 100) for i in range(50)]
+    ws = [leaf(0.5 + i / 100) for i in range(37)]
+    names = {{**{{f"x{{i}}": v for i, v in enumerate(xs)}},
+              **{{f"w{{i}}": v for i, v in enumerate(ws)}}}}
+    f = xs[0] * ws[0]
+    for i in range(1, n):
+        f = f + xs[i % 50] * ws[i % 37]
+else:
+    names = {{"x": leaf(0.5), "c": leaf(0.9), "d": leaf(0.3)}}
+    f, c, d = names["x"], names["c"], names["d"]
+    for _ in range(n):
+        f = f * c + d
+f.backward()
+print(json.dumps({{"value": {value}, "gradient": {{k: {grad} for k, v in names.items()}}}}))
+"""
+
+MICROGRAD_SCRIPT = _PEER_SCRIPT.format(
+    setup="from micrograd.engine import Value as leaf\n"
+          "sys.setrecursionlimit(10**6)  # its topological sort recurses once per node",
+    value="f.data", grad="v.grad")
+
+TORCH_SCRIPT = _PEER_SCRIPT.format(
+    setup="import torch\n"
+          "def leaf(v):\n"
+          "    return torch.tensor(v, dtype=torch.float64, requires_grad=True)",
+    value="f.item()", grad="v.grad.item()")
+
+
+def numpy_descent(data, weights, lr, steps):
+    """Gradient descent on mean((w1*x1 + w2*x2 + b - y)^2), its gradient typed out: the loop
+    a numpy user writes by hand (what `descend --data` does for that program)."""
+    x1, x2, y = data["x1"], data["x2"], data["y"]
+    w1, w2, b = weights
+    for _ in range(steps):
+        r = w1 * x1 + w2 * x2 + b - y
+        g1, g2, gb = 2 * np.mean(r * x1), 2 * np.mean(r * x2), 2 * np.mean(r)
+        w1, w2, b = w1 - lr * g1, w2 - lr * g2, b - lr * gb
+    return [float(w1), float(w2), float(b)]

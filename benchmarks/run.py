@@ -33,22 +33,26 @@ from cgraph import eval_formats as report  # noqa: E402
 from cgraph.diff import differentiate  # noqa: E402
 
 ROWS: list[tuple] = []
-CGRAPH = shutil.which("cgraph") or f"{sys.executable} -m cgraph"
+PY = sys.executable
+CGRAPH = f"{PY} -m cgraph"  # from the compiled copy that compiled_install() puts first
 
-PLAIN_GRAMMAR = r"""
-start: stmt? (_SEP stmt?)*
-stmt: NAME "=" sum | sum
-?sum: product | sum "+" product -> add | sum "-" product -> sub
-?product: unary | product "*" unary -> mul | product "/" unary -> div
-?unary: power | "-" unary -> neg
-?power: atom | atom "^" unary -> pow
-?atom: NUMBER -> number | NAME -> name | NAME "(" sum ("," sum)* ")" -> call | "(" sum ")"
-NUMBER: /(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?/
-NAME: /[^\W\d]\w*/
-_SEP: ";" | /\n/
-%ignore /[ \t]+/
-"""
 
+def compiled_install(tmp: Path) -> str:
+    """Copy this cgraph (the one `import cgraph` finds) with its .pyc files compiled, as
+    `pip install .` leaves it, and put it first on the path of every command measured.
+    (PYTHONDONTWRITEBYTECODE=1 on these machines would otherwise make cgraph recompile its
+    modules on every run, which installed copies never do.) The baselines' libraries are
+    installed packages with .pyc files already."""
+    import compileall
+
+    site = tmp / "site"
+    shutil.copytree(Path(cgraph.__file__).parent, site / "cgraph",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    compileall.compile_dir(site, quiet=1)
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        [str(site)] + [p for p in [os.environ.get("PYTHONPATH")] if p])
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    return str(site)
 
 def row(section, name, ours, base_name, base, target=None, unit="s", note=""):
     ratio = ours / base if base else None
@@ -104,39 +108,63 @@ def dag(steps: int = 20) -> str:
 POINT = {"x": 0.01, "c": 0.9, "d": 0.3}
 
 
+STARTUP = {  # name -> command; cgraph's own beside the floor a user would compare it to
+    "json": f'{CGRAPH} eval "(x+y)*z" x=1 y=3 z=-3 --format json',
+    "import click": f'{PY} -c "import click"',
+    "table": f'{CGRAPH} eval "(x+y)*z" x=1 y=3 z=-3 --format table',
+    "import click, rich": f'{PY} -c "import click, rich.console, rich.table"',
+    "library": f'{PY} -c "import cgraph; cgraph.parse(\'(x+y)*z\').evaluate('
+               f'dict(x=1, y=3, z=-3)).gradient()"',
+    "pass": f'{PY} -c pass',
+}
+
+
 def bench_startup(repeat):
-    deps = f'{sys.executable} -c "import click, lark, rich.console, rich.table"'
-    table = f'{CGRAPH} eval "(x+y)*z" x=1 y=3 z=-3 --format table'
-    as_json = f'{CGRAPH} eval "(x+y)*z" x=1 y=3 z=-3 --format json'
-    run_command(table)  # warm the LALR table cache and the OS file cache
-    times = {k: [] for k in ("deps", "table", "json")}
-    for _ in range(repeat):  # interleaved, so drifts in machine load hit all three alike
-        times["deps"].append(run_command(deps)[0])
-        times["table"].append(run_command(table)[0])
-        times["json"].append(run_command(as_json)[0])
-    base = statistics.median(times["deps"])
-    for k in ("table", "json"):
-        row("start-up", f"eval tutorial --format {k}", statistics.median(times[k]),
-            "import click, lark, rich", base, 1.25)
+    for cmd in STARTUP.values():  # warm the LALR table cache and the OS file cache
+        run_command(cmd)
+    times = {k: [] for k in STARTUP}
+    for _ in range(repeat):  # interleaved, so drifts in machine load hit all alike
+        for k, cmd in STARTUP.items():
+            times[k].append(run_command(cmd)[0])
+    t = {k: statistics.median(v) for k, v in times.items()}
+    row("start-up", "eval tutorial --format json", t["json"], "python -c 'import click'",
+        t["import click"], 1.15)
+    row("start-up", "eval tutorial --format table", t["table"],
+        "python -c 'import click, rich.console, rich.table'", t["import click, rich"], 1.10)
+    row("start-up", "import cgraph + one evaluation (library script)", t["library"],
+        "python -c pass", t["pass"], 2.5)
 
 
-_LARK_PARSE = """
-import sys, time
-from lark import Lark
-parser = Lark(sys.argv[1], parser="lalr")
-text = open(sys.argv[2], encoding="utf-8").read()
-t = time.perf_counter()
-parser.parse(text)
-print(time.perf_counter() - t)
-"""
-
-
-def lark_parse_time(path) -> float:
-    """Lark's own LALR parse of the file into its tree, in a fresh process as a user
-    would run it (only the parse call is timed)."""
-    out = subprocess.run([sys.executable, "-c", _LARK_PARSE, PLAIN_GRAMMAR, str(path)],
-                         capture_output=True, text=True, check=True)
-    return float(out.stdout)
+def bench_whole_process(sizes, repeat, tmp: Path):
+    """The same program end to end, as a user runs it: `cgraph eval --file` against a
+    script of the peer library that builds it in a loop (interpreter start included)."""
+    peers = [("micrograd", baselines.MICROGRAD_SCRIPT)] if _try("micrograd") else []
+    peers += [("PyTorch scalar", baselines.TORCH_SCRIPT)] if _try("torch") else []
+    scripts = {}
+    for name, source in peers:
+        scripts[name] = tmp / f"peer_{name.split()[0]}.py"  # not micrograd.py: it shadows
+        scripts[name].write_text(source)
+    for kind in ("sum", "chain"):
+        for nodes in sizes:
+            n = nodes // 2
+            text, bindings = baselines.peer_program(kind, n)
+            path = tmp / f"{kind}{nodes}.cg"
+            path.write_text(text)
+            size = len(cgraph.parse(text).nodes)
+            args = " ".join(f"{k}={v!r}" for k, v in bindings.items())
+            cmds = {"cgraph": f"{CGRAPH} eval --file {path} {args} --format json"}
+            cmds.update({p: f"{PY} {scripts[p]} {kind} {n}" for p in scripts})
+            times = {k: [] for k in cmds}
+            for _ in range(repeat):  # interleaved
+                for k, cmd in cmds.items():
+                    times[k].append(run_command(cmd)[0])
+            ours = statistics.median(times["cgraph"])
+            label = f"{kind} of {size:,} nodes, eval --format json"
+            for p in scripts:
+                row("whole process", label, ours, f"{p} script",
+                    statistics.median(times[p]), 0.8 if size >= 10**4 else None)
+            if not scripts:
+                row("whole process", label, ours, "micrograd, torch not installed", None)
 
 
 def bench_big(nodes, repeat, tmp: Path):
@@ -150,15 +178,9 @@ def bench_big(nodes, repeat, tmp: Path):
         label = f"{name} ({len(graph.nodes):,} nodes)"
         point = {k: v for k, v in POINT.items() if k in graph.variables}
         if len(graph.nodes) > 1000:  # for tiny programs start-up is all there is
+            # (whole-command times against peers: the "whole process" section)
             cmd = f"{CGRAPH} eval - {bind} --format json"
-            runs, lark_times = [], []
-            for _ in range(repeat):  # interleaved: load drifts hit both sides alike
-                runs.append(run_command(cmd, path))
-                lark_times.append(lark_parse_time(path))
-            whole = statistics.median(r[0] for r in runs)
-            lark_time = statistics.median(lark_times)
-            row("10^5 nodes", f"{label}: whole command", whole, "Lark parse to tree",
-                lark_time, 0.8)
+            runs = [run_command(cmd, path) for _ in range(repeat)]
             row("10^5 nodes", f"{label}: peak memory", max(r[1] for r in runs), "limit",
                 100.0, 1.0, unit="MiB")
         values = graph.forward(point)
@@ -198,13 +220,19 @@ def bench_batch(points, repeat, tmp: Path):
     graph = cgraph.parse("sin(x)*exp(-y^2) + log(1+x^2)*y")
     rng = np.random.default_rng(0)
     x, y = rng.uniform(-2, 2, points), rng.uniform(-2, 2, points)
-    ours = median(lambda: graph.evaluate_batch({"x": x, "y": y}), repeat)
-    hand = median(lambda: baselines.numpy_by_hand(x, y), repeat)
-    label = f"f(x,y) at {points:,} points, value + 2 gradients"
-    row("batch", label, ours, "numpy by hand (1 thread)", hand, 1.0)
+    runs = {"ours": lambda: graph.evaluate_batch({"x": x, "y": y}),
+            "hand": lambda: baselines.numpy_by_hand(x, y)}
     if _try("torch"):
-        t = median(lambda: baselines.torch_batch(x, y), repeat)
-        row("batch", label, ours, "PyTorch autograd", t, 1.0)
+        runs["torch"] = lambda: baselines.torch_batch(x, y)
+    times = {k: [] for k in runs}
+    for _ in range(repeat):  # interleaved
+        for k, fn in runs.items():
+            times[k].append(median(fn, 1))
+    t = {k: statistics.median(v) for k, v in times.items()}
+    label = f"f(x,y) at {points:,} points, value + 2 gradients"
+    row("batch", label, t["ours"], "numpy by hand (1 thread)", t["hand"], 0.7)
+    if "torch" in t:
+        row("batch", label, t["ours"], "PyTorch autograd", t["torch"], 1.0)
     rows = points // 5
     csv = tmp / "pts.csv"
     csv.write_text("x,y\n" + "".join(f"{a!r},{b!r}\n" for a, b in
@@ -273,12 +301,88 @@ def bench_descend(repeat, tmp: Path):
     x1, x2 = rng.normal(size=10_000), rng.normal(size=10_000)
     data = {"x1": x1, "x2": x2, "y": 3 * x1 - 2 * x2 + 0.5}
     g = cgraph.parse("(w1*x1 + w2*x2 + b - y)^2")
-    epochs = 200
-    t = median(lambda: descend(g, {"w1": 0.1, "w2": -0.2, "b": 0.0}, ["w1", "w2", "b"],
-                               lr=0.1, data=data, epochs=epochs), max(1, repeat // 2))
-    ROWS.append(("descend", f"10,000-row --data: {epochs / t:,.0f} steps/s "
-                 f"({epochs * 10_000 / t / 1e6:.1f} M row-gradients/s)", t, "s", "", None,
-                 None, None, "", f"{epochs} full-batch steps"))
+    epochs, start = 200, {"w1": 0.1, "w2": -0.2, "b": 0.0}
+    ours, hand = [], []
+    for _ in range(max(3, repeat)):  # interleaved
+        ours.append(median(lambda: descend(g, start, ["w1", "w2", "b"], lr=0.1, data=data,
+                                           epochs=epochs), 1) / epochs)
+        hand.append(median(lambda: baselines.numpy_descent(data, list(start.values()), 0.1,
+                                                           epochs), 1) / epochs)
+    row("descend", "10,000-row --data, full batch: time per step", statistics.median(ours),
+        "numpy loop by hand", statistics.median(hand), 1.0)
+
+
+def bench_hessian(sizes, repeat, sympy_max):
+    """Hessian of the chained Rosenbrock function: n forward-over-reverse passes, so its
+    cost over one gradient's should grow like n (the last column: that ratio over n)."""
+    from cgraph.hessian import hessian
+
+    for n in sizes:
+        graph = cgraph.parse(baselines.rosenbrock(n))
+        point = baselines.rosenbrock_point(n)
+        wrt = [f"x{i}" for i in range(n)]
+        grad = median(lambda: graph.evaluate(point), repeat)
+        reps = max(1, repeat // (1 + n // 100))
+        ours = median(lambda: hessian(graph, point, wrt), reps)
+        per_n = f"hessian / gradient = {ours / grad:,.0f} = {ours / grad / n:.2f}·n"
+        row("hessian", f"n={n}: cgraph hessian vs one gradient", ours, "cgraph gradient",
+            grad, note=per_n)
+        if n <= 100:  # one column per pass over the tape: n passes, each ~ a gradient
+            single = median(lambda: hessian(graph, point, wrt, block=1), reps)
+            row("hessian", f"n={n}: cgraph hessian, one column per pass", single,
+                "cgraph gradient", grad,
+                note=f"{single / grad:,.0f} = {single / grad / n:.2f}·n")
+        if _try("torch"):
+            t = median(lambda: baselines.torch_hessian(n, point), reps)
+            row("hessian", f"n={n}: cgraph hessian", ours,
+                "torch.autograd.functional.hessian", t)
+        if _try("sympy") and n <= sympy_max:  # sympy.hessian alone: 30 s at n = 100
+            t = median(lambda: baselines.sympy_hessian(n, point), 1)
+            row("hessian", f"n={n}: cgraph hessian", ours, "sympy.hessian + lambdify", t)
+
+
+def bench_stepper(repeat, tmp: Path):
+    """The backprop stepper page: bytes, and a 1,000-node program's build (Python: the
+    walk-through, the layout and the page) plus first contentful paint in headless
+    Chromium (Debian's, through playwright), against a 1 s budget."""
+    from cgraph import explain, stepper
+
+    def page(program, point):
+        ev = cgraph.parse(program).evaluate(point)
+        return stepper.page(ev.graph, ev, explain.walkthrough(ev))
+
+    tutorial = page("p = x + y; g = p * z", {"x": 1, "y": 3, "z": -3})
+    row("stepper", "page size, tutorial", len(tutorial.encode()) / 1024, "budget", 60,
+        1.0, "KiB")
+    big = chain(1000)
+    point = {"x": 0.01, "c": 0.9, "d": 0.3}
+    n = len(cgraph.parse(big).nodes)
+    build = median(lambda: page(big, point), repeat)
+    html = page(big, point)
+    row("stepper", f"page size, {n} nodes", len(html.encode()) / 1024, "", None, None, "KiB")
+    chromium = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    if not (_try("playwright") and Path(chromium).exists()):
+        row("stepper", f"{n}-node page build", build, "budget", 1.0, 1.0,
+            note="no Chromium/playwright: paint not measured")
+        return
+    from playwright.sync_api import sync_playwright
+
+    path = tmp / "stepper.html"
+    path.write_text(html, encoding="utf-8")
+    paints = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        for _ in range(repeat):
+            tab = browser.new_page(viewport={"width": 1280, "height": 860})
+            tab.goto(path.as_uri())
+            tab.wait_for_load_state("load")
+            paints.append(tab.evaluate("performance.getEntriesByName("
+                                       "'first-contentful-paint')[0].startTime") / 1e3)
+            tab.close()
+        browser.close()
+    paint = statistics.median(paints)
+    row("stepper", f"{n}-node page: build + first paint", build + paint, "budget", 1.0, 1.0,
+        note=f"build {build * 1e3:.0f} ms, paint {paint * 1e3:.0f} ms")
 
 
 def _try(module):
@@ -292,8 +396,10 @@ def _try(module):
 def fmt(v, unit):
     if v is None:
         return "-"
-    if unit == "MiB":
-        return f"{v:.1f} MiB"
+    if unit in ("MiB", "KiB"):
+        return f"{v:.1f} {unit}"
+    if v < 1e-3:
+        return f"{v * 1e6:.0f} µs"
     return f"{v * 1e3:.1f} ms" if v < 1 else f"{v:.2f} s"
 
 
@@ -315,7 +421,8 @@ def print_table():
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--only", default="startup,big,scaling,batch,peers,descend",
+    ap.add_argument("--only", default="startup,whole,big,scaling,batch,peers,descend,hessian,"
+                    "stepper",
                     help="comma-separated sections to run")
     args = ap.parse_args()
     only = set(args.only.split(","))
@@ -324,8 +431,12 @@ def main():
     sizes = [10**3, 10**4, 10**5] + ([] if args.quick else [10**6])
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
+        compiled_install(tmp)
         if "startup" in only:
             bench_startup(5 if args.quick else 21)
+        if "whole" in only:
+            bench_whole_process([10**3, 10**4] + ([] if args.quick else [10**5]),
+                                3 if args.quick else 5, tmp)
         gc.disable()  # as the cgraph command does: in-process rows compare like with like
         if "big" in only:
             bench_big(nodes, 5 if args.quick else 7, tmp)
@@ -338,8 +449,14 @@ def main():
             bench_peers(repeat)
         if "descend" in only:
             bench_descend(repeat, tmp)
+        if "hessian" in only:
+            bench_hessian([10, 100] if args.quick else [10, 100, 1000], repeat,
+                          10 if args.quick else 100)
+        if "stepper" in only:
+            bench_stepper(repeat, tmp)
     print(f"python {sys.version.split()[0]}, numpy {np.__version__}, {os.cpu_count()} cores, "
-          f"cgraph {cgraph.__version__}")
+          f"cgraph {cgraph.__version__} (commands run from a compiled copy, .pyc files "
+          "included)")
     print_table()
 
 

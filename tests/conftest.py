@@ -138,3 +138,31 @@ def evaluated(text, x, y, z):
     ev = g.evaluate(point)
     assume(math.isfinite(ev.value) and abs(ev.value) < 1e6)
     return g, point, ev
+
+
+# Programs that are smooth everywhere (no kinks, no domain edges), over x, y, z: SymPy's
+# derivatives, finite differences and the `uncertainties` package agree with them anywhere.
+SMOOTH_UNARY = ("sin({})", "cos({})", "tanh({})", "atan({})", "sigmoid({})", "exp(sin({}))",
+                "log(1 + ({})^2)", "sqrt(2 + ({})^2)", "({})^2", "({})^3", "-({})")
+SMOOTH_BINARY = ("({}) + ({})", "({}) - ({})", "({}) * ({})", "({}) / (1 + ({})^2)",
+                 "atan2({}, 2 + ({})^2)", "log(2 + ({})^2, 3 + ({})^2)")
+
+
+def smooth_expressions(depth: int = 3):
+    from hypothesis import strategies as st
+
+    leaf = st.sampled_from(("x", "y", "z")) | st.sampled_from(("2", "0.5", "pi"))
+    if depth == 0:
+        return leaf
+    sub = smooth_expressions(depth - 1)
+    return (leaf | st.builds(lambda f, a: f.format(a), st.sampled_from(SMOOTH_UNARY), sub)
+            | st.builds(lambda f, a, b: f.format(a, b), st.sampled_from(SMOOTH_BINARY),
+                        sub, sub))
+
+
+def smooth_programs(depth: int = 3):
+    """Two named outputs sharing subexpressions: `p = …; q = (…) * p + x`."""
+    from hypothesis import strategies as st
+
+    expr = smooth_expressions(depth)
+    return st.builds(lambda a, b: f"p = {a}; q = ({b}) * p + x", expr, expr)

@@ -3,6 +3,8 @@ with like). Timings themselves are never asserted; they live in benchmarks/run.p
 
 from __future__ import annotations
 
+import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -36,3 +38,43 @@ def test_numpy_by_hand_agrees_with_evaluate_batch():
     r = cgraph.parse("sin(x)*exp(-y^2) + log(1+x^2)*y").evaluate_batch({"x": x, "y": y})
     assert np.allclose(r.value, f, rtol=1e-13) and np.allclose(r.gradient["x"], dx, rtol=1e-12)
     assert np.allclose(r.gradient["y"], dy, rtol=1e-12)
+
+
+def test_hessian_baselines_agree_with_cgraph():
+    from cgraph.hessian import hessian
+
+    n = 6
+    point = baselines.rosenbrock_point(n)
+    ours = hessian(cgraph.parse(baselines.rosenbrock(n)), point, [f"x{i}" for i in range(n)])
+    assert np.allclose(baselines.sympy_hessian(n, point), ours.matrix, rtol=1e-12)
+    if bench._try("torch"):
+        assert np.allclose(baselines.torch_hessian(n, point), ours.matrix, rtol=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["sum", "chain"])
+def test_micrograd_script_computes_what_cgraph_computes(kind, tmp_path):
+    """The whole-process peer builds the same program: same value, same gradient."""
+    pytest.importorskip("micrograd")
+    script = tmp_path / "peer.py"
+    script.write_text(baselines.MICROGRAD_SCRIPT)
+    out = subprocess.run([sys.executable, str(script), kind, "120"], capture_output=True,
+                         text=True, check=True).stdout
+    theirs = json.loads(out)
+    text, bindings = baselines.peer_program(kind, 120)
+    ev = cgraph.parse(text).evaluate(bindings)
+    assert close(theirs["value"], ev.value, rel=1e-12)
+    assert theirs["gradient"].keys() == ev.gradient().keys()
+    for k, g in ev.gradient().items():
+        assert close(theirs["gradient"][k], g, rel=1e-12), k
+
+
+def test_numpy_descent_takes_the_steps_descend_takes():
+    from cgraph.descend import descend
+
+    rng = np.random.default_rng(2)
+    x1, x2 = rng.normal(size=500), rng.normal(size=500)
+    data = {"x1": x1, "x2": x2, "y": 3 * x1 - 2 * x2 + 0.5}
+    run = descend(cgraph.parse("(w1*x1 + w2*x2 + b - y)^2"), {"w1": 0.1, "w2": -0.2, "b": 0.0},
+                  ["w1", "w2", "b"], lr=0.1, data=data, epochs=30)
+    hand = baselines.numpy_descent(data, [0.1, -0.2, 0.0], 0.1, 30)
+    assert np.allclose(run.weights, hand, rtol=1e-10)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -96,7 +97,8 @@ def test_table_of_200_nodes_fits_80_columns_without_truncation():
     lines = r.stdout.splitlines()
     assert len([n for n in lines if "│" in n]) >= 200
     assert max(len(line) for line in lines) <= 80
-    assert "…" not in "\n".join(lines[1:])  # nothing cut: long cells fold onto more lines
+    table = lines[next(i for i, line in enumerate(lines) if "┃" in line):]  # after the title
+    assert "…" not in "\n".join(table)  # nothing cut: long cells fold onto more lines
     # the longest expr is folded across lines, not cut: its pieces are all there
     expr_cells = "".join(line.split("│")[3].strip() for line in lines if line.count("│") == 5)
     assert f"v38*{long}" in expr_cells.replace(" ", "")
@@ -178,7 +180,8 @@ def test_non_finite_warns_on_stderr_and_exits_0():
 def test_version_and_help():
     assert run("--version").stdout.strip() == f"cgraph, version {__version__}"
     assert "Forward and reverse pass" in run("eval", "--help").stdout
-    assert "eval" in run("--help").stdout
+    listed = re.findall(r"^  (\w+)  ", run("--help").stdout.split("Commands:")[1], re.M)
+    assert sorted(listed) == sorted(cli.commands)
 
 
 # Real processes: the installed entry point, python -m, pipes.
@@ -221,6 +224,7 @@ def test_no_ansi_when_not_a_terminal_and_no_color_honoured():
     assert "\x1b[" not in r.stdout
 
 
+@pytest.mark.slow
 def test_100000_term_sum_through_stdin():
     n = 100_000
     program = " + ".join(f"{i % 5}*x" for i in range(n))
@@ -228,26 +232,3 @@ def test_100000_term_sum_through_stdin():
     doc = json.loads(r.stdout)
     total = sum(i % 5 for i in range(n))
     assert doc["value"] == 3.0 * total and doc["gradient"] == {"x": float(total)}
-
-
-# No input, however malformed, produces a traceback: every command, random programs.
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-_pieces = st.sampled_from(["x", "y", "2", "1e308", "0", "(", ")", "+", "-", "*", "/", "^",
-                           "**", ",", ";", "\n", "=", "sin", "log", "max", "pi", "e", "p",
-                           " ", ".5", "#", "θ", "$", "relu", "sqrt", "-"])
-
-
-@settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
-@given(st.lists(_pieces, max_size=14).map("".join),
-       st.sampled_from(sorted(cli.commands)),
-       st.sampled_from([[], ["x=0"], ["x=1", "y=-1"], ["x=1e308", "y=0", "p=1"]]))
-def test_no_traceback_from_any_command(program, command, bindings):
-    short = {"descend": ["--steps", "3"]}.get(command, [])  # keep each run short
-    args = [command, *short, "--", program, *bindings]
-    result = CliRunner().invoke(cli, args)
-    if result.exception is not None:
-        assert isinstance(result.exception, SystemExit), repr(result.exception)
-    assert result.exit_code in (0, 1, 2)
-    assert "Traceback" not in result.output

@@ -100,10 +100,39 @@ def test_library_matches_cli_and_table_output():
     g = cgraph.parse("(w - 3)^2")
     result = descend(g, {"w": 0.0}, ["w"], lr=0.25, steps=1)
     assert result.weights == [1.5]
+    three = descend(g, {"w": 0.0}, ["w"], lr=0.25, steps=3)
+    assert three.weights == [2.625]  # 0 -> 1.5 -> 2.25 -> 2.625
     r = run("(w - 3)^2", "w=0", "--lr", "0.25", "--steps", "3", "--format", "table")
-    assert "w" in r.stdout and "stopped: 3 steps" in r.stdout
+    rows = {line.split()[0]: line.split()[1:] for line in r.stdout.splitlines()
+            if "│" in line}
+    assert rows["w"] == ["│", "0", "│", "2.625"]
+    assert rows["cost"] == ["│", "9", "│", "0.140625"]  # (2.625 - 3)^2
+    assert r.stdout.rstrip().endswith("stopped: 3 steps")
 
 
 def test_sparkline():
     assert sparkline([4, 3, 2, 1]) == "█▅▃▁"  # levels 7·(c-1)/3: 7, 4.7, 2.3, 0
     assert sparkline([1]) == ""
+
+
+def test_newton_solves_rosenbrock_in_far_fewer_steps_than_adam():
+    graph = cgraph.parse("(a-1)^2 + 100*(b-a^2)^2")
+    start = {"a": -1, "b": 1}
+    newton = descend(graph, start, ["a", "b"], steps=1000, until=1e-10, optimizer="newton")
+    adam = descend(graph, start, ["a", "b"], lr=0.01, steps=100_000, until=1e-10,
+                   optimizer="adam")
+    assert newton.weights == pytest.approx([1.0, 1.0], abs=1e-9)
+    assert newton.stopped.startswith("gradient norm") and newton.steps < 40
+    assert adam.steps > 20 * newton.steps
+    assert newton.notes == []  # positive definite all the way: no damping to report
+
+
+def test_newton_damps_where_the_hessian_is_not_positive_definite():
+    # at b = 0.1, ∂²f/∂b² = -2 + 12b² < 0: a pure Newton step would climb to the saddle
+    graph = cgraph.parse("a^2 - b^2 + b^4")
+    run = descend(graph, {"a": 1, "b": 0.1}, ["a", "b"], steps=100, until=1e-12,
+                  optimizer="newton")
+    assert run.weights == pytest.approx([0.0, 2 ** -0.5], abs=1e-9)
+    assert run.notes and "not positive definite (smallest eigenvalue -1.88)" in run.notes[0]
+    with pytest.raises(cgraph.CgraphError, match="does not take --data"):
+        descend(graph, {"a": 1, "b": 0}, ["a"], optimizer="newton", data={"b": np.zeros(3)})

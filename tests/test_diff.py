@@ -15,7 +15,7 @@ from cgraph import ops
 from cgraph.cli import cli
 from cgraph.diff import differentiate
 
-from conftest import CASES, close, evaluated, expressions, sympy_of
+from conftest import CASES, close, evaluated, expressions, smooth_programs, sympy_of
 
 TEXTBOOK = [
     "x^2*sin(x)", "sin(x)/x", "(x^2 + 1)/(x - 3)", "exp(sin(x)^2)", "log(1 + x^2)",
@@ -75,6 +75,39 @@ def test_second_order_matches_sympy(text):
         want = float(sp.diff(expr, x, 2).evalf(30, subs={x: point}))
         got = _program_value(definitions, outputs[0][0], outputs[0][1], {"x": point})
         assert close(got, want, rel=1e-9), outputs
+
+
+@settings(max_examples=25, deadline=None)
+@given(smooth_programs(2), st.sampled_from([2, 3]))
+def test_mixed_partials_parse_back_and_match_sympy(text, order):
+    import sympy as sp
+
+    graph = cgraph.parse(text)
+    d = differentiate(graph, None, order)
+    definitions, outputs = d.program()
+    combos = list(d.partials.values())
+    assert len(combos) == len(set(tuple(sorted(c)) for c in combos)) == math.comb(
+        len(graph.variables) + order - 1, order)  # each distinct partial once
+    expr = sympy_of(graph)
+    point = {v: 0.3 + 0.25 * k for k, v in enumerate(graph.variables)}
+    subs = {sp.Symbol(v, real=True): sp.Rational(str(x)) for v, x in point.items()}
+    for (name, formula), combo in zip(outputs, combos):
+        want = float(sp.diff(expr, *(sp.Symbol(v, real=True) for v in combo))
+                     .evalf(30, subs=subs))
+        got = _program_value(definitions, name, formula, point)
+        assert close(got, want, rel=1e-9, abs_=1e-9), (name, formula)
+
+
+def test_mixed_partial_names_and_the_size_limit():
+    d = differentiate(cgraph.parse("x^2*y^3"), ["x", "y"], 3)
+    assert [name for name, _ in d.program()[1]] == [
+        "d3f_dx3", "d3f_dx2dy", "d3f_dxdy2", "d3f_dy3"]
+    assert dict(d.program()[1])["d3f_dx2dy"] == "6 * y^2"
+    assert r"\partial x^{2} \partial y}" in d.latex()
+    names = ",".join(f"v{i}" for i in range(8))
+    with pytest.raises(cgraph.CgraphError, match="--order 3 with 8 variables has 120 "
+                                                 "distinct partials; the limit is 64"):
+        differentiate(cgraph.parse(names.replace(",", "+")), None, 3)
 
 
 def test_simplifications():

@@ -17,10 +17,16 @@ CI = (Path(__file__).parent.parent / ".ci" / "run").read_text(encoding="utf-8")
 @pytest.mark.parametrize("name", sorted(cli.commands))
 def test_every_command_and_option_is_documented(name):
     command = cli.commands[name]
-    assert f"cgraph {name}" in README
+    assert re.search(rf"^(\$ )?cgraph {name} ", README, re.M), name  # an example command
     for param in command.params:
-        if isinstance(param, click.Option):
-            assert any(opt in README for opt in param.opts), (name, param.opts)
+        if isinstance(param, click.Option):  # the option as a word, not inside another
+            assert any(re.search(rf"(?<![\w-]){re.escape(opt)}(?![\w-])", README)
+                       for opt in param.opts), (name, param.opts)
+
+
+def test_commands_are_found_in_the_group():
+    """The test above walks the click group: a command registered there is covered."""
+    assert {"eval", "graph", "explain", "diff", "check", "descend"} <= set(cli.commands)
 
 
 def test_readme_starts_with_the_two_commands_and_ci_runs_the_second():
@@ -60,10 +66,10 @@ def test_readme_examples_match_real_output():
         assert out == expected, args
     out = CliRunner().invoke(cli, ["graph", "p = x + y; g = p * z", "x=1", "y=3", "z=-3",
                                    "--grads", "--fence"]).stdout
-    assert out in README
+    assert out.startswith("```mermaid\nflowchart LR\n") and out in README
     out = CliRunner().invoke(cli, ["explain", "p = x + y; g = p * z", "x=1", "y=3", "z=-3",
                                    "--format", "text"]).stdout
-    assert out.strip() in README
+    assert out.startswith("Forward pass\n") and out.strip() in README
 
 
 def test_readme_tables_match_real_output(tmp_path):
@@ -75,6 +81,29 @@ def test_readme_tables_match_real_output(tmp_path):
     for args in (["eval", "(x+y)*z", "x=1", "y=3", "z=-3", "--format", "table"],
                  ["eval", "--file", str(model), "w=0.8", "x=1.2", "b=-0.1", "t=0.5",
                   "--wrt", "w,b", "--format", "table"]):
-        out = CliRunner().invoke(cli, args, env={"COLUMNS": "100"}).stdout
-        text = "\n".join(line.rstrip() for line in out.splitlines())
-        assert text in README, args
+        r = CliRunner().invoke(cli, args, env={"COLUMNS": "100"})
+        text = "\n".join(line.rstrip() for line in r.stdout.splitlines())
+        assert r.exit_code == 0 and text.count("│") >= 10 and text in README, args
+
+
+def test_readme_sections_on_outputs_modes_and_newton_match_real_output():
+    """Every `$ cgraph …` of the sections from Newton's method to uncertainties, run again:
+    standard output, then standard error, as pasted."""
+    import shlex
+
+    from click.testing import CliRunner
+
+    start = README.index("Newton's method, `--optimizer newton`")
+    end = README.index("## Programs")
+    blocks = re.findall(r"```console\n(.*?)```", README[start:end], re.S)
+    commands = 0
+    for block in blocks:
+        for chunk in re.split(r"^\$ ", block, flags=re.M)[1:]:
+            command, _, expected = chunk.partition("\n")
+            args = shlex.split(command)
+            assert args[0] == "cgraph"
+            r = CliRunner().invoke(cli, args[1:], env={"COLUMNS": "100", "NO_COLOR": "1"})
+            out = "\n".join(line.rstrip() for line in r.stdout.splitlines())
+            assert out + "\n" + r.stderr == expected, command
+            commands += 1
+    assert commands >= 12

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -72,6 +73,7 @@ def test_random_expressions_agree_with_sympy(text, x, y, z):
 
 
 # Scale, as correctness (timings live in benchmarks/).
+@pytest.mark.slow
 def test_100000_term_sum():
     n = 100_000
     text = " + ".join(f"{i % 7}*x" for i in range(n))

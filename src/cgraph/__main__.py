@@ -1,3 +1,25 @@
-from .cli import main
+"""`cgraph` and `python -m cgraph`: the Ctrl-C handler first, then the command line."""
 
-main()
+import signal
+
+# Before anything else is imported: a Ctrl-C from here on is remembered, and entry.run
+# turns it into exit status 130 as soon as its own handler is in place.
+_early: list = []
+signal.signal(signal.SIGINT, lambda signum, frame: _early.append(signum))
+
+from . import entry  # noqa: E402
+
+
+def _command_line() -> None:
+    from .cli import cli
+    from .cli_support import run
+
+    run(cli)
+
+
+def main() -> None:
+    entry.run(_command_line, _early)
+
+
+if __name__ == "__main__":
+    main()

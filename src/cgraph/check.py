@@ -30,12 +30,14 @@ class Row:
         scale = max(abs(self.analytic), abs(self.numeric))
         return self.abs_error / scale if scale else 0.0
 
+    @property
+    def finite(self) -> bool:
+        return math.isfinite(self.analytic) and math.isfinite(self.numeric)
+
     def ok(self, rtol: float, atol: float) -> bool:
-        if math.isnan(self.analytic) or math.isnan(self.numeric):
-            return math.isnan(self.analytic) and math.isnan(self.numeric)
-        if math.isinf(self.analytic) or math.isinf(self.numeric):
-            return self.analytic == self.numeric
-        return self.abs_error <= atol + rtol * abs(self.numeric)
+        """Both sides finite and within the tolerances: NaN against NaN (or an infinity
+        against the same) checks nothing, so it does not pass."""
+        return self.finite and self.abs_error <= atol + rtol * abs(self.numeric)
 
 
 def _kink_sides(node, values) -> tuple[float, ...]:
@@ -67,6 +69,47 @@ def check(ev: Evaluation, eps: float | None = None) -> tuple[list[Row], list[str
     return rows, notes
 
 
+def check_outputs(graph, bindings, outputs=None, eps: float | None = None,
+                  hessian: bool = False) -> tuple[list[Row], list[str]]:
+    """`check` (or `check_hessian`) of each named output; with several, each row's label
+    says whose partial it is (`∂p/∂x`)."""
+    targets = graph.output_nodes(outputs)
+    rows, notes = [], []
+    for name, node in targets:
+        g = graph.with_output(name, node)
+        if hessian:
+            more, more_notes = check_hessian(g, bindings, eps=eps), []
+        else:
+            more, more_notes = check(g.evaluate(bindings), eps)
+        if len(targets) > 1:
+            for r in more:
+                r.variable = f"∂{name}/∂{r.variable}"
+        rows += more
+        notes += [n for n in more_notes if n not in notes]
+    return rows, notes
+
+
+def check_hessian(graph, bindings, wrt=None, eps: float | None = None) -> list[Row]:
+    """One row per Hessian entry ∂²f/∂xᵢ∂xⱼ (i <= j): forward-over-reverse against central
+    differences of the reverse-mode gradient, (∇f(x + h·eⱼ) - ∇f(x - h·eⱼ))ᵢ / 2h."""
+    from .hessian import hessian
+
+    h = hessian(graph, bindings, wrt)
+    rows = []
+    columns = {}
+    for j, v in enumerate(h.variables):
+        x = bindings[v]
+        step = eps if eps is not None else DEFAULT_EPS * max(1.0, abs(x))
+        up = graph.evaluate({**bindings, v: x + step}).gradient(h.variables)
+        down = graph.evaluate({**bindings, v: x - step}).gradient(h.variables)
+        columns[v] = (step, {u: (up[u] - down[u]) / (2 * step) for u in h.variables})
+    for i, u in enumerate(h.variables):
+        for j, v in enumerate(h.variables[i:], i):
+            step, numeric = columns[v]
+            rows.append(Row(f"{u},{v}", float(h.matrix[i, j]), numeric[u], step))
+    return rows
+
+
 def _straddles(sides) -> bool:
     signs = {(s > 0) - (s < 0) for s in sides if s == s}
     return 0 in signs or len(signs) > 1
@@ -84,10 +127,26 @@ class Report:
     def mismatches(self) -> list[str]:
         return [r.variable for r in self.rows if not r.ok(self.rtol, self.atol)]
 
+    def failure(self, what: str = "gradient") -> str | None:
+        """The error message when the check fails (exit 1), or None."""
+        bad = self.mismatches()
+        if not bad:
+            return None
+        nonfinite = [r.variable for r in self.rows if not r.finite]
+        mismatch = [v for v in bad if v not in nonfinite]
+        parts = []
+        if mismatch:
+            parts.append(f"{what} mismatch for " + ", ".join(mismatch))
+        if nonfinite:
+            parts.append("not finite (nothing to compare) for " + ", ".join(nonfinite))
+        return "; ".join(parts)
+
 
 # -- rendering ----------------------------------------------------------------------------
 
 def verdict(row: Row, rtol: float, atol: float) -> str:
+    if not row.finite:
+        return "NOT FINITE"
     return "ok" if row.ok(rtol, atol) else "MISMATCH"
 
 
@@ -118,6 +177,8 @@ def to_tsv(rows, rtol, atol, digits=None) -> str:
 def to_table(rows, rtol, atol, digits=numtext.CHECK):
     from rich.table import Table
 
+    from .layout import Fitted
+
     num = numtext.text
     table = Table(header_style="bold", show_edge=False, pad_edge=False, caption_justify="left",
                   caption=f"pass when |analytic - numeric| <= {num(atol)} + {num(rtol)}·|numeric|")
@@ -130,8 +191,8 @@ def to_table(rows, rtol, atol, digits=numtext.CHECK):
         table.add_row(r.variable, num(r.analytic, digits), num(r.numeric, digits),
                       num(r.abs_error, numtext.ERROR_CELL),
                       num(r.rel_error, numtext.ERROR_CELL),
-                      "[green]ok[/]" if ok else "[bold red]MISMATCH[/]")
-    return table
+                      "[green]ok[/]" if ok else f"[bold red]{verdict(r, rtol, atol)}[/]")
+    return Fitted(table)
 
 
 FORMATS = {

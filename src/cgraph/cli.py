@@ -8,12 +8,17 @@ command is a module plus one function here.
 
 from __future__ import annotations
 
+import contextlib
+import os
+
 import click
 
 from . import __version__, numtext
-from .cli_support import (CONTEXT, NAMES, Command, StepProgress, byte_progress, lazy,
-                          output_file, output_options, program_arguments, run, warn, write_file)
-from .errors import BindingError, EvaluationError
+from .cli_support import (CONTEXT, NAMES, NONNEGATIVE, POSITIVE, Command, StepProgress,
+                          applies, byte_progress, lazy, output_file, output_options,
+                          program_arguments, warn)
+from .errors import BindingError, EvaluationError, InputError
+from .files import write_text
 
 DIGITS = click.IntRange(1, 17)
 
@@ -34,73 +39,122 @@ def cli():
 @output_options("eval_formats", terminal="table", piped="tsv")
 @click.option("--wrt", type=NAMES, metavar="X,Y",
               help="Report the gradient for these variables only.")
+@click.option("--output", "outputs", type=NAMES, metavar="A,B", help="The outputs: named "
+              "statements [default: the last statement]; one gradient column for each.")
+@click.option("--mode", type=click.Choice(["reverse", "forward"]), help="reverse: "
+              "∂output/∂node for every node; forward: ∂node/∂x for every node, along "
+              "--tangent [default: reverse, or forward with --tangent].")
+@click.option("--tangent", "tangents", multiple=True, metavar="X=T", help="Forward mode's "
+              "direction: the tangent of an input (repeat for several) [default: the first "
+              "variable, 1].")
 @click.option("--digits", type=DIGITS, metavar="N", help="Significant digits shown "
               f"[default: {numtext.TABLE} in tables, full precision elsewhere].")
 @click.option("--strict", is_flag=True, help="A non-finite value is an error (exit 1).")
 @click.option("--data", "data_path", type=click.Path(dir_okay=False, allow_dash=True),
               metavar="FILE.csv", help="Evaluate at every point of a CSV file ('-' for "
               "standard input); writes CSV: inputs, value, one column per gradient.")
-def eval_command(program, out, wrt, digits, strict, data_path):
+def eval_command(program, out, wrt, outputs, mode, tangents, digits, strict, data_path):
     """Forward and reverse pass: every node's value and ∂output/∂node.
+
+    A binding may carry an uncertainty, x=2±0.1 (or x=2+-0.1): the output is then
+    reported as value ± σ, by first-order propagation, with each input's share.
 
     \b
       cgraph eval "(x+y)*z" x=1 y=3 z=-3
       echo "x^2 + sin(x)" | cgraph eval - x=0.5 --format tsv
-      cgraph eval --file model.cg w=0.8 x=1.2 b=-0.1 --wrt w,b
+      cgraph eval --file model.cg w=0.8 x=1.2 b=-0.1 t=0.5 --wrt w,b
+      cgraph eval "p = x + y; g = p * z" x=1 y=3 z=-3 --output p,g
+      cgraph eval "(x+y)*z" x=1 y=3 z=-3 --mode forward --tangent x=1
+      cgraph eval "x*y" x=2±0.1 y=3±0.2
     """
-    program.graph.check_names(wrt)
+    graph = program.graph
+    graph.check_names(wrt)
+    forward = mode == "forward" or (mode is None and tangents)
+    if tangents and not forward:
+        raise InputError("--tangent is forward mode's: use it with --mode forward")
     if data_path is not None:
         if out.format not in (None, "csv"):
             raise click.UsageError("--data writes CSV; --format does not apply")
-        return lazy.eval_data.eval_points(program.graph, program.bindings, data_path, wrt,
-                                          byte_progress)
-    out.emit(program.evaluate("strict" if strict else "warn"))
+        applies("digits", False, "does not apply to --data: its CSV keeps full precision")
+        applies("strict", False, "does not apply to --data: its CSV writes NaN and "
+                "Infinity as such (filter them with any CSV tool)")
+        if forward:
+            raise InputError("--data evaluates in reverse mode; --mode forward does not "
+                             "apply")
+        program.refuse_uncertainty("--data takes no uncertainty")
+        return lazy.eval_data.eval_points(graph, program.bindings, data_path, wrt,
+                                          byte_progress, outputs=outputs)
+    applies("digits", out.format_name() != "json", "does not apply to JSON: its numbers keep "
+            "full precision (they round-trip)")
+    if forward:
+        program.refuse_uncertainty("forward mode does not propagate an uncertainty")
+        program.check()
+        seed = lazy.bindings.parse_bindings(tangents) if tangents else None
+        fe = lazy.forward.evaluate_forward(graph, program.bindings, seed, outputs)
+        if strict:
+            program.report_nonfinite(fe.graph.evaluate(program.bindings), "strict")
+        return out.emit(fe)
+    out.emit(program.evaluate("strict" if strict else "warn", outputs, uncertain=True))
 
 
 @cli.command("graph", cls=Command)
 @program_arguments
-@output_options("diagrams", help="Diagram language [default: mermaid, or from the -o "
-                "suffix].")
-@click.option("--direction", type=click.Choice(["LR", "RL", "TB", "BT"]), default="LR",
-              show_default=True, help="Layout direction.")
-@click.option("--grads", is_flag=True, help="Dashed back-edges with ∂output/∂node "
-              "(needs bindings).")
+@output_options("diagrams", help="Diagram language, or a self-contained HTML page "
+                "[default: mermaid, or from the -o suffix].")
+@click.option("--direction", type=click.Choice(["LR", "RL", "TB", "BT"]),
+              help="Layout direction [default: LR; TB past 20 ranks].")
+@click.option("--collapse/--no-collapse", default=None, help="Draw a long sum as one + "
+              "node [default: past 20 ranks].")
+@click.option("--grads", is_flag=True, help="A dashed gradient edge back along every edge, "
+              "∂output/∂node (needs bindings).")
 @click.option("--no-values", is_flag=True, help="Leave values off a bound diagram.")
 @click.option("--fence", is_flag=True, help="Wrap Mermaid in a ```mermaid block for Markdown.")
 @output_file("Write to FILE; .svg/.png/.pdf renders through Graphviz's dot.")
 @click.option("--digits", type=DIGITS, default=numtext.DIAGRAM, show_default=True,
               metavar="N", help="Significant digits of the numbers shown.")
-def graph_command(program, out, direction, grads, no_values, fence, digits):
-    """The computation graph as a Mermaid flowchart or Graphviz DOT.
+def graph_command(program, out, direction, collapse, grads, no_values, fence, digits):
+    """The computation graph as a Mermaid flowchart, Graphviz DOT or an HTML page.
 
     \b
       cgraph graph "(x+y)*z"
       cgraph graph "p = x + y; g = p * z" x=1 y=3 z=-3 --grads --fence >> docs/backprop.md
       cgraph graph "(x+y)*z" x=1 y=3 z=-3 --format dot | dot -Tsvg > g.svg
       cgraph graph "(x+y)*z" x=1 y=3 z=-3 -o g.svg
+      cgraph graph "(x+y)*z" x=1 y=3 z=-3 --grads -o graph.html
     """
     graph, diagrams = program.graph, lazy.diagrams
-    path = (out.path or "").lower()
-    image = path.endswith(diagrams.IMAGE_SUFFIXES)
-    if image and out.format not in (None, "dot"):
-        raise click.UsageError("images are rendered through Graphviz: use --format dot "
-                               "(or write the Mermaid text to a .mmd file)")
-    fmt = out.format_name("dot" if image or path.endswith((".dot", ".gv")) else "mermaid")
+    image = False
+    if out.path is not None:
+        kind = diagrams.output_format(out.path)  # an unknown suffix is a usage error
+        image = kind == "image"
+        if image and out.format not in (None, "dot"):
+            raise click.UsageError("images are rendered through Graphviz: use --format dot "
+                                   "(or write the Mermaid text to a .mmd file)")
+        special = not os.path.splitext(out.path)[1]  # /dev/stdout: --format decides
+        if not image and not special and out.format not in (None, kind):
+            raise click.UsageError(f"-o {out.path} is a {kind} file, but --format is "
+                                   f"{out.format}")
+        out.check_target()
+    fmt = out.format_name("dot" if image else kind if out.path else "mermaid")
+    bound = bool(program.bindings)
+    applies("digits", bound, "needs bindings: it rounds the values shown (the program's "
+            "own numbers are shown as written)")
+    applies("no_values", bound, "needs bindings: without them there are no values")
+    applies("fence", fmt == "mermaid", "wraps Mermaid only (a ```mermaid block)")
     ev = None
     if program.bindings:
         ev = program.evaluate()
     elif grads:
         raise BindingError("--grads needs a value for every variable, e.g. "
                            + " ".join(f"{v}=1" for v in graph.variables))
-    model = diagrams.build(graph, ev, values=not no_values, grads=grads, digits=digits)
-    if fmt == "mermaid" and len(model.edges) > diagrams.MERMAID_MAX_EDGES:
-        warn(f"{len(model.edges)} edges: Mermaid renders at most "
-             f"{diagrams.MERMAID_MAX_EDGES} by default (GitHub too); "
-             "use --format dot for big graphs")
-    if len(graph.nodes) > 2000:
-        warn(f"{len(graph.nodes)} nodes: renderers slow down past 2,000 nodes")
+    direction, joins, notes = diagrams.plan(graph, direction, collapse)
+    model = diagrams.build(graph, ev, values=not no_values, grads=grads, digits=digits,
+                           joins=joins, direction=direction)
+    for note in notes + diagrams.warnings(graph, model, fmt):
+        warn(note)
     if image:
-        diagrams.write_image(diagrams.render_dot(model, direction), out.path)
+        for line in diagrams.write_image(diagrams.render_dot(model), out.path, out.inputs):
+            click.echo(line, err=True)  # dot's own warnings, e.g. scaling to fit
     else:
         out.emit(model, fmt)
 
@@ -108,16 +162,46 @@ def graph_command(program, out, direction, grads, no_values, fence, digits):
 @cli.command("explain", cls=Command)
 @program_arguments
 @output_options("explain", terminal="rich", piped="text", what="Output")
+@click.option("--mode", type=click.Choice(["reverse", "forward"]), default="reverse",
+              show_default=True, help="reverse: the forward pass, then the backward pass; "
+              "forward: each node's value with its tangent, ṅ = Σ ∂n/∂input · inpuṫ.")
+@click.option("--tangent", "tangents", multiple=True, metavar="X=T", help="Forward mode's "
+              "direction (repeat for several) [default: the first variable, 1].")
 @click.option("--digits", type=DIGITS, default=numtext.TABLE, show_default=True,
               metavar="N", help="Significant digits of the numbers shown.")
-def explain_command(program, out, digits):
+@click.option("--diagrams", is_flag=True, help="Markdown with a Mermaid diagram after "
+              "each step, as in the tutorial (implies --format markdown).")
+@output_file("Write to FILE instead of standard output (e.g. --format html -o page.html).")
+def explain_command(program, out, mode, tangents, digits, diagrams):
     """The forward and backward passes narrated step by step, chain rule included.
 
     \b
       cgraph explain "p = x + y; g = p * z" x=1 y=3 z=-3
       cgraph explain "(x+y)*z" x=1 y=3 z=-3 --format markdown > walkthrough.md
+      cgraph explain "p = x + y; g = p * z" x=1 y=3 z=-3 --mode forward --tangent x=1
+      cgraph explain "p = x + y; g = p * z" x=1 y=3 z=-3 --diagrams > tutorial.md
+      cgraph explain "p = x + y; g = p * z" x=1 y=3 z=-3 --format html -o backprop.html
     """
-    out.emit(lazy.explain.walkthrough(program.evaluate()))
+    explain = lazy.explain
+    if mode == "forward":
+        if diagrams:
+            raise click.UsageError("--diagrams draws the reverse-mode walk-through")
+        program.evaluate()  # checks the bindings, warns where values stop being finite
+        seed = lazy.bindings.parse_bindings(tangents) if tangents else None
+        fe = lazy.forward.evaluate_forward(program.graph, program.bindings, seed)
+        return out.emit(explain.Narration(explain.forward_walkthrough(fe)))
+    if tangents:
+        raise InputError("--tangent is forward mode's: use it with --mode forward")
+    ev = program.evaluate()
+    sections = explain.walkthrough(ev)
+    if diagrams:
+        if out.format not in (None, "markdown"):
+            raise click.UsageError("--diagrams draws Mermaid diagrams into Markdown: use "
+                                   "--format markdown")
+        sections, notes = explain.with_diagrams(sections, ev, digits)
+        for note in notes:
+            warn(note)
+    out.emit(explain.Narration(sections, ev), "markdown" if diagrams else None)
 
 
 @cli.command("diff", cls=Command)
@@ -125,22 +209,29 @@ def explain_command(program, out, digits):
 @click.option("--wrt", type=NAMES, metavar="X,Y", help="Differentiate with respect to these "
               "[default: every variable].")
 @click.option("--order", type=click.IntRange(1, 10), default=1, show_default=True,
-              help="Order of the derivative (∂ⁿf/∂xⁿ for each variable).")
+              help="Order of the derivative: every distinct partial of that order "
+              "(∂²f/∂x², ∂²f/∂x∂y, ∂²f/∂y² for --wrt x,y --order 2).")
+@click.option("--output", "outputs", type=NAMES, metavar="A,B", help="Differentiate these "
+              "named statements [default: the last statement].")
 @output_options("diff", default="text")
 @click.option("--digits", type=DIGITS, metavar="N",
               help="Significant digits of values [default: full precision].")
-def diff_command(program, out, wrt, order, digits):
+def diff_command(program, out, wrt, order, outputs, digits):
     """The symbolic derivative(s), simplified, as a cgraph program.
 
     \b
       cgraph diff "x^2*sin(x)"
       cgraph diff "tanh(w*x + b)" --wrt w,b --format latex
       cgraph diff "x^3" --order 2
+      cgraph diff "x^2*y + sin(x*y)" --wrt x,y --order 2
       cgraph diff "sin(x)*y" x=1 y=2            # with values
     """
     if program.bindings:
         program.check()
-    out.emit(lazy.diff.differentiate(program.graph, wrt, order).at(program.bindings))
+    applies("digits", bool(program.bindings), "needs bindings: it rounds the values at a "
+            "point (formulas keep their numbers at full precision)")
+    out.emit(lazy.diff.differentiate(program.graph, wrt, order, outputs)
+             .at(program.bindings))
 
 
 @cli.command("codegen", cls=Command)
@@ -163,52 +254,113 @@ def codegen_command(program, lang, name, wrt, output_path):
     text = lazy.codegen.command(program, lang, name, wrt)
     if output_path is None:
         click.echo(text, nl=False)
-    else:
-        write_file(output_path, text)
+    else:  # whole or not at all, and never onto the program's own --file
+        write_text(output_path, text, [program.path])
 
 
 @cli.command("check", cls=Command)
 @program_arguments
-@click.option("--eps", type=float, metavar="H", help="Finite-difference step "
+@click.option("--eps", type=POSITIVE, metavar="H", help="Finite-difference step "
               "[default: 6e-6 · max(1, |x|) per variable].")
-@click.option("--rtol", type=float, default=1e-5, show_default=True,
+@click.option("--rtol", type=NONNEGATIVE, default=1e-5, show_default=True,
               help="Relative tolerance.")
-@click.option("--atol", type=float, default=1e-8, show_default=True,
+@click.option("--atol", type=NONNEGATIVE, default=1e-8, show_default=True,
               help="Absolute tolerance.")
+@click.option("--hessian", is_flag=True, help="Check the Hessian instead: forward-over-"
+              "reverse against central differences of the gradient, one row per entry.")
+@click.option("--output", "outputs", type=NAMES, metavar="A,B", help="Check the gradients "
+              "of these named statements [default: the last statement].")
 @output_options("check", terminal="table", piped="tsv", what="Output")
-def check_command(program, out, eps, rtol, atol):
+def check_command(program, out, eps, rtol, atol, hessian, outputs):
     """Reverse-mode gradients against central finite differences; exit 1 on a mismatch.
 
     \b
       cgraph check "sigmoid(w*x + b)" w=0.5 x=1.5 b=0.1
+      cgraph check "x^2*y + sin(x*y)" x=1 y=2 --hessian
     """
-    rows, notes = lazy.check.check(program.evaluate(finite=None), eps)
+    check = lazy.check
+    program.check()
+    rows, notes = check.check_outputs(program.graph, program.bindings, outputs, eps, hessian)
+    what = "Hessian" if hessian else "gradient"
     for note in notes:
         warn(note)
-    report = lazy.check.Report(rows, notes, rtol, atol)
+    report = check.Report(rows, notes, rtol, atol)
     out.emit(report)
-    if report.mismatches():
-        raise EvaluationError("gradient mismatch for " + ", ".join(report.mismatches()))
+    if report.failure(what):
+        raise EvaluationError(report.failure(what))
+
+
+@cli.command("jacobian", cls=Command)
+@program_arguments
+@click.option("--output", "outputs", type=NAMES, metavar="A,B", help="The outputs: named "
+              "statements [default: the last statement].")
+@click.option("--wrt", type=NAMES, metavar="X,Y", help="The variables [default: every "
+              "variable].")
+@click.option("--mode", type=click.Choice(["forward", "reverse"]), help="One pass per "
+              "variable (forward) or per output (reverse) [default: forward when there are "
+              "fewer variables than outputs].")
+@click.option("--verbose", is_flag=True, help="Say on standard error which mode ran, and why.")
+@output_options("jacobian", terminal="table", piped="tsv")
+@click.option("--digits", type=DIGITS, metavar="N", help="Significant digits shown "
+              f"[default: {numtext.TABLE} in tables, full precision elsewhere].")
+def jacobian_command(program, out, outputs, wrt, mode, verbose, digits):
+    """The matrix ∂outputᵢ/∂variableⱼ, by forward or reverse mode.
+
+    \b
+      cgraph jacobian "r = sqrt(x^2 + y^2); t = atan2(y, x)" x=1 y=1 --output r,t
+      cgraph jacobian "p = x*y; q = x + y; s = sin(p)" x=1 y=2 --output p,q,s --verbose
+      cgraph jacobian "u = x*y*z; v = x + y + z" x=1 y=2 z=3 --output u,v --format latex
+    """
+    program.check()
+    jac = lazy.jacobian.jacobian(program.graph, program.bindings, outputs, wrt, mode)
+    if verbose:
+        click.echo(jac.why(asked=mode is not None), err=True)
+    out.emit(jac)
+
+
+@cli.command("hessian", cls=Command)
+@program_arguments
+@click.option("--wrt", type=NAMES, metavar="X,Y", help="The variables [default: every "
+              "variable].")
+@click.option("--output", "output_name", metavar="NAME", help="The named statement to "
+              "differentiate [default: the last statement].")
+@output_options("hessian", terminal="table", piped="tsv")
+@click.option("--digits", type=DIGITS, metavar="N", help="Significant digits shown "
+              f"[default: {numtext.TABLE} in tables, full precision elsewhere].")
+def hessian_command(program, out, wrt, output_name, digits):
+    """The Hessian ∂²f/∂xᵢ∂xⱼ, by forward-over-reverse.
+
+    One Hessian-vector product per variable, on the tape. On a terminal it also says,
+    where the gradient is ~0, whether the point is a minimum, a maximum, a saddle or
+    degenerate.
+
+    \b
+      cgraph hessian "(a-1)^2 + 100*(b-a^2)^2" a=1 b=1
+      cgraph hessian "x^2*y + sin(x*y)" x=1 y=2 --format json
+    """
+    program.check()
+    out.emit(lazy.hessian.hessian(program.graph, program.bindings, wrt, output_name))
 
 
 @cli.command("descend", cls=Command)
 @program_arguments
 @click.option("--wrt", type=NAMES, metavar="W1,W2", help="The trainable weights [default: "
               "every bound variable that is not a data column].")
-@click.option("--lr", type=float, default=0.01, show_default=True, help="Learning rate.")
+@click.option("--lr", type=POSITIVE, default=0.01, show_default=True, help="Learning rate.")
 @click.option("--steps", type=click.IntRange(1), help="Number of steps [default: 1000, "
               "or 100000 with --until].")
-@click.option("--until", type=float, metavar="TOL", help="Stop once the cost changes by "
+@click.option("--until", type=POSITIVE, metavar="TOL", help="Stop once the cost changes by "
               "less than TOL in a step, or the gradient norm falls below it.")
-@click.option("--optimizer", type=click.Choice(["gd", "momentum", "adam"]), default="gd",
-              show_default=True, help="Update rule (momentum: β=0.9; adam: 0.9, 0.999).")
+@click.option("--optimizer", type=click.Choice(["gd", "momentum", "adam", "newton"]),
+              default="gd", show_default=True, help="Update rule (momentum: β=0.9; adam: "
+              "0.9, 0.999; newton: the Hessian, damped; --lr does not apply).")
 @click.option("--data", "data_path", type=click.Path(dir_okay=False, allow_dash=True),
               metavar="FILE.csv", help="Minimise the mean of the program over these rows.")
 @click.option("--epochs", type=click.IntRange(1), default=100, show_default=True,
               help="Passes over --data.")
 @click.option("--batch-size", type=click.IntRange(1), metavar="N",
               help="Mini-batches of N rows [default: the full batch].")
-@click.option("--seed", type=int, default=0, show_default=True,
+@click.option("--seed", type=click.IntRange(0), default=0, show_default=True,
               help="Seed for shuffling mini-batches.")
 @click.option("--trace", type=click.Path(dir_okay=False), metavar="FILE.csv",
               help="Write every step: step, cost, each weight, each gradient.")
@@ -222,10 +374,18 @@ def descend_command(program, out, wrt, lr, steps, until, optimizer, data_path, e
       cgraph descend "(a-1)^2 + 100*(b-a^2)^2" a=-1 b=1 --optimizer adam --lr 0.01 \\
           --until 1e-10 --trace run.csv
       cgraph descend --file loss.cg w1=0.1 w2=-0.2 --data samples.csv --epochs 50
+      cgraph descend "(a-1)^2 + 100*(b-a^2)^2" a=-1 b=1 --optimizer newton --until 1e-10
     """
     graph, bindings = program.graph, program.bindings
     data = None
+    applies("steps", data_path is None, "does not apply to --data: a --data descent runs "
+            "--epochs passes over the rows")
+    applies("epochs", data_path is not None, "needs --data (without it, give --steps)")
+    applies("batch_size", data_path is not None, "needs --data")
+    applies("seed", batch_size is not None, "needs --batch-size (it seeds the shuffling "
+            "of mini-batches)")
     if data_path is not None:
+        program.refuse_uncertainty()
         data = lazy.eval_data.read_all(graph, bindings, data_path)
     else:
         program.check()
@@ -233,16 +393,25 @@ def descend_command(program, out, wrt, lr, steps, until, optimizer, data_path, e
     if steps is None:
         steps = 100_000 if until is not None else 1000
     progress = StepProgress()
-    result = lazy.descend.descend(graph, bindings, names, lr=lr, steps=steps, until=until,
-                             optimizer=optimizer, data=data, batch_size=batch_size, seed=seed,
-                             epochs=epochs, trace=trace is not None,
-                             on_step=progress.update if progress else None)
-    if progress:
-        progress.close()
-    if trace is not None:
-        write_file(trace, lazy.descend.trace_csv(result))
+    tracer = (lazy.descend.TraceFile(trace, names, inputs=[program.path, data_path])
+              if trace is not None else None)
+    try:
+        with tracer or contextlib.nullcontext():
+            result = lazy.descend.descend(
+                graph, bindings, names, lr=lr, steps=steps, until=until,
+                optimizer=optimizer, data=data, batch_size=batch_size, seed=seed,
+                epochs=epochs, trace=tracer, on_step=progress.update if progress else None)
+    finally:
+        if progress:
+            progress.close()
+    for note in result.notes:
+        warn(note)
     out.emit(result)
 
 
 def main() -> None:
-    run(cli)
+    """The entry point of an install made before `cgraph.__main__:main` (see entry.py)."""
+    from . import entry
+    from .cli_support import run
+
+    entry.run(lambda: run(cli))

@@ -22,16 +22,19 @@ from __future__ import annotations
 import functools
 import gc
 import importlib
+import io
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 import click
 
-from .bindings import parse_bindings
-from .errors import CgraphError, EvaluationError
+from . import numtext
+from .bindings import parse_uncertain_bindings
+from .errors import BindingError, CgraphError, EvaluationError
 from .eval_formats import nonfinite_messages
+from .files import check_target, read_text, write_text
 from .graph import Evaluation, Graph
 from .parser import parse
 
@@ -52,6 +55,15 @@ class Command(click.Command):
         super().__init__(*args, **kwargs)
 
     def parse_args(self, ctx, args):
+        try:
+            return self._parse_args(ctx, args)
+        except click.NoSuchOption as e:
+            # `cgraph eval --x` or `-h`: options as far as any parser can tell
+            e.message += (f" (a program that begins with '--', or is '-h', goes after "
+                          f"'--': cgraph {ctx.info_name} -- '{e.option_name}…' x=1)")
+            raise
+
+    def _parse_args(self, ctx, args):
         at = self._leading_dash_program(ctx, args)
         if at is None:
             return super().parse_args(ctx, args)
@@ -106,23 +118,44 @@ class Program:
 
     graph: Graph
     bindings: dict
+    sigmas: dict = field(default_factory=dict)  # `x=2±0.1`: only eval takes these
+    path: str | None = None  # the --file it came from ('-': standard input)
 
-    def check(self) -> "Program":
-        """Every variable bound, and nothing else."""
+    def check(self, uncertain: bool = False) -> "Program":
+        """Every variable bound, and nothing else; an uncertainty only if `uncertain`."""
+        if not uncertain:
+            self.refuse_uncertainty()
         self.graph.check_bindings(self.bindings)
         return self
 
-    def evaluate(self, finite: str | None = "warn") -> Evaluation:
-        """Check the bindings and run both passes; then, where a value first stops being
-        finite, warn (`finite="warn"`), fail (`"strict"`) or say nothing (None)."""
-        self.check()
-        ev = self.graph.evaluate(self.bindings)
+    def refuse_uncertainty(self, why: str = "only eval propagates an uncertainty (±)"):
+        if self.sigmas:
+            name = next(iter(self.sigmas))
+            raise BindingError(f"{name}: {why}; write {name}=VALUE here")
+
+    def evaluate(self, finite: str | None = "warn", outputs=None,
+                 uncertain: bool = False) -> Evaluation:
+        """Check the bindings and run both passes (one reverse pass per named output, and
+        the propagated uncertainties when the bindings carry some); then, where a value
+        first stops being finite, warn (`finite="warn"`), fail (`"strict"`) or say
+        nothing (None)."""
+        self.check(uncertain)
+        if self.sigmas:
+            from .uncertainty import evaluate
+
+            ev = evaluate(self.graph, self.bindings, self.sigmas, outputs)
+        else:
+            ev = self.graph.evaluate(self.bindings, outputs)
+        self.report_nonfinite(ev, finite)
+        return ev
+
+    @staticmethod
+    def report_nonfinite(ev, finite: str | None = "warn") -> None:
         if finite is not None:
             for message in nonfinite_messages(ev):
                 if finite == "strict":
                     raise EvaluationError(message + " (--strict)")
                 warn(message)
-        return ev
 
 
 def program_arguments(fn):
@@ -131,12 +164,18 @@ def program_arguments(fn):
 
     @functools.wraps(fn)
     def command(args, program_file, **kwargs):
+        source = program_file or ("-" if args and args[0] == "-" else None)
+        if kwargs.get("data_path") == "-" and source == "-":
+            raise click.UsageError("standard input cannot hold both the program and the "
+                                   "--data rows: give one of them as a file")
         text, binding_args = _split_args(args, program_file)
         graph = parse(text)
-        return fn(program=Program(graph, parse_bindings(binding_args)), **kwargs)
+        bindings, sigmas = parse_uncertain_bindings(binding_args)
+        return fn(program=Program(graph, bindings, sigmas, source), **kwargs)
 
     command = click.argument("args", nargs=-1, metavar="PROGRAM [NAME=VALUE]...")(command)
-    return click.option("--file", "program_file", type=click.File("r", encoding="utf-8"),
+    return click.option("--file", "program_file",
+                        type=click.Path(dir_okay=False, allow_dash=True),
                         help="Read the program from this file ('-' for standard "
                              "input).")(command)
 
@@ -145,13 +184,13 @@ def _split_args(args, program_file) -> tuple[str, list[str]]:
     """The program text and the binding arguments."""
     args = list(args)
     if program_file is not None:
-        return program_file.read(), args
+        return read_text(program_file), args
     if not args:
         raise click.UsageError("missing PROGRAM (give it as an argument, '-' for "
                                "standard input, or --file PATH)")
     program = args.pop(0)
     if program == "-":
-        program = sys.stdin.read()
+        program = read_text("-")
     return program, args
 
 
@@ -167,6 +206,58 @@ class NameList(click.ParamType):
 
 
 NAMES = NameList()
+
+
+class Number(click.ParamType):
+    """A finite float, positive (`above=0`) or at least 0 (`least=0`): NaN, infinities and
+    values out of range are usage errors, not silently ignored or divided by."""
+
+    name = "number"
+
+    def __init__(self, above: float | None = None, least: float | None = None):
+        self.above, self.least = above, least
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, float):
+            number = value
+        else:
+            try:
+                number = float(value)
+            except ValueError:
+                self.fail(f"{value!r} is not a number", param, ctx)
+        if number != number or number in (float("inf"), float("-inf")):
+            self.fail(f"{value} is not a finite number", param, ctx)
+        if self.above is not None and not number > self.above:
+            self.fail(f"{value} is not greater than {numtext.text(self.above, numtext.SETTING)}", param, ctx)
+        if self.least is not None and not number >= self.least:
+            self.fail(f"{value} is less than {numtext.text(self.least, numtext.SETTING)}", param, ctx)
+        return number
+
+
+POSITIVE = Number(above=0)
+NONNEGATIVE = Number(least=0)
+
+
+def given(name: str) -> bool:
+    """Whether the user gave the option `name` (not its default)."""
+    from click.core import ParameterSource
+
+    source = click.get_current_context().get_parameter_source(name)
+    return source not in (None, ParameterSource.DEFAULT)
+
+
+def applies(name: str, condition: bool, reason: str) -> None:
+    """A usage error for an option given where it would be silently ignored."""
+    if not condition and given(name):
+        raise click.UsageError(f"{name_of(name)} {reason}")
+
+
+def name_of(param: str) -> str:
+    ctx = click.get_current_context()
+    for p in ctx.command.params:
+        if p.name == param and p.opts:
+            return max(p.opts, key=len)
+    return param
 
 
 # -- command modules, imported when used --------------------------------------------------
@@ -221,7 +312,10 @@ def output_options(module: str, *, terminal: str | None = None, piped: str | Non
             path = kwargs.pop("output_path", None)
             options = SimpleNamespace(terminal=sys.stdout.isatty(), **kwargs)
             formats = getattr(lazy, module).FORMATS
-            return fn(out=Output(formats, fmt, path, options, terminal, piped), **kwargs)
+            program = kwargs.get("program")
+            inputs = [program.path] if program is not None else []
+            return fn(out=Output(formats, fmt, path, options, terminal, piped, inputs),
+                      **kwargs)
 
         return click.option("--format", "fmt", type=_Formats(module),
                             default=default, show_default=default is not None,
@@ -239,10 +333,11 @@ def output_file(help: str):
 class Output:
     """Where a command's result goes: the chosen format's renderer, then stdout or a file."""
 
-    def __init__(self, formats, fmt, path, options, terminal, piped):
+    def __init__(self, formats, fmt, path, options, terminal, piped, inputs=()):
         self.formats = formats
         self.format = fmt  # as given (None when the user did not choose)
         self.path = path
+        self.inputs = list(inputs)  # files the command reads: never written onto
         self.options = options
         self._defaults = (terminal, piped)
 
@@ -252,40 +347,53 @@ class Output:
         terminal, piped = self._defaults
         return self.format or fallback or (terminal if self.options.terminal else piped)
 
+    def check_target(self) -> None:
+        """A usage error now, before any work, when -o names one of the inputs."""
+        if self.path is not None:
+            check_target(self.path, self.inputs)
+
     def emit(self, result, fmt: str | None = None) -> None:
         rendered = self.formats[self.format_name(fmt)](result, self.options)
         if hasattr(rendered, "__rich_console__"):
-            console().print(rendered)
+            if self.path is None:
+                console().print(rendered)
+            else:
+                write_text(self.path, plain_text(rendered), self.inputs)
         elif isinstance(rendered, str):
             if self.path is None:
                 click.echo(rendered, nl=False)
             else:
-                write_file(self.path, rendered)
+                write_text(self.path, rendered, self.inputs)
         elif self.path is None:
             for piece in rendered:  # a long result, in pieces
                 sys.stdout.write(piece)
         else:
-            write_file(self.path, "".join(rendered))
+            write_text(self.path, "".join(rendered), self.inputs)
 
 
 def warn(message: str) -> None:
     click.echo(f"warning: {message}", err=True)
 
 
-def write_file(path: str, text: str) -> None:
-    try:
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(text)
-    except OSError as e:
-        raise EvaluationError(f"cannot write {path}: {e.strerror}") from None
+def plain_text(renderable) -> str:
+    """A Rich renderable as plain text (for a file), 100 columns wide."""
+    from rich.console import Console
+
+    out = Console(width=100, color_system=None, highlight=False, record=True,
+                  file=io.StringIO())
+    out.print(renderable)
+    return out.export_text()
 
 
 def console(stderr: bool = False):
-    """Rich decides whether this is a terminal; NO_COLOR turns off every escape code."""
+    """Rich decides whether this is a terminal; NO_COLOR turns off every escape code.
+    No :emoji: codes: nothing cgraph prints uses them, and their table costs 2.5 ms of
+    start-up."""
     from rich.console import Console
 
     plain = bool(os.environ.get("NO_COLOR"))
-    return Console(stderr=stderr, highlight=False, color_system=None if plain else "auto")
+    return Console(stderr=stderr, highlight=False, emoji=False,
+                   color_system=None if plain else "auto")
 
 
 def byte_progress(total: int | None):

@@ -27,7 +27,7 @@ import keyword
 import math
 import re
 
-from . import ops, scalar
+from . import numtext, ops, scalar
 from .errors import InputError
 from .graph import Graph
 from .ops import ADD, CONST, DIV, MUL, NEG, SUB, VAR
@@ -139,18 +139,7 @@ class _Emitter:
 
     # -- atoms ----------------------------------------------------------------------
     def literal(self, v: float) -> Code:
-        lang = self.lang
-        if v != v:
-            text = {"python": "math.nan", "numpy": "np.nan", "c": "NAN", "js": "NaN"}[lang]
-        elif v in (math.inf, -math.inf):
-            text = {"python": "math.inf", "numpy": "np.inf", "c": "INFINITY",
-                    "js": "Infinity"}[lang]
-            text = text if v > 0 else f"(-{text})"
-        else:
-            text = repr(float(v))
-            if text.startswith("-"):
-                text = f"({text})"
-        return Code(self, text, v)
+        return Code(self, numtext.code(v, self.lang), v)
 
     def raw(self, template: str, args: tuple) -> Code:
         """`template % args`, as a temporary (reused if the same text was emitted)."""

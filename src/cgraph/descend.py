@@ -34,12 +34,14 @@ class Run:
     wrt: list[str]
     start_weights: list[float]
     start_cost: float | None = None
-    history: list[Step] = field(default_factory=list)  # every step, for --trace and plots
+    history: list[Step] = field(default_factory=list)  # ~200 steps, for the plot
     stopped: str = ""
+    notes: list[str] = field(default_factory=list)  # warnings for standard error
     weights: list[float] = field(default_factory=list)
     cost: float = math.nan
     grad_norm: float = math.nan
     steps: int = 0
+    notes: list[str] = field(default_factory=list)  # what the optimizer had to say
 
 
 def _stop(v: float, digits: int = numtext.STOP) -> str:
@@ -54,18 +56,45 @@ def _finite(values) -> bool:
     return all(map(is_finite, values))
 
 
+GROWING = 20  # steps in a row the cost may grow before a warning says so
+
+
+def check_options(lr: float, until: float | None, seed: int) -> None:
+    """InputError for an option value descent cannot use."""
+    if not (math.isfinite(lr) and lr > 0):
+        raise InputError(f"--lr must be a positive number, not {numtext.text(lr)} "
+                         "(a step against the gradient is what goes downhill)")
+    if until is not None and not (math.isfinite(until) and until > 0):
+        raise InputError(f"--until must be a positive number, not {numtext.text(until)}")
+    if seed < 0:
+        raise InputError(f"--seed must be 0 or more, not {seed}")
+
+
 def descend(graph: Graph, bindings: dict, wrt: list[str], *, lr: float = 0.01,
             steps: int = 1000, until: float | None = None, optimizer: str = "gd",
             data: dict | None = None, batch_size: int | None = None, seed: int = 0,
-            epochs: int | None = None, trace: bool = False, on_step=None) -> Run:
-    """Run gradient descent; returns the whole run (stops, final weights, optional trace)."""
+            epochs: int | None = None, trace=None, on_step=None) -> Run:
+    """Run gradient descent; returns the whole run (stops, final weights, notes).
+
+    `trace`, if given, is called with every Step as it is taken (--trace streams them to
+    a file; nothing is kept in memory)."""
+    check_options(lr, until, seed)
     graph.check_names(wrt)
     for v in wrt:
         if v not in bindings:
             raise InputError(f"--wrt: '{v}' needs a starting value, e.g. {v}=0")
     if not wrt:
         raise InputError("nothing to train: give --wrt, or bind the weights as NAME=VALUE")
-    opt = OPTIMIZERS[optimizer](lr)
+    if optimizer == "newton":
+        if data is not None:
+            raise InputError("--optimizer newton needs one program's Hessian: "
+                             "it does not take --data")
+        from .hessian import size_check
+
+        size_check(len(wrt))
+        opt = OPTIMIZERS[optimizer](lr, *_second_order(graph, bindings, wrt))
+    else:
+        opt = OPTIMIZERS[optimizer](lr)
     weights = [float(bindings[v]) for v in wrt]
     run = Run(list(wrt), list(weights))
     cost_and_grad = (_scalar_objective(graph, bindings, wrt) if data is None
@@ -73,14 +102,14 @@ def descend(graph: Graph, bindings: dict, wrt: list[str], *, lr: float = 0.01,
     per_epoch = cost_and_grad.batches if data is not None else 1
     total = steps if data is None else (epochs or 100) * per_epoch
     previous = None
+    growing = 0
     for k in range(1, total + 1):
         cost, grads = cost_and_grad(weights, k - 1)
         if run.start_cost is None:
             run.start_cost = cost
         if not _finite([cost]) or not _finite(grads):
-            raise EvaluationError(f"diverged at step {k}: the cost is {numtext.text(cost)}"
-                                  + ("" if _finite(grads) else " and the gradient is not "
-                                     "finite") + "; try a smaller --lr")
+            raise EvaluationError(_nonfinite_cause(k, cost, grads, weights, run, bindings,
+                                                   data, growing))
         norm = _norm(grads)
         run.cost, run.grad_norm, run.steps, run.weights = cost, norm, k - 1, list(weights)
         if until is not None and norm < until:
@@ -90,12 +119,20 @@ def descend(graph: Graph, bindings: dict, wrt: list[str], *, lr: float = 0.01,
             run.stopped = (f"cost change {_stop(abs(previous - cost))} < "
                            f"{_stop(until, numtext.SETTING)}")
             break
+        growing = growing + 1 if previous is not None and cost > previous else 0
+        if growing == GROWING:
+            run.notes.append(f"the cost grew for {GROWING} steps in a row (steps "
+                             f"{k - GROWING} to {k}, up to {numtext.text(cost)}); "
+                             "the step size --lr may be too large")
         previous = cost
-        if trace:
-            run.history.append(Step(k, cost, list(weights), list(grads)))
-        elif k == 1 or k % max(1, total // 200) == 0:
+        if trace is not None:
+            trace(Step(k, cost, weights, grads))
+        if k == 1 or k % max(1, total // 200) == 0:
             run.history.append(Step(k, cost, [], []))
-        weights = opt.step(weights, grads)
+        try:
+            weights = opt.step(weights, grads)
+        except FloatingPointError as e:
+            raise EvaluationError(f"diverged at step {k}: {e}") from None
         if not _finite(weights):
             raise EvaluationError(f"diverged at step {k}: a weight is no longer finite; "
                                   "try a smaller --lr")
@@ -106,7 +143,36 @@ def descend(graph: Graph, bindings: dict, wrt: list[str], *, lr: float = 0.01,
         run.cost, run.grad_norm, run.steps, run.weights = cost, _norm(grads), total, weights
         run.stopped = (f"{total} steps" if data is None
                        else f"{total // per_epoch} epochs ({total} steps)")
+    run.notes = list(getattr(opt, "notes", []))
     return run
+
+
+def _nonfinite_cause(k, cost, grads, weights, run, bindings, data, growing) -> str:
+    """Why the cost (or its gradient) is not finite: the data, the weights, or the step."""
+    what = (f"the cost is {numtext.text(cost)}" if not _finite([cost])
+            else "the gradient is not finite")
+    if data is not None:
+        import numpy as np
+
+        for name, column in data.items():
+            bad = np.flatnonzero(~np.isfinite(column))
+            if len(bad):
+                return (f"{what} at step {k} because the data is not finite: column "
+                        f"'{name}' is {numtext.text(float(column[bad[0]]))} in data row "
+                        f"{bad[0] + 1} ({len(bad):,} non-finite in all)")
+    fixed = [(n, v) for n, v in bindings.items() if n not in run.wrt and not is_finite(v)]
+    if fixed:
+        return (f"{what} at step {k} because the binding {fixed[0][0]} = "
+                f"{numtext.text(fixed[0][1])} is not finite")
+    point = ", ".join(f"{v}={numtext.text(w)}" for v, w in zip(run.wrt, weights))
+    if k == 1:
+        return (f"{what} at the starting weights ({point}): the program is not finite "
+                "there; start somewhere else")
+    if growing >= 3 or not _finite([cost]):
+        return (f"diverged at step {k}: {what} after the cost grew from "
+                f"{numtext.text(run.start_cost)}; the step size is too large, try a "
+                "smaller --lr")
+    return (f"{what} at step {k} (weights {point}): the program is not finite there")
 
 
 def _scalar_objective(graph: Graph, bindings: dict, wrt: list[str]):
@@ -121,6 +187,22 @@ def _scalar_objective(graph: Graph, bindings: dict, wrt: list[str]):
         return values[out], [adjoint[i] for i in ids]
 
     return cost_and_grad
+
+
+def _second_order(graph: Graph, bindings: dict, wrt: list[str]):
+    """(hessian_at, cost_at) for Newton's method, at weights in `wrt` order."""
+    from .hessian import hessian
+
+    point = dict(bindings)
+
+    def hessian_at(weights):
+        point.update(zip(wrt, weights))
+        return hessian(graph, point, wrt).matrix
+
+    def cost_at(weights):
+        return graph.forward({**point, **dict(zip(wrt, weights))})[graph.output]
+
+    return hessian_at, cost_at
 
 
 def _data_objective(graph, bindings, wrt, data, batch_size, seed):
@@ -146,8 +228,7 @@ def _data_objective(graph, bindings, wrt, data, batch_size, seed):
             current.clear()
             current[k] = {name: col[pick] for name, col in data.items()}
         part = current[k]
-        result = evaluate(part, dict(zip(wrt, weights)))
-        return float(result.value.mean()), [float(result.gradient[v].mean()) for v in wrt]
+        return evaluate.mean(part, dict(zip(wrt, weights)))
 
     cost_and_grad.batches = batches
     return cost_and_grad
@@ -188,21 +269,42 @@ def to_json(run: Run, optimizer: str, lr: float) -> str:
     return json.dumps(doc, ensure_ascii=False, allow_nan=False)
 
 
-def trace_csv(run: Run) -> str:
-    header = ["step", "cost"] + run.wrt + [f"grad_{v}" for v in run.wrt]
-    columns = [[str(s.step) for s in run.history],
-               [numtext.text(s.cost) for s in run.history]]
-    for k in range(len(run.wrt)):
-        columns.append([numtext.text(s.weights[k]) for s in run.history])
-    for k in range(len(run.wrt)):
-        columns.append([numtext.text(s.grads[k]) for s in run.history])
-    return ",".join(header) + "\n" + csv_lines(columns)
+class TraceFile:
+    """--trace: one CSV row per step (step, cost, each weight, each gradient), written as
+    the steps are taken to a temporary file beside the target. The file is renamed into
+    place when the run ends, however it ends: on divergence or Ctrl-C the rows so far are
+    the record of what went wrong."""
 
+    def __init__(self, path: str, wrt: list[str], inputs=()):
+        from .files import check_target
+
+        check_target(path, inputs)  # now, before any work
+        self.path, self.inputs, self.wrt = path, inputs, list(wrt)
+        self.out = None  # opened at the first step: an input error leaves no file
+
+    def __call__(self, step: Step) -> None:
+        if self.out is None:
+            from .files import AtomicWriter
+
+            self.out = AtomicWriter(self.path, self.inputs, keep_partial=True)
+            header = ["step", "cost"] + self.wrt + [f"grad_{v}" for v in self.wrt]
+            self.out.write(",".join(header) + "\n")
+        self.out.write(",".join([str(step.step), numtext.text(step.cost),
+                                 *map(numtext.text, step.weights),
+                                 *map(numtext.text, step.grads)]) + "\n")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return self.out.__exit__(*exc) if self.out is not None else False
 
 def to_table(run: Run, digits: int = numtext.DESCENT, plot: bool = False):
     from rich.console import Group
     from rich.table import Table
     from rich.text import Text
+
+    from .layout import Fitted, Pairs
 
     num = numtext.text
 
@@ -214,14 +316,26 @@ def to_table(run: Run, digits: int = numtext.DESCENT, plot: bool = False):
         table.add_row(Text(v, style="cyan"), num(a, digits), num(b, digits))
     table.add_row(Text("cost", style="bold"), num(run.start_cost, digits),
                   num(run.cost, digits))
-    parts = [table, Text(""),
-             Text(f"gradient norm {num(run.grad_norm, numtext.ERROR)} after {run.steps} steps; "
-                  f"stopped: {run.stopped}")]
+    parts = [Fitted(table), Text(""),
+             Pairs([f"gradient norm {num(run.grad_norm, numtext.ERROR)}",
+                    f"after {run.steps} steps;", f"stopped: {run.stopped}"], sep=" ")]
     if plot:
-        line = sparkline([s.cost for s in run.history])
-        if line:
-            parts.append(Text.assemble(("cost ", "dim"), (line, "green")))
+        parts.append(_Spark([s.cost for s in run.history]))
     return Group(*parts)
+
+
+class _Spark:
+    """The cost curve, as wide as the terminal allows (at most 60 characters)."""
+
+    def __init__(self, costs):
+        self.costs = costs
+
+    def __rich_console__(self, console, options):
+        from rich.text import Text
+
+        line = sparkline(self.costs, width=max(2, min(60, options.max_width - 5)))
+        if line:
+            yield Text.assemble(("cost ", "dim"), (line, "green"))
 
 
 FORMATS = {

@@ -1,14 +1,23 @@
-"""`cgraph diff`: derivatives as formulas that are themselves cgraph programs."""
+"""`cgraph diff`: derivatives as formulas that are themselves cgraph programs.
+
+With several variables and `--order N` > 1, every distinct partial of order N is printed
+once (∂²f/∂x∂y and not also ∂²f/∂y∂x): the multisets of N variables, in `--wrt` order.
+"""
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass
+from itertools import combinations_with_replacement
+from math import comb
 
 from . import formula, numtext, symbolic
 from .errors import InputError
 from .graph import Graph
 from .printing import latex_name
+
+MAX_PARTIALS = 64  # distinct partials of one order printed at most
 
 
 @dataclass
@@ -17,20 +26,32 @@ class Derivatives:
     wrt: list[str]
     order: int
     builder: symbolic.SymbolicBuilder
-    ids: dict  # variable -> node id in builder
+    ids: dict  # key -> node id in builder
+    partials: dict  # key -> the variables differentiated by, in order: ("x", "y")
     point: dict | None = None  # the bindings, when evaluated at a point (`at`)
     point_values: dict | None = None  # each derivative's value there
+    of: dict | None = None  # key -> the output it differentiates (several outputs)
 
-    def name(self, v: str) -> str:
-        """`df_dx`, `d2f_dx2`: the statement name of ∂ⁿf/∂vⁿ in the printed program."""
-        f, n = self.graph.output_name, self.order
-        base = f"d{f}_d{v}" if n == 1 else f"d{n}{f}_d{v}{n}"
+    @staticmethod
+    def key(combo: tuple[str, ...]) -> str:
+        """`x` for ∂ⁿf/∂xⁿ, `x,y` for ∂²f/∂x∂y: the key of JSON's `derivatives`."""
+        return combo[0] if len(set(combo)) == 1 else ",".join(combo)
+
+    def output(self, key: str) -> str:
+        return self.of[key] if self.of else self.graph.output_name
+
+    def name(self, key: str) -> str:
+        """`df_dx`, `d2f_dx2`, `d2f_dxdy`: the statement name of a partial in the program."""
+        f, n = self.output(key), self.order
+        counts = Counter(self.partials[key])
+        base = f"d{'' if n == 1 else n}{f}_" + "".join(
+            f"d{v}{'' if c == 1 else c}" for v, c in counts.items())
         while base in self.graph.variables:
             base += "_"
         return base
 
     def _render(self, latex: bool):
-        outputs = [(self.name(v), self.ids[v]) for v in self.wrt]
+        outputs = [(self.name(k), self.ids[k]) for k in self.partials]
         return formula.render(self.builder.nodes, outputs, latex=latex,
                               reserved=self.graph.variables)
 
@@ -44,21 +65,27 @@ class Derivatives:
 
     def latex(self) -> str:
         definitions, outputs = self._render(latex=True)
-        f, n = latex_name(self.graph.output_name), self.order
+        n = self.order
         lines = [f"{name} = {expr}" for name, expr in definitions]
-        for v, (_, expr) in zip(self.wrt, outputs):
+        for key, (_, expr) in zip(self.partials, outputs):
+            f = latex_name(self.output(key))
             up = r"\partial" if n == 1 else rf"\partial^{{{n}}}"
-            down = rf"\partial {latex_name(v)}" + ("" if n == 1 else f"^{{{n}}}")
+            down = " ".join(rf"\partial {latex_name(v)}" + ("" if c == 1 else f"^{{{c}}}")
+                            for v, c in Counter(self.partials[key]).items())
             lines.append(rf"\frac{{{up} {f}}}{{{down}}} = {expr}")
         return "\n".join(lines) + "\n"
 
     def to_json(self, values: dict | None = None) -> str:
         """One JSON object: the definitions, each derivative, its name, the whole text."""
         definitions, outputs = self.program()
-        doc = {"program": self.graph.source, "output": self.graph.output_name,
-               "order": self.order, "wrt": self.wrt, "definitions": dict(definitions),
-               "derivatives": {v: expr for v, (_, expr) in zip(self.wrt, outputs)},
-               "names": {v: self.name(v) for v in self.wrt}, "text": self.text()}
+        doc = {"program": self.graph.source}
+        if self.of:
+            doc["outputs"] = list(dict.fromkeys(self.of.values()))
+        else:
+            doc["output"] = self.graph.output_name
+        doc |= {"order": self.order, "wrt": self.wrt, "definitions": dict(definitions),
+               "derivatives": {k: expr for k, (_, expr) in zip(self.partials, outputs)},
+               "names": {k: self.name(k) for k in self.partials}, "text": self.text()}
         if values is not None:
             doc["values"] = {v: numtext.json_value(x) for v, x in values.items()}
         return json.dumps(doc, ensure_ascii=False, allow_nan=False)
@@ -72,23 +99,47 @@ class Derivatives:
     def values(self, bindings) -> dict[str, float]:
         """The derivatives' values at a point."""
         out = {}
-        for v in self.wrt:
-            g = self.builder.graph(self.ids[v])
-            out[v] = g.forward(bindings)[g.output]
+        for k in self.partials:
+            g = self.builder.graph(self.ids[k])
+            out[k] = g.forward(bindings)[g.output]
         return out
 
 
-def differentiate(graph: Graph, wrt: list[str] | None = None, order: int = 1) -> Derivatives:
-    """Symbolic ∂ⁿoutput/∂vⁿ of `graph` for each v in `wrt` (default: every variable)."""
+def differentiate(graph: Graph, wrt: list[str] | None = None, order: int = 1,
+                  outputs=None) -> Derivatives:
+    """Symbolic partials of order `order` of `graph` with respect to `wrt` (default: every
+    variable): ∂f/∂v for each v at order 1, and every distinct one of order n above. With
+    several named `outputs`, those of each, in one program (keys `p:x`, `q:x`, …)."""
+    targets = graph.output_nodes(outputs)
     if wrt is None:
         wrt = list(graph.variables)
     if not wrt:
         raise InputError("the program has no variables to differentiate with respect to")
     graph.check_names(wrt)
+    if len(set(wrt)) != len(wrt):
+        raise InputError("--wrt: a variable is named twice")
     if order < 1:
         raise InputError("--order must be at least 1")
-    builder, ids = symbolic.nth_derivatives(graph, wrt, order)
-    return Derivatives(graph, wrt, order, builder, ids)
+    count = comb(len(wrt) + order - 1, order) * len(targets)
+    if count > MAX_PARTIALS:
+        raise InputError(f"--order {order} with {len(wrt)} variables"
+                         + (f" and {len(targets)} outputs" if len(targets) > 1 else "")
+                         + f" has {count:,} distinct partials; the limit is {MAX_PARTIALS} "
+                         "(pick fewer with --wrt)")
+    combos = list(combinations_with_replacement(wrt, order))
+    if len(targets) == 1:
+        builder, ids = symbolic.partial_derivatives(graph.with_output(*targets[0]), combos)
+        return Derivatives(graph.with_output(*targets[0]), wrt, order, builder,
+                           {Derivatives.key(c): i for c, i in ids.items()},
+                           {Derivatives.key(c): c for c in combos})
+    builder = symbolic.SymbolicBuilder()
+    keyed, partials, of = {}, {}, {}
+    for name, node in targets:
+        _, ids = symbolic.partial_derivatives(graph.with_output(name, node), combos, builder)
+        for c, i in ids.items():
+            key = f"{name}:{Derivatives.key(c)}"
+            keyed[key], partials[key], of[key] = i, c, name
+    return Derivatives(graph, wrt, order, builder, keyed, partials, of=of)
 
 
 def _with_values(d: Derivatives, text: str, digits) -> str:

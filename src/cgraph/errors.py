@@ -6,8 +6,6 @@ binding, an option), 1 for a valid program whose evaluation failed.
 
 from __future__ import annotations
 
-import difflib
-
 
 class CgraphError(Exception):
     """Base class: every error cgraph raises on purpose."""
@@ -74,5 +72,21 @@ class EvaluationError(CgraphError):
 
 def did_you_mean(word: str, choices) -> str:
     """' (did you mean 'sin'?)' for the nearest choice, or '' when nothing is close."""
+    import difflib  # only when there is something to suggest: it costs start-up time
+
     match = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
     return f"; did you mean '{match[0]}'?" if match else ""
+
+
+class Interrupted(BaseException):
+    """SIGINT (Ctrl-C), raised by the entry point's handler: exit status 130.
+
+    A BaseException, like KeyboardInterrupt, so that no `except Exception` swallows it;
+    not a KeyboardInterrupt, so that click does not turn it into 'Aborted!' and exit 1.
+    `note` says what the interrupted command left incomplete."""
+
+    exit_code = 130
+
+    def __init__(self, note: str = ""):
+        super().__init__(note)
+        self.note = note

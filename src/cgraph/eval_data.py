@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import sys
-
 from .batch import BatchEvaluator
-from .data import csv_lines, echo_cells, read_chunks, read_header
-from .errors import BindingError, DataError
+from .data import CsvReader, csv_lines
+from .errors import BindingError, DataError, Interrupted
+from .files import display_name, open_text
+from .interrupts import deferred
 from .numtext import csv_texts
-
-
-def open_data(path: str):
-    """(text stream, size in bytes or None) for a path, or standard input for '-'."""
-    if path == "-":
-        return sys.stdin, None
-    try:
-        return open(path, encoding="utf-8", newline=""), os.path.getsize(path)
-    except OSError as e:
-        raise DataError(f"cannot read {path}: {e.strerror}") from None
 
 
 def split_variables(graph, header, bindings, path):
@@ -38,34 +27,56 @@ def split_variables(graph, header, bindings, path):
     return columns
 
 
-def eval_points(graph, bindings, path, wrt=None, progress=None, out=None) -> None:
-    """Write CSV: the variable columns, the output's value, one column per gradient."""
+def eval_points(graph, bindings, path, wrt=None, progress=None, out=None,
+                outputs=None) -> None:
+    """Write CSV: the variable columns, then for each output (default: the program's) its
+    value and one column per gradient, d<output>_d<variable>.
+
+    Interrupted (Ctrl-C), it stops after a whole chunk of rows and says on standard error
+    that the output is incomplete."""
+    import sys
+
     out = out or sys.stdout
-    stream, size = open_data(path)
+    targets = graph.output_nodes(outputs)
+    stream, raw, size = open_text(path)
+    rows = 0
     with stream:
-        header = read_header(stream, path)
+        reader = CsvReader(stream, path)
+        header = reader.header
         columns = split_variables(graph, header, bindings, path)
         if wrt is None:
             wrt = [v for v in graph.variables if v in columns]
-        f = graph.output_name
-        header_line = ",".join(columns + [f] + [f"d{f}_d{v}" for v in wrt]) + "\n"
+        names = []
+        for f, _ in targets:
+            names += [f] + [f"d{f}_d{v}" for v in wrt]
+        header_line = ",".join(columns + names) + "\n"
         bar = progress(size) if progress else None
         task = bar.add_task("evaluating", total=size) if bar else None
         if bar:
             bar.start()
         try:
-            evaluate = BatchEvaluator(graph, bindings, wrt)  # compiled once, for all chunks
-            for chunk, lines in read_chunks(stream, path, header, columns):
-                result = evaluate(chunk)
-                cells = [echo_cells(lines, header, columns)] if columns else []
-                cells.append(csv_texts(result.value))
-                cells += [csv_texts(result.gradient[v]) for v in wrt]
+            # compiled once, for all chunks; one per output
+            evaluators = [BatchEvaluator(graph.with_output(f, i), bindings, wrt)
+                          for f, i in targets]
+            for chunk, echoed in reader.chunks(columns, echo=True):
+                cells = [echoed]
+                for evaluate in evaluators:
+                    result = evaluate(chunk)
+                    cells.append(csv_texts(result.value))
+                    cells += [csv_texts(result.gradient[v]) for v in wrt]
                 # the header goes out with the first good chunk: a file that fails
                 # early leaves nothing on standard output
-                out.write(header_line + csv_lines(cells))
+                with deferred():  # whole rows, even under Ctrl-C
+                    out.write(header_line + csv_lines(cells))
                 header_line = ""
+                rows += len(echoed)
                 if bar:
-                    bar.update(task, completed=stream.tell() if size else None)
+                    # the text stream cannot tell() while it is being iterated; the bytes
+                    # read from the file below it are the progress
+                    bar.update(task, completed=raw.tell())
+        except Interrupted:
+            raise Interrupted(f"the CSV on standard output is incomplete: it stops after "
+                              f"{rows:,} of the rows of {display_name(path)}") from None
         finally:
             if bar:
                 bar.stop()
@@ -78,11 +89,11 @@ def read_all(graph, bindings, path) -> dict:
     epoch, so they are kept in memory)."""
     import numpy as np
 
-    stream, _ = open_data(path)
+    stream, _, _ = open_text(path)
     with stream:
-        header = read_header(stream, path)
-        columns = split_variables(graph, header, bindings, path)
-        parts = [arrays for arrays, _ in read_chunks(stream, path, header, columns)]
+        reader = CsvReader(stream, path)
+        columns = split_variables(graph, reader.header, bindings, path)
+        parts = [arrays for arrays, _ in reader.chunks(columns)]
     if not parts:
-        raise DataError(f"{path} has no rows")
+        raise DataError(f"{display_name(path)} has no rows")
     return {c: np.concatenate([p[c] for p in parts]) for c in columns}

@@ -3,7 +3,9 @@
 errors.
 
 All formats show the same rows (`rows`): every node with its op, its own formula, its value
-and ∂output/∂node. JSON follows the contract exactly (a stable interface for scripts).
+and the numbers beside it (`columns`): ∂output/∂node, one column per output with several
+outputs; forward mode's tangent instead; and σ when the inputs carry uncertainties. JSON
+follows the contract exactly (a stable interface for scripts).
 """
 
 from __future__ import annotations
@@ -11,21 +13,98 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import dataclass
 
 from .graph import Evaluation
+from .ops import CONST
 from . import numtext
 from .printing import node_expr, node_labels
 
-COLUMNS = ("id", "op", "name", "expr", "value", "grad")
+
+@dataclass
+class Column:
+    key: str  # the TSV/CSV header and the JSON node field: grad, grad_p, tangent, sigma
+    heading: str  # the table's and Markdown's: ∂f/∂node, ṅ = ∂n/∂x, σ
+    values: list
+    gradient: bool = False  # a literal is not differentiated by: no number for constants
+
+
+SUMMARY_SEP = "   "  # between the `name = value` pairs of a summary line
+
+
+def columns(ev) -> list[Column]:
+    """The numbers shown beside each node's value."""
+    if hasattr(ev, "tangents"):  # forward mode (cgraph.forward.ForwardEvaluation)
+        x = ev.unit
+        cols = [Column("tangent", f"∂node/∂{x}" if x else "tangent",
+                       [ev.tangent(i) for i in range(len(ev.values))])]
+    elif ev.outputs:
+        cols = [Column(f"grad_{name}", f"∂{name}/∂node", adjoint, gradient=True)
+                for (name, _), adjoint in zip(ev.outputs, ev.adjoints)]
+    else:
+        cols = [Column("grad", f"∂{ev.graph.output_name}/∂node", ev.grads, gradient=True)]
+    if getattr(ev, "sigmas", None) is not None:
+        cols.append(Column("sigma", "σ", ev.sigmas))
+    return cols
 
 
 def rows(ev: Evaluation):
-    """(id, op, name, label, expr, value, grad) for every node, in topological order."""
+    """(id, op, name, label, expr, value, *columns) for every node, in topological order.
+
+    A constant (a literal, `pi`, `e`) is not something anyone differentiates by: its
+    gradients are None (JSON null, an empty cell in tables, TSV and CSV)."""
     graph = ev.graph
     labels = node_labels(graph)
+    cols = columns(ev)
     for n in graph.nodes:
+        const = n.op is CONST
         yield (n.id, n.op.name, n.name, labels[n.id], node_expr(graph, n, labels),
-               ev.values[n.id], ev.grads[n.id])
+               ev.values[n.id], *(None if const and c.gradient else c.values[n.id]
+                                  for c in cols))
+
+
+def _cell(x, digits=None) -> str:
+    return "" if x is None else numtext.text(x, digits)
+
+
+def _json_head(ev, wrt) -> dict:
+    graph = ev.graph
+    num = numtext.json_value
+    head = {"program": graph.source}
+    if hasattr(ev, "tangents"):
+        head.update({"mode": "forward", "output": graph.output_name, "value": num(ev.value),
+                     "inputs": {k: num(float(v)) for k, v in ev.bindings.items()},
+                     "tangent": {k: num(v) for k, v in ev.seed.items()},
+                     "derivative": num(ev.tangent(graph.output))})
+        return head
+    uncertainty = {u.output: u for u in ev.uncertainty or ()}
+    if ev.outputs:
+        head["outputs"] = {}
+        for (name, i), adjoint in zip(ev.outputs, ev.adjoints):
+            entry = {"value": num(ev.values[i]), "gradient": {
+                v: num(adjoint[graph.variables[v]]) for v in (wrt or graph.variables)}}
+            if name in uncertainty:
+                entry["uncertainty"] = _json_uncertainty(uncertainty[name])
+            head["outputs"][name] = entry
+        head["inputs"] = {k: num(float(v)) for k, v in ev.bindings.items()}
+        return head
+    head.update({
+        "output": graph.output_name,
+        "value": num(ev.value),
+        "inputs": {k: num(float(v)) for k, v in ev.bindings.items()},
+        "gradient": {k: num(v) for k, v in ev.gradient(wrt).items()},
+    })
+    if uncertainty:
+        head["uncertainty"] = _json_uncertainty(uncertainty[graph.output_name])
+    return head
+
+
+def _json_uncertainty(u) -> dict:
+    num = numtext.json_value
+    shares = u.shares()
+    return {"sigma": num(u.sigma), "inputs": {
+        v: {"sigma": num(s), "term": num(u.terms[v]), "share": num(shares[v])}
+        for v, s in u.inputs.items()}}
 
 
 def json_chunks(ev: Evaluation, wrt=None, per_chunk: int = 2048):
@@ -34,28 +113,25 @@ def json_chunks(ev: Evaluation, wrt=None, per_chunk: int = 2048):
     Node records are written directly (names and formulas are identifiers, numbers and
     operators: nothing in them needs escaping), several times faster than json.dumps."""
     graph = ev.graph
-    head = {
-        "program": graph.source,
-        "output": graph.output_name,
-        "value": numtext.json_value(ev.value),
-        "inputs": {k: numtext.json_value(float(v)) for k, v in ev.bindings.items()},
-        "gradient": {k: numtext.json_value(v) for k, v in ev.gradient(wrt).items()},
-    }
+    head = _json_head(ev, wrt)
     yield json.dumps(head, ensure_ascii=False, allow_nan=False)[:-1] + ', "nodes": ['
     labels = node_labels(graph)
     nodes = graph.nodes
+    cols = columns(ev)
     record = ('{"id": %d, "op": "%s", "name": %s, "expr": "%s", "inputs": [%s], '
-              '"value": %s, "grad": %s}')
+              '"value": %s' + "".join(f', "{c.key}": %s' for c in cols) + '}')
     for start in range(0, len(nodes), per_chunk):
         part = nodes[start:start + per_chunk]
         values = numtext.json_texts(ev.values[start:start + per_chunk])
-        grads = numtext.json_texts(ev.grads[start:start + per_chunk])
+        numbers = [numtext.json_texts(c.values[start:start + per_chunk]) for c in cols]
         pieces = []
-        for n, v, g in zip(part, values, grads):
+        for n, v, *more in zip(part, values, *numbers):
+            if n.op is CONST:
+                more = ["null" if c.gradient else x for c, x in zip(cols, more)]
             ids = ", ".join(map(str, n.inputs))
             name = f'"{n.name}"' if n.name else "null"
             pieces.append(record % (n.id, n.op.name, name, node_expr(graph, n, labels), ids,
-                                    v, g))
+                                    v, *more))
         yield ("" if start == 0 else ", ") + ", ".join(pieces)
     yield "]}"
 
@@ -67,10 +143,10 @@ def to_json(ev: Evaluation, wrt=None) -> str:
 def to_delimited(ev: Evaluation, delimiter: str, digits: int | None = None) -> str:
     out = io.StringIO()
     writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
-    writer.writerow(COLUMNS)
-    for i, op, name, _, expr, value, grad in rows(ev):
+    writer.writerow(("id", "op", "name", "expr", "value", *(c.key for c in columns(ev))))
+    for i, op, name, _, expr, value, *more in rows(ev):
         writer.writerow((i, op, name or "", expr, numtext.text(value, digits),
-                         numtext.text(grad, digits)))
+                         *(_cell(x, digits) for x in more)))
     return out.getvalue()
 
 
@@ -78,24 +154,51 @@ def _md_cell(text: str) -> str:
     return text.replace("|", r"\|")
 
 
-def summary_lines(ev: Evaluation, wrt=None, digits: int | None = None) -> tuple[str, str]:
-    """`f = -12` and `∂f/∂x = -3   ∂f/∂y = -3   ∂f/∂z = 4`."""
-    f = ev.graph.output_name
-    value = f"{f} = {numtext.text(ev.value, digits)}"
-    grads = "   ".join(f"∂{f}/∂{v} = {numtext.text(g, digits)}"
-                       for v, g in ev.gradient(wrt).items())
-    return value, grads
+def summary_lines(ev: Evaluation, wrt=None, digits: int | None = None) -> list[str]:
+    """`f = -12` and `∂f/∂x = -3   ∂f/∂y = -3   ∂f/∂z = 4`; with several outputs, a value
+    line and then a gradient line for each; `f = 4 ± 0.5` and the variance's shares when
+    the inputs carry uncertainties; forward mode's derivative."""
+    num = numtext.text
+    graph = ev.graph
+    if hasattr(ev, "tangents"):
+        f, x = graph.output_name, ev.unit
+        d = num(ev.tangent(graph.output), digits)
+        from .forward import dotted
+
+        seed = ", ".join(f"{dotted(v)} = {num(t, digits)}" for v, t in ev.seed.items())
+        return [f"{f} = {num(ev.value, digits)}",
+                f"∂{f}/∂{x} = {d}" if x else f"{dotted(f)} = {d} (along {seed})"]
+    outputs = ev.outputs or [(graph.output_name, graph.output)]
+    adjoints = ev.adjoints or [ev.grads]
+    uncertainty = {u.output: u for u in ev.uncertainty or ()}
+    values = []
+    for name, i in outputs:
+        pm = f" ± {num(uncertainty[name].sigma, digits)}" if name in uncertainty else ""
+        values.append(f"{name} = {num(ev.values[i], digits)}{pm}")
+    lines = [SUMMARY_SEP.join(values)]
+    for (name, _), adjoint in zip(outputs, adjoints):
+        lines.append(SUMMARY_SEP.join(
+            f"∂{name}/∂{v} = {num(adjoint[graph.variables[v]], digits)}"
+            for v in (wrt if wrt is not None else graph.variables)))
+    for name, _ in outputs:
+        if name in uncertainty:
+            shares = uncertainty[name].shares()
+            lines.append(f"variance of {name}: " + ", ".join(
+                f"{v} {numtext.text(100 * s, numtext.SHARE)}%" for v, s in shares.items()))
+    return lines
 
 
 def to_markdown(ev: Evaluation, wrt=None, digits: int | None = None) -> str:
-    f = ev.graph.output_name
-    lines = [f"| # | node | op | expr | value | ∂{f}/∂node |",
-             "|--:|---|---|---|--:|--:|"]
-    for i, op, _, label, expr, value, grad in rows(ev):
+    cols = columns(ev)
+    lines = ["| # | node | op | expr | value | " + " | ".join(c.heading for c in cols) + " |",
+             "|--:|---|---|---|--:|" + "--:|" * len(cols)]
+    for i, op, _, label, expr, value, *more in rows(ev):
         lines.append(f"| {i} | {_md_cell(label)} | {op} | `{expr}` | "
-                     f"{numtext.text(value, digits)} | {numtext.text(grad, digits)} |")
-    value, grads = summary_lines(ev, wrt, digits)
-    lines += ["", f"**{value}**" + (f"; {grads.replace('   ', ', ')}" if grads else "")]
+                     f"{numtext.text(value, digits)} | "
+                     + " | ".join(_cell(x, digits) for x in more) + " |")
+    value, *rest = summary_lines(ev, wrt, digits)
+    rest = [line.replace(SUMMARY_SEP, ", ") for line in rest if line]
+    lines += ["", f"**{value}**" + (f"; {rest[0]}" if rest else "")] + rest[1:]
     return "\n".join(lines) + "\n"
 
 
@@ -105,23 +208,30 @@ def to_table(ev: Evaluation, wrt=None, digits: int = numtext.TABLE):
     from rich.table import Table
     from rich.text import Text
 
+    from .layout import Fitted, Pairs
+
     graph = ev.graph
-    f = graph.output_name
-    title = Text(_one_line(graph.source), style="bold", no_wrap=True, overflow="ellipsis")
+    outputs = {i for _, i in getattr(ev, "outputs", None) or [(None, graph.output)]}
+    title = Text(_one_line(graph.source), style="bold", overflow="fold")
     table = Table(header_style="bold", show_edge=False, pad_edge=False)
     table.add_column("#", justify="right", style="dim", no_wrap=True)
     table.add_column("node", no_wrap=True, overflow="fold", max_width=24)
     table.add_column("op", no_wrap=True)
     table.add_column("expr", overflow="fold", ratio=1, min_width=8)
     table.add_column("value", justify="right", no_wrap=True)
-    table.add_column(f"∂{f}/∂node", justify="right", no_wrap=True)
-    for i, op, name, label, expr, value, grad in rows(ev):
-        style = "bold" if i == graph.output else None
+    for c in columns(ev):
+        table.add_column(c.heading, justify="right", no_wrap=True)
+    for i, op, name, label, expr, value, *more in rows(ev):
+        style = "bold" if i in outputs else None
         table.add_row(str(i), Text(label, style="cyan" if name else ""), op, expr,
-                      numtext.text(value, digits), numtext.text(grad, digits), style=style)
-    value, grads = summary_lines(ev, wrt, digits)
-    footer = Text.assemble((value, "bold green"), "\n", grads)
-    return Group(title, table, Text(""), footer)
+                      numtext.text(value, digits), *(_cell(x, digits) for x in more),
+                      style=style)
+    value, *rest = summary_lines(ev, wrt, digits)
+    # summary lines are `name = value` pairs joined by three spaces: on a narrow terminal
+    # they wrap between pairs, never inside one
+    footer = [Pairs(value.split(SUMMARY_SEP), style="bold green")]
+    footer += [Pairs(line.split(SUMMARY_SEP)) for line in rest if line]
+    return Group(title, Fitted(table), Text(""), *footer)
 
 
 def _one_line(text: str) -> str:

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import numtext, ops
+from . import numtext, ops, stepper
+from .errors import InputError
 from .formula import render as render_formula
 from .graph import Evaluation
+from .jsgen import edge_ids
 from .ops import CONST, P_ATOM, Op
 from .printing import apply_infix, apply_latex, latex_name, node_labels
 from .symbolic import Sym, SymbolicBuilder
@@ -36,9 +38,16 @@ class Name:
 
 @dataclass
 class Num:
+    """A number; `ref` says which quantity it is, so a live page can recompute it:
+    ("v", node) a value, ("g", node) a gradient, ("p", edge) a local partial, ("c", edge)
+    one path's contribution (an edge is an input slot of a node: see `edge_ids`)."""
+
     value: float
+    ref: tuple | None = None
 
     def text(self, digits, in_product=False) -> str:
+        if isinstance(digits, Holes):
+            return digits.hole(self, in_product)
         out = numtext.text(self.value, digits)
         return f"({out})" if in_product and out.startswith("-") else out
 
@@ -68,15 +77,15 @@ class Apply:
     """An op applied to named operands (`x + y`) or to numbers (`1 + 3`)."""
 
     op: Op
-    args: list  # of str (labels) or float
+    args: list  # of str (labels) or Num
 
     def text(self, digits, in_product=False) -> str:
-        atoms = [(a if isinstance(a, str) else Num(a).text(digits, True), P_ATOM)
+        atoms = [(a if isinstance(a, str) else a.text(digits, True), P_ATOM)
                  for a in self.args]
         return apply_infix(self.op, atoms, TIMES)[0]
 
     def latex(self, digits, in_product=False) -> str:
-        atoms = [(Name(a).latex(digits) if isinstance(a, str) else Num(a).latex(digits, True),
+        atoms = [(Name(a).latex(digits) if isinstance(a, str) else a.latex(digits, True),
                   P_ATOM) for a in self.args]
         return apply_latex(self.op, atoms)[0]
 
@@ -89,10 +98,45 @@ class Formula:
     id: int
 
     def text(self, digits, in_product=False) -> str:
-        return render_formula(self.builder.nodes, [("_", self.id)], symbols=TIMES)[1][0][1]
+        out = render_formula(self.builder.nodes, [("_", self.id)], symbols=TIMES)[1][0][1]
+        return f"({out})" if in_product and _is_sum(out) else out
 
     def latex(self, digits, in_product=False) -> str:
-        return render_formula(self.builder.nodes, [("_", self.id)], latex=True)[1][0][1]
+        out = render_formula(self.builder.nodes, [("_", self.id)], latex=True)[1][0][1]
+        return rf"\left({out}\right)" if in_product and _is_sum(out) else out
+
+
+def _is_sum(text: str) -> bool:
+    """Whether a formula needs parentheses as a factor (over-cautious: any + or -)."""
+    return " + " in text or " - " in text
+
+
+@dataclass
+class Dot:
+    """ṗ, a node's tangent in forward mode."""
+
+    label: str
+
+    def text(self, digits, in_product=False) -> str:
+        from .forward import dotted
+
+        return dotted(self.label)
+
+    def latex(self, digits, in_product=False) -> str:
+        return rf"\dot{{{Name(self.label).latex(digits)}}}"
+
+
+@dataclass
+class Neg:
+    """A negated term; in a Sum after the first term, it is subtracted."""
+
+    term: object
+
+    def text(self, digits, in_product=False) -> str:
+        return "-" + self.term.text(digits, True)
+
+    def latex(self, digits, in_product=False) -> str:
+        return "-" + self.term.latex(digits, True)
 
 
 @dataclass
@@ -111,25 +155,65 @@ class Sum:
     terms: list
 
     def text(self, digits, in_product=False) -> str:
-        return " + ".join(t.text(digits, True) for t in self.terms)
+        return self._join(lambda t: t.text(digits, True))
 
     def latex(self, digits, in_product=False) -> str:
-        return " + ".join(t.latex(digits, True) for t in self.terms)
+        return self._join(lambda t: t.latex(digits, True))
+
+    def _join(self, render) -> str:
+        """`a + b - c`: a negated term after the first is subtracted."""
+        out = ""
+        for k, t in enumerate(self.terms):
+            if k and isinstance(t, Neg):
+                out += " - " + render(t.term)
+            else:
+                out += (" + " if k else "") + render(t)
+        return out
 
 
 @dataclass
 class Step:
-    """One line of the walk-through: terms joined by `=`, indented under its node."""
+    """One line of the walk-through: terms joined by `=`, indented under its node.
+
+    `kind` and `at` say what it is about, for a page that highlights it: "forward",
+    "seed", "node", "sum" and "result" steps are at a node (`at = (id,)`); "local" and
+    "chain" steps at an edge, an input slot of a node (`at = (node id, input index)`)."""
 
     terms: list
     indent: int = 0
     note: str | None = None
+    kind: str = ""
+    at: tuple = ()
 
     def text(self, digits=numtext.TABLE) -> str:
         return " = ".join(t.text(digits) for t in self.terms)
 
+    def template(self) -> tuple[list[str], list[tuple]]:
+        """The text with a hole for each number: (the pieces between the holes, and for
+        each hole (Num, in_product)); `text()` is the pieces with the numbers filled in."""
+        holes = Holes()
+        return self.text(holes).split("\x00"), holes.numbers
+
     def latex(self, digits=numtext.TABLE) -> str:
         return " = ".join(t.latex(digits) for t in self.terms)
+
+
+class Holes:
+    """Passed as `digits`: numbers render as holes (see `Step.template`)."""
+
+    def __init__(self):
+        self.numbers: list[tuple[Num, bool]] = []
+
+    def hole(self, num: Num, in_product: bool) -> str:
+        self.numbers.append((num, in_product))
+        return "\x00"
+
+
+@dataclass
+class Picture:
+    """A diagram between the steps: a fenced Mermaid block (see `with_diagrams`)."""
+
+    mermaid: str
 
 
 @dataclass
@@ -148,46 +232,42 @@ def walkthrough(ev: Evaluation) -> list[Section]:
     live = g.reaches_output()
     users = g.users()
     shown = [live[n.id] and not (n.op is CONST and n.name is None) for n in g.nodes]
+    edge = edge_ids(g)
 
     forward = Section("Forward pass")
     for n in g.nodes:
         if not shown[n.id]:
             continue
-        value = Num(ev.values[n.id])
+        value = Num(ev.values[n.id], ("v", n.id))
         if not n.inputs:
-            forward.lines.append(Step([Name(labels[n.id]), value]))
+            forward.lines.append(Step([Name(labels[n.id]), value], kind="forward", at=(n.id,)))
             continue
         args = [labels[j] for j in n.inputs]
-        numbers = [ev.values[j] for j in n.inputs]
+        numbers = [Num(ev.values[j], ("v", j)) for j in n.inputs]
         forward.lines.append(Step([Name(labels[n.id]), Apply(n.op, args), Apply(n.op, numbers),
-                                   value]))
+                                   value], kind="forward", at=(n.id,)))
 
     backward = Section("Backward pass")
-    backward.lines.append(Step([Partial(f, f), Num(1.0)],
-                               note="the output with respect to itself"))
+    backward.lines.append(Step([Partial(f, f), Num(1.0)], note="the output with respect to "
+                               "itself", kind="seed", at=(g.output,)))
     contributions: dict[int, list] = {}
-    builder = SymbolicBuilder()
-    m = builder.namespace()
     for n in reversed(g.nodes[: g.output + 1]):
         if not live[n.id] or not n.inputs:
             continue
+        builder = SymbolicBuilder()  # one per node: printing a formula costs its own size
         me = labels[n.id]
-        backward.lines.append(Step([Name(me), Apply(n.op, [labels[j] for j in n.inputs])]))
-        numbers = [ev.values[j] for j in n.inputs] + [ev.values[n.id]]
-        symbols = [Sym(builder, builder.const(g.nodes[j].value)
-                       if g.nodes[j].op is CONST and not g.nodes[j].name
-                       else builder.var(labels[j])) for j in n.inputs]
-        symbols.append(Sym(builder, builder.var(me)))
-        local_values = [rule(ops.SCALAR, *numbers) for rule in n.op.partials]
-        local_formulas = [rule(m, *symbols) for rule in n.op.partials]
-        for j, pv, pf in zip(n.inputs, local_values, local_formulas, strict=True):
+        backward.lines.append(Step([Name(me), Apply(n.op, [labels[j] for j in n.inputs])],
+                                   kind="node", at=(n.id,)))
+        for k, (j, pv, formula) in enumerate(_local_partials(g, labels, ev.values, n,
+                                                             builder)):
             if not shown[j]:
                 continue
-            if isinstance(pf, Sym) and builder.value_of(pf.id) is None:
-                local = [Partial(me, labels[j]), Formula(builder, pf.id), Num(pv)]
+            e = edge[n.id, k]
+            if isinstance(formula, Formula):
+                local = [Partial(me, labels[j]), formula, Num(pv, ("p", e))]
             else:  # a number (∂(a+b)/∂a = 1, ∂(pi·2)/∂pi = 2): shown once
-                local = [Partial(me, labels[j]), Num(pv)]
-            backward.lines.append(Step(local, 1))
+                local = [Partial(me, labels[j]), Num(pv, ("p", e))]
+            backward.lines.append(Step(local, 1, kind="local", at=(n.id, k)))
             paths = len(_live_users(users[j], live))  # edges into live users
             if n.id == g.output:
                 contribution = pv
@@ -196,20 +276,151 @@ def walkthrough(ev: Evaluation) -> list[Section]:
                 backward.lines.append(Step([
                     Partial(f, labels[j], None if paths == 1 else me),
                     Product([Partial(f, me), Partial(me, labels[j])]),
-                    Product([Num(ev.grads[n.id]), Num(pv)]),
-                    Num(contribution)], 1, "chain rule"))
+                    Product([Num(ev.grads[n.id], ("g", n.id)), Num(pv, ("p", e))]),
+                    Num(contribution, ("c", e))], 1, "chain rule", kind="chain", at=(n.id, k)))
             parts = contributions.setdefault(j, [])
-            parts.append(contribution)
+            parts.append(Num(contribution, ("c", e)))
             if paths > 1 and len(parts) == paths:  # the last path into j has arrived
-                backward.lines.append(Step([Partial(f, labels[j]), Sum([Num(c) for c in parts]),
-                                            Num(ev.grads[j])], 1,
-                                           f"sum over {len(parts)} paths"))
+                backward.lines.append(Step([Partial(f, labels[j]), Sum(parts),
+                                            Num(ev.grads[j], ("g", j))], 1,
+                                           f"sum over {len(parts)} paths", kind="sum",
+                                           at=(j,)))
 
     result = Section("Result")
-    result.lines.append(Step([Name(f), Num(ev.value)]))
+    result.lines.append(Step([Name(f), Num(ev.value, ("v", g.output))], kind="result",
+                             at=(g.output,)))
     for v, gv in ev.gradient().items():
-        result.lines.append(Step([Partial(f, v), Num(gv)]))
+        vid = g.variables[v]
+        result.lines.append(Step([Partial(f, v), Num(gv, ("g", vid))], kind="result",
+                                 at=(vid,)))
     return [forward, backward, result]
+
+
+def _local_partials(g, labels, values, n, builder):
+    """(input id, ∂n/∂input as a number, as a term) for each input of node n: the
+    registry's rule run on the numbers and, with the builder, on the inputs' names. A
+    partial that is a number (∂(a+b)/∂a = 1, ∂(pi·2)/∂pi = 2) is a Num, shown once."""
+    numbers = [values[j] for j in n.inputs] + [values[n.id]]
+    symbols = [Sym(builder, builder.const(g.nodes[j].value)
+                   if g.nodes[j].op is CONST and not g.nodes[j].name
+                   else builder.var(labels[j])) for j in n.inputs]
+    symbols.append(Sym(builder, builder.var(labels[n.id])))
+    m = builder.namespace()
+    for j, rule in zip(n.inputs, n.op.partials, strict=True):
+        pv = rule(ops.SCALAR, *numbers)
+        pf = rule(m, *symbols)
+        if isinstance(pf, Sym) and builder.value_of(pf.id) is None:
+            yield j, pv, Formula(builder, pf.id)
+        else:
+            yield j, pv, Num(pv)
+
+
+def forward_walkthrough(fe) -> list[Section]:
+    """Forward mode narrated: each node's value, then its tangent by the chain rule read
+    forwards, ṅ = Σ ∂n/∂input · (input)̇ (`fe`: a cgraph.forward.ForwardEvaluation)."""
+    g = fe.graph
+    labels = node_labels(g)
+    out = g.nodes[g.output]
+    f = g.output_name
+    if out.name is None and out.inputs:
+        labels[out.id] = f
+    live = g.reaches_output()
+    builder = SymbolicBuilder()
+    x = fe.unit
+    if x:
+        section = Section(f"Forward pass, with tangents ṅ = ∂n/∂{x}")
+        independent = f"does not depend on {x}"
+    else:
+        seed = ", ".join(f"{Dot(v).text(None)} = {numtext.text(t)}" for v, t in fe.seed.items())
+        section = Section(f"Forward pass, with tangents along the direction {seed}")
+        independent = "does not depend on the seeded inputs"
+    for n in g.nodes:
+        if not live[n.id] or n.op is CONST:
+            continue
+        me = labels[n.id]
+        tangent = fe.tangent(n.id)
+        if not n.inputs:
+            section.lines.append(Step([Name(me), Num(fe.values[n.id])]))
+            section.lines.append(Step([Dot(me), Num(tangent)], 1,
+                                      "seed" if n.name in fe.seed else None))
+            continue
+        section.lines.append(Step([Name(me), Apply(n.op, [labels[j] for j in n.inputs]),
+                                   Apply(n.op, [Num(fe.values[j]) for j in n.inputs]),
+                                   Num(fe.values[n.id])]))
+        symbolic, numeric = [], []
+        for j, pv, formula in _local_partials(g, labels, fe.values, n, builder):
+            if g.nodes[j].op is CONST:
+                continue  # a constant's tangent is 0: no term
+            dot, t = Dot(labels[j]), Num(fe.tangent(j))
+            if formula == Num(1.0):
+                symbolic.append(dot)
+                numeric.append(t)
+            elif formula == Num(-1.0):
+                symbolic.append(Neg(dot))
+                numeric.append(Neg(t))
+            else:
+                symbolic.append(Product([formula, dot]))
+                numeric.append(Product([Num(pv), t]))
+        terms = [Dot(me)]
+        if symbolic:
+            terms += [Sum(symbolic), Sum(numeric)]
+        terms.append(Num(tangent))
+        if len(terms) == 4 and numeric == [Num(tangent)]:
+            del terms[2]  # ṗ = ẋ = 1, not ṗ = ẋ = 1 = 1
+        note = None if fe.tangents[n.id] is not None else independent
+        section.lines.append(Step(terms, 1, note))
+    result = Section("Result")
+    result.lines.append(Step([Name(f), Num(fe.value)]))
+    derivative = [Dot(f), Num(fe.tangent(g.output))]
+    if x:
+        result.lines.append(Step([Partial(f, x)] + derivative, 0,
+                                 "one forward pass, one input's derivative"))
+    else:
+        along = " + ".join(f"∂{f}/∂{v}·{Dot(v).text(None)}" for v in fe.seed)
+        result.lines.append(Step(derivative, 0, "one forward pass, the derivative along the "
+                                 f"direction: {along}"))
+    return [section, result]
+
+
+def with_diagrams(sections: list[Section], ev: Evaluation, digits=numtext.DIAGRAM):
+    """The walk-through as the tutorial tells it: the graph statement by statement, then a
+    diagram after each step of the forward and of the backward pass (Markdown only).
+    Returns the sections and what to warn about (pictures too big for Mermaid)."""
+    from .diagrams import Walkthrough
+
+    pictures = Walkthrough(ev, digits)
+    g = ev.graph
+    labels = node_labels(g)
+    graph = Section("The graph")
+    for node, picture in pictures.statements():
+        n = g.nodes[node]
+        name = n.name or g.output_name
+        graph.lines += [Step([Name(name), Apply(n.op, [labels[j] for j in n.inputs])]),
+                        Picture(picture)]
+    out = [graph]
+    for s in sections:
+        draw = {"Forward pass": pictures.forward, "Backward pass": pictures.backward}.get(s.title)
+        lines, node = [], None
+        for step in s.lines:
+            if draw and step.indent == 0 and node is not None:
+                lines.append(Picture(draw(node)))  # the step of `node` is complete
+            if step.indent == 0:
+                node = _pictured(step, g)
+            lines.append(step)
+        if draw and node is not None:
+            lines.append(Picture(draw(node)))
+        out.append(Section(s.title, lines))
+    return out, pictures.notes()
+
+
+def _pictured(step, g) -> int | None:
+    """The node whose picture follows the step this line begins: an operation's forward
+    step or its backward step (-1: the output's ∂f/∂f); None for inputs and results."""
+    if step.kind == "seed":
+        return -1
+    if step.kind in ("forward", "node") and g.nodes[step.at[0]].inputs:
+        return step.at[0]
+    return None
 
 
 def _live_users(user_ids, live):
@@ -234,6 +445,9 @@ def to_markdown(sections: list[Section], digits=numtext.LATEX) -> str:
     for s in sections:
         out += [f"### {s.title}", ""]
         for step in s.lines:
+            if isinstance(step, Picture):
+                out += ["", step.mermaid.rstrip("\n"), ""]
+                continue
             out.append("  " * step.indent + f"- ${step.latex(digits)}$"
                        + (f" ({step.note})" if step.note else ""))
         out.append("")
@@ -262,8 +476,24 @@ def to_rich(sections: list[Section], digits=numtext.TABLE):
     return Group(*parts)
 
 
+@dataclass
+class Narration:
+    """What `cgraph explain` shows: the sections, and (reverse mode) the evaluation they
+    narrate, which the HTML stepper recomputes live."""
+
+    sections: list[Section]
+    evaluation: Evaluation | None = None
+
+
+def _page(n: Narration, o) -> str:
+    if n.evaluation is None:
+        raise InputError("the HTML stepper narrates reverse mode: leave out --mode forward")
+    return stepper.page(n.evaluation.graph, n.evaluation, n.sections, digits=o.digits)
+
+
 FORMATS = {
-    "rich": lambda sections, o: to_rich(sections, o.digits),
-    "text": lambda sections, o: to_text(sections, o.digits),
-    "markdown": lambda sections, o: to_markdown(sections, o.digits),
+    "rich": lambda n, o: to_rich(n.sections, o.digits),
+    "text": lambda n, o: to_text(n.sections, o.digits),
+    "markdown": lambda n, o: to_markdown(n.sections, o.digits),
+    "html": _page,
 }

@@ -17,6 +17,11 @@ from .errors import BindingError, InputError, did_you_mean
 from .ops import CONST, VAR, Op
 
 
+# How a Graph or an Evaluation shows itself in Jupyter and VS Code: set by cgraph.notebook,
+# which draws with modules that build on this one (so this one cannot import them).
+display = None
+
+
 class Node:
     """One vertex: a variable, a constant, or an op applied to earlier nodes."""
 
@@ -46,6 +51,9 @@ class Graph:
         self.source = source
         self.variables: dict[str, int] = {
             n.name: n.id for n in nodes if n.op is VAR}  # in order of first use
+        # statement name -> node id, aliases (`q = p`) included; the parser fills it in
+        self.statements: dict[str, int] = {
+            n.name: n.id for n in nodes if n.name and n.inputs}
         self._tape = None
         self._live = None
 
@@ -54,6 +62,13 @@ class Graph:
 
     def __repr__(self) -> str:
         return f"<Graph {len(self.nodes)} nodes, output {self.output_name}>"
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        """In a notebook: the picture (HTML) and the Mermaid diagram (Markdown)."""
+        return display(self, None) if display else None
+
+    def _repr_html_(self):
+        return display(self, None)["text/html"] if display else None
 
     # -- inputs -------------------------------------------------------------------------
 
@@ -80,6 +95,31 @@ class Graph:
             if name not in self.variables:
                 raise InputError(f"{option}: '{name}' is not a variable of the program"
                                  f"{did_you_mean(name, self.variables)}")
+
+    def named_nodes(self) -> dict[str, int]:
+        """Every node a statement named (`p = x + y`), and the output, by name."""
+        named = dict(self.statements)
+        named[self.output_name] = self.output
+        return named
+
+    def output_nodes(self, names=None, option: str = "--output") -> list[tuple[str, int]]:
+        """(name, node id) for each requested output (default: the program's output);
+        InputError for a name no statement of the program assigns."""
+        if not names:
+            return [(self.output_name, self.output)]
+        named = self.named_nodes()
+        found = []
+        for name in names:
+            if name not in named:
+                what = ("a variable, not a statement" if name in self.variables
+                        else "not a named node of the program")
+                raise InputError(f"{option}: '{name}' is {what}"
+                                 f"{did_you_mean(name, named)} (named nodes: "
+                                 f"{', '.join(named)})")
+            if name in (n for n, _ in found):
+                raise InputError(f"{option}: '{name}' is given twice")
+            found.append((name, named[name]))
+        return found
 
     # -- passes -------------------------------------------------------------------------
 
@@ -147,10 +187,27 @@ class Graph:
                     adjoint[j] += g * rule(m, *here)
         return adjoint
 
-    def evaluate(self, bindings: Mapping[str, float]) -> "Evaluation":
-        """Forward and reverse pass together."""
+    def evaluate(self, bindings: Mapping[str, float], outputs=None) -> "Evaluation":
+        """Forward and reverse pass together; with several named `outputs`, one reverse
+        pass for each (a single one is evaluated as the program's output)."""
+        if outputs:
+            targets = self.output_nodes(outputs)
+            if len(targets) == 1:
+                return self.with_output(*targets[0]).evaluate(bindings)
+            values = self.forward(bindings)
+            adjoints = [self.backward(values, i) for _, i in targets]
+            graph = self.with_output(*targets[0])
+            return Evaluation(graph, dict(bindings), values, adjoints[0], targets, adjoints)
         values = self.forward(bindings)
         return Evaluation(self, dict(bindings), values, self.backward(values))
+
+    def with_output(self, name: str, node: int) -> "Graph":
+        """The same nodes, with another node as the output."""
+        if node == self.output:
+            return self
+        graph = Graph(self.nodes, node, name, self.source)
+        graph.statements = self.statements
+        return graph
 
     def evaluate_batch(self, columns, wrt=None, **options) -> BatchResult:
         """Values and gradients at many points at once (numpy arrays); see cgraph.batch."""
@@ -196,10 +253,23 @@ class Evaluation:
     bindings: dict[str, float]
     values: list[float]
     grads: list[float]
+    # several outputs (`--output p,q`): (name, node id) and the adjoints of each; `grads`
+    # are then the first one's
+    outputs: list[tuple[str, int]] | None = None
+    adjoints: list[list[float]] | None = None
+    uncertainty: list | None = None  # per output, a cgraph.uncertainty.Uncertainty
+    sigmas: list[float] | None = None  # σ of every node, when the inputs carry one
 
     @property
     def value(self) -> float:
         return self.values[self.graph.output]
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        """In a notebook: the backprop stepper (HTML) and the Mermaid diagram (Markdown)."""
+        return display(self.graph, self) if display else None
+
+    def _repr_html_(self):
+        return display(self.graph, self)["text/html"] if display else None
 
     def gradient(self, wrt: Iterable[str] | None = None) -> dict[str, float]:
         """∂output/∂v for each variable v (all of them, in order of first use, or `wrt`)."""

@@ -15,12 +15,15 @@ LaTeX              `latex(v, digits)`         `\\mathrm{NaN}`, `\\infty`
 diagram label      `text(v, DIAGRAM)`         as in text; 6 digits
 program term       `term(v)`, `latex_term`    `(0 / 0)`, `(1 / 0)`, `(-1 / 0)`: a
                                               program that evaluates to the same number
+JavaScript term    `js(v)`                    `NaN`, `Infinity`, `(-Infinity)`
 =================  =========================  ==========================================
 
 Default digits, by where the number is shown (`--digits` overrides the first three):
 """
 
 from __future__ import annotations
+
+import math
 
 from .ops import P_ATOM, P_UNARY
 
@@ -33,10 +36,27 @@ ERROR = 3  # an error or a norm in a line of text (check's TSV, descend's summar
 ERROR_CELL = 2  # an error in check's table
 STOP = 4  # the gradient norm or cost change in descend's stop reason
 SETTING = 6  # an option's value repeated in a message (descend's --until)
+SHARE = 3  # a percentage (a share of the variance) or a size (megabytes) in a message
 
 NAN, INF, NEG_INF = "NaN", "Infinity", "-Infinity"
 _REPR = {"nan": NAN, "inf": INF, "-inf": NEG_INF}  # Python's repr -> ours
 _JSON_REPR = {k: f'"{v}"' for k, v in _REPR.items()}
+
+
+# How generated code spells NaN and infinity in each language `cgraph codegen` writes.
+_CODE_NAN = {"python": "math.nan", "numpy": "np.nan", "c": "NAN", "js": "NaN"}
+_CODE_INF = {"python": "math.inf", "numpy": "np.inf", "c": "INFINITY",
+             "js": "Infinity"}
+
+
+def code(v: float, lang: str) -> str:
+    """A number as a literal of generated code (negative ones parenthesized)."""
+    if v != v:
+        return _CODE_NAN[lang]
+    if v in (math.inf, -math.inf):
+        return _CODE_INF[lang] if v > 0 else f"(-{_CODE_INF[lang]})"
+    text = repr(float(v))
+    return f"({text})" if text.startswith("-") else text
 
 
 def nonfinite(v: float) -> str:
@@ -118,6 +138,14 @@ def atom(v: float) -> str:
         return out[:-2] if out.endswith(".0") else out
     out, prec = term(v)
     return out if prec == P_ATOM else f"({out})"
+
+
+def js(v: float) -> str:
+    """A number as a JavaScript term (exact: `repr` digits round-trip in both)."""
+    if v - v != 0.0:
+        return "NaN" if v != v else ("Infinity" if v > 0 else "(-Infinity)")
+    out = repr(float(v))
+    return f"({out})" if out.startswith("-") else out
 
 
 def latex_term(v: float) -> tuple[str, int]:

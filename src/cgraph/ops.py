@@ -48,6 +48,7 @@ class Op:
     latex: str = ""
     kinks: Callable | None = None  # (*inputs) -> signed distances from each kink, or None
     code: dict = field(default_factory=dict)  # language -> template, where not the default
+    ufunc: str | None = None  # the numpy ufunc that is the array rule, if one is
 
     def __repr__(self) -> str:
         return f"Op({self.name})"
@@ -64,14 +65,25 @@ def _latex_call(name: str, arity: int) -> str:
 FUNCTIONS: dict[tuple[str, int], Op] = {}  # (name as written, arity) -> op
 
 
+def _ufunc_rule(name: str) -> Callable:
+    def rule(np, *arrays):
+        return getattr(np, name)(*arrays)
+
+    return rule
+
+
 def _op(name, arity, scalar, array, partials, *, spelling=None, infix=False, prec=P_ATOM,
         latex=None, callable_as=None, kinks=None, code=None) -> Op:
     if len(partials) != arity:
         raise TypeError(f"op {name!r} takes {arity} inputs but has {len(partials)} "
                         "partial rules: give one per input")
+    ufunc = None
+    if isinstance(array, str):  # the name of a numpy ufunc: the batch pass gives it out=
+        ufunc = array
+        array = _ufunc_rule(array)
     op = Op(name, arity, scalar, array, tuple(partials), spelling or name, infix, prec,
             latex if latex is not None else _latex_call(spelling or name, arity), kinks,
-            code or {})
+            code or {}, ufunc)
     OPS[name] = op
     if not infix:
         FUNCTIONS[(op.spelling, arity)] = op
@@ -85,25 +97,40 @@ VAR = _op("var", 0, None, None, (), spelling="var")
 CONST = _op("const", 0, None, None, (), spelling="const")
 del FUNCTIONS[("var", 0)], FUNCTIONS[("const", 0)]
 
+
+def _power(np, a, b):
+    """np.power with IEEE pow's edges: numpy computes a ** 0.5 (a scalar exponent) as
+    sqrt(a), which gives -0 at -0 and NaN at -inf where pow, and the scalar pass, give +0
+    and +inf. a ** 1 is a itself (pow is exact there): x^2's partial 2·x^1 copies nothing."""
+    if not isinstance(b, float):  # an array exponent (or code being generated)
+        return np.power(a, b)
+    if b == 1.0:
+        return a
+    r = np.power(a, b)
+    if b == 0.5:
+        r = np.where(a == -np.inf, np.inf, r + 0.0)  # -0 + 0 is +0
+    return r
+
+
 # Infix operators. Partial rules: one function per input, (m, *inputs, out) -> ∂out/∂input.
-ADD = _op("add", 2, lambda a, b: a + b, lambda np, a, b: np.add(a, b),
+ADD = _op("add", 2, lambda a, b: a + b, "add",
           (lambda m, a, b, out: 1.0, lambda m, a, b, out: 1.0),
           spelling="+", infix=True, prec=P_SUM, latex="{0} + {1}")
-SUB = _op("sub", 2, lambda a, b: a - b, lambda np, a, b: np.subtract(a, b),
+SUB = _op("sub", 2, lambda a, b: a - b, "subtract",
           (lambda m, a, b, out: 1.0, lambda m, a, b, out: -1.0),
           spelling="-", infix=True, prec=P_SUM, latex="{0} - {1}")
-MUL = _op("mul", 2, lambda a, b: a * b, lambda np, a, b: np.multiply(a, b),
+MUL = _op("mul", 2, lambda a, b: a * b, "multiply",
           (lambda m, a, b, out: b, lambda m, a, b, out: a),
           spelling="*", infix=True, prec=P_PRODUCT, latex=r"{0} \cdot {1}")
-DIV = _op("div", 2, S.div, lambda np, a, b: np.divide(a, b),
+DIV = _op("div", 2, S.div, "divide",
           (lambda m, a, b, out: m.div(1.0, b), lambda m, a, b, out: -m.div(out, b)),
           spelling="/", infix=True, prec=P_PRODUCT, latex=r"\frac{{{0}}}{{{1}}}")
-POW = _op("pow", 2, S.pow, lambda np, a, b: np.power(a, b),
+POW = _op("pow", 2, S.pow, _power,
           (lambda m, a, b, out: b * m.pow(a, b - 1.0), lambda m, a, b, out: out * m.log(a)),
           spelling="^", infix=True, prec=P_POWER, latex="{0}^{{{1}}}", callable_as="pow",
           code={"js": "({0} === 1 || ({0} === -1 && ({1} === Infinity || {1} === -Infinity))"
                       " ? 1 : Math.pow({0}, {1}))"})
-NEG = _op("neg", 1, lambda a: -a, lambda np, a: np.negative(a), (lambda m, a, out: -1.0,),
+NEG = _op("neg", 1, lambda a: -a, "negative", (lambda m, a, out: -1.0,),
           spelling="-", infix=True, prec=P_UNARY, latex="-{0}")
 
 
@@ -113,38 +140,38 @@ def _fn(name, scalar_rule, array_rule, *partials, latex=None, **kw):
 
 
 # Functions of one argument.
-SIN = _fn("sin", S.sin, lambda np, a: np.sin(a), lambda m, a, out: m.cos(a),
+SIN = _fn("sin", S.sin, "sin", lambda m, a, out: m.cos(a),
           latex=r"\sin\left({0}\right)")
-COS = _fn("cos", S.cos, lambda np, a: np.cos(a), lambda m, a, out: -m.sin(a),
+COS = _fn("cos", S.cos, "cos", lambda m, a, out: -m.sin(a),
           latex=r"\cos\left({0}\right)")
-TAN = _fn("tan", S.tan, lambda np, a: np.tan(a), lambda m, a, out: 1.0 + out * out,
+TAN = _fn("tan", S.tan, "tan", lambda m, a, out: 1.0 + out * out,
           latex=r"\tan\left({0}\right)")
-ASIN = _fn("asin", S.asin, lambda np, a: np.arcsin(a),
+ASIN = _fn("asin", S.asin, "arcsin",
            lambda m, a, out: m.div(1.0, m.sqrt(1.0 - a * a)),
            latex=r"\arcsin\left({0}\right)")
-ACOS = _fn("acos", S.acos, lambda np, a: np.arccos(a),
+ACOS = _fn("acos", S.acos, "arccos",
            lambda m, a, out: -m.div(1.0, m.sqrt(1.0 - a * a)),
            latex=r"\arccos\left({0}\right)")
-ATAN = _fn("atan", S.atan, lambda np, a: np.arctan(a),
+ATAN = _fn("atan", S.atan, "arctan",
            lambda m, a, out: m.div(1.0, 1.0 + a * a), latex=r"\arctan\left({0}\right)")
-SINH = _fn("sinh", S.sinh, lambda np, a: np.sinh(a), lambda m, a, out: m.cosh(a),
+SINH = _fn("sinh", S.sinh, "sinh", lambda m, a, out: m.cosh(a),
            latex=r"\sinh\left({0}\right)")
-COSH = _fn("cosh", S.cosh, lambda np, a: np.cosh(a), lambda m, a, out: m.sinh(a),
+COSH = _fn("cosh", S.cosh, "cosh", lambda m, a, out: m.sinh(a),
            latex=r"\cosh\left({0}\right)")
-TANH = _fn("tanh", S.tanh, lambda np, a: np.tanh(a), lambda m, a, out: 1.0 - out * out,
+TANH = _fn("tanh", S.tanh, "tanh", lambda m, a, out: 1.0 - out * out,
            latex=r"\tanh\left({0}\right)")
-EXP = _fn("exp", S.exp, lambda np, a: np.exp(a), lambda m, a, out: out,
+EXP = _fn("exp", S.exp, "exp", lambda m, a, out: out,
           latex=r"\exp\left({0}\right)")
-LOG = _fn("log", S.log, lambda np, a: np.log(a), lambda m, a, out: m.div(1.0, a),
+LOG = _fn("log", S.log, "log", lambda m, a, out: m.div(1.0, a),
           latex=r"\ln\left({0}\right)")
-LOG2 = _fn("log2", S.log2, lambda np, a: np.log2(a),
+LOG2 = _fn("log2", S.log2, "log2",
            lambda m, a, out: m.div(1.0, a * m.log(2.0)), latex=r"\log_2\left({0}\right)")
-LOG10 = _fn("log10", S.log10, lambda np, a: np.log10(a),
+LOG10 = _fn("log10", S.log10, "log10",
             lambda m, a, out: m.div(1.0, a * m.log(10.0)),
             latex=r"\log_{{10}}\left({0}\right)")
-SQRT = _fn("sqrt", S.sqrt, lambda np, a: np.sqrt(a), lambda m, a, out: m.div(0.5, out),
+SQRT = _fn("sqrt", S.sqrt, "sqrt", lambda m, a, out: m.div(0.5, out),
            latex=r"\sqrt{{{0}}}")
-ABS = _fn("abs", S.fabs, lambda np, a: np.abs(a), lambda m, a, out: m.sign(a),
+ABS = _fn("abs", S.fabs, "abs", lambda m, a, out: m.sign(a),
           latex=r"\left|{0}\right|", kinks=lambda a: (a,), code={"c": "fabs({0})"})
 SIGMOID = _fn("sigmoid", S.sigmoid, lambda np, a: np.exp(-np.logaddexp(0.0, -a)),
               lambda m, a, out: out * (1.0 - out), latex=r"\sigma\left({0}\right)",
@@ -160,7 +187,7 @@ SOFTPLUS = _fn("softplus", S.softplus, lambda np, a: np.logaddexp(0.0, a),
                            " + ({0} > 0 ? {0} : 0))"})
 # sign and step are the derivatives of abs, relu, max and min; as functions of their own
 # they keep every printed derivative a cgraph program. Their own derivative is 0.
-SIGN = _fn("sign", S.sign, lambda np, a: np.sign(a), lambda m, a, out: 0.0,
+SIGN = _fn("sign", S.sign, "sign", lambda m, a, out: 0.0,
            kinks=lambda a: (a,),
            code={"c": "({0} > 0.0 ? 1.0 : ({0} < 0.0 ? -1.0 : ({0} == 0.0 ? 0.0 : {0})))",
                  "js": "({0} > 0 ? 1 : ({0} < 0 ? -1 : ({0} === 0 ? 0 : {0})))"})
@@ -175,19 +202,19 @@ LOGB = _op("logb", 2, S.logb, lambda np, a, b: np.log(a) / np.log(b),
            spelling="log", latex=r"\log_{{{1}}}\left({0}\right)",
            code={"c": "log({0}) / log({1})", "js": "Math.log({0}) / Math.log({1})"})
 # at a tie each side of max and min gets half, as PyTorch does
-MAX = _fn("max", S.maximum, lambda np, a, b: np.maximum(a, b),
+MAX = _fn("max", S.maximum, "maximum",
           lambda m, a, b, out: m.div(1.0 + m.sign(a - b), 2.0),
           lambda m, a, b, out: m.div(1.0 - m.sign(a - b), 2.0),
           latex=r"\max\left({0}, {1}\right)", kinks=lambda a, b: (a - b,),
           code={"c": "({0} != {0} ? {0} : ({1} != {1} ? {1} : ({0} >= {1} ? {0} : {1})))",
                 "js": "({0} !== {0} ? {0} : ({1} !== {1} ? {1} : ({0} >= {1} ? {0} : {1})))"})
-MIN = _fn("min", S.minimum, lambda np, a, b: np.minimum(a, b),
+MIN = _fn("min", S.minimum, "minimum",
           lambda m, a, b, out: m.div(1.0 - m.sign(a - b), 2.0),
           lambda m, a, b, out: m.div(1.0 + m.sign(a - b), 2.0),
           latex=r"\min\left({0}, {1}\right)", kinks=lambda a, b: (a - b,),
           code={"c": "({0} != {0} ? {0} : ({1} != {1} ? {1} : ({0} <= {1} ? {0} : {1})))",
                 "js": "({0} !== {0} ? {0} : ({1} !== {1} ? {1} : ({0} <= {1} ? {0} : {1})))"})
-ATAN2 = _fn("atan2", S.atan2, lambda np, a, b: np.arctan2(a, b),
+ATAN2 = _fn("atan2", S.atan2, "arctan2",
             lambda m, a, b, out: m.div(b, a * a + b * b),
             lambda m, a, b, out: -m.div(a, a * a + b * b))
 

@@ -1,8 +1,7 @@
 """Program text -> Graph, built while the LALR parser runs: no parse tree, no recursion.
 
-Lark compiles grammar.lark into LALR(1) tables (kept as JSON in the user cache, so they
-are built once, not per run).
-The loop below drives those tables itself: one regular expression made from the grammar's
+Lark compiles grammar.lark into LALR(1) tables (tables.py: computed once, validated and
+cached). The loop below drives those tables itself: one regular expression made from the grammar's
 own terminals splits the text, and each reduction calls the `_GraphBuilder` method named by
 the rule's alias, which appends a node. The graph therefore comes out in topological
 order. Driving the tables directly (instead of `Lark.parse` with a transformer) skips
@@ -11,29 +10,30 @@ Lark's per-token objects and callback wrappers: about 3x faster on 10^5-node pro
 
 from __future__ import annotations
 
-import re
 import threading
-from importlib import resources
 
-from . import ops
+from . import ops, tables
 from .errors import NameResolutionError, ParseError, did_you_mean
 from .graph import Graph, Node
 
 # Terminal names, in the words a person would use.
 _WORDS = {
     "NUMBER": "a number", "NAME": "a name", "LPAR": "'('", "RPAR": "')'", "PLUS": "'+'",
-    "MINUS": "'-'", "STAR": "'*'", "SLASH": "'/'", "POW_OP": "'^'", "COMMA": "','",
+    "MINUS": "'-'", "STAR": "'*'", "SLASH": "'/'", "_POW": "'^'", "COMMA": "','",
     "EQUAL": "'='", "_SEP": "';' or a new line", "$END": "the end of the program",
 }
 
 
-def grammar_text() -> str:
-    """The program grammar (grammar.lark), in Lark's EBNF."""
-    return resources.files(__package__).joinpath("grammar.lark").read_text("utf-8")
+grammar_text = tables.grammar_text
 
 
 class _GraphBuilder:
-    """One method per grammar alias; each gets the rule's kept children. Per-parse state."""
+    """One method per grammar alias; each gets the rule's kept children. Per-parse state.
+
+    Infix operators need no method: BINARY names the op each alias makes.
+    """
+
+    BINARY = {"add": ops.ADD, "sub": ops.SUB, "mul": ops.MUL, "div": ops.DIV, "pow": ops.POW}
 
     def __init__(self, source: str):
         self.source = source
@@ -101,22 +101,6 @@ class _GraphBuilder:
                                      f"not {len(args)}")
         return self._add(op, args)
 
-    # operators
-    def add(self, c):
-        return self._add(ops.ADD, (c[0], c[1]))
-
-    def sub(self, c):
-        return self._add(ops.SUB, (c[0], c[1]))
-
-    def mul(self, c):
-        return self._add(ops.MUL, (c[0], c[1]))
-
-    def div(self, c):
-        return self._add(ops.DIV, (c[0], c[1]))
-
-    def pow(self, c):
-        return self._add(ops.POW, (c[0], c[2]))
-
     def neg(self, c):
         return self._add(ops.NEG, (c[0],))
 
@@ -128,97 +112,44 @@ class _Splice(list):
     """The children of an inlined rule (`_args`, Lark's `*` helpers), for the parent."""
 
 
-class _Tables:
-    """LALR(1) tables for grammar.lark, and a lexer made from its terminals.
-
-    Lark computes them from the grammar. They are kept as JSON in the user's cache
-    directory, keyed by a hash of the grammar, so later runs load them in about a
-    millisecond without importing Lark at all (and never unpickle anything).
-    """
-
-    def __init__(self, tables: dict):
-        self.states = {int(k): {sym: (kind == "s", arg) for sym, (kind, arg) in row.items()}
-                       for k, row in tables["states"].items()}
-        self.start, self.end = tables["start"], tables["end"]
-        self.ignore = frozenset(tables["ignore"])
-        self.lexer = re.compile("|".join(f"(?P<{name}>{regex})"
-                                         for name, regex in tables["terminals"])
-                                + r"|(?P<_BAD>.)", re.DOTALL)
-        self.rules = [tuple(r) for r in tables["rules"]]
-
-    @staticmethod
-    def compute(grammar: str) -> dict:
-        """Run Lark's LALR analysis and keep what the driver needs, as plain data."""
-        from lark import Lark
-        from lark.parsers.lalr_analysis import Shift
-
-        lark = Lark(grammar, parser="lalr")
-        table = lark.parser.parser.parser.parse_table
-        rules = list(lark.rules)
-        rule_index = {id(r): k for k, r in enumerate(rules)}
-        states = {str(state): {sym: ("s", arg) if action is Shift
-                               else ("r", rule_index[id(arg)])
-                               for sym, (action, arg) in row.items()}
-                  for state, row in table.states.items()}
-        # longest patterns first, so `**` is tried before `*`
-        terminals = sorted(lark.lexer_conf.terminals,
-                           key=lambda t: (-t.priority, -t.pattern.max_width,
-                                          -len(t.pattern.value), t.name))
-        rule_rows = []
-        for rule in rules:
-            keep = [i for i, sym in enumerate(rule.expansion)
-                    if not (sym.is_term and sym.filter_out)]
-            if rule.origin.name.startswith("_"):
-                kind = "splice"
-            elif rule.options.expand1 and len(keep) == 1 and not rule.alias:
-                kind = "pass"
-            else:
-                kind = rule.alias or rule.origin.name
-            rule_rows.append([len(rule.expansion), rule.origin.name, keep, kind])
-        return {
-            "states": states, "rules": rule_rows,
-            "start": table.start_states["start"], "end": table.end_states["start"],
-            "ignore": sorted(lark.lexer_conf.ignore),
-            "terminals": [[t.name, t.pattern.to_regexp()] for t in terminals],
-        }
-
-    @classmethod
-    def load(cls) -> "_Tables":
-        import hashlib
-        import json
-        import os
-
-        grammar = grammar_text()
-        key = hashlib.sha256(grammar.encode()).hexdigest()[:16]
-        root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"),
-                                                                 ".cache")
-        path = os.path.join(root, "cgraph", f"lalr-{key}.json")
-        try:
-            with open(path, encoding="utf-8") as fh:
-                return cls(json.load(fh))
-        except (OSError, ValueError, KeyError, TypeError):
-            pass  # not there yet, or unreadable: compute it
-        tables = cls.compute(grammar)
-        try:
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            tmp = f"{path}.{os.getpid()}.tmp"
-            with open(tmp, "w", encoding="utf-8") as fh:
-                json.dump(tables, fh)
-            os.replace(tmp, path)  # atomic: concurrent runs never see half a file
-        except OSError:
-            pass  # a read-only home: work from memory
-        return cls(tables)
+# How a reduction is carried out, decided once per rule from its kind (see tables.py):
+UNIT = "unit"  # a one-symbol pass-through rule (atom -> power -> unary ...): only the
+#                top state changes
+PASS = "pass"  # a pass-through of one kept child among dropped tokens: "(" sum ")"
+SPLICE = "splice"  # the kept children go up to the parent rule as they are
+LEAF = "leaf"  # a builder callback on the one token of the rule: number, name
+BINARY = "binary"  # an infix operator: a node of `op` on the two operands
+ACTION = "action"  # any other builder callback, given the kept children
+NOTHING = "nothing"  # a rule without a callback (the program): leaves nothing
 
 
-_tables: _Tables | None = None
+def _plans(rules, builder):
+    """Per rule: (how, size, origin, keep, callback or op)."""
+    plans = []
+    for r in rules:
+        if r.kind == tables.PASS:
+            how, fn = (UNIT if r.size == 1 else PASS), None
+        elif r.kind == tables.SPLICE:
+            how, fn = SPLICE, None
+        elif r.kind in builder.BINARY and r.keep == (0, 2) and r.size == 3:
+            how, fn = BINARY, builder.BINARY[r.kind]
+        else:
+            fn = getattr(builder, r.kind, None)
+            how = NOTHING if fn is None else LEAF if r.keep == (0,) and r.size == 1 \
+                else ACTION
+        plans.append((how, r.size, r.origin, r.keep, fn))
+    return plans
+
+
+_tables: tables.Tables | None = None
 _lock = threading.Lock()
 
 
-def _get_tables() -> _Tables:
+def _get_tables() -> tables.Tables:
     global _tables
     with _lock:
         if _tables is None:
-            _tables = _Tables.load()
+            _tables = tables.load()
     return _tables
 
 
@@ -230,55 +161,43 @@ def parse(text: str) -> Graph:
     """
     import gc
 
-    tables = _get_tables()
+    t = _get_tables()
     builder = _GraphBuilder(text)
     # The cyclic GC rescans every node we allocate; pausing it is 1.5-3x faster on big
     # programs, and nothing built here forms a cycle.
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        _drive(tables, builder, text)
+        _drive(t, builder, text)
     finally:
         if was_enabled:
             gc.enable()
     if builder.output is None:
         raise ParseError("the program is empty", text, 1, 1)
     name, node = builder.output
-    return Graph(builder.nodes, node, name, text)
+    graph = Graph(builder.nodes, node, name, text)
+    graph.statements = {n: i for n, i in builder.scope.items() if n in builder.assigned}
+    return graph
 
 
-def _drive(t: _Tables, builder: _GraphBuilder, text: str) -> None:
+def _drive(t: tables.Tables, builder: _GraphBuilder, text: str) -> None:
     """The LALR(1) loop: shift tokens, reduce rules, call the builder at each reduction.
 
-    Reductions are inlined, and the commonest kind (a one-symbol rule that passes its
-    child through, such as atom -> power -> unary -> product) only swaps the top state.
+    `states[s][symbol]` is k >= 0 to shift (or go) to state k, and ~rule to reduce. The
+    common reductions (UNIT, LEAF, BINARY) are inlined in the token loop; the others go
+    through `reduce`.
     """
-    states, ignore = t.states, t.ignore
-    # per rule: (size, origin, keep, how, callback); how: 0 pass-through of a single
-    # symbol, 1 pass-through, 2 splice into the parent, 3 builder callback
-    # 4 builder callback on one symbol (number, name), 5 on a binary operator's operands
-    rules = []
-    for size, origin, keep, kind in t.rules:
-        callback = getattr(builder, kind, None)
-        if kind == "pass":
-            how = 0 if size == 1 else 1
-        elif kind == "splice":
-            how = 2
-        elif callback and size == 1 and list(keep) == [0]:
-            how = 4
-        elif callback and size == 3 and list(keep) == [0, 2] and kind != "pow":
-            how = 5
-        else:
-            how = 3
-        rules.append((size, origin, tuple(keep), how, callback))
+    states, ignore, end = t.states, t.ignore, t.end
+    plans = _plans(t.rules, builder)
+    nodes, node = builder.nodes, Node
     state_stack = [t.start]
     values: list = []
     push_state, push_value = state_stack.append, values.append
 
     def reduce(rule_id):
-        size, origin, keep, how, callback = rules[rule_id]
-        if how == 0:
-            state_stack[-1] = states[state_stack[-2]][origin][1]
+        how, size, origin, keep, fn = plans[rule_id]
+        if how is UNIT:
+            state_stack[-1] = states[state_stack[-2]][origin]
             return
         if size:
             args = values[-size:]
@@ -286,8 +205,13 @@ def _drive(t: _Tables, builder: _GraphBuilder, text: str) -> None:
             del state_stack[-size:]
         else:
             args = ()
-        if how == 1:
+        if how is PASS:
             result = args[keep[0]]
+        elif how is BINARY:
+            result = len(nodes)
+            nodes.append(node(result, fn, (args[0], args[2])))
+        elif how is NOTHING:
+            result = None
         else:
             kept = []
             for i in keep:
@@ -296,9 +220,9 @@ def _drive(t: _Tables, builder: _GraphBuilder, text: str) -> None:
                     kept.extend(v)
                 elif v is not None:  # statements leave nothing: the program list stays empty
                     kept.append(v)
-            result = _Splice(kept) if how == 2 else (callback(kept) if callback else None)
+            result = _Splice(kept) if how is SPLICE else fn(kept)
         push_value(result)
-        push_state(states[state_stack[-1]][origin][1])
+        push_state(states[state_stack[-1]][origin])
 
     for m in t.lexer.finditer(text):
         kind = m.lastgroup
@@ -311,33 +235,35 @@ def _drive(t: _Tables, builder: _GraphBuilder, text: str) -> None:
             action = states[state_stack[-1]].get(kind)
             if action is None:
                 raise _unexpected(text, m, kind, states[state_stack[-1]])
-            if action[0]:  # shift
-                push_state(action[1])
+            if action >= 0:  # shift
+                push_state(action)
                 push_value(m)
                 break
-            size, origin, _, how, callback = rules[action[1]]
-            if how == 0:  # the fast paths, inline
-                state_stack[-1] = states[state_stack[-2]][origin][1]
-            elif how == 4:
-                values[-1] = callback((values[-1],))
-                state_stack[-1] = states[state_stack[-2]][origin][1]
-            elif how == 5:
+            how, size, origin, keep, fn = plans[~action]
+            if how is UNIT:
+                state_stack[-1] = states[state_stack[-2]][origin]
+            elif how is LEAF:
+                values[-1] = fn((values[-1],))
+                state_stack[-1] = states[state_stack[-2]][origin]
+            elif how is BINARY:
                 right = values.pop()
                 values.pop()
-                values[-1] = callback((values[-1], right))
+                i = len(nodes)
+                nodes.append(node(i, fn, (values[-1], right)))
+                values[-1] = i
                 del state_stack[-2:]
-                state_stack[-1] = states[state_stack[-2]][origin][1]
+                state_stack[-1] = states[state_stack[-2]][origin]
             else:
-                reduce(action[1])
+                reduce(~action)
     while True:
         row = states[state_stack[-1]]
         action = row.get("$END")
         if action is None:
             raise _syntax_error(text, len(text), "the program ends too early", row)
-        if action[0] or state_stack[-1] == t.end:
+        if action >= 0 or state_stack[-1] == end:
             return
-        reduce(action[1])
-        if state_stack[-1] == t.end:
+        reduce(~action)
+        if state_stack[-1] == end:
             return
 
 

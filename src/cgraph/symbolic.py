@@ -348,19 +348,28 @@ def derivatives(graph: Graph, wrt: list[str],
 
 
 def nth_derivatives(graph: Graph, wrt: list[str], order: int = 1) -> tuple[SymbolicBuilder, dict]:
-    """∂ⁿoutput/∂vⁿ for each v in `wrt`, all in one builder (so they share subexpressions).
+    """∂ⁿoutput/∂vⁿ for each v in `wrt`, all in one builder (so they share subexpressions)."""
+    b, ids = partial_derivatives(graph, [(v,) * order for v in wrt])
+    return b, {v: ids[(v,) * order] for v in wrt}
 
-    Order n differentiates, rebuilds the result as a graph, and differentiates again."""
-    if order == 1:
-        return derivatives(graph, wrt)
-    shared = SymbolicBuilder()
+
+def partial_derivatives(graph: Graph, partials,
+                        shared: SymbolicBuilder | None = None) -> tuple[SymbolicBuilder, dict]:
+    """Each partial named by its variables in the order taken (`("x", "y")` is ∂²f/∂x∂y),
+    as node ids of one shared builder.
+
+    The last differentiation of each is done in the shared builder; the ones before it
+    differentiate, rebuild the result as a graph (kept for the partials sharing that
+    prefix) and differentiate again."""
+    shared = SymbolicBuilder() if shared is None else shared
+    prefixes: dict[tuple, Graph] = {(): graph}
     result = {}
-    for v in wrt:
-        g = graph
-        for k in range(order):
-            last = k == order - 1
-            b, d = derivatives(g, [v], shared if last else None)
-            if not last:
-                g = b.graph(d[v])
-        result[v] = d[v]
+    for combo in partials:
+        for k in range(1, len(combo)):
+            key = combo[:k]
+            if key not in prefixes:
+                b, d = derivatives(prefixes[combo[:k - 1]], [combo[k - 1]])
+                prefixes[key] = b.graph(d[combo[k - 1]])
+        _, d = derivatives(prefixes[combo[:-1]], [combo[-1]], shared)
+        result[combo] = d[combo[-1]]
     return shared, result

@@ -1,0 +1,62 @@
+"""The process around a command: Ctrl-C, standard streams and exit statuses.
+
+- Ctrl-C (SIGINT) at any moment ends in one line and exit status 130 (interrupts.py).
+- Standard output that cannot be written: a closed pipe (`| head`) ends quietly, anything
+  else (a full disk: `> /dev/full`) is one line on standard error and exit 1.
+- An output encoding that is not UTF-8 gets ASCII spellings (streams.py).
+
+This module imports nothing heavy, so that `__main__` can install the Ctrl-C handler
+before click, numpy or the parser are loaded.
+"""
+
+import sys
+
+from . import interrupts
+from .errors import Interrupted
+
+
+def _say(message: str) -> None:
+    try:
+        sys.stderr.write(message + "\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+
+
+def run(start, early=()) -> None:
+    """Call `start()` (which runs the command line) and exit with the contract's status.
+    `early` holds the Ctrl-Cs that came before this handler was installed."""
+    interrupts.install()
+    status = 0
+    try:
+        if early:
+            raise Interrupted()
+        try:
+            from . import streams
+
+            streams.ascii_fallback()
+            try:
+                start()
+            except SystemExit as e:
+                status = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+            sys.stdout.flush()
+        except OSError as e:
+            import errno
+
+            from .streams import silence_stdout
+
+            silence_stdout()
+            status = 1
+            if e.errno != errno.EPIPE:  # a closed pipe (`| head`): nothing to say
+                _say(f"Error: cannot write to {e.filename or 'standard output'}: "
+                     f"{e.strerror or e}")
+    except Interrupted as e:
+        try:
+            sys.stdout.flush()
+        except (OSError, ValueError, Interrupted):
+            from .streams import silence_stdout
+
+            silence_stdout()
+        _say("Interrupted" + (f": {e.note}" if e.note else "") + ".")
+        status = 130
+    sys.exit(status)

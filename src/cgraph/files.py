@@ -1,0 +1,240 @@
+"""Every file cgraph reads or writes goes through here.
+
+Reading: UTF-8, a byte-order mark accepted; a byte that is not UTF-8 is one error naming the
+file, the line and the column (exit 2). Writing: to a temporary file beside the target, then
+renamed over it, so a target is replaced whole or not at all; never onto a file the same
+command reads; a write that fails (a full disk) is one error (exit 1).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import sys
+import tempfile
+
+from .errors import EvaluationError, InputError
+
+STDIN = "-"
+# A byte that is not UTF-8, decoded with errors="surrogateescape".
+_ESCAPED = re.compile("[\udc80-\udcff]")
+
+
+def display_name(path: str) -> str:
+    return "standard input" if path == STDIN else path
+
+
+def _stdin_bytes():
+    return getattr(sys.stdin, "buffer", None)
+
+
+def decode(data: bytes, path: str) -> str:
+    """UTF-8 text (a leading byte-order mark dropped), or an InputError at the bad byte."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        before = data[:e.start]
+        line = before.count(b"\n") + 1
+        column = len(before[before.rfind(b"\n") + 1:].decode("utf-8", "replace")) + 1
+        raise _bad_byte(path, line, column, data[e.start]) from None
+
+
+def _bad_byte(path: str, line: int, column: int, byte: int) -> InputError:
+    return InputError(f"{display_name(path)}, line {line}, column {column}: byte "
+                      f"0x{byte:02x} is not UTF-8 (cgraph reads UTF-8 text)")
+
+
+def read_text(path: str) -> str:
+    """The whole text of a file, or of standard input for '-'."""
+    if path == STDIN:
+        raw = _stdin_bytes()
+        if raw is None:  # a text-only stream (tests): already decoded
+            return sys.stdin.read()
+        return decode(raw.read(), path)
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError as e:
+        raise InputError(f"cannot read {path}: {e.strerror}") from None
+    return decode(data, path)
+
+
+def open_text(path: str):
+    """(text stream, binary stream or None, size in bytes or None) for reading line by line.
+
+    Bytes that are not UTF-8 come through as lone surrogates (errors="surrogateescape"), so
+    the reader can say where they are (`check_utf8`) instead of failing somewhere inside a
+    buffer."""
+    if path == STDIN:
+        raw = _stdin_bytes()
+        if raw is None:
+            return sys.stdin, None, None
+        return (io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape",
+                                 newline=""), None, None)
+    try:
+        raw = open(path, "rb")
+        size = os.fstat(raw.fileno()).st_size
+    except OSError as e:
+        raise InputError(f"cannot read {path}: {e.strerror}") from None
+    stream = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape",
+                              newline="")
+    return stream, raw, size
+
+
+def check_utf8(lines: list[str], path: str, first_line: int, text: str) -> None:
+    """Raise at the first byte that was not UTF-8 in these lines (`first_line` is the
+    number of lines[0], `text` their concatenation). Free for ASCII text: str.isascii()
+    is a flag test."""
+    if text.isascii() or _ESCAPED.search(text) is None:
+        return
+    for k, line in enumerate(lines):
+        m = _ESCAPED.search(line)
+        if m:
+            byte = ord(m.group()) - 0xDC00
+            raise _bad_byte(path, first_line + k, m.start() + 1, byte)
+
+
+# -- writing ------------------------------------------------------------------------------
+
+def _same(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.realpath(a) == os.path.realpath(b)
+
+
+def check_target(path: str, inputs=()) -> None:
+    """A usage error when `path` is one of the command's own inputs (or a directory)."""
+    for source in inputs:
+        if source and source != STDIN and _same(path, source):
+            raise InputError(f"{path} is also an input of this command: writing it would "
+                             "destroy it (choose another file)")
+
+
+def _write(fh, data) -> None:
+    """One write to the temporary file (tests replace this to simulate a full disk)."""
+    fh.write(data)
+
+
+class AtomicWriter:
+    """A file written to a temporary name beside `path` and renamed over it on success.
+
+        with AtomicWriter("out.csv") as out:
+            out.write("a,b\\n")
+
+    On an error the temporary file is removed and `path` is untouched, unless the writer
+    was told to `keep_partial` (a trace: the rows written so far are the record of what
+    went wrong), in which case what was written is renamed into place."""
+
+    def __init__(self, path: str, inputs=(), binary: bool = False,
+                 keep_partial: bool = False):
+        check_target(path, inputs)
+        self.path = path
+        self.binary = binary
+        self.keep_partial = keep_partial
+        self.tmp = None
+        # a symbolic link is followed: the file it points to is replaced, not the link
+        target = self.target = os.path.realpath(path)
+        if os.path.exists(path) and not os.path.isfile(path):
+            # /dev/stdout, /dev/null, a named pipe: written in place, never replaced
+            try:
+                self.fh = open(path, "wb") if binary else open(
+                    path, "w", encoding="utf-8", newline="\n")
+            except OSError as e:
+                raise self._error(e) from None
+            return
+        try:
+            fd, self.tmp = tempfile.mkstemp(dir=os.path.dirname(target),
+                                            prefix="." + os.path.basename(target) + ".",
+                                            suffix=".tmp")
+        except OSError as e:
+            raise self._error(e) from None
+        try:
+            _copy_mode(target, fd)
+            self.fh = (os.fdopen(fd, "wb") if binary
+                       else os.fdopen(fd, "w", encoding="utf-8", newline="\n"))
+        except OSError as e:
+            os.close(fd)
+            self._discard()
+            raise self._error(e) from None
+
+    def _error(self, e: OSError) -> EvaluationError:
+        return EvaluationError(f"cannot write {self.path}: {e.strerror or e}")
+
+    def write(self, data) -> None:
+        try:
+            _write(self.fh, data)
+        except OSError as e:
+            self.abort()
+            raise self._error(e) from None
+
+    def flush(self) -> None:
+        try:
+            self.fh.flush()
+        except OSError as e:
+            self.abort()
+            raise self._error(e) from None
+
+    def commit(self) -> None:
+        """Flush, then rename the temporary file onto the target."""
+        try:
+            self.fh.flush()
+            if self.tmp is None:
+                self.fh.close()
+                return
+            os.fsync(self.fh.fileno())
+            self.fh.close()
+            os.replace(self.tmp, self.target)
+        except OSError as e:
+            self.abort()
+            raise self._error(e) from None
+
+    def abort(self) -> None:
+        try:
+            self.fh.close()
+        except OSError:
+            pass
+        self._discard()
+
+    def _discard(self) -> None:
+        if self.tmp is None:
+            return
+        try:
+            os.unlink(self.tmp)
+        except OSError:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, tb):
+        if self.fh.closed:  # already committed or aborted (a write failed)
+            return False
+        if kind is None or self.keep_partial:
+            try:
+                self.commit()
+            except EvaluationError:
+                if kind is None:
+                    raise
+        else:
+            self.abort()
+        return False
+
+
+def _copy_mode(path: str, fd: int) -> None:
+    """The new file gets the old one's permissions, or the umask's default for a new
+    file (mkstemp makes it private)."""
+    try:
+        mode = os.stat(path).st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    os.fchmod(fd, mode)
+
+
+def write_text(path: str, text, inputs=(), binary: bool = False) -> None:
+    """Write a whole file atomically."""
+    with AtomicWriter(path, inputs, binary=binary) as out:
+        out.write(text)

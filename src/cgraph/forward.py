@@ -1,0 +1,124 @@
+"""Forward mode: tangents pushed from the inputs to the outputs, one direction per pass.
+
+A tangent ṅ is the derivative of node n along a chosen direction of the inputs (`x=1`
+gives ṅ = ∂n/∂x). It is the chain rule read forwards: ṅ = Σₖ ∂n/∂inputₖ · inputₖ̇, with
+the SAME registry partial rules the reverse pass uses, so there is no second table.
+
+Activity: a node none of whose inputs depends on the seeded variables has no tangent at
+all (None, shown as 0), rather than 0·(its partials): an infinite partial of a branch that
+does not depend on x (`sqrt(y)` at y=0) must not turn ∂f/∂x into NaN, exactly as the
+reverse pass never multiplies along a path that does not lead from x to the output.
+With `outputs`, nodes that lead to none of them are skipped, as `Graph.backward` skips them.
+
+A tangent may be a float or a numpy array (several directions at once: the Hessian
+propagates a block of unit vectors in one pass).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+from . import ops
+from .errors import InputError
+from .graph import Graph, reachable
+
+
+def tangents(graph: Graph, values: Sequence[float], seed: Mapping[int, object],
+             outputs: Sequence[int] | None = None, m=ops.SCALAR) -> list:
+    """Every node's tangent (None where it does not depend on the seed), by node id.
+
+    `seed` maps variable node ids to their tangents (floats or arrays); `m` is the
+    namespace the partial rules run on (floats by default)."""
+    nodes = graph.nodes
+    tangent: list = [None] * len(nodes)
+    for i, t in seed.items():
+        tangent[i] = t
+    live = reachable(nodes, outputs) if outputs is not None else None
+    for i, _, args in graph.tape():
+        if live is not None and not live[i]:
+            continue
+        total = None
+        for k, a in enumerate(args):
+            t = tangent[a]
+            if t is None:
+                continue
+            if total is None:  # the rules only see the node's numbers
+                rules = nodes[i].op.partials
+                numbers = [values[j] for j in args]
+                numbers.append(values[i])
+            term = scale(t, rules[k](m, *numbers))
+            total = term if total is None else total + term
+        tangent[i] = total
+    return tangent
+
+
+def scale(t, c):
+    """The tangent t times the partial c. In a block of directions (t an array), an exact 0
+    is another direction's structural zero: it stays 0 even when c is infinite or NaN, so
+    a block gives what one pass per direction gives."""
+    if c - c == 0.0 or not hasattr(t, "shape"):
+        return t * c
+    import numpy as np
+
+    return np.where(t != 0.0, t * c, 0.0)
+
+
+def dotted(name: str) -> str:
+    """`ẋ`: the name with a dot above (precomposed where Unicode has the letter)."""
+    return unicodedata.normalize("NFC", name + "\u0307")
+
+
+def parse_seed(graph: Graph, seed: Mapping[str, float] | None) -> dict[int, float]:
+    """`{"x": 1}` -> {node id of x: 1.0}; default: the first variable, with tangent 1."""
+    if not seed:
+        if not graph.variables:
+            raise InputError("--tangent: the program has no variables")
+        return {next(iter(graph.variables.values())): 1.0}
+    graph.check_names(seed, "--tangent")
+    return {graph.variables[v]: float(t) for v, t in seed.items()}
+
+
+@dataclass
+class ForwardEvaluation:
+    """Values and tangents of every node along one direction (`seed`)."""
+
+    graph: Graph
+    bindings: dict[str, float]
+    seed: dict[str, float]
+    values: list[float]
+    tangents: list  # float, or None for a node that does not depend on the seed
+
+    @property
+    def value(self) -> float:
+        return self.values[self.graph.output]
+
+    def tangent(self, i: int) -> float:
+        t = self.tangents[i]
+        return 0.0 if t is None else t
+
+    @property
+    def unit(self) -> str | None:
+        """`x` when the seed is x=1 alone (the tangents are then ∂n/∂x), else None."""
+        if len(self.seed) == 1 and next(iter(self.seed.values())) == 1.0:
+            return next(iter(self.seed))
+        return None
+
+
+def evaluate_forward(graph: Graph, bindings: Mapping[str, float],
+                     seed: Mapping[str, float] | None = None,
+                     output=None) -> ForwardEvaluation:
+    """The forward pass and, alongside it, every node's tangent along `seed` (default: the
+    first variable); `output` names the statement reported as the output (one only: the
+    tangents of several outputs are a Jacobian's column)."""
+    targets = graph.output_nodes(output)
+    if len(targets) > 1:
+        raise InputError("forward mode follows one output (for several, cgraph jacobian "
+                         "--mode forward)")
+    graph = graph.with_output(*targets[0])
+    ids = parse_seed(graph, seed)
+    values = graph.forward(bindings)
+    names = {i: n for n, i in graph.variables.items()}
+    return ForwardEvaluation(graph, dict(bindings), {names[i]: t for i, t in ids.items()},
+                             values, tangents(graph, values, ids))

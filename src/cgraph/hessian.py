@@ -1,0 +1,281 @@
+"""`cgraph hessian`: second partials by forward-over-reverse, on the tape.
+
+A Hessian-vector product H·v is the forward-mode derivative, along v, of the reverse pass:
+run the reverse pass on dual numbers (value, tangent) whose tangents are the forward-mode
+tangents along v. The registry's partial rules, run with `m` = `DUAL` (a dual-number
+namespace), give each local partial together with its own tangent, which is where the
+second-order terms come from; `DUAL` itself is derived from the registry (an op's value
+is its scalar rule, its tangent Σₖ partialₖ · tangentₖ), so there is no second table.
+
+Unit vectors v = eⱼ give the Hessian column by column: n passes for n variables. The
+tangents are numpy arrays holding a block of unit vectors at once, so a block costs one
+Python-level pass over the tape (and numpy work proportional to its width).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Mapping
+
+import numpy as np
+
+from . import numtext, ops
+from .errors import InputError
+from .forward import scale, tangents
+from .graph import Graph
+
+MAX_VARIABLES = 4096  # a 4096² matrix of float64 is 134 MB
+BLOCK_FLOATS = 1 << 21  # tangent floats per node list held at once (16 MiB)
+
+
+class Dual:
+    """value + tangent·ε with ε² = 0; a tangent of None is an exact (structural) zero."""
+
+    __slots__ = ("v", "d")
+
+    def __init__(self, v: float, d):
+        self.v = v
+        self.d = d
+
+    def __repr__(self) -> str:
+        return f"Dual({self.v}, {self.d})"
+
+    def __add__(self, o):
+        if isinstance(o, Dual):
+            return Dual(self.v + o.v, _plus(self.d, o.d))
+        return Dual(self.v + o, self.d)
+
+    __radd__ = __add__
+
+    def __sub__(self, o):
+        if isinstance(o, Dual):
+            return Dual(self.v - o.v, _plus(self.d, _neg(o.d)))
+        return Dual(self.v - o, self.d)
+
+    def __rsub__(self, o):
+        return Dual(o - self.v, _neg(self.d))
+
+    def __mul__(self, o):
+        if isinstance(o, Dual):
+            return Dual(self.v * o.v, _plus(_scale(self.d, o.v), _scale(o.d, self.v)))
+        return Dual(self.v * o, _scale(self.d, o))
+
+    __rmul__ = __mul__
+
+    def __neg__(self):
+        return Dual(-self.v, _neg(self.d))
+
+
+def _plus(a, b):
+    if a is None:
+        return b
+    return a if b is None else a + b
+
+
+def _scale(d, c):
+    return None if d is None else scale(d, c)
+
+
+def _neg(d):
+    return None if d is None else -d
+
+
+def _parts(x):
+    return (x.v, x.d) if isinstance(x, Dual) else (x, None)
+
+
+def _lift(op: ops.Op):
+    """The op on dual numbers: its scalar rule for the value, its partials for the tangent."""
+    fn, rules = op.scalar, op.partials
+
+    def on_duals(*args):
+        parts = [_parts(a) for a in args]
+        numbers = [v for v, _ in parts]
+        out = fn(*numbers)
+        numbers.append(out)
+        d = None
+        for k, (_, t) in enumerate(parts):
+            if t is not None:
+                d = _plus(d, scale(t, rules[k](ops.SCALAR, *numbers)))
+        return out if d is None else Dual(out, d)
+
+    on_duals.__name__ = op.name
+    return on_duals
+
+
+DUAL = SimpleNamespace(**{op.name: _lift(op) for op in ops.OPS.values() if op.scalar})
+
+
+@dataclass
+class Hessian:
+    output: str
+    variables: list[str]
+    value: float
+    gradient: list[float]
+    matrix: np.ndarray  # matrix[i, j] = ∂²output/∂varᵢ∂varⱼ
+    passes: int
+
+    def eigenvalues(self) -> np.ndarray:
+        return np.linalg.eigvalsh(self.matrix)
+
+    def classify(self, tol: float = 1e-8) -> str | None:
+        """What the point is, when the gradient is ~0 there: minimum, maximum, saddle or
+        degenerate (a zero eigenvalue); None when it is not a stationary point."""
+        scale = max(1.0, abs(self.value))
+        if not np.all(np.isfinite(self.matrix)) or any(
+                not abs(g) <= tol * scale for g in self.gradient):
+            return None
+        ev = self.eigenvalues()
+        small = tol * max(1.0, float(np.max(np.abs(ev))))
+        if np.any(np.abs(ev) <= small):
+            return "degenerate"
+        if np.all(ev > 0):
+            return "minimum"
+        if np.all(ev < 0):
+            return "maximum"
+        return "saddle"
+
+    def asymmetry(self) -> float:
+        """max |Hᵢⱼ - Hⱼᵢ|: forward-over-reverse computes both, in different orders."""
+        return float(np.max(np.abs(self.matrix - self.matrix.T))) if self.matrix.size else 0.0
+
+
+def size_check(n: int) -> None:
+    """Refuse a Hessian too big to hold, saying how big it would be."""
+    if n > MAX_VARIABLES:
+        mb = n * n * 8 / 1e6
+        size = (f"{numtext.text(mb / 1000, numtext.SHARE)} GB" if mb >= 1000
+                else f"{numtext.text(mb, numtext.SHARE)} MB")
+        raise InputError(f"a Hessian of {n:,} variables has {n * n:,} entries ({size} as "
+                         f"float64) and needs {n:,} passes; the limit is "
+                         f"{MAX_VARIABLES:,} variables (use --wrt to pick some)")
+
+
+def hvp_block(graph: Graph, values, seed: Mapping[int, object], output: int):
+    """Forward-over-reverse for the seeded directions: (adjoint values, adjoint tangents)
+    of every node, the tangents being H·v for each direction v held in the seed's arrays."""
+    nodes = graph.nodes
+    tangent = tangents(graph, values, seed, [output])
+    live = graph.reaches_output(output)
+    adj_v = [0.0] * len(nodes)
+    adj_d: list = [None] * len(nodes)
+    adj_v[output] = 1.0
+    m = DUAL
+    for i in range(output, -1, -1):
+        if not live[i]:
+            continue
+        args = nodes[i].inputs
+        if not args:
+            continue
+        g, gd = adj_v[i], adj_d[i]
+        rules = nodes[i].op.partials
+        inputs = [values[a] if tangent[a] is None else Dual(values[a], tangent[a])
+                  for a in args]
+        inputs.append(values[i] if tangent[i] is None else Dual(values[i], tangent[i]))
+        for k, a in enumerate(args):
+            p, pd = _parts(rules[k](m, *inputs))
+            adj_v[a] += g * p  # exactly Graph.backward's sum
+            adj_d[a] = _plus(adj_d[a], _plus(_scale(gd, p), _scale(pd, g)))
+    return adj_v, adj_d
+
+
+def hessian(graph: Graph, bindings: Mapping[str, float], wrt=None, output=None,
+            block: int | None = None) -> Hessian:
+    """The Hessian of the output (or the named `output`) with respect to `wrt` (default:
+    every variable) at `bindings`: n Hessian-vector products, `block` columns per pass
+    over the tape (default: as many as BLOCK_FLOATS allows)."""
+    (name, out), = graph.output_nodes([output] if output else None)
+    wrt = list(graph.variables) if wrt is None else list(wrt)
+    graph.check_names(wrt)
+    if not wrt:
+        raise InputError("the program has no variables to differentiate with respect to")
+    n = len(wrt)
+    size_check(n)
+    values = graph.forward(bindings)
+    ids = [graph.variables[v] for v in wrt]
+    block = block or max(1, min(n, BLOCK_FLOATS // max(1, len(graph.nodes))))
+    matrix = np.zeros((n, n))
+    gradient = None
+    with np.errstate(all="ignore"):  # IEEE: inf and NaN are values here, not warnings
+        for start in range(0, n, block):
+            width = min(block, n - start)
+            seed = {}
+            for k in range(width):
+                unit = np.zeros(width)
+                unit[k] = 1.0
+                seed[ids[start + k]] = unit
+            adj_v, adj_d = hvp_block(graph, values, seed, out)
+            if gradient is None:
+                gradient = [adj_v[i] for i in ids]
+            for r, i in enumerate(ids):
+                if adj_d[i] is not None:
+                    matrix[r, start:start + width] = adj_d[i]
+    return Hessian(name, wrt, values[out], gradient, matrix, n)
+
+
+# -- rendering ----------------------------------------------------------------------------
+
+def to_json(h: Hessian) -> str:
+    import json
+
+    num = numtext.json_value
+    doc = {"output": h.output, "variables": h.variables, "value": num(h.value),
+           "gradient": {v: num(g) for v, g in zip(h.variables, h.gradient)},
+           "matrix": [[num(x) for x in row] for row in h.matrix.tolist()]}
+    return json.dumps(doc, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def to_delimited(h: Hessian, delimiter: str, digits: int | None = None) -> str:
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
+    writer.writerow(["variable", *h.variables])
+    for v, row in zip(h.variables, h.matrix.tolist()):
+        writer.writerow([v, *(numtext.text(x, digits) for x in row)])
+    return out.getvalue()
+
+
+def describe(h: Hessian) -> str | None:
+    """`the gradient is ~0: a minimum (eigenvalues 0.3994, 1002)`, or None."""
+    kind = h.classify()
+    if kind is None:
+        return None
+    ev = ", ".join(numtext.text(x, 4) for x in h.eigenvalues().tolist())
+    article = "an" if kind[0] in "aeiou" else "a"
+    plural = "eigenvalue" if len(h.variables) == 1 else "eigenvalues"
+    return f"the gradient is ~0: {article} {kind} ({plural} {ev})"
+
+
+def to_table(h: Hessian, digits: int = numtext.TABLE):
+    """The matrix, the value and gradient, and what the point is when it is stationary."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    num = numtext.text
+    table = Table(header_style="bold", show_edge=False, pad_edge=False)
+    table.add_column(f"∂²{h.output}", style="cyan")
+    for v in h.variables:
+        table.add_column(v, justify="right", no_wrap=True)
+    for v, row in zip(h.variables, h.matrix.tolist()):
+        table.add_row(v, *(num(x, digits) for x in row))
+    grads = "   ".join(f"∂{h.output}/∂{v} = {num(g, digits)}"
+                       for v, g in zip(h.variables, h.gradient))
+    products = f"{h.passes} Hessian-vector product{'s' if h.passes != 1 else ''}"
+    parts = [table, Text(f"(∂²{h.output}/∂row∂column, by {products})", style="dim"), Text(""),
+             Text(f"{h.output} = {num(h.value, digits)}", style="bold green"), Text(grads)]
+    note = describe(h)
+    if note:
+        parts.append(Text(note, style="bold"))
+    return Group(*parts)
+
+
+FORMATS = {
+    "table": lambda h, o: to_table(h, o.digits or numtext.TABLE),
+    "tsv": lambda h, o: to_delimited(h, "\t", o.digits),
+    "csv": lambda h, o: to_delimited(h, ",", o.digits),
+    "json": lambda h, o: to_json(h),
+}

@@ -1,0 +1,50 @@
+"""Ctrl-C (SIGINT): an `Interrupted` exception at any moment, except inside `deferred()`.
+
+The entry point installs the handler before anything else is imported. Code that must not
+be cut halfway (a block of CSV rows on its way to standard output) runs inside
+`deferred()`: a Ctrl-C there is held until the block is done, then raised.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+
+from .errors import Interrupted
+
+_state = {"depth": 0, "pending": False}
+
+
+def _handler(signum, frame):
+    if _state["depth"]:
+        _state["pending"] = True
+        return
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C cannot cut the clean-up
+    raise Interrupted()
+
+
+def install() -> None:
+    signal.signal(signal.SIGINT, _handler)
+
+
+@contextlib.contextmanager
+def deferred():
+    """Hold a Ctrl-C until the block ends (then raise it).
+
+    SIGINT is blocked for the block where the platform can (a write to a pipe that a
+    signal interrupts may otherwise lose the bytes it was writing), and a SIGINT that
+    still reaches the handler inside the block is remembered and raised after it."""
+    block = hasattr(signal, "pthread_sigmask") and not _state["depth"]
+    if block:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    _state["depth"] += 1
+    try:
+        yield
+    finally:
+        _state["depth"] -= 1
+        if block:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # runs the handler
+        if not _state["depth"] and _state["pending"]:
+            _state["pending"] = False
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            raise Interrupted()

@@ -1,0 +1,97 @@
+"""Rich renderables that fit any terminal width without cutting a number.
+
+Rich shrinks a table that is too wide for the terminal by cutting cells short (`0.04107…`)
+and dropping columns to nothing. These wrappers measure first and fall back to a layout
+that fits instead:
+
+- `Fitted(table)`: the table when every column fits whole; otherwise one block per row,
+  each cell on its own line under the column's header.
+- `Pairs(pairs)`: `name = value` pairs, packed into lines, never split inside a pair.
+"""
+
+from __future__ import annotations
+
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.table import Table
+from rich.text import Text
+
+
+def _plain(renderable) -> str:
+    if isinstance(renderable, Text):
+        return renderable.plain
+    return Text.from_markup(renderable).plain if isinstance(renderable, str) else \
+        str(renderable)
+
+
+def _needed(table: Table) -> int:
+    """The width at which no column is cut: columns that may not wrap at their widest
+    cell, folding columns at their minimum (or 8), the others at their longest word."""
+    total = 0
+    for column in table.columns:
+        cells = [_plain(c) for c in column._cells]
+        widest = max([cell_len(_plain(column.header))] + [cell_len(c) for c in cells])
+        if column.no_wrap:
+            width = widest
+        elif column.overflow == "fold":  # long words fold onto more lines
+            width = min(widest, max(column.min_width or 0, 8))
+        else:  # words wrap, but a word too long for the column would be cut
+            width = max([cell_len(w) for c in cells for w in c.split()] + [1])
+        if column.max_width is not None:  # such a column folds its long cells
+            width = min(width, column.max_width)
+        total += width
+    gap = table.padding[1] + table.padding[3] + (1 if table.box else 0)
+    edges = (2 if table.show_edge and table.box else 0) + \
+        (table.padding[1] + table.padding[3] if table.pad_edge else 0)
+    return total + gap * max(0, len(table.columns) - 1) + edges
+
+
+class Fitted:
+    """A table, or, where it would be cut, its rows one block each."""
+
+    def __init__(self, table: Table):
+        self.table = table
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if _needed(self.table) <= options.max_width:
+            yield self.table
+            return
+        headers = [_plain(c.header) for c in self.table.columns]
+        width = max(cell_len(h) for h in headers)
+        for k in range(self.table.row_count):
+            grid = Table.grid(padding=(0, 2))
+            grid.add_column(style="bold", no_wrap=True, min_width=width)
+            grid.add_column(overflow="fold")
+            for header, column in zip(headers, self.table.columns):
+                cell = column._cells[k]
+                if _plain(cell) == "":
+                    continue
+                grid.add_row(header or " ", cell)
+            if k:
+                yield Text("")
+            yield grid
+        if self.table.caption:
+            yield Text("")
+            yield Text.from_markup(self.table.caption) if isinstance(
+                self.table.caption, str) else self.table.caption
+
+
+class Pairs:
+    """`a = 1   b = 2   …`, as many pairs to a line as fit; a pair is never split."""
+
+    def __init__(self, pairs: list[str], sep: str = "   ", style: str | None = None):
+        self.pairs = pairs
+        self.sep = sep
+        self.style = style
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        line = ""
+        for pair in self.pairs:
+            candidate = f"{line}{self.sep}{pair}" if line else pair
+            if line and cell_len(candidate) > options.max_width:
+                yield Text(line, style=self.style or "")
+                line = pair
+            else:
+                line = candidate
+        if line:
+            yield Text(line, style=self.style or "", overflow="fold")

@@ -1,0 +1,421 @@
+"""The backprop stepper: one self-contained HTML file (inline SVG, CSS and JavaScript).
+
+`page(graph, ev)` draws the graph in the tutorial's visual language (inputs as boxes with
+their values, operations as circles, values on forward edges, dashed gradient edges), laid
+out by `dag_layout.layered`, and steps through exactly `explain`'s steps: each step is the
+walk-through's own text with a hole for every number (`Step.template`), so the page and
+`cgraph explain` cannot disagree. The numbers shown first are Python's; when an input
+changes, the page recomputes every value, local partial and gradient with the JavaScript
+passes `jsgen` generates from the registry's rules, and refills the same holes.
+
+Nothing is fetched: no network request of any kind (a Content-Security-Policy forbids
+them), every string from the program is escaped for where it goes.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from typing import TYPE_CHECKING
+
+from . import jsgen, numtext, ops
+from .jsgen import edge_ids
+from .dag_layout import layered
+from .ops import CONST, VAR
+from .printing import node_expr, node_labels
+
+if TYPE_CHECKING:  # the graph's own modules build on this one's callers, not on this
+    from .graph import Evaluation, Graph
+
+PICTURE_MAX = 2000  # nodes; past this a picture stops helping (the steps still work)
+BIG = 60  # nodes; past this, edge labels show only where the current step is
+SMALL = 12  # nodes; up to this, every path's contribution stays written on its edge
+CHAR = 7.4  # px per character at the page's font size, for box widths
+NUMBER = 9  # characters kept for a number in a box
+
+_CSP = ("default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
+        "img-src data:")
+
+
+def _asset(name: str) -> str:
+    return resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
+
+
+def _script_json(doc) -> str:
+    """JSON that is safe inside <script>: no `</script>`, no `<!--`, no line separators."""
+    text = json.dumps(doc, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    for a, b in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
+                 ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(a, b)
+    return text
+
+
+def _script_code(code: str) -> str:
+    return code.replace("</", "<\\/").replace("<!--", "<\\!--")
+
+
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;",
+                          "'": "&#x27;"})
+
+
+def _e(text: str) -> str:
+    """Text for HTML content or a quoted attribute."""
+    return text.translate(_ESCAPES)
+
+
+def _title(graph: "Graph") -> str:
+    lines = (line.split("#", 1)[0].strip() for line in graph.source.splitlines())
+    text = "; ".join(line for line in lines if line) or graph.output_name
+    return text if len(text) <= 200 else text[:199] + "…"
+
+
+def _op_symbol(op) -> str:
+    if op.infix:
+        return {"mul": "×", "neg": "−", "sub": "−"}.get(op.name, op.spelling)
+    return op.spelling
+
+
+def _partials(graph: "Graph", values) -> list[float]:
+    """Every input slot's local partial at these values (0 off the paths to the output)."""
+    edge = edge_ids(graph)
+    live = graph.reaches_output()
+    out = [0.0] * len(edge)
+    for n in graph.nodes:
+        if n.inputs and live[n.id]:
+            args = [values[j] for j in n.inputs] + [values[n.id]]
+            for k, rule in enumerate(n.op.partials):
+                out[edge[n.id, k]] = rule(ops.SCALAR, *args)
+    return out
+
+
+def _reveals(graph: "Graph", steps) -> tuple[dict, list]:
+    """For each drawn element, the index of the step that first shows it, and for each
+    step the elements it is about (its focus)."""
+    shown: dict[str, int] = {}
+    focus = []
+    out = graph.output
+    live = graph.reaches_output()
+    paths = [sum(1 for u in us if live[u]) for us in graph.users()]
+
+    def gradient_known(j: int, i: int) -> None:
+        """With its only path's contribution (several paths: at the sum step)."""
+        if paths[j] == 1:
+            shown.setdefault(f"g{j}", i)
+    for i, s in enumerate(steps):
+        at = s.at
+        if s.kind == "forward":
+            n = graph.nodes[at[0]]
+            shown.setdefault(f"v{n.id}", i)
+            focus.append([f"n{n.id}"] + [f"e{n.id}.{k}" for k in range(len(n.inputs))])
+        elif s.kind == "seed":
+            shown.setdefault(f"g{out}", i)
+            shown.setdefault("gout", i)
+            focus.append([f"n{out}", "nout"])
+        elif s.kind == "node":
+            focus.append([f"n{at[0]}"])
+        elif s.kind == "local":
+            n, k = at
+            shown.setdefault(f"p{n}.{k}", i)
+            focus.append([f"e{n}.{k}"])
+            if n == out:  # no chain rule for the output's own inputs
+                shown.setdefault(f"b{n}.{k}", i)
+                gradient_known(graph.nodes[n].inputs[k], i)
+        elif s.kind == "chain":
+            n, k = at
+            shown.setdefault(f"b{n}.{k}", i)
+            focus.append([f"b{n}.{k}"])
+            gradient_known(graph.nodes[n].inputs[k], i)
+        elif s.kind == "sum":
+            j = at[0]
+            shown.setdefault(f"g{j}", i)
+            focus.append([f"n{j}"])
+        else:  # result
+            focus.append([f"n{at[0]}"] + (["nout"] if at[0] == out else []))
+    return shown, focus
+
+
+class _Svg:
+    def __init__(self):
+        self.parts: list[str] = []
+
+    def add(self, text: str) -> None:
+        self.parts.append(text)
+
+
+def _num(ref: str, value: float | None, digits: int, shown: dict, key: str | None = None,
+         prefix: str = "") -> str:
+    """A number in the picture: a tspan the page refills, hidden until its step."""
+    if value is None:
+        return ""
+    s = shown.get(key or ref, -1)
+    cls = ' class="pending"' if s > 0 else ""
+    return (f'<tspan data-s="{s}"{cls}>{_e(prefix)}<tspan data-q="{ref}">'
+            f"{_e(numtext.text(value, digits))}</tspan></tspan>")
+
+
+def picture(graph: "Graph", ev: "Evaluation | None", steps, digits: int, grads: bool) -> str:
+    """The inline SVG of the graph, with every number the steps reveal."""
+    nodes = graph.nodes
+    labels = node_labels(graph)
+    live = graph.reaches_output()
+    f = graph.output_name
+    out = graph.output
+    shown, _ = _reveals(graph, steps) if steps else ({}, [])
+    values = ev.values if ev is not None else None
+    adj = ev.grads if (ev is not None and grads) else None
+    edge = edge_ids(graph)
+    partials = _partials(graph, ev.values) if adj is not None else None
+    has_out_box = nodes[out].inputs != ()
+    count = len(nodes) + (1 if has_out_box else 0)
+    sizes = []
+    for n in nodes:
+        if n.inputs:
+            sizes.append((38.0, 38.0 + (18 if adj else 0)))
+        else:
+            text = len(labels[n.id]) + (3 + NUMBER if values else 0)
+            sizes.append((max(40.0, CHAR * text + 16), 30.0 + (18 if adj else 0)))
+    if has_out_box:
+        sizes.append((max(40.0, CHAR * (len(f) + 3 + NUMBER) + 16), 30.0 + (18 if adj else 0)))
+    links = sorted({(j, n.id) for n in nodes for j in n.inputs})
+    if has_out_box:
+        links.append((out, len(nodes)))
+    lay = layered(sizes, links)
+    svg = _Svg()
+    big = " big" if len(nodes) > BIG else " small" if len(nodes) <= SMALL else ""
+    svg.add(f'<svg xmlns="http://www.w3.org/2000/svg" class="graph{big}" '
+            f'width="{lay.width:.0f}" height="{lay.height:.0f}" '
+            f'viewBox="0 0 {lay.width:.0f} {lay.height:.0f}" role="img" '
+            f'aria-label="{_e("computation graph of " + _title(graph))}">')
+    svg.add("<defs>" + "".join(
+        f'<marker id="{m}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="9" '
+        f'markerHeight="9" markerUnits="userSpaceOnUse" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" '
+        f'class="{cls}"/></marker>' for m, cls in (("arrow", "head"), ("garrow", "ghead")))
+        + "</defs>")
+    drawn = [live[n.id] and not (n.op is CONST and not n.name) for n in nodes]
+    first_use: dict[int, tuple] = {}  # a value is written on its node's first edge out
+    for n in nodes:
+        for k, j in enumerate(n.inputs):
+            first_use.setdefault(j, (j, n.id, k))
+
+    def side(v: int, right: bool) -> tuple[float, float]:
+        w = sizes[v][0] / 2
+        return (lay.x[v] + (w if right else -w), _box_y(lay, sizes, v, adj is not None))
+
+    # forward edges and, dashed under them, the gradient flowing back along each
+    for n in nodes:
+        for k, j in enumerate(n.inputs):
+            e = edge[n.id, k]
+            a, b = side(j, True), side(n.id, False)
+            pts = [a] + lay.routes.get((j, n.id), []) + [b]
+            dy = 7 * k if n.inputs.count(j) > 1 else 0
+            pts = [(x, y + dy) for x, y in pts]
+            dead = "" if live[n.id] else " dead"
+            svg.add(f'<g id="e{n.id}.{k}" class="edge{dead}">'
+                    f'<path d="{_path(pts)}" marker-end="url(#arrow)"/>')
+            if values is not None and nodes[j].inputs and (j, n.id, k) == first_use[j]:
+                lx, ly = _label_at(pts)
+                name = f"{nodes[j].name} = " if nodes[j].name else ""
+                svg.add(f'<text class="elabel" x="{lx:.0f}" y="{ly - 5:.0f}">'
+                        f'{_num(f"v{j}", values[j], digits, shown, prefix=name)}</text>')
+            svg.add("</g>")
+            if adj is not None and live[n.id] and drawn[j]:
+                back = [(x, y + 9) for x, y in reversed(pts)]
+                s = shown.get(f"b{n.id}.{k}", -1)
+                cls = " pending" if s > 0 else ""
+                lx, ly = _label_at(back[::-1])
+                contribution = adj[n.id] * partials[e]
+                svg.add(f'<g id="b{n.id}.{k}" class="grad{cls}" data-s="{s}">'
+                        f'<path d="{_path(back)}" marker-end="url(#garrow)"/>'
+                        f'<text class="elabel" x="{lx:.0f}" y="{ly + 14:.0f}">'
+                        f'<tspan data-q="c{e}">{_e(numtext.text(contribution, digits))}'
+                        "</tspan></text></g>")
+    if has_out_box:
+        o = len(nodes)
+        a, b = side(out, True), side(o, False)
+        svg.add(f'<g id="eout" class="edge"><path d="{_path([a, b])}" '
+                'marker-end="url(#arrow)"/></g>')
+        if adj is not None:
+            back = [(x, y + 9) for x, y in (b, a)]
+            s = shown.get("gout", -1)
+            cls = " pending" if s > 0 else ""
+            svg.add(f'<g class="grad{cls}" data-s="{s}"><path d="{_path(back)}" '
+                    'marker-end="url(#garrow)"/></g>')
+
+    for n in nodes:
+        x, y = lay.x[n.id], _box_y(lay, sizes, n.id, adj is not None)
+        dead = "" if live[n.id] else " dead"
+        value = values[n.id] if values is not None else None
+        if n.inputs:
+            svg.add(f'<g id="n{n.id}" class="node op{dead}"><title>'
+                    f"{_e(labels[n.id] + ' = ' + node_expr(graph, n, labels))}</title>"
+                    f'<circle cx="{x:.0f}" cy="{y:.0f}" r="18"/>'
+                    f'<text x="{x:.0f}" y="{y + 5:.0f}" class="sym">'
+                    f"{_e(_op_symbol(n.op))}</text>")
+        else:
+            w, h = sizes[n.id][0], 30.0
+            const = " const" if n.op is CONST else ""
+            svg.add(f'<g id="n{n.id}" class="node leaf{const}{dead}">'
+                    f'<rect x="{x - w / 2:.0f}" y="{y - h / 2:.0f}" width="{w:.0f}" '
+                    f'height="{h:.0f}" rx="4"/><text x="{x:.0f}" y="{y + 5:.0f}">'
+                    f"{_e(labels[n.id])}"
+                    + (_num(f"v{n.id}", value, digits, shown, prefix=" = ")
+                       if value is not None and (n.op is VAR or n.name) else "") + "</text>")
+        if adj is not None and drawn[n.id]:
+            top = y + (18 if n.inputs else 15) + 15
+            svg.add(f'<text class="glabel" x="{x:.0f}" y="{top:.0f}">'
+                    + _num(f"g{n.id}", adj[n.id], digits, shown,
+                           prefix=f"∂{f}/∂{labels[n.id]} = ") + "</text>")
+        svg.add("</g>")
+    if has_out_box:
+        o = len(nodes)
+        x, y = lay.x[o], _box_y(lay, sizes, o, adj is not None)
+        w, h = sizes[o][0], 30.0
+        value = ev.value if values is not None else None
+        svg.add(f'<g id="nout" class="node leaf output"><rect x="{x - w / 2:.0f}" '
+                f'y="{y - h / 2:.0f}" width="{w:.0f}" height="{h:.0f}" rx="4"/>'
+                f'<text x="{x:.0f}" y="{y + 5:.0f}">{_e(f)}'
+                + (_num(f"v{out}", value, digits, shown, prefix=" = ")
+                   if value is not None else "") + "</text></g>")
+    svg.add("</svg>")
+    return "".join(svg.parts)
+
+
+def _box_y(lay, sizes, v, grads: bool) -> float:
+    """The centre of the shape (the gradient line, when there is one, hangs below it)."""
+    return lay.y[v] - (9 if grads else 0)
+
+
+def _path(pts) -> str:
+    (x0, y0), rest = pts[0], pts[1:]
+    d = [f"M{x0:.0f},{y0:.0f}"]
+    for x1, y1 in rest:
+        mid = (x0 + x1) / 2
+        d.append(f"C{mid:.0f},{y0:.0f} {mid:.0f},{y1:.0f} {x1:.0f},{y1:.0f}")
+        x0, y0 = x1, y1
+    return "".join(d)
+
+
+def _label_at(pts) -> tuple[float, float]:
+    """Where an edge's label goes: the middle of its first segment."""
+    (x0, y0), (x1, y1) = pts[0], pts[1]
+    return (x0 + x1) / 2, (y0 + y1) / 2
+
+
+def _ref(num) -> str:
+    kind, index = num.ref
+    return f"{kind}{index}"
+
+
+def page(graph: "Graph", ev: "Evaluation | None" = None, sections=None, *,
+         grads: bool = True, digits: int = numtext.TABLE) -> str:
+    """The whole page. Without `ev`, the picture alone; with it, live inputs; with
+    `sections` (explain's walk-through of `ev`), the steps to step through."""
+    title = _title(graph)
+    sections = sections or []
+    steps = [s for sec in sections for s in sec.lines]
+    grads = grads and ev is not None
+    small = len(graph.nodes) <= PICTURE_MAX
+    doc: dict = {"digits": digits, "steps": [], "sections": [], "output": graph.output}
+    if steps:
+        _, focus = _reveals(graph, steps)
+        at = 0
+        for si, sec in enumerate(sections):
+            doc["sections"].append(sec.title)
+            for step in sec.lines:
+                pieces, holes = step.template()
+                doc["steps"].append({
+                    "t": pieces, "h": [[_ref(num) if num.ref else numtext.json_value(num.value),
+                                        int(paren)] for num, paren in holes],
+                    "n": step.note or "", "i": step.indent, "f": focus[at], "s": si})
+                at += 1
+    inputs = []
+    if ev is not None:
+        doc["values"] = [numtext.json_value(v) for v in ev.values]
+        doc["adjoints"] = [numtext.json_value(v) for v in ev.grads]
+        doc["partials"] = [numtext.json_value(v) for v in _partials(graph, ev.values)]
+        doc["variables"] = [graph.variables[v] for v in graph.variables]
+        doc["edges"] = [n for n, _ in edge_ids(graph)]
+        for k, (name, i) in enumerate(graph.variables.items()):
+            v = float(ev.bindings[name])
+            span = 2 * max(1.0, abs(v)) if numtext.json_value(v) == v else 1.0
+            lo, hi = (v - span, v + span) if v == v and v - v == 0 else (-1.0, 1.0)
+            inputs.append(
+                f'<label class="input"><span class="name">{_e(name)}</span>'
+                f'<input type="number" step="any" value="{_e(numtext.text(v))}" data-var="{k}" '
+                f'aria-label="{_e(name)}">'
+                f'<input type="range" min="{lo!r}" max="{hi!r}" step="{(hi - lo) / 400!r}" '
+                f'value="{v!r}" data-var="{k}" aria-label="{_e(name)} slider"></label>')
+    body = [f'<header><h1>cgraph <code>{_e(title)}</code></h1>']
+    if steps:
+        body.append('<p class="hint">Step with ← and → (Home, End; Space plays), or the '
+                    "buttons; change an input and everything is recomputed.</p>")
+    elif inputs:
+        body.append('<p class="hint">Change an input and every value is recomputed.</p>')
+    body.append("</header>")
+    if inputs:
+        body.append('<section id="inputs" aria-label="Inputs">' + "".join(inputs)
+                    + "</section>")
+    if steps:
+        n = len(steps)
+        body.append(
+            '<section id="controls" aria-label="Steps">'
+            '<button type="button" id="first" aria-label="First step">⇤</button>'
+            '<button type="button" id="prev" aria-label="Previous step">◀</button>'
+            '<button type="button" id="play" aria-label="Play">▶ play</button>'
+            '<button type="button" id="next" aria-label="Next step">▶</button>'
+            '<button type="button" id="last" aria-label="Last step">⇥</button>'
+            f'<input type="range" id="slider" min="0" max="{n - 1}" value="0" '
+            'aria-label="Step">'
+            f'<span id="count">step 1 of {n}</span></section>'
+            f'<p id="now" aria-live="polite"><span class="section-name">'
+            f"{_e(sections[0].title)}</span> <span class=\"text\">"
+            f"{_e(steps[0].text(digits))}</span></p>")
+    body.append('<main>')
+    if small:
+        body.append('<div id="picture">' + picture(graph, ev, steps, digits, grads) + "</div>")
+    else:
+        body.append(f'<p class="toobig">{len(graph.nodes):,} nodes: past {PICTURE_MAX:,} a '
+                    "picture stops helping, so there is none; the steps and the table "
+                    "below are all there.</p>")
+    if steps:
+        body.append('<ol id="steps" aria-label="Every step"></ol>')  # filled by the script
+    body.append("</main>")
+    if ev is not None:
+        body.append(_node_table(graph, ev))
+    script = ""
+    if ev is not None:
+        script = (f'<script type="application/json" id="data">{_script_json(doc)}</script>'
+                  "<script>" + _script_code(jsgen.passes(graph) + _asset("stepper.js"))
+                  + "</script>")
+    return ("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            '<meta name="color-scheme" content="light dark">'
+            f"<title>cgraph: {_e(title)}</title><style>{_asset('stepper.css')}</style>"
+            "</head><body>" + "".join(body) + script + "</body></html>\n")
+
+
+def _node_table(graph: "Graph", ev: "Evaluation") -> str:
+    labels = node_labels(graph)
+    f = graph.output_name
+    rows = []
+    for n in graph.nodes:
+        rows.append(f'<tr data-node="{n.id}"><td>{n.id}</td><td>{_e(labels[n.id])}</td>'
+                    f"<td>{_e(n.op.name)}</td><td>{_e(node_expr(graph, n, labels))}</td>"
+                    f'<td class="num" data-q="v{n.id}" data-full="1">'
+                    f"{_e(numtext.text(ev.values[n.id]))}</td>"
+                    + ('<td class="num"></td></tr>' if n.op is CONST else  # no gradient
+                       f'<td class="num" data-q="g{n.id}" data-full="1">'
+                       f"{_e(numtext.text(ev.grads[n.id]))}</td></tr>"))
+    return ('<details id="table"><summary>Every node, full precision</summary>'
+            '<table><thead><tr><th>#</th><th>node</th><th>op</th><th>expr</th><th>value</th>'
+            f"<th>∂{_e(f)}/∂node</th></tr></thead><tbody>" + "".join(rows)
+            + "</tbody></table></details>")
+
+
+def iframe(doc: str, graph: "Graph", height: int) -> str:
+    """A page in an iframe's srcdoc, for Jupyter and VS Code (its scripts run inside the
+    frame, sandboxed: they reach nothing outside it)."""
+    return (f'<iframe srcdoc="{_e(doc)}" sandbox="allow-scripts" '
+            f'style="width: 100%; height: {height}px; border: 0" '
+            f'title="cgraph: {_e(_title(graph))}"></iframe>')

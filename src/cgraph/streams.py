@@ -1,0 +1,90 @@
+"""The process's standard streams when they are not the plain UTF-8 files we expect.
+
+- An output encoding that cannot spell cgraph's characters (PYTHONIOENCODING=ascii, a C
+  locale, a Latin-1 terminal): those characters get ASCII spellings (`d` for ∂, `*` for ·,
+  `...` for …) and anything else is written as `\\uXXXX`, which inside a JSON string is
+  the JSON escape for it, so JSON output stays valid JSON.
+- Standard output that failed (a full disk, a closed pipe): file descriptor 1 is pointed
+  at /dev/null, so the interpreter's last flush cannot fail a second time.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import os
+import sys
+
+CODEC = "cgraph-ascii"
+ASCII = {"∂": "d", "·": "*", "…": "...", "≤": "<=", "≥": ">=", "→": "->", "←": "<-",
+         "×": "x", "−": "-", "—": "--", "–": "-", "│": "|", "─": "-", "━": "=", "⁻": "^-",
+         "¹": "1", "²": "2", "³": "3", "ⁿ": "n", "∑": "sum", "√": "sqrt", "∞": "inf",
+         "▁": "_", "▂": ".", "▃": "-", "▄": "-", "▅": "=", "▆": "=", "▇": "#", "█": "#"}
+
+
+def _spell(error):
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    out = []
+    for c in error.object[error.start:error.end]:
+        spelling = ASCII.get(c)
+        if spelling is None:
+            code = ord(c)
+            if code > 0xFFFF:  # a surrogate pair, as JSON writes it
+                code -= 0x10000
+                spelling = "\\u%04x\\u%04x" % (0xD800 + (code >> 10), 0xDC00 + (code & 0x3FF))
+            else:
+                spelling = "\\u%04x" % code
+        out.append(spelling)
+    return "".join(out), error.end
+
+
+def _encode(text, errors="strict"):
+    return codecs.ascii_encode(text, CODEC)
+
+
+class _Encoder(codecs.IncrementalEncoder):
+    def encode(self, text, final=False):
+        return codecs.ascii_encode(text, CODEC)[0]
+
+
+def _search(name):
+    if name.replace("_", "-") != CODEC:
+        return None
+    ascii = codecs.lookup("ascii")
+    # A codec of its own name: click re-wraps a stream whose codec is named "ascii" as
+    # UTF-8 (and the terminal would show mojibake); this one it leaves alone.
+    return codecs.CodecInfo(_encode, ascii.decode, name=CODEC, incrementalencoder=_Encoder,
+                            incrementaldecoder=ascii.incrementaldecoder)
+
+
+def ascii_fallback() -> None:
+    """Standard output and error that cannot encode ∂ get the ASCII spellings."""
+    registered = False
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        encoding = getattr(stream, "encoding", None) or "ascii"
+        try:
+            "∂·θ…─".encode(encoding)
+            continue
+        except (UnicodeEncodeError, LookupError):
+            pass
+        if not hasattr(stream, "detach"):
+            continue
+        if not registered:
+            codecs.register_error(CODEC, _spell)
+            codecs.register(_search)
+            registered = True
+        stream.flush()
+        line_buffering = stream.line_buffering
+        setattr(sys, name, io.TextIOWrapper(stream.detach(), encoding=CODEC,
+                                            line_buffering=line_buffering))
+
+
+def silence_stdout() -> None:
+    """Point file descriptor 1 at /dev/null (after standard output failed)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass

@@ -1,0 +1,499 @@
+"""Issue 10: on a terminal, on a full disk, under Ctrl-C and with hostile files, cgraph ends
+in one line and loses nothing. Each test here failed before the fix it goes with."""
+
+from __future__ import annotations
+
+import csv
+import errno
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from click.testing import CliRunner
+
+from cgraph.cli import cli
+from terminal import env_for, on_terminal
+
+PY = [sys.executable, "-m", "cgraph"]
+
+
+def run(*args, input=None):
+    return CliRunner().invoke(cli, [str(a) for a in args], input=input)
+
+
+def proc(*args, input=None, env=None, stdout=subprocess.PIPE, cwd=None):
+    return subprocess.run([*PY, *map(str, args)], input=input, stdout=stdout,
+                          stderr=subprocess.PIPE, env=env_for(env), cwd=cwd)
+
+
+def one_line_error(stderr: str, code: int, status: int) -> None:
+    assert status == code, stderr
+    assert "Traceback" not in stderr
+    assert len(stderr.strip().splitlines()) == 1, stderr
+
+
+# -- every reader: UTF-8, a byte-order mark accepted, a bad byte named by line and column ---
+
+BAD = b"x,y\n1,2\n3,\xff4\n"
+
+
+@pytest.mark.parametrize("how", ["file", "stdin", "eval-data", "descend-data",
+                                 "eval-data-stdin"])
+def test_a_byte_that_is_not_utf8_is_one_line_naming_line_and_column(tmp_path, how):
+    if how == "file":
+        p = tmp_path / "p.cg"
+        p.write_bytes(b"y = x + 1\nx \xe9 2\n")
+        r = proc("eval", "--file", p, "x=1")
+        where = f"{p}, line 2, column 3"
+    elif how == "stdin":
+        r = proc("eval", "-", "x=1", input=b"x +\n \xc3( 1")
+        where = "standard input, line 2, column 2"
+    else:
+        data = tmp_path / "d.csv"
+        data.write_bytes(BAD)
+        command = "eval" if how.startswith("eval") else "descend"
+        source = "-" if how.endswith("stdin") else data
+        r = proc(command, "(w*x - y)^2", "w=1", "--data", source, input=BAD)
+        where = f"{'standard input' if source == '-' else data}, line 3, column 3"
+    stderr = r.stderr.decode()
+    one_line_error(stderr, 2, r.returncode)
+    assert where in stderr and "0xff" in stderr or "0xe9" in stderr or "0xc3" in stderr
+    assert r.stdout == b""
+
+
+@pytest.mark.parametrize("how", ["file", "stdin", "eval-data", "descend-data"])
+def test_a_byte_order_mark_is_accepted(tmp_path, how):
+    bom = b"\xef\xbb\xbf"
+    if how == "file":
+        p = tmp_path / "p.cg"
+        p.write_bytes(bom + "θ = x*2\n".encode())
+        r = proc("eval", "--file", p, "x=1", "--format", "json")
+        assert json.loads(r.stdout)["output"] == "θ"
+    elif how == "stdin":
+        r = proc("eval", "-", "x=3", "--format", "json", input=bom + b"x^2")
+        assert json.loads(r.stdout)["value"] == 9
+    else:
+        data = tmp_path / "d.csv"
+        data.write_bytes(bom + b"x,y\n1,2\n2,4\n")
+        if how == "eval-data":
+            r = proc("eval", "x*y", "--data", data)
+            assert r.stdout.decode().splitlines() == ["x,y,f,df_dx,df_dy", "1,2,2.0,2.0,1.0",
+                                                      "2,4,8.0,4.0,2.0"]
+        else:
+            r = proc("descend", "(w*x - y)^2", "w=0", "--data", data, "--epochs", "300",
+                     "--lr", "0.1")
+            assert abs(json.loads(r.stdout)["weights"]["w"] - 2) < 1e-6
+    assert r.returncode == 0, r.stderr
+
+
+# -- CSV as RFC 4180 writes it (Excel, R's write.csv) --------------------------------------
+
+def test_quoted_header_and_fields_as_r_writes_them(tmp_path):
+    # write.csv(data.frame(x=c(1.5, 2), y=c(3, -1), label=c("a, b", 'say "hi"')))
+    data = tmp_path / "r.csv"
+    data.write_text('"","x","y","label"\n"1",1.5,3,"a, b"\n"2",2,-1,"say ""hi"""\n')
+    r = run("eval", "x*y", "--data", data)
+    assert r.exit_code == 0, r.output
+    assert r.stdout.splitlines() == ["x,y,f,df_dx,df_dy", "1.5,3,4.5,3.0,1.5",
+                                     "2,-1,-2.0,-1.0,2.0"]
+
+
+def test_quoted_field_with_a_line_break_and_line_numbers_after_it(tmp_path):
+    data = tmp_path / "q.csv"
+    data.write_text('note,x\n"two\nlines",1\n\n"ok",oops\n')
+    r = run("eval", "x^2", "--data", data)
+    assert r.exit_code == 2 and f"{data}, line 5, column 'x': 'oops'" in r.stderr
+    data.write_text('note,x\n"two\nlines",1\n"three",3\n')
+    assert run("eval", "x^2", "--data", data).stdout.splitlines()[1:] == ["1,1.0,2.0",
+                                                                         "3,9.0,6.0"]
+    data.write_text('note,x\n"open,1\n')
+    r = run("eval", "x^2", "--data", data)
+    assert r.exit_code == 2 and "not closed" in r.stderr and r.stdout == ""
+
+
+@pytest.mark.parametrize("quoted", [False, True])
+def test_line_numbers_in_data_errors_count_blank_lines(tmp_path, quoted):
+    q = '"' if quoted else ""
+    data = tmp_path / "d.csv"
+    data.write_text(f"x,y\n1,2\n\n\n{q}3{q},4\n5,z\n")
+    r = run("eval", "x+y", "--data", data)
+    assert r.exit_code == 2 and f"{data}, line 6, column 'y': 'z'" in r.stderr
+    data.write_text(f"x,y\n\n1,2\n\n{q}3{q}\n")
+    r = run("eval", "x+y", "--data", data)
+    assert r.exit_code == 2 and f"{data}, line 5: 1 fields" in r.stderr
+
+
+# -- every write: a temp file beside the target, renamed; never onto an input --------------
+
+def test_a_full_disk_leaves_the_old_file_whole(tmp_path, monkeypatch):
+    target = tmp_path / "g.mmd"
+    target.write_text("the old diagram\n")
+    written = []
+
+    def full_disk(fh, data):
+        if written:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        fh.write(data[:10])  # part of it went to disk, then the disk was full
+        written.append(data)
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    from cgraph import files
+
+    monkeypatch.setattr(files, "_write", full_disk)
+    r = run("graph", "(x+y)*z", "-o", target)
+    assert r.exit_code == 1 and r.stderr == f"Error: cannot write {target}: " \
+        "No space left on device\n"
+    assert target.read_text() == "the old diagram\n"
+    assert os.listdir(tmp_path) == ["g.mmd"]  # no temp file left behind
+
+
+def test_a_trace_cut_by_a_full_disk_is_not_left_in_place(tmp_path, monkeypatch):
+    trace = tmp_path / "run.csv"
+    calls = []
+
+    def full_after_100_rows(fh, data):
+        calls.append(1)
+        if len(calls) > 100:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        fh.write(data)
+
+    from cgraph import files
+
+    monkeypatch.setattr(files, "_write", full_after_100_rows)
+    r = run("descend", "(w-3)^2", "w=0", "--trace", trace)
+    assert r.exit_code == 1 and r.stderr.startswith(f"Error: cannot write {trace}")
+    assert os.listdir(tmp_path) == []
+
+
+def test_writes_keep_the_permissions_and_replace_whole(tmp_path):
+    target = tmp_path / "g.dot"
+    target.write_text("old")
+    os.chmod(target, 0o640)
+    assert run("graph", "x*y", "-o", target).exit_code == 0
+    assert target.read_text().startswith("digraph") and (target.stat().st_mode & 0o777) == 0o640
+    fresh = tmp_path / "new.mmd"
+    assert run("graph", "x*y", "-o", fresh).exit_code == 0
+    umask = os.umask(0)
+    os.umask(umask)
+    assert fresh.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_never_onto_an_input_of_the_same_command(tmp_path):
+    data = tmp_path / "same.csv"
+    data.write_text("x,y\n1,2\n2,4\n")
+    r = run("descend", "(w*x-y)^2", "w=0", "--data", data, "--trace", data)
+    assert r.exit_code == 2 and "also an input" in r.stderr
+    assert data.read_text() == "x,y\n1,2\n2,4\n"
+    link = tmp_path / "link.csv"
+    link.symlink_to(data)
+    r = run("descend", "(w*x-y)^2", "w=0", "--data", link, "--trace", data)
+    assert r.exit_code == 2 and data.read_text() == "x,y\n1,2\n2,4\n"
+    program = tmp_path / "p.mmd"
+    program.write_text("x*y")
+    r = run("graph", "--file", program, "-o", program)
+    assert r.exit_code == 2 and program.read_text() == "x*y"
+
+
+@pytest.mark.parametrize("name", ["g.jpg", "g", "g.txt"])
+def test_an_unknown_output_suffix_is_a_usage_error(tmp_path, name):
+    r = run("graph", "x*y", "-o", tmp_path / name)
+    assert r.exit_code == 2 and "cgraph writes" in r.stderr and os.listdir(tmp_path) == []
+    r = run("graph", "x*y", "-o", tmp_path / "g.mmd", "--format", "dot")
+    assert r.exit_code == 2 and os.listdir(tmp_path) == []
+
+
+def test_trace_is_streamed_not_kept(tmp_path):
+    from cgraph import parse
+    from cgraph.descend import descend
+
+    seen = []
+    run_ = descend(parse("(w-3)^2"), {"w": 0.0}, ["w"], lr=1e-4, steps=20_000,
+                   trace=seen.append)
+    assert len(seen) == 20_000 and len(run_.history) <= 201
+
+
+def test_divergence_keeps_the_trace_so_far(tmp_path):
+    trace = tmp_path / "run.csv"
+    r = run("descend", "x^2", "x=1", "--lr", "1.5", "--trace", trace)
+    assert r.exit_code == 1 and "diverged" in r.stderr
+    rows = list(csv.reader(io.StringIO(trace.read_text())))
+    assert rows[0] == ["step", "cost", "x", "grad_x"] and len(rows) > 100
+    assert all(len(row) == 4 for row in rows) and rows[-1][0] == str(len(rows) - 1)
+    assert os.listdir(tmp_path) == ["run.csv"]
+
+
+# -- standard output: a full disk, a closed pipe, an encoding that is not UTF-8 ------------
+
+FULL = [["--help"], ["--version"], ["eval", "--help"], ["eval", "x*y", "x=1", "y=2"],
+        ["graph", "x*y"], ["diff", "x^2"], ["explain", "x*y", "x=1", "y=2"],
+        ["check", "x*y", "x=1", "y=2"], ["descend", "(w-1)^2", "w=0", "--steps", "3"]]
+
+
+@pytest.mark.parametrize("args", FULL, ids=" ".join)
+def test_a_full_disk_on_standard_output_is_one_line_exit_1(args):
+    with open("/dev/full", "w") as full:
+        r = proc(*args, stdout=full)
+    stderr = r.stderr.decode()
+    one_line_error(stderr, 1, r.returncode)
+    assert "No space left on device" in stderr
+
+
+def test_a_full_disk_under_eval_data(tmp_path):
+    data = tmp_path / "d.csv"
+    data.write_text("x\n" + "".join(f"{i}\n" for i in range(200_000)))
+    with open("/dev/full", "w") as full:
+        r = proc("eval", "x^2", "--data", data, stdout=full)
+    one_line_error(r.stderr.decode(), 1, r.returncode)
+
+
+@pytest.mark.parametrize("args", [
+    ["eval", "x*θ", "x=1", "θ=2", "--format", "table"],
+    ["eval", "x*θ", "x=1", "θ=2", "--format", "csv"],
+    ["check", "x^2", "x=1", "--format", "table"],
+    ["explain", "x*y", "x=1", "y=2", "--format", "rich"],
+    ["descend", "(w-1)^2", "w=0", "--format", "table"],
+    ["diff", "x^2", "--order", "2"],
+])
+def test_an_ascii_terminal_gets_ascii_spellings(args):
+    r = proc(*args, env={"PYTHONIOENCODING": "ascii"})
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.isascii() and b"\\u03b8" in r.stdout if "θ=2" in args else True
+
+
+def test_ascii_json_is_still_json():
+    r = proc("eval", "x*θ", "x=1", "θ=2", "--format", "json",
+             env={"PYTHONIOENCODING": "ascii"})
+    assert r.returncode == 0 and r.stdout.isascii()
+    assert json.loads(r.stdout)["gradient"] == {"x": 2.0, "θ": 1.0}
+    r = proc("check", "x*y", "x=1", "y=2", env={"PYTHONIOENCODING": "ascii"})
+    assert b"\xe2" not in r.stdout and r.returncode == 0
+
+
+# -- Ctrl-C: exit 130 and one line, at start-up and mid-run -------------------------------
+
+_START = []
+
+
+def python_start_up() -> float:
+    """How long Python itself takes to start (site, .pth files) before any cgraph code
+    runs: a Ctrl-C in that window is Python's own ('Fatal Python error'), not ours."""
+    if not _START:
+        for _ in range(3):
+            t = time.monotonic()
+            subprocess.run([sys.executable, "-c", "pass"], env=env_for())
+            _START.append(time.monotonic() - t)
+    return max(_START)
+
+
+@pytest.mark.parametrize("after", [0.0, 0.01, 0.02, 0.04, 0.08, 0.15, 0.3, 0.5])
+def test_ctrl_c_at_start_up_is_one_line_and_130(after):
+    """From cgraph's first line on (before click, numpy or the parser are imported)."""
+    delay = python_start_up() + after
+    p = subprocess.Popen([*PY, "descend", "(w-1)^2", "w=0", "--steps", "100000000"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env_for())
+    time.sleep(delay)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=30)
+    if p.returncode != 130 and after < 0.3:
+        # still in Python's own start-up on a loaded machine: no line of cgraph ran
+        assert b"/cgraph/" not in err and p.returncode in (1, -signal.SIGINT), err
+        return
+    assert p.returncode == 130, err
+    assert err == b"Interrupted.\n" and out == b""
+
+
+def test_ctrl_c_mid_run_says_the_csv_is_incomplete(tmp_path):
+    data = tmp_path / "big.csv"
+    data.write_text("x\n" + "".join(f"{i}\n" for i in range(300_000)) * 4)
+    p = subprocess.Popen([*PY, "eval", "sin(x)*exp(-x^2)", "--data", data],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env_for())
+    first = os.read(p.stdout.fileno(), 100)  # rows are coming out
+    p.send_signal(signal.SIGINT)
+    rest, err = p.communicate(timeout=30)
+    assert p.returncode == 130 and first
+    err = err.decode()
+    assert len(err.splitlines()) == 1 and "incomplete" in err and "Traceback" not in err
+    lines = (first + rest).decode().splitlines()
+    assert 1 < len(lines) < 1_200_001
+    assert lines[0] == "x,f,df_dx" and all(len(line.split(",")) == 3 for line in lines)
+
+
+def test_ctrl_c_keeps_a_valid_trace(tmp_path):
+    trace = tmp_path / "run.csv"
+    shown = on_terminal(["descend", "(a-1)^2 + 100*(b-a^2)^2", "a=-1", "b=1", "--lr",
+                         "1e-6", "--steps", "100000000", "--trace", trace],
+                        interrupt_when=lambda out: any(n.endswith(".tmp") and
+                                                       os.path.getsize(tmp_path / n) > 4096
+                                                       for n in os.listdir(tmp_path)))
+    assert shown.status == 130 and "Traceback" not in shown.stderr
+    assert "Interrupted" in shown.stderr
+    rows = list(csv.reader(io.StringIO(trace.read_text())))
+    assert rows[0] == ["step", "cost", "a", "b", "grad_a", "grad_b"] and len(rows) > 10
+    assert [r[0] for r in rows[1:]] == [str(k) for k in range(1, len(rows))]
+    assert all(len(r) == 6 for r in rows)
+    assert os.listdir(tmp_path) == ["run.csv"]
+
+
+# -- the progress bar of eval --data, on a real terminal ----------------------------------
+
+def test_progress_bar_over_8_mib_on_a_terminal(tmp_path):
+    """`cgraph eval … --data big.csv > out.csv` typed in a terminal: the bar is drawn on
+    standard error (the terminal) and every row reaches the file."""
+    data = tmp_path / "big.csv"
+    row = "0.123456789012345,-1.23456789012345\n"
+    count = (8 << 20) // len(row) + 1000
+    data.write_text("x,y\n" + row * count)
+    with open(tmp_path / "out.csv", "w") as out:
+        shown = on_terminal(["eval", "x*y", "--data", data], width=80, timeout=120,
+                            stdout=out)
+    assert shown.status == 0 and "Traceback" not in shown.stderr, shown.stderr[-2000:]
+    assert "evaluating" in shown.stderr  # the bar was drawn
+    lines = (tmp_path / "out.csv").read_text().splitlines()
+    assert len(lines) == count + 1 and lines[-1] == lines[1]
+
+
+# -- every option acts or is rejected ------------------------------------------------------
+
+@pytest.mark.parametrize("args", [
+    ["check", "x^2", "x=1", "--eps", "0"],
+    ["check", "x^2", "x=1", "--eps", "nan"],
+    ["check", "x^2", "x=1", "--eps", "-1e-3"],
+    ["check", "x^2", "x=1", "--rtol", "-1"],
+    ["check", "x^2", "x=1", "--atol", "inf"],
+    ["descend", "(w-1)^2", "w=0", "--lr", "-0.1"],
+    ["descend", "(w-1)^2", "w=0", "--lr", "0"],
+    ["descend", "(w-1)^2", "w=0", "--lr", "inf"],
+    ["descend", "(w-1)^2", "w=0", "--until", "nan"],
+    ["descend", "(w-1)^2", "w=0", "--until", "-1"],
+    ["descend", "(w-1)^2", "w=0", "--seed", "-1"],
+    ["descend", "(w-1)^2", "w=0", "--seed", "3"],
+    ["descend", "(w-1)^2", "w=0", "--epochs", "3"],
+    ["descend", "(w-1)^2", "w=0", "--batch-size", "3"],
+    ["descend", "(w*x-y)^2", "w=0", "--data", "DATA", "--steps", "3000"],
+    ["eval", "x*y", "--data", "DATA", "--digits", "3"],
+    ["eval", "x*y", "--data", "DATA", "--strict"],
+    ["eval", "x*y", "x=1", "y=2", "--format", "json", "--digits", "3"],
+    ["diff", "2.123456789*x^2", "--digits", "3"],
+    ["graph", "x*2.123456789", "--digits", "2"],
+    ["graph", "x*y", "--no-values"],
+    ["graph", "x*y", "--format", "dot", "--fence"],
+], ids=" ".join)
+def test_an_option_that_would_not_act_is_a_usage_error(tmp_path, args):
+    data = tmp_path / "d.csv"
+    data.write_text("x,y\n1,2\n2,4\n")
+    r = run(*[str(data) if a == "DATA" else a for a in args])
+    assert r.exit_code == 2 and r.stdout == "" and "Error:" in r.stderr, r.output
+    assert r.exception is None or isinstance(r.exception, SystemExit)
+
+
+@pytest.mark.parametrize("value", ["x=1;y=2", "y=2", "pi;pi", "1\n2", "f = 3"])
+def test_a_binding_value_is_one_expression(value):
+    r = run("eval", "x", f"x={value}")
+    assert r.exit_code == 2 and "one expression" in r.stderr and r.stdout == ""
+    assert run("eval", "x", "x=2 # a comment; with a semicolon").exit_code == 0
+
+
+@pytest.mark.parametrize("args", [["sqrt(x)", "x=-1"], ["1/x", "x=0"], ["log(x)", "x=0"]])
+def test_check_fails_when_a_side_is_not_finite(args):
+    r = run("check", *args, "--format", "json")
+    assert r.exit_code == 1 and "not finite" in r.stderr
+    assert json.loads(r.stdout)["ok"] is False
+    assert "NOT FINITE" in run("check", *args).stdout
+
+
+def test_constants_get_no_gradient():
+    r = run("eval", "x^2 + pi", "x=-3", "--format", "json")
+    nodes = json.loads(r.stdout)["nodes"]
+    assert [n["grad"] for n in nodes if n["op"] == "const"] == [None, None]
+    assert all(n["grad"] is not None for n in nodes if n["op"] != "const")
+    tsv = run("eval", "x^2 + pi", "x=-3", "--format", "tsv").stdout.splitlines()
+    assert [row.split("\t")[5] for row in tsv if "\tconst\t" in row] == ["", ""]
+    csv_rows = list(csv.reader(io.StringIO(
+        run("eval", "x^2", "x=-3", "--format", "csv").stdout)))
+    assert csv_rows[2] == ["1", "const", "", "2", "2", ""]
+    table = run("eval", "x^2", "x=-3", "--format", "table").stdout
+    assert "NaN" not in table and "-0.0" not in table
+    diagram = run("graph", "x^2 + pi", "x=-3", "--grads").stdout
+    assert "∂f/∂2" not in diagram and "∂f/∂pi" not in diagram and "∂f/∂x = -6" in diagram
+
+
+def test_descend_names_the_cause_of_a_non_finite_cost(tmp_path):
+    data = tmp_path / "d.csv"
+    data.write_text("x,y\n1,2\nnan,3\n")
+    r = run("descend", "(w*x-y)^2", "w=0", "--data", data)
+    assert r.exit_code == 1 and "data is not finite: column 'x' is NaN in data row 2" \
+        in r.stderr
+    r = run("descend", "log(w)", "w=-1")
+    assert r.exit_code == 1 and "at the starting weights (w=-1)" in r.stderr
+    r = run("descend", "x^2", "x=1", "--lr", "1.5")
+    assert r.exit_code == 1 and "step size is too large" in r.stderr
+    r = run("descend", "(w*x-y)^2", "w=0", "x=0*(1/0)", "y=1", "--wrt", "w")
+    assert r.exit_code == 1 and "binding x = NaN" in r.stderr
+    r = run("descend", "x^2", "x=1", "--lr", "1.01", "--steps", "30")
+    assert r.exit_code == 0 and "grew for 20 steps in a row" in r.stderr
+
+
+def test_a_program_that_looks_like_an_option_is_told_to_use_dashdash():
+    r = run("eval", "--x^2", "x=3")
+    assert r.exit_code == 2 and "goes after '--'" in r.stderr
+    r = run("eval", "--format", "json", "--", "--x^2", "x=3")
+    assert r.exit_code == 0 and json.loads(r.stdout)["value"] == 9
+
+
+# -- every command's --help examples run -------------------------------------------------
+
+FILES = {
+    "model.cg": "# one neuron and its squared error\nz = w*x + b\ny = sigmoid(z)\n"
+                "loss = (y - t)^2\n",
+    "loss.cg": "# squared error of a linear model\nerr = w1*x1 + w2*x2 - y\nloss = err^2\n",
+    "samples.csv": "x1,x2,y\n1,2,-1\n0.5,-1,1.5\n-1,0.5,-2\n2,1,1\n",
+}
+
+
+def help_examples():
+    from cgraph.cli import cli as group
+
+    for name, command in sorted(group.commands.items()):
+        doc = command.help.split("\b", 1)[-1].replace("\\\n", " ")
+        for line in doc.splitlines():
+            line = line.strip()
+            if line.startswith("cgraph "):
+                yield name, line.split("  #")[0].replace("\\", "").strip()
+
+
+@pytest.mark.parametrize("name, example", list(help_examples()))
+def test_every_help_example_runs(tmp_path, name, example):
+    for file, text in FILES.items():
+        (tmp_path / file).write_text(text)
+    (tmp_path / "docs").mkdir()
+    shell = example.replace("cgraph ", f"{sys.executable} -m cgraph ", 1)
+    r = subprocess.run(shell, shell=True, cwd=tmp_path, capture_output=True, text=True,
+                       env=env_for())
+    assert r.returncode == 0 and "Traceback" not in r.stderr, (example, r.stderr)
+
+
+# -- siblings found on the way -------------------------------------------------------------
+
+def test_standard_input_is_not_both_program_and_data():
+    r = run("eval", "-", "--data", "-", input="x*2\n")
+    assert r.exit_code == 2 and "standard input cannot hold both" in r.stderr
+    r = run("descend", "--file", "-", "w=0", "--data", "-", input="(w-x)^2\n")
+    assert r.exit_code == 2 and r.stdout == ""
+
+
+def test_special_files_are_written_in_place_and_links_followed(tmp_path):
+    r = proc("graph", "x*y", "--format", "dot", "-o", "/dev/stdout")
+    assert r.returncode == 0 and r.stdout.startswith(b"digraph")
+    assert proc("graph", "x*y", "-o", "/dev/null").returncode == 0
+    assert os.path.exists("/dev/null") and not os.path.isfile("/dev/null")
+    real = tmp_path / "real.mmd"
+    real.write_text("old")
+    link = tmp_path / "link.mmd"
+    link.symlink_to(real)
+    assert run("graph", "x*y", "-o", link).exit_code == 0
+    assert link.is_symlink() and real.read_text().startswith("flowchart")

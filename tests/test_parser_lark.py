@@ -1,0 +1,130 @@
+"""The driver against Lark itself: the same programs accepted and rejected, the same trees.
+
+Our driver (parser.py) runs Lark's LALR tables with its own loop; here it runs with a
+builder that makes a tree of its reductions, which must equal `Lark(grammar,
+parser="lalr").parse(text)` for every program, valid or not.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.lark import from_lark
+from lark import Lark, Token, Tree
+from lark.exceptions import UnexpectedInput
+
+from cgraph import parser
+from cgraph.errors import ParseError
+from cgraph.tables import grammar_text
+
+from programs import random_expression, random_program, render, seeds
+
+LARK = Lark(grammar_text(), parser="lalr")
+
+
+class TreeBuilder:
+    """Every reduction makes (alias or rule name, *kept children); tokens are their text."""
+
+    BINARY: dict = {}  # no shortcut: every reduction goes through __getattr__
+
+    def __init__(self):
+        self.tree = None
+
+    def __getattr__(self, kind):
+        def make(kept):
+            node = (kind, *(c.group() if hasattr(c, "group") else c for c in kept))
+            if kind == "start":
+                self.tree = node
+            return node
+        return make
+
+
+def ours(text):
+    builder = TreeBuilder()
+    try:
+        parser._drive(parser._get_tables(), builder, text)
+    except ParseError:
+        return "rejected"
+    return builder.tree or ("start",)
+
+
+def lark(text):
+    try:
+        tree = LARK.parse(text)
+    except UnexpectedInput:
+        return "rejected"
+    stack, done = [(tree, False)], []  # Tree -> tuples, with a loop
+    while stack:
+        node, visited = stack.pop()
+        if isinstance(node, Token):
+            done.append(str(node))
+        elif visited:
+            k = len(node.children)
+            kids = done[len(done) - k:] if k else []
+            del done[len(done) - k:]
+            done.append((node.data, *kids))
+        else:
+            stack.append((node, True))
+            stack.extend((c, False) for c in reversed(node.children))
+    return done[0]
+
+
+def same(text):
+    assert ours(text) == lark(text), text
+
+
+@settings(max_examples=1000, deadline=None)
+@given(seeds)
+def test_valid_programs_give_lark_s_tree(seed):
+    text, _ = random_program(seed)
+    result = ours(text)
+    assert result != "rejected"
+    assert result == lark(text), text
+
+
+from_grammar = from_lark(
+    LARK, start="start",
+    explicit={
+        "NAME": st.sampled_from(["x", "y", "θ", "sin", "max", "pi", "e", "_1"]),
+        "NUMBER": st.sampled_from(["0", "1", "2.5", ".5", "1e-3", "3.", "1E+2"]),
+        "COMMENT": st.just("# note"),
+        "_SEP": st.sampled_from([";", "\n"]),
+        "__IGNORE_0": st.sampled_from([" ", "\t"]),
+    })
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@given(from_grammar)
+def test_programs_from_the_grammar_give_lark_s_tree(text):
+    same(text)
+
+
+TOKENS = ["x", "y", "2", ".5", "1e3", "3.", "+", "-", "*", "/", "^", "**", "(", ")", ",",
+          "=", ";", "\n", "sin", "max", "#c\n", " ", "$", "e"]
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(st.sampled_from(TOKENS), max_size=14))
+def test_random_token_strings_are_accepted_and_rejected_as_lark_does(tokens):
+    same("".join(tokens))
+    same(" ".join(tokens))
+
+
+@pytest.mark.parametrize("text", [
+    "", ";", "x", "-x^2", "2^3^2", "a = b; a", "f(x, y, z)", "f()", "(x", "x)", "x = ",
+    "1 - 2 - 3", "-2^-1", "x**-y**2", "max(1, 2,)", "(((x)))", "a=1\n\nb=2;;c", "x # c",
+    "+-+-x", "2*-x",
+])
+def test_edge_cases(text):
+    same(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(seeds)
+def test_rendering_keeps_the_tree(seed):
+    """The generator's own check: rendering with and without spaces parses the same."""
+    import random
+
+    e = random_expression(random.Random(seed), ["x", "y"], 10)
+    assert ours(render(e, "")) == ours(render(e, " ")) != "rejected"

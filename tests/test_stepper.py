@@ -1,0 +1,328 @@
+"""The backprop stepper (`explain`/`graph --format html`) in a real browser.
+
+Chromium (Debian's, installed by ../shared/tools/render-tools-install) is driven by Python's
+playwright through `executable_path`; outside CI a missing browser skips these tests, in CI
+it fails them (see renderers.py). The oracles are `cgraph explain --format text` (every step,
+in order) and `cgraph eval --format json` (every value and gradient, after each input
+change), run by the real command line.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import re
+import tempfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import cgraph
+from cgraph import numtext
+from cgraph.cli import cli
+
+import renderers
+
+try:
+    from playwright.sync_api import expect, sync_playwright
+except ImportError:  # the browser fixture skips (in CI: fails) with the reason
+    expect = sync_playwright = None
+
+MLP = """# a 2-2-1 network and its squared error (31 nodes)
+h1 = tanh(w11*x1 + w12*x2 + b1)
+h2 = tanh(w21*x1 + w22*x2 + b2)
+y = sigmoid(v1*h1 + v2*h2 + c)
+loss = (y - t)^2
+"""
+MLP_POINT = {"w11": 0.5, "w12": -0.3, "x1": 1.2, "x2": -0.7, "b1": 0.1, "w21": -0.8,
+             "w22": 0.4, "b2": -0.2, "v1": 1.1, "v2": -0.9, "c": 0.05, "t": 1.0}
+HOSTILE = """# </script><script>alert("pwned")</script> & <b>'q'</b> <!-- "
+θ = x * constructor
+__proto__ = θ + function
+var = __proto__ / NaN
+"""
+PROGRAMS = {  # program, point, and a new value for each variable (in turn)
+    "tutorial": ("p = x + y; g = p * z", {"x": 1, "y": 3, "z": -3},
+                 {"x": 2.5, "y": -0.125, "z": 7}),
+    "mlp": (MLP, MLP_POINT, {k: round(v * 1.7 - 0.3, 6) for k, v in MLP_POINT.items()}),
+    "shared": ("s = x*y; s + s*s + sin(s) + exp(s)", {"x": 0.5, "y": -2},
+               {"x": -1.25, "y": 3.5}),
+    "hostile": (HOSTILE, {"x": 1.5, "constructor": 2, "function": -1, "NaN": 4},
+                {"x": -2, "constructor": 0.25, "function": 3, "NaN": -8}),
+    # IEEE edges at the new point: log(0) = -inf, 0/0 = NaN, sqrt(-1) = NaN, 1/0 = inf
+    "edges": ("a = log(x); b = y / z; c = sqrt(w); a + b + c + 1/z",
+              {"x": 1, "y": 2, "z": 4, "w": 9}, {"x": 0, "y": 0, "z": 0, "w": -1}),
+}
+
+
+READ_STEP = ("() => [document.getElementById('count').textContent, "
+             "document.querySelector('#now .text').textContent]")
+
+
+def run(*args) -> str:
+    r = CliRunner().invoke(cli, [str(a) for a in args])
+    assert r.exit_code == 0, r.output
+    return r.stdout
+
+
+def bindings(point) -> list[str]:
+    return [f"{k}={v!r}" for k, v in point.items()]
+
+
+def explain_lines(program, point) -> list[str]:
+    """explain's steps, as text: each line without its indent (section titles left out)."""
+    text = run("explain", "--format", "text", "--", program, *bindings(point))
+    titles = {"Forward pass", "Backward pass", "Result"}
+    return [line.strip() for line in text.splitlines() if line.strip() not in titles
+            and line.strip()]
+
+
+def eval_nodes(program, point):
+    doc = json.loads(run("eval", "--format", "json", "--", program, *bindings(point)))
+    spelled = {"NaN": "nan", "Infinity": "inf", "-Infinity": "-inf"}
+    as_float = lambda v: (v if v is None  # noqa: E731  (a constant's grad is null)
+                          else float(spelled[v]) if isinstance(v, str) else float(v))
+    return [(as_float(n["value"]), as_float(n["grad"])) for n in doc["nodes"]]
+
+
+def same(a: float | None, b: float | None) -> bool:
+    if a is None or b is None:  # a constant has no gradient, on the page as in eval's JSON
+        return a is None and b is None
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    if math.isinf(a) or math.isinf(b):
+        return a == b
+    return abs(a - b) <= 1e-12 * max(abs(a), abs(b)) or a == b
+
+
+@pytest.fixture(scope="module")
+def browser():
+    renderers.require_browser()
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=renderers.CHROMIUM,
+                              args=["--no-sandbox", "--disable-gpu"])
+        yield b
+        b.close()
+
+
+class Page:
+    """A page opened from file:// with the network blocked; every request, console error,
+    page error and dialog recorded."""
+
+    def __init__(self, browser, path: Path, scheme: str = "light"):
+        self.url = path.as_uri()
+        self.context = browser.new_context(viewport={"width": 1280, "height": 860},
+                                           color_scheme=scheme, offline=True)
+        self.requests, self.errors, self.dialogs = [], [], []
+        self.context.on("request", lambda r: self.requests.append(r.url))
+        self.context.route("**/*", lambda route: route.continue_()
+                           if route.request.url == self.url else route.abort())
+        self.page = self.context.new_page()
+        self.page.on("console", lambda m: self.errors.append(m.text)
+                     if m.type in ("error", "warning") else None)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+        self.page.goto(self.url)
+
+    def others(self) -> list[str]:
+        return [u for u in self.requests if u != self.url]
+
+    def now(self) -> str:
+        return self.page.inner_text("#now .text")
+
+    def count(self) -> str:
+        return self.page.inner_text("#count")
+
+    def table(self) -> list[tuple[float, float]]:
+        rows = self.page.eval_on_selector_all(
+            "#table tbody tr", "rows => rows.map(r => Array.from("
+            "r.querySelectorAll('td[data-q]')).map(td => td.textContent))")
+        # a constant's gradient cell is empty (no data-q): it has no gradient
+        return [(float(v), float(g[0]) if g else None) for v, *g in rows]
+
+    def step_texts(self) -> list[str]:
+        return self.page.eval_on_selector_all(
+            "#steps li.step", "items => items.map(li => li.innerText.trim())")
+
+    def close(self):
+        self.context.close()
+
+
+def explain_page(tmp_path, name, point=None) -> Path:
+    program, start, _ = PROGRAMS[name]
+    path = tmp_path / f"{name}.html"
+    run("explain", "--format", "html", "-o", path, "--", program, *bindings(point or start))
+    return path
+
+
+@pytest.mark.parametrize("name", list(PROGRAMS))
+def test_offline_no_requests_no_errors_and_every_step_is_explains(browser, tmp_path, name):
+    program, point, _ = PROGRAMS[name]
+    p = Page(browser, explain_page(tmp_path, name))
+    try:
+        assert p.others() == [] and p.errors == [] and p.dialogs == []
+        expected = explain_lines(program, point)
+        assert p.step_texts() == [re.sub(r"    \(", " (", e) for e in expected]
+        n = len(expected)
+        for i, line in enumerate(expected):
+            assert p.page.evaluate(READ_STEP) == [f"step {i + 1} of {n}", line], i
+            p.page.keyboard.press("ArrowRight")
+        p.page.click("#next")
+        assert p.now() == expected[-1]  # next at the last step stays there
+        p.page.click("#prev")
+        assert p.now() == expected[-2]
+        assert p.others() == [] and p.errors == []
+    finally:
+        p.close()
+
+
+@pytest.mark.parametrize("name", list(PROGRAMS))
+def test_each_input_change_recomputes_like_eval(browser, tmp_path, name):
+    program, point, new = PROGRAMS[name]
+    p = Page(browser, explain_page(tmp_path, name))
+    try:
+        assert all(map(same, sum(p.table(), ()), sum(eval_nodes(program, point), ())))
+        point = dict(point)
+        for k, var in enumerate(cgraph.parse(program).variables):  # the page's order
+            point[var] = new[var]
+            p.page.fill(f'#inputs input[type=number][data-var="{k}"]', repr(new[var]))
+            shown, truth = p.table(), eval_nodes(program, point)
+            assert len(shown) == len(truth)
+            for i, (a, b) in enumerate(zip(shown, truth)):
+                assert same(a[0], b[0]) and same(a[1], b[1]), (var, i, a, b)
+        # the narration follows: every step equals explain's at the new point
+        assert p.step_texts() == [re.sub(r"    \(", " (", e)
+                                  for e in explain_lines(program, point)]
+        assert p.others() == [] and p.errors == []
+    finally:
+        p.close()
+
+
+def test_sliders_move_the_inputs(browser, tmp_path):
+    p = Page(browser, explain_page(tmp_path, "tutorial"))
+    try:
+        slider = p.page.locator('#inputs input[type=range][data-var="2"]')
+        slider.focus()
+        p.page.keyboard.press("End")  # the slider's maximum: z = -3 + 2·3 = 3
+        assert p.page.input_value('#inputs input[type=number][data-var="2"]') == "3"
+        values = [v for v, _ in p.table()]
+        assert values[-1] == (1 + 3) * 3.0
+    finally:
+        p.close()
+
+
+def test_keyboard_alone_steps_and_plays(browser, tmp_path):
+    p = Page(browser, explain_page(tmp_path, "tutorial"))
+    try:
+        n = len(explain_lines(*PROGRAMS["tutorial"][:2]))
+        keyboard = p.page.keyboard
+        for _ in range(3):
+            keyboard.press("ArrowRight")
+        assert p.count() == f"step 4 of {n}"
+        keyboard.press("ArrowLeft")
+        assert p.count() == f"step 3 of {n}"
+        keyboard.press("End")
+        assert p.count() == f"step {n} of {n}"
+        keyboard.press("Home")
+        assert p.count() == f"step 1 of {n}"
+        for _ in range(40):  # Tab reaches the buttons; Enter presses the focused one
+            keyboard.press("Tab")
+            if p.page.evaluate("document.activeElement.id") == "next":
+                break
+        else:
+            pytest.fail("Tab never reached the next-step button")
+        keyboard.press("Enter")
+        assert p.count() == f"step 2 of {n}"
+        focus = p.page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+        assert focus != "none"  # the focused control is visible
+        keyboard.press("Shift+Tab")  # play: Enter plays, Enter again pauses
+        assert p.page.evaluate("document.activeElement.id") == "play"
+        keyboard.press("Enter")
+        expect(p.page.locator("#count")).to_have_text(f"step 4 of {n}", timeout=10_000)
+        keyboard.press("Enter")
+        paused = p.count()
+        p.page.wait_for_timeout(1500)
+        assert p.count() == paused != f"step {n} of {n}"
+        assert p.errors == []
+    finally:
+        p.close()
+
+
+def test_screenshots_of_first_middle_and_last_step(browser, tmp_path):
+    """Written for a person to look at (not compared): CGRAPH_SCREENSHOTS=DIR keeps them."""
+    out = Path(os.environ.get("CGRAPH_SCREENSHOTS") or tempfile.mkdtemp(prefix="stepper-"))
+    out.mkdir(parents=True, exist_ok=True)
+    for name, scheme in (("tutorial", "light"), ("mlp", "light"), ("shared", "dark")):
+        p = Page(browser, explain_page(tmp_path, name), scheme)
+        try:
+            n = int(p.count().split()[-1])
+            for label, key in (("first", "Home"), ("middle", None), ("last", "End")):
+                if key:
+                    p.page.keyboard.press(key)
+                else:
+                    p.page.keyboard.press("Home")
+                    for _ in range(n // 2):
+                        p.page.keyboard.press("ArrowRight")
+                shot = out / f"{name}-{label}.png"
+                p.page.screenshot(path=str(shot))
+                assert shot.stat().st_size > 10_000
+        finally:
+            p.close()
+    print(f"screenshots in {out}")
+
+
+def test_dark_and_light_schemes(browser, tmp_path):
+    path = explain_page(tmp_path, "tutorial")
+    lum = {}
+    for scheme in ("light", "dark"):
+        p = Page(browser, path, scheme)
+        try:
+            rgb = p.page.evaluate("getComputedStyle(document.body).backgroundColor")
+            r, g, b = (int(x) for x in re.findall(r"\d+", rgb)[:3])
+            lum[scheme] = (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255
+        finally:
+            p.close()
+    assert lum["light"] > 0.9 and lum["dark"] < 0.15
+
+
+def test_the_page_spells_numbers_as_numtext(browser, tmp_path):
+    rng = random.Random(12)
+    values = [0.0, -0.0, 0.5, 2.5, 1234565.0, 1234575.0, 0.000123456785, 1e16, 1e21, 1e-5,
+              123456.5, 9.9999995, 999999.5, 5e-324, 1.7976931348623157e308, -1e-300,
+              math.nan, math.inf, -math.inf, 1 / 3, 2 / 3, 100.0, 1e-4, 0.00012345]
+    values += [rng.uniform(-1, 1) * 10 ** rng.randint(-30, 30) for _ in range(300)]
+    values += [rng.randint(-10 ** 8, 10 ** 8) / 2 for _ in range(100)]  # ties
+    cases = [(v, d) for v in values for d in (None, 1, 2, 3, 6, 10, 17)]
+    p = Page(browser, explain_page(tmp_path, "tutorial"))
+    try:
+        shown = p.page.evaluate(
+            "cases => cases.map(([v, d]) => cgraphFormat(Number(v), d))",
+            [[repr(v) if v == v and v - v == 0 else {"nan": "NaN", "inf": "Infinity",
+                                                    "-inf": "-Infinity"}[repr(v)], d]
+             for v, d in cases])
+    finally:
+        p.close()
+    wrong = [(v, d, s, numtext.text(v, d)) for (v, d), s in zip(cases, shown)
+             if s != numtext.text(v, d)]
+    assert wrong == []
+
+
+def test_graph_page_is_the_picture_without_the_steps(browser, tmp_path):
+    program, point, _ = PROGRAMS["shared"]
+    path = tmp_path / "graph.html"
+    run("graph", "--grads", "-o", path, "--", program, *bindings(point))
+    p = Page(browser, path)
+    try:
+        assert p.others() == [] and p.errors == []
+        assert p.page.locator("#controls").count() == 0
+        labels = p.page.locator("svg .glabel").all_text_contents()
+        ev = cgraph.parse(program).evaluate(point)
+        assert f"∂f/∂s = {numtext.text(ev.grads[2], 6)}" in labels  # all shown at once
+        p.page.fill('#inputs input[type=number][data-var="0"]', "2")
+        assert same(p.table()[-1][0], eval_nodes(program, {**point, "x": 2})[-1][0])
+    finally:
+        p.close()
