@@ -53,7 +53,7 @@ class Code:
 
     __slots__ = ("e", "text", "value")
 
-    def __init__(self, emitter: "_Emitter", text: str, value: float | None = None):
+    def __init__(self, emitter: "Emitter", text: str, value: float | None = None):
         self.e, self.text, self.value = emitter, text, value
 
     def _lift(self, o) -> "Code":
@@ -99,7 +99,7 @@ class Code:
 class _Numpy:
     """What the registry's `array` rules see as `np`: each numpy function emits a call."""
 
-    def __init__(self, emitter: "_Emitter"):
+    def __init__(self, emitter: "Emitter"):
         self._e = emitter
 
     def __getattr__(self, name: str):
@@ -117,7 +117,7 @@ class _Numpy:
         return call
 
 
-class _Emitter:
+class Emitter:
     """Hash-consed straight-line code: each distinct expression is one temporary."""
 
     def __init__(self, lang: str, prefix: str):
@@ -304,7 +304,7 @@ def generate(graph: Graph, lang: str = "python", name: str | None = None,
         params[v] = _identifier(v, lang, taken)
         taken.add(params[v])
     named = {n.name for n in graph.nodes if n.name and n.op is not VAR and n.op is not CONST}
-    e = _Emitter(lang, temp_prefix(taken | named | {"shape"}))
+    e = Emitter(lang, temp_prefix(taken | named | {"shape"}))
     nodes = graph.nodes
     live = graph.reaches_output()
     forward = [True] * len(nodes) if all_nodes else live
@@ -358,7 +358,7 @@ def generate(graph: Graph, lang: str = "python", name: str | None = None,
     return _WRITERS[lang](e, graph, name, params, wrt, values[out], grads, extra)
 
 
-def _used_lines(e: _Emitter, roots: list[str]) -> list[str]:
+def _used_lines(e: Emitter, roots: list[str]) -> list[str]:
     """The emitted assignments that the returned expressions need (nothing unused: C's
     -Wall -Werror rejects an unused variable)."""
     temp = re.compile(re.escape(e.prefix) + r"\d+")
