@@ -30,6 +30,7 @@ import re
 from . import numtext, ops, scalar
 from .errors import InputError
 from .graph import Graph
+from .forward import Dual, _neg, _parts, _plus
 from .ops import ADD, CONST, DIV, MUL, NEG, SUB, VAR
 from .printing import op_template, temp_prefix
 
@@ -114,58 +115,18 @@ _SCALE_ZERO = {lang: t.replace("{p}", "0.0 * {c}").replace(" or {t} != 0.0", "")
                .replace(" || {t} !== 0", "") for lang, t in _SCALE.items()}
 
 
-class DualCode:
-    """value + tangent·ε in generated code (`hessian.Dual` over `Code`): the registry's
-    partial rules run on it give each partial with its own tangent, for forward-over-reverse
-    Hessians. A tangent of None is an exact zero."""
+class DualCode(Dual):
+    """`hessian.Dual` over `Code`: value + tangent·ε in generated code, so the registry's
+    partial rules give each partial with its own tangent (forward-over-reverse)."""
 
-    __slots__ = ("v", "d")
+    __slots__ = ()
 
-    def __init__(self, v: Code, d: Code):
-        self.v, self.d = v, d
-
-    def __add__(self, o):
-        if isinstance(o, DualCode):
-            return DualCode(self.v + o.v, _plus(self.d, o.d))
-        return DualCode(self.v + o, self.d)
-
-    __radd__ = __add__
-
-    def __sub__(self, o):
-        if isinstance(o, DualCode):
-            return DualCode(self.v - o.v, _plus(self.d, _neg(o.d)))
-        return DualCode(self.v - o, self.d)
-
-    def __rsub__(self, o):
-        return DualCode(o - self.v, _neg(self.d))
-
-    def __mul__(self, o):
-        if isinstance(o, DualCode):
-            return DualCode(self.v * o.v, _plus(_scale(self.d, o.v), _scale(o.d, self.v)))
-        return DualCode(self.v * o, _scale(self.d, o))
-
-    __rmul__ = __mul__
-
-    def __neg__(self):
-        return DualCode(-self.v, _neg(self.d))
+    @staticmethod
+    def scale(d, c):
+        return None if d is None else d.e.scale(d, c)
 
 
-def _plus(a, b):
-    if a is None:
-        return b
-    return a if b is None else a + b
-
-
-def _scale(d, c):
-    return None if d is None else d.e.scale(d, c)
-
-
-def _neg(d):
-    return None if d is None else -d
-
-
-def _parts(x):
-    return (x.v, x.d) if isinstance(x, DualCode) else (x, None)
+_scale = DualCode.scale
 
 
 class _Numpy:
