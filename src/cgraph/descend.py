@@ -36,12 +36,12 @@ class Run:
     start_cost: float | None = None
     history: list[Step] = field(default_factory=list)  # ~200 steps, for the plot
     stopped: str = ""
-    notes: list[str] = field(default_factory=list)  # warnings for standard error
+    notes: list[str] = field(default_factory=list)  # warnings for standard error (the
+    # loop's and the optimizer's)
     weights: list[float] = field(default_factory=list)
     cost: float = math.nan
     grad_norm: float = math.nan
     steps: int = 0
-    notes: list[str] = field(default_factory=list)  # what the optimizer had to say
 
 
 def _stop(v: float, digits: int = numtext.STOP) -> str:
@@ -143,7 +143,7 @@ def descend(graph: Graph, bindings: dict, wrt: list[str], *, lr: float = 0.01,
         run.cost, run.grad_norm, run.steps, run.weights = cost, _norm(grads), total, weights
         run.stopped = (f"{total} steps" if data is None
                        else f"{total // per_epoch} epochs ({total} steps)")
-    run.notes = list(getattr(opt, "notes", []))
+    run.notes += getattr(opt, "notes", [])
     return run
 
 
