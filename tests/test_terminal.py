@@ -55,6 +55,8 @@ def session(width: int, where: Path) -> list:
     (where / "samples.csv").write_text(SAMPLES)  # used, not shown, by the README
     shown = []
     for command, output in readme_session() + [(c, "") for c in EXTRA]:
+        if "…" in command:  # an elided illustration, not a command to run
+            continue
         if command.startswith("cat "):
             (where / command[4:]).write_text(output + "\n")  # the file the README shows
             continue

@@ -83,16 +83,26 @@ class _Plan:
         # (id, array rule, input ids, the numpy ufunc that is the rule, if one is)
         self.forward = [(n.id, n.op.array, n.inputs, n.op.ufunc and getattr(np, n.op.ufunc))
                         for n in nodes if varying[n.id] and n.op is not VAR]
-        self.backward = []  # (id, input ids, [(input id, rule, buffer key)]), reversed
+        # (id, input ids, [(input id, rule, buffer key, the partial if it is a number)],
+        # whether any partial needs the values), reversed
+        self.backward = []
+        probe = np.full(1, 0.5)
         for n in reversed(nodes):
             if active[n.id] and n.op is not VAR:
-                edges = [(j, rule, (n.id, k)) for k, (j, rule)
-                         in enumerate(zip(n.inputs, n.op.partials, strict=True)) if active[j]]
-                self.backward.append((n.id, n.inputs, edges, n.op.gate))
-        self.gated = any(gate is not None for *_, gate in self.backward)
+                edges = []
+                for k, (j, rule) in enumerate(zip(n.inputs, n.op.partials, strict=True)):
+                    if active[j]:
+                        # a rule that gives a Python float for arrays is a number (add's 1,
+                        # sub's -1, sign's 0): computed once here, not on every run
+                        with np.errstate(all="ignore"):
+                            p = rule(self.m, *[probe] * (len(n.inputs) + 1))
+                        edges.append((j, rule, (n.id, k), p if type(p) is float else None))
+                needs = any(e[3] is None for e in edges) or n.op.gate is not None
+                self.backward.append((n.id, n.inputs, edges, needs, n.op.gate))
+        self.gated = any(b[4] is not None for b in self.backward)
         # arrays plan.run may write with out=: kept between runs only while they are few
         self.buffer_count = (sum(1 for f in self.forward if f[3] is not None)
-                             + sum(2 * len(edges) for _, _, edges, _ in self.backward))
+                             + sum(2 * len(b[2]) for b in self.backward))
         self.wrt_ids = {v: graph.variables[v] for v in wrt}
         self.out = graph.output
         self.active_out = active[self.out]
@@ -139,30 +149,32 @@ class _Plan:
         multiply, negative, add = np.multiply, np.negative, np.add
         gated = self.gated
         reach: dict[int, object] = {self.out: True}  # per row: does the node get a gradient
-        for i, args, edges, gate in self.backward:
+        for i, args, edges, needs, gate in self.backward:
             g = grads.pop(i, None)
             if g is None:
                 continue
-            here = [values[j] for j in args]
-            if gated:
-                rows = reach.pop(i, False)
-                flags = gate(*here) if gate else None
-            here.append(values[i])
+            if needs or gated:
+                here = [values[j] for j in args]
+                if gated:
+                    rows = reach.pop(i, False)
+                    flags = gate(*here) if gate else None
+                here.append(values[i])
             g_array = type(g) is ndarray
-            for j, rule, key in edges:
+            for j, rule, key, p in edges:
                 if gated:  # where and comparisons: rows of a branch not taken get nothing
                     flag = rows if flags is None else np.logical_and(rows, flags[key[1]])
                     if flag is False or (flag is not True and not flag.any()):
                         continue
                     prev = reach.get(j, False)
                     reach[j] = flag if prev is False else np.logical_or(prev, flag)
-                    term = g * rule(m, *here)
+                    term = g * (rule(m, *here) if p is None else p)
                     if flag is not True:
                         term = np.where(flag, term, 0.0)
                     prev = grads.get(j)
                     grads[j] = term if prev is None else prev + term
                     continue
-                p = rule(m, *here)
+                if p is None:
+                    p = rule(m, *here)
                 if type(p) is float:  # add, sub, neg: ±1 needs no multiplication
                     # (0 still multiplies: g may be NaN or infinite, as in the scalar pass)
                     if p == 1.0:
@@ -274,10 +286,23 @@ class BatchEvaluator:
              size: int | None = None) -> tuple[float, list[float]]:
         """The mean of the output over the points, and its gradient (the mean of the
         gradients): what descent needs, reduced inside the plan, chunk by chunk."""
+        import numpy as np
+
         size = self._size(data, size)
         plan = self.plan
-        parts = self._over_chunks(data, scalars, size, lambda start, stop, part, buffers:
-                                  plan.run(part, stop - start, True, buffers))
+        if 0 < size <= self.chunk and self.reuse:  # one chunk (descent's usual case)
+            part = dict(data)
+            part.update(scalars)
+            pool = self._buffers
+            buffers = pool.pop() if pool else {}
+            try:
+                with np.errstate(all="ignore"):
+                    parts = [plan.run(part, size, True, buffers)]
+            finally:
+                pool.append(buffers)
+        else:
+            parts = self._over_chunks(data, scalars, size, lambda start, stop, part, buffers:
+                                      plan.run(part, stop - start, True, buffers))
         if not parts:
             return math.nan, [math.nan] * len(self.wrt)
         value = sum(val for val, _ in parts) / size

@@ -242,8 +242,10 @@ def diff_command(program, out, wrt, order, outputs, digits):
               "output's name and _grad].")
 @click.option("--wrt", type=NAMES, metavar="X,Y", help="The gradient's variables "
               "[default: every variable].")
+@click.option("--hessian", is_flag=True, help="Return the Hessian too (forward-over-reverse, "
+              "as cgraph hessian computes it).")
 @output_file("Write the code to FILE instead of standard output.")
-def codegen_command(program, lang, name, wrt, output_path):
+def codegen_command(program, lang, name, wrt, hessian, output_path):
     """One function computing the value and the gradient, in Python, numpy, C or JS.
 
     \b
@@ -251,7 +253,7 @@ def codegen_command(program, lang, name, wrt, output_path):
       cgraph codegen --file model.cg --lang numpy --wrt w,b -o model_grad.py
       cgraph codegen "x^2*sin(x)" --lang js
     """
-    text = lazy.codegen.command(program, lang, name, wrt)
+    text = lazy.codegen.command(program, lang, name, wrt, hessian)
     if output_path is None:
         click.echo(text, nl=False)
     else:  # whole or not at all, and never onto the program's own --file

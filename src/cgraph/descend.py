@@ -37,7 +37,7 @@ class Run:
     history: list[Step] = field(default_factory=list)  # ~200 steps, for the plot
     stopped: str = ""
     notes: list[str] = field(default_factory=list)  # warnings for standard error (the
-    # loop's and the optimizer's)
+    # run's own, then the optimizer's: Newton's damping)
     weights: list[float] = field(default_factory=list)
     cost: float = math.nan
     grad_norm: float = math.nan

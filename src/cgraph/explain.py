@@ -15,7 +15,7 @@ from . import numtext, ops, stepper
 from .errors import InputError
 from .formula import render as render_formula
 from .graph import Evaluation
-from .jsgen import edge_ids
+from .stepper import edge_ids
 from .ops import CONST, P_ATOM, Op
 from .printing import apply_infix, apply_latex, latex_name, node_labels
 from .symbolic import Sym, SymbolicBuilder
@@ -222,13 +222,19 @@ class Section:
     lines: list = field(default_factory=list)  # of Step
 
 
-def walkthrough(ev: Evaluation) -> list[Section]:
-    g = ev.graph
+def _labels(g) -> list[str]:
+    """How the narration names each node: as in formulas, the output by its name."""
     labels = node_labels(g)
     out = g.nodes[g.output]
-    f = g.output_name
     if out.name is None and out.inputs:
-        labels[out.id] = f
+        labels[out.id] = g.output_name
+    return labels
+
+
+def walkthrough(ev: Evaluation) -> list[Section]:
+    g = ev.graph
+    labels = _labels(g)
+    f = g.output_name
     live, flags = g.gradient_flow(ev.values)  # where: a branch not taken gets nothing
     users = g.users()
     reaches = g.reaches_output()
@@ -327,11 +333,8 @@ def forward_walkthrough(fe) -> list[Section]:
     """Forward mode narrated: each node's value, then its tangent by the chain rule read
     forwards, ṅ = Σ ∂n/∂input · (input)̇ (`fe`: a cgraph.forward.ForwardEvaluation)."""
     g = fe.graph
-    labels = node_labels(g)
-    out = g.nodes[g.output]
+    labels = _labels(g)
     f = g.output_name
-    if out.name is None and out.inputs:
-        labels[out.id] = f
     live = g.reaches_output()
     builder = SymbolicBuilder()
     x = fe.unit

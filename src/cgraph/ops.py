@@ -104,14 +104,17 @@ del FUNCTIONS[("var", 0)], FUNCTIONS[("const", 0)]
 def _power(np, a, b):
     """np.power with IEEE pow's edges: numpy computes a ** 0.5 (a scalar exponent) as
     sqrt(a), which gives -0 at -0 and NaN at -inf where pow, and the scalar pass, give +0
-    and +inf. a ** 1 is a itself (pow is exact there): x^2's partial 2·x^1 copies nothing."""
-    if not isinstance(b, float):  # an array exponent (or code being generated)
+    and +inf. a ** 1 is a itself (pow is exact there): x^2's partial 2·x^1 copies nothing.
+    The exponent may also be a constant of generated code (codegen's numpy target runs
+    this same rule, its `.value` the number it stands for)."""
+    exponent = b if isinstance(b, float) else getattr(b, "value", None)
+    if exponent is None:  # an array exponent: numpy calls pow element by element
         return np.power(a, b)
-    if b == 1.0:
+    if exponent == 1.0:
         return a
     r = np.power(a, b)
-    if b == 0.5:
-        r = np.where(a == -np.inf, np.inf, r + 0.0)  # -0 + 0 is +0
+    if exponent == 0.5:
+        r = np.where(a == -S.inf, S.inf, np.add(r, 0.0))  # -0 + 0 is +0
     return r
 
 
