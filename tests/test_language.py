@@ -301,3 +301,12 @@ def test_diagrams_group_each_call_in_a_cluster(tmp_path):
     assert r.returncode == 0, r.stderr
     svg = (tmp_path / "g.svg").read_text()
     assert svg.count('class="cluster') >= 3 and "néuron#2" in svg
+
+
+def test_graph_draws_no_gradient_edge_into_a_branch_not_taken():
+    r = cgraph_cli("graph", "where(x > 0, sqrt(x), 0)", "x=-1", "--grads")
+    assert r.returncode == 0
+    grad_edges = [line for line in r.stdout.splitlines() if "<-." in line]
+    assert grad_edges == ['  n5 <-.->|"∂f/∂f = 1"| n6']
+    r = cgraph_cli("graph", "where(x > 0, sqrt(x), 0)", "x=4", "--grads")
+    assert sum("<-." in line for line in r.stdout.splitlines()) == 3  # f, where, sqrt

@@ -167,6 +167,13 @@ def build(graph: Graph, ev: Evaluation | None = None, *, values: bool = True,
     known = (lambda i: True) if stage is None else stage.values.__contains__  # noqa: E731
     sent = (lambda i: True) if stage is None else stage.sent.__contains__  # noqa: E731
     live = graph.reaches_output()
+    flags: list = [None] * len(graph.nodes)
+    if show_grads and graph.gated():  # where: the branch not taken gets no gradient edge
+        live, flags = graph.gradient_flow(ev.values)
+
+    def passes(n, k):  # does input k of node n get a gradient from it
+        return flags[n.id] is None or flags[n.id][k]
+
     f = graph.output_name
     d = Diagram(big=len(graph.nodes) > BIG_GRAPH, huge=len(shown) > XLABELS, output=f,
                 direction=direction, graph=graph, evaluation=ev if show_values else None,
@@ -187,8 +194,8 @@ def build(graph: Graph, ev: Evaluation | None = None, *, values: bool = True,
     if show_grads:
         for n in shown:
             if live[n.id]:
-                for j in inputs[n.id]:
-                    if graph.nodes[j].op is not CONST:
+                for k, j in enumerate(inputs[n.id]):
+                    if graph.nodes[j].op is not CONST and passes(n, k):
                         paths[j] += 1
                         arrived[j] += sent(n.id)
 
@@ -266,7 +273,7 @@ def build(graph: Graph, ev: Evaluation | None = None, *, values: bool = True,
                 partials = local_partials(ev, n)
             slots: dict[int, list[int]] = {}  # input -> its operand positions (x*x: two)
             for k, j in enumerate(inputs[n.id]):
-                if graph.nodes[j].op is not CONST:
+                if graph.nodes[j].op is not CONST and passes(n, k):
                     slots.setdefault(j, []).append(k)
             for j, ks in slots.items():
                 if paths[j] == 1:
