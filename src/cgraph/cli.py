@@ -384,6 +384,8 @@ def descend_command(program, out, wrt, lr, steps, until, optimizer, data_path, e
     applies("batch_size", data_path is not None, "needs --data")
     applies("seed", batch_size is not None, "needs --batch-size (it seeds the shuffling "
             "of mini-batches)")
+    applies("lr", optimizer != "newton", "does not apply to --optimizer newton (it steps "
+            "by the Hessian, halving the step until the cost falls)")
     if data_path is not None:
         program.refuse_uncertainty()
         data = lazy.eval_data.read_all(graph, bindings, data_path)
