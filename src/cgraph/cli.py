@@ -21,6 +21,9 @@ from .errors import BindingError, EvaluationError, InputError
 from .files import write_text
 
 DIGITS = click.IntRange(1, 17)
+# `explain -o FILE` without --format: the suffix chooses, as it does for `graph -o`
+EXPLAIN_SUFFIXES = {".html": "html", ".htm": "html", ".md": "markdown",
+                    ".markdown": "markdown"}
 
 
 @click.group(context_settings=CONTEXT)
@@ -171,7 +174,8 @@ def graph_command(program, out, direction, collapse, grads, no_values, fence, di
               metavar="N", help="Significant digits of the numbers shown.")
 @click.option("--diagrams", is_flag=True, help="Markdown with a Mermaid diagram after "
               "each step, as in the tutorial (implies --format markdown).")
-@output_file("Write to FILE instead of standard output (e.g. --format html -o page.html).")
+@output_file("Write to FILE instead of standard output; without --format, a .html file "
+             "gets the stepper page and a .md file Markdown.")
 def explain_command(program, out, mode, tangents, digits, diagrams):
     """The forward and backward passes narrated step by step, chain rule included.
 
@@ -183,13 +187,15 @@ def explain_command(program, out, mode, tangents, digits, diagrams):
       cgraph explain "p = x + y; g = p * z" x=1 y=3 z=-3 --format html -o backprop.html
     """
     explain = lazy.explain
+    by_suffix = EXPLAIN_SUFFIXES.get(os.path.splitext(out.path or "")[1].lower())
     if mode == "forward":
         if diagrams:
             raise click.UsageError("--diagrams draws the reverse-mode walk-through")
         program.evaluate()  # checks the bindings, warns where values stop being finite
         seed = lazy.bindings.parse_bindings(tangents) if tangents else None
         fe = lazy.forward.evaluate_forward(program.graph, program.bindings, seed)
-        return out.emit(explain.Narration(explain.forward_walkthrough(fe)))
+        return out.emit(explain.Narration(explain.forward_walkthrough(fe)),
+                        None if by_suffix == "html" else by_suffix)  # the page is reverse's
     if tangents:
         raise InputError("--tangent is forward mode's: use it with --mode forward")
     ev = program.evaluate()
@@ -201,7 +207,7 @@ def explain_command(program, out, mode, tangents, digits, diagrams):
         sections, notes = explain.with_diagrams(sections, ev, digits)
         for note in notes:
             warn(note)
-    out.emit(explain.Narration(sections, ev), "markdown" if diagrams else None)
+    out.emit(explain.Narration(sections, ev), "markdown" if diagrams else by_suffix)
 
 
 @cli.command("diff", cls=Command)
