@@ -184,6 +184,15 @@ def test_version_and_help():
     assert sorted(listed) == sorted(cli.commands)
 
 
+@pytest.mark.parametrize("name", sorted(cli.commands))
+def test_help_names_every_value_not_its_python_type(name):
+    """Every option's value has a name in --help (N, X,Y, FILE), never click's type
+    (`INTEGER RANGE`, `FLOAT`, `TEXT`)."""
+    shown = CliRunner().invoke(cli, [name, "--help"], env={"COLUMNS": "200"}).stdout
+    raw = re.findall(r"^ +-.*?\b(INTEGER RANGE|INTEGER|FLOAT|TEXT|PATH)\b", shown, re.M)
+    assert not raw, (name, raw)
+
+
 # Real processes: the installed entry point, python -m, pipes.
 CGRAPH = shutil.which("cgraph")
 

@@ -215,7 +215,7 @@ def explain_command(program, out, mode, tangents, digits, diagrams):
 @click.option("--wrt", type=NAMES, metavar="X,Y", help="Differentiate with respect to these "
               "[default: every variable].")
 @click.option("--order", type=click.IntRange(1, 10), default=1, show_default=True,
-              help="Order of the derivative: every distinct partial of that order "
+              metavar="N", help="Order of the derivative: every distinct partial of that order "
               "(∂²f/∂x², ∂²f/∂x∂y, ∂²f/∂y² for --wrt x,y --order 2).")
 @click.option("--output", "outputs", type=NAMES, metavar="A,B", help="Differentiate these "
               "named statements [default: the last statement].")
@@ -353,7 +353,7 @@ def hessian_command(program, out, wrt, output_name, digits):
 @click.option("--wrt", type=NAMES, metavar="W1,W2", help="The trainable weights [default: "
               "every bound variable that is not a data column].")
 @click.option("--lr", type=POSITIVE, default=0.01, show_default=True, help="Learning rate.")
-@click.option("--steps", type=click.IntRange(1), help="Number of steps [default: 1000, "
+@click.option("--steps", type=click.IntRange(1), metavar="N", help="Number of steps [default: 1000, "
               "or 100000 with --until].")
 @click.option("--until", type=POSITIVE, metavar="TOL", help="Stop once the cost changes by "
               "less than TOL in a step, or the gradient norm falls below it.")
@@ -363,11 +363,11 @@ def hessian_command(program, out, wrt, output_name, digits):
 @click.option("--data", "data_path", type=click.Path(dir_okay=False, allow_dash=True),
               metavar="FILE.csv", help="Minimise the mean of the program over these rows.")
 @click.option("--epochs", type=click.IntRange(1), default=100, show_default=True,
-              help="Passes over --data.")
+              metavar="N", help="Passes over --data.")
 @click.option("--batch-size", type=click.IntRange(1), metavar="N",
               help="Mini-batches of N rows [default: the full batch].")
 @click.option("--seed", type=click.IntRange(0), default=0, show_default=True,
-              help="Seed for shuffling mini-batches.")
+              metavar="N", help="Seed for shuffling mini-batches.")
 @click.option("--trace", type=click.Path(dir_okay=False), metavar="FILE.csv",
               help="Write every step: step, cost, each weight, each gradient.")
 @output_options("descend", terminal="table", piped="json", what="Output")
