@@ -135,6 +135,17 @@ def test_bindings_are_constant_expressions():
     assert json.loads(r.stdout)["inputs"] == {"x": 1.5707963267948966, "y": -0.001}
 
 
+def test_bindings_take_the_non_finite_values_cgraph_prints():
+    """cgraph prints Infinity and NaN, and --data reads them: a binding takes them back
+    (x=inf was 'must be a constant expression, but it uses inf')."""
+    r = run("eval", "log(x) + y + z", "x=Infinity", "y=-inf", "z=NaN", "--format", "json")
+    assert json.loads(r.stdout)["inputs"] == {"x": "Infinity", "y": "-Infinity", "z": "NaN"}
+    assert json.loads(run("eval", "x", "x=+INF", "--format", "json").stdout)["value"] == (
+        "Infinity")
+    r = run("eval", "x", "x=2*inf")  # a word on its own, not a name inside an expression
+    assert r.exit_code == 2 and "must be a constant expression" in r.stderr
+
+
 @pytest.mark.parametrize("args,code,message", [
     (["eval", "(x+*y)", "x=1", "y=2"], 2, "unexpected '*'"),
     (["eval", "sine(x)", "x=1"], 2, "did you mean 'sin'?"),
