@@ -204,6 +204,16 @@ def test_help_names_every_value_not_its_python_type(name):
     assert not raw, (name, raw)
 
 
+def test_a_mistyped_option_gets_did_you_mean_not_the_program_hint():
+    """`--fromat` is an option typo: click's "Did you mean '--format'?" alone; the hint that
+    a program starting with '--' goes after '--' stays for what could be a program."""
+    r = run("eval", "x", "x=1", "--fromat", "json")
+    assert r.exit_code == 2 and "Did you mean one of: '--format'" in r.stderr
+    assert "goes after '--'" not in r.stderr
+    r = run("eval", "--x^2", "x=3")
+    assert r.exit_code == 2 and "goes after '--'" in r.stderr
+
+
 # Real processes: the installed entry point, python -m, pipes.
 CGRAPH = shutil.which("cgraph")
 
