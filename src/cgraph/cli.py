@@ -344,6 +344,9 @@ def hessian_command(program, out, wrt, output_name, digits):
       cgraph hessian "(a-1)^2 + 100*(b-a^2)^2" a=1 b=1
       cgraph hessian "x^2*y + sin(x*y)" x=1 y=2 --format json
     """
+    if output_name is not None and "," in output_name:
+        raise click.UsageError(f"--output {output_name}: the Hessian is of one statement "
+                               "(--output NAME); cgraph jacobian takes several outputs")
     program.check()
     out.emit(lazy.hessian.hessian(program.graph, program.bindings, wrt, output_name))
 
