@@ -112,7 +112,8 @@ def eval_command(program, out, wrt, outputs, mode, tangents, digits, strict, dat
               "∂output/∂node (needs bindings).")
 @click.option("--no-values", is_flag=True, help="Leave values off a bound diagram.")
 @click.option("--fence", is_flag=True, help="Wrap Mermaid in a ```mermaid block for Markdown.")
-@output_file("Write to FILE; .svg/.png/.pdf renders through Graphviz's dot.")
+@output_file("Write to FILE; .svg/.png/.pdf renders through Graphviz's dot, .md gets a "
+             "```mermaid block.")
 @click.option("--digits", type=DIGITS, default=numtext.DIAGRAM, show_default=True,
               metavar="N", help="Significant digits of the numbers shown.")
 def graph_command(program, out, direction, collapse, grads, no_values, fence, digits):
@@ -144,6 +145,8 @@ def graph_command(program, out, direction, collapse, grads, no_values, fence, di
             "own numbers are shown as written)")
     applies("no_values", bound, "needs bindings: without them there are no values")
     applies("fence", fmt == "mermaid", "wraps Mermaid only (a ```mermaid block)")
+    if out.path is not None and os.path.splitext(out.path)[1].lower() == ".md":
+        out.options.fence = True  # Markdown shows Mermaid as a diagram only in a fence
     ev = None
     if program.bindings:
         ev = program.evaluate()
