@@ -24,6 +24,9 @@ DIGITS = click.IntRange(1, 17)
 # `explain -o FILE` without --format: the suffix chooses, as it does for `graph -o`
 EXPLAIN_SUFFIXES = {".html": "html", ".htm": "html", ".md": "markdown",
                     ".markdown": "markdown"}
+# `codegen -o FILE`: the languages a suffix can hold (the first without --lang)
+SOURCE_SUFFIXES = {".py": ("python", "numpy"), ".c": ("c",), ".js": ("js",),
+                   ".mjs": ("js",)}
 
 
 @click.group(context_settings=CONTEXT)
@@ -245,8 +248,9 @@ def diff_command(program, out, wrt, order, outputs, digits):
 
 @cli.command("codegen", cls=Command)
 @program_arguments
-@click.option("--lang", type=click.Choice(["python", "numpy", "c", "js"]), default="python",
-              show_default=True, help="Language of the generated function.")
+@click.option("--lang", type=click.Choice(["python", "numpy", "c", "js"]),
+              help="Language of the generated function [default: python, or from the -o "
+              "suffix: .c, .js].")
 @click.option("--name", metavar="NAME", help="The function's name [default: f_grad, the "
               "output's name and _grad].")
 @click.option("--wrt", type=NAMES, metavar="X,Y", help="The gradient's variables "
@@ -260,6 +264,11 @@ def codegen_command(program, lang, name, wrt, output_path):
       cgraph codegen --file model.cg --lang numpy --wrt w,b -o model_grad.py
       cgraph codegen "x^2*sin(x)" --lang js
     """
+    langs = SOURCE_SUFFIXES.get(os.path.splitext(output_path or "")[1].lower())
+    if lang is None:
+        lang = langs[0] if langs else "python"
+    elif langs and lang not in langs:
+        raise click.UsageError(f"-o {output_path} is a {langs[0]} file, but --lang is {lang}")
     text = lazy.codegen.command(program, lang, name, wrt)
     if output_path is None:
         click.echo(text, nl=False)
