@@ -384,3 +384,21 @@ def test_c_and_js_hessians_equal_cgraph_hessian(tmp_path):
 def test_cli_hessian():
     r = run_cli("x^2*y", "--hessian", "--lang", "js")
     assert r.exit_code == 0 and "hessian: [[" in r.stdout
+
+
+def test_the_o_suffix_picks_the_language_and_a_clash_is_refused(tmp_path):
+    """`-o grad.c` writes C (it wrote Python into grad.c), as graph -o reads its suffix;
+    `--lang c -o grad.py` is a usage error rather than C in a .py file."""
+    from cgraph.cli import cli
+
+    def codegen(*args):
+        return CliRunner().invoke(cli, ["codegen", "x^2", *args])
+
+    for name, marker in [("g.c", "#include <math.h>"), ("g.js", "function f_grad("),
+                         ("g.py", "def f_grad(")]:
+        assert codegen("-o", str(tmp_path / name)).exit_code == 0
+        assert marker in (tmp_path / name).read_text(encoding="utf-8"), name
+    assert codegen("--lang", "numpy", "-o", str(tmp_path / "n.py")).exit_code == 0
+    r = codegen("--lang", "c", "-o", str(tmp_path / "x.py"))
+    assert r.exit_code == 2 and "-o" in r.stderr and "--lang" in r.stderr
+    assert not (tmp_path / "x.py").exists()

@@ -134,3 +134,33 @@ def test_readme_language_examples_match_real_output(tmp_path):
                              input=network).stdout
     assert out in README
     assert f"{json.loads(fit.stdout)['cost']:.3g}" in README
+
+
+def test_readme_descend_examples_run_as_shown(tmp_path, monkeypatch):
+    """The descend tour, run in an empty folder: every file a command reads is one the
+    README shows with `cat` (samples.csv was not), and every output is what it pastes (a
+    table as a terminal shows it, JSON as a pipe gets it)."""
+    import shlex
+
+    from click.testing import CliRunner
+
+    monkeypatch.chdir(tmp_path)
+    block = next(b for b in re.findall(r"```console\n(.*?)```", README, re.S)
+                 if "$ cat loss.cg" in b)
+    commands = 0
+    for chunk in re.split(r"^\$ ", block, flags=re.M)[1:]:
+        command, _, expected = chunk.partition("\n")
+        args = shlex.split(command)
+        if args[0] == "cat":
+            (tmp_path / args[1]).write_text(expected, encoding="utf-8")
+        elif args[0] == "head":
+            lines = (tmp_path / args[2]).read_text().splitlines()[:int(args[1][1:])]
+            assert "".join(line + "\n" for line in lines) == expected, command
+        else:
+            table = not expected.startswith("{")
+            r = CliRunner().invoke(cli, args[1:] + ["--format", "table"] * table,
+                                   env={"COLUMNS": "100", "NO_COLOR": "1"})
+            out = "\n".join(line.rstrip() for line in r.stdout.splitlines()) + "\n"
+            assert r.exit_code == 0 and out == expected, (command, r.output)
+            commands += 1
+    assert commands == 3

@@ -1,6 +1,7 @@
-"""Bindings: `NAME=VALUE` arguments (VALUE is any constant expression, `x=pi/4`, or a list
-for an indexed family, `w=[0.1,0.2]`, `W=[[1,2],[3,4]]`) and `--bindings FILE` (a JSON
-object, `descend`'s JSON output, or NAME=VALUE lines).
+"""Bindings: `NAME=VALUE` arguments (VALUE is any constant expression, `x=pi/4`, a
+non-finite value as cgraph prints it, `Infinity`, `-inf`, `NaN`, or a list for an indexed
+family, `w=[0.1,0.2]`, `W=[[1,2],[3,4]]`) and `--bindings FILE` (a JSON object,
+`descend`'s JSON output, or NAME=VALUE lines).
 
 `eval` also takes `NAME=VALUE±SIGMA` (or `VALUE+-SIGMA`): a value with a standard
 uncertainty, both constant expressions, SIGMA finite and not negative.
@@ -16,10 +17,14 @@ from .parser import parse
 
 _NAME = re.compile(r"[^\W\d]\w*")
 _ASSIGNMENT = re.compile(r"(?<![=<>!])=(?!=)")
+# the non-finite values as cgraph prints them (Infinity, NaN) and as CSV files hold them
+_NON_FINITE = re.compile(r"\s*[+-]?(inf|infinity|nan)\s*", re.I)
 
 
 def constant_value(text: str, what: str = "value") -> float:
     """The value of a constant expression; BindingError if it is not one."""
+    if _NON_FINITE.fullmatch(text):
+        return float(text)
     try:
         graph = parse(text)
     except CgraphError as e:

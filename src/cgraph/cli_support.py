@@ -58,9 +58,11 @@ class Command(click.Command):
         try:
             return self._parse_args(ctx, args)
         except click.NoSuchOption as e:
-            # `cgraph eval --x` or `-h`: options as far as any parser can tell
-            e.message += (f" (a program that begins with '--', or is '-h', goes after "
-                          f"'--': cgraph {ctx.info_name} -- '{e.option_name}…' x=1)")
+            # `cgraph eval --x` or `-h`: options as far as any parser can tell; but
+            # `--fromat`, close to an option, is a typo, and "Did you mean" says enough
+            if not e.possibilities:
+                e.message += (f" (a program that begins with '--', or is '-h', goes after "
+                              f"'--': cgraph {ctx.info_name} -- '{e.option_name}…' x=1)")
             raise
 
     def _parse_args(self, ctx, args):

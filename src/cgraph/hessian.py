@@ -192,9 +192,10 @@ def describe(h: Hessian) -> str | None:
     if kind is None:
         return None
     ev = ", ".join(numtext.text(x, 4) for x in h.eigenvalues().tolist())
-    article = "an" if kind[0] in "aeiou" else "a"
+    what = "degenerate point" if kind == "degenerate" else kind  # an adjective alone
+    article = "an" if what[0] in "aeiou" else "a"
     plural = "eigenvalue" if len(h.variables) == 1 else "eigenvalues"
-    return f"the gradient is ~0: {article} {kind} ({plural} {ev})"
+    return f"the gradient is ~0: {article} {what} ({plural} {ev})"
 
 
 def to_table(h: Hessian, digits: int = numtext.TABLE):
