@@ -40,9 +40,11 @@ def tangents(graph: Graph, values: Sequence[float], seed: Mapping[int, object],
         if live is not None and not live[i]:
             continue
         total = None
+        gate = nodes[i].op.gate  # where: the branch not taken passes no tangent at all
+        flags = gate(*(values[j] for j in args)) if gate is not None else None
         for k, a in enumerate(args):
             t = tangent[a]
-            if t is None:
+            if t is None or (flags is not None and not flags[k]):
                 continue
             if total is None:  # the rules only see the node's numbers
                 rules = nodes[i].op.partials

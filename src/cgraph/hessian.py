@@ -105,7 +105,9 @@ def hvp_block(graph: Graph, values, seed: Mapping[int, object], output: int):
     of every node, the tangents being H·v for each direction v held in the seed's arrays."""
     nodes = graph.nodes
     tangent = tangents(graph, values, seed, [output])
-    live = graph.reaches_output(output)
+    gated = graph.gated()  # where: which inputs get a gradient depends on the values
+    live = [False] * len(nodes) if gated else graph.reaches_output(output)
+    live[output] = True
     adj_v = [0.0] * len(nodes)
     adj_d: list = [None] * len(nodes)
     adj_v[output] = 1.0
@@ -118,10 +120,15 @@ def hvp_block(graph: Graph, values, seed: Mapping[int, object], output: int):
             continue
         g, gd = adj_v[i], adj_d[i]
         rules = nodes[i].op.partials
+        gate = nodes[i].op.gate if gated else None
+        flags = gate(*(values[a] for a in args)) if gate is not None else None
         inputs = [values[a] if tangent[a] is None else Dual(values[a], tangent[a])
                   for a in args]
         inputs.append(values[i] if tangent[i] is None else Dual(values[i], tangent[i]))
         for k, a in enumerate(args):
+            if flags is not None and not flags[k]:
+                continue  # the branch not taken: no gradient at all, as Graph.backward
+            live[a] = True
             p, pd = _parts(rules[k](m, *inputs))
             adj_v[a] += g * p  # exactly Graph.backward's sum
             adj_d[a] = _plus(adj_d[a], _plus(_scale(gd, p), _scale(pd, g)))
