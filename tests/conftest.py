@@ -109,6 +109,20 @@ CASES = {
                    lambda sp, a, b: sp.atan2(a, b)),
     "clamp": Case("clamp(x, y, z)", [(0.3, -1.0, 2.0), (-1.7, -1.0, 2.0), (2.5, -1.0, 2.0)],
                    lambda sp, a, b, c: sp.Min(sp.Max(a, b), c)),
+    "lt": Case("x < y", [(0.3, -1.7), (2.5, 4.0)],
+               lambda sp, a, b: sp.Piecewise((1, a < b), (0, True))),
+    "le": Case("x <= y", [(0.3, -1.7), (2.5, 4.0)],
+               lambda sp, a, b: sp.Piecewise((1, a <= b), (0, True))),
+    "gt": Case("x > y", [(0.3, -1.7), (2.5, 4.0)],
+               lambda sp, a, b: sp.Piecewise((1, a > b), (0, True))),
+    "ge": Case("x >= y", [(0.3, -1.7), (2.5, 4.0)],
+               lambda sp, a, b: sp.Piecewise((1, a >= b), (0, True))),
+    "eq": Case("x == y", [(0.3, -1.7), (2.5, 4.0)],
+               lambda sp, a, b: sp.Piecewise((1, sp.Eq(a, b)), (0, True))),
+    "ne": Case("x != y", [(0.3, -1.7), (2.5, 4.0)],
+               lambda sp, a, b: sp.Piecewise((1, sp.Ne(a, b)), (0, True))),
+    "where": Case("where(x, y, z)", [(1.0, 0.3, -1.7), (0.0, 2.5, 4.0)],
+                  lambda sp, c, a, b: sp.Piecewise((a, sp.Ne(c, 0)), (b, True))),
 }
 
 

@@ -135,6 +135,17 @@ def test_bindings_are_constant_expressions():
     assert json.loads(r.stdout)["inputs"] == {"x": 1.5707963267948966, "y": -0.001}
 
 
+def test_bindings_take_the_non_finite_values_cgraph_prints():
+    """cgraph prints Infinity and NaN, and --data reads them: a binding takes them back
+    (x=inf was 'must be a constant expression, but it uses inf')."""
+    r = run("eval", "log(x) + y + z", "x=Infinity", "y=-inf", "z=NaN", "--format", "json")
+    assert json.loads(r.stdout)["inputs"] == {"x": "Infinity", "y": "-Infinity", "z": "NaN"}
+    assert json.loads(run("eval", "x", "x=+INF", "--format", "json").stdout)["value"] == (
+        "Infinity")
+    r = run("eval", "x", "x=2*inf")  # a word on its own, not a name inside an expression
+    assert r.exit_code == 2 and "must be a constant expression" in r.stderr
+
+
 @pytest.mark.parametrize("args,code,message", [
     (["eval", "(x+*y)", "x=1", "y=2"], 2, "unexpected '*'"),
     (["eval", "sine(x)", "x=1"], 2, "did you mean 'sin'?"),
@@ -182,6 +193,25 @@ def test_version_and_help():
     assert "Forward and reverse pass" in run("eval", "--help").stdout
     listed = re.findall(r"^  (\w+)  ", run("--help").stdout.split("Commands:")[1], re.M)
     assert sorted(listed) == sorted(cli.commands)
+
+
+@pytest.mark.parametrize("name", sorted(cli.commands))
+def test_help_names_every_value_not_its_python_type(name):
+    """Every option's value has a name in --help (N, X,Y, FILE), never click's type
+    (`INTEGER RANGE`, `FLOAT`, `TEXT`)."""
+    shown = CliRunner().invoke(cli, [name, "--help"], env={"COLUMNS": "200"}).stdout
+    raw = re.findall(r"^ +-.*?\b(INTEGER RANGE|INTEGER|FLOAT|TEXT|PATH)\b", shown, re.M)
+    assert not raw, (name, raw)
+
+
+def test_a_mistyped_option_gets_did_you_mean_not_the_program_hint():
+    """`--fromat` is an option typo: click's "Did you mean '--format'?" alone; the hint that
+    a program starting with '--' goes after '--' stays for what could be a program."""
+    r = run("eval", "x", "x=1", "--fromat", "json")
+    assert r.exit_code == 2 and "Did you mean one of: '--format'" in r.stderr
+    assert "goes after '--'" not in r.stderr
+    r = run("eval", "--x^2", "x=3")
+    assert r.exit_code == 2 and "goes after '--'" in r.stderr
 
 
 # Real processes: the installed entry point, python -m, pipes.

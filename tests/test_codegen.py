@@ -254,6 +254,9 @@ def test_names_and_errors():
     g = cgraph.parse("int = x*2; double + int")  # C keywords as variable names
     c = generate(g, "c", name="grad_f")
     assert "double grad_f(double x, double double_, double grad[2])" in c
+    assert "    const double int_ = x * 2.0;" in c  # the program's names for intermediates
+    assert "t1 = x * y\n    loss = t1 + x\n" in generate(
+        cgraph.parse("t1 = x*y; loss = t1 + x"), "python")  # temporaries get other names
     with pytest.raises(InputError, match="--name"):
         generate(g, "python", name="not valid")
     with pytest.raises(InputError, match="--lang"):
@@ -303,3 +306,99 @@ def test_cli_languages_are_the_generators():
 
     lang = next(p for p in cli.commands["codegen"].params if p.name == "lang")
     assert tuple(lang.type.choices) == codegen.LANGS
+
+
+def test_awkward_variable_names_run(tmp_path):
+    """Names that are keywords, library names or temporaries in some language."""
+    check([cgraph.parse("shape * np + math * θ + t1 - double + int / grad + Math")], tmp_path)
+
+
+HESSIAN_PROGRAMS = ["x^2*y + sin(x*y)", "(a-1)^2 + 100*(b-a^2)^2", "log(x)*exp(y) / (1 + z^2)",
+                    "o = sigmoid(w*x + b); -(t*log(o) + (1 - t)*log(1 - o))",
+                    "tanh(x*y) + sqrt(x) * atan2(y, x) + max(x, y)^2 + x^y"]
+
+
+def _hessian_points(graph, seed):
+    return points(graph, seed)[:6] + [{v: e for v in graph.variables} for e in
+                                      (0.0, 1.0, -1.0, math.inf, math.nan, 1e308)]
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(programs)
+def test_python_hessian_is_cgraph_hessians(text):
+    from cgraph.hessian import hessian
+
+    g = cgraph.parse(text)
+    if not g.variables:
+        return
+    ns: dict = {}
+    exec(generate(g, "python", name="h", hessian=True), ns)  # noqa: S102 - our own output
+    for p in _hessian_points(g, text):
+        value, grad, hess = ns["h"](*p.values())
+        want = hessian(g, p)
+        assert same(value, want.value) and all(map(same, grad, want.gradient)), p
+        for row, want_row in zip(hess, want.matrix.tolist()):  # equal as numbers: cgraph
+            # hessian's block of columns adds the other columns' exact zeros (+0 + -0 is +0)
+            assert all(a == b or (a != a and b != b) for a, b in zip(row, want_row)), \
+                (text, p, hess, want.matrix)
+
+
+def test_c_and_js_hessians_equal_cgraph_hessian(tmp_path):
+    from cgraph.hessian import hessian
+
+    require("cc")
+    require("node")
+    for k, text in enumerate(HESSIAN_PROGRAMS):
+        g = cgraph.parse(text)
+        n = len(g.variables)
+        pts = [p for p in _hessian_points(g, text) if all(math.isfinite(v) for v in p.values())]
+        c = tmp_path / f"h{k}.c"
+        calls = "\n".join(
+            f"    v = h({', '.join(_c_number(x) for x in p.values())}, grad, hess);\n"
+            f'    printf("%a", v); for (i = 0; i < {n * n}; i++) printf(" %a", hess[i]);'
+            ' printf("\\n");' for p in pts)
+        c.write_text("#include <stdio.h>\n" + generate(g, "c", name="h", hessian=True)
+                     + f"int main(void)\n{{\n    double grad[{n}], hess[{n * n}], v; int i;\n"
+                     + calls + "\n    return 0;\n}\n")
+        exe = tmp_path / f"h{k}"
+        cc = subprocess.run(["cc", "-Wall", "-Werror", "-std=c99", "-O2", "-o", str(exe),
+                             str(c), "-lm"], capture_output=True, text=True)
+        assert cc.returncode == 0, cc.stderr
+        c_rows = subprocess.run([str(exe)], capture_output=True, text=True).stdout.splitlines()
+        js = tmp_path / f"h{k}.js"
+        js.write_text(generate(g, "js", name="h", hessian=True) + "\n".join(
+            f"{{ const r = h({', '.join(_js_number(x) for x in p.values())}); "
+            "console.log([r.value, ...r.hessian.flat()].map(String).join(' ')); }"
+            for p in pts))
+        js_rows = subprocess.run(["node", str(js)], capture_output=True,
+                                 text=True).stdout.splitlines()
+        for p, c_row, js_row in zip(pts, c_rows, js_rows, strict=True):
+            want = hessian(g, p)
+            expect = [want.value] + want.matrix.ravel().tolist()
+            got_c = [_parse_row(c_row)[0]] + _parse_row(c_row)[1]
+            got_js = [float(t) for t in js_row.split()]
+            assert all(map(near, got_c, expect)), (text, p, got_c, expect)
+            assert all(map(near, got_js, expect)), (text, p, got_js, expect)
+
+
+def test_cli_hessian():
+    r = run_cli("x^2*y", "--hessian", "--lang", "js")
+    assert r.exit_code == 0 and "hessian: [[" in r.stdout
+
+
+def test_the_o_suffix_picks_the_language_and_a_clash_is_refused(tmp_path):
+    """`-o grad.c` writes C (it wrote Python into grad.c), as graph -o reads its suffix;
+    `--lang c -o grad.py` is a usage error rather than C in a .py file."""
+    from cgraph.cli import cli
+
+    def codegen(*args):
+        return CliRunner().invoke(cli, ["codegen", "x^2", *args])
+
+    for name, marker in [("g.c", "#include <math.h>"), ("g.js", "function f_grad("),
+                         ("g.py", "def f_grad(")]:
+        assert codegen("-o", str(tmp_path / name)).exit_code == 0
+        assert marker in (tmp_path / name).read_text(encoding="utf-8"), name
+    assert codegen("--lang", "numpy", "-o", str(tmp_path / "n.py")).exit_code == 0
+    r = codegen("--lang", "c", "-o", str(tmp_path / "x.py"))
+    assert r.exit_code == 2 and "-o" in r.stderr and "--lang" in r.stderr
+    assert not (tmp_path / "x.py").exists()

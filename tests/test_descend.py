@@ -136,3 +136,14 @@ def test_newton_damps_where_the_hessian_is_not_positive_definite():
     assert run.notes and "not positive definite (smallest eigenvalue -1.88)" in run.notes[0]
     with pytest.raises(cgraph.CgraphError, match="does not take --data"):
         descend(graph, {"a": 1, "b": 0}, ["a"], optimizer="newton", data={"b": np.zeros(3)})
+
+
+def test_newton_refuses_an_lr_it_would_ignore():
+    """Newton's method steps by the Hessian: a given --lr is a usage error, not ignored, and
+    the JSON does not report a learning rate that was not used."""
+    r = CliRunner().invoke(cli, ["descend", "(x-1)^2", "x=0", "--optimizer", "newton",
+                                 "--lr", "0.5"])
+    assert r.exit_code == 2 and "--lr does not apply to --optimizer newton" in r.stderr
+    doc = json.loads(run("(x-1)^2", "x=0", "--optimizer", "newton", "--steps", "3").stdout)
+    assert doc["optimizer"] == "newton" and doc["lr"] is None
+    assert json.loads(run("(x-1)^2", "x=0", "--steps", "3").stdout)["lr"] == 0.01

@@ -670,3 +670,13 @@ def test_explain_diagrams_warns_about_big_programs():
     program, bindings = _mlp(2, 2)
     r = explain_cli(program, *bindings, "--diagrams")
     assert r.stderr == ""
+
+
+def test_o_to_a_markdown_file_fences_the_mermaid(tmp_path):
+    """`-o graph.md` is Markdown: a ```mermaid block (GitHub showed the bare text as a
+    paragraph); .mmd stays bare Mermaid."""
+    for name, start in [("g.md", "```mermaid\nflowchart LR\n"), ("g.mmd", "flowchart LR\n")]:
+        r = graph_cli("(x+y)*z", "-o", str(tmp_path / name))
+        assert r.exit_code == 0, r.output
+        text = (tmp_path / name).read_text(encoding="utf-8")
+        assert text.startswith(start) and text.count("```") == (2 if name == "g.md" else 0)

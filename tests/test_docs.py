@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -107,3 +108,59 @@ def test_readme_sections_on_outputs_modes_and_newton_match_real_output():
             assert out + "\n" + r.stderr == expected, command
             commands += 1
     assert commands >= 12
+
+
+def test_readme_language_examples_match_real_output(tmp_path):
+    """The Programs section's function table, where's derivative and the XOR showcase."""
+    from click.testing import CliRunner
+
+    out = CliRunner().invoke(cli, ["eval", "sq(a) = a * a\nneuron(u) = tanh(w * u + b)\n"
+                                   "neuron(sq(x)) + neuron(x)", "w=0.5", "b=-1", "x=2",
+                                   "--format", "table"], env={"COLUMNS": "100"}).stdout
+    assert "\n".join(line.rstrip() for line in out.splitlines()) in README
+    out = CliRunner().invoke(cli, ["diff", "where(x > 0, sqrt(x), 0)", "x=-1"]).stdout
+    assert out in README
+    root = Path(__file__).parent.parent / "examples"
+    assert (root / "xor.cg").read_text() in README
+    fit = CliRunner().invoke(cli, ["descend", "--file", str(root / "xor.cg"), "--bindings",
+                                   str(root / "xor-init.json"), "--data",
+                                   str(root / "xor.csv"), "--optimizer", "adam", "--lr",
+                                   "0.05", "--epochs", "500", "--format", "json"])
+    assert fit.exit_code == 0, fit.output
+    (tmp_path / "fit.json").write_text(fit.stdout)
+    network = "".join((root / "xor.cg").read_text().splitlines(keepends=True)[:2])
+    out = CliRunner().invoke(cli, ["eval", "-", "--bindings", str(tmp_path / "fit.json"),
+                                   "--data", str(root / "xor.csv"), "--wrt", "x[1]"],
+                             input=network).stdout
+    assert out in README
+    assert f"{json.loads(fit.stdout)['cost']:.3g}" in README
+
+
+def test_readme_descend_examples_run_as_shown(tmp_path, monkeypatch):
+    """The descend tour, run in an empty folder: every file a command reads is one the
+    README shows with `cat` (samples.csv was not), and every output is what it pastes (a
+    table as a terminal shows it, JSON as a pipe gets it)."""
+    import shlex
+
+    from click.testing import CliRunner
+
+    monkeypatch.chdir(tmp_path)
+    block = next(b for b in re.findall(r"```console\n(.*?)```", README, re.S)
+                 if "$ cat loss.cg" in b)
+    commands = 0
+    for chunk in re.split(r"^\$ ", block, flags=re.M)[1:]:
+        command, _, expected = chunk.partition("\n")
+        args = shlex.split(command)
+        if args[0] == "cat":
+            (tmp_path / args[1]).write_text(expected, encoding="utf-8")
+        elif args[0] == "head":
+            lines = (tmp_path / args[2]).read_text().splitlines()[:int(args[1][1:])]
+            assert "".join(line + "\n" for line in lines) == expected, command
+        else:
+            table = not expected.startswith("{")
+            r = CliRunner().invoke(cli, args[1:] + ["--format", "table"] * table,
+                                   env={"COLUMNS": "100", "NO_COLOR": "1"})
+            out = "\n".join(line.rstrip() for line in r.stdout.splitlines()) + "\n"
+            assert r.exit_code == 0 and out == expected, (command, r.output)
+            commands += 1
+    assert commands == 3

@@ -497,3 +497,18 @@ def test_special_files_are_written_in_place_and_links_followed(tmp_path):
     link.symlink_to(real)
     assert run("graph", "x*y", "-o", link).exit_code == 0
     assert link.is_symlink() and real.read_text().startswith("flowchart")
+
+
+def test_a_bug_is_one_line_and_status_70(tmp_path):
+    """An exception nothing expected (injected here through sitecustomize) is still one
+    line, with a status outside the contract's so no script reads it as a result."""
+    (tmp_path / "sitecustomize.py").write_text(
+        "import cgraph.graph as g\n"
+        "def broken(self, *a, **k):\n    raise AttributeError('injected')\n"
+        "g.Graph.evaluate = broken\n")
+    env = {"PYTHONPATH": f"{tmp_path}{os.pathsep}{env_for()['PYTHONPATH']}"}
+    r = proc("eval", "x*2", "x=1", env=env)
+    one_line_error(r.stderr.decode(), 70, r.returncode)
+    assert "internal error" in r.stderr.decode() and "injected" in r.stderr.decode()
+    r = proc("eval", "x*2", "x=1", env={**env, "CGRAPH_DEBUG": "1"})
+    assert b"Traceback" in r.stderr and r.returncode == 1

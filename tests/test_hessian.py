@@ -184,6 +184,27 @@ def test_classify_stationary_points(text, point, kind):
     assert hessian(cgraph.parse(text), point).classify() == kind
 
 
+def test_the_summary_line_reads_as_a_sentence():
+    from cgraph.hessian import describe
+
+    assert describe(hessian(cgraph.parse("abs(x)"), {"x": 0})) == (
+        "the gradient is ~0: a degenerate point (eigenvalue 0)")
+    assert describe(hessian(cgraph.parse("a^2 - b^2"), {"a": 0, "b": 0})) == (
+        "the gradient is ~0: a saddle (eigenvalues -2, 2)")
+
+
+def test_several_outputs_are_refused_as_such():
+    """`--output p,q` was "'p,q' is not a named node (named nodes: p, q)"."""
+    from click.testing import CliRunner
+
+    from cgraph.cli import cli
+
+    r = CliRunner().invoke(cli, ["hessian", "p = x*y; q = p^2", "x=1", "y=2", "--output",
+                                 "p,q"])
+    assert r.exit_code == 2 and "one statement" in r.stderr and "jacobian" in r.stderr
+    assert "not a named node" not in r.stderr
+
+
 def test_mode_choice_and_refusals():
     assert choose_mode(3, 2) == "forward" and choose_mode(1, 5) == "reverse"
     assert choose_mode(2, 2) == "reverse"

@@ -20,10 +20,9 @@ from conftest import CASES, central_difference, close, sympy_value_and_grad
 
 
 
-def _cases():
-    for name, (text, points, _) in CASES.items():
-        for p in points:
-            yield pytest.param(text, dict(zip("xyz", p)), id=f"{name}{p}")
+def _cases():  # a list: pytest deprecates parametrizing from a generator
+    return [pytest.param(text, dict(zip("xyz", p)), id=f"{name}{p}")
+            for name, (text, points, _) in CASES.items() for p in points]
 
 
 def test_every_op_has_a_case_with_its_sympy_oracle():

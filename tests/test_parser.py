@@ -46,7 +46,7 @@ def test_constants_and_unicode_names():
 ONE = "sin cos tan asin acos atan sinh cosh tanh exp log log2 log10 sqrt abs sigmoid relu " \
       "softplus sign step".split()
 TWO = ["log", "pow", "max", "min", "atan2"]
-THREE = ["clamp"]
+THREE = ["clamp", "where"]
 LISTED = [(n, 1) for n in ONE] + [(n, 2) for n in TWO] + [(n, 3) for n in THREE]
 
 

@@ -85,3 +85,13 @@ def test_derivative_of_a_long_chain_stays_linear():
     point = {"x": 0.3}
     want = cgraph.parse("\n".join(lines)).evaluate(point).gradient()["x"]
     assert close(g.forward(point)[g.output], want, rel=1e-9)
+
+
+def test_partials_reuse_the_ops_own_output():
+    """sigmoid's o·(1-o), tanh's 1-t², exp's exp: the forward node itself, one node."""
+    for program, order, op in [("tanh(x)", 3, "tanh"), ("sigmoid(x)", 2, "sigmoid"),
+                               ("exp(2*x)", 3, "exp")]:
+        d = differentiate(cgraph.parse(program), ["x"], order)
+        g = d.builder.graph(d.ids["x"])
+        assert sum(n.op.name == op for n in g.nodes) == 1, d.text()
+    assert printed("exp(x)", order=3) == "exp(x)"

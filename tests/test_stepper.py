@@ -186,6 +186,7 @@ def test_each_input_change_recomputes_like_eval(browser, tmp_path, name):
     p = Page(browser, explain_page(tmp_path, name))
     try:
         assert all(map(same, sum(p.table(), ()), sum(eval_nodes(program, point), ())))
+        assert len(p.table()) == len(eval_nodes(program, point))
         point = dict(point)
         for k, var in enumerate(cgraph.parse(program).variables):  # the page's order
             point[var] = new[var]

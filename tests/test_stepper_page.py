@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import json
+import math
 import re
+import shutil
+import subprocess
 
 import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 
 import cgraph
-from cgraph import explain, jsgen, numtext, ops, stepper
+from cgraph import explain, numtext, ops, stepper
 from cgraph.cli import cli
 from cgraph.dag_layout import layered
 
+import renderers
 from conftest import expressions
 
 HOSTILE = ("# </script><script>alert(1)</script> & <b>'q'</b> <!-- \"\n"
@@ -69,7 +73,10 @@ def test_every_step_is_its_template_filled_with_numtext():
 
 def test_hostile_names_are_escaped_everywhere():
     page = html_of(HOSTILE, HOSTILE_POINT)
-    assert "alert" not in page  # comments are not shown at all
+    outside = re.sub(r"<script[^>]*>.*?</script>", "", page, flags=re.S)
+    assert "alert" not in outside  # comments are not shown (codegen's JS comment has them)
+    for script in re.findall(r"<script[^>]*>(.*?)</script>", page, re.S):
+        assert "</" not in script and "<!--" not in script
     # names and texts no program can hold, to test the escaping itself
     ev = cgraph.parse("θ = x * constructor; __proto__ = θ + 1").evaluate({"x": 1,
                                                                          "constructor": 2})
@@ -77,8 +84,9 @@ def test_hostile_names_are_escaped_everywhere():
     ev.graph.output_name = '</script>"θ<b>'
     page = stepper.page(ev.graph, ev, explain.walkthrough(ev))
     # the only script and comment markup is the page's own: two scripts, no comment
-    assert page.count("<script") == 2 and page.count("</script>") == 2
-    assert "<!--" not in page and "<b>" not in page
+    assert page.count("</script>") == 2 and "<!--" not in page
+    outside = re.sub(r"<script[^>]*>.*?</script>", "", page, flags=re.S)
+    assert "<script" not in outside and "<b>" not in outside
     assert "&lt;/script&gt;&quot;θ&lt;b&gt;" in page  # shown as text
     data = re.search(r'<script type="application/json" id="data">(.*?)</script>', page,
                      re.S).group(1)
@@ -112,11 +120,33 @@ def test_past_the_picture_limit_the_page_says_so_and_keeps_the_steps(monkeypatch
     assert 'id="steps"' in page and 'id="controls"' in page
 
 
-def test_every_op_has_a_javascript_spelling():
+def test_the_pages_passes_equal_python_for_every_op():
+    """The page's JavaScript (codegen's, one function per op for the local partials) gives
+    every value, adjoint and local partial Python gives, for a program using every op."""
+    renderers.require("node", shutil.which("node") is not None)
+    calls = []
     for op in ops.OPS.values():
-        if op.arity:
-            template = jsgen.spelling(op)
-            assert all("{%d}" % i in template for i in range(op.arity)), op.name
+        if op.arity and not op.infix:
+            calls.append(f"{op.spelling}({', '.join(['x', 'y', 'z'][:op.arity])})")
+    program = "x ^ y - x / z * -y + " + " + ".join(calls)
+    for point in ({"x": 0.7, "y": 1.5, "z": -0.4}, {"x": 0.0, "y": 0.0, "z": 0.0},
+                  {"x": -1.0, "y": math.inf, "z": math.nan}):
+        g = cgraph.parse(program)
+        ev = g.evaluate(point)
+        inputs = [point[v] for v in g.variables]
+        js = stepper.passes_js(g) + (
+            f"const r = passes({json.dumps(inputs)}.map(Number));\n"
+            "console.log(JSON.stringify([r.values, r.adjoints, Array.from(r.partials)]"
+            ".map((a) => Array.from(a, String))));")
+        js = js.replace('"NaN"', "NaN").replace('"Infinity"', "Infinity")
+        out = subprocess.run(["node", "-e", js], capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        values, adjoints, partials = (list(map(float, a)) for a in json.loads(out.stdout))
+        truth = ev.values, ev.grads, stepper._partials(g, ev.values)
+        for got, want in zip((values, adjoints, partials), truth):
+            assert len(got) == len(want)
+            for a, b in zip(got, want):
+                assert (a != a and b != b) or a == b or abs(a - b) <= 1e-12 * abs(b), (a, b)
 
 
 def test_notebook_bundle_and_iframe():

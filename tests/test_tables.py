@@ -43,7 +43,10 @@ def test_what_lark_computes_passes_validation_and_is_cached(cache):
     stored = json.loads(cache.read_text())
     tables.validate(stored, text, facts)
     assert stored["rules"] == fresh["rules"] and stored["terminals"] == fresh["terminals"]
-    assert cache.name == f"lalr-{cgraph.__version__}-lark-{tables.lark_version()}.json"
+    import zlib
+
+    crc = zlib.crc32(tables.grammar_text().encode())
+    assert cache.name == f"lalr-{cgraph.__version__}-lark-{tables.lark_version()}-{crc:08x}.json"
 
 
 def test_lark_version_is_read_without_importing_lark():

@@ -47,14 +47,11 @@ EXTRA = [  # every command on screen, beyond what the README shows
 ]
 
 
-SAMPLES = "x1,x2,y\n" + "".join(f"{a},{b},{1.5 * a - 0.7 * b}\n" for a, b in
-                                [(1, 2), (0.5, -1), (-1, 0.5), (2, 1), (0, -2), (1.5, 0.5)])
-
-
 def session(width: int, where: Path) -> list:
-    (where / "samples.csv").write_text(SAMPLES)  # used, not shown, by the README
     shown = []
     for command, output in readme_session() + [(c, "") for c in EXTRA]:
+        if "…" in command:  # an elided illustration, not a command to run
+            continue
         if command.startswith("cat "):
             (where / command[4:]).write_text(output + "\n")  # the file the README shows
             continue

@@ -104,8 +104,9 @@ class _Plan:
                         with np.errstate(all="ignore"):
                             p = rule(self.m, *[probe] * (len(n.inputs) + 1))
                         edges.append((j, rule, (n.id, k), p if type(p) is float else None))
-                needs = any(e[3] is None for e in edges)
-                self.backward.append((n.id, n.inputs, edges, needs))
+                needs = any(e[3] is None for e in edges) or n.op.gate is not None
+                self.backward.append((n.id, n.inputs, edges, needs, n.op.gate))
+        self.gated = any(b[4] is not None for b in self.backward)
         # arrays plan.run may write with out=: kept between runs only while they are few
         self.buffer_count = (sum(1 for f in self.forward if f[3] is not None)
                              + sum(2 * len(b[2]) for b in self.backward))
@@ -153,15 +154,32 @@ class _Plan:
             grads[self.out] = 1.0
         m = self.m
         multiply, negative, add = np.multiply, np.negative, np.add
-        for i, args, edges, needs in self.backward:
+        gated = self.gated
+        reach: dict[int, object] = {self.out: True}  # per row: does the node get a gradient
+        for i, args, edges, needs, gate in self.backward:
             g = grads.pop(i, None)
             if g is None:
                 continue
-            if needs:
+            if needs or gated:
                 here = [values[j] for j in args]
+                if gated:
+                    rows = reach.pop(i, False)
+                    flags = gate(*here) if gate else None
                 here.append(values[i])
             g_array = type(g) is ndarray
             for j, rule, key, p in edges:
+                if gated:  # where and comparisons: rows of a branch not taken get nothing
+                    flag = rows if flags is None else np.logical_and(rows, flags[key[1]])
+                    if flag is False or (flag is not True and not flag.any()):
+                        continue
+                    prev = reach.get(j, False)
+                    reach[j] = flag if prev is False else np.logical_or(prev, flag)
+                    term = g * (rule(m, *here) if p is None else p)
+                    if flag is not True:
+                        term = np.where(flag, term, 0.0)
+                    prev = grads.get(j)
+                    grads[j] = term if prev is None else prev + term
+                    continue
                 if p is None:
                     p = rule(m, *here)
                 if type(p) is float:  # add, sub, neg: ±1 needs no multiplication

@@ -21,6 +21,12 @@ from .errors import BindingError, EvaluationError, InputError
 from .files import write_text
 
 DIGITS = click.IntRange(1, 17)
+# `explain -o FILE` without --format: the suffix chooses, as it does for `graph -o`
+EXPLAIN_SUFFIXES = {".html": "html", ".htm": "html", ".md": "markdown",
+                    ".markdown": "markdown"}
+# `codegen -o FILE`: the languages a suffix can hold (the first without --lang)
+SOURCE_SUFFIXES = {".py": ("python", "numpy"), ".c": ("c",), ".js": ("js",),
+                   ".mjs": ("js",)}
 
 
 @click.group(context_settings=CONTEXT)
@@ -109,7 +115,8 @@ def eval_command(program, out, wrt, outputs, mode, tangents, digits, strict, dat
               "∂output/∂node (needs bindings).")
 @click.option("--no-values", is_flag=True, help="Leave values off a bound diagram.")
 @click.option("--fence", is_flag=True, help="Wrap Mermaid in a ```mermaid block for Markdown.")
-@output_file("Write to FILE; .svg/.png/.pdf renders through Graphviz's dot.")
+@output_file("Write to FILE; .svg/.png/.pdf renders through Graphviz's dot, .md gets a "
+             "```mermaid block.")
 @click.option("--digits", type=DIGITS, default=numtext.DIAGRAM, show_default=True,
               metavar="N", help="Significant digits of the numbers shown.")
 def graph_command(program, out, direction, collapse, grads, no_values, fence, digits):
@@ -141,6 +148,8 @@ def graph_command(program, out, direction, collapse, grads, no_values, fence, di
             "own numbers are shown as written)")
     applies("no_values", bound, "needs bindings: without them there are no values")
     applies("fence", fmt == "mermaid", "wraps Mermaid only (a ```mermaid block)")
+    if out.path is not None and os.path.splitext(out.path)[1].lower() == ".md":
+        out.options.fence = True  # Markdown shows Mermaid as a diagram only in a fence
     ev = None
     if program.bindings:
         ev = program.evaluate()
@@ -171,7 +180,8 @@ def graph_command(program, out, direction, collapse, grads, no_values, fence, di
               metavar="N", help="Significant digits of the numbers shown.")
 @click.option("--diagrams", is_flag=True, help="Markdown with a Mermaid diagram after "
               "each step, as in the tutorial (implies --format markdown).")
-@output_file("Write to FILE instead of standard output (e.g. --format html -o page.html).")
+@output_file("Write to FILE instead of standard output; without --format, a .html file "
+             "gets the stepper page and a .md file Markdown.")
 def explain_command(program, out, mode, tangents, digits, diagrams):
     """The forward and backward passes narrated step by step, chain rule included.
 
@@ -183,13 +193,15 @@ def explain_command(program, out, mode, tangents, digits, diagrams):
       cgraph explain "p = x + y; g = p * z" x=1 y=3 z=-3 --format html -o backprop.html
     """
     explain = lazy.explain
+    by_suffix = EXPLAIN_SUFFIXES.get(os.path.splitext(out.path or "")[1].lower())
     if mode == "forward":
         if diagrams:
             raise click.UsageError("--diagrams draws the reverse-mode walk-through")
         program.evaluate()  # checks the bindings, warns where values stop being finite
         seed = lazy.bindings.parse_bindings(tangents) if tangents else None
         fe = lazy.forward.evaluate_forward(program.graph, program.bindings, seed)
-        return out.emit(explain.Narration(explain.forward_walkthrough(fe)))
+        return out.emit(explain.Narration(explain.forward_walkthrough(fe)),
+                        None if by_suffix == "html" else by_suffix)  # the page is reverse's
     if tangents:
         raise InputError("--tangent is forward mode's: use it with --mode forward")
     ev = program.evaluate()
@@ -201,7 +213,7 @@ def explain_command(program, out, mode, tangents, digits, diagrams):
         sections, notes = explain.with_diagrams(sections, ev, digits)
         for note in notes:
             warn(note)
-    out.emit(explain.Narration(sections, ev), "markdown" if diagrams else None)
+    out.emit(explain.Narration(sections, ev), "markdown" if diagrams else by_suffix)
 
 
 @cli.command("diff", cls=Command)
@@ -209,7 +221,7 @@ def explain_command(program, out, mode, tangents, digits, diagrams):
 @click.option("--wrt", type=NAMES, metavar="X,Y", help="Differentiate with respect to these "
               "[default: every variable].")
 @click.option("--order", type=click.IntRange(1, 10), default=1, show_default=True,
-              help="Order of the derivative: every distinct partial of that order "
+              metavar="N", help="Order of the derivative: every distinct partial of that order "
               "(∂²f/∂x², ∂²f/∂x∂y, ∂²f/∂y² for --wrt x,y --order 2).")
 @click.option("--output", "outputs", type=NAMES, metavar="A,B", help="Differentiate these "
               "named statements [default: the last statement].")
@@ -236,14 +248,17 @@ def diff_command(program, out, wrt, order, outputs, digits):
 
 @cli.command("codegen", cls=Command)
 @program_arguments
-@click.option("--lang", type=click.Choice(["python", "numpy", "c", "js"]), default="python",
-              show_default=True, help="Language of the generated function.")
+@click.option("--lang", type=click.Choice(["python", "numpy", "c", "js"]),
+              help="Language of the generated function [default: python, or from the -o "
+              "suffix: .c, .js].")
 @click.option("--name", metavar="NAME", help="The function's name [default: f_grad, the "
               "output's name and _grad].")
 @click.option("--wrt", type=NAMES, metavar="X,Y", help="The gradient's variables "
               "[default: every variable].")
+@click.option("--hessian", is_flag=True, help="Return the Hessian too (forward-over-reverse, "
+              "as cgraph hessian computes it).")
 @output_file("Write the code to FILE instead of standard output.")
-def codegen_command(program, lang, name, wrt, output_path):
+def codegen_command(program, lang, name, wrt, hessian, output_path):
     """One function computing the value and the gradient, in Python, numpy, C or JS.
 
     \b
@@ -251,7 +266,12 @@ def codegen_command(program, lang, name, wrt, output_path):
       cgraph codegen --file model.cg --lang numpy --wrt w,b -o model_grad.py
       cgraph codegen "x^2*sin(x)" --lang js
     """
-    text = lazy.codegen.command(program, lang, name, wrt)
+    langs = SOURCE_SUFFIXES.get(os.path.splitext(output_path or "")[1].lower())
+    if lang is None:
+        lang = langs[0] if langs else "python"
+    elif langs and lang not in langs:
+        raise click.UsageError(f"-o {output_path} is a {langs[0]} file, but --lang is {lang}")
+    text = lazy.codegen.command(program, lang, name, wrt, hessian)
     if output_path is None:
         click.echo(text, nl=False)
     else:  # whole or not at all, and never onto the program's own --file
@@ -338,6 +358,9 @@ def hessian_command(program, out, wrt, output_name, digits):
       cgraph hessian "(a-1)^2 + 100*(b-a^2)^2" a=1 b=1
       cgraph hessian "x^2*y + sin(x*y)" x=1 y=2 --format json
     """
+    if output_name is not None and "," in output_name:
+        raise click.UsageError(f"--output {output_name}: the Hessian is of one statement "
+                               "(--output NAME); cgraph jacobian takes several outputs")
     program.check()
     out.emit(lazy.hessian.hessian(program.graph, program.bindings, wrt, output_name))
 
@@ -347,7 +370,7 @@ def hessian_command(program, out, wrt, output_name, digits):
 @click.option("--wrt", type=NAMES, metavar="W1,W2", help="The trainable weights [default: "
               "every bound variable that is not a data column].")
 @click.option("--lr", type=POSITIVE, default=0.01, show_default=True, help="Learning rate.")
-@click.option("--steps", type=click.IntRange(1), help="Number of steps [default: 1000, "
+@click.option("--steps", type=click.IntRange(1), metavar="N", help="Number of steps [default: 1000, "
               "or 100000 with --until].")
 @click.option("--until", type=POSITIVE, metavar="TOL", help="Stop once the cost changes by "
               "less than TOL in a step, or the gradient norm falls below it.")
@@ -357,11 +380,11 @@ def hessian_command(program, out, wrt, output_name, digits):
 @click.option("--data", "data_path", type=click.Path(dir_okay=False, allow_dash=True),
               metavar="FILE.csv", help="Minimise the mean of the program over these rows.")
 @click.option("--epochs", type=click.IntRange(1), default=100, show_default=True,
-              help="Passes over --data.")
+              metavar="N", help="Passes over --data.")
 @click.option("--batch-size", type=click.IntRange(1), metavar="N",
               help="Mini-batches of N rows [default: the full batch].")
 @click.option("--seed", type=click.IntRange(0), default=0, show_default=True,
-              help="Seed for shuffling mini-batches.")
+              metavar="N", help="Seed for shuffling mini-batches.")
 @click.option("--trace", type=click.Path(dir_okay=False), metavar="FILE.csv",
               help="Write every step: step, cost, each weight, each gradient.")
 @output_options("descend", terminal="table", piped="json", what="Output")
@@ -384,6 +407,8 @@ def descend_command(program, out, wrt, lr, steps, until, optimizer, data_path, e
     applies("batch_size", data_path is not None, "needs --data")
     applies("seed", batch_size is not None, "needs --batch-size (it seeds the shuffling "
             "of mini-batches)")
+    applies("lr", optimizer != "newton", "does not apply to --optimizer newton (it steps "
+            "by the Hessian, halving the step until the cost falls)")
     if data_path is not None:
         program.refuse_uncertainty()
         data = lazy.eval_data.read_all(graph, bindings, data_path)

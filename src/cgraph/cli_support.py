@@ -31,7 +31,7 @@ from types import SimpleNamespace
 import click
 
 from . import numtext
-from .bindings import parse_uncertain_bindings
+from .bindings import parse_uncertain_bindings, read_bindings_file
 from .errors import BindingError, CgraphError, EvaluationError
 from .eval_formats import nonfinite_messages
 from .files import check_target, read_text, write_text
@@ -58,9 +58,11 @@ class Command(click.Command):
         try:
             return self._parse_args(ctx, args)
         except click.NoSuchOption as e:
-            # `cgraph eval --x` or `-h`: options as far as any parser can tell
-            e.message += (f" (a program that begins with '--', or is '-h', goes after "
-                          f"'--': cgraph {ctx.info_name} -- '{e.option_name}…' x=1)")
+            # `cgraph eval --x` or `-h`: options as far as any parser can tell; but
+            # `--fromat`, close to an option, is a typo, and "Did you mean" says enough
+            if not e.possibilities:
+                e.message += (f" (a program that begins with '--', or is '-h', goes after "
+                              f"'--': cgraph {ctx.info_name} -- '{e.option_name}…' x=1)")
             raise
 
     def _parse_args(self, ctx, args):
@@ -163,7 +165,7 @@ def program_arguments(fn):
     handed to the command as `program`, a parsed `Program`."""
 
     @functools.wraps(fn)
-    def command(args, program_file, **kwargs):
+    def command(args, program_file, bindings_file, **kwargs):
         source = program_file or ("-" if args and args[0] == "-" else None)
         if kwargs.get("data_path") == "-" and source == "-":
             raise click.UsageError("standard input cannot hold both the program and the "
@@ -171,9 +173,16 @@ def program_arguments(fn):
         text, binding_args = _split_args(args, program_file)
         graph = parse(text)
         bindings, sigmas = parse_uncertain_bindings(binding_args)
+        if bindings_file:  # the command line wins over the file
+            bindings = {**read_bindings_file(bindings_file), **bindings}
         return fn(program=Program(graph, bindings, sigmas, source), **kwargs)
 
     command = click.argument("args", nargs=-1, metavar="PROGRAM [NAME=VALUE]...")(command)
+    command = click.option("--bindings", "bindings_file", metavar="FILE",
+                           help="Read bindings from FILE: a JSON object (a list binds a "
+                                "family: \"w\": [0.1, 0.2]; descend's JSON output works "
+                                "as it is) or NAME=VALUE lines. Bindings on the command "
+                                "line override it.")(command)
     return click.option("--file", "program_file",
                         type=click.Path(dir_okay=False, allow_dash=True),
                         help="Read the program from this file ('-' for standard "

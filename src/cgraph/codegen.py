@@ -30,6 +30,7 @@ import re
 from . import numtext, ops, scalar
 from .errors import InputError
 from .graph import Graph
+from .forward import Dual, _neg, _parts, _plus
 from .ops import ADD, CONST, DIV, MUL, NEG, SUB, VAR
 from .printing import op_template, temp_prefix
 
@@ -43,7 +44,7 @@ enum export extends false finally for function if import in instanceof let new n
 super switch this throw true try typeof var void while with yield await static implements
 interface package private protected public arguments eval Math NaN Infinity undefined
 """.split())
-_PY_RESERVED = set(keyword.kwlist) | {"math", "np", "abs"}
+_PY_RESERVED = set(keyword.kwlist) | {"math", "np", "abs", "shape"}
 _MATH_NAMES = {name for name in dir(math) if not name.startswith("_")} | {"fabs", "log1p"}
 
 
@@ -53,35 +54,41 @@ class Code:
 
     __slots__ = ("e", "text", "value")
 
-    def __init__(self, emitter: "_Emitter", text: str, value: float | None = None):
+    def __init__(self, emitter: "Emitter", text: str, value: float | None = None):
         self.e, self.text, self.value = emitter, text, value
 
-    def _lift(self, o) -> "Code":
-        return o if isinstance(o, Code) else self.e.literal(float(o))
+    def _lift(self, o) -> "Code | None":
+        if isinstance(o, Code):
+            return o
+        return self.e.literal(float(o)) if isinstance(o, (int, float)) else None
+
+    def _apply(self, op, *args):
+        args = tuple(self._lift(a) for a in args)
+        return NotImplemented if any(a is None for a in args) else self.e.apply(op, args)
 
     def __add__(self, o):
-        return self.e.apply(ADD, (self, self._lift(o)))
+        return self._apply(ADD, self, o)
 
     def __radd__(self, o):
-        return self.e.apply(ADD, (self._lift(o), self))
+        return self._apply(ADD, o, self)
 
     def __sub__(self, o):
-        return self.e.apply(SUB, (self, self._lift(o)))
+        return self._apply(SUB, self, o)
 
     def __rsub__(self, o):
-        return self.e.apply(SUB, (self._lift(o), self))
+        return self._apply(SUB, o, self)
 
     def __mul__(self, o):
-        return self.e.apply(MUL, (self, self._lift(o)))
+        return self._apply(MUL, self, o)
 
     def __rmul__(self, o):
-        return self.e.apply(MUL, (self._lift(o), self))
+        return self._apply(MUL, o, self)
 
     def __truediv__(self, o):
-        return self.e.apply(DIV, (self, self._lift(o)))
+        return self._apply(DIV, self, o)
 
     def __rtruediv__(self, o):
-        return self.e.apply(DIV, (self._lift(o), self))
+        return self._apply(DIV, o, self)
 
     def __neg__(self):
         return self.e.apply(NEG, (self,))
@@ -99,10 +106,36 @@ class Code:
     __hash__ = object.__hash__
 
 
+# forward.scale in each language: t·c, except 0 where t is 0 and c is not finite
+_SCALE = {
+    "python": "({p} if {c} - {c} == 0.0 or {t} != 0.0 else 0.0)",
+    "numpy": "np.where(({c} - {c} == 0.0) | ({t} != 0.0), {p}, 0.0)",
+    "c": "(({c} - {c} == 0.0 || {t} != 0.0) ? {p} : 0.0)",
+    "js": "(({c} - {c} === 0 || {t} !== 0) ? {p} : 0)",
+}
+_SCALE_ZERO = {lang: t.replace("{p}", "0.0 * {c}").replace(" or {t} != 0.0", "")
+               .replace(" | ({t} != 0.0)", "").replace(" || {t} != 0.0", "")
+               .replace(" || {t} !== 0", "") for lang, t in _SCALE.items()}
+
+
+class DualCode(Dual):
+    """`hessian.Dual` over `Code`: value + tangent·ε in generated code, so the registry's
+    partial rules give each partial with its own tangent (forward-over-reverse)."""
+
+    __slots__ = ()
+
+    @staticmethod
+    def scale(d, c):
+        return None if d is None else d.e.scale(d, c)
+
+
+_scale = DualCode.scale
+
+
 class _Numpy:
     """What the registry's `array` rules see as `np`: each numpy function emits a call."""
 
-    def __init__(self, emitter: "_Emitter"):
+    def __init__(self, emitter: "Emitter"):
         self._e = emitter
 
     def __getattr__(self, name: str):
@@ -120,7 +153,7 @@ class _Numpy:
         return call
 
 
-class _Emitter:
+class Emitter:
     """Hash-consed straight-line code: each distinct expression is one temporary."""
 
     def __init__(self, lang: str, prefix: str):
@@ -130,7 +163,15 @@ class _Emitter:
         self.memo: dict[str, Code] = {}
         self.helpers: list = []  # scalar functions the Python target copies
         self.negated: dict[str, Code] = {}  # temporary -> a, where it is -a
+        self.names: dict[str, str] = {}  # temporary -> the program's name for it
         self.np = _Numpy(self)
+
+    def rename(self, text: str) -> str:
+        """Temporaries that the program named, under their names."""
+        if not self.names:
+            return text
+        return re.sub(re.escape(self.prefix) + r"\d+",
+                      lambda m: self.names.get(m.group(0), m.group(0)), text)
 
     # -- atoms ----------------------------------------------------------------------
     def literal(self, v: float) -> Code:
@@ -183,7 +224,7 @@ class _Emitter:
         if lang not in op.code and "ops" in op.code:
             return op.code["ops"](self.namespace(), *args)
         template = op.code.get(lang)
-        if op is ops.POW and scalar.is_finite(args[1].value or math.nan):
+        if op is ops.POW and args[1].value is not None and scalar.is_finite(args[1].value):
             template = None  # JS's Math.pow differs from C's only at ±1 to NaN or ±inf
         if template is None:
             name = "pow" if op is ops.POW else op.spelling
@@ -208,6 +249,45 @@ class _Emitter:
         if fn not in self.helpers:
             self.helpers.append(fn)
         return f"_cg_{fn.__name__}({args})"
+
+    def scale(self, t: Code, c) -> Code:
+        """A tangent times a partial, as `forward.scale`: an exact 0 tangent stays 0 where
+        the partial is infinite or NaN (so a column equals what `cgraph hessian` gives)."""
+        c = c if isinstance(c, Code) else self.literal(float(c))
+        if t.value is not None and t.value != 0.0 or c.value is not None and \
+                scalar.is_finite(c.value):
+            return t * c
+        if t.value is not None:  # 0 times a partial that may not be finite
+            return self.literal(0.0) if c.value is not None else self.expr(
+                _SCALE_ZERO[self.lang].format(c=c.text))
+        product = t * c
+        return self.expr(_SCALE[self.lang].format(t=t.text, c=c.text, p=product.text))
+
+    def dual_namespace(self):
+        """`m` for the partial rules on DualCode: an op's value is its forward rule, its
+        tangent Σₖ partialₖ · tangentₖ (as `hessian.DUAL`, in code)."""
+        e, m = self, self.namespace()
+
+        def lift(op):
+            def on_duals(*args):
+                parts = [_parts(a) for a in args]
+                numbers = [e.literal(float(v)) if not isinstance(v, Code) else v
+                           for v, _ in parts]
+                out = e.apply(op, tuple(numbers))
+                numbers.append(out)
+                d = None
+                for k, (_, t) in enumerate(parts):
+                    if t is not None:
+                        d = _plus(d, e.scale(t, op.partials[k](m, *numbers)))
+                return out if d is None else DualCode(out, d)
+
+            return on_duals
+
+        class M:
+            def __getattr__(self, name):
+                return lift(ops.OPS[name])
+
+        return M()
 
     def namespace(self):
         """`m` for the partial rules: each registry op applied to Code or numbers."""
@@ -246,14 +326,15 @@ def _python_helpers(fns) -> str:
     return "\n\n".join(out)
 
 
-def command(program, lang: str, name: str | None, wrt: list[str] | None) -> str:
+def command(program, lang: str, name: str | None, wrt: list[str] | None,
+            hessian: bool = False) -> str:
     """`cgraph codegen`: the generated source for a parsed program (no bindings: the
     function takes the variables as arguments)."""
     if program.bindings:
         names = ", ".join(program.bindings)
         raise InputError(f"codegen takes no bindings ({names}): the generated function takes "
                          "the variables as its arguments")
-    return generate(program.graph, lang, name=name, wrt=wrt)
+    return generate(program.graph, lang, name=name, wrt=wrt, hessian=hessian)
 
 
 def _identifier(name: str, lang: str, taken: set) -> str:
@@ -276,12 +357,15 @@ def _summary(graph: Graph) -> str:
 
 
 def generate(graph: Graph, lang: str = "python", name: str | None = None,
-             wrt: list[str] | None = None, all_nodes: bool = False) -> str:
+             wrt: list[str] | None = None, all_nodes: bool = False,
+             hessian: bool = False) -> str:
     """The source of one function computing `graph`'s output and its gradient.
 
     Its arguments are the program's variables (in order of first use); it returns the
     value and ∂output/∂v for each v in `wrt` (default: every variable). With `all_nodes`
-    (python, numpy, js) it also returns every node's value and adjoint, by node id."""
+    (python, numpy, js) it also returns every node's value and adjoint, by node id; with
+    `hessian`, the matrix of second partials too (forward-over-reverse, as `cgraph
+    hessian` computes it: one tangent pass per column)."""
     if lang not in LANGS:
         raise InputError(f"--lang: unknown language '{lang}' (one of {', '.join(LANGS)})")
     wrt = list(graph.variables) if wrt is None else list(wrt)
@@ -298,7 +382,8 @@ def generate(graph: Graph, lang: str = "python", name: str | None = None,
     for v in graph.variables:
         params[v] = _identifier(v, lang, taken)
         taken.add(params[v])
-    e = _Emitter(lang, temp_prefix(taken | {"shape"}))
+    named = {n.name for n in graph.nodes if n.name and n.op is not VAR and n.op is not CONST}
+    e = Emitter(lang, temp_prefix(taken | named | {"shape"}))
     nodes = graph.nodes
     live = graph.reaches_output()
     forward = [True] * len(nodes) if all_nodes else live
@@ -316,6 +401,10 @@ def generate(graph: Graph, lang: str = "python", name: str | None = None,
                 values[n.id] = e.literal(float(n.op.scalar(*(a.value for a in args))))
             else:
                 values[n.id] = e.apply(n.op, args)
+                t = values[n.id].text
+                if n.name and t.startswith(e.prefix) and t not in e.names and n.op is not VAR:
+                    e.names[t] = _identifier(n.name, lang, taken)  # the user's name for it
+                    taken.add(e.names[t])
     # reverse pass, in Graph.backward's order: only nodes that depend on a wrt variable
     active = [False] * len(nodes)
     for n in nodes:
@@ -324,18 +413,35 @@ def generate(graph: Graph, lang: str = "python", name: str | None = None,
     m = e.namespace()
     out = graph.output
     adjoint: dict[int, Code] = {out: e.literal(1.0)} if active[out] else {}
+    zero = e.literal(0.0)
+    # where(c, u, v): u gets a gradient only where c != 0, v only where c == 0, and nothing
+    # below the branch not taken: guard[j] is that condition (None: always), and each term
+    # below it is where(guard, term, 0), as in Graph.backward (no 0·NaN).
+    guard: dict[int, Code | None] = {out: None}
     for n in reversed(nodes[: out + 1]):
         g = adjoint.get(n.id)
         if g is None or not n.inputs or not active[n.id]:
             continue
         args = [values[j] for j in n.inputs] + [values[n.id]]
-        for j, rule in zip(n.inputs, n.op.partials):
+        mine = guard.get(n.id)
+        for k, (j, rule) in enumerate(zip(n.inputs, n.op.partials)):
             if not active[j]:
                 continue
+            edge = mine
+            if n.op.gate is not None:  # where and comparisons
+                if n.op is not ops.WHERE or k == 0:
+                    continue
+                test = (m.ne if k == 1 else m.eq)(args[0], 0.0)
+                edge = test if mine is None else e.apply(MUL, (mine, test))
             p = rule(m, *args)
             term = e.apply(MUL, (g, p if isinstance(p, Code) else e.literal(float(p))))
+            if edge is not None:
+                term = e.apply(ops.WHERE, (edge, term, zero))
             adjoint[j] = e.apply(ADD, (adjoint[j], term)) if j in adjoint else term
-    zero = e.literal(0.0)
+            if j not in guard:
+                guard[j] = edge
+            elif guard[j] is not None:
+                guard[j] = None if edge is None else e.apply(ops.MAX, (guard[j], edge))
     grads = []
     for v in wrt:
         g = adjoint.get(graph.variables[v], zero)
@@ -345,10 +451,52 @@ def generate(graph: Graph, lang: str = "python", name: str | None = None,
     extra = None
     if all_nodes:
         extra = ([values[n.id] for n in nodes], [adjoint.get(n.id, zero) for n in nodes])
-    return _WRITERS[lang](e, graph, name, params, wrt, values[out], grads, extra)
+    hess = None
+    if hessian:
+        columns = [_hessian_column(e, graph, values, adjoint, active, graph.variables[v], wrt)
+                   for v in wrt]
+        hess = [[columns[c][r] for c in range(len(wrt))] for r in range(len(wrt))]
+    return _WRITERS[lang](e, graph, name, params, wrt, values[out], grads, extra, hess)
 
 
-def _used_lines(e: _Emitter, roots: list[str]) -> list[str]:
+def _hessian_column(e: Emitter, graph, values, adjoint, active, var: int, wrt) -> list:
+    """∂²out/∂w∂var for each w in wrt: `hessian.hvp_block` for the unit vector of var,
+    written as code (the same operations in the same order)."""
+    nodes = graph.nodes
+    m = e.namespace()
+    tangent: list = [None] * len(nodes)
+    tangent[var] = e.literal(1.0)
+    live = graph.reaches_output()
+    for n in nodes:  # forward tangents, as forward.tangents
+        if not n.inputs or not live[n.id]:
+            continue
+        total = None
+        for k, a in enumerate(n.inputs):
+            if tangent[a] is None:
+                continue
+            numbers = [values[j] for j in n.inputs] + [values[n.id]]
+            term = e.scale(tangent[a], n.op.partials[k](m, *numbers))
+            total = term if total is None else total + term
+        tangent[n.id] = total
+    dm = e.dual_namespace()
+    adj_d: dict[int, Code] = {}
+    for n in reversed(nodes[: graph.output + 1]):
+        if not n.inputs or not active[n.id] or n.id not in adjoint:
+            continue
+        g, gd = adjoint[n.id], adj_d.get(n.id)
+        inputs = [values[j] if tangent[j] is None else DualCode(values[j], tangent[j])
+                  for j in n.inputs + (n.id,)]
+        for k, j in enumerate(n.inputs):
+            if not active[j]:
+                continue
+            p, pd = _parts(n.op.partials[k](dm, *inputs))
+            p = p if isinstance(p, Code) else e.literal(float(p))
+            adj_d[j] = _plus(adj_d.get(j), _plus(_scale(gd, p), _scale(pd, g)))
+    zero = e.literal(0.0)
+    return [adj_d.get(graph.variables[w]) or zero for w in wrt]
+
+
+def _used_lines(e: Emitter, roots: list[str]) -> list[str]:
     """The emitted assignments that the returned expressions need (nothing unused: C's
     -Wall -Werror rejects an unused variable)."""
     temp = re.compile(re.escape(e.prefix) + r"\d+")
@@ -359,26 +507,31 @@ def _used_lines(e: _Emitter, roots: list[str]) -> list[str]:
     for line in reversed(e.lines):
         lhs = temp.search(line).group(0)
         if lhs in need:
-            keep.append(line)
+            keep.append(e.rename(line))
             rhs = line.split("=", 1)[1]
             need.update(temp.findall(rhs))
     return keep[::-1]
 
 
-def _python(e, graph, name, params, wrt, value, grads, extra, numpy=False):
+def _python(e, graph, name, params, wrt, value, grads, extra, hess, numpy=False):
     f = graph.output_name
     args = ", ".join(params.values())
     wrap = "np.broadcast_to({}, shape)".format if numpy else str
     returns = [wrap(value.text), _tuple([wrap(g.text) for g in grads])]
+    if hess:
+        returns.append(_tuple([_tuple([wrap(c.text) for c in row]) for row in hess]))
     if extra:
         returns += ["[" + ", ".join(c.text for c in part) + "]" for part in extra]
     body = _used_lines(e, returns)
+    returns = [e.rename(r) for r in returns]
     names = [f"d{f}_d{v}" for v in wrt]
     summary = _summary(graph).replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
     kind = ("numbers or numpy arrays that broadcast together" if numpy else "floats")
-    doc = [f'"""Value and gradient of the cgraph program `{summary}`.', "",
+    doc = [f'"""Value, gradient{" and Hessian" if hess else ""} of the cgraph program `{summary}`.', "",
            f"Arguments: {args or 'none'} ({kind}).",
-           f"Returns ({f}, {_tuple(names)}): the value of {f} and its derivatives"
+           f"Returns ({f}, {_tuple(names)}{', hessian' if hess else ''}): the value of {f} "
+           f"and its derivatives" + (",\nthen the Hessian, row by row (the rows and columns "
+                                    "in the gradient's order)" if hess else "")
            + (",\nas arrays of the broadcast shape" if numpy else "")
            + (",\nthen every node's value and adjoint by node id" if extra else "") + ".",
            "Generated by `cgraph codegen`: straight-line reverse mode with the IEEE "
@@ -410,13 +563,18 @@ def _tuple(items: list[str]) -> str:
     return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
 
 
-def _c(e, graph, name, params, wrt, value, grads, extra):
+def _c(e, graph, name, params, wrt, value, grads, extra, hess):
     f = graph.output_name
-    body = _used_lines(e, [value.text] + [g.text for g in grads])
+    cells = [c for row in hess or [] for c in row]
+    body = _used_lines(e, [value.text] + [g.text for g in grads] + [c.text for c in cells])
     sig = [f"double {p}" for p in params.values()]
     if wrt:
         sig.append(f"double grad[{len(wrt)}]")
+    if hess:
+        sig.append(f"double hess[{len(cells)}]")
     writes = ", ".join(f"grad[{k}] = d{f}/d{v}" for k, v in enumerate(wrt))
+    if hess:
+        writes += f", and hess[{len(wrt)}*i + j] = d²{f}/d(i)d(j) in that order"
     comment = [f"/* {name}: value and gradient of the cgraph program `{_summary(graph)}`.",
                f" * Returns {f}" + (f"; writes {writes}." if wrt else "."),
                " * Generated by `cgraph codegen`: straight-line reverse mode with the IEEE",
@@ -428,17 +586,23 @@ def _c(e, graph, name, params, wrt, value, grads, extra):
     lines.append(f"double {name}({', '.join(sig) or 'void'})")
     lines.append("{")
     lines += ["    " + b for b in body]
-    lines += [f"    grad[{k}] = {g.text};" for k, g in enumerate(grads)]
-    lines.append(f"    return {value.text};")
+    lines += [f"    grad[{k}] = {e.rename(g.text)};" for k, g in enumerate(grads)]
+    lines += [f"    hess[{k}] = {e.rename(c.text)};" for k, c in enumerate(cells)]
+    lines.append(f"    return {e.rename(value.text)};")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
-def _js(e, graph, name, params, wrt, value, grads, extra):
+def _js(e, graph, name, params, wrt, value, grads, extra, hess):
     f = graph.output_name
     gradient = ", ".join(f"{json.dumps(v)}: {g.text}" for v, g in zip(wrt, grads))
     result = f"value: {value.text}, gradient: {{{gradient}}}"
     roots = [value.text] + [g.text for g in grads]
+    if hess:
+        matrix = "[" + ", ".join("[" + ", ".join(c.text for c in row) + "]"
+                                 for row in hess) + "]"
+        result += f", hessian: {matrix}"
+        roots.append(matrix)
     if extra:
         parts = ["[" + ", ".join(c.text for c in part) + "]" for part in extra]
         result += f", values: {parts[0]}, adjoints: {parts[1]}"
@@ -449,13 +613,14 @@ def _js(e, graph, name, params, wrt, value, grads, extra):
     lines = ["/**", f" * {name}({', '.join(params.values())}): value and gradient of the "
              f"cgraph program `{summary}`.",
              f" * Returns {{value: {f}, gradient: {{{keys}}}"
+             + (", hessian: [[...]] (rows and columns in the gradient's order)" if hess else "")
              + (", values: [...], adjoints: [...]}: every node's value and adjoint by id."
                 if extra else "}."),
              " * Generated by `cgraph codegen`: straight-line reverse mode with the IEEE",
              " * arithmetic of `cgraph eval`, using only Math.", " */",
              f"function {name}({', '.join(params.values())}) {{"]
     lines += ["  " + b for b in body]
-    lines.append(f"  return {{{result}}};")
+    lines.append(f"  return {{{e.rename(result)}}};")
     lines.append("}")
     return "\n".join(lines) + "\n"
 

@@ -264,7 +264,7 @@ def to_json(run: Run, optimizer: str, lr: float) -> str:
         "stopped": run.stopped,
         "start": {"weights": {v: num(w) for v, w in zip(run.wrt, run.start_weights)},
                   "cost": num(run.start_cost)},
-        "optimizer": optimizer, "lr": lr,
+        "optimizer": optimizer, "lr": None if optimizer == "newton" else lr,  # not used
     }
     return json.dumps(doc, ensure_ascii=False, allow_nan=False)
 

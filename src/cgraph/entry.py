@@ -4,6 +4,8 @@
 - Standard output that cannot be written: a closed pipe (`| head`) ends quietly, anything
   else (a full disk: `> /dev/full`) is one line on standard error and exit 1.
 - An output encoding that is not UTF-8 gets ASCII spellings (streams.py).
+- A bug (an exception nothing expected) is one line too, with exit status 70, so that no
+  script mistakes it for a result; CGRAPH_DEBUG=1 shows the traceback instead.
 
 This module imports nothing heavy, so that `__main__` can install the Ctrl-C handler
 before click, numpy or the parser are loaded.
@@ -13,6 +15,9 @@ import sys
 
 from . import interrupts
 from .errors import Interrupted
+
+
+INTERNAL = 70  # EX_SOFTWARE: none of the contract's statuses, so tests and scripts see it
 
 
 def _say(message: str) -> None:
@@ -50,6 +55,17 @@ def run(start, early=()) -> None:
             if e.errno != errno.EPIPE:  # a closed pipe (`| head`): nothing to say
                 _say(f"Error: cannot write to {e.filename or 'standard output'}: "
                      f"{e.strerror or e}")
+        except MemoryError:
+            _say("Error: out of memory")
+            status = 1
+        except Exception as e:  # a bug: still one line, and a status of its own
+            import os
+
+            if os.environ.get("CGRAPH_DEBUG"):
+                raise
+            _say(f"Error: internal error, a bug in cgraph: {type(e).__name__}: {e} (please "
+                 "report it with the command; CGRAPH_DEBUG=1 shows the traceback)")
+            status = INTERNAL
     except Interrupted as e:
         try:
             sys.stdout.flush()

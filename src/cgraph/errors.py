@@ -48,6 +48,12 @@ class SourceError(InputError):
         return f"{self.message} (at {where})\n  {prefix}{shown}{suffix}\n  {caret}"
 
 
+def line_column(text: str, pos: int) -> tuple[int, int]:
+    """The 1-based line and column of a character position."""
+    line = text.count("\n", 0, pos) + 1
+    return line, pos - (text.rfind("\n", 0, pos) + 1) + 1
+
+
 class ParseError(SourceError):
     """The program text does not follow the grammar."""
 

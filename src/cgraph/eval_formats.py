@@ -130,8 +130,11 @@ def json_chunks(ev: Evaluation, wrt=None, per_chunk: int = 2048):
                 more = ["null" if c.gradient else x for c, x in zip(cols, more)]
             ids = ", ".join(map(str, n.inputs))
             name = f'"{n.name}"' if n.name else "null"
-            pieces.append(record % (n.id, n.op.name, name, node_expr(graph, n, labels), ids,
-                                    v, *more))
+            piece = record % (n.id, n.op.name, name, node_expr(graph, n, labels), ids, v,
+                              *more)
+            if n.call:  # made by a call of a program's function: "neuron#2"
+                piece = f'{piece[:-1]}, "call": "{n.call}"}}'
+            pieces.append(piece)
         yield ("" if start == 0 else ", ") + ", ".join(pieces)
     yield "]}"
 
@@ -221,11 +224,16 @@ def to_table(ev: Evaluation, wrt=None, digits: int = numtext.TABLE):
     table.add_column("value", justify="right", no_wrap=True)
     for c in columns(ev):
         table.add_column(c.heading, justify="right", no_wrap=True)
+    calls = any(n.call for n in graph.nodes)
+    if calls:  # which call of a program's function made the node
+        table.add_column("call", style="dim", no_wrap=True)
     for i, op, name, label, expr, value, *more in rows(ev):
         style = "bold" if i in outputs else None
-        table.add_row(str(i), Text(label, style="cyan" if name else ""), op, expr,
-                      numtext.text(value, digits), *(_cell(x, digits) for x in more),
-                      style=style)
+        cells = [str(i), Text(label, style="cyan" if name else ""), op, expr,
+                 numtext.text(value, digits), *(_cell(x, digits) for x in more)]
+        if calls:
+            cells.append(graph.nodes[i].call or "")
+        table.add_row(*cells, style=style)
     value, *rest = summary_lines(ev, wrt, digits)
     # summary lines are `name = value` pairs joined by three spaces: on a narrow terminal
     # they wrap between pairs, never inside one

@@ -15,7 +15,7 @@ from . import numtext, ops, stepper
 from .errors import InputError
 from .formula import render as render_formula
 from .graph import Evaluation
-from .jsgen import edge_ids
+from .stepper import edge_ids
 from .ops import CONST, P_ATOM, Op
 from .printing import apply_infix, apply_latex, latex_name, node_labels
 from .symbolic import Sym, SymbolicBuilder
@@ -222,16 +222,23 @@ class Section:
     lines: list = field(default_factory=list)  # of Step
 
 
-def walkthrough(ev: Evaluation) -> list[Section]:
-    g = ev.graph
+def _labels(g) -> list[str]:
+    """How the narration names each node: as in formulas, the output by its name."""
     labels = node_labels(g)
     out = g.nodes[g.output]
-    f = g.output_name
     if out.name is None and out.inputs:
-        labels[out.id] = f
-    live = g.reaches_output()
+        labels[out.id] = g.output_name
+    return labels
+
+
+def walkthrough(ev: Evaluation) -> list[Section]:
+    g = ev.graph
+    labels = _labels(g)
+    f = g.output_name
+    live, flags = g.gradient_flow(ev.values)  # where: a branch not taken gets nothing
     users = g.users()
-    shown = [live[n.id] and not (n.op is CONST and n.name is None) for n in g.nodes]
+    reaches = g.reaches_output()
+    shown = [reaches[n.id] and not (n.op is CONST and n.name is None) for n in g.nodes]
     edge = edge_ids(g)
 
     forward = Section("Forward pass")
@@ -245,7 +252,7 @@ def walkthrough(ev: Evaluation) -> list[Section]:
         args = [labels[j] for j in n.inputs]
         numbers = [Num(ev.values[j], ("v", j)) for j in n.inputs]
         forward.lines.append(Step([Name(labels[n.id]), Apply(n.op, args), Apply(n.op, numbers),
-                                   value], kind="forward", at=(n.id,)))
+                                   value], note=n.call, kind="forward", at=(n.id,)))
 
     backward = Section("Backward pass")
     backward.lines.append(Step([Partial(f, f), Num(1.0)], note="the output with respect to "
@@ -263,12 +270,19 @@ def walkthrough(ev: Evaluation) -> list[Section]:
             if not shown[j]:
                 continue
             e = edge[n.id, k]
+            if flags[n.id] is not None and not flags[n.id][k]:
+                why = "a comparison" if n.op.prec == ops.P_COMPARE else (
+                    "the condition" if k == 0 else "the branch not taken")
+                backward.lines.append(Step([Partial(me, labels[j]), Name("none")], 1,
+                                           f"no gradient at all: {why}", kind="local",
+                                           at=(n.id, k)))
+                continue
             if isinstance(formula, Formula):
                 local = [Partial(me, labels[j]), formula, Num(pv, ("p", e))]
             else:  # a number (∂(a+b)/∂a = 1, ∂(pi·2)/∂pi = 2): shown once
                 local = [Partial(me, labels[j]), Num(pv, ("p", e))]
             backward.lines.append(Step(local, 1, kind="local", at=(n.id, k)))
-            paths = len(_live_users(users[j], live))  # edges into live users
+            paths = len(_paths(g, j, users[j], live, flags))  # edges that pass a gradient
             if n.id == g.output:
                 contribution = pv
             else:
@@ -319,11 +333,8 @@ def forward_walkthrough(fe) -> list[Section]:
     """Forward mode narrated: each node's value, then its tangent by the chain rule read
     forwards, ṅ = Σ ∂n/∂input · (input)̇ (`fe`: a cgraph.forward.ForwardEvaluation)."""
     g = fe.graph
-    labels = node_labels(g)
-    out = g.nodes[g.output]
+    labels = _labels(g)
     f = g.output_name
-    if out.name is None and out.inputs:
-        labels[out.id] = f
     live = g.reaches_output()
     builder = SymbolicBuilder()
     x = fe.unit
@@ -423,8 +434,10 @@ def _pictured(step, g) -> int | None:
     return None
 
 
-def _live_users(user_ids, live):
-    return [u for u in user_ids if live[u]]
+def _paths(g, j, user_ids, live, flags):
+    """The edges from j into users that pass it a gradient."""
+    return [u for u in user_ids if live[u] and (
+        flags[u] is None or any(f for k, f in zip(g.nodes[u].inputs, flags[u]) if k == j))]
 
 
 # -- rendering ----------------------------------------------------------------------------

@@ -54,6 +54,66 @@ def tangents(graph: Graph, values: Sequence[float], seed: Mapping[int, object],
     return tangent
 
 
+class Dual:
+    """value + tangent·ε with ε² = 0; a tangent of None is an exact (structural) zero.
+
+    `scale` multiplies a tangent by a partial (`forward.scale` here; `codegen.DualCode`,
+    the same numbers as code, brings its own)."""
+
+    __slots__ = ("v", "d")
+
+    def __init__(self, v: float, d):
+        self.v = v
+        self.d = d
+
+    def __repr__(self) -> str:
+        return f"Dual({self.v}, {self.d})"
+
+    @staticmethod
+    def scale(d, c):
+        return None if d is None else scale(d, c)
+
+    def __add__(self, o):
+        if isinstance(o, Dual):
+            return type(self)(self.v + o.v, _plus(self.d, o.d))
+        return type(self)(self.v + o, self.d)
+
+    __radd__ = __add__
+
+    def __sub__(self, o):
+        if isinstance(o, Dual):
+            return type(self)(self.v - o.v, _plus(self.d, _neg(o.d)))
+        return type(self)(self.v - o, self.d)
+
+    def __rsub__(self, o):
+        return type(self)(o - self.v, _neg(self.d))
+
+    def __mul__(self, o):
+        if isinstance(o, Dual):
+            return type(self)(self.v * o.v, _plus(self.scale(self.d, o.v),
+                                                  self.scale(o.d, self.v)))
+        return type(self)(self.v * o, self.scale(self.d, o))
+
+    __rmul__ = __mul__
+
+    def __neg__(self):
+        return type(self)(-self.v, _neg(self.d))
+
+
+def _plus(a, b):
+    if a is None:
+        return b
+    return a if b is None else a + b
+
+
+def _neg(d):
+    return None if d is None else -d
+
+
+def _parts(x):
+    return (x.v, x.d) if isinstance(x, Dual) else (x, None)
+
+
 def scale(t, c):
     """The tangent t times the partial c. In a block of directions (t an array), an exact 0
     is another direction's structural zero: it stays 0 even when c is infinite or NaN, so

@@ -25,15 +25,16 @@ display = None
 class Node:
     """One vertex: a variable, a constant, or an op applied to earlier nodes."""
 
-    __slots__ = ("id", "op", "inputs", "name", "value")
+    __slots__ = ("id", "op", "inputs", "name", "value", "call")
 
     def __init__(self, id: int, op: Op, inputs: tuple[int, ...] = (), name: str | None = None,
-                 value: float | None = None):
+                 value: float | None = None, call: str | None = None):
         self.id = id
         self.op = op
         self.inputs = inputs
         self.name = name  # variable name, or the name an assignment gave this node
         self.value = value  # the literal, for constants
+        self.call = call  # the call of a program's function that made it ("neuron#2")
 
     def __repr__(self) -> str:
         label = f" {self.name}" if self.name else ""
@@ -56,6 +57,7 @@ class Graph:
             n.name: n.id for n in nodes if n.name and n.inputs}
         self._tape = None
         self._live = None
+        self._gated = None
 
     def __len__(self) -> int:
         return len(self.nodes)
@@ -76,7 +78,13 @@ class Graph:
                        missing: bool = True) -> None:
         """Raise BindingError for a binding of a name the program does not use (`unknown`)
         or a variable left unbound (`missing`)."""
-        extra = [k for k in bindings if k not in self.variables] if unknown else []
+        if any("[" in k for k in bindings):
+            self._check_families(bindings, missing)
+        # a family bound as a whole may have elements the program does not use
+        families = self._family_prefixes() if unknown and bindings else set()
+        extra = [k for k in bindings if k not in self.variables
+                 and ("[" not in k or k.partition("[")[0] + "[" not in families)] \
+            if unknown else []
         if extra:
             name = extra[0]
             hint = did_you_mean(name, self.variables)
@@ -88,6 +96,33 @@ class Graph:
             if missing:
                 raise BindingError("no value for " + ", ".join(missing) + "; bind it as "
                                    + " ".join(f"{v}=VALUE" for v in missing))
+
+    def _family_prefixes(self) -> set[str]:
+        return {v.partition("[")[0] + "[" for v in self.variables if "[" in v}
+
+    def _check_families(self, bindings, missing: bool) -> None:
+        """An indexed family bound with the wrong number of indices, or without an element
+        the program uses: say so in terms of the family."""
+        def families(names):
+            out: dict[str, list[str]] = {}
+            for n in names:
+                if "[" in n:
+                    out.setdefault(n.partition("[")[0], []).append(n)
+            return out
+
+        bound, used = families(bindings), families(self.variables)
+        for family in bound.keys() & used.keys():
+            b, u = bound[family][0], used[family][0]
+            if b.count(",") != u.count(","):
+                raise BindingError(f"'{family}' is bound with {b.count(',') + 1} index(es) "
+                                   f"({b}) but the program uses {u.count(',') + 1} ({u})")
+            if missing:
+                have = set(bound[family])
+                lost = [n for n in used[family] if n not in have]
+                if lost:
+                    raise BindingError(f"{lost[0]} is out of range of the family bound: "
+                                       f"{family} has {bound[family][0]} to "
+                                       f"{bound[family][-1]}")
 
     def check_names(self, names, option: str = "--wrt") -> None:
         """Raise InputError for a name that is not one of the program's variables."""
@@ -161,7 +196,12 @@ class Graph:
         adjoint[out] = 1.0
         m = ops.SCALAR
         nodes = self.nodes
-        live = self.reaches_output() if output is None else self.reaches_output(out)
+        gated = self.gated()
+        if gated:  # where and comparisons: which nodes get a gradient depends on values
+            live = [False] * len(nodes)
+            live[out] = True
+        else:
+            live = self.reaches_output() if output is None else self.reaches_output(out)
         for i in range(out, -1, -1):
             if not live[i]:
                 continue
@@ -172,7 +212,15 @@ class Graph:
                 continue
             rules = n.op.partials
             k = len(args)
-            if k == 2:
+            if gated:
+                here = [values[j] for j in args]
+                flags = n.op.gate(*here) if n.op.gate else (True,) * k
+                here.append(values[i])
+                for j, rule, flag in zip(args, rules, flags, strict=True):
+                    if flag:
+                        adjoint[j] += g * rule(m, *here)
+                        live[j] = True
+            elif k == 2:
                 a, b = args
                 va, vb, vo = values[a], values[b], values[i]
                 adjoint[a] += g * rules[0](m, va, vb, vo)
@@ -186,6 +234,34 @@ class Graph:
                 for j, rule in zip(args, rules, strict=True):
                     adjoint[j] += g * rule(m, *here)
         return adjoint
+
+    def gradient_flow(self, values: Sequence[float]):
+        """(live, flags): whether each node gets a gradient at these values, and for each
+        node the inputs it passes one to (None: all). Without where or comparisons this is
+        `reaches_output()`; with them, a branch not taken gets nothing."""
+        live = list(self.reaches_output())
+        flags: list = [None] * len(self.nodes)
+        if not self.gated():
+            return live, flags
+        live = [False] * len(self.nodes)
+        live[self.output] = True
+        for i in range(self.output, -1, -1):
+            n = self.nodes[i]
+            if not live[i]:
+                continue
+            if n.op.gate is not None:
+                flags[i] = n.op.gate(*(values[j] for j in n.inputs))
+            for k, j in enumerate(n.inputs):
+                if flags[i] is None or flags[i][k]:
+                    live[j] = True
+        return live, flags
+
+    def gated(self) -> bool:
+        """Whether an op whose inputs get a gradient only sometimes (where, comparisons)
+        is in the graph."""
+        if self._gated is None:
+            self._gated = any(n.op.gate is not None for n in self.nodes)
+        return self._gated
 
     def evaluate(self, bindings: Mapping[str, float], outputs=None) -> "Evaluation":
         """Forward and reverse pass together; with several named `outputs`, one reverse
@@ -279,10 +355,31 @@ class Evaluation:
     def first_nonfinite(self) -> Node | None:
         """The first node whose value is non-finite although all its inputs are finite."""
         finite = [v - v == 0.0 for v in self.values]
+        used = self._used_by_value() if self.graph.gated() else None
         for n in self.graph.nodes:
-            if n.inputs and not finite[n.id] and all(finite[j] for j in n.inputs):
+            if n.inputs and not finite[n.id] and all(finite[j] for j in n.inputs) and (
+                    used is None or used[n.id]):
                 return n
         return None
+
+    def _used_by_value(self) -> list[bool]:
+        """Nodes the output's value depends on at this point: a branch of where that is not
+        taken is not one of them (its NaN is no warning); nodes of dead statements are."""
+        g = self.graph
+        used = [True] * len(g.nodes)
+        live = g.reaches_output()
+        taken = [not live[i] for i in range(len(g.nodes))]  # dead statements: as before
+        taken[g.output] = True
+        for i in range(g.output, -1, -1):
+            n = g.nodes[i]
+            if not taken[i]:
+                used[i] = False
+                continue
+            for k, j in enumerate(n.inputs):
+                if n.op is ops.WHERE and k and (k == 1) != (self.values[n.inputs[0]] != 0):
+                    continue
+                taken[j] = True
+        return used
 
     def nonfinite_gradients(self) -> list[str]:
         return [v for v, g in self.gradient().items() if not math.isfinite(g)]

@@ -22,67 +22,15 @@ import numpy as np
 
 from . import numtext, ops
 from .errors import InputError
-from .forward import scale, tangents
+from .forward import Dual, _neg, _parts, _plus, scale, tangents
 from .graph import Graph
 
 MAX_VARIABLES = 4096  # a 4096² matrix of float64 is 134 MB
 BLOCK_FLOATS = 1 << 21  # tangent floats per node list held at once (16 MiB)
 
 
-class Dual:
-    """value + tangent·ε with ε² = 0; a tangent of None is an exact (structural) zero."""
-
-    __slots__ = ("v", "d")
-
-    def __init__(self, v: float, d):
-        self.v = v
-        self.d = d
-
-    def __repr__(self) -> str:
-        return f"Dual({self.v}, {self.d})"
-
-    def __add__(self, o):
-        if isinstance(o, Dual):
-            return Dual(self.v + o.v, _plus(self.d, o.d))
-        return Dual(self.v + o, self.d)
-
-    __radd__ = __add__
-
-    def __sub__(self, o):
-        if isinstance(o, Dual):
-            return Dual(self.v - o.v, _plus(self.d, _neg(o.d)))
-        return Dual(self.v - o, self.d)
-
-    def __rsub__(self, o):
-        return Dual(o - self.v, _neg(self.d))
-
-    def __mul__(self, o):
-        if isinstance(o, Dual):
-            return Dual(self.v * o.v, _plus(_scale(self.d, o.v), _scale(o.d, self.v)))
-        return Dual(self.v * o, _scale(self.d, o))
-
-    __rmul__ = __mul__
-
-    def __neg__(self):
-        return Dual(-self.v, _neg(self.d))
-
-
-def _plus(a, b):
-    if a is None:
-        return b
-    return a if b is None else a + b
-
-
 def _scale(d, c):
     return None if d is None else scale(d, c)
-
-
-def _neg(d):
-    return None if d is None else -d
-
-
-def _parts(x):
-    return (x.v, x.d) if isinstance(x, Dual) else (x, None)
 
 
 def _lift(op: ops.Op):
@@ -244,9 +192,10 @@ def describe(h: Hessian) -> str | None:
     if kind is None:
         return None
     ev = ", ".join(numtext.text(x, 4) for x in h.eigenvalues().tolist())
-    article = "an" if kind[0] in "aeiou" else "a"
+    what = "degenerate point" if kind == "degenerate" else kind  # an adjective alone
+    article = "an" if what[0] in "aeiou" else "a"
     plural = "eigenvalue" if len(h.variables) == 1 else "eigenvalues"
-    return f"the gradient is ~0: {article} {kind} ({plural} {ev})"
+    return f"the gradient is ~0: {article} {what} ({plural} {ev})"
 
 
 def to_table(h: Hessian, digits: int = numtext.TABLE):

@@ -15,7 +15,6 @@ LaTeX              `latex(v, digits)`         `\\mathrm{NaN}`, `\\infty`
 diagram label      `text(v, DIAGRAM)`         as in text; 6 digits
 program term       `term(v)`, `latex_term`    `(0 / 0)`, `(1 / 0)`, `(-1 / 0)`: a
                                               program that evaluates to the same number
-JavaScript term    `js(v)`                    `NaN`, `Infinity`, `(-Infinity)`
 =================  =========================  ==========================================
 
 Default digits, by where the number is shown (`--digits` overrides the first three):
@@ -138,14 +137,6 @@ def atom(v: float) -> str:
         return out[:-2] if out.endswith(".0") else out
     out, prec = term(v)
     return out if prec == P_ATOM else f"({out})"
-
-
-def js(v: float) -> str:
-    """A number as a JavaScript term (exact: `repr` digits round-trip in both)."""
-    if v - v != 0.0:
-        return "NaN" if v != v else ("Infinity" if v > 0 else "(-Infinity)")
-    out = repr(float(v))
-    return f"({out})" if out.startswith("-") else out
 
 
 def latex_term(v: float) -> tuple[str, int]:

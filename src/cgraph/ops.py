@@ -32,7 +32,7 @@ from typing import Callable
 from . import scalar as S
 
 # Printing precedence, loosest first; the grammar has the same levels.
-P_SUM, P_PRODUCT, P_UNARY, P_POWER, P_ATOM = 1, 2, 3, 4, 5
+P_COMPARE, P_SUM, P_PRODUCT, P_UNARY, P_POWER, P_ATOM = 0, 1, 2, 3, 4, 5
 
 
 @dataclass(frozen=True, eq=False)
@@ -49,6 +49,9 @@ class Op:
     kinks: Callable | None = None  # (*inputs) -> signed distances from each kink, or None
     code: dict = field(default_factory=dict)  # language -> template, where not the default
     ufunc: str | None = None  # the numpy ufunc that is the array rule, if one is
+    # (*inputs) -> per input, whether it gets a gradient at all (floats or arrays of bools);
+    # None: every input does. The passes skip the others entirely (no 0·NaN).
+    gate: Callable | None = None
 
     def __repr__(self) -> str:
         return f"Op({self.name})"
@@ -73,7 +76,7 @@ def _ufunc_rule(name: str) -> Callable:
 
 
 def _op(name, arity, scalar, array, partials, *, spelling=None, infix=False, prec=P_ATOM,
-        latex=None, callable_as=None, kinks=None, code=None) -> Op:
+        latex=None, callable_as=None, kinks=None, code=None, gate=None) -> Op:
     if len(partials) != arity:
         raise TypeError(f"op {name!r} takes {arity} inputs but has {len(partials)} "
                         "partial rules: give one per input")
@@ -83,7 +86,7 @@ def _op(name, arity, scalar, array, partials, *, spelling=None, infix=False, pre
         array = _ufunc_rule(array)
     op = Op(name, arity, scalar, array, tuple(partials), spelling or name, infix, prec,
             latex if latex is not None else _latex_call(spelling or name, arity), kinks,
-            code or {}, ufunc)
+            code or {}, ufunc, gate)
     OPS[name] = op
     if not infix:
         FUNCTIONS[(op.spelling, arity)] = op
@@ -232,6 +235,38 @@ CLAMP = _fn("clamp", S.clamp, lambda np, x, lo, hi: np.minimum(np.maximum(x, lo)
             lambda m, x, lo, hi, out: 1.0 - (1.0 - m.step(x - hi)) * (1.0 - m.step(lo - hi)),
             kinks=lambda x, lo, hi: (x - lo, x - hi),
             code={"ops": lambda m, x, lo, hi: m.min(m.max(x, lo), hi)})
+
+# Comparisons: 1 or 0 (NaN compares false, except !=), derivative 0 everywhere: no
+# gradient reaches their inputs at all (`gate`).
+def _compare(name, spelling, ufunc, latex):
+    return _op(name, 2, getattr(S, name),
+               lambda np, a, b: np.where(getattr(np, ufunc)(a, b), 1.0, 0.0),
+               (lambda m, a, b, out: 0.0, lambda m, a, b, out: 0.0),
+               spelling=spelling, infix=True, prec=P_COMPARE, latex=latex,
+               code={"c": f"(({{0}}) {spelling} ({{1}}) ? 1.0 : 0.0)",
+                     "js": f"(({{0}}) {spelling} ({{1}}) ? 1 : 0)"},
+               gate=lambda a, b: (False, False))
+
+
+LT = _compare("lt", "<", "less", "{0} < {1}")
+LE = _compare("le", "<=", "less_equal", r"{0} \le {1}")
+GT = _compare("gt", ">", "greater", "{0} > {1}")
+GE = _compare("ge", ">=", "greater_equal", r"{0} \ge {1}")
+EQ = _compare("eq", "==", "equal", "{0} = {1}")
+NE = _compare("ne", "!=", "not_equal", r"{0} \ne {1}")
+
+# where(c, a, b): a where c != 0 (a NaN condition is not 0), b where c == 0. The branch
+# not taken gets no gradient at all (`gate`; the passes skip it), not 0·(its derivative),
+# so where(x > 0, sqrt(x), 0) at x = -1 has gradient 0, not NaN.
+WHERE = _fn("where", S.where, lambda np, c, a, b: np.where(c != 0, a, b),
+            lambda m, c, a, b, out: 0.0,
+            lambda m, c, a, b, out: m.ne(c, 0.0),
+            lambda m, c, a, b, out: m.eq(c, 0.0),
+            latex=r"\begin{{cases}} {1} & \text{{if }} {0} \ne 0 \\ {2} & "
+                  r"\text{{otherwise}} \end{{cases}}",
+            code={"c": "(({0}) != 0.0 ? ({1}) : ({2}))", "js": "(({0}) !== 0 ? ({1}) : ({2}))"},
+            gate=lambda c, a, b: (False, c != 0, c == 0))
+
 
 CONSTANTS: dict[str, float] = {"pi": 3.141592653589793, "e": 2.718281828459045}
 

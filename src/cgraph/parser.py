@@ -2,7 +2,7 @@
 
 Lark compiles grammar.lark into LALR(1) tables (tables.py: computed once, validated and
 cached). The loop below drives those tables itself: one regular expression made from the grammar's
-own terminals splits the text, and each reduction calls the `_GraphBuilder` method named by
+own terminals splits the text, and each reduction calls the `GraphBuilder` method named by
 the rule's alias, which appends a node. The graph therefore comes out in topological
 order. Driving the tables directly (instead of `Lark.parse` with a transformer) skips
 Lark's per-token objects and callback wrappers: about 3x faster on 10^5-node programs.
@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import threading
 
-from . import ops, tables
-from .errors import NameResolutionError, ParseError, did_you_mean
+from . import tables
+from .builder import GraphBuilder
+from .errors import ParseError, line_column
 from .graph import Graph, Node
 
 # Terminal names, in the words a person would use.
@@ -21,91 +22,12 @@ _WORDS = {
     "NUMBER": "a number", "NAME": "a name", "LPAR": "'('", "RPAR": "')'", "PLUS": "'+'",
     "MINUS": "'-'", "STAR": "'*'", "SLASH": "'/'", "_POW": "'^'", "COMMA": "','",
     "EQUAL": "'='", "_SEP": "';' or a new line", "$END": "the end of the program",
+    "LSQB": "'['", "RSQB": "']'", "FOR": "'for'", "IN": "'in'", "__ANON_0": "'..'",
+    "COMPARE": "a comparison",
 }
 
 
 grammar_text = tables.grammar_text
-
-
-class _GraphBuilder:
-    """One method per grammar alias; each gets the rule's kept children. Per-parse state.
-
-    Infix operators need no method: BINARY names the op each alias makes.
-    """
-
-    BINARY = {"add": ops.ADD, "sub": ops.SUB, "mul": ops.MUL, "div": ops.DIV, "pow": ops.POW}
-
-    def __init__(self, source: str):
-        self.source = source
-        self.nodes: list[Node] = []
-        self.scope: dict[str, int] = {}  # every name in the program -> its node id
-        self.assigned: set[str] = set()
-        self.output: tuple[str, int] | None = None
-
-    def _add(self, op, inputs=(), name=None, value=None) -> int:
-        i = len(self.nodes)
-        self.nodes.append(Node(i, op, inputs, name, value))
-        return i
-
-    def _error(self, match, message: str):
-        return NameResolutionError(message, self.source, *_line_column(self.source,
-                                                                       match.start()))
-
-    # statements
-    def assign(self, c):
-        match, value = c
-        name = match.group()
-        if name in ops.CONSTANTS:
-            raise self._error(match, f"cannot assign to the constant '{name}'")
-        if name in self.assigned:
-            raise self._error(match, f"'{name}' is assigned twice")
-        if name in self.scope:
-            raise self._error(match, f"'{name}' is assigned after it was used as an input")
-        node = self.nodes[value]
-        if node.name is None:
-            node.name = name  # a named intermediate: one node, shared by its uses
-        self.scope[name] = value  # otherwise an alias of an existing named node
-        self.assigned.add(name)
-        self.output = (name, value)
-
-    def expression(self, c):
-        self.output = ("f", c[0])
-
-    # atoms
-    def number(self, c):
-        return self._add(ops.CONST, value=float(c[0].group()))
-
-    def name(self, c):
-        name = c[0].group()
-        found = self.scope.get(name)
-        if found is None:
-            if name in ops.CONSTANTS:
-                found = self._add(ops.CONST, name=name, value=ops.CONSTANTS[name])
-            else:
-                found = self._add(ops.VAR, name=name)
-            self.scope[name] = found
-        return found
-
-    def call(self, c):
-        match, args = c[0], tuple(c[1:])
-        name = match.group()
-        op = ops.lookup_function(name, len(args))
-        if op is None:
-            takes = ops.arities(name)
-            if not takes:
-                hint = did_you_mean(name, ops.function_names())
-                raise self._error(match, f"unknown function '{name}'{hint}")
-            counts = " or ".join(str(a) for a in takes)
-            plural = "s" if takes[-1] != 1 else ""
-            raise self._error(match, f"{name}() takes {counts} argument{plural}, "
-                                     f"not {len(args)}")
-        return self._add(op, args)
-
-    def neg(self, c):
-        return self._add(ops.NEG, (c[0],))
-
-    def pos(self, c):
-        return c[0]
 
 
 class _Splice(list):
@@ -117,7 +39,7 @@ UNIT = "unit"  # a one-symbol pass-through rule (atom -> power -> unary ...): on
 #                top state changes
 PASS = "pass"  # a pass-through of one kept child among dropped tokens: "(" sum ")"
 SPLICE = "splice"  # the kept children go up to the parent rule as they are
-LEAF = "leaf"  # a builder callback on the one token of the rule: number, name
+ONE = "one"  # a builder callback on the rule's one kept child: number, name, open_call
 BINARY = "binary"  # an infix operator: a node of `op` on the two operands
 ACTION = "action"  # any other builder callback, given the kept children
 NOTHING = "nothing"  # a rule without a callback (the program): leaves nothing
@@ -135,8 +57,7 @@ def _plans(rules, builder):
             how, fn = BINARY, builder.BINARY[r.kind]
         else:
             fn = getattr(builder, r.kind, None)
-            how = NOTHING if fn is None else LEAF if r.keep == (0,) and r.size == 1 \
-                else ACTION
+            how = NOTHING if fn is None else ONE if len(r.keep) == 1 else ACTION
         plans.append((how, r.size, r.origin, r.keep, fn))
     return plans
 
@@ -162,7 +83,7 @@ def parse(text: str) -> Graph:
     import gc
 
     t = _get_tables()
-    builder = _GraphBuilder(text)
+    builder = GraphBuilder(text)
     # The cyclic GC rescans every node we allocate; pausing it is 1.5-3x faster on big
     # programs, and nothing built here forms a cycle.
     was_enabled = gc.isenabled()
@@ -172,6 +93,7 @@ def parse(text: str) -> Graph:
     finally:
         if was_enabled:
             gc.enable()
+    builder.finish()
     if builder.output is None:
         raise ParseError("the program is empty", text, 1, 1)
     name, node = builder.output
@@ -180,11 +102,11 @@ def parse(text: str) -> Graph:
     return graph
 
 
-def _drive(t: tables.Tables, builder: _GraphBuilder, text: str) -> None:
+def _drive(t: tables.Tables, builder: GraphBuilder, text: str) -> None:
     """The LALR(1) loop: shift tokens, reduce rules, call the builder at each reduction.
 
     `states[s][symbol]` is k >= 0 to shift (or go) to state k, and ~rule to reduce. The
-    common reductions (UNIT, LEAF, BINARY) are inlined in the token loop; the others go
+    common reductions (UNIT, ONE, BINARY) are inlined in the token loop; the others go
     through `reduce`.
     """
     states, ignore, end = t.states, t.ignore, t.end
@@ -242,8 +164,14 @@ def _drive(t: tables.Tables, builder: _GraphBuilder, text: str) -> None:
             how, size, origin, keep, fn = plans[~action]
             if how is UNIT:
                 state_stack[-1] = states[state_stack[-2]][origin]
-            elif how is LEAF:
-                values[-1] = fn((values[-1],))
+            elif how is ONE:
+                if size == 1:
+                    values[-1] = fn((values[-1],))
+                else:
+                    kept = values[keep[0] - size]
+                    del values[1 - size:]
+                    del state_stack[1 - size:]
+                    values[-1] = fn((kept,))
                 state_stack[-1] = states[state_stack[-2]][origin]
             elif how is BINARY:
                 right = values.pop()
@@ -267,11 +195,6 @@ def _drive(t: tables.Tables, builder: _GraphBuilder, text: str) -> None:
             return
 
 
-def _line_column(text: str, pos: int) -> tuple[int, int]:
-    line = text.count("\n", 0, pos) + 1
-    return line, pos - (text.rfind("\n", 0, pos) + 1) + 1
-
-
 def _unexpected(text, m, kind, row) -> ParseError:
     if kind == "_SEP" and m.group() != ";":
         return _syntax_error(text, m.start(), "the line ends too early", row)
@@ -286,4 +209,4 @@ def _syntax_error(text: str, pos: int, what: str, row) -> ParseError:
     if pos >= len(text):  # point just past the end of the last line
         lines = text.splitlines() or [""]
         return ParseError(what, text, len(lines), len(lines[-1]) + 1)
-    return ParseError(what, text, *_line_column(text, pos))
+    return ParseError(what, text, *line_column(text, pos))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from . import numtext
-from .ops import CONST, NEG, P_ATOM, P_POWER, P_UNARY, POW, Op
+from .ops import CONST, NEG, P_ATOM, P_COMPARE, P_POWER, P_UNARY, POW, Op
 
 
 def _wrap(term: tuple[str, int], need: int, open_="(", close=")") -> str:
@@ -27,7 +27,9 @@ def apply_infix(op: Op, args: list[tuple[str, int]], symbols=None) -> tuple[str,
         if op is POW:  # atom ^ unary, right-associative
             return f"{_wrap(args[0], P_ATOM)}^{_wrap(args[1], P_UNARY)}", P_POWER
         # left-associative: a right operand of the same level keeps its parentheses
-        left, right = _wrap(args[0], op.prec), _wrap(args[1], op.prec + 1)
+        # a comparison's sides are sums: (a < b) == 0 keeps its parentheses
+        low = op.prec + (op.prec == P_COMPARE)
+        left, right = _wrap(args[0], low), _wrap(args[1], op.prec + 1)
         spelling = symbols.get(op.name, op.spelling) if symbols else op.spelling
         return f"{left} {spelling} {right}", op.prec
     if op is NEG:
@@ -43,7 +45,8 @@ def apply_latex(op: Op, args: list[tuple[str, int]]) -> tuple[str, int]:
                                    args[1][0]), P_POWER
         if op.name == "div":  # \frac needs no parentheses around its parts
             return op.latex.format(args[0][0], args[1][0]), P_ATOM
-        return op.latex.format(_wrap(args[0], op.prec, r"\left(", r"\right)"),
+        low = op.prec + (op.prec == P_COMPARE)
+        return op.latex.format(_wrap(args[0], low, r"\left(", r"\right)"),
                                _wrap(args[1], op.prec + 1, r"\left(", r"\right)")), op.prec
     if op is NEG:
         return op.latex.format(_wrap(args[0], P_POWER, r"\left(", r"\right)")), P_UNARY

@@ -156,3 +156,32 @@ def clamp(x: float, lo: float, hi: float) -> float:
 
 def is_finite(v: float) -> bool:
     return v - v == 0.0
+
+
+def where(c: float, a: float, b: float) -> float:
+    """a where c != 0 (as IEEE says: a NaN condition is not 0), else b."""
+    return a if c != 0.0 else b
+
+
+def lt(a: float, b: float) -> float:
+    return 1.0 if a < b else 0.0
+
+
+def le(a: float, b: float) -> float:
+    return 1.0 if a <= b else 0.0
+
+
+def gt(a: float, b: float) -> float:
+    return 1.0 if a > b else 0.0
+
+
+def ge(a: float, b: float) -> float:
+    return 1.0 if a >= b else 0.0
+
+
+def eq(a: float, b: float) -> float:
+    return 1.0 if a == b else 0.0
+
+
+def ne(a: float, b: float) -> float:
+    return 1.0 if a != b else 0.0

@@ -33,6 +33,7 @@ CAP = 32  # most terms a product is multiplied out to
 ROUNDS = 4  # most sums multiplied out in one term
 SLACK = 8  # a round may cost this many more operations and still go on to the next
 SMALL = 4  # a sum that exists anyway is multiplied out only up to this many terms
+QUICK = 5000  # nodes above which only products that may cancel are multiplied out
 FACTOR_GAIN = 2  # a common factor comes out only if that saves this many operations
 TINY = 3  # a shared product of this many factors is still inlined into its users
 
@@ -49,6 +50,8 @@ class Normalizer:
         self.sums: dict[int, Poly] = {}  # target node that is a sum -> its normal form
         self.built: dict = {}  # frozen normal form -> target node
         self.uses: list[int] = []
+        # on large graphs, products that cannot cancel are not tried multiplied out
+        self.quick = len(source.nodes) > QUICK
         self.order: dict[int, tuple] = {}  # target atom -> sort key
         self.free: set[int] = set()  # atoms that exist anyway (shared or named nodes)
         self.paid: dict[int, int] = {}  # any other sum atom -> what building it costs
@@ -70,7 +73,23 @@ class Normalizer:
                 self.poly[n.id] = self._visit(n)
         # a common factor comes out of the results only: taken out of a part, it would
         # stop the whole from being multiplied out where that is shorter
-        return [self.build(self._cheapest(self.poly[r], factor=True)) for r in roots]
+        return [self.build(self._result(self.poly[r])) for r in roots]
+
+    def _result(self, p: Poly) -> Poly:
+        """A root's final form: a common factor out of it, or, if it is one product, out
+        of each sum in that product that was built for it alone."""
+        p = self._cheapest(p, factor=True)
+        if len(p) != 1:
+            return p
+        (m, c), = p.items()
+        for atom, e in m:
+            inner = self.sums.get(atom) if atom in self.paid and e == 1.0 else None
+            f = self._common_factor(inner) if inner and len(inner) <= CAP else None
+            if f is not None and self.cost(f) + FACTOR_GAIN <= self.cost(inner):
+                (mf, cf), = self._one_term(f).items()
+                rest = tuple(x for x in m if x[0] != atom)
+                return self._result({self._mono_mul(rest, mf): c * cf})
+        return p
 
     def _arg(self, j: int) -> Poly:
         """The normal form of input j as its user sees it: inlined if used once or tiny,
@@ -191,6 +210,8 @@ class Normalizer:
         cheaper in operations (up to ROUNDS rounds), or p with a common factor taken out
         where that saves at least FACTOR_GAIN operations."""
         best, best_cost = p, None
+        if self.quick and len(p) == 1 and not self._may_cancel(next(iter(p))):
+            return p
         for _ in range(ROUNDS):
             p = self._expand(p)
             if p is None:
@@ -207,6 +228,17 @@ class Normalizer:
             if f is not None and self.cost(f) + FACTOR_GAIN <= self.cost(best):
                 best = f
         return best
+
+    def _may_cancel(self, m: Mono) -> bool:
+        """Whether multiplying out the product m can shorten it: it holds two sums, or its
+        one sum has a term with a factor that m has at the opposite power. (One sum times
+        unrelated factors only grows when multiplied out.)"""
+        sums = [a for a, e in m if e == 1.0 and a in self.sums]
+        if len(sums) != 1:
+            return len(sums) > 1
+        signs = {a: e > 0 for a, e in m if a != sums[0]}
+        return any(a in signs and signs[a] != (e > 0)
+                   for t in self.sums[sums[0]] for a, e in t)
 
     def _common_factor(self, p: Poly) -> Poly | None:
         """p as F·(rest): F holds each atom at its lowest power over the terms (so a
@@ -366,6 +398,14 @@ class Normalizer:
         dst = self.dst
         if not m:
             return dst.const(c)
+        if c < 0:  # -2 * (a - b) is 2 * (b - a)
+            for atom, e in m:
+                inner = self.sums.get(atom)
+                if e == 1.0 and inner and any(v < 0 for v in inner.values()):
+                    flipped = self.build({k: -v for k, v in inner.items()})
+                    m = self._mono_mul(tuple(f for f in m if f[0] != atom), ((flipped, 1.0),))
+                    c = -c
+                    break
         num = [self._factor(a, e) for a, e in m if e > 0]
         den = [self._factor(a, -e) for a, e in m if e < 0]
         acc = None

@@ -6,7 +6,9 @@ out by `dag_layout.layered`, and steps through exactly `explain`'s steps: each s
 walk-through's own text with a hole for every number (`Step.template`), so the page and
 `cgraph explain` cannot disagree. The numbers shown first are Python's; when an input
 changes, the page recomputes every value, local partial and gradient with the JavaScript
-passes `jsgen` generates from the registry's rules, and refills the same holes.
+that `codegen` generates from the registry's rules (the one generator: the program's
+function with every node's value and adjoint, and one small function per op for its local
+partials), and refills the same holes.
 
 Nothing is fetched: no network request of any kind (a Content-Security-Policy forbids
 them), every string from the program is escaped for where it goes.
@@ -18,14 +20,14 @@ import json
 from importlib import resources
 from typing import TYPE_CHECKING
 
-from . import jsgen, numtext, ops
-from .jsgen import edge_ids
+from . import codegen, numtext, ops
 from .dag_layout import layered
+from .graph import Graph, Node
 from .ops import CONST, VAR
 from .printing import node_expr, node_labels
 
-if TYPE_CHECKING:  # the graph's own modules build on this one's callers, not on this
-    from .graph import Evaluation, Graph
+if TYPE_CHECKING:
+    from .graph import Evaluation
 
 PICTURE_MAX = 2000  # nodes; past this a picture stops helping (the steps still work)
 BIG = 60  # nodes; past this, edge labels show only where the current step is
@@ -35,6 +37,47 @@ NUMBER = 9  # characters kept for a number in a box
 
 _CSP = ("default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
         "img-src data:")
+
+
+def edge_ids(graph: "Graph") -> dict[tuple[int, int], int]:
+    """An id for each input slot (node id, input index), in node order: where its local
+    partial is in the page's numbers (and in `explain`'s `Num.ref`)."""
+    ids = {}
+    for n in graph.nodes:
+        for k in range(len(n.inputs)):
+            ids[n.id, k] = len(ids)
+    return ids
+
+
+def passes_js(graph: "Graph") -> str:
+    """`function passes(inputs)` -> {values, adjoints, partials}: every node's value and
+    adjoint, and every input slot's local partial (0 off the paths to the output), from
+    codegen's JavaScript for the program and for each op used (`a0, a1, … -> op(…)`)."""
+    live = graph.reaches_output()
+    slot = edge_ids(graph)
+    ops_used = {n.op.name: n.op for n in graph.nodes if n.inputs and live[n.id]}
+    parts = [codegen.generate(graph, "js", name="cgAll", all_nodes=True)]
+    for name, op in sorted(ops_used.items()):
+        args = [Node(i, VAR, name=f"a{i}") for i in range(op.arity)]
+        tiny = Graph(args + [Node(op.arity, op, tuple(range(op.arity)))], op.arity, "out",
+                     op.name)
+        parts.append(codegen.generate(tiny, "js", name=f"cgLocal_{name}"))
+    table = [[slot[n.id, 0], n.op.name, list(n.inputs)] for n in graph.nodes
+             if n.inputs and live[n.id]]
+    locals_ = ", ".join(f"{json.dumps(name)}: cgLocal_{name}" for name in sorted(ops_used))
+    parts.append(
+        f"const cgLocal = {{{locals_}}};\n"
+        f"const cgSlots = {_script_json(table)};\n"
+        "function passes(inputs) {\n"
+        "  const r = cgAll(...inputs);\n"
+        f"  const p = new Float64Array({len(slot)});\n"
+        "  for (const [first, op, ins] of cgSlots) {\n"
+        "    const g = cgLocal[op](...ins.map((i) => r.values[i])).gradient;\n"
+        "    ins.forEach((_, k) => { p[first + k] = g[\"a\" + k]; });\n"
+        "  }\n"
+        "  return {values: r.values, adjoints: r.adjoints, partials: p};\n"
+        "}\n")
+    return "\n".join(parts)
 
 
 def _asset(name: str) -> str:
@@ -153,14 +196,15 @@ def _num(ref: str, value: float | None, digits: int, shown: dict, key: str | Non
             f"{_e(numtext.text(value, digits))}</tspan></tspan>")
 
 
-def picture(graph: "Graph", ev: "Evaluation | None", steps, digits: int, grads: bool) -> str:
-    """The inline SVG of the graph, with every number the steps reveal."""
+def picture(graph: "Graph", ev: "Evaluation | None", shown: dict, digits: int,
+            grads: bool) -> str:
+    """The inline SVG of the graph, with every number; `shown`: the step that reveals each
+    (see `_reveals`; missing: shown from the start)."""
     nodes = graph.nodes
     labels = node_labels(graph)
     live = graph.reaches_output()
     f = graph.output_name
     out = graph.output
-    shown, _ = _reveals(graph, steps) if steps else ({}, [])
     values = ev.values if ev is not None else None
     adj = ev.grads if (ev is not None and grads) else None
     edge = edge_ids(graph)
@@ -316,8 +360,9 @@ def page(graph: "Graph", ev: "Evaluation | None" = None, sections=None, *,
     grads = grads and ev is not None
     small = len(graph.nodes) <= PICTURE_MAX
     doc: dict = {"digits": digits, "steps": [], "sections": [], "output": graph.output}
+    shown: dict = {}  # no steps: everything from the start
     if steps:
-        _, focus = _reveals(graph, steps)
+        shown, focus = _reveals(graph, steps)
         at = 0
         for si, sec in enumerate(sections):
             doc["sections"].append(sec.title)
@@ -372,7 +417,7 @@ def page(graph: "Graph", ev: "Evaluation | None" = None, sections=None, *,
             f"{_e(steps[0].text(digits))}</span></p>")
     body.append('<main>')
     if small:
-        body.append('<div id="picture">' + picture(graph, ev, steps, digits, grads) + "</div>")
+        body.append('<div id="picture">' + picture(graph, ev, shown, digits, grads) + "</div>")
     else:
         body.append(f'<p class="toobig">{len(graph.nodes):,} nodes: past {PICTURE_MAX:,} a '
                     "picture stops helping, so there is none; the steps and the table "
@@ -385,7 +430,7 @@ def page(graph: "Graph", ev: "Evaluation | None" = None, sections=None, *,
     script = ""
     if ev is not None:
         script = (f'<script type="application/json" id="data">{_script_json(doc)}</script>'
-                  "<script>" + _script_code(jsgen.passes(graph) + _asset("stepper.js"))
+                  "<script>" + _script_code(passes_js(graph) + _asset("stepper.js"))
                   + "</script>")
     return ("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">'

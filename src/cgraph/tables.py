@@ -8,6 +8,11 @@ in use, have the right shape with every state and rule index in range, and every
 terminal in it must be what grammar.lark says (read by `GrammarFacts`, a small reader of
 the Lark syntax this grammar uses; a test pins it to Lark). Anything else is recomputed,
 never trusted and never fatal.
+
+What is not checked: the automaton itself (which action each state takes) beyond its shape
+and index ranges, and the helper rules Lark makes for `*` and `?` beyond their having no
+action of their own. Checking those means recomputing the tables (about 25 ms plus 35 ms of
+importing Lark); a file crafted to pass every check above can still parse differently.
 """
 
 from __future__ import annotations
@@ -83,10 +88,14 @@ class Tables:
         self.terminals: list[tuple[str, str]] = [tuple(t) for t in data["terminals"]]
         self.rules = [facts.rule(origin, tuple(expansion), alias)
                       for origin, expansion, alias in data["rules"]]
-        # longest patterns first, so `**` is tried before `*`; anything else is an error
-        self.lexer = re.compile("|".join(f"(?P<{name}>{regex})"
-                                         for name, regex in self.terminals)
-                                + r"|(?P<_BAD>.)", re.DOTALL)
+        # Keywords first ("for" is not a NAME, "format" is), then the terminals, longest
+        # patterns first (`**` before `*`); anything else is an error.
+        keywords = {re.escape(k) for k in facts.keywords()}
+        first = [(n, r) for n, r in self.terminals
+                 if n not in facts.terminal_parts and r in keywords]
+        patterns = [f"(?P<{n}>{r}(?!\\w))" for n, r in first]
+        patterns += [f"(?P<{n}>{r})" for n, r in self.terminals if (n, r) not in first]
+        self.lexer = re.compile("|".join(patterns) + r"|(?P<_BAD>.)", re.DOTALL)
 
 
 def compute(grammar: str) -> dict:
@@ -149,7 +158,7 @@ class GrammarFacts:
         self.inline: set[str] = set()  # `?rule`
         self.plain: dict[str, list[tuple[tuple[str, ...], str | None]]] = {}
         self.ebnf: set[str] = set()  # rules with *, ?, groups: Lark expands them
-        self.terminal_regexes: dict[str, set[str]] = {}  # NAME -> acceptable regexes
+        self.terminal_parts: dict[str, list[str]] = {}  # NAME -> its alternatives' regexes
         self.literals: set[str] = set()  # strings written in rules
         self.ignore_names: set[str] = set()
         self.ignore_regexes: set[str] = set()
@@ -171,14 +180,7 @@ class GrammarFacts:
             name = head.group(2)
             alternatives = self._split(tokens)
             if name.isupper() or name.lstrip("_").isupper():
-                parts = [self._regex_of(a[0]) for a in alternatives]
-                if len(parts) == 1:
-                    options = {parts[0]}
-                else:  # Lark joins the alternatives, in an order of its own
-                    import itertools
-                    options = {"(?:" + "|".join(p) + ")"
-                               for p in itertools.permutations(parts)}
-                self.terminal_regexes[name] = options
+                self.terminal_parts[name] = [self._regex_of(a[0]) for a in alternatives]
                 continue
             if head.group(1):
                 self.inline.add(name)
@@ -217,10 +219,40 @@ class GrammarFacts:
             return re.escape(_string(token))
         return _unescape_regex(token[1:token.rindex("/")])
 
+    def terminal_regex_ok(self, name: str, regex: str) -> bool:
+        """Whether `regex` is how Lark writes terminal `name`: its one alternative, or all of
+        them joined as (?:a|b|...) in some order."""
+        parts = self.terminal_parts[name]
+        if len(parts) == 1:
+            return regex == parts[0]
+        if not (regex.startswith("(?:") and regex.endswith(")")):
+            return False
+        inner, at, left = regex[3:-1], 0, sorted(parts, key=len, reverse=True)
+        while left:
+            for p in left:
+                end = at + len(p)
+                if inner.startswith(p, at) and (end == len(inner) or inner[end] == "|"):
+                    left.remove(p)
+                    at = end + 1
+                    break
+            else:
+                return False
+        return at == len(inner) + 1
+
+    def keywords(self) -> dict[str, str]:
+        """Strings written in rules that a named terminal also matches ("for" is a NAME):
+        literal -> the regex of the terminal that would take it."""
+        out = {}
+        for lit in self.literals:
+            for parts in self.terminal_parts.values():
+                if len(parts) == 1 and re.fullmatch(parts[0], lit):
+                    out[lit] = parts[0]
+        return out
+
     def filtered(self, symbol: str) -> bool:
         """Tokens a reduction drops: `_NAME`s and anonymous strings ("(", "+")."""
         return symbol.startswith("_") and symbol.lstrip("_").isupper() or (
-            symbol.isupper() and symbol not in self.terminal_regexes)
+            symbol.isupper() and symbol not in self.terminal_parts)
 
     def rule(self, origin: str, expansion: tuple[str, ...], alias: str | None) -> Rule:
         keep = tuple(i for i, s in enumerate(expansion) if not self.filtered(s))
@@ -261,14 +293,14 @@ def validate(data, grammar: str, facts: GrammarFacts) -> None:
         name, regex = t
         need(re.fullmatch(r"[A-Z_][A-Z0-9_]*", name) and name not in names, "terminal name")
         names.add(name)
-        if name in facts.terminal_regexes:
-            need(regex in facts.terminal_regexes[name], f"regex of {name}")
+        if name in facts.terminal_parts:
+            need(facts.terminal_regex_ok(name, regex), f"regex of {name}")
         elif name.startswith("__IGNORE"):
             need(regex in facts.ignore_regexes, f"regex of {name}")
         else:
             need(regex in escaped_literals and regex not in anonymous, f"regex of {name}")
             anonymous[regex] = name
-    need(set(facts.terminal_regexes) <= names, "a terminal is missing")
+    need(set(facts.terminal_parts) <= names, "a terminal is missing")
     need(escaped_literals == set(anonymous), "a string terminal is missing")
     ignore = data["ignore"]
     need(type(ignore) is list and set(ignore) <= names
@@ -321,16 +353,22 @@ def validate(data, grammar: str, facts: GrammarFacts) -> None:
         need(type(data[k]) is int and 0 <= data[k] < len(states), k)
 
 
-def cache_path(root: str | None = None) -> str | None:
+def cache_path(root: str | None = None, grammar: str = "") -> str | None:
     """Where the tables are kept: $XDG_CACHE_HOME/cgraph (if absolute, as the XDG spec
-    says) or ~/.cache/cgraph; None when there is no home to keep them in."""
+    says) or ~/.cache/cgraph; None when there is no home to keep them in. The name holds
+    cgraph's and Lark's versions and a CRC of the grammar (so checkouts with different
+    grammars do not overwrite each other's file; the file itself holds the grammar)."""
+    import zlib
+
     root = root if root is not None else os.environ.get("XDG_CACHE_HOME", "")
     if not os.path.isabs(root):
         home = os.path.expanduser("~")
         if not os.path.isabs(home):
             return None
         root = os.path.join(home, ".cache")
-    return os.path.join(root, "cgraph", f"lalr-{__version__}-lark-{lark_version()}.json")
+    crc = zlib.crc32(grammar.encode("utf-8"))
+    return os.path.join(root, "cgraph",
+                        f"lalr-{__version__}-lark-{lark_version()}-{crc:08x}.json")
 
 
 def _read(path: str):
@@ -367,7 +405,7 @@ def load() -> Tables:
     """The tables for grammar.lark: from the cache if it is valid, else computed (and cached)."""
     grammar = grammar_text()
     facts = GrammarFacts(grammar)
-    path = cache_path()
+    path = cache_path(grammar=grammar)
     if path is not None:
         try:
             data = _read(path)

@@ -1,0 +1,586 @@
+"""The graph builder: one method per grammar alias, called by the parser at each reduction.
+
+Plain expressions become nodes at once, in topological order. The language's shorthands
+expand at parse time into ordinary scalar nodes, so the graph stays flat:
+
+* indexed names `w[1]`, `W[2,3]` are variables (or assigned nodes) named `w[1]`, `W[2,3]`;
+* a comprehension `sum(body for i in 1..n)` (also `prod`, `max`, `min`) and an indexed
+  assignment `h[j] = body for j in 1..4` are built first as ordinary nodes, in which the
+  index variable is a placeholder; when the construct closes, those nodes are cut off the
+  end of the node list as a *template* and copied once per index value;
+* a definition `sq(a) = a * a` keeps its body as a template; each call `sq(x + 1)` copies
+  it with the parameter bound to the argument, and the copies carry the call's name
+  (`sq#2`) so tables, JSON and explain can say where a node came from.
+
+Copying a template is one loop over its nodes (no recursion, whatever the nesting).
+Integer arithmetic (+, -, *) on literals and index values is done while copying, so
+`w[2*i-1]` names one element.
+"""
+
+from __future__ import annotations
+
+from . import ops
+from .errors import NameResolutionError, did_you_mean, line_column
+from .graph import Node
+from .ops import CONST, VAR, Op
+
+LIMIT = 1_000_000  # nodes all expansions of one program may make
+REDUCTIONS = {"sum": ops.ADD, "prod": ops.MUL, "max": ops.MAX, "min": ops.MIN}
+COMPARISONS = {"<": "lt", "<=": "le", ">": "gt", ">=": "ge", "==": "eq", "!=": "ne"}
+# A placeholder for w[i] while i is not known yet: name "w", inputs the index expressions,
+# value the position of the subscript in the source. Never left in a finished graph.
+INDEX = Op("index", -1, None, None, (), "index")
+_FOLD = {ops.ADD: lambda a, b: a + b, ops.SUB: lambda a, b: a - b, ops.MUL: lambda a, b: a * b}
+
+
+class Lit:
+    """A number known while copying a template: a literal, an index value, or integer
+    arithmetic on them. It becomes a constant node only where a node needs it."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: float):
+        self.value = value
+
+
+class Function:
+    __slots__ = ("name", "params", "template", "root", "calls")
+
+    def __init__(self, name, params, template, root):
+        self.name, self.params, self.template, self.root = name, params, template, root
+        self.calls = 0
+
+
+class Target:
+    """`h[j]` on the left of `=`: its family name, index expressions and where they start."""
+
+    __slots__ = ("match", "indices", "mark")
+
+    def __init__(self, match, indices, mark):
+        self.match, self.indices, self.mark = match, indices, mark
+
+
+def element_name(family: str, index) -> str:
+    return f"{family}[{','.join(str(i) for i in index)}]"
+
+
+class GraphBuilder:
+    """One method per grammar alias; each gets the rule's kept children. Per-parse state.
+
+    Infix operators need no method: BINARY names the op each alias makes.
+    """
+
+    BINARY = {"add": ops.ADD, "sub": ops.SUB, "mul": ops.MUL, "div": ops.DIV, "pow": ops.POW}
+
+    def __init__(self, source: str):
+        self.source = source
+        self.nodes: list[Node] = []
+        self.scope: dict[str, int] = {}  # every name in the program -> its node id
+        self.journal: list = []  # (name, previous id or None) per scope entry `name` made
+        self.assigned: set[str] = set()
+        self.output: tuple[str, int] | None = None
+        self.marks: list = []  # per open call or subscript: (len(nodes), len(journal))
+        self.open = 0  # definitions and indexed assignments whose body is being read
+        self.functions: dict[str, Function] = {}
+        self.defining: list = []  # [name, params, body mark] while a body is read
+        self.families: dict[str, str] = {}  # family name -> "variable" or "assigned"
+        self.index_names: dict[str, int] = {}  # index variable -> where it is bound
+        self.first_use: dict[str, int] = {}  # variable -> where it is first used
+        self.expanded = 0
+        self.label = None  # the call being expanded (its nodes carry it)
+        self.placeholders = 0  # INDEX nodes made (finish() checks none is left)
+        self.serial = 0  # calls are labelled f#?<serial> until their statement ends
+        self.numbered = 0
+        self.statement_start = 0  # the first node of the statement being read
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _add(self, op, inputs=(), name=None, value=None) -> int:
+        i = len(self.nodes)
+        node = Node(i, op, inputs, name, value)
+        if self.label is not None and op is not VAR:  # variables come from no call
+            node.call = self.label
+        self.nodes.append(node)
+        return i
+
+    def error(self, where, message: str) -> NameResolutionError:
+        pos = where if isinstance(where, int) else where.start()
+        return NameResolutionError(message, self.source, *line_column(self.source, pos))
+
+    def _mark(self):
+        return (len(self.nodes), len(self.journal))
+
+    def _cut(self, mark) -> list[Node]:
+        """Take the nodes made since `mark` off the graph (a template) and forget the names
+        they brought into scope."""
+        at, journal_at = mark
+        template = self.nodes[at:]
+        del self.nodes[at:]
+        for name, previous in reversed(self.journal[journal_at:]):
+            if previous is None:
+                del self.scope[name]
+            else:
+                self.scope[name] = previous
+        del self.journal[journal_at:]
+        return template
+
+    def _bind(self, name: str, node: int) -> None:
+        if self.marks or self.open:  # only a region's names are ever undone
+            self.journal.append((name, self.scope.get(name)))
+        self.scope[name] = node
+
+    def _lookup(self, name: str, pos: int) -> int:
+        found = self.scope.get(name)
+        if found is None:
+            if name in ops.CONSTANTS:
+                found = self._add(CONST, name=name, value=ops.CONSTANTS[name])
+            else:
+                if self.families.get(name):
+                    raise self.error(pos, f"'{name}' is an indexed family: write "
+                                          f"{name}[1], {name}[2], ...")
+                found = self._add(VAR, name=name)
+                self.first_use.setdefault(name, pos)
+            self._bind(name, found)
+        return found
+
+    def _materialize(self, value) -> int:
+        if type(value) is Lit:
+            return self._add(CONST, value=value.value)
+        return value
+
+    def _int(self, value, pos, what: str) -> int:
+        """The integer a compile-time value stands for, or an error naming what it is."""
+        if type(value) is not Lit:
+            node = self.nodes[value]
+            if node.op is CONST and node.name not in ops.CONSTANTS:
+                value = Lit(node.value)
+            else:
+                label = node.name or "an expression"
+                if node.op is VAR:
+                    label = f"'{node.name}'"
+                    if node.name in self.index_names:
+                        raise self.error(pos, f"{what}: index variable {label} is used "
+                                              "outside its comprehension")
+                raise self.error(pos, f"{what} must be an integer known before evaluation "
+                                      f"(an integer, an index variable or a constant), "
+                                      f"not {label}")
+        v = value.value
+        if v != v or v in (float("inf"), float("-inf")) or v != int(v):
+            raise self.error(pos, f"{what} must be an integer, not {v!r}")
+        return int(v)
+
+    def _constant(self, node: int):
+        """A node's value as a Lit if it is a number known now, else the node."""
+        n = self.nodes[node]
+        if n.op is CONST and n.name not in ops.CONSTANTS:
+            return Lit(n.value)
+        return node
+
+    # -- copying templates -----------------------------------------------------------------
+
+    def _copy(self, template: list[Node], roots, env: dict) -> list:
+        """Copy the part of `template` that `roots` need, with `env` (name -> node id or
+        Lit) for its placeholders; return what each root became."""
+        if not template:
+            return [self._constant(r) for r in roots]
+        base = template[0].id
+        needed = self._needed(template, roots)
+        out: list = [None] * len(template)
+        nodes = self.nodes
+        relabel: dict[str, str] = {}  # a call inside the template -> this copy's label
+
+        def get(j):
+            return out[j - base] if j >= base else j
+
+        for k, n in enumerate(template):
+            if not needed[k]:
+                continue
+            op = n.op
+            if op is VAR:
+                found = env.get(n.name)
+                r = found if found is not None else self._lookup(n.name, 0)
+            elif op is CONST:
+                r = self._lookup(n.name, 0) if n.name else Lit(n.value)
+            elif op is INDEX:
+                args = [get(j) for j in n.inputs]
+                known = [a if type(a) is Lit else self._fold(a) for a in args]
+                if None in known and (self.marks or self.open):  # still not known
+                    r = self._placeholder(n.name, args, n.value)
+                else:
+                    index = tuple(self._int(a if k is None else k, n.value,
+                                            f"an index of '{n.name}'")
+                                  for a, k in zip(args, known))
+                    r = self._element(n.name, index, n.value)
+            else:
+                args = [get(j) for j in n.inputs]
+                fold = _FOLD.get(op)
+                if fold is not None and all(type(a) is Lit for a in args) and \
+                        all(a.value == int(a.value) for a in args):
+                    r = Lit(fold(args[0].value, args[1].value))
+                elif op is ops.NEG and type(args[0]) is Lit:
+                    r = Lit(-args[0].value)
+                else:
+                    inputs = tuple(a if type(a) is not Lit else self._materialize(a)
+                                   for a in args)
+                    r = len(nodes)
+                    node = Node(r, op, inputs, None, None)
+                    if self.label is not None:
+                        node.call = self.label
+                    elif n.call is not None:  # each copy of a call is a call of its own
+                        node.call = relabel.get(n.call) or relabel.setdefault(
+                            n.call, self._call_label(n.call.partition("#")[0]))
+                    nodes.append(node)
+            out[k] = r
+        return [get(r) for r in roots]
+
+    @staticmethod
+    def _needed(template, roots) -> list[bool]:
+        """Which template nodes the roots depend on."""
+        needed = [False] * len(template)
+        if not template:
+            return needed
+        base = template[0].id
+        for r in roots:
+            if r >= base:
+                needed[r - base] = True
+        for k in range(len(template) - 1, -1, -1):
+            if needed[k]:
+                for j in template[k].inputs:
+                    if j >= base:
+                        needed[j - base] = True
+        return needed
+
+    def _count(self, template, roots, how_many: int, pos) -> None:
+        """Refuse an expansion that would take the program past LIMIT nodes made by
+        expansions, saying how many it would make."""
+        size = sum(self._needed(template, roots)) + 1
+        if self.expanded + how_many * size > LIMIT:
+            raise self.error(pos, f"this expansion would make {how_many * size:,} nodes "
+                                  f"({how_many:,} × {size}); the limit is {LIMIT:,}")
+        self.expanded += how_many * size
+
+    def _ranges(self, clauses, template, pos):
+        """`for i in lo..hi` clauses -> [(name, range)], each bound known now."""
+        out = []
+        for k in range(0, len(clauses), 3):
+            var, lo, hi = clauses[k:k + 3]
+            name = var.group()
+            if name in ops.CONSTANTS or ops.arities(name) or name in self.functions:
+                raise self.error(var, f"the index variable '{name}' shadows a "
+                                      f"{'constant' if name in ops.CONSTANTS else 'function'}")
+            if any(name == n for n, _ in out):
+                raise self.error(var, f"'{name}' is bound twice in one comprehension")
+            bounds = self._copy(template, [lo, hi], {})
+            a = self._int(bounds[0], var.end(), "the start of a range")
+            b = self._int(bounds[1], var.end(), "the end of a range")
+            if b < a:
+                raise self.error(var, f"the range {a}..{b} of '{name}' is empty")
+            self.index_names.setdefault(name, var.start())
+            out.append((name, range(a, b + 1)))
+        return out
+
+    @staticmethod
+    def _combinations(ranges):
+        """Every combination of index values, the first clause outermost (a loop)."""
+        combos = [{}]
+        for name, values in ranges:
+            combos = [dict(c, **{name: Lit(float(v))}) for c in combos for v in values]
+        return combos
+
+    # -- statements ------------------------------------------------------------------------
+
+    def _check_assignable(self, match, name: str) -> None:
+        if name in ops.CONSTANTS:
+            raise self.error(match, f"cannot assign to the constant '{name}'")
+        if name in self.assigned:
+            raise self.error(match, f"'{name}' is assigned twice")
+        if name in self.scope:
+            raise self.error(match, f"'{name}' is assigned after it was used as an input")
+
+    def _assign(self, match, name: str, value: int) -> None:
+        self._check_assignable(match, name)
+        node = self.nodes[value]
+        if node.name is None:
+            node.name = name  # a named intermediate: one node, shared by its uses
+        self.scope[name] = value  # otherwise an alias of an existing named node
+        self.assigned.add(name)
+        self.output = (name, value)
+
+    def assign(self, c):
+        match, value = c
+        name = match.group()
+        if name in self.families:
+            raise self.error(match, f"'{name}' is an indexed family; assign {name}[1], ...")
+        self._assign(match, name, value)
+        self._end_statement()
+
+    def expression(self, c):
+        self.output = ("f", c[0])
+        self._end_statement()
+
+    def _end_statement(self) -> None:
+        if self.serial != self.numbered:
+            self._number_calls()
+        self.statement_start = len(self.nodes)
+
+    def target(self, c):
+        match, *indices = c
+        self.open += 1
+        return Target(match, indices, self.marks.pop())
+
+    def assign_family(self, c):
+        target, body, *clauses = c
+        self.open -= 1
+        family = target.match.group()
+        pos = target.match.start()
+        if family in self.assigned or family in self.scope and not self.families.get(family):
+            raise self.error(target.match, f"'{family}' is a plain name, not a family")
+        if self.families.get(family) == "variable":
+            raise self.error(target.match, f"'{family}' is assigned after it was used as "
+                                           "an input")
+        template = self._cut(target.mark)
+        ranges = self._ranges(clauses, template, pos)
+        combos = self._combinations(ranges)
+        self._count(template, target.indices + [body], len(combos), pos)
+        self.families[family] = "assigned"
+        for env in combos:
+            *index, value = self._copy(template, target.indices + [body], env)
+            index = tuple(self._int(v, pos, f"an index of '{family}'") for v in index)
+            self._assign(target.match, element_name(family, index), self._materialize(value))
+        for name, _ in ranges:
+            self.index_names.setdefault(name, pos)
+        self._end_statement()
+
+    def head(self, c):
+        match, *params = c
+        mark = self.marks.pop()
+        at = mark[0]
+        name = match.group()
+        if name in ops.CONSTANTS or ops.arities(name) or name in REDUCTIONS:
+            what = "constant" if name in ops.CONSTANTS else "builtin function"
+            raise self.error(match, f"the definition of '{name}' shadows the {what} "
+                                    f"'{name}'")
+        if name in self.functions:
+            raise self.error(match, f"the function '{name}' is defined twice")
+        names = []
+        for p in params:
+            node = self.nodes[p]
+            if node.name is None or not (node.op is VAR or p < at) \
+                    or node.name in ops.CONSTANTS:
+                raise self.error(match, f"the parameters of '{name}' must be names")
+            if node.name in names:
+                raise self.error(match, f"'{node.name}' is a parameter of '{name}' twice")
+            names.append(node.name)
+        self._cut(mark)
+        self.open += 1
+        mark = self._mark()
+        for p in names:
+            self._bind(p, self._add(VAR, name=p))
+        self.defining.append((name, names, mark, match))
+        return None
+
+    def define(self, c):
+        (body,) = c
+        name, params, mark, match = self.defining.pop()
+        self.open -= 1
+        template = self._cut(mark)
+        self.functions[name] = Function(name, params, template, body)
+        self.statement_start = len(self.nodes)
+
+    # -- atoms -----------------------------------------------------------------------------
+
+    def number(self, c):  # (at parse time no call is being expanded: no label)
+        nodes = self.nodes
+        i = len(nodes)
+        nodes.append(Node(i, CONST, (), None, float(c[0].group())))
+        return i
+
+    def name(self, c):
+        m = c[0]
+        name = m.group()
+        found = self.scope.get(name)
+        if found is None:
+            found = self._lookup(name, m.start())
+        return found
+
+    def open_call(self, c):
+        self.marks.append((len(self.nodes), len(self.journal)))
+        return c[0]
+
+    open_index = open_call
+
+    def call(self, c):
+        match, *args = c
+        self.marks.pop()
+        name = match.group()
+        fn = self.functions.get(name)
+        if fn is not None:
+            return self._call(fn, match, args)
+        if self.defining and self.defining[-1][0] == name:
+            raise self.error(match, f"'{name}' calls itself ({name} -> {name}): "
+                                    "recursion is not allowed")
+        op = ops.lookup_function(name, len(args))
+        if op is None and name in REDUCTIONS:
+            raise self.error(match, f"{name}() takes a comprehension: "
+                                    f"{name}(... for i in 1..n)")
+        if op is None:
+            takes = ops.arities(name)
+            if not takes:
+                hint = did_you_mean(name, ops.function_names() + list(self.functions))
+                raise self.error(match, f"unknown function '{name}'{hint}")
+            counts = " or ".join(str(a) for a in takes)
+            plural = "s" if takes[-1] != 1 else ""
+            raise self.error(match, f"{name}() takes {counts} argument{plural}, "
+                                    f"not {len(args)}")
+        i = len(self.nodes)
+        self.nodes.append(Node(i, op, tuple(args)))
+        return i
+
+    def _call(self, fn: Function, match, args):
+        if len(args) != len(fn.params):
+            plural = "s" if len(fn.params) != 1 else ""
+            raise self.error(match, f"{fn.name}() takes {len(fn.params)} argument{plural}, "
+                                    f"not {len(args)}")
+        self._count(fn.template, [fn.root], 1, match.start())
+        outer = self.label
+        if outer is None:
+            self.label = self._call_label(fn.name)
+        try:
+            (result,) = self._copy(fn.template, [fn.root], dict(zip(fn.params, args)))
+            return self._materialize(result)
+        finally:
+            self.label = outer
+
+    def _call_label(self, name: str) -> str:
+        """A placeholder `neuron#?7` for a call's nodes; each copy of a body gets its own,
+        and the end of the statement numbers them in node order: `neuron#2`."""
+        self.serial += 1
+        return f"{name}#?{self.serial}"
+
+    def _number_calls(self) -> None:
+        self.numbered = self.serial
+        relabel: dict[str, str] = {}
+        for n in self.nodes[self.statement_start:]:
+            if n.call is not None and "#?" in n.call:
+                label = relabel.get(n.call)
+                if label is None:
+                    fn = self.functions[n.call.partition("#")[0]]
+                    fn.calls += 1
+                    label = relabel[n.call] = f"{fn.name}#{fn.calls}"
+                n.call = label
+
+    def comprehension(self, c):
+        match, body, *clauses = c
+        mark = self.marks.pop()
+        name = match.group()
+        op = REDUCTIONS.get(name)
+        if op is None:
+            raise self.error(match, f"only sum, prod, max and min take a comprehension, "
+                                    f"not '{name}'")
+        template = self._cut(mark)
+        ranges = self._ranges(clauses, template, match.start())
+        combos = self._combinations(ranges)
+        self._count(template, [body], len(combos), match.start())
+        total = None
+        for env in combos:
+            (value,) = self._copy(template, [body], env)
+            value = self._materialize(value)
+            total = value if total is None else self._add(op, (total, value))
+        return total
+
+    def subscript(self, c):
+        match, *indices = c
+        mark = self.marks.pop()
+        family = match.group()
+        known = [self._fold(i) for i in indices]
+        if None not in known:
+            self._cut(mark)
+            index = tuple(self._int(k, match.start(), f"an index of '{family}'")
+                          for k in known)
+            return self._element(family, index, match.start())
+        if self.marks or self.open:  # perhaps an index variable: decide when copying
+            return self._placeholder(family, indices, match.start())
+        bad = next(i for i, k in zip(indices, known) if k is None)
+        self._int(bad, match.start(), f"an index of '{family}'")  # raises, saying why
+
+    def _placeholder(self, family, indices, pos) -> int:
+        self.placeholders += 1
+        return self._add(INDEX, tuple(self._materialize(i) for i in indices), family, pos)
+
+    def _fold(self, node):
+        """The Lit an index expression folds to now (integer literals and constants, and
+        + - * on them), or None when it depends on something not known yet."""
+        if type(node) is Lit:
+            return node
+        nodes = self.nodes
+        stack, order, seen = [node], [], set()
+        while stack:  # the expression's nodes, without recursion
+            k = stack.pop()
+            if k in seen:
+                continue
+            seen.add(k)
+            order.append(k)
+            n = nodes[k]
+            if n.op is CONST:
+                if n.name in ops.CONSTANTS:
+                    return None
+            elif n.op in _FOLD or n.op is ops.NEG:
+                stack.extend(n.inputs)
+            else:
+                return None
+        values = {}
+        for k in sorted(order):
+            n = nodes[k]
+            if n.op is CONST:
+                values[k] = n.value
+            elif n.op is ops.NEG:
+                values[k] = -values[n.inputs[0]]
+            else:
+                a, b = (values[j] for j in n.inputs)
+                if a != int(a) or b != int(b):
+                    return None
+                values[k] = _FOLD[n.op](a, b)
+        return Lit(values[node])
+
+    def _element(self, family: str, index, pos) -> int:
+        key = element_name(family, index)
+        found = self.scope.get(key)
+        if found is not None:
+            return found
+        kind = self.families.get(family)
+        if kind == "assigned":
+            raise self.error(pos, f"{key} is out of range: {family} is assigned for other "
+                                  "indices only")
+        if family in self.scope or family in self.assigned:
+            raise self.error(pos, f"'{family}' is a plain name, not an indexed family")
+        self.families[family] = "variable"
+        node = self._add(VAR, name=key)
+        self.first_use.setdefault(key, pos)
+        self._bind(key, node)
+        return node
+
+    def compare(self, c):
+        a, match, b = c
+        return self._add(ops.OPS[COMPARISONS[match.group()]], (a, b))
+
+    def neg(self, c):
+        return self._add(ops.NEG, (c[0],))
+
+    def pos(self, c):
+        return c[0]
+
+    # -- at the end ------------------------------------------------------------------------
+
+    def finish(self) -> None:
+        """Nothing left half-expanded; index variables only inside their comprehensions;
+        calls numbered in the order their nodes appear."""
+        if not (self.placeholders or self.index_names):
+            return
+        for n in self.nodes:
+            if n.op is INDEX:
+                for j in n.inputs:
+                    self._int(self._fold(j) or j, n.value, f"an index of '{n.name}'")
+            elif n.op is VAR and n.name in self.index_names:
+                raise self.error(self.first_use.get(n.name, 0),
+                                 f"index variable '{n.name}' is used outside its "
+                                 "comprehension")
