@@ -1,6 +1,6 @@
 """cgraph's benchmarks, side by side with baselines and peers: one table of medians.
 
-    python benchmarks/run.py            # everything (about 5 minutes on 2 cores)
+    python benchmarks/run.py            # everything (about 9 minutes on 2 cores)
     python benchmarks/run.py --quick    # fewer repetitions, smaller sizes
     python benchmarks/run.py --only big,batch   # some sections
 

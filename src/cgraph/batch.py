@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Mapping
 
@@ -38,10 +37,18 @@ def array_namespace():
                               for op in OPS.values() if op.array})
 
 
-@dataclass
 class BatchResult:
-    value: "object"  # numpy array of the output, one entry per point
-    gradient: dict  # variable -> numpy array of ∂output/∂variable
+    """What `evaluate_batch` returns. A plain class, not a dataclass: graph.py imports this
+    module, so it is built at every start-up, where a dataclass costs about a millisecond."""
+
+    __slots__ = ("value", "gradient")
+
+    def __init__(self, value, gradient: dict):
+        self.value = value  # numpy array of the output, one entry per point
+        self.gradient = gradient  # variable -> numpy array of ∂output/∂variable
+
+    def __repr__(self) -> str:
+        return f"BatchResult(value={self.value!r}, gradient={self.gradient!r})"
 
 
 class _Plan:
