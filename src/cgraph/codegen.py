@@ -414,34 +414,23 @@ def generate(graph: Graph, lang: str = "python", name: str | None = None,
     out = graph.output
     adjoint: dict[int, Code] = {out: e.literal(1.0)} if active[out] else {}
     zero = e.literal(0.0)
-    # where(c, u, v): u gets a gradient only where c != 0, v only where c == 0, and nothing
-    # below the branch not taken: guard[j] is that condition (None: always), and each term
-    # below it is where(guard, term, 0), as in Graph.backward (no 0·NaN).
-    guard: dict[int, Code | None] = {out: None}
+    guards = ops.BranchGuards(graph, e.apply, zero)  # where: see BranchGuards
     for n in reversed(nodes[: out + 1]):
         g = adjoint.get(n.id)
         if g is None or not n.inputs or not active[n.id]:
             continue
         args = [values[j] for j in n.inputs] + [values[n.id]]
-        mine = guard.get(n.id)
         for k, (j, rule) in enumerate(zip(n.inputs, n.op.partials)):
             if not active[j]:
                 continue
-            edge = mine
-            if n.op.gate is not None:  # where and comparisons
-                if n.op is not ops.WHERE or k == 0:
-                    continue
-                test = (m.ne if k == 1 else m.eq)(args[0], 0.0)
-                edge = test if mine is None else e.apply(MUL, (mine, test))
+            edge = guards.edge(n, k, args[0])
+            if edge is False:
+                continue
             p = rule(m, *args)
             term = e.apply(MUL, (g, p if isinstance(p, Code) else e.literal(float(p))))
-            if edge is not None:
-                term = e.apply(ops.WHERE, (edge, term, zero))
+            term = guards.term(edge, term)
             adjoint[j] = e.apply(ADD, (adjoint[j], term)) if j in adjoint else term
-            if j not in guard:
-                guard[j] = edge
-            elif guard[j] is not None:
-                guard[j] = None if edge is None else e.apply(ops.MAX, (guard[j], edge))
+            guards.arrive(j, edge)
     grads = []
     for v in wrt:
         g = adjoint.get(graph.variables[v], zero)

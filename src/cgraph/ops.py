@@ -268,6 +268,45 @@ WHERE = _fn("where", S.where, lambda np, c, a, b: np.where(c != 0, a, b),
             gate=lambda c, a, b: (False, c != 0, c == 0))
 
 
+class BranchGuards:
+    """where(c, u, v) in a reverse pass that builds expressions (symbolic diff, generated
+    code): u gets a gradient only where c != 0, v only where c == 0, and nothing below the
+    branch not taken either. `of[j]` is the condition node j's gradient is under (None:
+    always); a term under a condition becomes where(condition, term, 0), so no 0·NaN
+    appears, as in Graph.backward. `apply(op, args)` builds an op on the pass's values."""
+
+    def __init__(self, graph, apply, zero):
+        self.graph, self.apply, self.zero = graph, apply, zero
+        self.of = {graph.output: None}
+
+    def edge(self, n, k, cond):
+        """The condition input k of node n gets its gradient under (None: always), or
+        False when it gets none (where's condition, a comparison's inputs). `cond` is the
+        pass's value of where's condition."""
+        mine = self.of.get(n.id)
+        if n.op.gate is None:
+            return mine
+        if n.op is not WHERE or k == 0:
+            return False
+        if k == 2:
+            test = self.apply(EQ, (cond, self.zero))
+        elif self.graph.nodes[n.inputs[0]].op.prec == P_COMPARE:
+            test = cond  # a comparison is 0 or 1 already
+        else:
+            test = self.apply(NE, (cond, self.zero))
+        return test if mine is None else self.apply(MUL, (mine, test))
+
+    def term(self, edge, term):
+        return term if edge is None else self.apply(WHERE, (edge, term, self.zero))
+
+    def arrive(self, j, edge) -> None:
+        """Input j got a gradient under `edge`: it is under either condition now."""
+        if j not in self.of:
+            self.of[j] = edge
+        elif self.of[j] is not None:
+            self.of[j] = None if edge is None else self.apply(MAX, (self.of[j], edge))
+
+
 CONSTANTS: dict[str, float] = {"pi": 3.141592653589793, "e": 2.718281828459045}
 
 SCALAR = SimpleNamespace(**{op.name: op.scalar for op in OPS.values() if op.scalar})

@@ -329,30 +329,20 @@ def derivatives(graph: Graph, wrt: list[str],
         active[n.id] = (n.op is VAR and n.name in wrt) or any(active[j] for j in n.inputs)
     m = b.namespace()
     adjoint: dict[int, int] = {graph.output: b.const(1.0)}
-    # where(c, u, v): u gets a gradient only where c != 0, v only where c == 0, and nothing
-    # below the branch not taken either: guard[j] is that condition (None: always), and
-    # each term below it is where(guard, term, 0), so no 0·NaN appears.
-    guard: dict[int, int | None] = {graph.output: None}
+    guards = ops.BranchGuards(graph, b.apply, b.const(0.0))  # where: see BranchGuards
     for n in reversed(graph.nodes[: graph.output + 1]):
         g = adjoint.get(n.id)
         if g is None or not n.inputs or not active[n.id]:
             continue
         args = [Sym(b, value[j]) for j in n.inputs] + [Sym(b, value[n.id])]
-        mine = guard.get(n.id)
         for k, (j, rule) in enumerate(zip(n.inputs, n.op.partials, strict=True)):
             if not active[j]:
                 continue
-            edge = mine
-            if n.op.gate is not None:  # where and comparisons
-                if n.op is not ops.WHERE or k == 0:
-                    continue
-                c = value[n.inputs[0]]
-                if k == 1:  # c != 0; a comparison is 0 or 1 already
-                    test = c if b.nodes[c].op.prec == ops.P_COMPARE else m.ne(args[0], 0.0).id
-                else:
-                    test = m.eq(args[0], 0.0).id
-                edge = test if mine is None else b.mul(mine, test)
-                term = g  # inside the guard, where passes its gradient through
+            edge = guards.edge(n, k, value[n.inputs[0]])
+            if edge is False:
+                continue
+            if n.op is ops.WHERE:
+                term = g  # inside its guard, where passes the gradient through
             else:
                 p = rule(m, *args)
                 if edge is not None:  # where(e, where(e, g, 0) * p, 0) is where(e, g*p, 0)
@@ -360,13 +350,9 @@ def derivatives(graph: Graph, wrt: list[str],
                     if gn.op is ops.WHERE and gn.inputs[0] == edge and b._is(gn.inputs[2], 0.0):
                         g = gn.inputs[1]
                 term = b.mul(g, p.id if isinstance(p, Sym) else b.const(float(p)))
-            if edge is not None:
-                term = b.apply(ops.WHERE, (edge, term, b.const(0.0)))
+            term = guards.term(edge, term)
             adjoint[j] = b.add(adjoint[j], term) if j in adjoint else term
-            if j not in guard:
-                guard[j] = edge
-            elif guard[j] is not None:
-                guard[j] = None if edge is None else b.apply(ops.MAX, (guard[j], edge))
+            guards.arrive(j, edge)
     zero = b.const(0.0)
     roots = [adjoint.get(graph.variables[v], zero) if v in graph.variables else zero
              for v in wrt]
