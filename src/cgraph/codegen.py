@@ -442,22 +442,13 @@ def generate(graph: Graph, lang: str = "python", name: str | None = None,
         extra = ([values[n.id] for n in nodes], [adjoint.get(n.id, zero) for n in nodes])
     hess = None
     if hessian:
-        columns = [_hessian_column(e, graph, values, adjoint, active, guard,
+        columns = [_hessian_column(e, graph, values, adjoint, active, guards,
                                    graph.variables[v], wrt) for v in wrt]
         hess = [[columns[c][r] for c in range(len(wrt))] for r in range(len(wrt))]
     return _WRITERS[lang](e, graph, name, params, wrt, values[out], grads, extra, hess)
 
 
-def _taken(e: Emitter, m, n, k: int, values):
-    """For an input of where or a comparison: None when it never passes a derivative (a
-    condition, a comparison's operand), else the code of the test that its branch is the
-    one taken (`c != 0` or `c == 0`): the passes skip a branch not taken entirely."""
-    if n.op is not ops.WHERE or k == 0:
-        return None
-    return (m.ne if k == 1 else m.eq)(values[n.inputs[0]], 0.0)
-
-
-def _hessian_column(e: Emitter, graph, values, adjoint, active, guard, var: int,
+def _hessian_column(e: Emitter, graph, values, adjoint, active, guards, var: int,
                     wrt) -> list:
     """∂²out/∂w∂var for each w in wrt: `hessian.hvp_block` for the unit vector of var,
     written as code (the same operations in the same order; a where's branch not taken
@@ -475,13 +466,11 @@ def _hessian_column(e: Emitter, graph, values, adjoint, active, guard, var: int,
         for k, a in enumerate(n.inputs):
             if tangent[a] is None:
                 continue
-            taken = _taken(e, m, n, k, values) if n.op.gate is not None else True
-            if taken is None:
+            taken = guards.test(n, k, values[n.inputs[0]])
+            if taken is False:
                 continue
             numbers = [values[j] for j in n.inputs] + [values[n.id]]
-            term = e.scale(tangent[a], n.op.partials[k](m, *numbers))
-            if taken is not True:
-                term = e.apply(ops.WHERE, (taken, term, zero))
+            term = guards.term(taken, e.scale(tangent[a], n.op.partials[k](m, *numbers)))
             total = term if total is None else total + term
         tangent[n.id] = total
     dm = e.dual_namespace()
@@ -492,21 +481,17 @@ def _hessian_column(e: Emitter, graph, values, adjoint, active, guard, var: int,
         g, gd = adjoint[n.id], adj_d.get(n.id)
         inputs = [values[j] if tangent[j] is None else DualCode(values[j], tangent[j])
                   for j in n.inputs + (n.id,)]
-        mine = guard.get(n.id)
         for k, j in enumerate(n.inputs):
             if not active[j]:
                 continue
-            edge = mine
-            if n.op.gate is not None:
-                taken = _taken(e, m, n, k, values)
-                if taken is None:
-                    continue
-                edge = taken if mine is None else e.apply(MUL, (mine, taken))
+            edge = guards.edge(n, k, values[n.inputs[0]])
+            if edge is False:
+                continue
             p, pd = _parts(n.op.partials[k](dm, *inputs))
             p = p if isinstance(p, Code) else e.literal(float(p))
             term = _plus(_scale(gd, p), _scale(pd, g))
-            if edge is not None and term is not None:
-                term = e.apply(ops.WHERE, (edge, term, zero))
+            if term is not None:
+                term = guards.term(edge, term)
             adj_d[j] = _plus(adj_d.get(j), term)
     return [adj_d.get(graph.variables[w]) or zero for w in wrt]
 

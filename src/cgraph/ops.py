@@ -279,21 +279,28 @@ class BranchGuards:
         self.graph, self.apply, self.zero = graph, apply, zero
         self.of = {graph.output: None}
 
-    def edge(self, n, k, cond):
-        """The condition input k of node n gets its gradient under (None: always), or
-        False when it gets none (where's condition, a comparison's inputs). `cond` is the
-        pass's value of where's condition."""
-        mine = self.of.get(n.id)
+    def test(self, n, k, cond):
+        """Node n's own condition for passing a derivative to input k (forwards or
+        backwards): None (always), False (never: where's condition, a comparison's
+        inputs), or the test that k's branch is the one taken. `cond` is the pass's value
+        of where's condition."""
         if n.op.gate is None:
-            return mine
+            return None
         if n.op is not WHERE or k == 0:
             return False
         if k == 2:
-            test = self.apply(EQ, (cond, self.zero))
-        elif self.graph.nodes[n.inputs[0]].op.prec == P_COMPARE:
-            test = cond  # a comparison is 0 or 1 already
-        else:
-            test = self.apply(NE, (cond, self.zero))
+            return self.apply(EQ, (cond, self.zero))
+        if self.graph.nodes[n.inputs[0]].op.prec == P_COMPARE:
+            return cond  # a comparison is 0 or 1 already
+        return self.apply(NE, (cond, self.zero))
+
+    def edge(self, n, k, cond):
+        """The condition input k of node n gets its gradient under (None: always), or
+        False when it gets none: node n's own test under the condition n's gradient is."""
+        mine = self.of.get(n.id)
+        test = self.test(n, k, cond)
+        if test is None or test is False:
+            return mine if test is None else False
         return test if mine is None else self.apply(MUL, (mine, test))
 
     def term(self, edge, term):
