@@ -95,7 +95,7 @@ from_grammar = from_lark(
     })
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
 @given(from_grammar)
 def test_programs_from_the_grammar_give_lark_s_tree(text):
     same(text)

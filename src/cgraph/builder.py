@@ -60,6 +60,14 @@ class Target:
         self.match, self.indices, self.mark = match, indices, mark
 
 
+def _size(ranges) -> int:
+    """How many index combinations `for` clauses make (counted before making them)."""
+    size = 1
+    for _, values in ranges:
+        size *= len(values)
+    return size
+
+
 def element_name(family: str, index) -> str:
     return f"{family}[{','.join(str(i) for i in index)}]"
 
@@ -340,8 +348,8 @@ class GraphBuilder:
                                            "an input")
         template = self._cut(target.mark)
         ranges = self._ranges(clauses, template, pos)
+        self._count(template, target.indices + [body], _size(ranges), pos)
         combos = self._combinations(ranges)
-        self._count(template, target.indices + [body], len(combos), pos)
         self.families[family] = "assigned"
         for env in combos:
             *index, value = self._copy(template, target.indices + [body], env)
@@ -479,8 +487,8 @@ class GraphBuilder:
                                     f"not '{name}'")
         template = self._cut(mark)
         ranges = self._ranges(clauses, template, match.start())
+        self._count(template, [body], _size(ranges), match.start())
         combos = self._combinations(ranges)
-        self._count(template, [body], len(combos), match.start())
         total = None
         for env in combos:
             (value,) = self._copy(template, [body], env)
