@@ -149,6 +149,8 @@ def test_bindings_take_the_non_finite_values_cgraph_prints():
 @pytest.mark.parametrize("args,code,message", [
     (["eval", "(x+*y)", "x=1", "y=2"], 2, "unexpected '*'"),
     (["eval", "sine(x)", "x=1"], 2, "did you mean 'sin'?"),
+    (["eval", "ln(x)", "x=1"], 2, "did you mean 'log'?"),  # other notations' names
+    (["eval", "arcsin(x)", "x=1"], 2, "did you mean 'asin'?"),
     (["eval", "sin(x, y)", "x=1", "y=1"], 2, "takes 1 argument"),
     (["eval", "x + y", "x=1"], 2, "no value for y"),
     (["eval", "x", "x=1", "x=2"], 2, "'x' is bound twice"),
