@@ -147,3 +147,24 @@ def test_newton_refuses_an_lr_it_would_ignore():
     doc = json.loads(run("(x-1)^2", "x=0", "--optimizer", "newton", "--steps", "3").stdout)
     assert doc["optimizer"] == "newton" and doc["lr"] is None
     assert json.loads(run("(x-1)^2", "x=0", "--steps", "3").stdout)["lr"] == 0.01
+
+
+def test_an_interrupted_trace_says_where_it_stops(tmp_path):
+    """Ctrl-C keeps the trace so far; the one line on standard error says it is incomplete
+    and where it stops, as an interrupted eval --data does (it said "Interrupted." only)."""
+    from cgraph.descend import TraceFile
+    from cgraph.errors import Interrupted
+
+    path = tmp_path / "run.csv"
+
+    def ctrl_c_at_step_7(step, total):
+        if step == 7:
+            raise Interrupted()
+
+    with pytest.raises(Interrupted) as caught:
+        with TraceFile(str(path), ["x"]) as trace:
+            descend(cgraph.parse("(x-1)^2"), {"x": 0}, ["x"], steps=100, trace=trace,
+                    on_step=ctrl_c_at_step_7)
+    rows = path.read_text().splitlines()
+    assert len(rows) == 1 + 7 and rows[-1].startswith("7,")
+    assert caught.value.note == f"the trace {path} is incomplete: it stops after step 7"

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from . import numtext
 from .batch import BatchEvaluator
 from .data import csv_lines
-from .errors import EvaluationError, InputError
+from .errors import EvaluationError, InputError, Interrupted
 from .graph import Graph
 from .optimizers import OPTIMIZERS
 from .scalar import is_finite
@@ -281,6 +281,7 @@ class TraceFile:
         check_target(path, inputs)  # now, before any work
         self.path, self.inputs, self.wrt = path, inputs, list(wrt)
         self.out = None  # opened at the first step: an input error leaves no file
+        self.last = 0  # the last step written
 
     def __call__(self, step: Step) -> None:
         if self.out is None:
@@ -292,12 +293,18 @@ class TraceFile:
         self.out.write(",".join([str(step.step), numtext.text(step.cost),
                                  *map(numtext.text, step.weights),
                                  *map(numtext.text, step.grads)]) + "\n")
+        self.last = step.step
 
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
-        return self.out.__exit__(*exc) if self.out is not None else False
+    def __exit__(self, kind, error, tb):
+        if self.out is None:
+            return False
+        if isinstance(error, Interrupted) and not error.note:  # the kept rows, on stderr
+            error.note = (f"the trace {self.path} is incomplete: it stops after step "
+                          f"{self.last:,}")
+        return self.out.__exit__(kind, error, tb)
 
 def to_table(run: Run, digits: int = numtext.DESCENT, plot: bool = False):
     from rich.console import Group
