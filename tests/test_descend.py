@@ -168,3 +168,17 @@ def test_an_interrupted_trace_says_where_it_stops(tmp_path):
     rows = path.read_text().splitlines()
     assert len(rows) == 1 + 7 and rows[-1].startswith("7,")
     assert caught.value.note == f"the trace {path} is incomplete: it stops after step 7"
+
+
+def test_the_cost_curve_has_points_however_early_until_stops_the_run():
+    """The sparkline's samples were every budget/200 steps: Newton stopping at step 20 of
+    --until's 100,000 had one point and no curve; they now thin out as the run goes on."""
+    graph = cgraph.parse("(a-1)^2 + 100*(b-a^2)^2")
+    newton = descend(graph, {"a": -1, "b": 1}, ["a", "b"], steps=100_000, until=1e-10,
+                     optimizer="newton")
+    assert newton.steps == 20 and [s.step for s in newton.history] == list(range(1, 21))
+    assert len(sparkline([s.cost for s in newton.history])) == 20
+    long = descend(cgraph.parse("(x-1)^2"), {"x": 0}, ["x"], steps=5000, lr=1e-4)
+    steps = [s.step for s in long.history]
+    assert 200 <= len(steps) <= 400 and steps[0] == 1 and steps[-1] > 4000
+    assert len({b - a for a, b in zip(steps, steps[1:])}) == 1  # evenly spaced
