@@ -180,5 +180,5 @@ def test_the_cost_curve_has_points_however_early_until_stops_the_run():
     assert len(sparkline([s.cost for s in newton.history])) == 20
     long = descend(cgraph.parse("(x-1)^2"), {"x": 0}, ["x"], steps=5000, lr=1e-4)
     steps = [s.step for s in long.history]
-    assert 200 <= len(steps) <= 400 and steps[0] == 1 and steps[-1] > 4000
+    assert 100 <= len(steps) <= 200 and steps[0] == 1 and steps[-1] > 4000
     assert len({b - a for a, b in zip(steps, steps[1:])}) == 1  # evenly spaced

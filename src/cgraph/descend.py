@@ -34,7 +34,7 @@ class Run:
     wrt: list[str]
     start_weights: list[float]
     start_cost: float | None = None
-    history: list[Step] = field(default_factory=list)  # 200-400 steps, for the plot
+    history: list[Step] = field(default_factory=list)  # 100-200 steps, for the plot
     stopped: str = ""
     notes: list[str] = field(default_factory=list)  # warnings for standard error (the
     # run's own, then the optimizer's: Newton's damping)
@@ -103,7 +103,7 @@ def descend(graph: Graph, bindings: dict, wrt: list[str], *, lr: float = 0.01,
     total = steps if data is None else (epochs or 100) * per_epoch
     previous = None
     growing = 0
-    every = 1  # the plot's stride: every step at first, doubled whenever 400 are kept
+    every = 1  # the plot's stride: every step at first, doubled whenever 200 are kept
     for k in range(1, total + 1):
         cost, grads = cost_and_grad(weights, k - 1)
         if run.start_cost is None:
@@ -130,7 +130,7 @@ def descend(graph: Graph, bindings: dict, wrt: list[str], *, lr: float = 0.01,
             trace(Step(k, cost, weights, grads))
         if (k - 1) % every == 0:
             run.history.append(Step(k, cost, [], []))
-            if len(run.history) > 400:
+            if len(run.history) > 200:
                 run.history, every = run.history[::2], every * 2
         try:
             weights = opt.step(weights, grads)
