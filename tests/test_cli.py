@@ -153,6 +153,8 @@ def test_bindings_take_the_non_finite_values_cgraph_prints():
     (["eval", "arcsin(x)", "x=1"], 2, "did you mean 'asin'?"),
     (["eval", "sin(x, y)", "x=1", "y=1"], 2, "takes 1 argument"),
     (["eval", "x + y", "x=1"], 2, "no value for y"),
+    (["eval", "x + y", "x=1"], 2, "no value for y; bind it as y=VALUE"),
+    (["eval", "x + y"], 2, "no value for x, y; bind them as x=VALUE y=VALUE"),
     (["eval", "x", "x=1", "x=2"], 2, "'x' is bound twice"),
     (["eval", "x", "x"], 2, "malformed binding 'x'"),
     (["eval", "x", "x=1+"], 2, "not a valid expression"),

@@ -86,7 +86,8 @@ class Graph:
         if missing:
             missing = [v for v in self.variables if v not in bindings]
             if missing:
-                raise BindingError("no value for " + ", ".join(missing) + "; bind it as "
+                them = "them" if len(missing) > 1 else "it"
+                raise BindingError("no value for " + ", ".join(missing) + f"; bind {them} as "
                                    + " ".join(f"{v}=VALUE" for v in missing))
 
     def check_names(self, names, option: str = "--wrt") -> None:
