@@ -149,12 +149,17 @@ def test_bindings_take_the_non_finite_values_cgraph_prints():
 @pytest.mark.parametrize("args,code,message", [
     (["eval", "(x+*y)", "x=1", "y=2"], 2, "unexpected '*'"),
     (["eval", "sine(x)", "x=1"], 2, "did you mean 'sin'?"),
+    (["eval", "ln(x)", "x=1"], 2, "did you mean 'log'?"),  # other notations' names
+    (["eval", "arcsin(x)", "x=1"], 2, "did you mean 'asin'?"),
     (["eval", "sin(x, y)", "x=1", "y=1"], 2, "takes 1 argument"),
     (["eval", "x + y", "x=1"], 2, "no value for y"),
+    (["eval", "x + y", "x=1"], 2, "no value for y; bind it as y=VALUE"),
+    (["eval", "x + y"], 2, "no value for x, y; bind them as x=VALUE y=VALUE"),
     (["eval", "x", "x=1", "x=2"], 2, "'x' is bound twice"),
     (["eval", "x", "x"], 2, "malformed binding 'x'"),
     (["eval", "x", "x=1+"], 2, "not a valid expression"),
-    (["eval", "x", "x=y"], 2, "must be a constant expression"),
+    (["eval", "x", "x=y"], 2, "the value of x, 'y', must be a constant expression such as "
+                               "1.5 or pi/4, but it uses the name y"),
     (["eval", "x", "x=1", "xx=2"], 2, "'xx' is not a variable of the program"),
     (["eval", "x * pi", "x=1", "pi=3"], 2, "cannot bind the constant 'pi'"),
     (["eval", "pi = 3; pi"], 2, "cannot assign to the constant 'pi'"),

@@ -147,3 +147,38 @@ def test_newton_refuses_an_lr_it_would_ignore():
     doc = json.loads(run("(x-1)^2", "x=0", "--optimizer", "newton", "--steps", "3").stdout)
     assert doc["optimizer"] == "newton" and doc["lr"] is None
     assert json.loads(run("(x-1)^2", "x=0", "--steps", "3").stdout)["lr"] == 0.01
+
+
+def test_an_interrupted_trace_says_where_it_stops(tmp_path):
+    """Ctrl-C keeps the trace so far; the one line on standard error says it is incomplete
+    and where it stops, as an interrupted eval --data does (it said "Interrupted." only)."""
+    from cgraph.descend import TraceFile
+    from cgraph.errors import Interrupted
+
+    path = tmp_path / "run.csv"
+
+    def ctrl_c_at_step_7(step, total):
+        if step == 7:
+            raise Interrupted()
+
+    with pytest.raises(Interrupted) as caught:
+        with TraceFile(str(path), ["x"]) as trace:
+            descend(cgraph.parse("(x-1)^2"), {"x": 0}, ["x"], steps=100, trace=trace,
+                    on_step=ctrl_c_at_step_7)
+    rows = path.read_text().splitlines()
+    assert len(rows) == 1 + 7 and rows[-1].startswith("7,")
+    assert caught.value.note == f"the trace {path} is incomplete: it stops after step 7"
+
+
+def test_the_cost_curve_has_points_however_early_until_stops_the_run():
+    """The sparkline's samples were every budget/200 steps: Newton stopping at step 20 of
+    --until's 100,000 had one point and no curve; they now thin out as the run goes on."""
+    graph = cgraph.parse("(a-1)^2 + 100*(b-a^2)^2")
+    newton = descend(graph, {"a": -1, "b": 1}, ["a", "b"], steps=100_000, until=1e-10,
+                     optimizer="newton")
+    assert newton.steps == 20 and [s.step for s in newton.history] == list(range(1, 21))
+    assert len(sparkline([s.cost for s in newton.history])) == 20
+    long = descend(cgraph.parse("(x-1)^2"), {"x": 0}, ["x"], steps=5000, lr=1e-4)
+    steps = [s.step for s in long.history]
+    assert 100 <= len(steps) <= 200 and steps[0] == 1 and steps[-1] > 4000
+    assert len({b - a for a, b in zip(steps, steps[1:])}) == 1  # evenly spaced

@@ -352,3 +352,19 @@ def test_newton_from_the_command_line():
     r = _run("descend", "x^4/4 - x^2/2 + y^2", "x=0.1", "y=1", "--optimizer", "newton",
              "--until", "1e-12")
     assert r.stderr.startswith("warning: step 1: the Hessian is not positive definite")
+
+
+@pytest.mark.parametrize("command", ["eval", "diff", "codegen", "descend", "jacobian",
+                                     "hessian"])
+def test_a_variable_given_twice_in_wrt_is_refused_by_every_command(command):
+    """`hessian "x^2" x=1 --wrt x,x` printed [[0, 2], [0, 2]] (the Hessian is 2); jacobian
+    and codegen repeated the column. One check, in Graph.check_names, serves them all."""
+    from click.testing import CliRunner
+
+    from cgraph.cli import cli
+
+    binding = [] if command in ("diff", "codegen") else ["x=1", "y=2"]
+    r = CliRunner().invoke(cli, [command, "x^2*y", *binding, "--wrt", "x,y,x"])
+    assert r.exit_code == 2 and "--wrt: 'x' is given twice" in r.stderr, r.output
+    with pytest.raises(InputError, match="'x' is given twice"):
+        hessian(cgraph.parse("x^2"), {"x": 1}, ["x", "x"])

@@ -28,16 +28,18 @@ def constant_value(text: str, what: str = "value") -> float:
     try:
         graph = parse(text)
     except CgraphError as e:
-        raise BindingError(f"{what} {text!r} is not a valid expression: {e.message}") from None
+        raise BindingError(f"{what}, {text!r}, is not a valid expression: {e.message}"
+                           ) from None
     code = [line.split("#", 1)[0] for line in text.splitlines()]
     statements = [part for line in code for part in line.split(";") if part.strip()]
     if len(statements) != 1 or _ASSIGNMENT.search(statements[0]):
-        raise BindingError(f"{what} {text!r} must be one expression, not a program of "
+        raise BindingError(f"{what}, {text!r}, must be one expression, not a program of "
                            "statements or assignments")
     if graph.variables:
         names = ", ".join(graph.variables)
-        raise BindingError(f"{what} {text!r} must be a constant expression, "
-                           f"but it uses {names}")
+        raise BindingError(f"{what}, {text!r}, must be a constant expression such as 1.5 "
+                           f"or pi/4, but it uses the name{'s' * (len(graph.variables) > 1)} "
+                           f"{names}")
     return graph.forward({})[graph.output]
 
 
@@ -74,9 +76,9 @@ def parse_uncertain_bindings(args, where: str = "") -> tuple[dict[str, float],
             _add(bindings, family_bindings(name, values, where), where)
             continue
         value, pm, sigma = _split_sigma(value)
-        _add(bindings, {name: constant_value(value, f"{where}the value of {name},")}, where)
+        _add(bindings, {name: constant_value(value, f"{where}the value of {name}")}, where)
         if pm:
-            s = constant_value(sigma, f"the uncertainty of {name},") if sigma.strip() else -1
+            s = constant_value(sigma, f"the uncertainty of {name}") if sigma.strip() else -1
             if not s >= 0.0 or s == float("inf"):
                 raise BindingError(f"the uncertainty of {name} must be a finite number >= 0 "
                                    f"(a standard deviation), not {sigma.strip() or 'empty'}")

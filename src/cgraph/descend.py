@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from . import numtext
 from .batch import BatchEvaluator
 from .data import csv_lines
-from .errors import EvaluationError, InputError
+from .errors import EvaluationError, InputError, Interrupted
 from .graph import Graph
 from .optimizers import OPTIMIZERS
 from .scalar import is_finite
@@ -34,7 +34,7 @@ class Run:
     wrt: list[str]
     start_weights: list[float]
     start_cost: float | None = None
-    history: list[Step] = field(default_factory=list)  # ~200 steps, for the plot
+    history: list[Step] = field(default_factory=list)  # 100-200 steps, for the plot
     stopped: str = ""
     notes: list[str] = field(default_factory=list)  # warnings for standard error (the
     # run's own, then the optimizer's: Newton's damping)
@@ -103,6 +103,7 @@ def descend(graph: Graph, bindings: dict, wrt: list[str], *, lr: float = 0.01,
     total = steps if data is None else (epochs or 100) * per_epoch
     previous = None
     growing = 0
+    every = 1  # the plot's stride: every step at first, doubled whenever 200 are kept
     for k in range(1, total + 1):
         cost, grads = cost_and_grad(weights, k - 1)
         if run.start_cost is None:
@@ -127,8 +128,10 @@ def descend(graph: Graph, bindings: dict, wrt: list[str], *, lr: float = 0.01,
         previous = cost
         if trace is not None:
             trace(Step(k, cost, weights, grads))
-        if k == 1 or k % max(1, total // 200) == 0:
+        if (k - 1) % every == 0:
             run.history.append(Step(k, cost, [], []))
+            if len(run.history) > 200:
+                run.history, every = run.history[::2], every * 2
         try:
             weights = opt.step(weights, grads)
         except FloatingPointError as e:
@@ -281,6 +284,7 @@ class TraceFile:
         check_target(path, inputs)  # now, before any work
         self.path, self.inputs, self.wrt = path, inputs, list(wrt)
         self.out = None  # opened at the first step: an input error leaves no file
+        self.last = 0  # the last step written
 
     def __call__(self, step: Step) -> None:
         if self.out is None:
@@ -292,12 +296,18 @@ class TraceFile:
         self.out.write(",".join([str(step.step), numtext.text(step.cost),
                                  *map(numtext.text, step.weights),
                                  *map(numtext.text, step.grads)]) + "\n")
+        self.last = step.step
 
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
-        return self.out.__exit__(*exc) if self.out is not None else False
+    def __exit__(self, kind, error, tb):
+        if self.out is None:
+            return False
+        if isinstance(error, Interrupted) and not error.note:  # the kept rows, on stderr
+            error.note = (f"the trace {self.path} is incomplete: it stops after step "
+                          f"{self.last:,}")
+        return self.out.__exit__(kind, error, tb)
 
 def to_table(run: Run, digits: int = numtext.DESCENT, plot: bool = False):
     from rich.console import Group

@@ -116,8 +116,6 @@ def differentiate(graph: Graph, wrt: list[str] | None = None, order: int = 1,
     if not wrt:
         raise InputError("the program has no variables to differentiate with respect to")
     graph.check_names(wrt)
-    if len(set(wrt)) != len(wrt):
-        raise InputError("--wrt: a variable is named twice")
     if order < 1:
         raise InputError("--order must be at least 1")
     count = comb(len(wrt) + order - 1, order) * len(targets)

@@ -76,10 +76,17 @@ class EvaluationError(CgraphError):
     exit_code = 1
 
 
+# names other notations give cgraph's functions, too far from them for difflib to see
+OTHER_SPELLINGS = {"ln": "log", "arcsin": "asin", "arccos": "acos", "arctan": "atan",
+                   "arctan2": "atan2", "logistic": "sigmoid"}
+
+
 def did_you_mean(word: str, choices) -> str:
     """' (did you mean 'sin'?)' for the nearest choice, or '' when nothing is close."""
     import difflib  # only when there is something to suggest: it costs start-up time
 
+    if OTHER_SPELLINGS.get(word) in choices:
+        return f"; did you mean '{OTHER_SPELLINGS[word]}'?"
     match = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
     return f"; did you mean '{match[0]}'?" if match else ""
 

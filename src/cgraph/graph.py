@@ -94,7 +94,8 @@ class Graph:
         if missing:
             missing = [v for v in self.variables if v not in bindings]
             if missing:
-                raise BindingError("no value for " + ", ".join(missing) + "; bind it as "
+                them = "them" if len(missing) > 1 else "it"
+                raise BindingError("no value for " + ", ".join(missing) + f"; bind {them} as "
                                    + " ".join(f"{v}=VALUE" for v in missing))
 
     def _family_prefixes(self) -> set[str]:
@@ -125,11 +126,13 @@ class Graph:
                                        f"{bound[family][-1]}")
 
     def check_names(self, names, option: str = "--wrt") -> None:
-        """Raise InputError for a name that is not one of the program's variables."""
+        """Raise InputError for a name that is not one of the program's variables, or that
+        is given twice (a Hessian with x twice came out wrong)."""
         for name in names or ():
             if name not in self.variables:
                 raise InputError(f"{option}: '{name}' is not a variable of the program"
                                  f"{did_you_mean(name, self.variables)}")
+        _given_once(names or (), option)
 
     def named_nodes(self) -> dict[str, int]:
         """Every node a statement named (`p = x + y`), and the output, by name."""
@@ -151,9 +154,8 @@ class Graph:
                 raise InputError(f"{option}: '{name}' is {what}"
                                  f"{did_you_mean(name, named)} (named nodes: "
                                  f"{', '.join(named)})")
-            if name in (n for n, _ in found):
-                raise InputError(f"{option}: '{name}' is given twice")
             found.append((name, named[name]))
+        _given_once(names, option)
         return found
 
     # -- passes -------------------------------------------------------------------------
@@ -383,3 +385,12 @@ class Evaluation:
 
     def nonfinite_gradients(self) -> list[str]:
         return [v for v, g in self.gradient().items() if not math.isfinite(g)]
+
+
+def _given_once(names, option: str) -> None:
+    """InputError for the first name an option's list gives twice (`--wrt x,y,x`)."""
+    seen = set()
+    for name in names:
+        if name in seen:
+            raise InputError(f"{option}: '{name}' is given twice")
+        seen.add(name)
