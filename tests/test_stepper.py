@@ -327,3 +327,43 @@ def test_graph_page_is_the_picture_without_the_steps(browser, tmp_path):
         assert same(p.table()[-1][0], eval_nodes(program, {**point, "x": 2})[-1][0])
     finally:
         p.close()
+
+
+def test_the_branch_not_taken_gets_no_gradient_edge(browser, tmp_path):
+    """where(x > 0, sqrt(x), 0) at x = -1: sqrt's branch is not taken, so no gradient
+    edge (which would read 0·NaN = NaN) goes into it or on to x, as `explain` says `none`;
+    at x = 4 it is taken, and its gradients are eval's."""
+    program = "where(x > 0, sqrt(x), 0)"
+    path = tmp_path / "where.html"
+    run("explain", "--format", "html", "-o", path, "--", program, "x=-1")
+    assert "∂f/∂t3 = none" in run("explain", "--format", "text", "--", program, "x=-1")
+    p = Page(browser, path)
+    graph = cgraph.parse(program)
+    sqrt = next(n.id for n in graph.nodes if n.op.name == "sqrt")
+    where = graph.output
+    into = [f"#b{where}\\.1", f"#b{sqrt}\\.0"]  # where -> sqrt(x), sqrt(x) -> x
+    grad_texts = ("() => Array.from(document.querySelectorAll('svg .grad, svg .glabel'))"
+                  ".filter(el => el.getClientRects().length).map(el => el.textContent)")
+    try:
+        p.page.keyboard.press("End")
+        assert p.now() == explain_lines(program, {"x": -1})[-1]
+        for sel in into:
+            assert p.page.locator(sel).count() == 1 and not p.page.locator(sel).is_visible()
+        assert p.page.locator(f"#gl{sqrt}").is_hidden()
+        shown = p.page.evaluate(grad_texts)
+        assert "∂f/∂x = 0" in shown and not any("NaN" in t for t in shown), shown
+        p.page.fill('#inputs input[type=number][data-var="0"]', "4")
+        truth = eval_nodes(program, {"x": 4})
+        for sel in into:
+            assert p.page.locator(sel).is_visible()
+        # a contribution on an edge: the gradient times the local partial; here each
+        # edge is the only path, so it is the gradient of the node it goes into
+        assert same(float(p.page.text_content(into[0])), truth[sqrt][1])
+        assert same(float(p.page.text_content(into[1])), truth[0][1])
+        assert p.page.text_content(f"#gl{sqrt}") == f"∂f/∂t3 = {numtext.text(truth[sqrt][1], 6)}"
+        assert not any("NaN" in t for t in p.page.evaluate(grad_texts))
+        p.page.fill('#inputs input[type=number][data-var="0"]', "-1")  # and back
+        assert all(p.page.locator(sel).is_hidden() for sel in into)
+        assert p.others() == [] and p.errors == []
+    finally:
+        p.close()

@@ -49,6 +49,21 @@ def edge_ids(graph: "Graph") -> dict[tuple[int, int], int]:
     return ids
 
 
+def flow_table(graph: "Graph") -> dict:
+    """What the page needs to redo `Graph.gradient_flow` after an input changes: every
+    node's inputs, and for each node whose inputs get a gradient only sometimes (where,
+    comparisons) the test for each input, from `ops.BranchGuards.test`: false (never),
+    null (always), "eq" (where's condition is 0), "ne" (it is not 0)."""
+    guards = ops.BranchGuards(graph, lambda op, args: op.name, None)
+    tests = {}
+    for n in graph.nodes:
+        if n.op.gate is not None:
+            tests[n.id] = [{"c": "ne"}.get(t, t) if isinstance(t, str) else t
+                           for t in (guards.test(n, k, "c") for k in range(len(n.inputs)))]
+    return {"ins": [list(n.inputs) for n in graph.nodes], "tests": tests,
+            "vars": sorted(graph.variables.values())}
+
+
 def passes_js(graph: "Graph") -> str:
     """`function passes(inputs)` -> {values, adjoints, partials}: every node's value and
     adjoint, and every input slot's local partial (0 off the paths to the output), from
@@ -209,6 +224,7 @@ def picture(graph: "Graph", ev: "Evaluation | None", shown: dict, digits: int,
     adj = ev.grads if (ev is not None and grads) else None
     edge = edge_ids(graph)
     partials = _partials(graph, ev.values) if adj is not None else None
+    flows, flags = graph.gradient_flow(ev.values) if adj is not None else (live, None)
     has_out_box = nodes[out].inputs != ()
     count = len(nodes) + (1 if has_out_box else 0)
     sizes = []
@@ -266,6 +282,8 @@ def picture(graph: "Graph", ev: "Evaluation | None", shown: dict, digits: int,
                 back = [(x, y + 9) for x, y in reversed(pts)]
                 s = shown.get(f"b{n.id}.{k}", -1)
                 cls = " pending" if s > 0 else ""
+                if not (flows[n.id] and (flags[n.id] is None or flags[n.id][k])):
+                    cls += " off"  # where: the branch not taken gets no gradient at all
                 lx, ly = _label_at(back[::-1])
                 contribution = adj[n.id] * partials[e]
                 svg.add(f'<g id="b{n.id}.{k}" class="grad{cls}" data-s="{s}">'
@@ -306,7 +324,8 @@ def picture(graph: "Graph", ev: "Evaluation | None", shown: dict, digits: int,
                        if value is not None and (n.op is VAR or n.name) else "") + "</text>")
         if adj is not None and drawn[n.id]:
             top = y + (18 if n.inputs else 15) + 15
-            svg.add(f'<text class="glabel" x="{x:.0f}" y="{top:.0f}">'
+            off = " off" if not (flows[n.id] or n.op is VAR) else ""
+            svg.add(f'<text class="glabel{off}" id="gl{n.id}" x="{x:.0f}" y="{top:.0f}">'
                     + _num(f"g{n.id}", adj[n.id], digits, shown,
                            prefix=f"∂{f}/∂{labels[n.id]} = ") + "</text>")
         svg.add("</g>")
@@ -380,6 +399,8 @@ def page(graph: "Graph", ev: "Evaluation | None" = None, sections=None, *,
         doc["partials"] = [numtext.json_value(v) for v in _partials(graph, ev.values)]
         doc["variables"] = [graph.variables[v] for v in graph.variables]
         doc["edges"] = [n for n, _ in edge_ids(graph)]
+        if grads and graph.gated():
+            doc["flow"] = flow_table(graph)
         for k, (name, i) in enumerate(graph.variables.items()):
             v = float(ev.bindings[name])
             span = 2 * max(1.0, abs(v)) if numtext.json_value(v) == v else 1.0
