@@ -367,3 +367,46 @@ def test_the_branch_not_taken_gets_no_gradient_edge(browser, tmp_path):
         assert p.others() == [] and p.errors == []
     finally:
         p.close()
+
+
+GEOMETRY = """() => {
+  const svg = document.querySelector('svg.graph');
+  const vb = svg.viewBox.baseVal;
+  const box = (el) => { const b = el.getBBox(); return [b.x, b.y, b.x + b.width, b.y + b.height]; };
+  const texts = Array.from(svg.querySelectorAll('text'))
+    .filter((t) => t.getClientRects().length).map((t) => [t.textContent, box(t)]);
+  const shapes = Array.from(svg.querySelectorAll('.node')).map((g) => [g.id, box(g)]);
+  const symbols = Array.from(svg.querySelectorAll('.node.op')).map((g) => {
+    const c = g.querySelector('circle');
+    return [g.id, box(g.querySelector('.sym')), c.cx.baseVal.value, c.cy.baseVal.value,
+            c.r.baseVal.value];
+  });
+  const pic = document.getElementById('picture');
+  return {view: [vb.x, vb.y, vb.x + vb.width, vb.y + vb.height], texts, shapes, symbols,
+          overflow: pic.scrollWidth - pic.clientWidth};
+}"""
+
+
+def test_every_label_fits_and_none_overlaps(browser, tmp_path):
+    """A logistic neuron's loss, as a new user drew it with `graph --grads`: every node and
+    label inside the picture's viewBox, the picture without a scrollbar, each operation's
+    name inside its circle, and no two labels on top of each other."""
+    path = tmp_path / "gr.html"
+    run("graph", "--grads", "-o", path, "--", "z = w*x + b; y = sigmoid(z); loss = (y - t)^2",
+        "w=0.8", "x=1.2", "b=-0.1", "t=0.5")
+    p = Page(browser, path)
+    try:
+        g = p.page.evaluate(GEOMETRY)
+        x0, y0, x1, y1 = g["view"]
+        outside = [k for k, (a, b, c, d) in g["texts"] + g["shapes"]
+                   if a < x0 or b < y0 or c > x1 or d > y1]
+        assert outside == [] and g["overflow"] <= 0
+        spilled = [k for k, (a, b, c, d), cx, cy, r in g["symbols"]
+                   if max(math.hypot(x - cx, y - cy) for x in (a, c) for y in (b, d)) > r + 1]
+        assert spilled == []
+        texts = g["texts"]
+        overlaps = [(s, t) for i, (s, a) in enumerate(texts) for t, b in texts[i + 1:]
+                    if a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]]
+        assert overlaps == []
+    finally:
+        p.close()
