@@ -36,6 +36,7 @@ CHAR = 7.4  # px per character at the page's font size, for box widths
 NUMBER = 9  # characters kept for a number in a box
 SYM = 9.1  # px per character of an operation's symbol (bold, larger), for circle sizes
 GCHAR = 6.9  # px per character of an edge's or a gradient's label
+SHRINK = 0.75  # a picture wider than its box is scaled down to fit, this far at most
 BELOW = 32  # px under a shape for its gradient: `∂f/∂node =`, then the number
 
 _CSP = ("default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
@@ -261,6 +262,7 @@ def picture(graph: "Graph", ev: "Evaluation | None", shown: dict, digits: int,
     svg.add(f'<svg xmlns="http://www.w3.org/2000/svg" class="graph{big}" '
             f'width="{lay.width:.0f}" height="{lay.height:.0f}" '
             f'viewBox="0 0 {lay.width:.0f} {lay.height:.0f}" role="img" '
+            f'style="min-width: {SHRINK * lay.width:.0f}px" '
             f'aria-label="{_e("computation graph of " + _title(graph))}">')
     svg.add("<defs>" + "".join(
         f'<marker id="{m}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="9" '
