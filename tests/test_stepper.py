@@ -327,3 +327,86 @@ def test_graph_page_is_the_picture_without_the_steps(browser, tmp_path):
         assert same(p.table()[-1][0], eval_nodes(program, {**point, "x": 2})[-1][0])
     finally:
         p.close()
+
+
+def test_the_branch_not_taken_gets_no_gradient_edge(browser, tmp_path):
+    """where(x > 0, sqrt(x), 0) at x = -1: sqrt's branch is not taken, so no gradient
+    edge (which would read 0·NaN = NaN) goes into it or on to x, as `explain` says `none`;
+    at x = 4 it is taken, and its gradients are eval's."""
+    program = "where(x > 0, sqrt(x), 0)"
+    path = tmp_path / "where.html"
+    run("explain", "--format", "html", "-o", path, "--", program, "x=-1")
+    assert "∂f/∂t3 = none" in run("explain", "--format", "text", "--", program, "x=-1")
+    p = Page(browser, path)
+    graph = cgraph.parse(program)
+    sqrt = next(n.id for n in graph.nodes if n.op.name == "sqrt")
+    where = graph.output
+    into = [f"#b{where}\\.1", f"#b{sqrt}\\.0"]  # where -> sqrt(x), sqrt(x) -> x
+    grad_texts = ("() => Array.from(document.querySelectorAll('svg .grad, svg .glabel'))"
+                  ".filter(el => el.getClientRects().length).map(el => el.textContent)")
+    try:
+        p.page.keyboard.press("End")
+        assert p.now() == explain_lines(program, {"x": -1})[-1]
+        for sel in into:
+            assert p.page.locator(sel).count() == 1 and not p.page.locator(sel).is_visible()
+        assert p.page.locator(f"#gl{sqrt}").is_hidden()
+        shown = p.page.evaluate(grad_texts)
+        assert "∂f/∂x = 0" in shown and not any("NaN" in t for t in shown), shown
+        p.page.fill('#inputs input[type=number][data-var="0"]', "4")
+        truth = eval_nodes(program, {"x": 4})
+        for sel in into:
+            assert p.page.locator(sel).is_visible()
+        # a contribution on an edge: the gradient times the local partial; here each
+        # edge is the only path, so it is the gradient of the node it goes into
+        assert same(float(p.page.text_content(into[0])), truth[sqrt][1])
+        assert same(float(p.page.text_content(into[1])), truth[0][1])
+        assert p.page.text_content(f"#gl{sqrt}") == f"∂f/∂t3 = {numtext.text(truth[sqrt][1], 6)}"
+        assert not any("NaN" in t for t in p.page.evaluate(grad_texts))
+        p.page.fill('#inputs input[type=number][data-var="0"]', "-1")  # and back
+        assert all(p.page.locator(sel).is_hidden() for sel in into)
+        assert p.others() == [] and p.errors == []
+    finally:
+        p.close()
+
+
+GEOMETRY = """() => {
+  const svg = document.querySelector('svg.graph');
+  const vb = svg.viewBox.baseVal;
+  const box = (el) => { const b = el.getBBox(); return [b.x, b.y, b.x + b.width, b.y + b.height]; };
+  const texts = Array.from(svg.querySelectorAll('text'))
+    .filter((t) => t.getClientRects().length).map((t) => [t.textContent, box(t)]);
+  const shapes = Array.from(svg.querySelectorAll('.node')).map((g) => [g.id, box(g)]);
+  const symbols = Array.from(svg.querySelectorAll('.node.op')).map((g) => {
+    const c = g.querySelector('circle');
+    return [g.id, box(g.querySelector('.sym')), c.cx.baseVal.value, c.cy.baseVal.value,
+            c.r.baseVal.value];
+  });
+  const pic = document.getElementById('picture');
+  return {view: [vb.x, vb.y, vb.x + vb.width, vb.y + vb.height], texts, shapes, symbols,
+          overflow: pic.scrollWidth - pic.clientWidth};
+}"""
+
+
+def test_every_label_fits_and_none_overlaps(browser, tmp_path):
+    """A logistic neuron's loss, as a new user drew it with `graph --grads`: every node and
+    label inside the picture's viewBox, the picture without a scrollbar, each operation's
+    name inside its circle, and no two labels on top of each other."""
+    path = tmp_path / "gr.html"
+    run("graph", "--grads", "-o", path, "--", "z = w*x + b; y = sigmoid(z); loss = (y - t)^2",
+        "w=0.8", "x=1.2", "b=-0.1", "t=0.5")
+    p = Page(browser, path)
+    try:
+        g = p.page.evaluate(GEOMETRY)
+        x0, y0, x1, y1 = g["view"]
+        outside = [k for k, (a, b, c, d) in g["texts"] + g["shapes"]
+                   if a < x0 or b < y0 or c > x1 or d > y1]
+        assert outside == [] and g["overflow"] <= 0
+        spilled = [k for k, (a, b, c, d), cx, cy, r in g["symbols"]
+                   if max(math.hypot(x - cx, y - cy) for x in (a, c) for y in (b, d)) > r + 1]
+        assert spilled == []
+        texts = g["texts"]
+        overlaps = [(s, t) for i, (s, a) in enumerate(texts) for t, b in texts[i + 1:]
+                    if a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]]
+        assert overlaps == []
+    finally:
+        p.close()

@@ -138,7 +138,37 @@
   let focused = [];
   let timer = null;
 
+  // where: which nodes get a gradient, and along which edges, at these values (as
+  // Graph.gradient_flow); the branch not taken gets none, so its edges and numbers hide
+  function flow() {
+    const f = data.flow;
+    if (!f) return;
+    const live = f.ins.map(() => false);
+    live[data.output] = true;
+    const pass = (i, k) => {
+      const t = f.tests[i];
+      if (!t || t[k] === null) return true;
+      if (t[k] === false) return false;
+      const c = values[f.ins[i][0]];
+      return t[k] === "eq" ? c === 0 : c !== 0;
+    };
+    const on = f.ins.map((ins, i) => ins.map(() => false));
+    for (let i = data.output; i >= 0; i--) {
+      if (!live[i]) continue;
+      f.ins[i].forEach((j, k) => { if (pass(i, k)) { on[i][k] = true; live[j] = true; } });
+    }
+    f.ins.forEach((ins, i) => {
+      ins.forEach((_, k) => {
+        const el = document.getElementById("b" + i + "." + k);
+        if (el) el.classList.toggle("off", !on[i][k]);
+      });
+      const label = document.getElementById("gl" + i);
+      if (label) label.classList.toggle("off", !live[i] && !f.vars.includes(i));
+    });
+  }
+
   function refresh() {
+    flow();
     for (const el of numbers) {
       const q = quantity(el.dataset.q);
       el.textContent = el.dataset.full ? fmt(q, null) : fmt(q, digits);

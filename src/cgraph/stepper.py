@@ -34,6 +34,10 @@ BIG = 60  # nodes; past this, edge labels show only where the current step is
 SMALL = 12  # nodes; up to this, every path's contribution stays written on its edge
 CHAR = 7.4  # px per character at the page's font size, for box widths
 NUMBER = 9  # characters kept for a number in a box
+SYM = 9.1  # px per character of an operation's symbol (bold, larger), for circle sizes
+GCHAR = 6.9  # px per character of an edge's or a gradient's label
+SHRINK = 0.75  # a picture wider than its box is scaled down to fit, this far at most
+BELOW = 32  # px under a shape for its gradient: `∂f/∂node =`, then the number
 
 _CSP = ("default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
         "img-src data:")
@@ -47,6 +51,21 @@ def edge_ids(graph: "Graph") -> dict[tuple[int, int], int]:
         for k in range(len(n.inputs)):
             ids[n.id, k] = len(ids)
     return ids
+
+
+def flow_table(graph: "Graph") -> dict:
+    """What the page needs to redo `Graph.gradient_flow` after an input changes: every
+    node's inputs, and for each node whose inputs get a gradient only sometimes (where,
+    comparisons) the test for each input, from `ops.BranchGuards.test`: false (never),
+    null (always), "eq" (where's condition is 0), "ne" (it is not 0)."""
+    guards = ops.BranchGuards(graph, lambda op, args: op.name, None)
+    tests = {}
+    for n in graph.nodes:
+        if n.op.gate is not None:
+            tests[n.id] = [{"c": "ne"}.get(t, t) if isinstance(t, str) else t
+                           for t in (guards.test(n, k, "c") for k in range(len(n.inputs)))]
+    return {"ins": [list(n.inputs) for n in graph.nodes], "tests": tests,
+            "vars": sorted(graph.variables.values())}
 
 
 def passes_js(graph: "Graph") -> str:
@@ -186,13 +205,13 @@ class _Svg:
 
 
 def _num(ref: str, value: float | None, digits: int, shown: dict, key: str | None = None,
-         prefix: str = "") -> str:
+         prefix: str = "", at: str = "") -> str:
     """A number in the picture: a tspan the page refills, hidden until its step."""
     if value is None:
         return ""
     s = shown.get(key or ref, -1)
     cls = ' class="pending"' if s > 0 else ""
-    return (f'<tspan data-s="{s}"{cls}>{_e(prefix)}<tspan data-q="{ref}">'
+    return (f'<tspan data-s="{s}"{cls}>{_e(prefix)}<tspan data-q="{ref}"{at}>'
             f"{_e(numtext.text(value, digits))}</tspan></tspan>")
 
 
@@ -209,17 +228,31 @@ def picture(graph: "Graph", ev: "Evaluation | None", shown: dict, digits: int,
     adj = ev.grads if (ev is not None and grads) else None
     edge = edge_ids(graph)
     partials = _partials(graph, ev.values) if adj is not None else None
+    flows, flags = graph.gradient_flow(ev.values) if adj is not None else (live, None)
     has_out_box = nodes[out].inputs != ()
     count = len(nodes) + (1 if has_out_box else 0)
-    sizes = []
+    drawn = [live[n.id] and not (n.op is CONST and not n.name) for n in nodes]
+    below = BELOW if adj else 0  # the gradient's two lines under each shape
+
+    def under(n) -> float:  # their width, so no neighbour's label runs into them
+        if adj is None or not drawn[n.id]:
+            return 0.0
+        return GCHAR * max(len(f"∂{f}/∂{labels[n.id]} ="), NUMBER + 2)
+
+    radius = {n.id: max(18.0, SYM * len(_op_symbol(n.op)) / 2 + 6) for n in nodes if n.inputs}
+    shapes = []  # the width of each drawn shape; a layer is as wide as its widest line
     for n in nodes:
         if n.inputs:
-            sizes.append((38.0, 38.0 + (18 if adj else 0)))
+            shapes.append(2 * radius[n.id])
         else:
             text = len(labels[n.id]) + (3 + NUMBER if values else 0)
-            sizes.append((max(40.0, CHAR * text + 16), 30.0 + (18 if adj else 0)))
+            shapes.append(max(40.0, CHAR * text + 16))
     if has_out_box:
-        sizes.append((max(40.0, CHAR * (len(f) + 3 + NUMBER) + 16), 30.0 + (18 if adj else 0)))
+        shapes.append(max(40.0, CHAR * (len(f) + 3 + NUMBER) + 16))
+    sizes = [(max(w, under(n)), (w if n.inputs else 30.0) + below)
+             for w, n in zip(shapes, nodes)]
+    if has_out_box:
+        sizes.append((shapes[-1], 30.0 + below))
     links = sorted({(j, n.id) for n in nodes for j in n.inputs})
     if has_out_box:
         links.append((out, len(nodes)))
@@ -229,21 +262,21 @@ def picture(graph: "Graph", ev: "Evaluation | None", shown: dict, digits: int,
     svg.add(f'<svg xmlns="http://www.w3.org/2000/svg" class="graph{big}" '
             f'width="{lay.width:.0f}" height="{lay.height:.0f}" '
             f'viewBox="0 0 {lay.width:.0f} {lay.height:.0f}" role="img" '
+            f'style="min-width: {SHRINK * lay.width:.0f}px" '
             f'aria-label="{_e("computation graph of " + _title(graph))}">')
     svg.add("<defs>" + "".join(
         f'<marker id="{m}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="9" '
         f'markerHeight="9" markerUnits="userSpaceOnUse" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" '
         f'class="{cls}"/></marker>' for m, cls in (("arrow", "head"), ("garrow", "ghead")))
         + "</defs>")
-    drawn = [live[n.id] and not (n.op is CONST and not n.name) for n in nodes]
     first_use: dict[int, tuple] = {}  # a value is written on its node's first edge out
     for n in nodes:
         for k, j in enumerate(n.inputs):
             first_use.setdefault(j, (j, n.id, k))
 
     def side(v: int, right: bool) -> tuple[float, float]:
-        w = sizes[v][0] / 2
-        return (lay.x[v] + (w if right else -w), _box_y(lay, sizes, v, adj is not None))
+        w = shapes[v] / 2
+        return (lay.x[v] + (w if right else -w), _box_y(lay, v, adj is not None))
 
     # forward edges and, dashed under them, the gradient flowing back along each
     for n in nodes:
@@ -266,6 +299,8 @@ def picture(graph: "Graph", ev: "Evaluation | None", shown: dict, digits: int,
                 back = [(x, y + 9) for x, y in reversed(pts)]
                 s = shown.get(f"b{n.id}.{k}", -1)
                 cls = " pending" if s > 0 else ""
+                if not (flows[n.id] and (flags[n.id] is None or flags[n.id][k])):
+                    cls += " off"  # where: the branch not taken gets no gradient at all
                 lx, ly = _label_at(back[::-1])
                 contribution = adj[n.id] * partials[e]
                 svg.add(f'<g id="b{n.id}.{k}" class="grad{cls}" data-s="{s}">'
@@ -286,17 +321,17 @@ def picture(graph: "Graph", ev: "Evaluation | None", shown: dict, digits: int,
                     'marker-end="url(#garrow)"/></g>')
 
     for n in nodes:
-        x, y = lay.x[n.id], _box_y(lay, sizes, n.id, adj is not None)
+        x, y = lay.x[n.id], _box_y(lay, n.id, adj is not None)
         dead = "" if live[n.id] else " dead"
         value = values[n.id] if values is not None else None
         if n.inputs:
             svg.add(f'<g id="n{n.id}" class="node op{dead}"><title>'
                     f"{_e(labels[n.id] + ' = ' + node_expr(graph, n, labels))}</title>"
-                    f'<circle cx="{x:.0f}" cy="{y:.0f}" r="18"/>'
+                    f'<circle cx="{x:.0f}" cy="{y:.0f}" r="{radius[n.id]:.0f}"/>'
                     f'<text x="{x:.0f}" y="{y + 5:.0f}" class="sym">'
                     f"{_e(_op_symbol(n.op))}</text>")
         else:
-            w, h = sizes[n.id][0], 30.0
+            w, h = shapes[n.id], 30.0
             const = " const" if n.op is CONST else ""
             svg.add(f'<g id="n{n.id}" class="node leaf{const}{dead}">'
                     f'<rect x="{x - w / 2:.0f}" y="{y - h / 2:.0f}" width="{w:.0f}" '
@@ -305,15 +340,17 @@ def picture(graph: "Graph", ev: "Evaluation | None", shown: dict, digits: int,
                     + (_num(f"v{n.id}", value, digits, shown, prefix=" = ")
                        if value is not None and (n.op is VAR or n.name) else "") + "</text>")
         if adj is not None and drawn[n.id]:
-            top = y + (18 if n.inputs else 15) + 15
-            svg.add(f'<text class="glabel" x="{x:.0f}" y="{top:.0f}">'
+            top = y + (radius[n.id] if n.inputs else 15) + 15
+            off = " off" if not (flows[n.id] or n.op is VAR) else ""
+            svg.add(f'<text class="glabel{off}" id="gl{n.id}" x="{x:.0f}" y="{top:.0f}">'
                     + _num(f"g{n.id}", adj[n.id], digits, shown,
-                           prefix=f"∂{f}/∂{labels[n.id]} = ") + "</text>")
+                           prefix=f"∂{f}/∂{labels[n.id]} = ", at=f' x="{x:.0f}" dy="14"')
+                    + "</text>")
         svg.add("</g>")
     if has_out_box:
         o = len(nodes)
-        x, y = lay.x[o], _box_y(lay, sizes, o, adj is not None)
-        w, h = sizes[o][0], 30.0
+        x, y = lay.x[o], _box_y(lay, o, adj is not None)
+        w, h = shapes[o], 30.0
         value = ev.value if values is not None else None
         svg.add(f'<g id="nout" class="node leaf output"><rect x="{x - w / 2:.0f}" '
                 f'y="{y - h / 2:.0f}" width="{w:.0f}" height="{h:.0f}" rx="4"/>'
@@ -324,7 +361,7 @@ def picture(graph: "Graph", ev: "Evaluation | None", shown: dict, digits: int,
     return "".join(svg.parts)
 
 
-def _box_y(lay, sizes, v, grads: bool) -> float:
+def _box_y(lay, v, grads: bool) -> float:
     """The centre of the shape (the gradient line, when there is one, hangs below it)."""
     return lay.y[v] - (9 if grads else 0)
 
@@ -380,6 +417,8 @@ def page(graph: "Graph", ev: "Evaluation | None" = None, sections=None, *,
         doc["partials"] = [numtext.json_value(v) for v in _partials(graph, ev.values)]
         doc["variables"] = [graph.variables[v] for v in graph.variables]
         doc["edges"] = [n for n, _ in edge_ids(graph)]
+        if grads and graph.gated():
+            doc["flow"] = flow_table(graph)
         for k, (name, i) in enumerate(graph.variables.items()):
             v = float(ev.bindings[name])
             span = 2 * max(1.0, abs(v)) if numtext.json_value(v) == v else 1.0
