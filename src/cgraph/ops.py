@@ -289,10 +289,17 @@ class BranchGuards:
         if n.op is not WHERE or k == 0:
             return False
         if k == 2:
-            return self.apply(EQ, (cond, self.zero))
-        if self.graph.nodes[n.inputs[0]].op.prec == P_COMPARE:
-            return cond  # a comparison is 0 or 1 already
-        return self.apply(NE, (cond, self.zero))
+            test = self.apply(EQ, (cond, self.zero))
+        elif self.graph.nodes[n.inputs[0]].op.prec == P_COMPARE:
+            test = cond  # a comparison is 0 or 1 already
+        else:
+            test = self.apply(NE, (cond, self.zero))
+        # a condition known now (generated code's constants carry their `value`) is no
+        # condition: the branch is always or never taken, as the batch pass sees it
+        known = getattr(test, "value", None)
+        if known is not None:
+            return None if known != 0 else False
+        return test
 
     def edge(self, n, k, cond):
         """The condition input k of node n gets its gradient under (None: always), or
