@@ -179,3 +179,22 @@ def test_command_line_writes_the_page(tmp_path):
 def test_digits_reach_the_page(digits):
     page = html_of("x/3", {"x": 1}, digits=digits)
     assert f"0.{'3' * digits}" in page and f'"digits":{digits}' in page
+
+
+def test_the_readme_screenshot_shows_todays_page(tmp_path):
+    """docs/stepper.png carries the sha256 of the page it was taken of; the README's
+    command makes that same page today (else: python3 docs/stepper_screenshot.py)."""
+    import importlib.util
+    from pathlib import Path
+
+    docs = Path(__file__).resolve().parent.parent / "docs"
+    spec = importlib.util.spec_from_file_location("stepper_screenshot",
+                                                  docs / "stepper_screenshot.py")
+    shot = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(shot)
+    page = tmp_path / "backprop.html"
+    r = CliRunner().invoke(cli, [*shot.COMMAND, "-o", str(page)])
+    assert r.exit_code == 0, r.output
+    shown = shot.read_text((docs / "stepper.png").read_bytes(), shot.KEY)
+    assert shown == shot.page_digest(page.read_bytes()), (
+        "docs/stepper.png is stale: run python3 docs/stepper_screenshot.py")
