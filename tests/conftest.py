@@ -4,14 +4,22 @@ random-expression strategy. Test modules import from here, never from each other
 from __future__ import annotations
 
 import math
+import os
 from typing import Callable, NamedTuple
 
 import pytest
-from hypothesis import assume
+from hypothesis import assume, settings
 from hypothesis import strategies as st
 
 import cgraph
 from cgraph import ops
+
+# CI runs one fixed, reproducible set of Hypothesis examples (a failure there is the same
+# failure on every rerun, and a landing does not hang on a lucky draw); a developer's run
+# draws new examples every time and keeps exploring.
+settings.register_profile("ci", derandomize=True)
+if os.environ.get("CI") == "true":
+    settings.load_profile("ci")
 
 
 def sympy_of(graph):
