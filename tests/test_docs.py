@@ -134,6 +134,12 @@ def test_readme_language_examples_match_real_output(tmp_path):
                              input=network).stdout
     assert out in README
     assert f"{json.loads(fit.stdout)['cost']:.3g}" in README
+    # explain at one point, the lines about one weight (the README's `grep 'v\[1\]'`)
+    told = CliRunner().invoke(cli, ["explain", "--file", str(root / "xor.cg"), "--bindings",
+                                    str(tmp_path / "fit.json"), "x=[0,1]", "y=1",
+                                    "--format", "text"]).stdout
+    lines = [line for line in told.splitlines() if "v[1]" in line]
+    assert len(lines) >= 4 and "\n".join(lines) + "\n" in README
 
 
 def test_readme_descend_examples_run_as_shown(tmp_path, monkeypatch):
