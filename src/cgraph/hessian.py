@@ -106,8 +106,11 @@ def hvp_block(graph: Graph, values, seed: Mapping[int, object], output: int):
     nodes = graph.nodes
     tangent = tangents(graph, values, seed, [output])
     gated = graph.gated()  # where: which inputs get a gradient depends on the values
-    live = [False] * len(nodes) if gated else graph.reaches_output(output)
-    live[output] = True
+    if gated:  # found as the pass goes, as in Graph.backward
+        live = [False] * len(nodes)
+        live[output] = True
+    else:
+        live = graph.reaches_output(output)  # the graph's cached list: read, never written
     adj_v = [0.0] * len(nodes)
     adj_d: list = [None] * len(nodes)
     adj_v[output] = 1.0
@@ -128,7 +131,8 @@ def hvp_block(graph: Graph, values, seed: Mapping[int, object], output: int):
         for k, a in enumerate(args):
             if flags is not None and not flags[k]:
                 continue  # the branch not taken: no gradient at all, as Graph.backward
-            live[a] = True
+            if gated:
+                live[a] = True
             p, pd = _parts(rules[k](m, *inputs))
             adj_v[a] += g * p  # exactly Graph.backward's sum
             adj_d[a] = _plus(adj_d[a], _plus(_scale(gd, p), _scale(pd, g)))
