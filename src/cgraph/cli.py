@@ -59,7 +59,11 @@ def cli():
 @click.option("--data", "data_path", type=click.Path(dir_okay=False, allow_dash=True),
               metavar="FILE.csv", help="Evaluate at every point of a CSV file ('-' for "
               "standard input); writes CSV: inputs, value, one column per gradient.")
-def eval_command(program, out, wrt, outputs, mode, tangents, digits, strict, data_path):
+@click.option("--fields", type=NAMES, metavar="KEY,KEY", help="Only these top-level keys "
+              "of the JSON document, e.g. value,gradient (implies --format json; without "
+              "nodes, no per-node record is built).")
+def eval_command(program, out, wrt, outputs, mode, tangents, digits, strict, data_path,
+                 fields):
     """Forward and reverse pass: every node's value and ∂output/∂node.
 
     A binding may carry an uncertainty, x=2±0.1 (or x=2+-0.1): the output is then
@@ -72,6 +76,7 @@ def eval_command(program, out, wrt, outputs, mode, tangents, digits, strict, dat
       cgraph eval "p = x + y; g = p * z" x=1 y=3 z=-3 --output p,g
       cgraph eval "(x+y)*z" x=1 y=3 z=-3 --mode forward --tangent x=1
       cgraph eval "x*y" x=2±0.1 y=3±0.2
+      cgraph eval --file big.cg x=1 y=2 --fields value,gradient
     """
     graph = program.graph
     graph.check_names(wrt)
@@ -82,6 +87,8 @@ def eval_command(program, out, wrt, outputs, mode, tangents, digits, strict, dat
         if out.format not in (None, "csv"):
             raise click.UsageError("--data writes CSV; --format does not apply")
         applies("digits", False, "does not apply to --data: its CSV keeps full precision")
+        applies("fields", False, "does not apply to --data: it selects keys of the JSON "
+                "document, and --data writes CSV")
         applies("strict", False, "does not apply to --data: its CSV writes NaN and "
                 "Infinity as such (filter them with any CSV tool)")
         if forward:
@@ -90,6 +97,12 @@ def eval_command(program, out, wrt, outputs, mode, tangents, digits, strict, dat
         program.refuse_uncertainty("--data takes no uncertainty")
         return lazy.eval_data.eval_points(graph, program.bindings, data_path, wrt,
                                           byte_progress, outputs=outputs)
+    if fields is not None:  # keys of the JSON document: JSON it is
+        applies("fields", out.format in (None, "json"), f"selects keys of the JSON "
+                f"document; it does not apply to --format {out.format}")
+        out.format = "json"
+        lazy.eval_formats.check_fields(fields, lazy.eval_formats.json_keys(
+            forward, len(outputs or ()) > 1, bool(program.sigmas)))
     applies("digits", out.format_name() != "json", "does not apply to JSON: its numbers keep "
             "full precision (they round-trip)")
     if forward:

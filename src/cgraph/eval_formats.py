@@ -13,12 +13,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+from bisect import bisect_left
 from dataclasses import dataclass
 
 from .graph import Evaluation
 from .ops import CONST
 from . import numtext
-from .printing import node_expr, node_labels
+from .printing import node_expr, node_labels, op_template
 
 
 @dataclass
@@ -67,36 +68,81 @@ def _cell(x, digits=None) -> str:
     return "" if x is None else numtext.text(x, digits)
 
 
-def _json_head(ev, wrt) -> dict:
+def json_keys(forward: bool = False, several: bool = False,
+              uncertain: bool = False) -> list[str]:
+    """The top-level keys of eval's JSON document, in its order (what `--fields` selects):
+    forward mode's, several outputs' (`--output p,q`), or one output's (with `uncertainty`
+    when the inputs carry one)."""
+    if forward:
+        return ["program", "mode", "output", "value", "inputs", "tangent", "derivative",
+                "nodes"]
+    if several:
+        return ["program", "outputs", "inputs", "nodes"]
+    return (["program", "output", "value", "inputs", "gradient"]
+            + ["uncertainty"] * uncertain + ["nodes"])
+
+
+def _keys_of(ev) -> list[str]:
+    return json_keys(hasattr(ev, "tangents"), bool(getattr(ev, "outputs", None)),
+                     bool(getattr(ev, "uncertainty", None)))
+
+
+def check_fields(fields, keys: list[str]) -> None:
+    """InputError for a `--fields` list that names no key, one the document does not
+    have, or one twice."""
+    from .errors import InputError, did_you_mean
+
+    known = f"(the JSON document's keys: {', '.join(keys)})"
+    if not fields:
+        raise InputError(f"--fields: no key given {known}")
+    seen = set()
+    for name in fields:
+        if name not in keys:
+            hint = did_you_mean(name, keys)
+            if not hint and "outputs" in keys and name in json_keys(uncertain=True):
+                hint = f"; with several outputs, each one's {name} is in outputs"
+            raise InputError(f"--fields: '{name}' is not a key of the JSON document{hint} "
+                             f"{known}")
+        if name in seen:
+            raise InputError(f"--fields: '{name}' is given twice")
+        seen.add(name)
+
+
+def _json_head(ev, wrt, keys: list[str]) -> dict:
+    """The document's keys before `nodes`, those of `keys` only (nothing else is built)."""
     graph = ev.graph
     num = numtext.json_value
-    head = {"program": graph.source}
+    parts = {"program": lambda: graph.source,
+             "inputs": lambda: {k: num(float(v)) for k, v in ev.bindings.items()}}
     if hasattr(ev, "tangents"):
-        head.update({"mode": "forward", "output": graph.output_name, "value": num(ev.value),
-                     "inputs": {k: num(float(v)) for k, v in ev.bindings.items()},
-                     "tangent": {k: num(v) for k, v in ev.seed.items()},
-                     "derivative": num(ev.tangent(graph.output))})
-        return head
+        parts.update({"mode": lambda: "forward", "output": lambda: graph.output_name,
+                      "value": lambda: num(ev.value),
+                      "tangent": lambda: {k: num(v) for k, v in ev.seed.items()},
+                      "derivative": lambda: num(ev.tangent(graph.output))})
+    elif ev.outputs:
+        parts["outputs"] = lambda: _json_outputs(ev, wrt)
+    else:
+        parts.update({
+            "output": lambda: graph.output_name, "value": lambda: num(ev.value),
+            "gradient": lambda: {k: num(v) for k, v in ev.gradient(wrt).items()},
+            "uncertainty": lambda: _json_uncertainty(
+                {u.output: u for u in ev.uncertainty}[graph.output_name])})
+    return {k: parts[k]() for k in keys if k != "nodes"}
+
+
+def _json_outputs(ev, wrt) -> dict:
+    """Each output's value and gradient (and uncertainty), by name."""
+    graph = ev.graph
+    num = numtext.json_value
     uncertainty = {u.output: u for u in ev.uncertainty or ()}
-    if ev.outputs:
-        head["outputs"] = {}
-        for (name, i), adjoint in zip(ev.outputs, ev.adjoints):
-            entry = {"value": num(ev.values[i]), "gradient": {
-                v: num(adjoint[graph.variables[v]]) for v in (wrt or graph.variables)}}
-            if name in uncertainty:
-                entry["uncertainty"] = _json_uncertainty(uncertainty[name])
-            head["outputs"][name] = entry
-        head["inputs"] = {k: num(float(v)) for k, v in ev.bindings.items()}
-        return head
-    head.update({
-        "output": graph.output_name,
-        "value": num(ev.value),
-        "inputs": {k: num(float(v)) for k, v in ev.bindings.items()},
-        "gradient": {k: num(v) for k, v in ev.gradient(wrt).items()},
-    })
-    if uncertainty:
-        head["uncertainty"] = _json_uncertainty(uncertainty[graph.output_name])
-    return head
+    out = {}
+    for (name, i), adjoint in zip(ev.outputs, ev.adjoints):
+        entry = {"value": num(ev.values[i]), "gradient": {
+            v: num(adjoint[graph.variables[v]]) for v in (wrt or graph.variables)}}
+        if name in uncertainty:
+            entry["uncertainty"] = _json_uncertainty(uncertainty[name])
+        out[name] = entry
+    return out
 
 
 def _json_uncertainty(u) -> dict:
@@ -107,40 +153,73 @@ def _json_uncertainty(u) -> dict:
         for v, s in u.inputs.items()}}
 
 
-def json_chunks(ev: Evaluation, wrt=None, per_chunk: int = 2048):
-    """The JSON object in pieces, so a 10^6-node result is never one string in memory.
+def json_chunks(ev: Evaluation, wrt=None, fields=None, per_chunk: int = 4096):
+    """The JSON object in pieces, so a 10^6-node result is never one string in memory;
+    with `fields`, only those top-level keys (in the document's order), and without
+    `nodes` no node record is built.
 
-    Node records are written directly (names and formulas are identifiers, numbers and
-    operators: nothing in them needs escaping), several times faster than json.dumps."""
+    Node records are written directly, several times faster than json.dumps (names and
+    formulas are identifiers, numbers and operators: nothing in them needs escaping): one
+    %-template per op holds everything but the node's own ids, labels and numbers."""
+    keys = _keys_of(ev)
+    if fields is not None:
+        check_fields(fields, keys)
+        keys = [k for k in keys if k in fields]
+    head = json.dumps(_json_head(ev, wrt, keys), ensure_ascii=False, allow_nan=False)
+    if "nodes" not in keys:
+        yield head
+        return
+    yield head[:-1] + (', "nodes": [' if len(head) > 2 else '"nodes": [')
     graph = ev.graph
-    head = _json_head(ev, wrt)
-    yield json.dumps(head, ensure_ascii=False, allow_nan=False)[:-1] + ', "nodes": ['
     labels = node_labels(graph)
     nodes = graph.nodes
     cols = columns(ev)
-    record = ('{"id": %d, "op": "%s", "name": %s, "expr": "%s", "inputs": [%s], '
-              '"value": %s' + "".join(f', "{c.key}": %s' for c in cols) + '}')
+    numbers = "".join(f', "{c.key}": %s' for c in cols) + "}"
+    templates = {}
+    for n in nodes:
+        if n.op not in templates:
+            k = len(n.inputs)
+            templates[n.op] = (
+                '{"id": %d, "op": "' + n.op.name.replace("%", "%%") + '", "name": %s, '
+                '"expr": "' + (op_template(n.op) if k else "%s") + '", "inputs": ['
+                + ", ".join(["%d"] * k) + '], "value": %s' + numbers)
+    # a literal is not differentiated by: no gradient for constants
+    constants = [n.id for n in nodes if n.op is CONST]
+    gradients = [i for i, c in enumerate(cols) if c.gradient]
     for start in range(0, len(nodes), per_chunk):
-        part = nodes[start:start + per_chunk]
-        values = numtext.json_texts(ev.values[start:start + per_chunk])
-        numbers = [numtext.json_texts(c.values[start:start + per_chunk]) for c in cols]
+        stop = start + per_chunk
+        texts = [numtext.json_texts(c.values[start:stop]) for c in cols]
+        for i in constants[bisect_left(constants, start):bisect_left(constants, stop)]:
+            for c in gradients:
+                texts[c][i - start] = "null"
         pieces = []
-        for n, v, *more in zip(part, values, *numbers):
-            if n.op is CONST:
-                more = ["null" if c.gradient else x for c, x in zip(cols, more)]
-            ids = ", ".join(map(str, n.inputs))
-            name = f'"{n.name}"' if n.name else "null"
-            piece = record % (n.id, n.op.name, name, node_expr(graph, n, labels), ids, v,
-                              *more)
+        append = pieces.append
+        for n, more in zip(nodes[start:stop],
+                           zip(numtext.json_texts(ev.values[start:stop]), *texts)):
+            ins = n.inputs
+            name = n.name
+            name = f'"{name}"' if name else "null"
+            k = len(ins)
+            if k == 2:
+                a, b = ins
+                piece = templates[n.op] % ((n.id, name, labels[a], labels[b], a, b) + more)
+            elif k == 1:
+                a = ins[0]
+                piece = templates[n.op] % ((n.id, name, labels[a], a) + more)
+            elif k == 0:
+                piece = templates[n.op] % ((n.id, name, labels[n.id]) + more)
+            else:
+                piece = templates[n.op] % ((n.id, name, *[labels[j] for j in ins], *ins)
+                                           + more)
             if n.call:  # made by a call of a program's function: "neuron#2"
                 piece = f'{piece[:-1]}, "call": "{n.call}"}}'
-            pieces.append(piece)
+            append(piece)
         yield ("" if start == 0 else ", ") + ", ".join(pieces)
     yield "]}"
 
 
-def to_json(ev: Evaluation, wrt=None) -> str:
-    return "".join(json_chunks(ev, wrt))
+def to_json(ev: Evaluation, wrt=None, fields=None) -> str:
+    return "".join(json_chunks(ev, wrt, fields))
 
 
 def to_delimited(ev: Evaluation, delimiter: str, digits: int | None = None) -> str:
@@ -249,8 +328,8 @@ def _one_line(text: str) -> str:
     return text if len(text) <= 200 else text[:199] + "…"
 
 
-def _json_lines(ev: Evaluation, wrt=None):
-    yield from json_chunks(ev, wrt)
+def _json_lines(ev: Evaluation, wrt=None, fields=None):
+    yield from json_chunks(ev, wrt, fields)
     yield "\n"
 
 
@@ -258,7 +337,7 @@ FORMATS = {
     "table": lambda ev, o: to_table(ev, o.wrt, o.digits or numtext.TABLE),
     "tsv": lambda ev, o: to_delimited(ev, "\t", o.digits),
     "csv": lambda ev, o: to_delimited(ev, ",", o.digits),
-    "json": lambda ev, o: _json_lines(ev, o.wrt),
+    "json": lambda ev, o: _json_lines(ev, o.wrt, o.fields),
     "markdown": lambda ev, o: to_markdown(ev, o.wrt, o.digits),
 }
 
