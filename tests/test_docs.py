@@ -170,3 +170,23 @@ def test_readme_descend_examples_run_as_shown(tmp_path, monkeypatch):
             assert r.exit_code == 0 and out == expected, (command, r.output)
             commands += 1
     assert commands == 3
+
+
+def test_readme_fields_examples_match_real_output():
+    """`eval --fields` in For scripts (a block inside a list item, indented): standard
+    output, then standard error, as pasted."""
+    import shlex
+    import textwrap
+
+    from click.testing import CliRunner
+
+    block = next(b for b in re.findall(r"```console\n(.*?)```", README, re.S)
+                 if "--fields" in b)
+    commands = 0
+    for chunk in re.split(r"^\$ ", textwrap.dedent(block), flags=re.M)[1:]:
+        command, _, expected = chunk.partition("\n")
+        args = shlex.split(command)
+        r = CliRunner().invoke(cli, args[1:])
+        assert args[:2] == ["cgraph", "eval"] and r.stdout + r.stderr == expected, command
+        commands += 1
+    assert commands >= 2
