@@ -10,8 +10,11 @@ import subprocess
 import sys
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from click.testing import CliRunner
 
+import cgraph
 from cgraph import __version__
 from cgraph.cli import cli
 
@@ -133,6 +136,18 @@ def test_program_starting_with_a_minus_sign():
 def test_bindings_are_constant_expressions():
     r = run("eval", "sin(x) + y", "x=pi/2", "y=-1e-3", "--format", "json")
     assert json.loads(r.stdout)["inputs"] == {"x": 1.5707963267948966, "y": -0.001}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.from_regex(r" ?[+-]?(\d{1,20}(\.\d{0,20})?|\.\d{1,20})([eE][+-]?\d{1,3})? ?",
+                     fullmatch=True))
+def test_a_number_binding_is_what_parsing_it_gives(text):
+    """Plain numbers skip the parser (a big program's bindings): the same float, sign of
+    zero included, as the constant expression parsed and evaluated."""
+    from cgraph.bindings import constant_value
+
+    graph = cgraph.parse(text)
+    assert repr(constant_value(text)) == repr(graph.forward({})[graph.output]), text
 
 
 def test_bindings_take_the_non_finite_values_cgraph_prints():

@@ -19,11 +19,14 @@ _NAME = re.compile(r"[^\W\d]\w*")
 _ASSIGNMENT = re.compile(r"(?<![=<>!])=(?!=)")
 # the non-finite values as cgraph prints them (Infinity, NaN) and as CSV files hold them
 _NON_FINITE = re.compile(r"\s*[+-]?(inf|infinity|nan)\s*", re.I)
+# a number as the grammar's NUMBER spells it, signed: float() gives what parsing it would
+# (87 bindings of a big program cost 1.7 ms through the parser, 0.05 ms this way)
+_LITERAL = re.compile(r" *[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)? *")
 
 
 def constant_value(text: str, what: str = "value") -> float:
     """The value of a constant expression; BindingError if it is not one."""
-    if _NON_FINITE.fullmatch(text):
+    if _NON_FINITE.fullmatch(text) or _LITERAL.fullmatch(text):
         return float(text)
     try:
         graph = parse(text)
