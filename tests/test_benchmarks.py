@@ -66,6 +66,17 @@ def test_micrograd_script_computes_what_cgraph_computes(kind, tmp_path):
     assert theirs["gradient"].keys() == ev.gradient().keys()
     for k, g in ev.gradient().items():
         assert close(theirs["gradient"][k], g, rel=1e-12), k
+    # and prints what `--fields value,gradient` prints: the whole-process rows' like
+    program = tmp_path / "program.cg"
+    program.write_text(text)
+    from click.testing import CliRunner
+
+    from cgraph.cli import cli
+
+    ours = CliRunner().invoke(cli, ["eval", "--file", str(program), "--fields",
+                                    "value,gradient"]
+                              + [f"{k}={v!r}" for k, v in bindings.items()]).stdout
+    assert list(json.loads(ours)) == list(theirs)
 
 
 def test_numpy_descent_takes_the_steps_descend_takes():

@@ -76,7 +76,7 @@ def eval_command(program, out, wrt, outputs, mode, tangents, digits, strict, dat
       cgraph eval "p = x + y; g = p * z" x=1 y=3 z=-3 --output p,g
       cgraph eval "(x+y)*z" x=1 y=3 z=-3 --mode forward --tangent x=1
       cgraph eval "x*y" x=2±0.1 y=3±0.2
-      cgraph eval --file big.cg x=1 y=2 --fields value,gradient
+      cgraph eval --file model.cg w=0.8 x=1.2 b=-0.1 t=0.5 --fields value,gradient
     """
     graph = program.graph
     graph.check_names(wrt)
