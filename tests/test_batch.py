@@ -344,3 +344,19 @@ def test_random_programs_mean_equals_the_mean_of_the_rows(text, rows, z1, z2):
                 assert math.isnan(got), (text, got)
             elif math.isfinite(scale):  # (infinities: inf - inf is NaN in some orders)
                 assert abs(got - want) <= 1e-13 * scale, (text, got, want)
+
+
+def test_a_rule_that_hands_back_its_input_keeps_that_buffer_alive():
+    """y^p with p a per-run scalar: at p = 1 numpy's rule returns its input array itself,
+    whose buffer must not be reused while the result is still needed."""
+    from cgraph.batch import BatchEvaluator
+
+    graph = cgraph.parse("q = (y + 1)^p; exp(q * x) + sin(x) * q")
+    xs, ys = np.linspace(-0.5, 2, 7), np.linspace(3, 1, 7)
+    run = BatchEvaluator(graph, {}, ["x"])
+    for p in (1.0, 2.0, 0.5):
+        r = run({"x": xs, "y": ys}, {"p": p})
+        for k, (x, y) in enumerate(zip(xs.tolist(), ys.tolist())):
+            ev = graph.evaluate({"x": x, "y": y, "p": p})
+            assert close(float(r.value[k]), ev.value, rel=1e-12), (p, x)
+            assert close(float(r.gradient["x"][k]), ev.gradient()["x"], rel=1e-11), (p, x)

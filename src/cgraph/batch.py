@@ -230,6 +230,7 @@ class _Value:
     `level`: 1 if it depends on the data alone, 2 if on the run's scalars too."""
 
     __slots__ = ("k", "reg", "array", "level")
+    __array_ufunc__ = None  # numpy scalars defer to the methods below
 
     def __init__(self, k, reg: int, array: bool, level: int):
         self.k, self.reg, self.array, self.level = k, reg, array, level
@@ -399,6 +400,7 @@ class _Kernel:
         the sums, exactly as it would each term (the 2 of a squared error's 2·r)."""
         np = self.np
         reductions = {np.dot, np.add.reduce}
+        sums = {r for r in self.outputs if type(r) is int}  # (a float output is a number)
         for c in list(self.code):
             if c[0] is not np.multiply or not c[3]:
                 continue
@@ -408,14 +410,14 @@ class _Kernel:
                 continue
             a = next(r for r in c[1] if self.init[r] is None)
             users = [u for u in self.code if c[2] in u[1]]
-            if (c[2] in self.outputs or not users
-                    or any(u[0] not in reductions or u[2] not in self.outputs for u in users)):
+            if (c[2] in sums or not users
+                    or any(u[0] not in reductions or u[2] not in sums for u in users)):
                 continue
             for u in users:
                 times = u[1].count(c[2])
                 u[1] = tuple(a if r == c[2] else r for r in u[1])
                 for k, r in enumerate(self.outputs):
-                    if r == u[2]:
+                    if type(r) is int and r == u[2]:
                         self.scale[k] *= factors[0] ** times
 
     def _is_array(self, reg: int) -> bool:
@@ -448,6 +450,8 @@ class _Kernel:
                     claimed.add(r)
                     self.dests.append((k, r))
         dest_regs = {r for _, r in self.dests}
+        self.copies = [(k, r) for k, r in enumerate(self.outputs)  # the others: copied
+                       if not (type(r) is int and (k, r) in self.dests)]
         self.own = [c[2] for c in first if c[3]]  # data-only arrays: kept between runs
         last: dict[int, int] = {}
         for t, c in enumerate(body):
@@ -495,7 +499,8 @@ class _Kernel:
                 if r not in loaded:
                     loaded.add(r)
                     lines.append(f"    r{r} = R[{r}]")
-            call = f"{f}({', '.join([f'r{a}' for a in args] + ([f'out=r{out}'] if to_out else []))})"
+            params = [f"r{a}" for a in args] + ([f"out=r{out}"] if to_out else [])
+            call = f"{f}({', '.join(params)})"
             if to_out:
                 lines.append(f"    {call}")
             else:
@@ -537,9 +542,8 @@ class _Kernel:
             for k, r in self.dests:
                 R[r] = dests[k]
             self.body(R)
-            for k, r in enumerate(self.outputs):
-                if (k, r) not in self.dests:
-                    dests[k][...] = R[r] if type(r) is int else r
+            for k, r in self.copies:
+                dests[k][...] = R[r] if type(r) is int else r
             return None
         self.body(R)
         sums = [float(R[r] if type(r) is int else r) * (size if one else scale)
@@ -665,9 +669,29 @@ class BatchEvaluator:
                 pool.give(n, state)
 
         starts = range(0, size, chunk)
-        if threads > 1:
-            return list(_executor(threads).map(work, starts))
-        return [work(s) for s in starts]
+        if threads == 1:
+            return [work(s) for s in starts]
+        # the calling thread works too, taking chunks from the same list as the helpers: on
+        # a busy machine, where a helper may not get a core soon, nobody waits for it
+        todo = list(reversed(starts))
+        done: dict[int, object] = {}
+
+        def drain():
+            while True:
+                try:
+                    start = todo.pop()  # atomic: each chunk is taken once
+                except IndexError:
+                    return
+                done[start] = work(start)
+
+        helpers = [_executor(threads - 1).submit(drain) for _ in range(threads - 1)]
+        try:
+            drain()
+        finally:
+            for h in helpers:
+                if not h.cancel():  # not started yet: cancelled; else wait for its chunk
+                    h.result()
+        return [done[s] for s in starts]
 
     def _size(self, data, size):
         if size is None:
