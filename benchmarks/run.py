@@ -5,9 +5,10 @@
     python benchmarks/run.py --only big,batch   # some sections
 
 Every ratio is cgraph's time over the baseline's, both measured in this run on this
-machine; each row states its target. Missing peers (torch, micrograd, sympy) are reported
-as missing, not fatal. Install the light ones with `pip install -e '.[bench]'`; torch is
-used only if importable (here: `pip install torch==2.13.0`, the CPU wheel on disk).
+machine; each row states its target. Missing peers (torch, jax, micrograd, sympy) are
+reported as missing, not fatal. Install the light ones with `pip install -e '.[bench]'`;
+torch is used only if importable (here: `pip install torch==2.13.0`, the CPU wheel on
+disk).
 """
 
 from __future__ import annotations
@@ -236,13 +237,29 @@ def bench_batch(points, repeat, tmp: Path):
             "hand": lambda: baselines.numpy_by_hand(x, y)}
     if _try("torch"):
         runs["torch"] = lambda: baselines.torch_batch(x, y)
+    if _try("jax"):
+        jax_run = baselines.jax_batch()
+        runs["jax"] = lambda: jax_run(x, y)
+    for fn in runs.values():  # warm: JAX compiles, cgraph compiles its kernel
+        fn()
     times = {k: [] for k in runs}
-    for _ in range(repeat):  # interleaved
+    cpu = {k: [] for k in runs}
+    for _ in range(5 * repeat):  # interleaved, many times: the machine is shared and noisy
         for k, fn in runs.items():
-            times[k].append(median(fn, 1))
+            c, t = time.process_time(), time.perf_counter()
+            fn()
+            times[k].append(time.perf_counter() - t)
+            cpu[k].append(time.process_time() - c)
     t = {k: statistics.median(v) for k, v in times.items()}
+    c = {k: statistics.median(v) * 1e3 for k, v in cpu.items()}
     label = f"f(x,y) at {points:,} points, value + 2 gradients"
-    row("batch", label, t["ours"], "numpy by hand (1 thread)", t["hand"], 0.7)
+    note = f"CPU ms, cgraph {c['ours']:.1f}, numpy {c['hand']:.1f}"
+    row("batch", label, t["ours"], "numpy by hand (1 thread)", t["hand"], 0.7, note=note)
+    if "jax" in t:
+        row("batch", label, t["ours"], "jax.jit(vmap(value_and_grad)), numpy in/out",
+            t["jax"], 0.9, note=f"CPU ms, jax {c['jax']:.1f}")
+    else:
+        row("batch", label, t["ours"], "jax not installed", None)
     if "torch" in t:
         row("batch", label, t["ours"], "PyTorch autograd", t["torch"], 1.0)
     rows = points // 5
@@ -314,14 +331,21 @@ def bench_descend(repeat, tmp: Path):
     data = {"x1": x1, "x2": x2, "y": 3 * x1 - 2 * x2 + 0.5}
     g = cgraph.parse("(w1*x1 + w2*x2 + b - y)^2")
     epochs, start = 200, {"w1": 0.1, "w2": -0.2, "b": 0.0}
-    ours, hand = [], []
-    for _ in range(max(3, repeat)):  # interleaved
-        ours.append(median(lambda: descend(g, start, ["w1", "w2", "b"], lr=0.1, data=data,
-                                           epochs=epochs), 1) / epochs)
-        hand.append(median(lambda: baselines.numpy_descent(data, list(start.values()), 0.1,
-                                                           epochs), 1) / epochs)
+    ours, hand, cpu = [], [], {"ours": [], "hand": []}
+    for _ in range(5 * repeat):  # interleaved, many times: the machine is shared and noisy
+        for times, key, fn in [
+                (ours, "ours", lambda: descend(g, start, ["w1", "w2", "b"], lr=0.1,
+                                               data=data, epochs=epochs)),
+                (hand, "hand", lambda: baselines.numpy_descent(data, list(start.values()),
+                                                               0.1, epochs))]:
+            c, t = time.process_time(), time.perf_counter()
+            fn()
+            times.append((time.perf_counter() - t) / epochs)
+            cpu[key].append((time.process_time() - c) / epochs)
+    c = {k: statistics.median(v) * 1e6 for k, v in cpu.items()}
     row("descend", "10,000-row --data, full batch: time per step", statistics.median(ours),
-        "numpy loop by hand", statistics.median(hand), 1.0)
+        "numpy loop by hand", statistics.median(hand), 1.0,
+        note=f"CPU µs, cgraph {c['ours']:.0f}, numpy {c['hand']:.0f}")
 
 
 def bench_hessian(sizes, repeat, sympy_max):
