@@ -278,26 +278,6 @@ def test_mean_computes_what_depends_on_the_data_alone_once():
     assert runs == [1]
 
 
-def test_long_programs_run_as_a_loop_with_the_same_results(monkeypatch):
-    """Past COMPILED_MAX calls the kernel is a loop over its list, not generated code."""
-    from cgraph import batch
-
-    text = "t0 = x\n" + "\n".join(f"t{i} = sin(t{i - 1})*c + t{i - 1}*y"
-                                  for i in range(1, 40))
-    graph = cgraph.parse(text)
-    rng = np.random.default_rng(8)
-    cols = {"x": rng.normal(size=100), "y": rng.uniform(0, 0.5, 100), "c": 0.9}
-    compiled = batch.BatchEvaluator(graph, {"c": 0.9}, ["x", "y"])
-    monkeypatch.setattr(batch, "COMPILED_MAX", 10)
-    looped = batch.BatchEvaluator(graph, {"c": 0.9}, ["x", "y"])
-    data = {k: v for k, v in cols.items() if k != "c"}
-    a, b = compiled(data), looped(data)
-    assert "<cgraph kernel body>" not in looped._kernel({}, False).body.__code__.co_filename
-    assert np.array_equal(a.value, b.value)
-    assert all(np.array_equal(a.gradient[v], b.gradient[v]) for v in ("x", "y"))
-    assert looped.mean(data, {}) == compiled.mean(data, {})
-
-
 def test_evaluate_batch_compiles_once_per_graph_and_bindings():
     from cgraph import batch
 

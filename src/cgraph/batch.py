@@ -258,9 +258,33 @@ class _Value:
         return self.k.apply(self.k.np.negative, (self,))
 
 
-# past this many instructions the kernel runs as a loop over its list, not as compiled code
-# (compiling a function of 10^5 lines costs seconds)
-COMPILED_MAX = 4000
+def _bind(fn, args, out, to_out):
+    """The call fn(R[a], ..., out=R[out]) (or R[out] = fn(R[a], ...)) as a function of R,
+    specialised by arity: a kernel step costs one Python call and its register reads."""
+    if to_out:
+        if len(args) == 1:
+            (a,) = args
+            return lambda R: fn(R[a], out=R[out])
+        if len(args) == 2:
+            a, b = args
+            return lambda R: fn(R[a], R[b], out=R[out])
+        return lambda R: fn(*[R[a] for a in args], out=R[out])
+    if len(args) == 1:
+        (a,) = args
+
+        def one(R):
+            R[out] = fn(R[a])
+        return one
+    if len(args) == 2:
+        a, b = args
+
+        def two(R):
+            R[out] = fn(R[a], R[b])
+        return two
+
+    def many(R):
+        R[out] = fn(*[R[a] for a in args])
+    return many
 
 
 class _Kernel:
@@ -478,38 +502,20 @@ class _Kernel:
                     count += 1
                 self.buffer_of[c[2]] = free.pop()
         self.buffers = count
-        self.first = self._compile(first, "first") if first else None
-        self.body = self._compile(body, "body")
+        self.first = self._compile(first) if first else None
+        self.body = self._compile(body)
 
-    def _compile(self, code, name):
-        """One function of R (the registers) that makes the calls in order."""
-        if len(code) > COMPILED_MAX:
-            def loop(R):
-                for fn, args, out, to_out, _ in code:
-                    if to_out:
-                        fn(*[R[a] for a in args], out=R[out])
-                    else:
-                        R[out] = fn(*[R[a] for a in args])
-            return loop
-        names: dict = {}
-        lines, loaded = [], set()
-        for fn, args, out, to_out, _ in code:
-            f = names.setdefault(fn, f"f{len(names)}")
-            for r in args + ((out,) if to_out else ()):
-                if r not in loaded:
-                    loaded.add(r)
-                    lines.append(f"    r{r} = R[{r}]")
-            params = [f"r{a}" for a in args] + ([f"out=r{out}"] if to_out else [])
-            call = f"{f}({', '.join(params)})"
-            if to_out:
-                lines.append(f"    {call}")
-            else:
-                loaded.add(out)
-                lines.append(f"    R[{out}] = r{out} = {call}")
-        source = f"def {name}(R):\n" + ("\n".join(lines) or "    pass") + "\n"
-        scope = {f: fn for fn, f in names.items()}
-        exec(compile(source, f"<cgraph kernel {name}>", "exec"), scope)
-        return scope[name]
+    @staticmethod
+    def _compile(code):
+        """One function of R (the registers) that makes the calls in order: each call is
+        bound once to its registers, so running is a loop of plain calls (no generated
+        source: nothing is compiled from text)."""
+        steps = [_bind(fn, args, out, to_out) for fn, args, out, to_out, _ in code]
+
+        def run(R):
+            for step in steps:
+                step(R)
+        return run
 
     # -- running --------------------------------------------------------------------------
 
