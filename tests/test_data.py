@@ -1,0 +1,154 @@
+"""Data files through Arrow: numbers that round-trip, Parquet in and out, bad files."""
+
+from __future__ import annotations
+
+import math
+import struct
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import cgraph
+from cgraph.cli import cli
+from cgraph.data import csv_column
+
+pa = pytest.importorskip("pyarrow")
+pq = pytest.importorskip("pyarrow.parquet")
+
+
+def run(*args, input=None):
+    return CliRunner().invoke(cli, [str(a) for a in args], input=input)
+
+
+def bits(v: float) -> bytes:
+    return struct.pack("<d", v)
+
+
+@settings(max_examples=300)
+@given(st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=1, max_size=50))
+def test_every_number_written_reads_back_bit_equal(values):
+    """Arrow's spelling of a result reads back with Python's float() as the same double
+    (NaN as NaN; -0 as -0)."""
+    array = np.array(values, dtype=float)
+    for text, v in zip(csv_column(array).to_pylist(), values):
+        back = float(text)
+        assert (math.isnan(back) and math.isnan(v)) or bits(back) == bits(v), (text, v)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.floats(-1e6, 1e6, allow_subnormal=True), min_size=1, max_size=30))
+def test_eval_data_csv_round_trips_through_the_command(xs):
+    text = "x\n" + "".join(f"{v!r}\n" for v in xs)
+    r = run("eval", "x*x/3 - x", "--data", "-", input=text)
+    assert r.exit_code == 0, r.output
+    rows = [line.split(",") for line in r.stdout.splitlines()[1:]]
+    got = np.array([[float(c) for c in row] for row in rows])
+    want = cgraph.parse("x*x/3 - x").evaluate_batch({"x": np.array(xs)})
+    assert [bits(v) for v in got[:, 0]] == [bits(v) for v in xs]
+    assert [bits(v) for v in got[:, 1]] == [bits(v) for v in want.value]
+    assert [bits(v) for v in got[:, 2]] == [bits(v) for v in want.gradient["x"]]
+
+
+def points(tmp_path, n=1000, **extra):
+    rng = np.random.default_rng(3)
+    table = pa.table({"x": rng.normal(size=n), "y": rng.uniform(-2, 2, n), **extra})
+    path = tmp_path / "points.parquet"
+    pq.write_table(table, path, row_group_size=300)
+    return path, table
+
+
+PROGRAM = "sin(x)*exp(-y^2) + log(1+x^2)*y"
+
+
+def test_parquet_in_parquet_out_equals_evaluate_batch(tmp_path):
+    path, table = points(tmp_path, label=pa.array(["a"] * 1000))
+    out = tmp_path / "out.parquet"
+    r = run("eval", PROGRAM, "--data", path, "-o", out)
+    assert r.exit_code == 0 and r.stdout == "", r.output
+    got = pq.read_table(out)
+    assert got.column_names == ["x", "y", "f", "df_dx", "df_dy"]
+    x, y = table.column("x").to_numpy(), table.column("y").to_numpy()
+    want = cgraph.parse(PROGRAM).evaluate_batch({"x": x, "y": y})
+    assert np.array_equal(got.column("x").to_numpy(), x)
+    assert np.array_equal(got.column("f").to_numpy(), want.value)
+    assert np.array_equal(got.column("df_dx").to_numpy(), want.gradient["x"])
+    assert np.array_equal(got.column("df_dy").to_numpy(), want.gradient["y"])
+
+
+def test_parquet_in_csv_out_and_csv_in_parquet_out(tmp_path):
+    path, table = points(tmp_path, n=5)
+    r = run("eval", "x*y", "--data", path)
+    rows = [[float(c) for c in line.split(",")] for line in r.stdout.splitlines()[1:]]
+    assert r.stdout.splitlines()[0] == "x,y,f,df_dx,df_dy"
+    assert [row[0] for row in rows] == table.column("x").to_pylist()
+    csv = tmp_path / "pts.csv"
+    csv.write_text("x,y\n1,2\n0.5,-1\n")
+    out = tmp_path / "o.parquet"
+    assert run("eval", "x*y", "--data", csv, "-o", out).exit_code == 0
+    assert pq.read_table(out).to_pydict() == {"x": [1.0, 0.5], "y": [2.0, -1.0],
+                                              "f": [2.0, -0.5], "df_dx": [2.0, -1.0],
+                                              "df_dy": [1.0, 0.5]}
+
+
+def test_o_writes_csv_to_a_file_and_never_onto_the_input(tmp_path):
+    csv = tmp_path / "pts.csv"
+    csv.write_text("x\n1\n2\n")
+    out = tmp_path / "out.csv"
+    assert run("eval", "x^2", "--data", csv, "-o", out).exit_code == 0
+    assert out.read_text() == "x,f,df_dx\n1,1,2\n2,4,4\n"
+    r = run("eval", "x^2", "--data", csv, "-o", csv)
+    assert r.exit_code == 2 and "also an input" in r.stderr
+    assert csv.read_text() == "x\n1\n2\n"
+    r = run("eval", "x^2", "--data", csv, "-o", tmp_path / "o.parquet", "--format", "csv")
+    assert r.exit_code == 2
+
+
+def test_descend_reads_parquet(tmp_path):
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=200)
+    path = tmp_path / "d.parquet"
+    pq.write_table(pa.table({"x": x, "y": 3 * x + 1}), path)
+    r = run("descend", "(w*x + b - y)^2", "w=0", "b=0", "--data", path, "--epochs", "500",
+            "--lr", "0.1", "--format", "json")
+    assert r.exit_code == 0, r.output
+    import json
+
+    weights = json.loads(r.stdout)["weights"]
+    assert abs(weights["w"] - 3) < 1e-6 and abs(weights["b"] - 1) < 1e-6
+
+
+@pytest.mark.parametrize("content", [b"", b"PAR1 not really", b"x,y\n1,2\n"])
+def test_a_bad_parquet_file_is_one_line_exit_2(tmp_path, content):
+    path = tmp_path / "bad.parquet"
+    path.write_bytes(content)
+    r = run("eval", "x*y", "--data", path)
+    assert r.exit_code == 2 and r.stdout == ""
+    assert len(r.stderr.strip().splitlines()) == 1 and "Parquet" in r.stderr, r.stderr
+
+
+def test_parquet_columns_that_are_not_numbers_or_have_nulls(tmp_path):
+    path = tmp_path / "s.parquet"
+    pq.write_table(pa.table({"x": ["1", "2"], "y": [1.0, 2.0]}), path)
+    r = run("eval", "x*y", "--data", path)
+    assert r.exit_code == 2 and "column 'x'" in r.stderr and "not a number" in r.stderr
+    pq.write_table(pa.table({"x": [1.0, None, 3.0], "y": [1, 2, 3]}), path)
+    r = run("eval", "x*y", "--data", path)
+    assert r.exit_code == 2 and "row 2, column 'x'" in r.stderr
+
+
+def test_blocks_cut_inside_quotes_and_blank_lines_with_spaces(tmp_path, monkeypatch):
+    """Tiny blocks: every cut falls somewhere; quoted line breaks, blank lines with spaces
+    and spaces around numbers (which Arrow refuses) give what the slow reader gives."""
+    from cgraph import data
+
+    text = 'note,x\n' + '"a\nb",1\n  \n"c", 2 \n\n"d,e",3\n' * 50
+    path = tmp_path / "q.csv"
+    path.write_text(text)
+    whole = run("eval", "x^2", "--data", path).stdout
+    assert len(whole.splitlines()) == 151
+    monkeypatch.setattr(data, "BLOCK", 7)
+    assert run("eval", "x^2", "--data", path).stdout == whole
+    assert whole.splitlines()[1:4] == ["1,1,2", "2,4,4", "3,9,6"]
