@@ -87,7 +87,7 @@ def test_polars_script_writes_what_eval_data_writes(tmp_path):
     rng = np.random.default_rng(5)
     x, y = rng.uniform(-2, 2, 200), rng.uniform(-2, 2, 200)
     csv = tmp_path / "pts.csv"
-    csv.write_text("x,y\n" + "".join(f"{a!r},{b!r}\n" for a, b in zip(x, y)))
+    csv.write_text("x,y\n" + "".join(f"{a!r},{b!r}\n" for a, b in zip(x.tolist(), y.tolist())))
     script = tmp_path / "with_polars.py"
     script.write_text(baselines.POLARS_SCRIPT)
     r = subprocess.run([sys.executable, script, csv], capture_output=True, text=True)
