@@ -412,7 +412,10 @@ def _pool():
         import os
         from concurrent.futures import ThreadPoolExecutor
 
-        _POOL.append(ThreadPoolExecutor(max(1, min(4, os.cpu_count() or 1))))
+        from .eval_data import _no_sigint
+
+        _POOL.append(ThreadPoolExecutor(max(1, min(4, os.cpu_count() or 1)),
+                                        initializer=_no_sigint))
     return _POOL[0]
 
 

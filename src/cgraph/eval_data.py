@@ -54,7 +54,6 @@ def eval_points(graph, bindings, path, wrt=None, progress=None, outputs=None,
 
     targets = graph.output_nodes(outputs)
     reader, raw, size = open_points(path)
-    rows = 0
     with raw or contextlib.nullcontext():
         columns = split_variables(graph, reader.header, bindings, path)
         if wrt is None:
@@ -75,6 +74,21 @@ def eval_points(graph, bindings, path, wrt=None, progress=None, outputs=None,
         task = bar.add_task("evaluating", total=size) if bar else None
         if bar:
             bar.start()
+        # the rows of a batch are formatted and written on a thread of their own while
+        # the next batch is evaluated; at most two batches wait (memory stays flat)
+        writer = _threads(1)
+        pending = []  # (job, rows)
+        written = 0
+
+        def wait(keep: int) -> None:
+            nonlocal written
+            while len(pending) > keep:
+                job, n = pending[0]
+                job.result()
+                with deferred():
+                    pending.pop(0)
+                    written += n
+
         try:
             for batch in ahead(reader.batches(columns)):
                 values = []
@@ -84,40 +98,74 @@ def eval_points(graph, bindings, path, wrt=None, progress=None, outputs=None,
                         values.append(np.ascontiguousarray(
                             np.broadcast_to(v, (batch.rows,)), dtype=float))
                 inputs_ = [batch.arrays[c] for c in columns]
-                if parquet:
-                    data = sink.rows(inputs_, values)
-                else:
-                    data = sink.rows(batch.texts or [csv_column(a) for a in inputs_], values)
-                with deferred():  # whole rows, even under Ctrl-C
-                    sink.put(data)
-                rows += batch.rows
+                texts = inputs_ if parquet else batch.texts or [csv_column(a)
+                                                                for a in inputs_]
+                pending.append((writer.submit(_emit, sink, texts, values), batch.rows))
+                wait(2)
                 if bar:
                     bar.update(task, completed=reader.done)
+            wait(0)
             sink.close()
         except Interrupted:
-            if out:
-                with deferred():
+            with deferred():
+                _settle(pending)
+                written += sum(n for job, n in pending if _done(job))
+                if out:
                     sink.close()
                     out.commit()
-            raise Interrupted(f"{what} is incomplete: it stops after {rows:,} of the rows "
-                              f"of {display_name(path)}") from None
+            raise Interrupted(f"{what} is incomplete: it stops after {written:,} of the "
+                              f"rows of {display_name(path)}") from None
         except BaseException:
+            _settle(pending)
             if out:
                 out.abort()
             raise
         finally:
+            writer.shutdown(wait=False, cancel_futures=True)
             if bar:
                 bar.stop()
         if out:
             out.commit()
 
 
+def _emit(sink, texts, values) -> None:
+    sink.put(sink.rows(texts, values))
+
+
+def _settle(pending) -> None:
+    """Let the writes under way end (whole batches), cancelling those not started."""
+    for job, _ in pending:
+        job.cancel()
+    for job, _ in pending:
+        if not job.cancelled():
+            try:
+                job.result()
+            except Exception:
+                pass
+
+
+def _done(job) -> bool:
+    return job.done() and not job.cancelled() and job.exception() is None
+
+
+def _no_sigint() -> None:
+    """Ctrl-C goes to the main thread, never into a thread's write."""
+    import signal
+
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+
+
+def _threads(n: int):
+    from concurrent.futures import ThreadPoolExecutor
+
+    return ThreadPoolExecutor(n, initializer=_no_sigint)
+
+
 def ahead(batches):
     """The same batches, the next one read on a thread while this one is evaluated and
     written (Arrow and numpy release the GIL: the reading overlaps the rest)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    pool = ThreadPoolExecutor(1)
+    pool = _threads(1)
     try:
         coming = pool.submit(next, batches, None)
         while True:
