@@ -207,6 +207,16 @@ def arrow():
 _POOL_SET: list = []
 
 
+def cast(array, kind):
+    """Arrow's cast, without importing pyarrow.compute (its Python wrappers of every
+    kernel cost 25 ms of start-up; the cast kernel itself is in pyarrow._compute)."""
+    try:
+        from pyarrow._compute import CastOptions, call_function
+    except ImportError:  # a pyarrow laid out otherwise
+        return array.cast(kind)
+    return call_function("cast", [array], CastOptions.safe(kind))
+
+
 def is_parquet(path: str | None) -> bool:
     return bool(path) and path != "-" and path.lower().endswith(PARQUET_SUFFIXES)
 
@@ -281,7 +291,7 @@ class CsvBlocks:
                     convert_options=csv.ConvertOptions(include_columns=columns,
                                                        column_types=strings))
                 texts = [table.column(c).combine_chunks() for c in columns]
-                arrays = {c: t.cast(pa.float64()).to_numpy() for c, t in zip(columns, texts)}
+                arrays = {c: cast(t, pa.float64()).to_numpy() for c, t in zip(columns, texts)}
             except (pa.ArrowException, ValueError):
                 yield from self._slow(block, first, columns)
                 continue
@@ -344,7 +354,7 @@ class ParquetPoints:
                         row = seen + column.is_null().to_numpy(zero_copy_only=False).argmax()
                         raise DataError(f"{self.path}, row {row + 1:,}, column '{name}': "
                                         "no value (a null)")
-                    arrays[name] = column.cast(pa.float64()).to_numpy()
+                    arrays[name] = cast(column, pa.float64()).to_numpy()
                 seen += part.num_rows
                 self.done = seen
                 yield Batch(arrays, [], part.num_rows)
@@ -391,7 +401,7 @@ def csv_column(values):
 
     from .numtext import INF, NAN, NEG_INF
 
-    texts = pa.array(values).cast(pa.string())
+    texts = cast(pa.array(values), pa.string())
     bad = ~np.isfinite(values)
     if bad.any():
         import pyarrow.compute as pc
