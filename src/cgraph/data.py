@@ -1,11 +1,16 @@
-"""Points from CSV files, in chunks (flat memory for any file size), and CSV results.
+"""Points from data files (CSV or Parquet) in batches, flat in memory for any file size,
+and results written as CSV or Parquet.
 
-A data file is numeric CSV as RFC 4180 describes it: a header naming the columns, then one
-point per record; fields may be quoted (`"x","y"`, `"1.5"`, as Excel and R's write.csv
+A CSV data file is numeric CSV as RFC 4180 describes it: a header naming the columns, then
+one point per record; fields may be quoted (`"x","y"`, `"1.5"`, as Excel and R's write.csv
 write them), a quoted field may hold commas, doubled quotes and line breaks; a UTF-8
-byte-order mark is accepted; lines that are empty are skipped. Cells are parsed by numpy
-(`nan`, `inf`, `Infinity` included); anything else is reported with its line and column.
-Files without a quote character take a fast path (numpy parses the whole chunk in C).
+byte-order mark is accepted; lines that are empty are skipped.
+
+Two readers share that dialect. `CsvBlocks`, the fast one, cuts the file into blocks of
+bytes at a record's end and hands each to Apache Arrow (pyarrow, imported only here).
+`CsvReader`, cgraph's own, reads any block Arrow refuses: it accepts what cgraph always
+accepted (spaces around a number, blank lines of spaces) and reports anything else with
+its line and column.
 """
 
 from __future__ import annotations
@@ -322,6 +327,8 @@ class ParquetPoints:
     """A Parquet data file, read a batch of rows at a time (numeric columns, no nulls)."""
 
     def __init__(self, path: str):
+        import os
+
         import pyarrow as pa
         from pyarrow import parquet
 
@@ -334,7 +341,8 @@ class ParquetPoints:
         except (pa.ArrowException, OSError, ValueError) as e:
             raise DataError(f"{path}: cannot read it as Parquet ({_first_line(e)})") from None
         self.rows = self.file.metadata.num_rows
-        self.done = 0
+        self.size = os.path.getsize(path)
+        self.done = 0  # bytes, as the progress bar counts them: the share of rows read
 
     def batches(self, columns: list[str]) -> Iterator[Batch]:
         import pyarrow as pa
@@ -356,7 +364,7 @@ class ParquetPoints:
                                         "no value (a null)")
                     arrays[name] = cast(column, pa.float64()).to_numpy()
                 seen += part.num_rows
-                self.done = seen
+                self.done = self.size * seen // max(1, self.rows)
                 yield Batch(arrays, [], part.num_rows)
         except (pa.ArrowException, OSError) as e:
             raise DataError(f"{self.path}: cannot read it as Parquet ({_first_line(e)})") \
@@ -370,14 +378,12 @@ def _first_line(error: Exception) -> str:
 def open_points(path: str):
     """The reader for a data file: Parquet by its suffix, else CSV (standard input for
     '-'). Returns (reader, binary stream to close or None, size in bytes or None)."""
-    import os
-
     from .files import STDIN, open_binary
 
     arrow()
     if is_parquet(path):
         points = ParquetPoints(path)
-        return points, None, os.path.getsize(path)
+        return points, None, points.size
     raw, size = open_binary(path)
     if raw is None:  # standard input that is text only (a test's)
         import sys
