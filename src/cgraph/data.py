@@ -419,6 +419,21 @@ def csv_column(values):
     return texts
 
 
+def _no_sigint() -> None:
+    """Ctrl-C goes to the main thread, never into a thread's read or write."""
+    import signal
+
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+
+
+def threads(n: int):
+    """A pool of `n` threads that Ctrl-C leaves alone (the main thread takes it)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    return ThreadPoolExecutor(n, initializer=_no_sigint)
+
+
 _POOL = []
 
 
@@ -426,12 +441,8 @@ def _pool():
     """Threads that format the columns of a batch side by side (Arrow releases the GIL)."""
     if not _POOL:
         import os
-        from concurrent.futures import ThreadPoolExecutor
 
-        from .eval_data import _no_sigint
-
-        _POOL.append(ThreadPoolExecutor(max(1, min(4, os.cpu_count() or 1)),
-                                        initializer=_no_sigint))
+        _POOL.append(threads(max(1, min(4, os.cpu_count() or 1))))
     return _POOL[0]
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 
 from .batch import BatchEvaluator
-from .data import CsvSink, ParquetSink, csv_column, is_parquet, open_points
+from .data import CsvSink, ParquetSink, csv_column, is_parquet, open_points, threads
 from .errors import BindingError, DataError, Interrupted
 from .files import AtomicWriter, display_name
 from .interrupts import deferred
@@ -76,7 +76,7 @@ def eval_points(graph, bindings, path, wrt=None, progress=None, outputs=None,
             bar.start()
         # the rows of a batch are formatted and written on a thread of their own while
         # the next batch is evaluated; at most two batches wait (memory stays flat)
-        writer = _threads(1)
+        writer = threads(1)
         pending = []  # (job, rows)
         written = 0
 
@@ -148,24 +148,10 @@ def _done(job) -> bool:
     return job.done() and not job.cancelled() and job.exception() is None
 
 
-def _no_sigint() -> None:
-    """Ctrl-C goes to the main thread, never into a thread's write."""
-    import signal
-
-    if hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-
-
-def _threads(n: int):
-    from concurrent.futures import ThreadPoolExecutor
-
-    return ThreadPoolExecutor(n, initializer=_no_sigint)
-
-
 def ahead(batches):
     """The same batches, the next one read on a thread while this one is evaluated and
     written (Arrow and numpy release the GIL: the reading overlaps the rest)."""
-    pool = _threads(1)
+    pool = threads(1)
     try:
         coming = pool.submit(next, batches, None)
         while True:
