@@ -250,6 +250,17 @@ def bench_batch(points, repeat, tmp: Path):
 DATA_PROGRAM = "sin(x)*exp(-y^2) + log(1+x^2)*y"
 
 
+def _with_cpu(cmd: str) -> tuple[float, float, float]:
+    """run_command's wall time and peak RSS, and the CPU time (user + system) of the
+    command and its threads (with the small measuring process around it)."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t, mib = run_command(cmd)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return t, mib, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
 def bench_data(sizes, repeat, tmp: Path):
     """`eval --data` end to end against a polars script doing the same job (read the CSV,
     the value and both gradients, every column written at round-trip precision), and
@@ -266,17 +277,22 @@ def bench_data(sizes, repeat, tmp: Path):
                 n = min(100_000, rows - start)
                 x, y = rng.uniform(-2, 2, n).tolist(), rng.uniform(-2, 2, n).tolist()
                 fh.write("".join(f"{a!r},{b!r}\n" for a, b in zip(x, y)))
-        ours, theirs, peak = [], [], []
+        ours, theirs, peak, cpu = [], [], [], {"ours": [], "polars": []}
         for _ in range(repeat):  # interleaved
-            t, mib = run_command(f"{CGRAPH} eval '{DATA_PROGRAM}' --data {csv}")
+            t, mib, c = _with_cpu(f"{CGRAPH} eval '{DATA_PROGRAM}' --data {csv}")
             ours.append(t)
             peak.append(mib)
+            cpu["ours"].append(c)
             if has_polars:
-                theirs.append(run_command(f"{PY} {script} {csv}")[0])
+                t, _, c = _with_cpu(f"{PY} {script} {csv}")
+                theirs.append(t)
+                cpu["polars"].append(c)
         label = f"eval --data, {rows:,} CSV rows end to end"
-        if has_polars:
+        if has_polars:  # both use both cores; on a busy machine CPU time says more
             row("data", label, statistics.median(ours),
-                "polars: read_csv + formulas + write_csv", statistics.median(theirs), 1.0)
+                "polars: read_csv + formulas + write_csv", statistics.median(theirs), 1.0,
+                note=f"CPU time {statistics.median(cpu['ours']):.2f} s against "
+                     f"{statistics.median(cpu['polars']):.2f} s")
         else:
             row("data", label, statistics.median(ours), "polars not installed", None)
         row("data", f"eval --data, {rows:,} CSV rows: peak memory", max(peak), "limit",
