@@ -152,3 +152,30 @@ def test_blocks_cut_inside_quotes_and_blank_lines_with_spaces(tmp_path, monkeypa
     monkeypatch.setattr(data, "BLOCK", 7)
     assert run("eval", "x^2", "--data", path).stdout == whole
     assert whole.splitlines()[1:4] == ["1,1,2", "2,4,4", "3,9,6"]
+
+
+def test_rows_arrow_refuses_keep_their_columns(tmp_path):
+    """Spaces after the commas (a hand-written file): cgraph's own reader takes the block,
+    and each input column is still its own column."""
+    path = tmp_path / "sp.csv"
+    path.write_text("x, y, label\n1, 2, a\n 3 ,4,b\n")
+    r = run("eval", "x*y", "--data", path)
+    assert r.exit_code == 0, r.output
+    assert r.stdout == "x,y,f,df_dx,df_dy\n1,2,2,2,1\n3,4,12,4,3\n"
+    out = tmp_path / "o.parquet"
+    assert run("eval", "x*y", "--data", path, "-o", out).exit_code == 0
+    assert pq.read_table(out).column("y").to_pylist() == [2.0, 4.0]
+
+
+def test_text_only_standard_input_is_read_by_lines(monkeypatch):
+    import io
+    import sys
+
+    from cgraph.data import LineReader, open_points
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO("x,y\n1, 2\n3,4\n"))
+    reader, raw, size = open_points("-")
+    assert isinstance(reader, LineReader) and raw is None and size is None
+    (batch,) = reader.batches(["x", "y"])
+    assert batch.rows == 2 and batch.texts == [["1", "3"], ["2", "4"]]
+    assert batch.arrays["y"].tolist() == [2.0, 4.0]

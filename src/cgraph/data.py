@@ -227,8 +227,8 @@ def is_parquet(path: str | None) -> bool:
 
 
 class Batch:
-    """Rows of a data file: {column: float array}, the columns' text for the output (Arrow
-    string arrays, or one list of comma-joined cells), and how many rows."""
+    """Rows of a data file: {column: float array}, each column's text for the output (an
+    Arrow string array or a list of str), and how many rows."""
 
     __slots__ = ("arrays", "texts", "rows")
 
@@ -307,7 +307,14 @@ class CsvBlocks:
         text = block.decode("utf-8", "surrogateescape")
         reader = CsvReader(io.StringIO(text, newline=""), self.path, self.header, first - 1)
         for arrays, echoed in reader.chunks(columns, echo=True):
-            yield Batch(arrays, [echoed], len(echoed))
+            yield Batch(arrays, _split(echoed, len(columns)), len(echoed))
+
+
+def _split(echoed: list[str], width: int) -> list[list[str]]:
+    """Comma-joined cells (numbers: no comma inside) as one list of text per column."""
+    if not echoed:
+        return [[] for _ in range(width)]
+    return [list(cells) for cells in zip(*(line.split(",") for line in echoed))]
 
 
 class LineReader:
@@ -320,7 +327,7 @@ class LineReader:
 
     def batches(self, columns: list[str]) -> Iterator[Batch]:
         for arrays, echoed in self.reader.chunks(columns, echo=True):
-            yield Batch(arrays, [echoed], len(echoed))
+            yield Batch(arrays, _split(echoed, len(columns)), len(echoed))
 
 
 class ParquetPoints:
