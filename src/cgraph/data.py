@@ -270,6 +270,9 @@ class CsvBlocks:
                     yield rest
                 return
             rest += data
+            if len(data) < BLOCK:  # the end of the file: the rest is one block
+                yield rest
+                return
             cut = rest.rfind(b"\n") + 1
             if b'"' in rest:
                 while cut and rest.count(b'"', 0, cut) % 2:
