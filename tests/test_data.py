@@ -243,3 +243,8 @@ def test_arrow_blocks_read_what_cgraphs_own_reader_reads(text, block):
             mine = np.concatenate([b.arrays[name] for b in got]) if got else np.empty(0)
             theirs = (np.concatenate([a[name] for a, _ in want]) if want else np.empty(0))
             assert [bits(v) for v in mine] == [bits(v) for v in theirs]
+
+
+def test_parquet_output_needs_data():
+    r = run("eval", "x*y", "x=1", "y=2", "-o", "out.parquet")
+    assert r.exit_code == 2 and "--data" in r.stderr

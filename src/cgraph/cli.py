@@ -97,6 +97,9 @@ def eval_command(program, out, wrt, outputs, mode, tangents, digits, strict, dat
         return lazy.eval_data.eval_points(graph, program.bindings, data_path, wrt,
                                           byte_progress, outputs=outputs, target=out.path,
                                           inputs=[*out.inputs, data_path])
+    if out.path is not None and lazy.data.is_parquet(out.path):
+        raise click.UsageError("-o FILE.parquet holds the rows of --data; without --data, "
+                               "write another format (e.g. --format json -o out.json)")
     applies("digits", out.format_name() != "json", "does not apply to JSON: its numbers keep "
             "full precision (they round-trip)")
     if forward:
