@@ -147,6 +147,15 @@ np.savetxt(sys.stdout, np.column_stack([x, y, f, dx, dy]), delimiter=",",
            header="x,y,f,df_dx,df_dy", comments="", fmt="%.17g")
 """
 
+POLARS_SCRIPT = """
+import sys, polars as pl
+x, y = pl.col("x"), pl.col("y")
+s = x.sin(); e = (-y**2).exp(); q = 1 + x**2; lg = q.log()
+pl.read_csv(sys.argv[1], schema_overrides={"x": pl.Float64, "y": pl.Float64}).select(
+    x, y, f=s*e + lg*y, df_dx=x.cos()*e + 2*x/q*y, df_dy=-2*y*s*e + lg,
+).write_csv(sys.stdout.buffer)  # shortest round-trip spelling of every double
+"""
+
 
 def rosenbrock(n: int) -> str:
     """The chained Rosenbrock function of n variables as a cgraph program."""

@@ -262,19 +262,59 @@ def bench_batch(points, repeat, tmp: Path):
         row("batch", label, t["ours"], "jax not installed", None)
     if "torch" in t:
         row("batch", label, t["ours"], "PyTorch autograd", t["torch"], 1.0)
-    rows = points // 5
-    csv = tmp / "pts.csv"
-    csv.write_text("x,y\n" + "".join(f"{a!r},{b!r}\n" for a, b in
-                                     zip(x[:rows].tolist(), y[:rows].tolist())))
-    script = tmp / "by_hand.py"
-    script.write_text(baselines.NUMPY_SCRIPT)
-    ours = statistics.median(run_command(
-        f"{CGRAPH} eval 'sin(x)*exp(-y^2) + log(1+x^2)*y' --data {csv}")[0]
-        for _ in range(max(1, repeat // 2)))
-    theirs = statistics.median(run_command(f"{sys.executable} {script} {csv}")[0]
-                               for _ in range(max(1, repeat // 2)))
-    row("batch", f"eval --data, {rows:,} CSV rows end to end", ours,
-        "np.loadtxt + formulas + np.savetxt", theirs, 1.0)
+
+
+DATA_PROGRAM = "sin(x)*exp(-y^2) + log(1+x^2)*y"
+
+
+def _with_cpu(cmd: str) -> tuple[float, float, float]:
+    """run_command's wall time and peak RSS, and the CPU time (user + system) of the
+    command and its threads (with the small measuring process around it)."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t, mib = run_command(cmd)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return t, mib, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def bench_data(sizes, repeat, tmp: Path):
+    """`eval --data` end to end against a polars script doing the same job (read the CSV,
+    the value and both gradients, every column written at round-trip precision), and
+    cgraph's peak memory, which must stay flat for any file size."""
+    script = tmp / "with_polars.py"
+    script.write_text(baselines.POLARS_SCRIPT)
+    has_polars = _try("polars")
+    rng = np.random.default_rng(0)
+    for rows in sizes:
+        csv = tmp / f"pts{rows}.csv"
+        with open(csv, "w") as fh:
+            fh.write("x,y\n")
+            for start in range(0, rows, 100_000):
+                n = min(100_000, rows - start)
+                x, y = rng.uniform(-2, 2, n).tolist(), rng.uniform(-2, 2, n).tolist()
+                fh.write("".join(f"{a!r},{b!r}\n" for a, b in zip(x, y)))
+        ours, theirs, peak, cpu = [], [], [], {"ours": [], "polars": []}
+        for _ in range(repeat):  # interleaved
+            t, mib, c = _with_cpu(f"{CGRAPH} eval '{DATA_PROGRAM}' --data {csv}")
+            ours.append(t)
+            peak.append(mib)
+            cpu["ours"].append(c)
+            if has_polars:
+                t, _, c = _with_cpu(f"{PY} {script} {csv}")
+                theirs.append(t)
+                cpu["polars"].append(c)
+        label = f"eval --data, {rows:,} CSV rows end to end"
+        if has_polars:  # both use both cores; on a busy machine CPU time says more
+            row("data", label, statistics.median(ours),
+                "polars: read_csv + formulas + write_csv", statistics.median(theirs), 1.0,
+                note=f"CPU time {statistics.median(cpu['ours']):.2f} s against "
+                     f"{statistics.median(cpu['polars']):.2f} s")
+        else:
+            row("data", label, statistics.median(ours), "polars not installed", None)
+        row("data", f"eval --data, {rows:,} CSV rows: peak memory", max(peak), "limit",
+            150.0, 1.0, unit="MiB")
+        csv.unlink()
 
 
 def bench_peers(repeat):
@@ -466,8 +506,8 @@ def print_table():
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--only", default="startup,whole,big,scaling,language,batch,peers,descend,"
-                    "hessian,stepper",
+    ap.add_argument("--only", default="startup,whole,big,scaling,language,batch,data,peers,"
+                    "descend,hessian,stepper",
                     help="comma-separated sections to run")
     args = ap.parse_args()
     only = set(args.only.split(","))
@@ -492,6 +532,8 @@ def main():
         gc.enable()
         if "batch" in only:
             bench_batch(10**5 if args.quick else 10**6, repeat, tmp)
+        if "data" in only:
+            bench_data([2 * 10**5, 2 * 10**6], 3 if args.quick else 5, tmp)
         if "peers" in only:
             bench_peers(repeat)
         if "descend" in only:
