@@ -511,3 +511,23 @@ def test_a_bug_is_one_line_and_status_70(tmp_path):
     assert "internal error" in r.stderr.decode() and "injected" in r.stderr.decode()
     r = proc("eval", "x*2", "x=1", env={**env, "CGRAPH_DEBUG": "1"})
     assert b"Traceback" in r.stderr and r.returncode == 1
+
+
+def test_ctrl_c_that_python_wraps_is_still_an_interrupt(tmp_path):
+    """A Ctrl-C landing while a class is being created (in `__set_name__`, as during an
+    import at start-up) reaches us wrapped in a RuntimeError on Python 3.11: it is still
+    `Interrupted.` and 130, not an internal error."""
+    (tmp_path / "sitecustomize.py").write_text(
+        "import os, signal\n"
+        "import cgraph.graph as g\n"
+        "class D:\n"
+        "    def __set_name__(self, owner, name):\n"
+        "        os.kill(os.getpid(), signal.SIGINT)\n"
+        "        for _ in range(10**6):\n            pass\n"
+        "def interrupted(self, *a, **k):\n"
+        "    class C:\n        d = D()\n"
+        "g.Graph.evaluate = interrupted\n")
+    env = {"PYTHONPATH": f"{tmp_path}{os.pathsep}{env_for()['PYTHONPATH']}"}
+    r = proc("eval", "x*2", "x=1", env=env)
+    assert r.returncode == 130, r.stderr
+    assert r.stderr.decode().strip().splitlines() == ["Interrupted."]
