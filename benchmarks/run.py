@@ -5,9 +5,10 @@
     python benchmarks/run.py --only big,batch   # some sections
 
 Every ratio is cgraph's time over the baseline's, both measured in this run on this
-machine; each row states its target. Missing peers (torch, micrograd, sympy) are reported
-as missing, not fatal. Install the light ones with `pip install -e '.[bench]'`; torch is
-used only if importable (here: `pip install torch==2.13.0`, the CPU wheel on disk).
+machine; each row states its target. Missing peers (torch, jax, micrograd, sympy) are
+reported as missing, not fatal. Install the light ones with `pip install -e '.[bench]'`;
+torch is used only if importable (here: `pip install torch==2.13.0`, the CPU wheel on
+disk).
 """
 
 from __future__ import annotations
@@ -249,28 +250,84 @@ def bench_batch(points, repeat, tmp: Path):
             "hand": lambda: baselines.numpy_by_hand(x, y)}
     if _try("torch"):
         runs["torch"] = lambda: baselines.torch_batch(x, y)
+    if _try("jax"):
+        jax_run = baselines.jax_batch()
+        runs["jax"] = lambda: jax_run(x, y)
+    for fn in runs.values():  # warm: JAX compiles, cgraph compiles its kernel
+        fn()
     times = {k: [] for k in runs}
-    for _ in range(repeat):  # interleaved
+    cpu = {k: [] for k in runs}
+    for _ in range(5 * repeat):  # interleaved, many times: the machine is shared and noisy
         for k, fn in runs.items():
-            times[k].append(median(fn, 1))
+            c, t = time.process_time(), time.perf_counter()
+            fn()
+            times[k].append(time.perf_counter() - t)
+            cpu[k].append(time.process_time() - c)
     t = {k: statistics.median(v) for k, v in times.items()}
+    c = {k: statistics.median(v) * 1e3 for k, v in cpu.items()}
     label = f"f(x,y) at {points:,} points, value + 2 gradients"
-    row("batch", label, t["ours"], "numpy by hand (1 thread)", t["hand"], 0.7)
+    note = f"CPU ms, cgraph {c['ours']:.1f}, numpy {c['hand']:.1f}"
+    row("batch", label, t["ours"], "numpy by hand (1 thread)", t["hand"], 0.7, note=note)
+    if "jax" in t:
+        row("batch", label, t["ours"], "jax.jit(vmap(value_and_grad)), numpy in/out",
+            t["jax"], 0.9, note=f"CPU ms, jax {c['jax']:.1f}")
+    else:
+        row("batch", label, t["ours"], "jax not installed", None)
     if "torch" in t:
         row("batch", label, t["ours"], "PyTorch autograd", t["torch"], 1.0)
-    rows = points // 5
-    csv = tmp / "pts.csv"
-    csv.write_text("x,y\n" + "".join(f"{a!r},{b!r}\n" for a, b in
-                                     zip(x[:rows].tolist(), y[:rows].tolist())))
-    script = tmp / "by_hand.py"
-    script.write_text(baselines.NUMPY_SCRIPT)
-    ours = statistics.median(run_command(
-        f"{CGRAPH} eval 'sin(x)*exp(-y^2) + log(1+x^2)*y' --data {csv}")[0]
-        for _ in range(max(1, repeat // 2)))
-    theirs = statistics.median(run_command(f"{sys.executable} {script} {csv}")[0]
-                               for _ in range(max(1, repeat // 2)))
-    row("batch", f"eval --data, {rows:,} CSV rows end to end", ours,
-        "np.loadtxt + formulas + np.savetxt", theirs, 1.0)
+
+
+DATA_PROGRAM = "sin(x)*exp(-y^2) + log(1+x^2)*y"
+
+
+def _with_cpu(cmd: str) -> tuple[float, float, float]:
+    """run_command's wall time and peak RSS, and the CPU time (user + system) of the
+    command and its threads (with the small measuring process around it)."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t, mib = run_command(cmd)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return t, mib, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def bench_data(sizes, repeat, tmp: Path):
+    """`eval --data` end to end against a polars script doing the same job (read the CSV,
+    the value and both gradients, every column written at round-trip precision), and
+    cgraph's peak memory, which must stay flat for any file size."""
+    script = tmp / "with_polars.py"
+    script.write_text(baselines.POLARS_SCRIPT)
+    has_polars = _try("polars")
+    rng = np.random.default_rng(0)
+    for rows in sizes:
+        csv = tmp / f"pts{rows}.csv"
+        with open(csv, "w") as fh:
+            fh.write("x,y\n")
+            for start in range(0, rows, 100_000):
+                n = min(100_000, rows - start)
+                x, y = rng.uniform(-2, 2, n).tolist(), rng.uniform(-2, 2, n).tolist()
+                fh.write("".join(f"{a!r},{b!r}\n" for a, b in zip(x, y)))
+        ours, theirs, peak, cpu = [], [], [], {"ours": [], "polars": []}
+        for _ in range(repeat):  # interleaved
+            t, mib, c = _with_cpu(f"{CGRAPH} eval '{DATA_PROGRAM}' --data {csv}")
+            ours.append(t)
+            peak.append(mib)
+            cpu["ours"].append(c)
+            if has_polars:
+                t, _, c = _with_cpu(f"{PY} {script} {csv}")
+                theirs.append(t)
+                cpu["polars"].append(c)
+        label = f"eval --data, {rows:,} CSV rows end to end"
+        if has_polars:  # both use both cores; on a busy machine CPU time says more
+            row("data", label, statistics.median(ours),
+                "polars: read_csv + formulas + write_csv", statistics.median(theirs), 1.0,
+                note=f"CPU time {statistics.median(cpu['ours']):.2f} s against "
+                     f"{statistics.median(cpu['polars']):.2f} s")
+        else:
+            row("data", label, statistics.median(ours), "polars not installed", None)
+        row("data", f"eval --data, {rows:,} CSV rows: peak memory", max(peak), "limit",
+            150.0, 1.0, unit="MiB")
+        csv.unlink()
 
 
 def bench_peers(repeat):
@@ -327,14 +384,21 @@ def bench_descend(repeat, tmp: Path):
     data = {"x1": x1, "x2": x2, "y": 3 * x1 - 2 * x2 + 0.5}
     g = cgraph.parse("(w1*x1 + w2*x2 + b - y)^2")
     epochs, start = 200, {"w1": 0.1, "w2": -0.2, "b": 0.0}
-    ours, hand = [], []
-    for _ in range(max(3, repeat)):  # interleaved
-        ours.append(median(lambda: descend(g, start, ["w1", "w2", "b"], lr=0.1, data=data,
-                                           epochs=epochs), 1) / epochs)
-        hand.append(median(lambda: baselines.numpy_descent(data, list(start.values()), 0.1,
-                                                           epochs), 1) / epochs)
+    ours, hand, cpu = [], [], {"ours": [], "hand": []}
+    for _ in range(5 * repeat):  # interleaved, many times: the machine is shared and noisy
+        for times, key, fn in [
+                (ours, "ours", lambda: descend(g, start, ["w1", "w2", "b"], lr=0.1,
+                                               data=data, epochs=epochs)),
+                (hand, "hand", lambda: baselines.numpy_descent(data, list(start.values()),
+                                                               0.1, epochs))]:
+            c, t = time.process_time(), time.perf_counter()
+            fn()
+            times.append((time.perf_counter() - t) / epochs)
+            cpu[key].append((time.process_time() - c) / epochs)
+    c = {k: statistics.median(v) * 1e6 for k, v in cpu.items()}
     row("descend", "10,000-row --data, full batch: time per step", statistics.median(ours),
-        "numpy loop by hand", statistics.median(hand), 1.0)
+        "numpy loop by hand", statistics.median(hand), 1.0,
+        note=f"CPU µs, cgraph {c['ours']:.0f}, numpy {c['hand']:.0f}")
 
 
 def bench_hessian(sizes, repeat, sympy_max):
@@ -455,8 +519,8 @@ def print_table():
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--only", default="startup,whole,big,scaling,language,batch,peers,descend,"
-                    "hessian,stepper",
+    ap.add_argument("--only", default="startup,whole,big,scaling,language,batch,data,peers,"
+                    "descend,hessian,stepper",
                     help="comma-separated sections to run")
     args = ap.parse_args()
     only = set(args.only.split(","))
@@ -481,6 +545,8 @@ def main():
         gc.enable()
         if "batch" in only:
             bench_batch(10**5 if args.quick else 10**6, repeat, tmp)
+        if "data" in only:
+            bench_data([2 * 10**5, 2 * 10**6], 3 if args.quick else 5, tmp)
         if "peers" in only:
             bench_peers(repeat)
         if "descend" in only:

@@ -89,3 +89,24 @@ def test_numpy_descent_takes_the_steps_descend_takes():
                   ["w1", "w2", "b"], lr=0.1, data=data, epochs=30)
     hand = baselines.numpy_descent(data, [0.1, -0.2, 0.0], 0.1, 30)
     assert np.allclose(run.weights, hand, rtol=1e-10)
+
+
+def test_polars_script_writes_what_eval_data_writes(tmp_path):
+    """The data section's baseline does cgraph's job: the same columns, the same numbers
+    (to rounding: polars has its own sin/exp/log), each read back exactly."""
+    pytest.importorskip("polars")
+    rng = np.random.default_rng(5)
+    x, y = rng.uniform(-2, 2, 200), rng.uniform(-2, 2, 200)
+    csv = tmp_path / "pts.csv"
+    csv.write_text("x,y\n" + "".join(f"{a!r},{b!r}\n" for a, b in zip(x.tolist(), y.tolist())))
+    script = tmp_path / "with_polars.py"
+    script.write_text(baselines.POLARS_SCRIPT)
+    r = subprocess.run([sys.executable, script, csv], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    out = r.stdout.splitlines()
+    assert out[0] == "x,y,f,df_dx,df_dy"
+    table = np.array([[float(c) for c in line.split(",")] for line in out[1:]])
+    assert table[:, 0].tolist() == x.tolist() and table[:, 1].tolist() == y.tolist()
+    want = cgraph.parse(bench.DATA_PROGRAM).evaluate_batch({"x": x, "y": y})
+    for k, column in enumerate([want.value, want.gradient["x"], want.gradient["y"]]):
+        assert np.allclose(table[:, 2 + k], column, rtol=1e-13, atol=1e-15)

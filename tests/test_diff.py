@@ -62,6 +62,24 @@ def test_round_trip_parse_of_diff_equals_eval_gradient(text, x, y, z):
         assert close(got, ev.gradient()[v], rel=1e-9, abs_=1e-10), (v, formula)
 
 
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(expressions, st.integers(150, 308), st.floats(-1.5, 1.5), st.floats(-1.5, 1.5))
+def test_huge_constants_never_break_diff(text, k, x, y):
+    """Numbers near the top of the float range: collecting them may overflow, which must
+    neither crash nor change what the printed derivative computes where it is finite."""
+    graph = cgraph.parse(f"1e{k} * ({text}) * 1e{k}")
+    point = {n: v for n, v in {"x": x, "y": y, "z": 0.5}.items() if n in graph.variables}
+    assume(graph.variables)
+    ev = graph.evaluate(point)
+    d = differentiate(graph)
+    definitions, outputs = d.program()
+    for v, (name, formula) in zip(d.wrt, outputs):
+        want = ev.gradient()[v]
+        if math.isfinite(want):
+            got = _program_value(definitions, name, formula, point)
+            assert close(got, want, rel=1e-9, abs_=1e-10), (v, formula)
+
+
 @pytest.mark.parametrize("text", ["x^3", "sin(x)*exp(x)", "log(x)*x^2", "tanh(x)", "x/(1+x^2)"])
 def test_second_order_matches_sympy(text):
     import sympy as sp

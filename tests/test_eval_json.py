@@ -161,6 +161,12 @@ def test_fields_with_uncertainty_and_explicit_json():
                         '"share": 1.0}}}}\n')
 
 
+def test_fields_to_a_file(tmp_path):
+    out = tmp_path / "out.json"
+    r = run("eval", *TUTORIAL, "--fields", "value", "-o", str(out))
+    assert r.exit_code == 0 and r.stdout == "" and out.read_text() == '{"value": -12.0}\n'
+
+
 def test_fields_on_a_terminal_are_json():
     """On a terminal eval draws a table; --fields asks for keys of the JSON document."""
     shown = on_terminal(["eval", *TUTORIAL, "--fields", "gradient,value"])

@@ -48,3 +48,24 @@ def test_import_cgraph_leaves_numpy_rich_lark_and_difflib_for_later():
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                              check=True).stdout
     assert out.strip() == "[]"
+
+
+RUNS_TEXT = {"eval", "exec", "compile", "__import__"}  # builtins that run text as Python
+UNSAFE = {"pickle", "marshal", "shelve", "dill", "cloudpickle"}
+
+
+def test_nothing_is_run_as_python_text():
+    """No module calls eval/exec/compile or loads pickles: nothing a user typed (nor any
+    text cgraph builds) is ever run as Python. Calls like `np.exp` or `re.compile` are
+    attributes, not these builtins."""
+    found = []
+    for path in sorted(PACKAGE.glob("*.py")):
+        for n in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+                    and n.func.id in RUNS_TEXT):
+                found.append(f"{path.name}:{n.lineno} {n.func.id}()")
+            names = ([a.name for a in n.names] if isinstance(n, ast.Import) else
+                     [n.module or ""] if isinstance(n, ast.ImportFrom) else [])
+            found += [f"{path.name}:{n.lineno} import {m}" for m in names
+                      if m.split(".")[0] in UNSAFE]
+    assert not found, found

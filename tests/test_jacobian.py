@@ -87,9 +87,9 @@ def test_several_outputs_with_data(tmp_path):
     data.write_text("x,y\n1,3\n2,0.5\n")
     r = run("eval", "p = x + y; g = p * x", "--data", str(data), "--output", "p,g")
     assert r.stdout == ("x,y,p,dp_dx,dp_dy,g,dg_dx,dg_dy\n"
-                        "1,3,4.0,1.0,1.0,4.0,5.0,1.0\n2,0.5,2.5,1.0,1.0,5.0,4.5,2.0\n")
+                        "1,3,4,1,1,4,5,1\n2,0.5,2.5,1,1,5,4.5,2\n")
     assert run("eval", "p = x + y; g = p * x", "--data", str(data)).stdout == (
-        "x,y,g,dg_dx,dg_dy\n1,3,4.0,5.0,1.0\n2,0.5,5.0,4.5,2.0\n")
+        "x,y,g,dg_dx,dg_dy\n1,3,4,5,1\n2,0.5,5,4.5,2\n")
 
 
 def test_diff_and_check_take_several_outputs():

@@ -95,3 +95,23 @@ def test_partials_reuse_the_ops_own_output():
         g = d.builder.graph(d.ids["x"])
         assert sum(n.op.name == op for n in g.nodes) == 1, d.text()
     assert printed("exp(x)", order=3) == "exp(x)"
+
+
+HUGE = ["1e308*x*x", "1e308*x + 1e308*x", "x*1e200*1e200", "(1e200*x)^2", "x/5e-324",
+        "sin(1e308*x)*2*x", "exp(x)*1e308*1e308", "3*(1e308*x) - (-1e308*x)",
+        "1e300*x*x*x / 1e-10"]
+
+
+@pytest.mark.parametrize("program", HUGE)
+def test_numbers_too_big_to_collect_are_left_as_written(program):
+    """Collecting numbers must not overflow into `1 / 0`: the derivative printed still
+    says what it computes, and computes what the reverse pass gives (here, infinity)."""
+    graph = cgraph.parse(program)
+    d = differentiate(graph, ["x"])
+    assert "1 / 0" not in d.text(), d.text()
+    point = {"x": 0.75}
+    assert _value(d, point) == graph.evaluate(point).gradient()["x"], d.text()
+
+
+def test_a_literal_division_by_zero_still_prints_as_one():
+    assert printed("x/0") == "1 / 0"

@@ -57,8 +57,12 @@ def cli():
               f"[default: {numtext.TABLE} in tables, full precision elsewhere].")
 @click.option("--strict", is_flag=True, help="A non-finite value is an error (exit 1).")
 @click.option("--data", "data_path", type=click.Path(dir_okay=False, allow_dash=True),
-              metavar="FILE.csv", help="Evaluate at every point of a CSV file ('-' for "
-              "standard input); writes CSV: inputs, value, one column per gradient.")
+              metavar="FILE.csv", help="Evaluate at every point of a CSV or Parquet file "
+              "('-': CSV on standard input); writes CSV: inputs, value, one column per "
+              "gradient.")
+@click.option("-o", "output_path", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Write to FILE instead of standard output (with --data, FILE.parquet "
+              "is written as Parquet).")
 @click.option("--fields", type=NAMES, metavar="KEY,KEY", help="Only these top-level keys "
               "of the JSON document, e.g. value,gradient (implies --format json; without "
               "nodes, no per-node record is built).")
@@ -84,11 +88,13 @@ def eval_command(program, out, wrt, outputs, mode, tangents, digits, strict, dat
     if tangents and not forward:
         raise InputError("--tangent is forward mode's: use it with --mode forward")
     if data_path is not None:
-        if out.format not in (None, "csv"):
-            raise click.UsageError("--data writes CSV; --format does not apply")
+        parquet = lazy.data.is_parquet(out.path)
+        if out.format not in (None, "csv") or (parquet and out.format):
+            raise click.UsageError("--data writes CSV, or Parquet to -o FILE.parquet; "
+                                   "--format does not apply")
         applies("digits", False, "does not apply to --data: its CSV keeps full precision")
         applies("fields", False, "does not apply to --data: it selects keys of the JSON "
-                "document, and --data writes CSV")
+                "document, and --data writes CSV or Parquet")
         applies("strict", False, "does not apply to --data: its CSV writes NaN and "
                 "Infinity as such (filter them with any CSV tool)")
         if forward:
@@ -96,7 +102,11 @@ def eval_command(program, out, wrt, outputs, mode, tangents, digits, strict, dat
                              "apply")
         program.refuse_uncertainty("--data takes no uncertainty")
         return lazy.eval_data.eval_points(graph, program.bindings, data_path, wrt,
-                                          byte_progress, outputs=outputs)
+                                          byte_progress, outputs=outputs, target=out.path,
+                                          inputs=[*out.inputs, data_path])
+    if out.path is not None and lazy.data.is_parquet(out.path):
+        raise click.UsageError("-o FILE.parquet holds the rows of --data; without --data, "
+                               "write another format (e.g. --format json -o out.json)")
     if fields is not None:  # keys of the JSON document: JSON it is
         applies("fields", out.format in (None, "json"), f"selects keys of the JSON "
                 f"document; it does not apply to --format {out.format}")
@@ -391,7 +401,8 @@ def hessian_command(program, out, wrt, output_name, digits):
               default="gd", show_default=True, help="Update rule (momentum: β=0.9; adam: "
               "0.9, 0.999; newton: the Hessian, damped; --lr does not apply).")
 @click.option("--data", "data_path", type=click.Path(dir_okay=False, allow_dash=True),
-              metavar="FILE.csv", help="Minimise the mean of the program over these rows.")
+              metavar="FILE.csv", help="Minimise the mean of the program over these rows "
+              "(a CSV or Parquet file).")
 @click.option("--epochs", type=click.IntRange(1), default=100, show_default=True,
               metavar="N", help="Passes over --data.")
 @click.option("--batch-size", type=click.IntRange(1), metavar="N",

@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass, field
 
 from . import numtext
-from .batch import BatchEvaluator
+from .batch import evaluator
 from .data import csv_lines
 from .errors import EvaluationError, InputError, Interrupted
 from .graph import Graph
@@ -213,7 +213,7 @@ def _data_objective(graph, bindings, wrt, data, batch_size, seed):
     import numpy as np
 
     fixed = {k: v for k, v in bindings.items() if k not in wrt}
-    evaluate = BatchEvaluator(graph, fixed, wrt)
+    evaluate = evaluator(graph, fixed, wrt)  # compiled once per graph, kept
     rows = len(next(iter(data.values())))
     size = min(batch_size or rows, rows)
     batches = -(-rows // size)

@@ -28,6 +28,19 @@ def _say(message: str) -> None:
         pass
 
 
+def _caused_by_ctrl_c(e: BaseException) -> bool:
+    """Whether a Ctrl-C is what this exception is about: Python turns an exception raised
+    while a class is being created (a Ctrl-C landing in `__set_name__` during an import)
+    into a RuntimeError whose cause is the Ctrl-C."""
+    seen = set()
+    while e is not None and id(e) not in seen:
+        if isinstance(e, Interrupted):
+            return True
+        seen.add(id(e))
+        e = e.__cause__ or e.__context__
+    return False
+
+
 def run(start, early=()) -> None:
     """Call `start()` (which runs the command line) and exit with the contract's status.
     `early` holds the Ctrl-Cs that came before this handler was installed."""
@@ -61,6 +74,8 @@ def run(start, early=()) -> None:
         except Exception as e:  # a bug: still one line, and a status of its own
             import os
 
+            if _caused_by_ctrl_c(e):  # Python wrapped it (an error in __set_name__ ...)
+                raise Interrupted() from None
             if os.environ.get("CGRAPH_DEBUG"):
                 raise
             _say(f"Error: internal error, a bug in cgraph: {type(e).__name__}: {e} (please "

@@ -1,17 +1,21 @@
-"""`eval --data`: a program evaluated at every point of a CSV file, streamed chunk by chunk."""
+"""`eval --data`: a program evaluated at every point of a data file (CSV or Parquet),
+streamed batch by batch; results to standard output (CSV) or to a file (CSV or Parquet, by
+its suffix)."""
 
 from __future__ import annotations
 
+import contextlib
+
 from .batch import BatchEvaluator
-from .data import CsvReader, csv_lines
+from .data import CsvSink, ParquetSink, csv_column, is_parquet, open_points, threads
 from .errors import BindingError, DataError, Interrupted
-from .files import display_name, open_text
+from .files import AtomicWriter, display_name
 from .interrupts import deferred
-from .numtext import csv_texts
 
 
 def split_variables(graph, header, bindings, path):
     """Which variables come from the file's columns; every other one must be bound."""
+    path = display_name(path)
     columns = [c for c in header if c in graph.variables]
     if not columns:
         raise DataError(f"{path}: none of its columns ({', '.join(header)}) is a variable "
@@ -27,61 +31,137 @@ def split_variables(graph, header, bindings, path):
     return columns
 
 
-def eval_points(graph, bindings, path, wrt=None, progress=None, out=None,
-                outputs=None) -> None:
-    """Write CSV: the variable columns, then for each output (default: the program's) its
-    value and one column per gradient, d<output>_d<variable>.
-
-    Interrupted (Ctrl-C), it stops after a whole chunk of rows and says on standard error
-    that the output is incomplete."""
+def _stdout_bytes():
+    """A function writing bytes to standard output (after any text already buffered)."""
     import sys
 
-    out = out or sys.stdout
+    sys.stdout.flush()
+    raw = getattr(sys.stdout, "buffer", None)
+    if raw is None:  # a text-only stream (tests)
+        return lambda data: sys.stdout.write(bytes(data).decode())
+    return raw.write
+
+
+def eval_points(graph, bindings, path, wrt=None, progress=None, outputs=None,
+                target=None, inputs=()) -> None:
+    """Write the variable columns, then for each output (default: the program's) its value
+    and one column per gradient, d<output>_d<variable>: CSV on standard output, or to the
+    file `target` (Parquet when its suffix says so, CSV otherwise).
+
+    Interrupted (Ctrl-C), it stops after a whole batch of rows, keeps them (a Parquet file
+    gets its footer) and says on standard error that the output is incomplete."""
+    import numpy as np
+
     targets = graph.output_nodes(outputs)
-    stream, raw, size = open_text(path)
-    rows = 0
-    with stream:
-        reader = CsvReader(stream, path)
-        header = reader.header
-        columns = split_variables(graph, header, bindings, path)
+    reader, raw, size = open_points(path)
+    with raw or contextlib.nullcontext():
+        columns = split_variables(graph, reader.header, bindings, path)
         if wrt is None:
             wrt = [v for v in graph.variables if v in columns]
         names = []
         for f, _ in targets:
             names += [f] + [f"d{f}_d{v}" for v in wrt]
-        header_line = ",".join(columns + names) + "\n"
+        # compiled once, for all batches; one per output
+        evaluators = [BatchEvaluator(graph.with_output(f, i), bindings, wrt)
+                      for f, i in targets]
+        parquet = is_parquet(target)
+        out = AtomicWriter(target, inputs, binary=True) if target else None
+        sink = (ParquetSink if parquet else CsvSink)(out.write if out else _stdout_bytes(),
+                                                     columns + names)
+        what = (f"the Parquet file {target}" if parquet else f"the CSV {target}" if target
+                else "the CSV on standard output")
         bar = progress(size) if progress else None
         task = bar.add_task("evaluating", total=size) if bar else None
         if bar:
             bar.start()
+        # the rows of a batch are formatted and written on a thread of their own while
+        # the next batch is evaluated; at most two batches wait (memory stays flat)
+        writer = threads(1)
+        pending = []  # (job, rows)
+        written = 0
+
+        def wait(keep: int) -> None:
+            nonlocal written
+            while len(pending) > keep:
+                job, n = pending[0]
+                job.result()
+                with deferred():
+                    pending.pop(0)
+                    written += n
+
         try:
-            # compiled once, for all chunks; one per output
-            evaluators = [BatchEvaluator(graph.with_output(f, i), bindings, wrt)
-                          for f, i in targets]
-            for chunk, echoed in reader.chunks(columns, echo=True):
-                cells = [echoed]
+            for batch in ahead(reader.batches(columns)):
+                values = []
                 for evaluate in evaluators:
-                    result = evaluate(chunk)
-                    cells.append(csv_texts(result.value))
-                    cells += [csv_texts(result.gradient[v]) for v in wrt]
-                # the header goes out with the first good chunk: a file that fails
-                # early leaves nothing on standard output
-                with deferred():  # whole rows, even under Ctrl-C
-                    out.write(header_line + csv_lines(cells))
-                header_line = ""
-                rows += len(echoed)
+                    result = evaluate(batch.arrays)
+                    for v in [result.value] + [result.gradient[v] for v in wrt]:
+                        values.append(np.ascontiguousarray(
+                            np.broadcast_to(v, (batch.rows,)), dtype=float))
+                inputs_ = [batch.arrays[c] for c in columns]
+                texts = inputs_ if parquet else batch.texts or [csv_column(a)
+                                                                for a in inputs_]
+                pending.append((writer.submit(_emit, sink, texts, values), batch.rows))
+                wait(2)
                 if bar:
-                    # the text stream cannot tell() while it is being iterated; the bytes
-                    # read from the file below it are the progress
-                    bar.update(task, completed=raw.tell())
+                    bar.update(task, completed=reader.done)
+            wait(0)
+            sink.close()
         except Interrupted:
-            raise Interrupted(f"the CSV on standard output is incomplete: it stops after "
-                              f"{rows:,} of the rows of {display_name(path)}") from None
+            with deferred():
+                _settle(pending)
+                written += sum(n for job, n in pending if _done(job))
+                if out:
+                    sink.close()
+                    out.commit()
+            raise Interrupted(f"{what} is incomplete: it stops after {written:,} of the "
+                              f"rows of {display_name(path)}") from None
+        except BaseException:
+            _settle(pending)
+            if out:
+                out.abort()
+            raise
         finally:
+            writer.shutdown(wait=False, cancel_futures=True)
             if bar:
                 bar.stop()
-        if header_line:  # no data rows at all
-            out.write(header_line)
+        if out:
+            out.commit()
+
+
+def _emit(sink, texts, values) -> None:
+    sink.put(sink.rows(texts, values))
+
+
+def _settle(pending) -> None:
+    """Let the writes under way end (whole batches), cancelling those not started."""
+    for job, _ in pending:
+        job.cancel()
+    for job, _ in pending:
+        if not job.cancelled():
+            try:
+                job.result()
+            except Exception:
+                pass
+
+
+def _done(job) -> bool:
+    return job.done() and not job.cancelled() and job.exception() is None
+
+
+def ahead(batches):
+    """The same batches, the next one read on a thread while this one is evaluated and
+    written (Arrow and numpy release the GIL: the reading overlaps the rest)."""
+    pool = threads(1)
+    try:
+        coming = pool.submit(next, batches, None)
+        while True:
+            batch = coming.result()
+            if batch is None:
+                return
+            coming = pool.submit(next, batches, None)
+            yield batch
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def read_all(graph, bindings, path) -> dict:
@@ -89,11 +169,10 @@ def read_all(graph, bindings, path) -> dict:
     epoch, so they are kept in memory)."""
     import numpy as np
 
-    stream, _, _ = open_text(path)
-    with stream:
-        reader = CsvReader(stream, path)
+    reader, raw, _ = open_points(path)
+    with raw or contextlib.nullcontext():
         columns = split_variables(graph, reader.header, bindings, path)
-        parts = [arrays for arrays, _ in reader.chunks(columns)]
+        parts = [batch.arrays for batch in reader.batches(columns)]
     if not parts:
         raise DataError(f"{display_name(path)} has no rows")
     return {c: np.concatenate([p[c] for p in parts]) for c in columns}

@@ -82,6 +82,18 @@ def open_text(path: str):
     return stream, raw, size
 
 
+def open_binary(path: str):
+    """(binary stream, size in bytes or None) for reading in blocks; (None, None) for
+    standard input that has no bytes below its text (a test's)."""
+    if path == STDIN:
+        return _stdin_bytes(), None
+    try:
+        raw = open(path, "rb")
+        return raw, os.fstat(raw.fileno()).st_size
+    except OSError as e:
+        raise InputError(f"cannot read {path}: {e.strerror}") from None
+
+
 def check_utf8(lines: list[str], path: str, first_line: int, text: str) -> None:
     """Raise at the first byte that was not UTF-8 in these lines (`first_line` is the
     number of lines[0], `text` their concatenation). Free for ASCII text: str.isascii()

@@ -73,7 +73,32 @@ class Normalizer:
                 self.poly[n.id] = self._visit(n)
         # a common factor comes out of the results only: taken out of a part, it would
         # stop the whole from being multiplied out where that is shorter
-        return [self.build(self._result(self.poly[r])) for r in roots]
+        built = [self.build(self._result(self.poly[r])) for r in roots]
+        if any(n.op is CONST and not scalar.is_finite(n.value) for n in self.dst.nodes):
+            built = [self._finite(r, b) for r, b in zip(roots, built)]
+        return built
+
+    def _finite(self, root: int, built: int) -> int:
+        """`built`, unless collecting numbers overflowed in it (1e308·x + 1e308·x is not
+        (1/0)·x: evaluated as written it is the same infinity, but it says what it is):
+        then the root as the reverse pass wrote it."""
+        if _overflowed(self.dst.nodes, built) and not _overflowed(self.src.nodes, root):
+            return self._literal(root)
+        return built
+
+    def _literal(self, root: int) -> int:
+        """The source's nodes under `root`, copied into the target unchanged."""
+        nodes, dst = self.src.nodes, self.dst
+        ids: dict[int, int] = {}
+        for i in sorted(_below(nodes, root)):
+            n = nodes[i]
+            if n.op is VAR:
+                ids[i] = dst.var(n.name)
+            elif n.op is CONST:
+                ids[i] = dst.const(n.value, n.name)
+            else:
+                ids[i] = dst.apply(n.op, tuple(ids[j] for j in n.inputs))
+        return ids[root]
 
     def _result(self, p: Poly) -> Poly:
         """A root's final form: a common factor out of it, or, if it is one product, out
@@ -250,7 +275,7 @@ class Normalizer:
                               key=lambda f: self.order[f[0]]))
         coefs = list(p.values())
         g = 1.0
-        if all(c == int(c) for c in coefs):
+        if all(scalar.is_finite(c) and c == int(c) for c in coefs):
             g = float(math.gcd(*(int(abs(c)) for c in coefs)) or 1)
             if all(c < 0 for c in coefs):
                 g = -g
@@ -424,6 +449,22 @@ class Normalizer:
 
     def _factor(self, atom: int, e: float) -> int:
         return atom if e == 1.0 else self.dst._raw(POW, (atom, self.dst.const(e)))
+
+
+def _below(nodes, root: int) -> set[int]:
+    seen, stack = {root}, [root]
+    while stack:
+        for j in nodes[stack.pop()].inputs:
+            if j not in seen:
+                seen.add(j)
+                stack.append(j)
+    return seen
+
+
+def _overflowed(nodes, root: int) -> bool:
+    """Whether a number that is not finite stands under `root`."""
+    return any(nodes[i].op is CONST and not scalar.is_finite(nodes[i].value)
+               for i in _below(nodes, root))
 
 
 def _tiny(p: Poly) -> bool:

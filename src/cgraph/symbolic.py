@@ -19,6 +19,13 @@ from .simplify import normalize
 _FOLD = {ADD, SUB, MUL, DIV, POW, NEG}  # arithmetic is folded; log(2) stays log(2)
 
 
+def _stays_finite(result: float, *operands: float) -> bool:
+    """Whether folding numbers into `result` keeps what evaluating them would give: a
+    factor that overflows (1e200 * 1e200) is left as written, so the printed derivative
+    says what it computes instead of `1 / 0`."""
+    return scalar.is_finite(result) or not all(scalar.is_finite(v) for v in operands)
+
+
 class Sym:
     """A node of a SymbolicBuilder, with arithmetic operators that build new nodes."""
 
@@ -167,7 +174,7 @@ class SymbolicBuilder:
         if na.op is NEG:
             return self.sub(b, na.inputs[0])
         (ca, ra), (cb, rb) = self._coef(a), self._coef(b)
-        if ra is not None and ra == rb:
+        if ra is not None and ra == rb and _stays_finite(ca + cb, ca, cb):
             return self.mul(self.const(ca + cb), ra)
         if self._is_num(b) and not self._is_num(a) and nb.value < 0:
             return self.sub(a, self.const(-nb.value))
@@ -187,7 +194,7 @@ class SymbolicBuilder:
         if nb.op is NEG:
             return self.add(a, nb.inputs[0])
         (ca, ra), (cb, rb) = self._coef(a), self._coef(b)
-        if ra is not None and ra == rb:
+        if ra is not None and ra == rb and _stays_finite(ca - cb, ca, cb):
             return self.mul(self.const(ca - cb), ra)
         return self._raw(SUB, (a, b))
 
@@ -203,6 +210,8 @@ class SymbolicBuilder:
         if nb.op is NEG:
             return self.neg(self.mul(a, nb.inputs[0]))
         (ca, ra), (cb, rb) = self._coef(a), self._coef(b)
+        if not _stays_finite(ca * cb, ca, cb):  # 1e200 * (1e200 * x): kept as written
+            return self._raw(MUL, (a, b))
         if ra is None or rb is None:  # one side is a number
             rest = rb if ra is None else ra
             return self._scaled(ca * cb, rest)
@@ -224,7 +233,8 @@ class SymbolicBuilder:
         if nb.op is NEG:
             return self.neg(self.div(a, nb.inputs[0]))
         ca, ra = self._coef(a)
-        if self._is_num(b) and ca != 1.0 and ra is not None:  # (3*r)/2 -> 1.5*r
+        if (self._is_num(b) and ca != 1.0 and ra is not None  # (3*r)/2 -> 1.5*r
+                and _stays_finite(ca / nb.value, ca)):
             return self._scaled(ca / nb.value, ra)
         return self._raw(DIV, (a, b))
 

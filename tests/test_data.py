@@ -1,0 +1,250 @@
+"""Data files through Arrow: numbers that round-trip, Parquet in and out, bad files."""
+
+from __future__ import annotations
+
+import math
+import struct
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import cgraph
+from cgraph.cli import cli
+from cgraph.data import csv_column
+
+pa = pytest.importorskip("pyarrow")
+pq = pytest.importorskip("pyarrow.parquet")
+
+
+def run(*args, input=None):
+    return CliRunner().invoke(cli, [str(a) for a in args], input=input)
+
+
+def bits(v: float) -> bytes:
+    return struct.pack("<d", v)
+
+
+@settings(max_examples=300)
+@given(st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=1, max_size=50))
+def test_every_number_written_reads_back_bit_equal(values):
+    """Arrow's spelling of a result reads back with Python's float() as the same double
+    (NaN as NaN; -0 as -0)."""
+    array = np.array(values, dtype=float)
+    for text, v in zip(csv_column(array).to_pylist(), values):
+        back = float(text)
+        assert (math.isnan(back) and math.isnan(v)) or bits(back) == bits(v), (text, v)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.floats(-1e6, 1e6, allow_subnormal=True), min_size=1, max_size=30))
+def test_eval_data_csv_round_trips_through_the_command(xs):
+    text = "x\n" + "".join(f"{v!r}\n" for v in xs)
+    r = run("eval", "x*x/3 - x", "--data", "-", input=text)
+    assert r.exit_code == 0, r.output
+    rows = [line.split(",") for line in r.stdout.splitlines()[1:]]
+    got = np.array([[float(c) for c in row] for row in rows])
+    want = cgraph.parse("x*x/3 - x").evaluate_batch({"x": np.array(xs)})
+    assert [bits(v) for v in got[:, 0]] == [bits(v) for v in xs]
+    assert [bits(v) for v in got[:, 1]] == [bits(v) for v in want.value]
+    assert [bits(v) for v in got[:, 2]] == [bits(v) for v in want.gradient["x"]]
+
+
+def points(tmp_path, n=1000, **extra):
+    rng = np.random.default_rng(3)
+    table = pa.table({"x": rng.normal(size=n), "y": rng.uniform(-2, 2, n), **extra})
+    path = tmp_path / "points.parquet"
+    pq.write_table(table, path, row_group_size=300)
+    return path, table
+
+
+PROGRAM = "sin(x)*exp(-y^2) + log(1+x^2)*y"
+
+
+def test_parquet_in_parquet_out_equals_evaluate_batch(tmp_path):
+    path, table = points(tmp_path, label=pa.array(["a"] * 1000))
+    out = tmp_path / "out.parquet"
+    r = run("eval", PROGRAM, "--data", path, "-o", out)
+    assert r.exit_code == 0 and r.stdout == "", r.output
+    got = pq.read_table(out)
+    assert got.column_names == ["x", "y", "f", "df_dx", "df_dy"]
+    x, y = table.column("x").to_numpy(), table.column("y").to_numpy()
+    want = cgraph.parse(PROGRAM).evaluate_batch({"x": x, "y": y})
+    assert np.array_equal(got.column("x").to_numpy(), x)
+    assert np.array_equal(got.column("f").to_numpy(), want.value)
+    assert np.array_equal(got.column("df_dx").to_numpy(), want.gradient["x"])
+    assert np.array_equal(got.column("df_dy").to_numpy(), want.gradient["y"])
+
+
+def test_parquet_in_csv_out_and_csv_in_parquet_out(tmp_path):
+    path, table = points(tmp_path, n=5)
+    r = run("eval", "x*y", "--data", path)
+    rows = [[float(c) for c in line.split(",")] for line in r.stdout.splitlines()[1:]]
+    assert r.stdout.splitlines()[0] == "x,y,f,df_dx,df_dy"
+    assert [row[0] for row in rows] == table.column("x").to_pylist()
+    csv = tmp_path / "pts.csv"
+    csv.write_text("x,y\n1,2\n0.5,-1\n")
+    out = tmp_path / "o.parquet"
+    assert run("eval", "x*y", "--data", csv, "-o", out).exit_code == 0
+    assert pq.read_table(out).to_pydict() == {"x": [1.0, 0.5], "y": [2.0, -1.0],
+                                              "f": [2.0, -0.5], "df_dx": [2.0, -1.0],
+                                              "df_dy": [1.0, 0.5]}
+
+
+def test_o_writes_csv_to_a_file_and_never_onto_the_input(tmp_path):
+    csv = tmp_path / "pts.csv"
+    csv.write_text("x\n1\n2\n")
+    out = tmp_path / "out.csv"
+    assert run("eval", "x^2", "--data", csv, "-o", out).exit_code == 0
+    assert out.read_text() == "x,f,df_dx\n1,1,2\n2,4,4\n"
+    r = run("eval", "x^2", "--data", csv, "-o", csv)
+    assert r.exit_code == 2 and "also an input" in r.stderr
+    assert csv.read_text() == "x\n1\n2\n"
+    r = run("eval", "x^2", "--data", csv, "-o", tmp_path / "o.parquet", "--format", "csv")
+    assert r.exit_code == 2
+
+
+def test_descend_reads_parquet(tmp_path):
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=200)
+    path = tmp_path / "d.parquet"
+    pq.write_table(pa.table({"x": x, "y": 3 * x + 1}), path)
+    r = run("descend", "(w*x + b - y)^2", "w=0", "b=0", "--data", path, "--epochs", "500",
+            "--lr", "0.1", "--format", "json")
+    assert r.exit_code == 0, r.output
+    import json
+
+    weights = json.loads(r.stdout)["weights"]
+    assert abs(weights["w"] - 3) < 1e-6 and abs(weights["b"] - 1) < 1e-6
+
+
+@pytest.mark.parametrize("content", [b"", b"PAR1 not really", b"x,y\n1,2\n"])
+def test_a_bad_parquet_file_is_one_line_exit_2(tmp_path, content):
+    path = tmp_path / "bad.parquet"
+    path.write_bytes(content)
+    r = run("eval", "x*y", "--data", path)
+    assert r.exit_code == 2 and r.stdout == ""
+    assert len(r.stderr.strip().splitlines()) == 1 and "Parquet" in r.stderr, r.stderr
+
+
+def test_parquet_columns_that_are_not_numbers_or_have_nulls(tmp_path):
+    path = tmp_path / "s.parquet"
+    pq.write_table(pa.table({"x": ["1", "2"], "y": [1.0, 2.0]}), path)
+    r = run("eval", "x*y", "--data", path)
+    assert r.exit_code == 2 and "column 'x'" in r.stderr and "not a number" in r.stderr
+    pq.write_table(pa.table({"x": [1.0, None, 3.0], "y": [1, 2, 3]}), path)
+    r = run("eval", "x*y", "--data", path)
+    assert r.exit_code == 2 and "row 2, column 'x'" in r.stderr
+
+
+def test_blocks_cut_inside_quotes_and_blank_lines_with_spaces(tmp_path, monkeypatch):
+    """Tiny blocks: every cut falls somewhere; quoted line breaks, blank lines with spaces
+    and spaces around numbers (which Arrow refuses) give what the slow reader gives."""
+    from cgraph import data
+
+    text = 'note,x\n' + '"a\nb",1\n  \n"c", 2 \n\n"d,e",3\n' * 50
+    path = tmp_path / "q.csv"
+    path.write_text(text)
+    whole = run("eval", "x^2", "--data", path).stdout
+    assert len(whole.splitlines()) == 151
+    monkeypatch.setattr(data, "BLOCK", 7)
+    assert run("eval", "x^2", "--data", path).stdout == whole
+    assert whole.splitlines()[1:4] == ["1,1,2", "2,4,4", "3,9,6"]
+
+
+def test_rows_arrow_refuses_keep_their_columns(tmp_path):
+    """Spaces after the commas (a hand-written file): cgraph's own reader takes the block,
+    and each input column is still its own column."""
+    path = tmp_path / "sp.csv"
+    path.write_text("x, y, label\n1, 2, a\n 3 ,4,b\n")
+    r = run("eval", "x*y", "--data", path)
+    assert r.exit_code == 0, r.output
+    assert r.stdout == "x,y,f,df_dx,df_dy\n1,2,2,2,1\n3,4,12,4,3\n"
+    out = tmp_path / "o.parquet"
+    assert run("eval", "x*y", "--data", path, "-o", out).exit_code == 0
+    assert pq.read_table(out).column("y").to_pylist() == [2.0, 4.0]
+
+
+def test_text_only_standard_input_is_read_by_lines(monkeypatch):
+    import io
+    import sys
+
+    from cgraph.data import LineReader, open_points
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO("x,y\n1, 2\n3,4\n"))
+    reader, raw, size = open_points("-")
+    assert isinstance(reader, LineReader) and raw is None and size is None
+    (batch,) = reader.batches(["x", "y"])
+    assert batch.rows == 2 and batch.texts == [["1", "3"], ["2", "4"]]
+    assert batch.arrays["y"].tolist() == [2.0, 4.0]
+
+
+CELL = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False).map(repr),
+    st.integers(-10**6, 10**6).map(str),
+    st.sampled_from(["nan", "NaN", "inf", "-Infinity", "1e5", ".5", "+2", "-0"]),
+    st.sampled_from(["abc", ""]),  # not numbers: an error, the same one
+)
+
+
+@st.composite
+def csv_files(draw):
+    rows = draw(st.lists(st.tuples(CELL, CELL), max_size=12))
+    lines = ['"x","y"' if draw(st.booleans()) else "x,y"]
+    for a, b in rows:
+        a, b = (f'"{c}"' if draw(st.booleans()) and c else c for c in (a, b))
+        space = draw(st.sampled_from(["", " "]))
+        lines.append(f"{space}{a},{b}{space}")
+        lines += draw(st.sampled_from([[], [""], ["  "]]))  # blank lines, of spaces too
+        if draw(st.integers(0, 30)) == 0:
+            lines.append("1,2,3")  # a ragged row
+    end = draw(st.sampled_from(["\n", "\r\n"]))
+    return end.join(lines) + draw(st.sampled_from([end, ""]))
+
+
+@settings(max_examples=60, deadline=None)
+@given(csv_files(), st.sampled_from([48, 1 << 19]))
+def test_arrow_blocks_read_what_cgraphs_own_reader_reads(text, block):
+    """cgraph's own line reader is the oracle: the same rows, the same echoed cells, the
+    same error (message and line) when one block holds the file (a file with several bad
+    rows may name another one first when it is cut into blocks, as the old reader's
+    chunks of 65,536 lines did)."""
+    import io
+
+    from cgraph import data
+    from cgraph.errors import DataError
+
+    try:
+        reader = data.CsvReader(io.StringIO(text, newline=""), "d.csv")
+        want = [(a, e) for a, e in reader.chunks(["x", "y"], echo=True)]
+        expected = None
+    except DataError as e:
+        expected = str(e)
+    old, data.BLOCK = data.BLOCK, block
+    try:
+        blocks = data.CsvBlocks(io.BytesIO(text.encode()), "d.csv")
+        got = list(blocks.batches(["x", "y"]))
+        error = None
+    except DataError as e:
+        error = str(e)
+    finally:
+        data.BLOCK = old
+    assert (error is None) == (expected is None)
+    if block > len(text):
+        assert error == expected
+    if expected is None:
+        cells = [line.split(",") for _, echoed in want for line in echoed]
+        texts = [list(zip(*(t if isinstance(t, list) else t.to_pylist()
+                            for t in b.texts))) for b in got]
+        assert [list(row) for part in texts for row in part] == cells
+        for name, k in (("x", 0), ("y", 1)):
+            mine = np.concatenate([b.arrays[name] for b in got]) if got else np.empty(0)
+            theirs = (np.concatenate([a[name] for a, _ in want]) if want else np.empty(0))
+            assert [bits(v) for v in mine] == [bits(v) for v in theirs]
+
+
+def test_parquet_output_needs_data():
+    r = run("eval", "x*y", "x=1", "y=2", "-o", "out.parquet")
+    assert r.exit_code == 2 and "--data" in r.stderr
