@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 
 from . import numtext
 from .batch import evaluator
-from .data import csv_lines
 from .errors import EvaluationError, InputError, Interrupted
 from .graph import Graph
 from .optimizers import OPTIMIZERS
