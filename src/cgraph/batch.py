@@ -303,13 +303,12 @@ class _Kernel:
     * every array a call writes goes into a buffer (`out=`), buffers reused as soon as
       their value is dead (a few arrays of a chunk stay in cache), and without `reduce` the
       output and gradients are written straight into the caller's arrays;
-    * the calls run as one generated Python function of local variables (no per-op
-      dispatch; the source holds only register and function names, nothing of the
-      program's text), or, for very long programs, as a loop over the list.
+    * each call is bound once to its registers (`_bind`), so a run is a loop of plain
+      calls: no per-op dispatch, and no Python source generated or executed.
     """
 
     def __init__(self, plan: _Plan, scalars: frozenset, reduce: bool):
-        np = self.np = plan.np
+        self.np = plan.np
         self.reduce = reduce
         self.init: list = []  # register -> what it holds before a run: a constant, or None
         self.code: list[list] = []  # [function, argument registers, register, out=, level]

@@ -30,7 +30,7 @@ import re
 from . import numtext, ops, scalar
 from .errors import InputError
 from .graph import Graph
-from .forward import Dual, _neg, _parts, _plus
+from .forward import Dual, _parts, _plus
 from .ops import ADD, CONST, DIV, MUL, NEG, SUB, VAR
 from .printing import op_template, temp_prefix
 

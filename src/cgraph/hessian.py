@@ -22,7 +22,7 @@ import numpy as np
 
 from . import numtext, ops
 from .errors import InputError
-from .forward import Dual, _neg, _parts, _plus, scale, tangents
+from .forward import Dual, _parts, _plus, scale, tangents
 from .graph import Graph
 
 MAX_VARIABLES = 4096  # a 4096² matrix of float64 is 134 MB

@@ -230,7 +230,6 @@ def picture(graph: "Graph", ev: "Evaluation | None", shown: dict, digits: int,
     partials = _partials(graph, ev.values) if adj is not None else None
     flows, flags = graph.gradient_flow(ev.values) if adj is not None else (live, None)
     has_out_box = nodes[out].inputs != ()
-    count = len(nodes) + (1 if has_out_box else 0)
     drawn = [live[n.id] and not (n.op is CONST and not n.name) for n in nodes]
     below = BELOW if adj else 0  # the gradient's two lines under each shape
 
