@@ -31,10 +31,11 @@ class TreeBuilder:
 
     def __init__(self):
         self.tree = None
+        self.tokens = None  # the driver's Tokens: a token's value is its index there
 
     def __getattr__(self, kind):
         def make(kept):
-            node = (kind, *(c.group() if hasattr(c, "group") else c for c in kept))
+            node = (kind, *(self.tokens.pieces[c] if type(c) is int else c for c in kept))
             if kind == "start":
                 self.tree = node
             return node

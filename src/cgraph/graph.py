@@ -45,16 +45,17 @@ class Graph:
     """A program's computation graph: `nodes` in topological order, and its output node."""
 
     def __init__(self, nodes: list[Node], output: int, output_name: str = "f",
-                 source: str = ""):
+                 source: str = "", statements: dict[str, int] | None = None):
         self.nodes = nodes
         self.output = output
         self.output_name = output_name
         self.source = source
         self.variables: dict[str, int] = {
             n.name: n.id for n in nodes if n.op is VAR}  # in order of first use
-        # statement name -> node id, aliases (`q = p`) included; the parser fills it in
+        # statement name -> node id, aliases (`q = p`) included (the parser knows them)
         self.statements: dict[str, int] = {
-            n.name: n.id for n in nodes if n.name and n.inputs}
+            n.name: n.id for n in nodes if n.name and n.inputs} if statements is None \
+            else statements
         self._tape = None
         self._live = None
         self._gated = None
@@ -283,8 +284,7 @@ class Graph:
         """The same nodes, with another node as the output."""
         if node == self.output:
             return self
-        graph = Graph(self.nodes, node, name, self.source)
-        graph.statements = self.statements
+        graph = Graph(self.nodes, node, name, self.source, self.statements)
         return graph
 
     def evaluate_batch(self, columns, wrt=None, **options) -> BatchResult:
