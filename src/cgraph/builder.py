@@ -420,7 +420,7 @@ class GraphBuilder:
     def number(self, c):  # (at parse time no call is being expanded: no label)
         nodes = self.nodes
         i = len(nodes)
-        nodes.append(Node(i, CONST, (), None, float(self.tokens.pieces[c[0]])))
+        nodes.append(Node(i, CONST, (), None, float(self.tokens.take(c[0]))))
         return i
 
     def name(self, c):
@@ -441,6 +441,7 @@ class GraphBuilder:
         name = self.tokens.pieces[c[0]]
         op = ops.lookup_function(name, len(c) - 1)
         if op is not None and name not in self.functions:  # a builtin: the common case
+            self.tokens.pieces[c[0]] = None  # its name is read for good
             nodes = self.nodes
             i = len(nodes)
             nodes.append(Node(i, op, tuple(c[1:])))

@@ -89,18 +89,31 @@ def _get_tables() -> tables.Tables:
 
 class Tokens:
     """The pieces of a program's text as the lexer cut it (spaces and comments included,
-    so they join up to the text), and where each starts, worked out when first asked."""
+    so they join up to the text), and where each starts, worked out when first asked.
 
-    __slots__ = ("text", "pieces", "_starts")
+    A piece whose text has been read for good (a name found in scope, a number) may be
+    forgotten (`take`): on a big program those strings would otherwise all live until
+    the end of the parse."""
 
-    def __init__(self, text: str, pieces: list[str]):
-        self.text, self.pieces, self._starts = text, pieces, None
+    __slots__ = ("text", "pieces", "splitter", "_starts")
+
+    def __init__(self, text: str, pieces: list, splitter):
+        self.text, self.pieces, self.splitter, self._starts = text, pieces, splitter, None
+
+    def take(self, i: int) -> str:
+        piece = self.pieces[i]
+        self.pieces[i] = None
+        return piece
+
+    def text_of(self, i: int) -> str:
+        piece = self.pieces[i]
+        return piece if piece is not None else self.text[self.start(i):self.start(i + 1)]
 
     def start(self, i: int) -> int:
-        if self._starts is None:
+        if self._starts is None:  # cut again: some pieces may be forgotten
             from itertools import accumulate
 
-            self._starts = [0, *accumulate(map(len, self.pieces))]
+            self._starts = [0, *accumulate(map(len, self.splitter.findall(self.text)))]
         return self._starts[i]
 
     def token(self, i: int) -> "Token":
@@ -116,7 +129,7 @@ class Token:
         self.tokens, self.index = tokens, index
 
     def group(self) -> str:
-        return self.tokens.pieces[self.index]
+        return self.tokens.text_of(self.index)
 
     def start(self) -> int:
         return self.tokens.start(self.index)
@@ -164,7 +177,7 @@ def _drive(t: tables.Tables, builder, text: str) -> None:
     auto = _automaton if _automaton is not None and _automaton.tables is t \
         else tables.Automaton(t)
     pieces = auto.splitter.findall(text)
-    builder.tokens = tokens = Tokens(text, pieces)
+    builder.tokens = tokens = Tokens(text, pieces, auto.splitter)
     kinds = auto.kinds_of(pieces)
     actions, gotos = auto.actions, auto.gotos
     plans = _plans(t.rules, builder, auto.terminal_ids)
@@ -248,8 +261,13 @@ def _drive(t: tables.Tables, builder, text: str) -> None:
                 for r in c:  # as `chain` does, inline for the common rules
                     p = plans[r]
                     if p[0] is LOOKUP:
-                        v = scope.get(pieces[values[-1]])
-                        values[-1] = v if v is not None else p[3]((values[-1],))
+                        k = values[-1]
+                        v = scope.get(pieces[k])
+                        if v is not None:
+                            values[-1] = v
+                            pieces[k] = None  # read for good: let the string go
+                        else:
+                            values[-1] = p[3]((k,))
                     elif p[0] is ONE:
                         values[-1] = p[3]((values[-1],))
                     elif p[0] is SPLICE and p[2] == 1:

@@ -538,8 +538,9 @@ class Automaton:
     def is_end(self, pair: int) -> bool:
         return self.pairs[pair][1] == self.tables.end
 
-    def kinds_of(self, pieces: list[str]) -> list[int]:
-        """The terminal id of each piece (IGNORED, BAD) that `splitter` cut out of a text.
+    def kinds_of(self, pieces: list[str]):
+        """The terminal id of each piece (IGNORED, BAD) that `splitter` cut out of a text,
+        in order.
 
         The lexer's regex tried on the piece alone picks the same terminal as it did in the
         text: its terminals look past their match only to refuse a keyword that goes on as
@@ -549,12 +550,16 @@ class Automaton:
         new = set(pieces).difference(kinds)
         if new:
             match, ids = self.tables.lexer.match, self._group_ids
-            found = {p: ids[match(p).lastindex] for p in new}
+            found = dict.fromkeys(new)
+            del new
+            for p in found:
+                found[p] = ids[match(p).lastindex]
             if len(kinds) + len(found) <= 4096:  # a small program's names: keep them
                 kinds.update(found)
             else:
-                kinds = {**kinds, **found}
-        return list(map(kinds.__getitem__, pieces))
+                found.update(kinds)
+                kinds = found
+        return map(kinds.__getitem__, pieces)  # (an iterator: no list as long as the text)
 
 
 def _without_groups(pattern: str) -> str:
