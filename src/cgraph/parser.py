@@ -50,10 +50,20 @@ LOOKUP = "lookup"  # ONE, for the rule that `builder.LOOKUP` names: a token whos
 #                    in `builder.scope` stands for what it maps to, without a call
 
 
+_plan_cache: dict = {}
+
+
 def _plans(rules, builder, terminals):
     """Per rule: (how, size, how many values it takes (its kept children, the last ones on
-    the value stack), callback or op)."""
-    plans = []
+    the value stack), callback or op). A callback is called as `callback(builder, kept)`.
+
+    Made once per builder class (a builder whose callbacks come from its instance, like
+    the differential test's, gets its own each time)."""
+    cls = type(builder)
+    cached = _plan_cache.get(cls)
+    if cached is not None and cached[0] is rules:
+        return cached[1]
+    plans, per_class = [], True
     for r in rules:
         if r.kind == tables.PASS:
             how, fn = (UNIT if r.size == 1 else PASS), None
@@ -62,12 +72,16 @@ def _plans(rules, builder, terminals):
         elif r.kind in builder.BINARY and r.keep == (0, 2) and r.size == 3:
             how, fn = BINARY, builder.BINARY[r.kind]
         else:
-            fn = getattr(builder, r.kind, None)
+            fn = getattr(cls, r.kind, None)
+            if fn is None and getattr(builder, r.kind, None) is not None:
+                fn, per_class = (lambda b, kept, f=getattr(builder, r.kind): f(kept)), False
             how = NOTHING if fn is None else ONE if len(r.keep) == 1 and \
                 r.expansion[r.keep[0]] in terminals else ACTION
             if how is ONE and r.kind == getattr(builder, "LOOKUP", None):
                 how = LOOKUP
         plans.append((how, r.size, len(r.keep), fn))
+    if per_class:
+        _plan_cache[cls] = (rules, plans)
     return plans
 
 
@@ -208,11 +222,11 @@ def _drive(t: tables.Tables, builder, text: str) -> None:
         for r in rules:
             how, size, n, fn = plans[r]
             if how is ONE or how is LOOKUP:
-                values[-1] = fn((values[-1],))
+                values[-1] = fn(builder, (values[-1],))
             else:
                 args = kept(n) if n else []
                 push_value(None if how is NOTHING else (_Splice(args) if args else _EMPTY)
-                           if how is SPLICE else fn(args))
+                           if how is SPLICE else fn(builder, args))
 
     def reduce(rule_id, top):
         """Reduce by any rule; return the new top pair."""
@@ -223,11 +237,11 @@ def _drive(t: tables.Tables, builder, text: str) -> None:
             nodes.append(node(i, fn, (values[-1], right)))
             values[-1] = i
         elif how is ONE or how is LOOKUP:
-            values[-1] = fn((values[-1],))
+            values[-1] = fn(builder, (values[-1],))
         elif how is not PASS:
             args = kept(n) if n else []
             push_value(None if how is NOTHING else (_Splice(args) if args else _EMPTY)
-                       if how is SPLICE else fn(args))
+                       if how is SPLICE else fn(builder, args))
         if not size:
             push_state(top)
         elif size > 1:
@@ -267,9 +281,9 @@ def _drive(t: tables.Tables, builder, text: str) -> None:
                             values[-1] = v
                             pieces[k] = None  # read for good: let the string go
                         else:
-                            values[-1] = p[3]((k,))
+                            values[-1] = p[3](builder, (k,))
                     elif p[0] is ONE:
-                        values[-1] = p[3]((values[-1],))
+                        values[-1] = p[3](builder, (values[-1],))
                     elif p[0] is SPLICE and p[2] == 1:
                         v = values[-1]
                         values[-1] = _EMPTY if v is None else v if v.__class__ is _Splice \
@@ -295,6 +309,18 @@ def _drive(t: tables.Tables, builder, text: str) -> None:
                 nodes.append(node(j, p[3], (values[-1], right)))
                 values[-1] = j
                 del stack[-2:]
+                top = gotos[stack[-1]][r] or goto(stack[-1], r)
+            elif (p[0] is ACTION or p[0] is SPLICE) and p[1] > 1 and p[2]:
+                # as `reduce` does, inline: a statement (assign ...) or the program's list
+                how, size, n, fn = p
+                args = values[-n:]
+                del values[-n:]
+                if None in args or _Splice in map(type, args):
+                    args = [x for c in args if c is not None
+                            for x in (c if c.__class__ is _Splice else (c,))]
+                push_value((_Splice(args) if args else _EMPTY) if how is SPLICE
+                           else fn(builder, args))
+                del stack[1 - size:]
                 top = gotos[stack[-1]][r] or goto(stack[-1], r)
             else:
                 top = reduce(r, e[2])
