@@ -285,10 +285,6 @@ def _drive(t: tables.Tables, builder, text: str) -> None:
                             values[-1] = p[3](builder, (k,))
                     elif p[0] is ONE:
                         values[-1] = p[3](builder, (values[-1],))
-                    elif p[0] is SPLICE and p[2] == 1:
-                        v = values[-1]
-                        values[-1] = _EMPTY if v is None else v if v.__class__ is _Splice \
-                            else _Splice((v,))
                     else:
                         chain((r,))
             if how == QUIET_CHAIN_SHIFT:
@@ -310,6 +306,10 @@ def _drive(t: tables.Tables, builder, text: str) -> None:
                 nodes.append(node(j, p[3], (values[-1], right)))
                 values[-1] = j
                 del stack[-2:]
+                top = gotos[stack[-1]][r] or goto(stack[-1], r)
+            elif p[0] is ONE and p[1] > 1:  # open_call: NAME "(" ...
+                values[-1] = p[3](builder, (values[-1],))
+                del stack[1 - p[1]:]
                 top = gotos[stack[-1]][r] or goto(stack[-1], r)
             elif (p[0] is ACTION or p[0] is SPLICE) and p[1] > 1 and p[2]:
                 # as `reduce` does, inline: a statement (assign ...) or the program's list

@@ -466,7 +466,10 @@ class Automaton:
         self.actions: list[list[tuple]] = []
         self.gotos: list[list[int | None]] = []
         self._index: dict[tuple[int, int], int] = {}
-        self._chained = [r.size == 1 and r.kind != PASS for r in t.rules]  # pass: no call
+        # rules whose reduction does something to the value: not a pass-through, nor an
+        # inlined rule of one kept child (`_args: test`: its parent takes the child as is)
+        self._chained = [r.size == 1 and r.kind != PASS and
+                         not (r.kind == SPLICE and len(r.keep) == 1) for r in t.rules]
         # a terminal is kept by every rule that has it, or by none (GrammarFacts.filtered)
         self.quiet = {n for r in t.rules for k, n in enumerate(r.expansion)
                       if n in self.terminal_ids and k not in r.keep}
@@ -556,9 +559,10 @@ class Automaton:
                 found[p] = ids[match(p).lastindex]
             if len(kinds) + len(found) <= 4096:  # a small program's names: keep them
                 kinds.update(found)
-            else:
-                found.update(kinds)
+            else:  # a big program, or many programs: start again (a new dict: a parse in
+                found.update(kinds)  # another thread may be reading the old one)
                 kinds = found
+                self.kinds = {}
         return map(kinds.__getitem__, pieces)  # (an iterator: no list as long as the text)
 
 
