@@ -43,8 +43,19 @@ def grammar_text() -> str:
         return fh.read()
 
 
+_lark_version: str | None = None
+
+
 def lark_version() -> str:
-    """The installed Lark's version, read from its module file without importing it."""
+    """The installed Lark's version, read from its module file without importing it (once:
+    finding the module costs about 2 ms, and loading the tables asks twice)."""
+    global _lark_version
+    if _lark_version is None:
+        _lark_version = _read_lark_version()
+    return _lark_version
+
+
+def _read_lark_version() -> str:
     import importlib.util
 
     spec = importlib.util.find_spec("lark")
