@@ -97,4 +97,3 @@ def test_numpy_descent_takes_the_steps_descend_takes():
                   ["w1", "w2", "b"], lr=0.1, data=data, epochs=30)
     hand = baselines.numpy_descent(data, [0.1, -0.2, 0.0], 0.1, 30)
     assert np.allclose(run.weights, hand, rtol=1e-10)
-
