@@ -203,6 +203,44 @@ def peer_program(kind: str, n: int) -> tuple[str, dict]:
     return text, {"x": 0.5, "c": 0.9, "d": 0.3}
 
 
+def peer_size(kind: str, nodes: int) -> int:
+    """The n of peer_program(kind, n) whose graph has about `nodes` nodes."""
+    if kind == "chain":  # x, c, d and two nodes a step
+        return max(1, (nodes - 3) // 2)
+    n = 1
+    while min(n + 1, 50) + min(n + 1, 37) + 2 * (n + 1) - 1 <= nodes:  # variables, * and +
+        n += 1
+    return n
+
+
+def micrograd_loop(kind: str, n: int):
+    """The peer program in micrograd, as its users write it (the loop of the scripts
+    below): build (the forward pass), backward, read the gradients."""
+    from micrograd.engine import Value
+
+    if kind == "sum":
+        xs = [Value(1 + i / 100) for i in range(50)]
+        ws = [Value(0.5 + i / 100) for i in range(37)]
+        f = xs[0] * ws[0]
+        for i in range(1, n):
+            f = f + xs[i % 50] * ws[i % 37]
+        leaves = xs[:n] + ws[:n]
+    else:
+        leaves = [Value(0.5), Value(0.9), Value(0.3)]
+        f, c, d = leaves
+        for _ in range(n):
+            f = f * c + d
+    import sys
+
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, 10**6))  # its topological sort recurses once per node
+    try:
+        f.backward()
+    finally:
+        sys.setrecursionlimit(limit)
+    return f.data, [v.grad for v in leaves]
+
+
 _PEER_SCRIPT = """
 import json, sys
 {setup}

@@ -213,21 +213,61 @@ def bench_big(nodes, repeat, tmp: Path):
 
 
 def bench_scaling(sizes, repeat):
-    for n in sizes:
-        text = chain(n)
-        t_parse = median(lambda: cgraph.parse(text), max(1, repeat // 2))
-        graph = cgraph.parse(text)
-        point = POINT
-        t_fwd = median(lambda: graph.forward(point), repeat)
-        values = graph.forward(point)
-        t_bwd = median(lambda: graph.backward(values), repeat)
-        ev = graph.evaluate(point)
-        t_json = median(lambda: sum(map(len, report.json_chunks(ev))), max(1, repeat // 2))
-        per = 1e6 / len(graph.nodes)
-        ROWS.append(("scaling (chain)", f"{len(graph.nodes):>9,} nodes: µs/node parse "
-                     f"{t_parse * per:.2f}, forward {t_fwd * per:.2f}, backward "
-                     f"{t_bwd * per:.2f}, json {t_json * per:.2f}",
-                     t_parse + t_fwd + t_bwd + t_json, "s", "", None, None, None, "", ""))
+    cgraph.parse("x")  # the first call imports what cgraph.parse needs: not a parse
+    for shape, make in (("chain", chain), ("sum", wide_sum)):
+        for n in sizes:
+            text = make(n)
+            t_parse = median(lambda: cgraph.parse(text), max(1, repeat // 2))
+            graph = cgraph.parse(text)
+            point = {k: v for k, v in POINT.items() if k in graph.variables}
+            t_fwd = median(lambda: graph.forward(point), repeat)
+            values = graph.forward(point)
+            t_bwd = median(lambda: graph.backward(values), repeat)
+            ev = graph.evaluate(point)
+            t_json = median(lambda: sum(map(len, report.json_chunks(ev))),
+                            max(1, repeat // 2))
+            per = 1e6 / len(graph.nodes)
+            ROWS.append((f"scaling ({shape})", f"{len(graph.nodes):>9,} nodes: µs/node parse "
+                         f"{t_parse * per:.2f}, forward {t_fwd * per:.2f}, backward "
+                         f"{t_bwd * per:.2f}, json {t_json * per:.2f}",
+                         t_parse + t_fwd + t_bwd + t_json, "s", "", None, None, None, "", ""))
+
+
+_MEMORY = """
+import resource, sys, time
+import cgraph
+cgraph.parse("x")  # imports and LALR tables: not part of the program's memory
+with open(sys.argv[1], encoding="utf-8") as fh:
+    text = fh.read()
+point = {"x": 0.01, "c": 0.9, "d": 0.3}
+if sys.argv[2] == "tracemalloc":
+    import tracemalloc
+    tracemalloc.start()
+    ev = cgraph.parse(text).evaluate(point)
+    peak = tracemalloc.get_traced_memory()[1]
+else:
+    with open("/proc/self/statm") as fh:
+        before = int(fh.read().split()[1]) * resource.getpagesize()
+    t = time.process_time()
+    ev = cgraph.parse(text).evaluate(point)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - before
+print(len(ev.graph.nodes), peak)
+"""
+
+
+def bench_memory(nodes, tmp: Path):
+    """Peak memory of parse + evaluate of a chain, per node, in a fresh process: its peak
+    RSS less its RSS before parsing (what the machine gives the program), and the peak
+    of Python's allocations (tracemalloc: the objects alone, without allocator slack)."""
+    path = tmp / "memory.cg"
+    path.write_text(chain(nodes))
+    for how in ("rss", "tracemalloc"):
+        out = subprocess.run([PY, "-c", _MEMORY, str(path), how], capture_output=True,
+                             text=True, check=True).stdout.split()
+        size, peak = int(out[0]), int(out[1])
+        what = "peak RSS - RSS before" if how == "rss" else "tracemalloc peak"
+        row("scaling (memory)", f"chain of {size:,} nodes: parse + evaluate, {what}",
+            peak / size, "budget", 300, 1.0, unit="B/node")
 
 
 def bench_expansion(terms, repeat):
@@ -330,7 +370,29 @@ def bench_data(sizes, repeat, tmp: Path):
         csv.unlink()
 
 
+def bench_library_peers(repeat):
+    """In a script (no process start): `cgraph.parse(text).evaluate(point).gradient()`
+    against the micrograd loop its users write for the same function (build, which is the
+    forward pass, then backward), both programs of baselines.peer_program, interleaved."""
+    if not _try("micrograd"):
+        row("peers", "library parse+evaluate", None, "micrograd not installed", None)
+        return
+    for kind in ("sum", "chain"):
+        for nodes in (10**2, 10**3, 10**4):
+            n = baselines.peer_size(kind, nodes)
+            text, point = baselines.peer_program(kind, n)
+            size = len(cgraph.parse(text).nodes)
+            ours, theirs = [], []
+            for _ in range(max(5, repeat)):
+                ours.append(median(lambda: cgraph.parse(text).evaluate(point).gradient(), 1))
+                theirs.append(median(lambda: baselines.micrograd_loop(kind, n), 1))
+            row("peers", f"library: {kind} of {size:,} nodes, parse+evaluate+gradient",
+                statistics.median(ours), "micrograd loop: build+backward",
+                statistics.median(theirs), 1.0)
+
+
 def bench_peers(repeat):
+    bench_library_peers(repeat)
     terms = 900  # micrograd's recursive topological sort fails past ~990 terms
     text = " + ".join(f"x{i % 50}*w{i % 37}" for i in range(terms))
     graph = cgraph.parse(text)
@@ -496,6 +558,8 @@ def fmt(v, unit):
         return "-"
     if unit in ("MiB", "KiB"):
         return f"{v:.1f} {unit}"
+    if unit == "B/node":
+        return f"{v:.0f} {unit}"
     if v < 1e-3:
         return f"{v * 1e6:.0f} µs"
     return f"{v * 1e3:.1f} ms" if v < 1 else f"{v:.2f} s"
@@ -540,6 +604,7 @@ def main():
             bench_big(nodes, 5 if args.quick else 7, tmp)
         if "scaling" in only:
             bench_scaling(sizes, repeat)
+            bench_memory(10**6, tmp)
         if "language" in only:
             bench_expansion(10**4 if args.quick else 10**5, repeat)
         gc.enable()

@@ -52,6 +52,25 @@ def test_hessian_baselines_agree_with_cgraph():
 
 
 @pytest.mark.parametrize("kind", ["sum", "chain"])
+def test_micrograd_loop_computes_what_cgraph_computes(kind):
+    """The library row's peer (the loop micrograd's users write) builds the same program,
+    of the size the row names."""
+    pytest.importorskip("micrograd")
+    n = baselines.peer_size(kind, 1000)
+    text, point = baselines.peer_program(kind, n)
+    graph = cgraph.parse(text)
+    assert 990 <= len(graph.nodes) <= 1000
+    value, grads = baselines.micrograd_loop(kind, n)
+    ev = graph.evaluate(point)
+    assert close(value, ev.value, rel=1e-12)
+    ours = ev.gradient()
+    names = list(ours) if kind == "chain" else [f"x{i}" for i in range(min(n, 50))] + \
+        [f"w{i}" for i in range(min(n, 37))]
+    for name, g in zip(names, grads, strict=True):
+        assert close(g, ours[name], rel=1e-9), name
+
+
+@pytest.mark.parametrize("kind", ["sum", "chain"])
 def test_micrograd_script_computes_what_cgraph_computes(kind, tmp_path):
     """The whole-process peer builds the same program: same value, same gradient."""
     pytest.importorskip("micrograd")

@@ -161,3 +161,17 @@ def test_arbitrary_text_never_raises_anything_but_our_errors(text):
         g.evaluate({v: 1.25 for v in g.variables})
     except CgraphError:
         pass
+
+
+@pytest.mark.parametrize("text,error,line,column", [
+    # the names and numbers before the error were read and let go (parser.Tokens.take):
+    # the place of the error is still found in the text
+    ("a = x * 2.5  # note\nb = sin(a) * a + 1.5\nc = foo(b)", NameResolutionError, 3, 5),
+    ("a = x * 2.5\nb = sin(a) * a\nb + 2 +", ParseError, 3, 8),
+    ("a = x * 2.5\n\tb = a * a $ 2", ParseError, 2, 12),
+    ("a = x * 2.5\nb = a * a\na = b", NameResolutionError, 3, 1),
+])
+def test_error_places_after_tokens_are_let_go(text, error, line, column):
+    with pytest.raises(error) as info:
+        cgraph.parse(text)
+    assert (info.value.line, info.value.column) == (line, column), str(info.value)

@@ -31,10 +31,11 @@ class TreeBuilder:
 
     def __init__(self):
         self.tree = None
+        self.tokens = None  # the driver's Tokens: a token's value is its index there
 
     def __getattr__(self, kind):
         def make(kept):
-            node = (kind, *(c.group() if hasattr(c, "group") else c for c in kept))
+            node = (kind, *(self.tokens.pieces[c] if type(c) is int else c for c in kept))
             if kind == "start":
                 self.tree = node
             return node
@@ -132,3 +133,59 @@ def test_rendering_keeps_the_tree(seed):
 
     e = random_expression(random.Random(seed), ["x", "y"], 10)
     assert ours(render(e, "")) == ours(render(e, " ")) != "rejected"
+
+
+def plain_lalr(text):
+    """The LALR(1) loop on Lark's tables as they are, state by state, with no pair automaton:
+    "accepted", or the error message it gives (where it stops, the tokens it expected)."""
+    t = parser._get_tables()
+    states, rules = t.states, t.rules
+    stack = [t.start]
+    for m in t.lexer.finditer(text):
+        kind = m.lastgroup
+        if kind in t.ignore:
+            continue
+        if kind == "_BAD":
+            return str(parser._syntax_error(text, m.start(),
+                                            f"unexpected character {m.group()!r}",
+                                            states[stack[-1]]))
+        while True:
+            action = states[stack[-1]].get(kind)
+            if action is None:
+                tokens = parser.Tokens(text, [m.group()], None)
+                tokens._starts = [m.start()]
+                return str(parser._unexpected(text, tokens, 0, kind, states[stack[-1]]))
+            if action >= 0:
+                stack.append(action)
+                break
+            rule = rules[~action]
+            if rule.size:
+                del stack[-rule.size:]
+            stack.append(states[stack[-1]][rule.origin])
+    while True:
+        action = states[stack[-1]].get("$END")
+        if action is None:
+            return str(parser._syntax_error(text, len(text), "the program ends too early",
+                                            states[stack[-1]]))
+        if action >= 0 or stack[-1] == t.end:
+            return "accepted"
+        rule = rules[~action]
+        if rule.size:
+            del stack[-rule.size:]
+        stack.append(states[stack[-1]][rule.origin])
+        if stack[-1] == t.end:
+            return "accepted"
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(st.sampled_from(TOKENS), max_size=14))
+def test_errors_are_found_where_the_plain_lalr_loop_finds_them(tokens):
+    """The pair automaton stops in the same state as the tables' own loop: same place, same
+    expected tokens, same message."""
+    text = "".join(tokens)
+    try:
+        parser._drive(parser._get_tables(), TreeBuilder(), text)
+        ours = "accepted"
+    except ParseError as e:
+        ours = str(e)
+    assert ours == plain_lalr(text), text

@@ -79,9 +79,11 @@ class GraphBuilder:
     """
 
     BINARY = {"add": ops.ADD, "sub": ops.SUB, "mul": ops.MUL, "div": ops.DIV, "pow": ops.POW}
+    LOOKUP = "name"  # a name already in `scope` is that node: the parser looks it up itself
 
     def __init__(self, source: str):
         self.source = source
+        self.tokens = None  # the parser's Tokens: a token's value is its index there
         self.nodes: list[Node] = []
         self.scope: dict[str, int] = {}  # every name in the program -> its node id
         self.journal: list = []  # (name, previous id or None) per scope entry `name` made
@@ -267,6 +269,10 @@ class GraphBuilder:
                                   f"({how_many:,} × {size}); the limit is {LIMIT:,}")
         self.expanded += how_many * size
 
+    def _clauses(self, clauses):
+        """`for` clauses as the parser gives them (name, lo, hi, ...): the names as tokens."""
+        return [self.tokens.token(c) if k % 3 == 0 else c for k, c in enumerate(clauses)]
+
     def _ranges(self, clauses, template, pos):
         """`for i in lo..hi` clauses -> [(name, range)], each bound known now."""
         out = []
@@ -315,12 +321,24 @@ class GraphBuilder:
         self.output = (name, value)
 
     def assign(self, c):
-        match, value = c
-        name = match.group()
-        if name in self.families:
-            raise self.error(match, f"'{name}' is an indexed family; assign {name}[1], ...")
-        self._assign(match, name, value)
-        self._end_statement()
+        at, value = c
+        name = self.tokens.pieces[at]
+        scope = self.scope
+        if name in scope or name in self.families or name in ops.CONSTANTS:
+            match = self.tokens.token(at)
+            if name in self.families:
+                raise self.error(match, f"'{name}' is an indexed family; assign {name}[1], "
+                                        "...")
+            self._check_assignable(match, name)  # raises: each case says why
+        node = self.nodes[value]  # (as _assign does, without the checks just made)
+        if node.name is None:
+            node.name = name
+        scope[name] = value
+        self.assigned.add(name)
+        self.output = (name, value)
+        if self.serial != self.numbered:
+            self._number_calls()
+        self.statement_start = len(self.nodes)
 
     def expression(self, c):
         self.output = ("f", c[0])
@@ -333,6 +351,7 @@ class GraphBuilder:
 
     def target(self, c):
         match, *indices = c
+        match = self.tokens.token(match)
         self.open += 1
         return Target(match, indices, self.marks.pop())
 
@@ -347,7 +366,7 @@ class GraphBuilder:
             raise self.error(target.match, f"'{family}' is assigned after it was used as "
                                            "an input")
         template = self._cut(target.mark)
-        ranges = self._ranges(clauses, template, pos)
+        ranges = self._ranges(self._clauses(clauses), template, pos)
         self._count(template, target.indices + [body], _size(ranges), pos)
         combos = self._combinations(ranges)
         self.families[family] = "assigned"
@@ -361,6 +380,7 @@ class GraphBuilder:
 
     def head(self, c):
         match, *params = c
+        match = self.tokens.token(match)
         mark = self.marks.pop()
         at = mark[0]
         name = match.group()
@@ -400,15 +420,14 @@ class GraphBuilder:
     def number(self, c):  # (at parse time no call is being expanded: no label)
         nodes = self.nodes
         i = len(nodes)
-        nodes.append(Node(i, CONST, (), None, float(c[0].group())))
+        nodes.append(Node(i, CONST, (), None, float(self.tokens.take(c[0]))))
         return i
 
     def name(self, c):
-        m = c[0]
-        name = m.group()
+        name = self.tokens.pieces[c[0]]
         found = self.scope.get(name)
         if found is None:
-            found = self._lookup(name, m.start())
+            found = self._lookup(name, self.tokens.token(c[0]))
         return found
 
     def open_call(self, c):
@@ -418,9 +437,17 @@ class GraphBuilder:
     open_index = open_call
 
     def call(self, c):
-        match, *args = c
         self.marks.pop()
-        name = match.group()
+        name = self.tokens.pieces[c[0]]
+        op = ops.lookup_function(name, len(c) - 1)
+        if op is not None and name not in self.functions:  # a builtin: the common case
+            self.tokens.pieces[c[0]] = None  # its name is read for good
+            nodes = self.nodes
+            i = len(nodes)
+            nodes.append(Node(i, op, tuple(c[1:])))
+            return i
+        match, *args = c
+        match = self.tokens.token(match)
         fn = self.functions.get(name)
         if fn is not None:
             return self._call(fn, match, args)
@@ -479,6 +506,8 @@ class GraphBuilder:
 
     def comprehension(self, c):
         match, body, *clauses = c
+        match = self.tokens.token(match)
+        clauses = self._clauses(clauses)
         mark = self.marks.pop()
         name = match.group()
         op = REDUCTIONS.get(name)
@@ -498,6 +527,7 @@ class GraphBuilder:
 
     def subscript(self, c):
         match, *indices = c
+        match = self.tokens.token(match)
         mark = self.marks.pop()
         family = match.group()
         known = [self._fold(i) for i in indices]
@@ -569,7 +599,7 @@ class GraphBuilder:
 
     def compare(self, c):
         a, match, b = c
-        return self._add(ops.OPS[COMPARISONS[match.group()]], (a, b))
+        return self._add(ops.OPS[COMPARISONS[self.tokens.pieces[match]]], (a, b))
 
     def neg(self, c):
         return self._add(ops.NEG, (c[0],))

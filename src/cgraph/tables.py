@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
 
 from . import __version__
 
@@ -42,8 +43,19 @@ def grammar_text() -> str:
         return fh.read()
 
 
+_lark_version: str | None = None
+
+
 def lark_version() -> str:
-    """The installed Lark's version, read from its module file without importing it."""
+    """The installed Lark's version, read from its module file without importing it (once:
+    finding the module costs about 2 ms, and loading the tables asks twice)."""
+    global _lark_version
+    if _lark_version is None:
+        _lark_version = _read_lark_version()
+    return _lark_version
+
+
+def _read_lark_version() -> str:
     import importlib.util
 
     spec = importlib.util.find_spec("lark")
@@ -417,3 +429,180 @@ def load() -> Tables:
     if path is not None:
         _write(path, data)
     return Tables(data, facts)
+
+
+# -- the tables recast for the driver -------------------------------------------------------
+
+SHIFT, CHAIN_SHIFT, REDUCE, ERROR, ACCEPT, QUIET_SHIFT, QUIET_CHAIN_SHIFT, UNKNOWN = range(8)
+IGNORED, BAD = -1, -2  # terminal ids of tokens the driver skips, and of stray characters
+_UNKNOWN = (UNKNOWN,)
+
+
+class Automaton:
+    """The LALR(1) tables above, recast so that the driver does one lookup per token.
+
+    The driver's stack holds *pairs* (state below, state on top) instead of states. A
+    reduction by a one-symbol rule (`atom: NAME`, and the pass-throughs `sum: product`,
+    `product: unary` ...) pops one state and goes from the state below, so from a pair its
+    result is known in advance: for each pair and lookahead terminal, every one-symbol
+    reduction the LALR tables would make next is collapsed into one entry, which names
+    the rules whose callbacks to run (pass-throughs have none; no rule: None) and what
+    comes after them:
+
+        (SHIFT, pair to push)
+        (CHAIN_SHIFT, pair to push, top pair after the chain, rules of the chain)
+        (QUIET_SHIFT, ...), (QUIET_CHAIN_SHIFT, ...): the same for a token that no rule
+            keeps ("(", "+", ...): the driver keeps values of kept symbols only
+        (REDUCE, rule, top pair after the chain, rules of the chain)
+        (ERROR, the LALR state that has no action, top pair, rules of the chain)
+        (ACCEPT, None, top pair, rules of the chain)            (only on $END)
+
+        (UNKNOWN,): not derived yet: `derive(pair, terminal)` derives and stores it
+
+    `gotos[pair][rule]` is the pair pushed after reducing by `rule` with `pair` exposed
+    (None: not derived yet, `goto(pair, rule)`).
+    The driver thus makes the same reductions in the same order as the LALR tables say,
+    calling the same callbacks, and detects an error in the same state. Everything here is
+    derived from `Tables` (which the cache validation covers), each entry when first
+    needed: a program meets a few dozen of the ~7,000, so nothing is worth caching on disk.
+    """
+
+    def __init__(self, t: Tables):
+        self.tables = t
+        names = [n for n, _ in t.terminals] + ["$END"]
+        self.terminal_names = names
+        self.terminal_ids = {n: k for k, n in enumerate(names)}
+        self.end_id = self.terminal_ids["$END"]
+        self.pairs: list[tuple[int, int]] = []
+        self.actions: list[list[tuple]] = []
+        self.gotos: list[list[int | None]] = []
+        self._index: dict[tuple[int, int], int] = {}
+        # rules whose reduction does something to the value: not a pass-through, nor an
+        # inlined rule of one kept child (`_args: test`: its parent takes the child as is)
+        self._chained = [r.size == 1 and r.kind != PASS and
+                         not (r.kind == SPLICE and len(r.keep) == 1) for r in t.rules]
+        # a terminal is kept by every rule that has it, or by none (GrammarFacts.filtered)
+        self.quiet = {n for r in t.rules for k, n in enumerate(r.expansion)
+                      if n in self.terminal_ids and k not in r.keep}
+        self._lock = threading.Lock()
+        self.start = self._pair(-1, t.start)
+
+        # The lexer's regex without groups, for re.findall: every piece of the text in
+        # order (spaces, comments and stray characters too), as strings.
+        self.splitter = re.compile(_without_groups(t.lexer.pattern), re.DOTALL)
+        self.kinds: dict[str, int] = {}  # piece of text -> terminal id, as met
+        self._group_ids = [BAD] * (t.lexer.groups + 1)  # the lexer's group -> terminal id
+        for name, group in t.lexer.groupindex.items():
+            self._group_ids[group] = (IGNORED if name in t.ignore else BAD if name == "_BAD"
+                                      else self.terminal_ids[name])
+
+    def _pair(self, below: int, top: int) -> int:
+        with self._lock:
+            k = self._index.get((below, top))
+            if k is None:
+                k = len(self.pairs)
+                self.pairs.append((below, top))
+                self.actions.append([_UNKNOWN] * len(self.terminal_names))
+                self.gotos.append([None] * len(self.tables.rules))
+                self._index[(below, top)] = k
+            return k
+
+    def goto(self, pair: int, rule: int) -> int:
+        top = self.pairs[pair][1]
+        target = self._pair(top, self.tables.states[top][self.tables.rules[rule].origin])
+        self.gotos[pair][rule] = target
+        return target
+
+    def derive(self, pair: int, a: int) -> tuple:
+        entry = self.actions[pair][a] = self._action(pair, a)
+        return entry
+
+    def _action(self, pair: int, a: int) -> tuple:
+        t = self.tables
+        states, rules, name = t.states, t.rules, self.terminal_names[a]
+        below, top = self.pairs[pair]
+        chain: list[int] = []
+        state = top
+
+        def entry(how, what):
+            calls = tuple(chain) or None
+            return (how, what, self._pair(below, state), calls)
+
+        while True:
+            act = states[state].get(name)
+            if act is None:
+                return entry(ERROR, state)
+            if name == "$END" and (act >= 0 or state == t.end):
+                return entry(ACCEPT, None)
+            if act >= 0:
+                quiet = name in self.quiet
+                if state == top:
+                    return (QUIET_SHIFT if quiet else SHIFT, self._pair(state, act))
+                return entry(QUIET_CHAIN_SHIFT if quiet else CHAIN_SHIFT,
+                             self._pair(state, act))
+            rule = rules[~act]
+            if rule.size != 1 or below < 0:
+                return entry(REDUCE, ~act)
+            if self._chained[~act]:
+                chain.append(~act)
+            state = states[below][rule.origin]
+            if name == "$END" and state == t.end:
+                return entry(ACCEPT, None)
+
+    def is_end(self, pair: int) -> bool:
+        return self.pairs[pair][1] == self.tables.end
+
+    def kinds_of(self, pieces: list[str]):
+        """The terminal id of each piece (IGNORED, BAD) that `splitter` cut out of a text,
+        in order.
+
+        The lexer's regex tried on the piece alone picks the same terminal as it did in the
+        text: its terminals look past their match only to refuse a keyword that goes on as
+        a name (`for(?!\\w)`: "format" is a NAME) and a number's dot followed by a dot
+        (`1..3`), and a piece cut out of the text never goes on in either way."""
+        kinds = self.kinds
+        new = set(pieces).difference(kinds)
+        if new:
+            match, ids = self.tables.lexer.match, self._group_ids
+            found = dict.fromkeys(new)
+            del new
+            for p in found:
+                found[p] = ids[match(p).lastindex]
+            if len(kinds) + len(found) <= 4096:  # a small program's names: keep them
+                kinds.update(found)
+            else:  # a big program, or many programs: start again (a new dict: a parse in
+                found.update(kinds)  # another thread may be reading the old one)
+                kinds = found
+                self.kinds = {}
+        return map(kinds.__getitem__, pieces)  # (an iterator: no list as long as the text)
+
+
+def _without_groups(pattern: str) -> str:
+    """A regex with every group made non-capturing, `(?P<name>` included."""
+    out, k, in_class = [], 0, False
+    while k < len(pattern):
+        c = pattern[k]
+        if c == "\\":
+            out.append(pattern[k:k + 2])
+            k += 2
+            continue
+        if in_class:
+            in_class = c != "]" or (out and out[-1] in ("[", "[^"))
+        elif c == "[":
+            in_class = True
+            if pattern.startswith("[^", k):
+                out.append("[^")
+                k += 2
+                continue
+        elif c == "(":
+            if pattern.startswith("(?P<", k):
+                k = pattern.index(">", k) + 1
+                out.append("(?:")
+                continue
+            if not pattern.startswith("(?", k):
+                out.append("(?:")
+                k += 1
+                continue
+        out.append(c)
+        k += 1
+    return "".join(out)
