@@ -90,4 +90,10 @@ def run(start, early=()) -> None:
             silence_stdout()
         _say("Interrupted" + (f": {e.note}" if e.note else "") + ".")
         status = 130
+    # The interpreter's shutdown runs the cycle collector over every object left (each
+    # module's functions and classes are cycles): 5 ms for a short command, 30 ms after a
+    # 10^5-node graph, all for memory the process is giving back anyway.
+    import gc
+
+    gc.freeze()
     sys.exit(status)
