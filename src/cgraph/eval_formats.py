@@ -10,7 +10,6 @@ follows the contract exactly (a stable interface for scripts).
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from bisect import bisect_left
@@ -223,6 +222,8 @@ def to_json(ev: Evaluation, wrt=None, fields=None) -> str:
 
 
 def to_delimited(ev: Evaluation, delimiter: str, digits: int | None = None) -> str:
+    import csv  # here, not at the top: JSON and tables do without it
+
     out = io.StringIO()
     writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
     writer.writerow(("id", "op", "name", "expr", "value", *(c.key for c in columns(ev))))
