@@ -18,7 +18,6 @@ from .cli_support import (CONTEXT, INPUT_FILE, NAMES, NONNEGATIVE, OUTPUT_FILE, 
                           Command, StepProgress, applies, byte_progress, lazy, output_file,
                           output_options, program_arguments, warn)
 from .errors import BindingError, EvaluationError, InputError
-from .files import write_text
 
 DIGITS = click.IntRange(1, 17)
 # `explain -o FILE` without --format: the suffix chooses, as it does for `graph -o`
@@ -298,7 +297,7 @@ def codegen_command(program, lang, name, wrt, hessian, output_path):
     if output_path is None:
         click.echo(text, nl=False)
     else:  # whole or not at all, and never onto the program's own --file
-        write_text(output_path, text, [program.path])
+        lazy.files.write_text(output_path, text, [program.path])
 
 
 @cli.command("check", cls=Command)

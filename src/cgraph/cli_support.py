@@ -33,7 +33,6 @@ from . import numtext
 from .bindings import parse_uncertain_bindings, read_bindings_file
 from .errors import BindingError, CgraphError, EvaluationError
 from .eval_formats import nonfinite_messages
-from .files import check_target, read_text, write_text
 from .graph import Evaluation, Graph
 from .parser import parse
 
@@ -193,13 +192,13 @@ def _split_args(args, program_file) -> tuple[str, list[str]]:
     """The program text and the binding arguments."""
     args = list(args)
     if program_file is not None:
-        return read_text(program_file), args
+        return lazy.files.read_text(program_file), args
     if not args:
         raise click.UsageError("missing PROGRAM (give it as an argument, '-' for "
                                "standard input, or --file PATH)")
     program = args.pop(0)
     if program == "-":
-        program = read_text("-")
+        program = lazy.files.read_text("-")
     return program, args
 
 
@@ -363,7 +362,7 @@ class Output:
     def check_target(self) -> None:
         """A usage error now, before any work, when -o names one of the inputs."""
         if self.path is not None:
-            check_target(self.path, self.inputs)
+            lazy.files.check_target(self.path, self.inputs)
 
     def emit(self, result, fmt: str | None = None) -> None:
         rendered = self.formats[self.format_name(fmt)](result, self.options)
@@ -371,17 +370,17 @@ class Output:
             if self.path is None:
                 console().print(rendered)
             else:
-                write_text(self.path, plain_text(rendered), self.inputs)
+                lazy.files.write_text(self.path, plain_text(rendered), self.inputs)
         elif isinstance(rendered, str):
             if self.path is None:
                 click.echo(rendered, nl=False)
             else:
-                write_text(self.path, rendered, self.inputs)
+                lazy.files.write_text(self.path, rendered, self.inputs)
         elif self.path is None:
             for piece in rendered:  # a long result, in pieces
                 sys.stdout.write(piece)
         else:
-            write_text(self.path, "".join(rendered), self.inputs)
+            lazy.files.write_text(self.path, "".join(rendered), self.inputs)
 
 
 def warn(message: str) -> None:
