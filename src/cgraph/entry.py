@@ -90,10 +90,30 @@ def run(start, early=()) -> None:
             silence_stdout()
         _say("Interrupted" + (f": {e.note}" if e.note else "") + ".")
         status = 130
-    # The interpreter's shutdown runs the cycle collector over every object left (each
-    # module's functions and classes are cycles): 5 ms for a short command, 30 ms after a
-    # 10^5-node graph, all for memory the process is giving back anyway.
+    leave(status)
+
+
+def leave(status: int) -> None:
+    """Exit with `status`, without the interpreter's shutdown where nothing needs it.
+
+    The shutdown runs the cycle collector over every object left (each module's functions
+    and classes are cycles), then frees them one by one: 8 ms of a 60 ms command, all for
+    memory the process is giving back anyway. By now the output is flushed and every file
+    cgraph writes is closed, so the process ends at once (os._exit) once the atexit
+    handlers have run. Under a profiler or a tracer (cProfile, coverage, a debugger), which
+    report as the interpreter shuts down, it shuts down as usual, without the collector."""
     import gc
 
     gc.freeze()
+    if sys.getprofile() is None and sys.gettrace() is None:
+        import atexit
+        import os
+
+        atexit._run_exitfuncs()
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(status)
     sys.exit(status)
