@@ -100,12 +100,16 @@ def leave(status: int) -> None:
     and classes are cycles), then frees them one by one: 8 ms of a 60 ms command, all for
     memory the process is giving back anyway. By now the output is flushed and every file
     cgraph writes is closed, so the process ends at once (os._exit) once the atexit
-    handlers have run. Under a profiler or a tracer (cProfile, coverage, a debugger), which
-    report as the interpreter shuts down, it shuts down as usual, without the collector."""
+    handlers have run. It shuts down as usual, without the collector, where the shutdown
+    has work to do: a thread still running (the interpreter waits for it), or a profiler or
+    a tracer (cProfile, coverage, a debugger), which report as the interpreter shuts down."""
     import gc
+    import threading
 
     gc.freeze()
-    if sys.getprofile() is None and sys.gettrace() is None:
+    running = [t for t in threading.enumerate()
+               if t is not threading.main_thread() and not t.daemon]
+    if not running and sys.getprofile() is None and sys.gettrace() is None:
         import atexit
         import os
 
