@@ -242,6 +242,27 @@ def test_a_full_disk_on_standard_output_is_one_line_exit_1(args):
     assert "No space left on device" in stderr
 
 
+def test_the_exit_skips_the_shutdown_but_not_atexit_handlers_nor_profilers(tmp_path):
+    """cgraph ends with os._exit (entry.leave): what a library registered with atexit still
+    runs, a thread still running still finishes, and a profiler, which reports as the
+    interpreter shuts down, still reports."""
+    main = ("import atexit, sys; atexit.register(print, 'atexit ran', file=sys.stderr); "
+            "sys.argv = ['cgraph'] + sys.argv[1:]; from cgraph.__main__ import main; main()")
+    r = subprocess.run([sys.executable, "-c", main, "graph", "x*y", "-o", tmp_path / "g.mmd"],
+                       capture_output=True, text=True, env=env_for())
+    assert (r.returncode, r.stdout, r.stderr) == (0, "", "atexit ran\n")
+    assert (tmp_path / "g.mmd").read_text().startswith("flowchart")
+    late = ("import sys, threading, time; threading.Thread(target=lambda: (time.sleep(0.3), "
+            "print('thread done', file=sys.stderr))).start(); "
+            "sys.argv = ['cgraph'] + sys.argv[1:]; from cgraph.__main__ import main; main()")
+    r = subprocess.run([sys.executable, "-c", late, "eval", "x*y", "x=1", "y=2", "--format",
+                        "json"], capture_output=True, text=True, env=env_for())
+    assert r.returncode == 0 and r.stderr == "thread done\n" and json.loads(r.stdout)
+    r = subprocess.run([sys.executable, "-m", "cProfile", "-m", "cgraph", "eval", "x*y", "x=1",
+                        "y=3"], capture_output=True, text=True, env=env_for())
+    assert r.returncode == 0 and "function calls" in r.stdout and "x * y" in r.stdout
+
+
 def test_a_full_disk_under_eval_data(tmp_path):
     data = tmp_path / "d.csv"
     data.write_text("x\n" + "".join(f"{i}\n" for i in range(200_000)))

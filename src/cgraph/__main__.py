@@ -1,11 +1,17 @@
 """`cgraph` and `python -m cgraph`: the Ctrl-C handler first, then the command line."""
 
-import signal
+import _signal  # signal's C module: signal.py itself builds enums at import (0.5 ms)
 
 # Before anything else is imported: a Ctrl-C from here on is remembered, and entry.run
 # turns it into exit status 130 as soon as its own handler is in place.
 _early: list = []
-signal.signal(signal.SIGINT, lambda signum, frame: _early.append(signum))
+_signal.signal(_signal.SIGINT, lambda signum, frame: _early.append(signum))
+
+import gc  # noqa: E402
+
+# The cyclic collector stays off for the whole run (cli_support.run says why); off from
+# here, it does not run 15 times over what the imports build (1.6 ms).
+gc.disable()
 
 from . import entry  # noqa: E402
 

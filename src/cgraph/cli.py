@@ -14,11 +14,10 @@ import os
 import click
 
 from . import __version__, numtext
-from .cli_support import (CONTEXT, NAMES, NONNEGATIVE, POSITIVE, Command, StepProgress,
-                          applies, byte_progress, lazy, output_file, output_options,
-                          program_arguments, warn)
+from .cli_support import (CONTEXT, INPUT_FILE, NAMES, NONNEGATIVE, OUTPUT_FILE, POSITIVE,
+                          Command, StepProgress, applies, byte_progress, lazy, output_file,
+                          output_options, program_arguments, warn)
 from .errors import BindingError, EvaluationError, InputError
-from .files import write_text
 
 DIGITS = click.IntRange(1, 17)
 # `explain -o FILE` without --format: the suffix chooses, as it does for `graph -o`
@@ -56,11 +55,11 @@ def cli():
 @click.option("--digits", type=DIGITS, metavar="N", help="Significant digits shown "
               f"[default: {numtext.TABLE} in tables, full precision elsewhere].")
 @click.option("--strict", is_flag=True, help="A non-finite value is an error (exit 1).")
-@click.option("--data", "data_path", type=click.Path(dir_okay=False, allow_dash=True),
+@click.option("--data", "data_path", type=INPUT_FILE,
               metavar="FILE.csv", help="Evaluate at every point of a CSV or Parquet file "
               "('-': CSV on standard input); writes CSV: inputs, value, one column per "
               "gradient.")
-@click.option("-o", "output_path", type=click.Path(dir_okay=False), metavar="FILE",
+@click.option("-o", "output_path", type=OUTPUT_FILE, metavar="FILE",
               help="Write to FILE instead of standard output (with --data, FILE.parquet "
               "is written as Parquet).")
 @click.option("--fields", type=NAMES, metavar="KEY,KEY", help="Only these top-level keys "
@@ -298,7 +297,7 @@ def codegen_command(program, lang, name, wrt, hessian, output_path):
     if output_path is None:
         click.echo(text, nl=False)
     else:  # whole or not at all, and never onto the program's own --file
-        write_text(output_path, text, [program.path])
+        lazy.files.write_text(output_path, text, [program.path])
 
 
 @cli.command("check", cls=Command)
@@ -400,7 +399,7 @@ def hessian_command(program, out, wrt, output_name, digits):
 @click.option("--optimizer", type=click.Choice(["gd", "momentum", "adam", "newton"]),
               default="gd", show_default=True, help="Update rule (momentum: β=0.9; adam: "
               "0.9, 0.999; newton: the Hessian, damped; --lr does not apply).")
-@click.option("--data", "data_path", type=click.Path(dir_okay=False, allow_dash=True),
+@click.option("--data", "data_path", type=INPUT_FILE,
               metavar="FILE.csv", help="Minimise the mean of the program over these rows "
               "(a CSV or Parquet file).")
 @click.option("--epochs", type=click.IntRange(1), default=100, show_default=True,
@@ -409,7 +408,7 @@ def hessian_command(program, out, wrt, output_name, digits):
               help="Mini-batches of N rows [default: the full batch].")
 @click.option("--seed", type=click.IntRange(0), default=0, show_default=True,
               metavar="N", help="Seed for shuffling mini-batches.")
-@click.option("--trace", type=click.Path(dir_okay=False), metavar="FILE.csv",
+@click.option("--trace", type=OUTPUT_FILE, metavar="FILE.csv",
               help="Write every step: step, cost, each weight, each gradient.")
 @output_options("descend", terminal="table", piped="json", what="Output")
 def descend_command(program, out, wrt, lr, steps, until, optimizer, data_path, epochs,

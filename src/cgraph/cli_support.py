@@ -25,7 +25,6 @@ import importlib
 import io
 import os
 import sys
-from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 import click
@@ -34,7 +33,6 @@ from . import numtext
 from .bindings import parse_uncertain_bindings, read_bindings_file
 from .errors import BindingError, CgraphError, EvaluationError
 from .eval_formats import nonfinite_messages
-from .files import check_target, read_text, write_text
 from .graph import Evaluation, Graph
 from .parser import parse
 
@@ -114,14 +112,15 @@ class _Failure(click.ClickException):
 
 # -- the program and its bindings ---------------------------------------------------------
 
-@dataclass
 class Program:
     """A parsed program and its parsed bindings (not yet checked against each other)."""
 
-    graph: Graph
-    bindings: dict
-    sigmas: dict = field(default_factory=dict)  # `x=2±0.1`: only eval takes these
-    path: str | None = None  # the --file it came from ('-': standard input)
+    def __init__(self, graph: Graph, bindings: dict, sigmas: dict | None = None,
+                 path: str | None = None):
+        self.graph = graph
+        self.bindings = bindings
+        self.sigmas = sigmas or {}  # `x=2±0.1`: only eval takes these
+        self.path = path  # the --file it came from ('-': standard input)
 
     def check(self, uncertain: bool = False) -> "Program":
         """Every variable bound, and nothing else; an uncertainty only if `uncertain`."""
@@ -184,7 +183,7 @@ def program_arguments(fn):
                                 "as it is) or NAME=VALUE lines. Bindings on the command "
                                 "line override it.")(command)
     return click.option("--file", "program_file",
-                        type=click.Path(dir_okay=False, allow_dash=True),
+                        type=INPUT_FILE,
                         help="Read the program from this file ('-' for standard "
                              "input).")(command)
 
@@ -193,13 +192,13 @@ def _split_args(args, program_file) -> tuple[str, list[str]]:
     """The program text and the binding arguments."""
     args = list(args)
     if program_file is not None:
-        return read_text(program_file), args
+        return lazy.files.read_text(program_file), args
     if not args:
         raise click.UsageError("missing PROGRAM (give it as an argument, '-' for "
                                "standard input, or --file PATH)")
     program = args.pop(0)
     if program == "-":
-        program = read_text("-")
+        program = lazy.files.read_text("-")
     return program, args
 
 
@@ -215,6 +214,10 @@ class NameList(click.ParamType):
 
 
 NAMES = NameList()
+# One instance of each file type, shared by every option that takes one: click looks up a
+# translation of the word "file" (gettext, 80 µs) for each click.Path it builds.
+INPUT_FILE = click.Path(dir_okay=False, allow_dash=True)  # '-': standard input
+OUTPUT_FILE = click.Path(dir_okay=False)
 
 
 class Number(click.ParamType):
@@ -335,7 +338,7 @@ def output_options(module: str, *, terminal: str | None = None, piped: str | Non
 
 def output_file(help: str):
     """`-o FILE`: the command's output goes to FILE (see `Output.path`)."""
-    return click.option("-o", "--output", "output_path", type=click.Path(dir_okay=False),
+    return click.option("-o", "--output", "output_path", type=OUTPUT_FILE,
                         metavar="FILE", help=help)
 
 
@@ -359,7 +362,7 @@ class Output:
     def check_target(self) -> None:
         """A usage error now, before any work, when -o names one of the inputs."""
         if self.path is not None:
-            check_target(self.path, self.inputs)
+            lazy.files.check_target(self.path, self.inputs)
 
     def emit(self, result, fmt: str | None = None) -> None:
         rendered = self.formats[self.format_name(fmt)](result, self.options)
@@ -367,17 +370,17 @@ class Output:
             if self.path is None:
                 console().print(rendered)
             else:
-                write_text(self.path, plain_text(rendered), self.inputs)
+                lazy.files.write_text(self.path, plain_text(rendered), self.inputs)
         elif isinstance(rendered, str):
             if self.path is None:
                 click.echo(rendered, nl=False)
             else:
-                write_text(self.path, rendered, self.inputs)
+                lazy.files.write_text(self.path, rendered, self.inputs)
         elif self.path is None:
             for piece in rendered:  # a long result, in pieces
                 sys.stdout.write(piece)
         else:
-            write_text(self.path, "".join(rendered), self.inputs)
+            lazy.files.write_text(self.path, "".join(rendered), self.inputs)
 
 
 def warn(message: str) -> None:

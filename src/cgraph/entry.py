@@ -90,4 +90,34 @@ def run(start, early=()) -> None:
             silence_stdout()
         _say("Interrupted" + (f": {e.note}" if e.note else "") + ".")
         status = 130
+    leave(status)
+
+
+def leave(status: int) -> None:
+    """Exit with `status`, without the interpreter's shutdown where nothing needs it.
+
+    The shutdown runs the cycle collector over every object left (each module's functions
+    and classes are cycles), then frees them one by one: 8 ms of a 60 ms command, all for
+    memory the process is giving back anyway. By now the output is flushed and every file
+    cgraph writes is closed, so the process ends at once (os._exit) once the atexit
+    handlers have run. It shuts down as usual, without the collector, where the shutdown
+    has work to do: a thread still running (the interpreter waits for it), or a profiler or
+    a tracer (cProfile, coverage, a debugger), which report as the interpreter shuts down."""
+    import gc
+    import threading
+
+    gc.freeze()
+    running = [t for t in threading.enumerate()
+               if t is not threading.main_thread() and not t.daemon]
+    if not running and sys.getprofile() is None and sys.gettrace() is None:
+        import atexit
+        import os
+
+        atexit._run_exitfuncs()
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(status)
     sys.exit(status)

@@ -12,7 +12,6 @@ import io
 import os
 import re
 import sys
-import tempfile
 
 from .errors import EvaluationError, InputError
 
@@ -156,6 +155,8 @@ class AtomicWriter:
             except OSError as e:
                 raise self._error(e) from None
             return
+        import tempfile  # here: it imports shutil, bz2, lzma and random (5-10 ms)
+
         try:
             fd, self.tmp = tempfile.mkstemp(dir=os.path.dirname(target),
                                             prefix="." + os.path.basename(target) + ".",

@@ -18,10 +18,14 @@ from rich.text import Text
 
 
 def _plain(renderable) -> str:
+    """The text a cell shows. A string is Rich markup, as the console prints it: without
+    :emoji: codes (their table alone costs 2 ms to load), and only a `[` starts a tag."""
     if isinstance(renderable, Text):
         return renderable.plain
-    return Text.from_markup(renderable).plain if isinstance(renderable, str) else \
-        str(renderable)
+    if not isinstance(renderable, str):
+        return str(renderable)
+    return Text.from_markup(renderable, emoji=False).plain if "[" in renderable else \
+        renderable
 
 
 def _needed(table: Table) -> int:
