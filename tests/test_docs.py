@@ -190,3 +190,18 @@ def test_readme_fields_examples_match_real_output():
         assert args[:2] == ["cgraph", "eval"] and r.stdout + r.stderr == expected, command
         commands += 1
     assert commands >= 2
+
+
+def test_files_the_readme_shows_with_cat_are_in_examples():
+    """A newcomer copying the tour needs the files it reads: each `$ cat FILE` block is
+    also examples/FILE, byte for byte."""
+    root = Path(__file__).parent.parent / "examples"
+    shown = {}
+    for block in re.findall(r"```console\n(.*?)```", README, re.S):
+        for chunk in re.split(r"^\$ ", block, flags=re.M)[1:]:
+            command, _, content = chunk.partition("\n")
+            if command.startswith("cat "):
+                shown.setdefault(command.split()[1], content)
+    assert len(shown) >= 5
+    for name, content in shown.items():
+        assert (root / name).read_text(encoding="utf-8") == content, name
