@@ -334,7 +334,10 @@ def _with_cpu(cmd: str) -> tuple[float, float, float]:
 def bench_data(sizes, repeat, tmp: Path):
     """`eval --data` end to end against a polars script doing the same job (read the CSV,
     the value and both gradients, every column written at round-trip precision), and
-    cgraph's peak memory, which must stay flat for any file size."""
+    cgraph's peak memory, which must stay flat for any file size (CSV or Parquet)."""
+    import pyarrow.csv
+    import pyarrow.parquet
+
     script = tmp / "with_polars.py"
     script.write_text(baselines.POLARS_SCRIPT)
     has_polars = _try("polars")
@@ -367,7 +370,13 @@ def bench_data(sizes, repeat, tmp: Path):
             row("data", label, statistics.median(ours), "polars not installed", None)
         row("data", f"eval --data, {rows:,} CSV rows: peak memory", max(peak), "limit",
             150.0, 1.0, unit="MiB")
+        pq = tmp / f"pts{rows}.parquet"  # the same points in Parquet, to CSV on stdout
+        pyarrow.parquet.write_table(pyarrow.csv.read_csv(csv), pq, row_group_size=65536)
+        t, mib = run_command(f"{CGRAPH} eval '{DATA_PROGRAM}' --data {pq}")
+        row("data", f"eval --data, {rows:,} Parquet rows: peak memory", mib, "limit", 150.0,
+            1.0, unit="MiB", note=f"{t:.2f} s end to end")
         csv.unlink()
+        pq.unlink()
 
 
 def bench_library_peers(repeat):

@@ -8,6 +8,7 @@ import errno
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -341,6 +342,9 @@ def test_ctrl_c_mid_run_says_the_csv_is_incomplete(tmp_path):
     lines = (first + rest).decode().splitlines()
     assert 1 < len(lines) < 1_200_001
     assert lines[0] == "x,f,df_dx" and all(len(line.split(",")) == 3 for line in lines)
+    # the message counts the rows that reached standard output, exactly
+    said = re.search(r"stops after ([\d,]+) of the rows", err)
+    assert said and int(said.group(1).replace(",", "")) == len(lines) - 1, err
 
 
 def test_ctrl_c_keeps_a_valid_trace(tmp_path):

@@ -4,10 +4,11 @@ its suffix)."""
 
 from __future__ import annotations
 
+import collections
 import contextlib
 
 from .batch import BatchEvaluator
-from .data import CsvSink, ParquetSink, csv_column, is_parquet, open_points, threads
+from .data import CsvSink, ParquetSink, is_parquet, open_points, threads
 from .errors import BindingError, DataError, Interrupted
 from .files import AtomicWriter, display_name
 from .interrupts import deferred
@@ -74,78 +75,97 @@ def eval_points(graph, bindings, path, wrt=None, progress=None, outputs=None,
         task = bar.add_task("evaluating", total=size) if bar else None
         if bar:
             bar.start()
-        # the rows of a batch are formatted and written on a thread of their own while
-        # the next batch is evaluated; at most two batches wait (memory stays flat)
-        writer = threads(1)
-        pending = []  # (job, rows)
+        # Blocks are parsed (CSV) and batches formatted on a pool of threads, side by side
+        # (Arrow releases the GIL); this thread reads the file in order, evaluates and
+        # writes the batches in order. At most AHEAD blocks and AHEAD batches wait (memory
+        # stays flat); a write is whole rows, a Ctrl-C waits for it.
+        pool = threads(WORKERS)
+        parsing = collections.deque()  # futures: a block's batches
+        formatting = collections.deque()  # (future: a batch's output, rows)
+        jobs = reader.jobs(columns) if hasattr(reader, "jobs") else _ready(reader, columns)
         written = 0
 
-        def wait(keep: int) -> None:
+        def read_ahead() -> None:
+            while len(parsing) < AHEAD:
+                job = next(jobs, None)
+                if job is None:
+                    return
+                parsing.append(pool.submit(job))
+
+        def flush(keep: int) -> None:
             nonlocal written
-            while len(pending) > keep:
-                job, n = pending[0]
-                job.result()
+            while formatting and (len(formatting) > keep or formatting[0][0].done()):
+                job, n = formatting[0]
+                data = job.result()
                 with deferred():
-                    pending.pop(0)
+                    sink.put(data)
+                    formatting.popleft()
                     written += n
 
         try:
-            for batch in ahead(reader.batches(columns)):
-                values = []
-                for evaluate in evaluators:
-                    result = evaluate(batch.arrays)
-                    for v in [result.value] + [result.gradient[v] for v in wrt]:
-                        values.append(np.ascontiguousarray(
-                            np.broadcast_to(v, (batch.rows,)), dtype=float))
-                inputs_ = [batch.arrays[c] for c in columns]
-                texts = inputs_ if parquet else batch.texts or [csv_column(a)
-                                                                for a in inputs_]
-                pending.append((writer.submit(_emit, sink, texts, values), batch.rows))
-                wait(2)
+            read_ahead()
+            while parsing:
+                batches = parsing[0].result()
+                parsing.popleft()
+                read_ahead()
+                for batch in batches:
+                    values = []
+                    for evaluate in evaluators:
+                        result = evaluate(batch.arrays)
+                        for v in [result.value] + [result.gradient[v] for v in wrt]:
+                            values.append(np.ascontiguousarray(
+                                np.broadcast_to(v, (batch.rows,)), dtype=float))
+                    inputs_ = [batch.arrays[c] for c in columns]
+                    texts = inputs_ if parquet else batch.texts or inputs_
+                    formatting.append((pool.submit(sink.rows, texts, values), batch.rows))
+                    flush(AHEAD)
                 if bar:
                     bar.update(task, completed=reader.done)
-            wait(0)
+            flush(0)
             sink.close()
         except Interrupted:
             with deferred():
-                _settle(pending)
-                written += sum(n for job, n in pending if _done(job))
+                _settle(parsing, formatting)
                 if out:
                     sink.close()
                     out.commit()
             raise Interrupted(f"{what} is incomplete: it stops after {written:,} of the "
                               f"rows of {display_name(path)}") from None
         except BaseException:
-            _settle(pending)
+            _settle(parsing, formatting)
             if out:
                 out.abort()
             raise
         finally:
-            writer.shutdown(wait=False, cancel_futures=True)
+            pool.shutdown(wait=False, cancel_futures=True)
             if bar:
                 bar.stop()
         if out:
             out.commit()
 
 
-def _emit(sink, texts, values) -> None:
-    sink.put(sink.rows(texts, values))
+WORKERS = 2  # threads parsing and formatting (2 cores here; Arrow's own pool is unused)
+AHEAD = 2  # blocks parsed and batches formatted ahead of this thread, at most
 
 
-def _settle(pending) -> None:
-    """Let the writes under way end (whole batches), cancelling those not started."""
-    for job, _ in pending:
+def _ready(reader, columns):
+    """Jobs for a reader that reads in order only (Parquet, a text stream): its batches are
+    read on a thread of their own, one ahead, and each job hands one over."""
+    for batch in ahead(reader.batches(columns)):
+        yield lambda batch=batch: [batch]
+
+
+def _settle(*queues) -> None:
+    """Cancel the jobs not started and let those under way end (they write nothing)."""
+    jobs = [q if not isinstance(q, tuple) else q[0] for queue in queues for q in queue]
+    for job in jobs:
         job.cancel()
-    for job, _ in pending:
+    for job in jobs:
         if not job.cancelled():
             try:
                 job.result()
-            except Exception:
+            except BaseException:
                 pass
-
-
-def _done(job) -> bool:
-    return job.done() and not job.cancelled() and job.exception() is None
 
 
 def ahead(batches):
