@@ -248,3 +248,36 @@ def test_arrow_blocks_read_what_cgraphs_own_reader_reads(text, block):
 def test_parquet_output_needs_data():
     r = run("eval", "x*y", "x=1", "y=2", "-o", "out.parquet")
     assert r.exit_code == 2 and "--data" in r.stderr
+
+
+@pytest.mark.parametrize("cell", ["1_000", "\u0661", "\uff11"])
+def test_cells_only_python_reads_as_numbers_are_named(tmp_path, cell):
+    """`1_000`, Arabic-Indic or full-width digits: Python's float() takes them, numpy and
+    Arrow do not. The error names the line and column all the same."""
+    path = tmp_path / "p.csv"
+    path.write_text(f"x,y\n1,2\n3,4\n5,{cell}\n", encoding="utf-8")
+    r = run("eval", "x*y", "--data", path)
+    assert r.exit_code == 2
+    assert r.output.strip() == f"Error: {path}, line 4, column 'y': '{cell}' is not a number"
+
+
+def test_parquet_given_as_csv_says_so(tmp_path):
+    path = tmp_path / "p.parquet"
+    pq.write_table(pa.table({"x": [1.0, 2.0]}), path)
+    r = run("eval", "x*2", "--data", "-", input=path.read_bytes())
+    assert r.exit_code == 2 and "standard input holds Parquet" in r.output
+    renamed = tmp_path / "p.csv"
+    renamed.write_bytes(path.read_bytes())
+    r = run("eval", "x*2", "--data", renamed)
+    assert r.exit_code == 2 and f"{renamed} holds Parquet" in r.output
+
+
+def test_parquet_integers_are_widened_to_the_nearest_double(tmp_path):
+    """As a CSV cell's digits are read: 2^60 + 1 is 2^60, not an error."""
+    path = tmp_path / "big.parquet"
+    pq.write_table(pa.table({"x": pa.array([2**60 + 1, -3], pa.int64())}), path)
+    r = run("eval", "x*2", "--data", path)
+    assert r.exit_code == 0, r.output
+    rows = [line.split(",") for line in r.output.splitlines()[1:]]
+    assert [float(row[0]) for row in rows] == [float(2**60 + 1), -3.0]
+    assert [float(row[1]) for row in rows] == [2.0 * 2**60, -6.0]

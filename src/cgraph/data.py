@@ -148,12 +148,22 @@ class CsvReader:
     def _bad_cell(self, records, line_numbers, where) -> DataError:
         for cells, line in zip(records, line_numbers):
             for i in where:
-                try:
-                    float(cells[i])
-                except ValueError:
+                if not _plain_number(cells[i]):
                     return DataError(f"{self.name}, line {line}, column "
                                      f"'{self.header[i]}': {cells[i]!r} is not a number")
         return DataError(f"{self.name}: cannot read the numbers")
+
+
+def _plain_number(cell: str) -> bool:
+    """Whether a cell is a number as the fast readers read them: Python's float() also
+    takes `1_000` and digits of other scripts, which numpy and Arrow refuse."""
+    if not cell.isascii() or "_" in cell:
+        return False
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
 
 
 def _line_of(lines: list[str], k: int) -> int:
@@ -213,14 +223,16 @@ def arrow():
 _POOL_SET: list = []
 
 
-def cast(array, kind):
+def cast(array, kind, safe: bool = True):
     """Arrow's cast, without importing pyarrow.compute (its Python wrappers of every
-    kernel cost 25 ms of start-up; the cast kernel itself is in pyarrow._compute)."""
+    kernel cost 25 ms of start-up; the cast kernel itself is in pyarrow._compute). Not
+    `safe`: to the nearest double, as a CSV cell's digits are read (2^60 + 1 is 2^60)."""
     try:
         from pyarrow._compute import CastOptions, call_function
     except ImportError:  # a pyarrow laid out otherwise
-        return array.cast(kind)
-    return call_function("cast", [array], CastOptions.safe(kind))
+        return array.cast(kind, safe=safe)
+    options = CastOptions.safe(kind) if safe else CastOptions.unsafe(kind)
+    return call_function("cast", [array], options)
 
 
 def is_parquet(path: str | None) -> bool:
@@ -253,6 +265,10 @@ class CsvBlocks:
             lines += 1
             if not line or first.count(b'"') % 2 == 0:
                 break
+        if first.startswith(b"PAR1"):  # Parquet's magic number: it is read by its path
+            where = "standard input" if path == "-" else path
+            raise DataError(f"{where} holds Parquet, which is read from a file named "
+                            "*.parquet or *.pq, not as CSV")
         text = first.decode("utf-8", "surrogateescape")
         if text.startswith("\ufeff"):
             text = text[1:]
@@ -385,7 +401,7 @@ class ParquetPoints:
                         row = seen + column.is_null().to_numpy(zero_copy_only=False).argmax()
                         raise DataError(f"{self.path}, row {row + 1:,}, column '{name}': "
                                         "no value (a null)")
-                    arrays[name] = cast(column, pa.float64()).to_numpy()
+                    arrays[name] = cast(column, pa.float64(), safe=False).to_numpy()
                 seen += part.num_rows
                 self.done = self.size * seen // max(1, self.rows)
                 yield Batch(arrays, [], part.num_rows)
