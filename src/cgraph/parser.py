@@ -7,7 +7,9 @@ expression made from the grammar's own terminals cuts the text (`re.findall`), a
 reduction calls the `GraphBuilder` method named by the rule's alias, which appends a node.
 The graph therefore comes out in topological order. Driving the tables directly (instead of
 `Lark.parse` with a transformer) skips Lark's per-token objects and callback wrappers: on a
-10^4-node chain this makes the graph 5.7x faster than `Lark.parse` makes just its tree."""
+10^4-node chain this makes the graph 5.7x faster than `Lark.parse` makes just its tree.
+A segment of tokens met again in the same state replays what the automaton did the first
+time (see `_drive`)."""
 
 from __future__ import annotations
 
@@ -180,14 +182,33 @@ def parse(text: str) -> Graph:
                  {n: i for n, i in builder.scope.items() if n in builder.assigned})
 
 
+# What the driver does to the values, as steps it records (see `_drive`):
+PUSH = "push"  # a kept token's index (its offset in the segment): (PUSH, offset)
+NODE = "node"  # a BINARY reduction: (NODE, op)
+NAMED = "named"  # a LOOKUP reduction: the top value, a name, becomes its node
+CALL = "call"  # a builder callback on the top value: (CALL, callback)
+GATHER = "gather"  # an ACTION or SPLICE reduction of n > 0 values: (GATHER, (splice?, n, fn))
+PUSH_NAMED = "push named"  # PUSH then NAMED: (PUSH_NAMED, (offset, callback))
+PUSH_CALL = "push call"  # PUSH then CALL: (PUSH_CALL, (offset, callback))
+VALUES = "values"  # any other reduction's values: (VALUES, rule)
+TRACES = 512  # segments remembered per parse
+
+
 def _drive(t: tables.Tables, builder, text: str) -> None:
     """The LALR(1) loop: shift tokens, reduce rules, call the builder at each reduction.
 
     It runs the tables as `tables.Automaton` recasts them: a stack of pairs of states, one
     entry per token that makes all one-symbol reductions at once (see there). A shifted
-    token's value is its index among `builder.tokens.pieces`. The common reductions
-    (BINARY, and the callbacks of one-symbol rules) are inlined; the others go through
-    `reduce`.
+    token's value is its index among `builder.tokens.pieces`.
+
+    The tokens go in segments, each ending after a separator, "+" or "-"; for each, the
+    automaton's moves make a list of steps on the values (push a token, call a callback),
+    which then run. LALR is deterministic: what it does on a segment depends only on the
+    token kinds, the pair on top and the stack entries its reductions expose, so a segment
+    that comes again (same kinds, same top, same entries below: a big program repeats its
+    statements' shape) replays the steps and the stack's change it recorded, without the
+    tables. A segment with a syntax error runs its steps up to the error (a callback may
+    raise first, as it would have), then raises; it is never recorded.
     """
     auto = _automaton if _automaton is not None and _automaton.tables is t \
         else tables.Automaton(t)
@@ -205,6 +226,7 @@ def _drive(t: tables.Tables, builder, text: str) -> None:
     SHIFT, CHAIN_SHIFT, ERROR = tables.SHIFT, tables.CHAIN_SHIFT, tables.ERROR
     QUIET_SHIFT, QUIET_CHAIN_SHIFT = tables.QUIET_SHIFT, tables.QUIET_CHAIN_SHIFT
     UNKNOWN, derive, goto = tables.UNKNOWN, auto.derive, auto.goto
+    ignored = tables.IGNORED
 
     def kept(n):
         """The last n values, an inlined rule's children in place of its _Splice, without
@@ -218,20 +240,9 @@ def _drive(t: tables.Tables, builder, text: str) -> None:
         del values[-n:]
         return out
 
-    def chain(rules):
-        """The callbacks of one-symbol rules, one after the other, on the top value."""
-        for r in rules:
-            how, size, n, fn = plans[r]
-            if how is ONE or how is LOOKUP:
-                values[-1] = fn(builder, (values[-1],))
-            else:
-                args = kept(n) if n else []
-                push_value(None if how is NOTHING else (_Splice(args) if args else _EMPTY)
-                           if how is SPLICE else fn(builder, args))
-
-    def reduce(rule_id, top):
-        """Reduce by any rule; return the new top pair."""
-        how, size, n, fn = plans[rule_id]
+    def reduce_values(r):
+        """What reducing by rule r does to the values."""
+        how, size, n, fn = plans[r]
         if how is BINARY:
             right = values.pop()
             i = len(nodes)
@@ -243,101 +254,174 @@ def _drive(t: tables.Tables, builder, text: str) -> None:
             args = kept(n) if n else []
             push_value(None if how is NOTHING else (_Splice(args) if args else _EMPTY)
                        if how is SPLICE else fn(builder, args))
+
+    def step(r):
+        """The step that does what reduce_values(r) does (None: nothing)."""
+        how, _, n, fn = plans[r]
+        if how is BINARY:
+            return (NODE, fn)
+        if how is ONE:
+            return (CALL, fn)
+        if how is LOOKUP:
+            return (NAMED, fn)
+        if (how is ACTION or how is SPLICE) and n:
+            return (GATHER, (how is SPLICE, n, fn))
+        return None if how is PASS else (VALUES, r)  # (a pass-through: nothing to do)
+
+    def run(steps, i0):
+        """Carry out the steps of a segment whose first piece is pieces[i0]."""
+        for what, x in steps:  # (the most frequent first)
+            if what is PUSH_NAMED:
+                k = i0 + x[0]
+                v = scope.get(pieces[k])
+                if v is not None:
+                    push_value(v)
+                    pieces[k] = None  # read for good: let the string go
+                else:
+                    push_value(x[1](builder, (k,)))
+            elif what is NODE:
+                right = values.pop()
+                j = len(nodes)
+                nodes.append(node(j, x, (values[-1], right)))
+                values[-1] = j
+            elif what is PUSH:
+                push_value(i0 + x)
+            elif what is PUSH_CALL:
+                push_value(x[1](builder, (i0 + x[0],)))
+            elif what is GATHER:  # (as kept() does, with a shortcut for the common case)
+                splice, n, fn = x
+                args = values[-n:]
+                del values[-n:]
+                if None in args or _Splice in map(type, args):
+                    args = [y for c in args if c is not None
+                            for y in (c if c.__class__ is _Splice else (c,))]
+                push_value((_Splice(args) if args else _EMPTY) if splice
+                           else fn(builder, args))
+            elif what is NAMED:
+                k = values[-1]
+                v = scope.get(pieces[k])
+                if v is not None:
+                    values[-1] = v
+                    pieces[k] = None
+                else:
+                    values[-1] = x(builder, (k,))
+            elif what is CALL:
+                values[-1] = x(builder, (values[-1],))
+            else:
+                reduce_values(x)
+
+    def pop(size, top):
+        """The stack after a reduction by a rule of `size` symbols (top: the pair on top
+        after the chain before it)."""
         if not size:
             push_state(top)
         elif size > 1:
             del stack[1 - size:]
-        return gotos[stack[-1]][rule_id] or goto(stack[-1], rule_id)  # (no goto to pair 0)
 
-    ignored = tables.IGNORED
-    for i, a in enumerate(kinds):
-        if a < 0:
-            if a == ignored:
-                continue
-            raise _syntax_error(text, tokens.start(i), f"unexpected character {pieces[i]!r}",
-                                t.states[auto.pairs[top][1]])
-        while True:
-            e = actions[top][a]
-            how = e[0]
-            if how == QUIET_SHIFT:
-                push_state(top)
-                top = e[1]
-                break
-            if how == SHIFT:
-                push_state(top)
-                top = e[1]
-                push_value(i)
-                break
-            if how == UNKNOWN:
-                derive(top, a)
-                continue
-            c = e[3]
-            if c is not None:
-                for r in c:  # as `chain` does, inline for the common rules
-                    p = plans[r]
-                    if p[0] is LOOKUP:
-                        k = values[-1]
-                        v = scope.get(pieces[k])
-                        if v is not None:
-                            values[-1] = v
-                            pieces[k] = None  # read for good: let the string go
-                        else:
-                            values[-1] = p[3](builder, (k,))
-                    elif p[0] is ONE:
-                        values[-1] = p[3](builder, (values[-1],))
-                    else:
-                        chain((r,))
-            if how == QUIET_CHAIN_SHIFT:
-                push_state(e[2])
-                top = e[1]
-                break
-            if how == CHAIN_SHIFT:
-                push_state(e[2])
-                top = e[1]
-                push_value(i)
-                break
-            if how == ERROR:
-                raise _unexpected(text, tokens, i, auto.terminal_names[a], t.states[e[1]])
-            r = e[1]
-            p = plans[r]
-            if p[0] is BINARY:
-                right = values.pop()
-                j = len(nodes)
-                nodes.append(node(j, p[3], (values[-1], right)))
-                values[-1] = j
-                del stack[-2:]
-                top = gotos[stack[-1]][r] or goto(stack[-1], r)
-            elif p[0] is ONE and p[1] > 1:  # open_call: NAME "(" ...
-                values[-1] = p[3](builder, (values[-1],))
-                del stack[1 - p[1]:]
-                top = gotos[stack[-1]][r] or goto(stack[-1], r)
-            elif (p[0] is ACTION or p[0] is SPLICE) and p[1] > 1 and p[2]:
-                # as `reduce` does, inline: a statement (assign ...) or the program's list
-                how, size, n, fn = p
-                args = values[-n:]
-                del values[-n:]
-                if None in args or _Splice in map(type, args):
-                    args = [x for c in args if c is not None
-                            for x in (c if c.__class__ is _Splice else (c,))]
-                push_value((_Splice(args) if args else _EMPTY) if how is SPLICE
-                           else fn(builder, args))
-                del stack[1 - size:]
-                top = gotos[stack[-1]][r] or goto(stack[-1], r)
-            else:
-                top = reduce(r, e[2])
+    steps_of = [step(r) for r in range(len(plans))]
+    step_of = steps_of.__getitem__
+    traces: dict = {}
+    i0 = 0
+    cut = auto.segments.findall
+    # (cut a block of tokens at a time: a list of every segment of a 10^6-node program
+    # would cost 25 bytes a node; a segment cut short where a block ends is still a segment)
+    for segment in (s for at in range(0, len(kinds), 1 << 16)
+                    for s in cut(kinds, at, at + (1 << 16))):
+        trace = traces.get((top, segment))
+        if trace is not None and stack[-trace[0]:] == trace[1]:
+            _, _, drop, pushed, top, steps = trace
+            del stack[len(stack) - drop:]
+            stack += pushed
+            run(steps, i0)
+            i0 += len(segment)
+            continue
+        start, depth, low = top, len(stack), len(stack)
+        below = stack[-8:]  # what the reductions may expose (deeper: not recorded)
+        steps = []
+        add = steps.append
+        for i, a in enumerate(segment, i0):
+            if a >= ignored:
+                if a == ignored:
+                    continue
+                run(steps, i0)
+                raise _syntax_error(text, tokens.start(i),
+                                    f"unexpected character {pieces[i]!r}",
+                                    t.states[auto.pairs[top][1]])
+            while True:
+                e = actions[top][a]
+                how = e[0]
+                if how == QUIET_SHIFT:
+                    push_state(top)
+                    top = e[1]
+                    break
+                if how == SHIFT:
+                    push_state(top)
+                    top = e[1]
+                    add((PUSH, i - i0))
+                    break
+                if how == UNKNOWN:
+                    derive(top, a)
+                    continue
+                if e[3] is not None:
+                    steps += map(step_of, e[3])
+                if how == QUIET_CHAIN_SHIFT:
+                    push_state(e[2])
+                    top = e[1]
+                    break
+                if how == CHAIN_SHIFT:
+                    push_state(e[2])
+                    top = e[1]
+                    add((PUSH, i - i0))
+                    break
+                if how == ERROR:
+                    run(steps, i0)
+                    raise _unexpected(text, tokens, i, auto.terminal_names[a],
+                                      t.states[e[1]])
+                r = e[1]
+                if steps_of[r] is not None:
+                    add(steps_of[r])
+                size = plans[r][1]
+                if size > 1:
+                    del stack[1 - size:]
+                elif not size:
+                    push_state(e[2])
+                if len(stack) < low:
+                    low = len(stack)
+                top = gotos[stack[-1]][r] or goto(stack[-1], r)  # (no goto to pair 0)
+        run(steps, i0)
+        i0 += len(segment)
+        # what the segment's reductions exposed: the stack entries from low - 1 up
+        if depth - low < len(below) and len(traces) < TRACES:
+            exposed = below[len(below) - (depth - low) - 1:]
+            traces[start, segment] = (len(exposed), exposed, depth - low, stack[low:], top,
+                                      _fused(steps))
     end = auto.end_id
     while True:
         e = actions[top][end]
         how, r, top, c = e if e[0] != UNKNOWN else derive(top, end)  # never a shift
         if c is not None:
-            chain(c)
+            for rule in c:
+                reduce_values(rule)
         if how == ERROR:
             raise _syntax_error(text, len(text), "the program ends too early", t.states[r])
         if how == tables.ACCEPT:
             return
-        top = reduce(r, top)
+        reduce_values(r)
+        pop(plans[r][1], top)
+        top = gotos[stack[-1]][r] or goto(stack[-1], r)
         if auto.is_end(top):
             return
+
+
+def _fused(steps: list) -> list:
+    """The same steps, a PUSH and the NAMED or CALL on it right after made one."""
+    out = []
+    for s in steps:
+        if out and out[-1][0] is PUSH and (s[0] is NAMED or s[0] is CALL):
+            out[-1] = (PUSH_NAMED if s[0] is NAMED else PUSH_CALL, (out[-1][1], s[1]))
+        else:
+            out.append(s)
+    return out
 
 
 def _unexpected(text, tokens: Tokens, i: int, kind: str, row) -> ParseError:

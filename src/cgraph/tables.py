@@ -434,7 +434,8 @@ def load() -> Tables:
 # -- the tables recast for the driver -------------------------------------------------------
 
 SHIFT, CHAIN_SHIFT, REDUCE, ERROR, ACCEPT, QUIET_SHIFT, QUIET_CHAIN_SHIFT, UNKNOWN = range(8)
-IGNORED, BAD = -1, -2  # terminal ids of tokens the driver skips, and of stray characters
+IGNORED, BAD = 254, 255  # terminal ids of tokens the driver skips, and of stray characters
+# (ids fit a byte: a text's kinds are a bytes object, cut into segments by a bytes regex)
 _UNKNOWN = (UNKNOWN,)
 
 
@@ -491,6 +492,10 @@ class Automaton:
         # order (spaces, comments and stray characters too), as strings.
         self.splitter = re.compile(_without_groups(t.lexer.pattern), re.DOTALL)
         self.kinds: dict[str, int] = {}  # piece of text -> terminal id, as met
+        # The driver replays what it did on a segment of tokens when the same kinds come
+        # again in the same state (parser.py): segments end after a separator, "+" or "-".
+        cut = re.escape(bytes(self.terminal_ids[n] for n in ("_SEP", "PLUS", "MINUS")))
+        self.segments = re.compile(b"[^" + cut + b"]*[" + cut + b"]|[^" + cut + b"]+")
         self._group_ids = [BAD] * (t.lexer.groups + 1)  # the lexer's group -> terminal id
         for name, group in t.lexer.groupindex.items():
             self._group_ids[group] = (IGNORED if name in t.ignore else BAD if name == "_BAD"
@@ -552,7 +557,7 @@ class Automaton:
     def is_end(self, pair: int) -> bool:
         return self.pairs[pair][1] == self.tables.end
 
-    def kinds_of(self, pieces: list[str]):
+    def kinds_of(self, pieces: list[str]) -> bytes:
         """The terminal id of each piece (IGNORED, BAD) that `splitter` cut out of a text,
         in order.
 
@@ -574,7 +579,7 @@ class Automaton:
                 found.update(kinds)  # another thread may be reading the old one)
                 kinds = found
                 self.kinds = {}
-        return map(kinds.__getitem__, pieces)  # (an iterator: no list as long as the text)
+        return bytes(map(kinds.__getitem__, pieces))
 
 
 def _without_groups(pattern: str) -> str:
