@@ -322,7 +322,8 @@ def output_options(module: str, *, terminal: str | None = None, piped: str | Non
         @functools.wraps(fn)
         def command(fmt, **kwargs):
             path = kwargs.pop("output_path", None)
-            options = SimpleNamespace(terminal=sys.stdout.isatty(), **kwargs)
+            to_stdout = path is None or lazy.files.descriptor(path) == 1
+            options = SimpleNamespace(terminal=to_stdout and sys.stdout.isatty(), **kwargs)
             formats = getattr(lazy, module).FORMATS
             program = kwargs.get("program")
             inputs = [program.path] if program is not None else []
@@ -342,6 +343,25 @@ def output_file(help: str):
                         metavar="FILE", help=help)
 
 
+def by_suffix(path: str | None, suffixes: dict, given: str | None = None,
+              writer: str = "cgraph writes", option: str = "-o") -> str | None:
+    """The format the suffix of an output `path` names in `suffixes` ({".csv": "csv"}),
+    or None without a path, or for a stream or a special file (/dev/stdout, a named pipe:
+    --format decides). A usage error for a suffix not in `suffixes` (not CSV written into
+    a .json file), and when the format the user `given` contradicts the suffix."""
+    if path is None or lazy.files.is_special(path):
+        return None
+    suffix = os.path.splitext(path)[1].lower()
+    kind = suffixes.get(suffix)
+    if kind is None:
+        raise click.UsageError(f"{option} {path}: {writer} "
+                               f"{', '.join(suffixes)} files, not '{suffix or 'no suffix'}'")
+    if given not in (None, kind):
+        raise click.UsageError(f"{option} {path} is a {kind} file, but --format "
+                               f"is {given}")
+    return kind
+
+
 class Output:
     """Where a command's result goes: the chosen format's renderer, then stdout or a file."""
 
@@ -358,6 +378,11 @@ class Output:
         terminal."""
         terminal, piped = self._defaults
         return self.format or fallback or (terminal if self.options.terminal else piped)
+
+    def by_suffix(self, suffixes: dict, writer: str = "cgraph writes") -> str | None:
+        """The format -o FILE's suffix names (see `by_suffix`); the user's --format must
+        agree with it."""
+        return by_suffix(self.path, suffixes, self.format, writer)
 
     def check_target(self) -> None:
         """A usage error now, before any work, when -o names one of the inputs."""

@@ -125,6 +125,13 @@ def descriptor(path: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
+def is_special(path: str) -> bool:
+    """Whether an output path is a stream or a special file (a named pipe, /dev/null):
+    written in place, whatever its name ends with."""
+    return descriptor(path) is not None or (os.path.exists(path)
+                                            and not os.path.isfile(path))
+
+
 def _same(a: str, b: str) -> bool:
     try:
         return os.path.samefile(a, b)
