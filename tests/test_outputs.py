@@ -94,3 +94,65 @@ def test_eval_data_o_takes_csv_and_parquet(tmp_path):
         assert run("eval", "x", "--data", data, "-o", tmp_path / name).exit_code == 0
     assert (tmp_path / "o.csv").read_text() == "x,f,df_dx\n1,1,1\n"
     assert (tmp_path / "o.pq").read_bytes().startswith(b"PAR1")
+
+
+# -- '-' is standard output; '' and a directory are usage errors ---------------------------
+
+@pytest.mark.parametrize("args, start", [
+    (["eval", "x", "--data", "DATA"], b"x,f,df_dx"),
+    (["codegen", "x*y"], b"def f_grad"),
+    (["graph", "x*y"], b"flowchart"),
+    (["explain", "x*y", "x=1", "y=2"], b"Forward pass"),
+    (["eval", "x", "x=1", "--format", "json"], b'{"program"'),
+], ids=lambda a: a[0] if isinstance(a, list) else "")
+def test_dash_o_is_standard_output(tmp_path, args, start):
+    data = tmp_path / "d.csv"
+    data.write_text("x\n1\n")
+    args = [str(data) if a == "DATA" else a for a in args]
+    r = proc(*args, "-o", "-", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith(start)
+    assert os.listdir(tmp_path) == ["d.csv"]  # no file named '-'
+
+
+@pytest.mark.parametrize("target", ["", "nod/", "DIR"])
+@pytest.mark.parametrize("args", [["eval", "x", "x=1", "-o"], ["codegen", "x", "-o"],
+                                  ["graph", "x", "-o"], ["explain", "x", "x=1", "-o"],
+                                  ["descend", "(w-1)^2", "w=0", "--trace"]],
+                         ids=lambda a: a[0])
+def test_an_empty_name_or_a_directory_is_a_usage_error(tmp_path, args, target):
+    (tmp_path / "dir").mkdir()
+    r = proc(*args, "dir" if target == "DIR" else target, cwd=tmp_path)
+    one_line_error(r.stderr.decode(), 2, r.returncode)
+    assert sorted(os.listdir(tmp_path)) == ["dir"] and not os.listdir(tmp_path / "dir")
+
+
+# -- a usage error is one line, the hint on it ---------------------------------------------
+
+@pytest.mark.parametrize("args, hint", [
+    (["eval", "x", "x=1", "--digits", "0"], "cgraph eval --help"),
+    (["eval"], "cgraph eval --help"),
+    (["eval", "x", "x=1", "--fromat", "json"], "cgraph eval --help"),
+    (["frobnicate"], "cgraph --help"),
+    (["graph", "x", "--direction", "UP"], "cgraph graph --help"),
+    (["descend", "(w-1)^2", "w=0", "--epochs", "3"], "cgraph descend --help"),
+], ids=" ".join)
+def test_a_usage_error_is_one_line_with_its_hint(args, hint):
+    r = proc(*args)
+    err = r.stderr.decode()
+    one_line_error(err, 2, r.returncode)
+    assert err.startswith("Error: ") and err.rstrip().endswith(f"(see '{hint}')")
+    assert "Usage:" not in err and r.stdout == b""
+
+
+def test_help_version_and_no_arguments_are_as_before():
+    r = proc("eval", "--help")
+    assert r.returncode == 0 and r.stdout.startswith(b"Usage: cgraph eval")
+    r = proc("--version")
+    assert r.returncode == 0 and b"cgraph" in r.stdout
+    r = proc()  # the help, on standard error: no command given
+    assert r.returncode == 2 and b"Commands:" in r.stderr
+    r = run("eval", "x", "x=1", "--digits", "0")  # click's test runner too
+    assert r.exit_code == 2 and r.stderr.startswith("Error: Invalid value for '--digits': "
+                                                    "0 is not in the range 1<=x<=17 (see ")
+    assert r.stderr.endswith(" eval --help')\n") and r.stderr.count("\n") == 1

@@ -15,7 +15,7 @@ import click
 
 from . import __version__, numtext
 from .cli_support import (CONTEXT, INPUT_FILE, NAMES, NONNEGATIVE, OUTPUT_FILE, POSITIVE,
-                          Command, StepProgress, applies, by_suffix, byte_progress, lazy,
+                          Command, Group, StepProgress, applies, by_suffix, byte_progress, lazy,
                           output_file, output_options, program_arguments, warn)
 from .errors import BindingError, EvaluationError, InputError
 
@@ -30,7 +30,7 @@ SOURCE_SUFFIXES = {".py": ("python", "numpy"), ".c": ("c",), ".js": ("js",),
                    ".mjs": ("js",)}
 
 
-@click.group(context_settings=CONTEXT)
+@click.group(context_settings=CONTEXT, cls=Group)
 @click.version_option(__version__, "-V", "--version", prog_name="cgraph")
 def cli():
     """cgraph: computation graphs of expressions, with values, gradients and diagrams.
