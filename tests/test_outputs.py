@@ -156,3 +156,25 @@ def test_help_version_and_no_arguments_are_as_before():
     assert r.exit_code == 2 and r.stderr.startswith("Error: Invalid value for '--digits': "
                                                     "0 is not in the range 1<=x<=17 (see ")
     assert r.stderr.endswith(" eval --help')\n") and r.stderr.count("\n") == 1
+
+
+# -- small ones ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("args, message", [
+    (["graph", "2", "--grads"], "the program has none"),
+    (["check", "2"], "no variables"),
+    (["check", "2", "--hessian"], "no variables"),
+    (["diff", "2"], "no variables"),
+])
+def test_a_program_without_variables_says_so(args, message):
+    r = run(*args)
+    assert r.exit_code == 2 and r.stdout == "" and message in r.stderr, r.stderr
+    assert r.stderr.count("\n") == 1 and not r.stderr.rstrip().endswith("e.g.")
+
+
+def test_one_field_is_singular(tmp_path):
+    for text in ("x,y\n1,2\n3\n", 'x,y\n1,2\n"3"\n'):  # the fast reader and the csv one
+        data = tmp_path / "ragged.csv"
+        data.write_text(text)
+        r = run("eval", "x*y", "--data", data)
+        assert r.exit_code == 2 and "line 3: 1 field, but the header has 2" in r.stderr

@@ -180,6 +180,9 @@ def graph_command(program, out, direction, collapse, grads, no_values, fence, di
     if program.bindings:
         ev = program.evaluate()
     elif grads:
+        if not graph.variables:
+            raise InputError("--grads draws the gradients with respect to the variables, "
+                             "and the program has none")
         raise BindingError("--grads needs a value for every variable, e.g. "
                            + " ".join(f"{v}=1" for v in graph.variables))
     direction, joins, notes = diagrams.plan(graph, direction, collapse)
