@@ -145,7 +145,7 @@ def test_eval_data_full_precision_round_trip(tmp_path):
 
 @pytest.mark.parametrize("content,message", [
     ("x,y\n1,2\n0.5,abc\n", "line 3, column 'y': 'abc' is not a number"),
-    ("x,y\n1,2\n0.5\n", "line 3: 1 fields, but the header has 2"),
+    ("x,y\n1,2\n0.5\n", "line 3: 1 field, but the header has 2"),
     ("x\n1\n", "has no column 'y'"),
     ("", "empty file"),
     ("x,x,y\n1,2,3\n", "column 'x' appears twice"),

@@ -125,7 +125,7 @@ def test_line_numbers_in_data_errors_count_blank_lines(tmp_path, quoted):
     assert r.exit_code == 2 and f"{data}, line 6, column 'y': 'z'" in r.stderr
     data.write_text(f"x,y\n\n1,2\n\n{q}3{q}\n")
     r = run("eval", "x+y", "--data", data)
-    assert r.exit_code == 2 and f"{data}, line 5: 1 fields" in r.stderr
+    assert r.exit_code == 2 and f"{data}, line 5: 1 field," in r.stderr
 
 
 # -- every write: a temp file beside the target, renamed; never onto an input --------------

@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass
 
 from . import numtext
+from .errors import InputError
 from .graph import Evaluation
 from .printing import node_expr, node_labels
 
@@ -73,6 +74,8 @@ def check_outputs(graph, bindings, outputs=None, eps: float | None = None,
                   hessian: bool = False) -> tuple[list[Row], list[str]]:
     """`check` (or `check_hessian`) of each named output; with several, each row's label
     says whose partial it is (`∂p/∂x`)."""
+    if not graph.variables:  # as diff, jacobian and hessian say: not an empty table
+        raise InputError("the program has no variables to differentiate with respect to")
     targets = graph.output_nodes(outputs)
     rows, notes = [], []
     for name, node in targets:

@@ -15,20 +15,22 @@ import click
 
 from . import __version__, numtext
 from .cli_support import (CONTEXT, INPUT_FILE, NAMES, NONNEGATIVE, OUTPUT_FILE, POSITIVE,
-                          Command, StepProgress, applies, byte_progress, lazy, output_file,
-                          output_options, program_arguments, warn)
+                          Command, Group, StepProgress, applies, by_suffix, byte_progress, lazy,
+                          output_file, output_options, program_arguments, warn)
 from .errors import BindingError, EvaluationError, InputError
 
 DIGITS = click.IntRange(1, 17)
 # `explain -o FILE` without --format: the suffix chooses, as it does for `graph -o`
 EXPLAIN_SUFFIXES = {".html": "html", ".htm": "html", ".md": "markdown",
                     ".markdown": "markdown"}
+# `eval --data -o FILE`: what the rows are written as
+DATA_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 # `codegen -o FILE`: the languages a suffix can hold (the first without --lang)
 SOURCE_SUFFIXES = {".py": ("python", "numpy"), ".c": ("c",), ".js": ("js",),
                    ".mjs": ("js",)}
 
 
-@click.group(context_settings=CONTEXT)
+@click.group(context_settings=CONTEXT, cls=Group)
 @click.version_option(__version__, "-V", "--version", prog_name="cgraph")
 def cli():
     """cgraph: computation graphs of expressions, with values, gradients and diagrams.
@@ -60,8 +62,9 @@ def cli():
               "('-': CSV on standard input); writes CSV: inputs, value, one column per "
               "gradient.")
 @click.option("-o", "output_path", type=OUTPUT_FILE, metavar="FILE",
-              help="Write to FILE instead of standard output (with --data, FILE.parquet "
-              "is written as Parquet).")
+              help="Write to FILE instead of standard output ('-'); without --format, "
+              "its suffix chooses: .tsv, .csv, .json, .md, .txt (the table); with --data, "
+              ".csv or .parquet.")
 @click.option("--fields", type=NAMES, metavar="KEY,KEY", help="Only these top-level keys "
               "of the JSON document, e.g. value,gradient (implies --format json; without "
               "nodes, no per-node record is built).")
@@ -87,10 +90,10 @@ def eval_command(program, out, wrt, outputs, mode, tangents, digits, strict, dat
     if tangents and not forward:
         raise InputError("--tangent is forward mode's: use it with --mode forward")
     if data_path is not None:
-        parquet = lazy.data.is_parquet(out.path)
-        if out.format not in (None, "csv") or (parquet and out.format):
+        if out.format not in (None, "csv"):
             raise click.UsageError("--data writes CSV, or Parquet to -o FILE.parquet; "
                                    "--format does not apply")
+        out.by_suffix(DATA_SUFFIXES, "--data writes")  # -o out.json: not CSV in it
         applies("digits", False, "does not apply to --data: its CSV keeps full precision")
         applies("fields", False, "does not apply to --data: it selects keys of the JSON "
                 "document, and --data writes CSV or Parquet")
@@ -105,7 +108,8 @@ def eval_command(program, out, wrt, outputs, mode, tangents, digits, strict, dat
                                           inputs=[*out.inputs, data_path])
     if out.path is not None and lazy.data.is_parquet(out.path):
         raise click.UsageError("-o FILE.parquet holds the rows of --data; without --data, "
-                               "write another format (e.g. --format json -o out.json)")
+                               "write another format (e.g. -o out.json)")
+    out.format = out.by_suffix(lazy.eval_formats.SUFFIXES) or out.format
     if fields is not None:  # keys of the JSON document: JSON it is
         applies("fields", out.format in (None, "json"), f"selects keys of the JSON "
                 f"document; it does not apply to --format {out.format}")
@@ -176,6 +180,9 @@ def graph_command(program, out, direction, collapse, grads, no_values, fence, di
     if program.bindings:
         ev = program.evaluate()
     elif grads:
+        if not graph.variables:
+            raise InputError("--grads draws the gradients with respect to the variables, "
+                             "and the program has none")
         raise BindingError("--grads needs a value for every variable, e.g. "
                            + " ".join(f"{v}=1" for v in graph.variables))
     direction, joins, notes = diagrams.plan(graph, direction, collapse)
@@ -424,6 +431,10 @@ def descend_command(program, out, wrt, lr, steps, until, optimizer, data_path, e
     """
     graph, bindings = program.graph, program.bindings
     data = None
+    # CSV only: rows stream out as the steps are taken, and an interrupted run keeps
+    # them; a Parquet file cut short has no footer and cannot be read at all
+    by_suffix(trace, {".csv": "csv"}, writer="--trace streams its rows, step by step, to",
+              option="--trace")
     applies("steps", data_path is None, "does not apply to --data: a --data descent runs "
             "--epochs passes over the rows")
     applies("epochs", data_path is not None, "needs --data (without it, give --steps)")

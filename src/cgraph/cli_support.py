@@ -104,6 +104,45 @@ class Command(click.Command):
             raise _Failure(EvaluationError("the program is too deeply nested")) from None
 
 
+class Group(click.Group):
+    """The `cgraph` group: every error, a usage error included, is one line on standard
+    error (`Error: … (see 'cgraph eval --help')`, exit 2), not click's four lines of usage,
+    hint, blank and error. --help, --version and `cgraph` alone print as click prints."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,
+             **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            # None when a command ran, the status of --help or --version (click.Exit)
+            status = super().main(args, prog_name, complete_var, False, **extra)
+        except click.exceptions.NoArgsIsHelpError as e:
+            e.show()  # `cgraph` alone: the help, on standard error, status 2
+            sys.exit(e.exit_code)
+        except click.UsageError as e:
+            click.echo(one_line(e), err=True)
+            sys.exit(e.exit_code)
+        except click.ClickException as e:  # a library error (_Failure): already one line
+            e.show()
+            sys.exit(e.exit_code)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(status or 0)
+
+    def invoke(self, ctx):
+        super().invoke(ctx)  # what a command returns is not a status: main's is None
+
+
+def one_line(e: click.UsageError) -> str:
+    """`Error: <message> (see 'cgraph eval --help')`."""
+    message = " ".join(e.format_message().split("\n")).strip().rstrip(".")
+    hint = ""
+    if e.ctx is not None and e.ctx.command.get_help_option(e.ctx) is not None:
+        hint = f" (see '{e.ctx.command_path} --help')"
+    return f"Error: {message}{hint}"
+
+
 class _Failure(click.ClickException):
     def __init__(self, error: CgraphError):
         super().__init__(error.render())
@@ -217,7 +256,25 @@ NAMES = NameList()
 # One instance of each file type, shared by every option that takes one: click looks up a
 # translation of the word "file" (gettext, 80 µs) for each click.Path it builds.
 INPUT_FILE = click.Path(dir_okay=False, allow_dash=True)  # '-': standard input
-OUTPUT_FILE = click.Path(dir_okay=False)
+
+
+class OutputFile(click.Path):
+    """A file to write: '-' is standard output; '' and a directory (`out/`, or one that
+    exists) are usage errors, not a file named `out` or a failure after the work."""
+
+    def __init__(self):
+        super().__init__(dir_okay=False, allow_dash=True)
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str) and value != "-":
+            if not value:
+                self.fail("an empty file name (write '-' for standard output)", param, ctx)
+            if value.endswith(("/", os.sep)) or os.path.isdir(value):
+                self.fail(f"{value} names a directory, not a file", param, ctx)
+        return super().convert(value, param, ctx)
+
+
+OUTPUT_FILE = OutputFile()
 
 
 class Number(click.ParamType):
@@ -322,7 +379,10 @@ def output_options(module: str, *, terminal: str | None = None, piped: str | Non
         @functools.wraps(fn)
         def command(fmt, **kwargs):
             path = kwargs.pop("output_path", None)
-            options = SimpleNamespace(terminal=sys.stdout.isatty(), **kwargs)
+            if path is not None and lazy.files.descriptor(path) == 1:
+                path = None  # `-o -`, `-o /dev/stdout`: as without -o
+            options = SimpleNamespace(terminal=path is None and sys.stdout.isatty(),
+                                      **kwargs)
             formats = getattr(lazy, module).FORMATS
             program = kwargs.get("program")
             inputs = [program.path] if program is not None else []
@@ -342,6 +402,25 @@ def output_file(help: str):
                         metavar="FILE", help=help)
 
 
+def by_suffix(path: str | None, suffixes: dict, given: str | None = None,
+              writer: str = "cgraph writes", option: str = "-o") -> str | None:
+    """The format the suffix of an output `path` names in `suffixes` ({".csv": "csv"}),
+    or None without a path, or for a stream or a special file (/dev/stdout, a named pipe:
+    --format decides). A usage error for a suffix not in `suffixes` (not CSV written into
+    a .json file), and when the format the user `given` contradicts the suffix."""
+    if path is None or lazy.files.is_special(path):
+        return None
+    suffix = os.path.splitext(path)[1].lower()
+    kind = suffixes.get(suffix)
+    if kind is None:
+        raise click.UsageError(f"{option} {path}: {writer} "
+                               f"{', '.join(suffixes)} files, not '{suffix or 'no suffix'}'")
+    if given not in (None, kind):
+        raise click.UsageError(f"{option} {path} is a {kind} file, but --format "
+                               f"is {given}")
+    return kind
+
+
 class Output:
     """Where a command's result goes: the chosen format's renderer, then stdout or a file."""
 
@@ -358,6 +437,11 @@ class Output:
         terminal."""
         terminal, piped = self._defaults
         return self.format or fallback or (terminal if self.options.terminal else piped)
+
+    def by_suffix(self, suffixes: dict, writer: str = "cgraph writes") -> str | None:
+        """The format -o FILE's suffix names (see `by_suffix`); the user's --format must
+        agree with it."""
+        return by_suffix(self.path, suffixes, self.format, writer)
 
     def check_target(self) -> None:
         """A usage error now, before any work, when -o names one of the inputs."""

@@ -26,6 +26,11 @@ from .files import check_utf8, display_name
 ROWS = 1 << 16  # lines per chunk
 
 
+def _count(n: int) -> str:
+    """'1 field', '3 fields'."""
+    return f"{n} field" if n == 1 else f"{n} fields"
+
+
 def _fields(line: str) -> list[str]:
     return [f.strip() for f in line.rstrip("\r\n").split(",")]
 
@@ -106,7 +111,7 @@ class CsvReader:
         if ragged:
             k = ragged[0]
             raise DataError(f"{self.name}, line {first + _line_of(lines, k)}: "
-                            f"{len(_fields(kept[k]))} fields, but the header has {width}")
+                            f"{_count(len(_fields(kept[k])))}, but the header has {width}")
         try:
             table = np.loadtxt(io.StringIO("".join(kept)), delimiter=",", usecols=where,
                                ndmin=2, dtype=float, comments=None)
@@ -134,8 +139,8 @@ class CsvReader:
         width = len(self.header)
         for fields, line in zip(records, starts):
             if len(fields) != width:
-                raise DataError(f"{self.name}, line {line}: {len(fields)} fields, but the "
-                                f"header has {width}")
+                raise DataError(f"{self.name}, line {line}: {_count(len(fields))}, but "
+                                f"the header has {width}")
         cells = [[fields[i] for fields in records] for i in where]
         try:
             arrays = {c: np.array(cells[k], dtype=float) if cells[k] else np.empty(0)

@@ -530,10 +530,11 @@ def output_format(path: str) -> str:
     import os
 
     from .errors import InputError
+    from .files import is_special
 
     suffix = os.path.splitext(path)[1].lower()
-    if not suffix and os.path.exists(path) and not os.path.isfile(path):
-        return "mermaid"  # /dev/stdout, a named pipe: text, as --format says
+    if not suffix and is_special(path):
+        return "mermaid"  # '-', /dev/stdout, a named pipe: text, as --format says
     if suffix in IMAGE_SUFFIXES:
         return "image"
     if suffix in TEXT_SUFFIXES:

@@ -345,6 +345,10 @@ FORMATS = {
     "markdown": lambda ev, o: to_markdown(ev, o.wrt, o.digits),
 }
 
+# `eval -o FILE` without --format: the suffix chooses (a .txt file gets the table)
+SUFFIXES = {".tsv": "tsv", ".csv": "csv", ".json": "json", ".md": "markdown",
+            ".markdown": "markdown", ".txt": "table"}
+
 
 def nonfinite_messages(ev: Evaluation) -> list[str]:
     """What `--strict` objects to: where a non-finite value first appears, and which

@@ -1,9 +1,12 @@
 """Every file cgraph reads or writes goes through here.
 
 Reading: UTF-8, a byte-order mark accepted; a byte that is not UTF-8 is one error naming the
-file, the line and the column (exit 2). Writing: to a temporary file beside the target, then
-renamed over it, so a target is replaced whole or not at all; never onto a file the same
-command reads; a write that fails (a full disk) is one error (exit 1).
+file, the line and the column (exit 2). Writing: a regular file is written to a temporary
+file beside it, then renamed over it, so it is replaced whole or not at all; '-', /dev/stdout,
+/dev/stderr and /dev/fd/N are the streams themselves (appending where the shell appends:
+`-o /dev/stdout >> log` keeps the log); other special files (a named pipe, /dev/null, a
+terminal) are written in place. Never onto a file the same command reads; a write that fails
+(a full disk) is one error (exit 1).
 """
 
 from __future__ import annotations
@@ -108,6 +111,27 @@ def check_utf8(lines: list[str], path: str, first_line: int, text: str) -> None:
 
 # -- writing ------------------------------------------------------------------------------
 
+# /dev/stdout, /dev/fd/1, /proc/self/fd/1: names of a descriptor the process already has
+_DESCRIPTOR = re.compile(r"/(?:dev|proc/self)/fd/(\d+)")
+_STANDARD = {STDIN: 1, "/dev/stdout": 1, "/dev/stderr": 2}
+
+
+def descriptor(path: str) -> int | None:
+    """The open file descriptor an output path names ('-' is standard output), or None
+    for a path that names a file."""
+    if path in _STANDARD:
+        return _STANDARD[path]
+    m = _DESCRIPTOR.fullmatch(path)
+    return int(m.group(1)) if m else None
+
+
+def is_special(path: str) -> bool:
+    """Whether an output path is a stream or a special file (a named pipe, /dev/null):
+    written in place, whatever its name ends with."""
+    return descriptor(path) is not None or (os.path.exists(path)
+                                            and not os.path.isfile(path))
+
+
 def _same(a: str, b: str) -> bool:
     try:
         return os.path.samefile(a, b)
@@ -116,7 +140,9 @@ def _same(a: str, b: str) -> bool:
 
 
 def check_target(path: str, inputs=()) -> None:
-    """A usage error when `path` is one of the command's own inputs (or a directory)."""
+    """A usage error when `path` is one of the command's own inputs."""
+    if path == STDIN:
+        path = "/dev/stdout"
     for source in inputs:
         if source and source != STDIN and _same(path, source):
             raise InputError(f"{path} is also an input of this command: writing it would "
@@ -129,7 +155,9 @@ def _write(fh, data) -> None:
 
 
 class AtomicWriter:
-    """A file written to a temporary name beside `path` and renamed over it on success.
+    """A regular file written to a temporary name beside `path` and renamed over it on
+    success; a stream ('-', /dev/stdout, /dev/fd/N) or a special file (a named pipe,
+    /dev/null) written in place.
 
         with AtomicWriter("out.csv") as out:
             out.write("a,b\\n")
@@ -145,10 +173,18 @@ class AtomicWriter:
         self.binary = binary
         self.keep_partial = keep_partial
         self.tmp = None
+        self.stream = False  # standard output or error: flushed, never closed
+        fd = descriptor(path)
+        if fd is not None:
+            # the descriptor as the shell opened it (`>> log` appends), never the file
+            # behind it renamed over
+            self.target = path
+            self._open_descriptor(fd)
+            return
         # a symbolic link is followed: the file it points to is replaced, not the link
         target = self.target = os.path.realpath(path)
         if os.path.exists(path) and not os.path.isfile(path):
-            # /dev/stdout, /dev/null, a named pipe: written in place, never replaced
+            # /dev/null, a named pipe, a terminal: written in place, never replaced
             try:
                 self.fh = open(path, "wb") if binary else open(
                     path, "w", encoding="utf-8", newline="\n")
@@ -172,10 +208,28 @@ class AtomicWriter:
             self._discard()
             raise self._error(e) from None
 
+    def _open_descriptor(self, fd: int) -> None:
+        if fd in (1, 2):
+            stream = sys.stdout if fd == 1 else sys.stderr
+            if self.binary:
+                stream.flush()  # what was printed before comes first
+                stream = getattr(stream, "buffer", None) or stream
+            self.fh, self.stream = stream, True
+            return
+        try:
+            dup = os.dup(fd)
+        except OSError as e:
+            raise self._error(e) from None
+        self.fh = (os.fdopen(dup, "wb") if self.binary
+                   else os.fdopen(dup, "w", encoding="utf-8", newline="\n"))
+
     def _error(self, e: OSError) -> EvaluationError:
         return EvaluationError(f"cannot write {self.path}: {e.strerror or e}")
 
     def write(self, data) -> None:
+        if self.stream:  # entry.run handles it as any write to standard output
+            _write(self.fh, data)
+            return
         try:
             _write(self.fh, data)
         except OSError as e:
@@ -183,6 +237,9 @@ class AtomicWriter:
             raise self._error(e) from None
 
     def flush(self) -> None:
+        if self.stream:
+            self.fh.flush()
+            return
         try:
             self.fh.flush()
         except OSError as e:
@@ -191,6 +248,10 @@ class AtomicWriter:
 
     def commit(self) -> None:
         """Flush, then rename the temporary file onto the target."""
+        if self.stream:
+            self.fh.flush()
+            self.stream = None  # done: nothing to close
+            return
         try:
             self.fh.flush()
             if self.tmp is None:
@@ -204,6 +265,9 @@ class AtomicWriter:
             raise self._error(e) from None
 
     def abort(self) -> None:
+        if self.stream is not False:
+            self.stream = None
+            return
         try:
             self.fh.close()
         except OSError:
@@ -222,7 +286,7 @@ class AtomicWriter:
         return self
 
     def __exit__(self, kind, error, tb):
-        if self.fh.closed:  # already committed or aborted (a write failed)
+        if self.stream is None or self.fh.closed:  # already committed or aborted
             return False
         if kind is None or self.keep_partial:
             try:
