@@ -310,3 +310,20 @@ def test_graph_draws_no_gradient_edge_into_a_branch_not_taken():
     assert grad_edges == ['  n5 <-.->|"∂f/∂f = 1"| n6']
     r = cgraph_cli("graph", "where(x > 0, sqrt(x), 0)", "x=4", "--grads")
     assert sum("<-." in line for line in r.stdout.splitlines()) == 3  # f, where, sqrt
+
+
+def test_decomposed_letters_are_the_composed_ones():
+    """é typed as e + U+0301 (NFD, as macOS file names and some editors write it) is the
+    letter é, in programs and in bindings alike."""
+    from click.testing import CliRunner
+
+    from cgraph.cli import cli
+
+    nfd, nfc = "cafe\u0301", "caf\u00e9"
+    graph = cgraph.parse(f"{nfd}^2 + {nfc}")
+    assert list(graph.variables) == [nfc]
+    for name in (nfd, nfc):
+        r = CliRunner().invoke(cli, ["eval", f"{nfd} * 3", f"{name}=2", "--format", "json",
+                                     "--fields", "value,gradient"])
+        assert r.exit_code == 0, r.output
+        assert r.output == '{"value": 6.0, "gradient": {"caf\u00e9": 3.0}}\n', r.output

@@ -65,6 +65,10 @@ def parse_uncertain_bindings(args, where: str = "") -> tuple[dict[str, float],
     for arg in args:
         name, sep, value = arg.partition("=")
         name = name.strip()
+        if not name.isascii():  # as the parser reads names: composed (NFC)
+            import unicodedata
+
+            name = unicodedata.normalize("NFC", name)
         if not sep or not _NAME.fullmatch(name) or not value.strip():
             raise BindingError(f"{where}malformed binding {arg!r}: write NAME=VALUE, "
                                "e.g. x=1.5")

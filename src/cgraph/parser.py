@@ -163,6 +163,10 @@ def parse(text: str) -> Graph:
     """
     import gc
 
+    if not text.isascii():  # é typed as e + a combining accent (NFD) is the letter é
+        import unicodedata
+
+        text = unicodedata.normalize("NFC", text)
     t = _get_tables()
     builder = GraphBuilder(text)
     # The cyclic GC rescans every node we allocate; pausing it is 1.5-3x faster on big
