@@ -24,5 +24,7 @@ def __getattr__(name):
 
         from . import notebook  # noqa: F401  (a Graph or Evaluation draws itself in notebooks)
 
-        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+        globals()[name] = value  # (found at once from now on: cgraph.parse in a loop)
+        return value
     raise AttributeError(f"module 'cgraph' has no attribute {name!r}")
