@@ -195,13 +195,14 @@ def same_error(text):
 
 
 # The driver replays a segment of tokens (up to a separator, "+" or "-") it has seen in the
-# same state: programs that repeat their pieces, in the same and in other contexts.
+# same state (recorded the second time, replayed from the third): programs that repeat their
+# pieces, in the same and in other contexts.
 REPEATS = [
     "t1 = sin(t0)*c + t0*d\n" * 4 + "t9 = sin(t8)*c + t8*d",
     " + ".join(["1.5*sin(1*x)"] * 6), "x - y - x - y - (x - y - (x - y - (x - y)))",
     "1 + (1 + (1 + (1 + 2) + 2) + 2) + 2", "f(x + 1, y + 1, (z + 1) + 1) + f(x + 1)",
     "a = x + 1\nb = x + 1\nc = (x + 1\nd = x + 1", "x +\nx +\nx +", "-x + -x + -x + -",
-    "h[j] = x + j for j in 1..2\nh[j] = x + j for j in 1..2 +",
+    "h[j] = x + j for j in 1..2\n" * 2 + "h[j] = x + j for j in 1..2 +",
 ]
 
 
@@ -212,7 +213,7 @@ def test_repeated_segments(text):
 
 
 @settings(max_examples=500, deadline=None)
-@given(st.lists(st.sampled_from(TOKENS), max_size=8), st.integers(2, 4),
+@given(st.lists(st.sampled_from(TOKENS), max_size=8), st.integers(2, 5),
        st.sampled_from(["\n", "+", "-", " + ", "(", ""]))
 def test_repeated_token_strings_as_lark_and_the_plain_loop(tokens, times, joint):
     text = joint.join(["".join(tokens)] * times)

@@ -58,14 +58,15 @@ _plan_cache: dict = {}
 
 def _plans(rules, builder, terminals):
     """Per rule: (how, size, how many values it takes (its kept children, the last ones on
-    the value stack), callback or op). A callback is called as `callback(builder, kept)`.
+    the value stack), callback or op), and the step the driver records for it (see
+    `_step`). A callback is called as `callback(builder, kept)`.
 
     Made once per builder class (a builder whose callbacks come from its instance, like
     the differential test's, gets its own each time)."""
     cls = type(builder)
     cached = _plan_cache.get(cls)
     if cached is not None and cached[0] is rules:
-        return cached[1]
+        return cached[1], cached[2]
     plans, per_class = [], True
     for r in rules:
         if r.kind == tables.PASS:
@@ -83,9 +84,10 @@ def _plans(rules, builder, terminals):
             if how is ONE and r.kind == getattr(builder, "LOOKUP", None):
                 how = LOOKUP
         plans.append((how, r.size, len(r.keep), fn))
+    steps = [_step(r, plan) for r, plan in enumerate(plans)]
     if per_class:
-        _plan_cache[cls] = (rules, plans)
-    return plans
+        _plan_cache[cls] = (rules, plans, steps)
+    return plans, steps
 
 
 _tables: tables.Tables | None = None
@@ -196,6 +198,7 @@ PUSH_NAMED = "push named"  # PUSH then NAMED: (PUSH_NAMED, (offset, callback))
 PUSH_CALL = "push call"  # PUSH then CALL: (PUSH_CALL, (offset, callback))
 VALUES = "values"  # any other reduction's values: (VALUES, rule)
 TRACES = 512  # segments remembered per parse
+MET = 4096  # segments met once that a parse keeps in mind
 
 
 def _drive(t: tables.Tables, builder, text: str) -> None:
@@ -211,8 +214,11 @@ def _drive(t: tables.Tables, builder, text: str) -> None:
     token kinds, the pair on top and the stack entries its reductions expose, so a segment
     that comes again (same kinds, same top, same entries below: a big program repeats its
     statements' shape) replays the steps and the stack's change it recorded, without the
-    tables. A segment with a syntax error runs its steps up to the error (a callback may
-    raise first, as it would have), then raises; it is never recorded.
+    tables. A segment is recorded the second time it is met (and replayed from the third);
+    the first time, its reductions change the values as they come, as a plain LALR loop
+    does: recording a segment that never comes again would only cost time. A segment with
+    a syntax error runs its steps up to the error (a callback may raise first, as it would
+    have), then raises; it is never recorded.
     """
     auto = _automaton if _automaton is not None and _automaton.tables is t \
         else tables.Automaton(t)
@@ -220,7 +226,7 @@ def _drive(t: tables.Tables, builder, text: str) -> None:
     builder.tokens = tokens = Tokens(text, pieces, auto.splitter)
     kinds = auto.kinds_of(pieces)
     actions, gotos = auto.actions, auto.gotos
-    plans = _plans(t.rules, builder, auto.terminal_ids)
+    plans, steps_of = _plans(t.rules, builder, auto.terminal_ids)
     nodes, node = builder.nodes, Node
     scope = getattr(builder, "scope", None)
     top = auto.start  # the pair on top of the stack; `stack` holds the ones below it
@@ -235,13 +241,11 @@ def _drive(t: tables.Tables, builder, text: str) -> None:
     def kept(n):
         """The last n values, an inlined rule's children in place of its _Splice, without
         the None of statements; taken off the stack."""
-        out = []
-        for c in values[-n:]:
-            if c.__class__ is _Splice:
-                out.extend(c)
-            elif c is not None:  # statements leave nothing: the program list stays empty
-                out.append(c)
+        out = values[-n:]
         del values[-n:]
+        if None in out or _Splice in map(type, out):
+            out = [y for c in out if c is not None  # statements leave nothing: the program
+                   for y in (c if c.__class__ is _Splice else (c,))]  # list stays empty
         return out
 
     def reduce_values(r):
@@ -258,19 +262,6 @@ def _drive(t: tables.Tables, builder, text: str) -> None:
             args = kept(n) if n else []
             push_value(None if how is NOTHING else (_Splice(args) if args else _EMPTY)
                        if how is SPLICE else fn(builder, args))
-
-    def step(r):
-        """The step that does what reduce_values(r) does (None: nothing)."""
-        how, _, n, fn = plans[r]
-        if how is BINARY:
-            return (NODE, fn)
-        if how is ONE:
-            return (CALL, fn)
-        if how is LOOKUP:
-            return (NAMED, fn)
-        if (how is ACTION or how is SPLICE) and n:
-            return (GATHER, (how is SPLICE, n, fn))
-        return None if how is PASS else (VALUES, r)  # (a pass-through: nothing to do)
 
     def run(steps, i0):
         """Carry out the steps of a segment whose first piece is pieces[i0]."""
@@ -292,13 +283,9 @@ def _drive(t: tables.Tables, builder, text: str) -> None:
                 push_value(i0 + x)
             elif what is PUSH_CALL:
                 push_value(x[1](builder, (i0 + x[0],)))
-            elif what is GATHER:  # (as kept() does, with a shortcut for the common case)
+            elif what is GATHER:
                 splice, n, fn = x
-                args = values[-n:]
-                del values[-n:]
-                if None in args or _Splice in map(type, args):
-                    args = [y for c in args if c is not None
-                            for y in (c if c.__class__ is _Splice else (c,))]
+                args = kept(n)
                 push_value((_Splice(args) if args else _EMPTY) if splice
                            else fn(builder, args))
             elif what is NAMED:
@@ -322,16 +309,17 @@ def _drive(t: tables.Tables, builder, text: str) -> None:
         elif size > 1:
             del stack[1 - size:]
 
-    steps_of = [step(r) for r in range(len(plans))]
     step_of = steps_of.__getitem__
     traces: dict = {}
+    met: set = set()  # segments met once: recorded when met again
     i0 = 0
     cut = auto.segments.findall
     # (cut a block of tokens at a time: a list of every segment of a 10^6-node program
     # would cost 25 bytes a node; a segment cut short where a block ends is still a segment)
     for segment in (s for at in range(0, len(kinds), 1 << 16)
                     for s in cut(kinds, at, at + (1 << 16))):
-        trace = traces.get((top, segment))
+        key = (top, segment)
+        trace = traces.get(key)
         if trace is not None and stack[-trace[0]:] == trace[1]:
             _, _, drop, pushed, top, steps = trace
             del stack[len(stack) - drop:]
@@ -339,8 +327,13 @@ def _drive(t: tables.Tables, builder, text: str) -> None:
             run(steps, i0)
             i0 += len(segment)
             continue
-        start, depth, low = top, len(stack), len(stack)
-        below = stack[-8:]  # what the reductions may expose (deeper: not recorded)
+        depth = low = len(stack)
+        # (a segment met for the first time is not recorded: most never come again)
+        record = key in met and len(traces) < TRACES
+        if record:
+            below = stack[-8:]  # what the reductions may expose (deeper: not recorded)
+        elif len(met) < MET:
+            met.add(key)
         steps = []
         add = steps.append
         for i, a in enumerate(segment, i0):
@@ -361,13 +354,30 @@ def _drive(t: tables.Tables, builder, text: str) -> None:
                 if how == SHIFT:
                     push_state(top)
                     top = e[1]
-                    add((PUSH, i - i0))
+                    if record:
+                        add((PUSH, i - i0))
+                    else:
+                        push_value(i)
                     break
                 if how == UNKNOWN:
                     derive(top, a)
                     continue
                 if e[3] is not None:
-                    steps += map(step_of, e[3])
+                    if record:
+                        steps += map(step_of, e[3])
+                    else:
+                        for rule in e[3]:  # (the common one inline, as run()'s NAMED)
+                            p = plans[rule]
+                            if p[0] is LOOKUP:
+                                k = values[-1]
+                                v = scope.get(pieces[k])
+                                if v is not None:
+                                    values[-1] = v
+                                    pieces[k] = None
+                                else:
+                                    values[-1] = p[3](builder, (k,))
+                            else:
+                                reduce_values(rule)
                 if how == QUIET_CHAIN_SHIFT:
                     push_state(e[2])
                     top = e[1]
@@ -375,14 +385,26 @@ def _drive(t: tables.Tables, builder, text: str) -> None:
                 if how == CHAIN_SHIFT:
                     push_state(e[2])
                     top = e[1]
-                    add((PUSH, i - i0))
+                    if record:
+                        add((PUSH, i - i0))
+                    else:
+                        push_value(i)
                     break
                 if how == ERROR:
                     run(steps, i0)
                     raise _unexpected(text, tokens, i, auto.terminal_names[a],
                                       t.states[e[1]])
                 r = e[1]
-                if steps_of[r] is not None:
+                if not record:  # (the values change as the automaton moves)
+                    p = plans[r]
+                    if p[0] is BINARY:  # (the common one inline)
+                        right = values.pop()
+                        j = len(nodes)
+                        nodes.append(node(j, p[3], (values[-1], right)))
+                        values[-1] = j
+                    else:
+                        reduce_values(r)
+                elif steps_of[r] is not None:
                     add(steps_of[r])
                 size = plans[r][1]
                 if size > 1:
@@ -395,10 +417,10 @@ def _drive(t: tables.Tables, builder, text: str) -> None:
         run(steps, i0)
         i0 += len(segment)
         # what the segment's reductions exposed: the stack entries from low - 1 up
-        if depth - low < len(below) and len(traces) < TRACES:
+        if record and depth - low < len(below):
             exposed = below[len(below) - (depth - low) - 1:]
-            traces[start, segment] = (len(exposed), exposed, depth - low, stack[low:], top,
-                                      _fused(steps))
+            traces[key] = (len(exposed), exposed, depth - low, stack[low:], top,
+                           _fused(steps))
     end = auto.end_id
     while True:
         e = actions[top][end]
@@ -415,6 +437,20 @@ def _drive(t: tables.Tables, builder, text: str) -> None:
         top = gotos[stack[-1]][r] or goto(stack[-1], r)
         if auto.is_end(top):
             return
+
+
+def _step(r: int, plan) -> tuple | None:
+    """The step that does what reducing by rule r does to the values (None: nothing)."""
+    how, _, n, fn = plan
+    if how is BINARY:
+        return (NODE, fn)
+    if how is ONE:
+        return (CALL, fn)
+    if how is LOOKUP:
+        return (NAMED, fn)
+    if (how is ACTION or how is SPLICE) and n:
+        return (GATHER, (how is SPLICE, n, fn))
+    return None if how is PASS else (VALUES, r)  # (a pass-through: nothing to do)
 
 
 def _fused(steps: list) -> list:
