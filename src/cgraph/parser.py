@@ -283,9 +283,13 @@ def _drive(t: tables.Tables, builder, text: str) -> None:
                 push_value(i0 + x)
             elif what is PUSH_CALL:
                 push_value(x[1](builder, (i0 + x[0],)))
-            elif what is GATHER:
+            elif what is GATHER:  # (as kept() does, inline)
                 splice, n, fn = x
-                args = kept(n)
+                args = values[-n:]
+                del values[-n:]
+                if None in args or _Splice in map(type, args):
+                    args = [y for c in args if c is not None
+                            for y in (c if c.__class__ is _Splice else (c,))]
                 push_value((_Splice(args) if args else _EMPTY) if splice
                            else fn(builder, args))
             elif what is NAMED:
