@@ -57,7 +57,9 @@ class Graph:
             n.name: n.id for n in nodes if n.name and n.inputs} if statements is None \
             else statements
         self._tape = None
+        self._ran = False  # forward has run once (a second run compiles the tape)
         self._live = None
+        self._bytes = None
         self._gated = None
 
     def __len__(self) -> int:
@@ -171,9 +173,29 @@ class Graph:
         return zip(*self._tape)
 
     def forward(self, bindings: Mapping[str, float]) -> list[float]:
-        """Every node's value, indexed by node id. Bindings of other names are ignored."""
+        """Every node's value, indexed by node id. Bindings of other names are ignored.
+
+        The first pass reads the nodes themselves; only a graph run again (descend, checks,
+        benchmarks) compiles its tape, whose 24 bytes a node would otherwise add to the
+        peak of a one-shot evaluation."""
         self.check_bindings(bindings, unknown=False)
         values = [0.0] * len(self.nodes)
+        if self._tape is None and not self._ran:
+            self._ran = True
+            for n in self.nodes:
+                args = n.inputs
+                k = len(args)
+                if k == 2:
+                    values[n.id] = n.op.scalar(values[args[0]], values[args[1]])
+                elif k == 1:
+                    values[n.id] = n.op.scalar(values[args[0]])
+                elif n.op is VAR:
+                    values[n.id] = float(bindings[n.name])
+                elif n.op is CONST:
+                    values[n.id] = n.value
+                else:
+                    values[n.id] = n.op.scalar(*[values[j] for j in args])
+            return values
         for n in self.nodes:
             if n.op is VAR:
                 values[n.id] = float(bindings[n.name])
@@ -206,7 +228,7 @@ class Graph:
             live = [False] * len(nodes)
             live[out] = True
         else:
-            live = self.reaches_output() if output is None else self.reaches_output(out)
+            live = self._reach(out)
         for i in range(out, -1, -1):
             if not live[i]:
                 continue
@@ -308,20 +330,31 @@ class Graph:
         out = self.output if output is None else output
         if self._live is not None and self._live[0] == out:
             return self._live[1]
-        live = reachable(self.nodes, [out])
+        live = list(map(bool, self._reach(out)))
         self._live = (out, live)
         return live
+
+    def _reach(self, out: int) -> bytearray:
+        """reaches_output() as bytes (backward's, cached: a byte a node at the peak of an
+        evaluation, where a list of bools takes eight)."""
+        if self._bytes is None or self._bytes[0] != out:
+            self._bytes = (out, _reach(self.nodes, [out]))
+        return self._bytes[1]
 
 
 def reachable(nodes: Sequence[Node], roots) -> list[bool]:
     """Whether each node (of a topologically ordered list) is a root or feeds one."""
-    live = [False] * len(nodes)
+    return list(map(bool, _reach(nodes, roots)))
+
+
+def _reach(nodes: Sequence[Node], roots) -> bytearray:
+    live = bytearray(len(nodes))
     for r in roots:
-        live[r] = True
+        live[r] = 1
     for n in reversed(nodes):
         if live[n.id]:
             for j in n.inputs:
-                live[j] = True
+                live[j] = 1
     return live
 
 
