@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from . import ops
 from .errors import NameResolutionError, did_you_mean, line_column
-from .graph import Node
+from .graph import BareNode, Node
 from .ops import CONST, VAR, Op
 
 LIMIT = 1_000_000  # nodes all expansions of one program may make
@@ -233,13 +233,12 @@ class GraphBuilder:
                     inputs = tuple(a if type(a) is not Lit else self._materialize(a)
                                    for a in args)
                     r = len(nodes)
-                    node = Node(r, op, inputs, None, None)
-                    if self.label is not None:
-                        node.call = self.label
-                    elif n.call is not None:  # each copy of a call is a call of its own
-                        node.call = relabel.get(n.call) or relabel.setdefault(
+                    call = self.label
+                    if call is None and n.call is not None:  # each copy of a call is a
+                        call = relabel.get(n.call) or relabel.setdefault(  # call of its own
                             n.call, self._call_label(n.call.partition("#")[0]))
-                    nodes.append(node)
+                    nodes.append(BareNode(r, op, inputs) if call is None
+                                 else Node(r, op, inputs, None, None, call))
             out[k] = r
         return [get(r) for r in roots]
 
@@ -444,7 +443,7 @@ class GraphBuilder:
             self.tokens.pieces[c[0]] = None  # its name is read for good
             nodes = self.nodes
             i = len(nodes)
-            nodes.append(Node(i, op, tuple(c[1:])))
+            nodes.append(BareNode(i, op, tuple(c[1:])))
             return i
         match, *args = c
         match = self.tokens.token(match)
@@ -468,7 +467,7 @@ class GraphBuilder:
             raise self.error(match, f"{name}() takes {counts} argument{plural}, "
                                     f"not {len(args)}")
         i = len(self.nodes)
-        self.nodes.append(Node(i, op, tuple(args)))
+        self.nodes.append(BareNode(i, op, tuple(args)))
         return i
 
     def _call(self, fn: Function, match, args):

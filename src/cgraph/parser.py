@@ -18,7 +18,7 @@ import threading
 from . import tables
 from .builder import GraphBuilder
 from .errors import ParseError, line_column
-from .graph import Graph, Node
+from .graph import BareNode, Graph
 
 # Terminal names, in the words a person would use.
 _WORDS = {
@@ -227,7 +227,7 @@ def _drive(t: tables.Tables, builder, text: str) -> None:
     kinds = auto.kinds_of(pieces)
     actions, gotos = auto.actions, auto.gotos
     plans, steps_of = _plans(t.rules, builder, auto.terminal_ids)
-    nodes, node = builder.nodes, Node
+    nodes, node = builder.nodes, BareNode
     scope = getattr(builder, "scope", None)
     top = auto.start  # the pair on top of the stack; `stack` holds the ones below it
     stack: list[int] = []
