@@ -75,7 +75,6 @@ class Graph:
         self._tape = None
         self._ran = False  # forward has run once (a second run compiles the tape)
         self._live = None
-        self._bytes = None
         self._gated = None
 
     def __len__(self) -> int:
@@ -244,7 +243,7 @@ class Graph:
             live = [False] * len(nodes)
             live[out] = True
         else:
-            live = self._reach(out)
+            live = self.reaches_output() if output is None else self.reaches_output(out)
         for i in range(out, -1, -1):
             if not live[i]:
                 continue
@@ -346,31 +345,20 @@ class Graph:
         out = self.output if output is None else output
         if self._live is not None and self._live[0] == out:
             return self._live[1]
-        live = list(map(bool, self._reach(out)))
+        live = reachable(self.nodes, [out])
         self._live = (out, live)
         return live
-
-    def _reach(self, out: int) -> bytearray:
-        """reaches_output() as bytes (backward's, cached: a byte a node at the peak of an
-        evaluation, where a list of bools takes eight)."""
-        if self._bytes is None or self._bytes[0] != out:
-            self._bytes = (out, _reach(self.nodes, [out]))
-        return self._bytes[1]
 
 
 def reachable(nodes: Sequence[Node], roots) -> list[bool]:
     """Whether each node (of a topologically ordered list) is a root or feeds one."""
-    return list(map(bool, _reach(nodes, roots)))
-
-
-def _reach(nodes: Sequence[Node], roots) -> bytearray:
-    live = bytearray(len(nodes))
+    live = [False] * len(nodes)
     for r in roots:
-        live[r] = 1
+        live[r] = True
     for n in reversed(nodes):
         if live[n.id]:
             for j in n.inputs:
-                live[j] = 1
+                live[j] = True
     return live
 
 
