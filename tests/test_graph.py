@@ -128,10 +128,10 @@ def test_first_forward_reads_the_nodes_later_ones_the_tape_and_they_agree(text):
 
 
 def test_op_nodes_are_bare_and_read_as_nodes():
-    """Nodes without a literal or a call label are BareNodes (64 bytes, not 80): they read
-    value and call as None."""
+    """Nodes without a literal or a call label (variables, the parser's operators) are
+    BareNodes (64 bytes, not 80): they read value and call as None."""
     g = cgraph.parse("f(a) = a*2; t = sin(x)*y; f(t) + 3")
     bare = [n.id for n in g.nodes if type(n).__name__ == "BareNode"]
-    assert bare == [1, 3, 7]  # sin, t = ..*y, .. + 3; not x, y, 2, 3 nor f's a*2
-    assert [(g.nodes[i].value, g.nodes[i].call) for i in bare] == [(None, None)] * 3
+    assert bare == [0, 1, 2, 3, 7]  # x, sin, y, t = ..*y, .. + 3; not 2, 3 nor f's a*2
+    assert [(g.nodes[i].value, g.nodes[i].call) for i in bare] == [(None, None)] * 5
     assert g.nodes[5].call == "f#1" and g.nodes[3].name == "t"

@@ -107,10 +107,9 @@ class GraphBuilder:
 
     def _add(self, op, inputs=(), name=None, value=None) -> int:
         i = len(self.nodes)
-        node = Node(i, op, inputs, name, value)
-        if self.label is not None and op is not VAR:  # variables come from no call
-            node.call = self.label
-        self.nodes.append(node)
+        call = self.label if op is not VAR else None  # variables come from no call
+        self.nodes.append(BareNode(i, op, inputs, name) if value is None and call is None
+                          else Node(i, op, inputs, name, value, call))
         return i
 
     def error(self, where, message: str) -> NameResolutionError:
