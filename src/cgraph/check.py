@@ -7,7 +7,6 @@ import math
 from dataclasses import dataclass
 
 from . import numtext
-from .errors import InputError
 from .graph import Evaluation
 from .printing import node_expr, node_labels
 
@@ -74,8 +73,7 @@ def check_outputs(graph, bindings, outputs=None, eps: float | None = None,
                   hessian: bool = False) -> tuple[list[Row], list[str]]:
     """`check` (or `check_hessian`) of each named output; with several, each row's label
     says whose partial it is (`∂p/∂x`)."""
-    if not graph.variables:  # as diff, jacobian and hessian say: not an empty table
-        raise InputError("the program has no variables to differentiate with respect to")
+    graph.wrt_names()  # none: an error, as in diff, jacobian and hessian (not an empty table)
     targets = graph.output_nodes(outputs)
     rows, notes = [], []
     for name, node in targets:

@@ -111,11 +111,7 @@ def differentiate(graph: Graph, wrt: list[str] | None = None, order: int = 1,
     variable): ∂f/∂v for each v at order 1, and every distinct one of order n above. With
     several named `outputs`, those of each, in one program (keys `p:x`, `q:x`, …)."""
     targets = graph.output_nodes(outputs)
-    if wrt is None:
-        wrt = list(graph.variables)
-    if not wrt:
-        raise InputError("the program has no variables to differentiate with respect to")
-    graph.check_names(wrt)
+    wrt = graph.wrt_names(wrt)
     if order < 1:
         raise InputError("--order must be at least 1")
     count = comb(len(wrt) + order - 1, order) * len(targets)

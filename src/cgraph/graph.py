@@ -152,6 +152,15 @@ class Graph:
                                  f"{did_you_mean(name, self.variables)}")
         _given_once(names or (), option)
 
+    def wrt_names(self, wrt=None) -> list[str]:
+        """The variables to differentiate with respect to: `wrt` (checked), or every one;
+        none at all is an error (diff, jacobian, hessian and check say it alike)."""
+        names = list(self.variables) if wrt is None else list(wrt)
+        self.check_names(names)
+        if not names:
+            raise InputError("the program has no variables to differentiate with respect to")
+        return names
+
     def named_nodes(self) -> dict[str, int]:
         """Every node a statement named (`p = x + y`), and the output, by name."""
         named = dict(self.statements)

@@ -145,10 +145,7 @@ def hessian(graph: Graph, bindings: Mapping[str, float], wrt=None, output=None,
     every variable) at `bindings`: n Hessian-vector products, `block` columns per pass
     over the tape (default: as many as BLOCK_FLOATS allows)."""
     (name, out), = graph.output_nodes([output] if output else None)
-    wrt = list(graph.variables) if wrt is None else list(wrt)
-    graph.check_names(wrt)
-    if not wrt:
-        raise InputError("the program has no variables to differentiate with respect to")
+    wrt = graph.wrt_names(wrt)
     n = len(wrt)
     size_check(n)
     values = graph.forward(bindings)

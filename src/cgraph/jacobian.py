@@ -53,10 +53,7 @@ def jacobian(graph: Graph, bindings: Mapping[str, float], outputs=None, wrt=None
     """The Jacobian of the named `outputs` (default: the program's output) with respect to
     `wrt` (default: every variable) at the point `bindings`."""
     targets = graph.output_nodes(outputs)
-    wrt = list(graph.variables) if wrt is None else list(wrt)
-    graph.check_names(wrt)
-    if not wrt:
-        raise InputError("the program has no variables to differentiate with respect to")
+    wrt = graph.wrt_names(wrt)
     if mode is None:
         mode = choose_mode(len(targets), len(wrt))
     elif mode not in MODES:
