@@ -182,13 +182,6 @@ def _line_of(lines: list[str], k: int) -> int:
     return len(lines) - 1
 
 
-def csv_lines(columns: list) -> str:
-    """Rows of comma-separated cells from columns of text."""
-    if not columns or not columns[0]:
-        return ""
-    return "\n".join(map(",".join, zip(*columns))) + "\n"
-
-
 def echo_cells(lines: list[str], header: list[str], columns: list[str]) -> list[str]:
     """The text of `columns` in each line, as the file wrote it (exact, and no need to
     format the numbers again)."""

@@ -10,7 +10,7 @@ table, text, TSV   `text(v, digits)`          `NaN`, `Infinity`, `-Infinity`; fu
                                               precision unless `digits` is given
 JSON               `json_value`, `json_text`, the strings `"NaN"`, `"Infinity"`, …
                    `json_texts`               (JSON has no such numbers); full precision
-CSV columns        `csv_texts`                as in text; full precision (`repr`)
+--data's CSV       `data.csv_column` (Arrow)  as in text; fewest digits that round-trip
 LaTeX              `latex(v, digits)`         `\\mathrm{NaN}`, `\\infty`
 diagram label      `text(v, DIAGRAM)`         as in text; 6 digits
 program term       `term(v)`, `latex_term`    `(0 / 0)`, `(1 / 0)`, `(-1 / 0)`: a
@@ -97,18 +97,6 @@ def json_texts(values: list) -> list[str]:
     texts = _repr_texts(values)
     if "nan" in texts or "inf" in texts or "-inf" in texts:
         spell = _JSON_REPR.get
-        texts = [spell(t, t) for t in texts]
-    return texts
-
-
-def csv_texts(values) -> list[str]:
-    """CSV text for each number of a numpy array (full precision, `2.0` as Python writes
-    it)."""
-    import numpy as np
-
-    texts = _repr_texts(values.tolist())
-    if texts and not np.isfinite(values).all():
-        spell = _REPR.get
         texts = [spell(t, t) for t in texts]
     return texts
 
