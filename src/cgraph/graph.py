@@ -77,6 +77,11 @@ class Graph:
         self._live = None
         self._gated = None
 
+    def __getstate__(self) -> dict:
+        """Pickled without what the passes cached (a compiled tape, liveness): the receiver
+        rebuilds them on first use."""
+        return {**self.__dict__, "_tape": None, "_ran": False, "_live": None, "_gated": None}
+
     def __len__(self) -> int:
         return len(self.nodes)
 

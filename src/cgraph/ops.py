@@ -59,8 +59,19 @@ class Op:
     def __repr__(self) -> str:
         return f"Op({self.name})"
 
+    def __reduce__(self):
+        """Pickled as its registry name: ops compare by identity, so a graph sent to another
+        process (Dask's workers, multiprocessing) must find the same entries there, not
+        copies whose `is` tests fail."""
+        return registered, (self.name,)
+
 
 OPS: dict[str, Op] = {}
+
+
+def registered(name: str) -> Op:
+    """The registry entry named `name` (how a pickled op comes back)."""
+    return OPS[name]
 
 
 def _latex_call(name: str, arity: int) -> str:
