@@ -101,6 +101,8 @@ class Graph:
                        missing: bool = True) -> None:
         """Raise BindingError for a binding of a name the program does not use (`unknown`)
         or a variable left unbound (`missing`)."""
+        if bindings.keys() == self.variables.keys():  # (the usual call: nothing is wrong)
+            return
         if any("[" in k for k in bindings):
             self._check_families(bindings, missing)
         # a family bound as a whole may have elements the program does not use
