@@ -292,9 +292,13 @@ class GraphBuilder:
         expansions, saying how many it would make."""
         size = sum(self._needed(template, roots)) + 1
         if self.expanded + how_many * size > LIMIT:
-            raise self.error(pos, f"this expansion would make {how_many * size:,} nodes "
-                                  f"({how_many:,} × {size}); the limit is {LIMIT:,}")
+            raise self._too_many(how_many, size, pos)
         self.expanded += how_many * size
+
+    def _too_many(self, how_many: int, size: int, pos, over="") -> NameResolutionError:
+        before = f" (expansions before it made {self.expanded:,})" if self.expanded else ""
+        return self.error(pos, f"this expansion would make {over}{how_many * size:,} nodes "
+                               f"({over}{how_many:,} × {size}); the limit is {LIMIT:,}{before}")
 
     def _clauses(self, clauses):
         """`for` clauses as the parser gives them (name, lo, hi, ...) -> [(name token, lo,
@@ -384,11 +388,8 @@ class GraphBuilder:
             more = []
             for c in combos:
                 values = fixed or self._range(template, clause, c, outside, True)
-                if len(more) + len(values) > room:
-                    how_many = len(more) + len(values)
-                    raise self.error(pos, f"this expansion would make over "
-                                          f"{how_many * size:,} nodes (over {how_many:,} × "
-                                          f"{size}); the limit is {LIMIT:,}")
+                if len(more) + len(values) > room:  # (counted so far: the least it makes)
+                    raise self._too_many(len(more) + len(values), size, pos, "at least ")
                 more += [dict(c, **{name: Lit(float(v))}) for v in values]
             combos = more
         self.expanded += len(combos) * size
