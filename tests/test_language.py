@@ -200,6 +200,10 @@ def test_a_triangular_sum_is_the_terms_written_out():
     same_graph("h[i,j] = x[i] * x[j] for i in 1..3 for j in i..3\nh[2,3] + h[3,3]",
                "x[1] * x[1]; x[1] * x[2]; x[1] * x[3]; x[2] * x[2]; t = x[2] * x[3]\n"
                "u = x[3] * x[3]; t + u", {f"x[{i}]": i / 3 for i in (1, 2, 3)})
+    # a bound worked out from a parameter leaves no node behind (the argument stays)
+    same_graph("tri(n) = sum(x[j] for j in 1..n+1)\ntri(2*3)",
+               "t = 2*3\nx[1] + x[2] + x[3] + x[4] + x[5] + x[6] + x[7]",
+               {f"x[{i}]": i / 7 for i in range(1, 8)})
 
 
 # Hypothesis: random ranges whose bounds are index arithmetic, in one comprehension or

@@ -295,10 +295,10 @@ class GraphBuilder:
             raise self._too_many(how_many, size, pos)
         self.expanded += how_many * size
 
-    def _too_many(self, how_many: int, size: int, pos, over="") -> NameResolutionError:
+    def _too_many(self, how_many: int, size: int, pos, least="") -> NameResolutionError:
         before = f" (expansions before it made {self.expanded:,})" if self.expanded else ""
-        return self.error(pos, f"this expansion would make {over}{how_many * size:,} nodes "
-                               f"({over}{how_many:,} × {size}); the limit is {LIMIT:,}{before}")
+        return self.error(pos, f"this expansion would make {least}{how_many * size:,} nodes "
+                               f"({least}{how_many:,} × {size}); the limit is {LIMIT:,}{before}")
 
     def _clauses(self, clauses):
         """`for` clauses as the parser gives them (name, lo, hi, ...) -> [(name token, lo,
@@ -347,16 +347,19 @@ class GraphBuilder:
     def _free(clauses, uses):
         """The variables the ranges use that none of the clauses binds, with the clause."""
         own = [var.group() for var, _, _ in clauses]
-        return [(var, ref) for k, (var, refs) in enumerate(zip([c[0] for c in clauses], uses))
+        return [(var, ref) for k, ((var, _, _), refs) in enumerate(zip(clauses, uses))
                 for ref in refs if ref[0] not in own[:k]]
 
     def _range(self, template, clause, env, outside, empty_ok: bool) -> range:
+        """A clause's range for the index values in `env`."""
         var, lo, hi = clause
+        made = len(self.nodes)
         a, b = self._copy(template, [lo, hi], env, outside)
         a = self._int(a if type(a) is Lit else self._fold(a) or a, var.end(),
                       "the start of a range")
         b = self._int(b if type(b) is Lit else self._fold(b) or b, var.end(),
                       "the end of a range")
+        del self.nodes[made:]  # (arithmetic on a constant argument, `1..n+1` at f(2*3))
         if b < a:
             if not empty_ok:
                 raise self.error(var, f"the range {a}..{b} of '{var.group()}' is empty")
@@ -643,7 +646,9 @@ class GraphBuilder:
     def _refuse_free(self, clauses, uses) -> None:
         """Outside any construct that could bind them later, the names the ranges use must
         be the clauses' own."""
-        for var, (_, _, what, node) in self._free(clauses, uses)[:1]:
+        free = self._free(clauses, uses)
+        if free:
+            var, (_, _, what, node) = free[0]
             raise self._not_known(node, var.end(), what)
 
     def _defer(self, match, template, base, body, clauses, uses) -> int:
