@@ -337,12 +337,8 @@ def test_ranges_that_use_an_index_equal_the_terms_written_out(seed):
     ("sum(sum(x[j] for j in 1..i) for i in 1..1000)", "(expansions before it made", (1, 5)),
 ])
 def test_range_errors_point_at_the_place(text, message, where):
-    with pytest.raises(NameResolutionError) as err:
-        cgraph.parse(text)
-    assert message in err.value.message
-    assert (err.value.line, err.value.column) == where
-    rendered = err.value.render().splitlines()
-    assert len(rendered) == 3 and rendered[2].strip() == "^"
+    err = language_error(text, message)
+    assert isinstance(err, NameResolutionError) and (err.line, err.column) == where
 
 
 def test_nested_comprehensions_that_wait_for_an_index_nest_50_deep():
@@ -425,11 +421,18 @@ def test_comparisons_do_not_chain():
     ("w[1] + w", "'w' is an indexed family"),
 ])
 def test_language_errors_point_at_the_place(text, message):
+    language_error(text, message)
+
+
+def language_error(text, message):
+    """The error parsing `text` raises: its message says `message`, and it renders as the
+    message, the program's line and a caret under the place."""
     with pytest.raises((NameResolutionError, ParseError)) as err:
         cgraph.parse(text)
     assert message in err.value.message
     rendered = err.value.render().splitlines()
     assert len(rendered) == 3 and rendered[2].strip() == "^"
+    return err.value
 
 
 def cgraph_cli(*args, input=None):
