@@ -111,12 +111,18 @@ def test_readme_sections_on_outputs_modes_and_newton_match_real_output():
 
 
 def test_readme_language_examples_match_real_output(tmp_path):
-    """The Programs section's function table, where's derivative and the XOR showcase."""
+    """The Programs section's function table, its pairwise sum, where's derivative and the XOR
+    showcase."""
     from click.testing import CliRunner
 
     out = CliRunner().invoke(cli, ["eval", "sq(a) = a * a\nneuron(u) = tanh(w * u + b)\n"
                                    "neuron(sq(x)) + neuron(x)", "w=0.5", "b=-1", "x=2",
                                    "--format", "table"], env={"COLUMNS": "100"}).stdout
+    assert "\n".join(line.rstrip() for line in out.splitlines()) in README
+    out = CliRunner().invoke(cli, ["eval", "sum(x[i] * x[j] for i in 1..3 for j in i+1..3)",
+                                   "x=[1,2,3]", "--format", "table"],
+                             env={"COLUMNS": "100"}).stdout
+    assert 'cgraph eval "sum(x[i] * x[j] for i in 1..3 for j in i+1..3)" \'x=[1,2,3]\'' in README
     assert "\n".join(line.rstrip() for line in out.splitlines()) in README
     out = CliRunner().invoke(cli, ["diff", "where(x > 0, sqrt(x), 0)", "x=-1"]).stdout
     assert out in README

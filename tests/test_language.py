@@ -120,6 +120,246 @@ def test_a_large_sum_expands_linearly_without_recursion():
     assert g.nodes[g.output].op.name == "add"
 
 
+# -- ranges that use an index: triangular sums, pairwise terms ------------------------------
+# The oracle is the same sum built in SymPy from its mathematical definition (Python loops
+# over the index sets), not from cgraph's graph: values and every partial derivative.
+
+def _sym(name):
+    import sympy as sp
+
+    return sp.Symbol(name, real=True)
+
+
+def _x(i):
+    return _sym(f"x[{i}]")
+
+
+TRIANGULAR = [
+    # pairwise products, i < j, in one comprehension (the last i has no j: no terms)
+    ("sum(x[i] * x[j] for i in 1..4 for j in i+1..4)",
+     lambda sp: sum(_x(i) * _x(j) for i in range(1, 5) for j in range(i + 1, 5))),
+    # a quadratic form over the upper triangle, through a function and an assigned size
+    ("n = 3\nq(u, v) = u * v\nsum(A[i,j] * q(x[i], x[j]) for i in 1..n for j in i..n)",
+     lambda sp: sum(_sym(f"A[{i},{j}]") * _x(i) * _x(j)
+                    for i in range(1, 4) for j in range(i, 4))),
+    # a nested sum whose inner range ends at the outer index
+    ("sum(a[i] * sum(b[j] for j in 1..i) for i in 1..3)",
+     lambda sp: sum(_sym(f"a[{i}]") * sum(_sym(f"b[{j}]") for j in range(1, i + 1))
+                    for i in range(1, 4))),
+    # the inner sum of the last term is empty: 0, so tanh(0)
+    ("sum(tanh(sum(x[i] * x[j] for j in i+1..3)) for i in 1..3)",
+     lambda sp: sum(sp.tanh(sum((_x(i) * _x(j) for j in range(i + 1, 4)), sp.Integer(0)))
+                    for i in range(1, 4))),
+    # a pairwise potential
+    ("sum(1 / ((x[i] - x[j])^2 + 1) for i in 1..4 for j in i+1..4)",
+     lambda sp: sum(1 / ((_x(i) - _x(j)) ** 2 + 1)
+                    for i in range(1, 5) for j in range(i + 1, 5))),
+    # cumulative sums as a family, then their product
+    ("c[i] = sum(x[j] for j in 1..i) for i in 1..4\nprod(c[i] for i in 1..4)",
+     lambda sp: sp.Mul(*(sum(_x(j) for j in range(1, i + 1)) for i in range(1, 5)))),
+    # a range whose bounds are index arithmetic, three deep
+    ("sum(sum(sum(x[i] * x[j] * x[k] for k in j..2*i) for j in i..3) for i in 1..2)",
+     lambda sp: sum(_x(i) * _x(j) * _x(k) for i in range(1, 3) for j in range(i, 4)
+                    for k in range(j, 2 * i + 1))),
+    # a function's parameter as a bound, called with constants and with an index
+    ("tri(n) = sum(x[j] * j for j in 1..n)\ntri(2) * sum(tri(k) for k in 1..3)",
+     lambda sp: sum(_x(j) * j for j in range(1, 3))
+     * sum(_x(j) * j for k in range(1, 4) for j in range(1, k + 1))),
+    # max over a triangle, min of maxima
+    ("min(max(x[i] + x[j] for j in i..3) for i in 1..3)",
+     lambda sp: sp.Min(*(sp.Max(*(_x(i) + _x(j) for j in range(i, 4)))
+                         for i in range(1, 4)))),
+]
+
+
+@pytest.mark.parametrize("program,oracle", TRIANGULAR)
+def test_ranges_that_use_an_index_agree_with_sympy(program, oracle):
+    import sympy as sp
+
+    expr = oracle(sp)
+    names = sorted(str(s) for s in expr.free_symbols)
+    g = cgraph.parse(program)
+    assert sorted(g.variables) == names
+    rng = random.Random(program)
+    for _ in range(3):
+        point = {v: rng.uniform(-1.5, 1.5) for v in names}
+        subs = {_sym(v): sp.Float(x, 30) for v, x in point.items()}
+        ev = g.evaluate(point)
+        assert close(ev.value, float(expr.evalf(30, subs=subs)), rel=1e-12)
+        grad = ev.gradient()
+        for v in names:
+            want = float(sp.diff(expr, _sym(v)).evalf(30, subs=subs))
+            assert close(grad[v], want, rel=1e-10, abs_=1e-12), (v, grad[v], want)
+
+
+def test_a_triangular_sum_is_the_terms_written_out():
+    """Node for node: an empty range makes no node, not a 0 added."""
+    same_graph("sum(x[i] * x[j] for i in 1..3 for j in i+1..3)",
+               "x[1] * x[2] + x[1] * x[3] + x[2] * x[3]",
+               {f"x[{i}]": i / 3 for i in (1, 2, 3)})
+    same_graph("h[i,j] = x[i] * x[j] for i in 1..3 for j in i..3\nh[2,3] + h[3,3]",
+               "x[1] * x[1]; x[1] * x[2]; x[1] * x[3]; x[2] * x[2]; t = x[2] * x[3]\n"
+               "u = x[3] * x[3]; t + u", {f"x[{i}]": i / 3 for i in (1, 2, 3)})
+    # a bound worked out from a parameter leaves no node behind (the argument stays)
+    same_graph("tri(n) = sum(x[j] for j in 1..n+1)\ntri(2*3)",
+               "t = 2*3\nx[1] + x[2] + x[3] + x[4] + x[5] + x[6] + x[7]",
+               {f"x[{i}]": i / 7 for i in range(1, 8)})
+
+
+# Hypothesis: random ranges whose bounds are index arithmetic, in one comprehension or
+# nested, against the sum (product, max, min) written out term by term.
+REDUCE = {"sum": " + ", "prod": " * "}
+
+
+def _bound(rng, earlier):
+    """A bound: a constant plus a multiple of each earlier index (written even when 0, so
+    that every range after the first uses an index and may be empty)."""
+    text = str(rng.randint(-1, 3))
+    coefficients = [rng.choice([-1, 0, 1, 2]) for _ in earlier]
+    for a, name in zip(coefficients, earlier):
+        text += f" {'-' if a < 0 else '+'} {abs(a)}*{name}"
+    return text, (lambda env, c=int(text.split()[0]), co=coefficients:
+                  c + sum(a * env[n] for a, n in zip(co, earlier)))
+
+
+def _written_out(red, terms):
+    if not terms:
+        return {"sum": "0", "prod": "1"}.get(red)  # max/min of nothing: an error
+    if red in REDUCE:
+        return REDUCE[red].join(f"({t})" for t in terms)
+    out = terms[0]
+    for t in terms[1:]:
+        out = f"{red}({out}, {t})"
+    return out
+
+
+def _nested_ranges(seed):
+    rng = random.Random(seed)
+    names = ["i", "j", "k"][:rng.randint(1, 3)]
+    families = ["x", "y", "z"]
+    clauses = []
+    for d, name in enumerate(names):
+        if d == 0:  # numbers only: may not be empty
+            lo = rng.randint(-1, 2)
+            lo_text, hi_text = str(lo), str(lo + rng.randint(0, 2))
+            clauses.append((name, lo_text, hi_text, lambda env, v=lo: v,
+                            lambda env, v=int(hi_text): v))
+        else:
+            (lo_text, lo), (hi_text, hi) = _bound(rng, names[:d]), _bound(rng, names[:d])
+            clauses.append((name, lo_text, hi_text, lo, hi))
+    body = " * ".join(f"{f}[{n}]" for f, n in zip(families, names)) + f" + {names[-1]}"
+    nested = rng.random() < 0.5
+    reds = [rng.choice(["sum", "prod", "max", "min"]) for _ in names]
+
+    def term(env):
+        return body.replace(" + " + names[-1], f" + {env[names[-1]]}").replace(
+            "[i]", f"[{env.get('i')}]").replace("[j]", f"[{env.get('j')}]").replace(
+            "[k]", f"[{env.get('k')}]")
+
+    def loops(d, env):
+        """The index values, as the clauses from d on run them."""
+        if d == len(clauses):
+            yield env
+            return
+        name, _, _, lo, hi = clauses[d]
+        for v in range(lo(env), hi(env) + 1):
+            yield from loops(d + 1, dict(env, **{name: v}))
+
+    def nest(d, env):
+        name, _, _, lo, hi = clauses[d]
+        terms = []
+        for v in range(lo(env), hi(env) + 1):
+            e = dict(env, **{name: v})
+            terms.append(term(e) if d == len(clauses) - 1 else nest(d + 1, e))
+        if any(t is None for t in terms):
+            return None
+        return _written_out(reds[d], terms)
+
+    fors = [f"for {n} in {lo}..{hi}" for n, lo, hi, _, _ in clauses]
+    if nested:
+        short = body
+        for d in range(len(names) - 1, -1, -1):
+            short = f"{reds[d]}({short} {fors[d]})"
+        expanded = nest(0, {})
+    else:
+        short = f"{reds[0]}({body} {' '.join(fors)})"
+        expanded = _written_out(reds[0], [term(env) for env in loops(0, {})])
+    return short, expanded
+
+
+@settings(max_examples=150, deadline=None)
+@given(seeds)
+def test_ranges_that_use_an_index_equal_the_terms_written_out(seed):
+    short, expanded = _nested_ranges(seed)
+    if expanded is None:  # a max or min over no terms
+        with pytest.raises(NameResolutionError, match="has no terms"):
+            cgraph.parse(short)
+        return
+    a, b = cgraph.parse(short), cgraph.parse(expanded)
+    assert sorted(a.variables) == sorted(b.variables), (short, expanded)
+    rng = random.Random(seed)
+    point = {v: rng.uniform(-1, 1) for v in a.variables}
+    ea, eb = a.evaluate(point), b.evaluate(point)
+    assert close(ea.value, eb.value, rel=1e-12), (short, expanded)
+    ga, gb = ea.gradient(), eb.gradient()
+    assert all(close(ga[v], gb[v], rel=1e-12) for v in point), (short, expanded)
+
+
+# (line, column): a bound's error points just after its clause's index, as before; an empty
+# range, a misplaced index and a reduction of nothing at the start of their name
+@pytest.mark.parametrize("text,message,where", [
+    # a bound that uses a variable, not an index: at once, inside a nest, through a call
+    ("sum(x[j] for i in 1..2 for j in 1..y)", "not 'y'", (1, 29)),
+    ("sum(sum(x[j] for j in 1..y) for i in 1..2)", "the end of a range must be an integer "
+     "known before evaluation (an integer, an index variable or a constant), not 'y'", (1, 19)),
+    ("exp(sum(x[j] for j in i..3))", "the start of a range must be an integer known", (1, 19)),
+    ("tri(n) = sum(x[j] for j in 1..n)\n1 + tri(y)", "not 'y'", (1, 24)),
+    ("sum(sum(x[j] for j in 1..i) for i in 1..2) + sum(x[j] for j in 1..i)",
+     "the end of a range: index variable 'i' is used outside its comprehension", (1, 60)),
+    # a bound that is not an integer
+    ("m = 2.5\nsum(x[j] for i in 1..3 for j in m..i)",
+     "the start of a range must be an integer, not 2.5", (2, 29)),
+    ("tri(n) = sum(x[j] for j in 1..n)\ntri(2.5)", "must be an integer, not 2.5", (1, 24)),
+    ("sum(sum(x[j] for j in 1..sin(i)) for i in 1..2)", "not an expression", (1, 19)),
+    # an index used before its `for`, or in its own range
+    ("sum(x[i,j] for j in i..3 for i in 1..2)", "the range of 'j' uses 'i' before its "
+     "`for i in …`", (1, 16)),
+    ("sum(x[j] for j in 1..j)", "the range of 'j' uses 'j' itself", (1, 14)),
+    # empty: a range of numbers only, in any clause; max/min of no terms; no element
+    ("sum(x[i,j] for i in 1..2 for j in 3..2)", "the range 3..2 of 'j' is empty", (1, 30)),
+    ("sum(max(x[j] for j in i+1..3) for i in 1..3)",
+     "max() has no terms: the range 4..3 of 'j' is empty", (1, 5)),
+    ("h[i,j] = x for i in 1..2 for j in i+3..i", "'h' gets no element: the range 5..2 of "
+     "'j' is empty each time", (1, 1)),
+    # sizes
+    ("sum(x for i in 1..2000 for j in 1..i)", "would make at least 1,001,000 nodes (at "
+     "least 500,500 × 2); the limit is 1,000,000", (1, 1)),
+    ("sum(sum(x[j] for j in 1..i) for i in 1..1000)", "(expansions before it made", (1, 5)),
+])
+def test_range_errors_point_at_the_place(text, message, where):
+    err = language_error(text, message)
+    assert isinstance(err, NameResolutionError) and (err.line, err.column) == where
+
+
+def test_nested_comprehensions_that_wait_for_an_index_nest_50_deep():
+    def nest(depth):  # each range runs from the index around it to itself
+        s = "x[i1]"
+        for k in range(depth, 1, -1):
+            s = f"sum({s} for i{k} in i{k - 1}..i{k - 1})"
+        return f"sum({s} for i1 in 1..2)"
+
+    assert cgraph.parse(nest(51)).evaluate({"x[1]": 2.0, "x[2]": 3.0}).value == 5.0
+    with pytest.raises(NameResolutionError, match="nest 50 deep at most"):
+        cgraph.parse(nest(52))
+
+
+def test_a_range_error_in_a_nest_exits_2_with_one_message_line():
+    r = cgraph_cli("eval", "sum(sum(x[j] for j in 1..y) for i in 1..2)")
+    assert r.returncode == 2 and r.stdout == "" and "Traceback" not in r.stderr
+    lines = r.stderr.splitlines()
+    assert len(lines) == 3 and lines[0].endswith("not 'y' (at line 1, column 19)")
+
+
 # -- comparisons and where -----------------------------------------------------------------
 
 @pytest.mark.parametrize("x", [-1.0, 0.0, 4.0, float("nan")])
@@ -181,11 +421,18 @@ def test_comparisons_do_not_chain():
     ("w[1] + w", "'w' is an indexed family"),
 ])
 def test_language_errors_point_at_the_place(text, message):
+    language_error(text, message)
+
+
+def language_error(text, message):
+    """The error parsing `text` raises: its message says `message`, and it renders as the
+    message, the program's line and a caret under the place."""
     with pytest.raises((NameResolutionError, ParseError)) as err:
         cgraph.parse(text)
     assert message in err.value.message
     rendered = err.value.render().splitlines()
     assert len(rendered) == 3 and rendered[2].strip() == "^"
+    return err.value
 
 
 def cgraph_cli(*args, input=None):

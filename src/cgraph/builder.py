@@ -15,6 +15,13 @@ expand at parse time into ordinary scalar nodes, so the graph stays flat:
 Copying a template is one loop over its nodes (no recursion, whatever the nesting).
 Integer arithmetic (+, -, *) on literals and index values is done while copying, so
 `w[2*i-1]` names one element.
+
+A range's bounds may use the indices of the `for` clauses before it (`for i in 1..n for j
+in i+1..n`), which the expansion knows as it goes. When they use a name known only later
+(the index of an enclosing comprehension, `sum(sum(b[j] for j in 1..i) for i in 1..3)`, or
+a function's parameter), the comprehension stays a template behind one PENDING node, and is
+expanded where the enclosing construct is copied: copying recurses only that deep (at most
+NESTING comprehensions).
 """
 
 from __future__ import annotations
@@ -25,11 +32,15 @@ from .graph import BareNode, Node
 from .ops import CONST, VAR, Op
 
 LIMIT = 1_000_000  # nodes all expansions of one program may make
+NESTING = 50  # comprehensions waiting for an enclosing index, one inside another
 REDUCTIONS = {"sum": ops.ADD, "prod": ops.MUL, "max": ops.MAX, "min": ops.MIN}
 COMPARISONS = {"<": "lt", "<=": "le", ">": "gt", ">=": "ge", "==": "eq", "!=": "ne"}
 # A placeholder for w[i] while i is not known yet: name "w", inputs the index expressions,
 # value the position of the subscript in the source. Never left in a finished graph.
 INDEX = Op("index", -1, None, None, (), "index")
+# A comprehension whose ranges wait for a name: value its Pending, inputs what the names it
+# uses stand for (see Pending). Never left in a finished graph either.
+PENDING = Op("pending", -1, None, None, (), "pending")
 _FOLD = {ops.ADD: lambda a, b: a + b, ops.SUB: lambda a, b: a - b, ops.MUL: lambda a, b: a * b}
 
 
@@ -41,6 +52,19 @@ class Lit:
 
     def __init__(self, value: float):
         self.value = value
+
+
+class Pending:
+    """A comprehension kept as its template until the names its ranges use are known. Its
+    PENDING node's inputs are, in the copy that meets it, what the variables inside the
+    template stand for (`names`) and then the nodes before the template that it uses
+    (`outside`, by their ids when it was cut)."""
+
+    __slots__ = ("match", "template", "body", "clauses", "uses", "names", "outside")
+
+    def __init__(self, match, template, body, clauses, uses, names, outside):
+        self.match, self.template, self.body, self.clauses = match, template, body, clauses
+        self.uses, self.names, self.outside = uses, names, outside
 
 
 class Function:
@@ -58,14 +82,6 @@ class Target:
 
     def __init__(self, match, indices, mark):
         self.match, self.indices, self.mark = match, indices, mark
-
-
-def _size(ranges) -> int:
-    """How many index combinations `for` clauses make (counted before making them)."""
-    size = 1
-    for _, values in ranges:
-        size *= len(values)
-    return size
 
 
 def element_name(family: str, index) -> str:
@@ -102,6 +118,8 @@ class GraphBuilder:
         self.serial = 0  # calls are labelled f#?<serial> until their statement ends
         self.numbered = 0
         self.statement_start = 0  # the first node of the statement being read
+        self.empty = None  # the last empty range met: (index, start, end)
+        self.depth = 0  # pending comprehensions being expanded, one inside another
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -164,19 +182,22 @@ class GraphBuilder:
             if node.op is CONST and node.name not in ops.CONSTANTS:
                 value = Lit(node.value)
             else:
-                label = node.name or "an expression"
-                if node.op is VAR:
-                    label = f"'{node.name}'"
-                    if node.name in self.index_names:
-                        raise self.error(pos, f"{what}: index variable {label} is used "
-                                              "outside its comprehension")
-                raise self.error(pos, f"{what} must be an integer known before evaluation "
-                                      f"(an integer, an index variable or a constant), "
-                                      f"not {label}")
+                raise self._not_known(node, pos, what)
         v = value.value
         if v != v or v in (float("inf"), float("-inf")) or v != int(v):
             raise self.error(pos, f"{what} must be an integer, not {v!r}")
         return int(v)
+
+    def _not_known(self, node, pos, what: str) -> NameResolutionError:
+        """The error for a node that stands where an integer known now must be."""
+        label = node.name or "an expression"
+        if node.op is VAR:
+            label = f"'{node.name}'"
+            if node.name in self.index_names:
+                return self.error(pos, f"{what}: index variable {label} is used outside its "
+                                       "comprehension")
+        return self.error(pos, f"{what} must be an integer known before evaluation (an "
+                               f"integer, an index variable or a constant), not {label}")
 
     def _constant(self, node: int):
         """A node's value as a Lit if it is a number known now, else the node."""
@@ -187,19 +208,25 @@ class GraphBuilder:
 
     # -- copying templates -----------------------------------------------------------------
 
-    def _copy(self, template: list[Node], roots, env: dict) -> list:
+    def _copy(self, template: list[Node], roots, env: dict, outside=None) -> list:
         """Copy the part of `template` that `roots` need, with `env` (name -> node id or
-        Lit) for its placeholders; return what each root became."""
+        Lit) for its placeholders and `outside` (if given: node id before the template ->
+        what it stands for now, a pending comprehension's); return what each root became."""
         if not template:
-            return [self._constant(r) for r in roots]
+            return [r if type(r) is Lit else self._constant(r)
+                    for r in (roots if outside is None else [outside[r] for r in roots])]
         base = template[0].id
         needed = self._needed(template, roots)
         out: list = [None] * len(template)
         nodes = self.nodes
         relabel: dict[str, str] = {}  # a call inside the template -> this copy's label
 
-        def get(j):
-            return out[j - base] if j >= base else j
+        if outside is None:
+            def get(j):
+                return out[j - base] if j >= base else j
+        else:
+            def get(j):
+                return out[j - base] if j >= base else outside[j]
 
         for k, n in enumerate(template):
             if not needed[k]:
@@ -228,6 +255,8 @@ class GraphBuilder:
                     r = Lit(fold(args[0].value, args[1].value))
                 elif op is ops.NEG and type(args[0]) is Lit:
                     r = Lit(-args[0].value)
+                elif op is PENDING:
+                    r = self._expand(n.value, args)
                 else:
                     inputs = tuple(a if type(a) is not Lit else self._materialize(a)
                                    for a in args)
@@ -263,40 +292,110 @@ class GraphBuilder:
         expansions, saying how many it would make."""
         size = sum(self._needed(template, roots)) + 1
         if self.expanded + how_many * size > LIMIT:
-            raise self.error(pos, f"this expansion would make {how_many * size:,} nodes "
-                                  f"({how_many:,} × {size}); the limit is {LIMIT:,}")
+            raise self._too_many(how_many, size, pos)
         self.expanded += how_many * size
 
-    def _clauses(self, clauses):
-        """`for` clauses as the parser gives them (name, lo, hi, ...): the names as tokens."""
-        return [self.tokens.token(c) if k % 3 == 0 else c for k, c in enumerate(clauses)]
+    def _too_many(self, how_many: int, size: int, pos, least="") -> NameResolutionError:
+        before = f" (expansions before it made {self.expanded:,})" if self.expanded else ""
+        return self.error(pos, f"this expansion would make {least}{how_many * size:,} nodes "
+                               f"({least}{how_many:,} × {size}); the limit is {LIMIT:,}{before}")
 
-    def _ranges(self, clauses, template, pos):
-        """`for i in lo..hi` clauses -> [(name, range)], each bound known now."""
-        out = []
-        for k in range(0, len(clauses), 3):
-            var, lo, hi = clauses[k:k + 3]
-            name = var.group()
+    def _clauses(self, clauses):
+        """`for` clauses as the parser gives them (name, lo, hi, ...) -> [(name token, lo,
+        hi)]."""
+        return [(self.tokens.token(clauses[k]), clauses[k + 1], clauses[k + 2])
+                for k in range(0, len(clauses), 3)]
+
+    def _scan(self, template, base, clauses):
+        """Per `for` clause, the variables its bounds use: (name, the node's id if it is
+        before the template (which starts at id `base`) else None, which bound, the node).
+        Refuses an index named like a constant or function, one bound twice, and one a
+        range uses before its own `for`."""
+        own = [var.group() for var, _, _ in clauses]
+        nodes = self.nodes
+        uses = []
+        for k, (var, lo, hi) in enumerate(clauses):
+            name = own[k]
             if name in ops.CONSTANTS or ops.arities(name) or name in self.functions:
                 raise self.error(var, f"the index variable '{name}' shadows a "
                                       f"{'constant' if name in ops.CONSTANTS else 'function'}")
-            if any(name == n for n, _ in out):
+            if name in own[:k]:
                 raise self.error(var, f"'{name}' is bound twice in one comprehension")
-            bounds = self._copy(template, [lo, hi], {})
-            a = self._int(bounds[0], var.end(), "the start of a range")
-            b = self._int(bounds[1], var.end(), "the end of a range")
-            if b < a:
-                raise self.error(var, f"the range {a}..{b} of '{name}' is empty")
+            refs = []
+            for root, what in ((lo, "the start of a range"), (hi, "the end of a range")):
+                stack, seen = [root], set()
+                while stack:  # the bound's nodes, without recursion
+                    j = stack.pop()
+                    if j in seen:
+                        continue
+                    seen.add(j)
+                    n = template[j - base] if j >= base else nodes[j]
+                    if n.op is VAR:
+                        if n.name in own[k:]:
+                            later = "itself" if n.name == name else \
+                                f"before its `for {n.name} in …`"
+                            raise self.error(var, f"the range of '{name}' uses '{n.name}' "
+                                                  f"{later}")
+                        refs.append((n.name, j if j < base else None, what, n))
+                    elif j >= base:
+                        stack.extend(n.inputs)
+            uses.append(refs)
             self.index_names.setdefault(name, var.start())
-            out.append((name, range(a, b + 1)))
-        return out
+        return uses
 
     @staticmethod
-    def _combinations(ranges):
-        """Every combination of index values, the first clause outermost (a loop)."""
-        combos = [{}]
-        for name, values in ranges:
-            combos = [dict(c, **{name: Lit(float(v))}) for c in combos for v in values]
+    def _free(clauses, uses):
+        """The variables the ranges use that none of the clauses binds, with the clause."""
+        own = [var.group() for var, _, _ in clauses]
+        return [(var, ref) for k, ((var, _, _), refs) in enumerate(zip(clauses, uses))
+                for ref in refs if ref[0] not in own[:k]]
+
+    def _range(self, template, clause, env, outside, empty_ok: bool) -> range:
+        """A clause's range for the index values in `env`."""
+        var, lo, hi = clause
+        made = len(self.nodes)
+        a, b = self._copy(template, [lo, hi], env, outside)
+        a = self._int(a if type(a) is Lit else self._fold(a) or a, var.end(),
+                      "the start of a range")
+        b = self._int(b if type(b) is Lit else self._fold(b) or b, var.end(),
+                      "the end of a range")
+        del self.nodes[made:]  # (arithmetic on a constant argument, `1..n+1` at f(2*3))
+        if b < a:
+            if not empty_ok:
+                raise self.error(var, f"the range {a}..{b} of '{var.group()}' is empty")
+            self.empty = (var.group(), a, b)
+        return range(a, b + 1)
+
+    def _index_values(self, template, clauses, uses, env, outside, roots, pos) -> list:
+        """Every combination of index values (`env` and the clauses' names -> Lit), the
+        first clause outermost, as a loop would make them: a range whose bounds use an
+        index is worked out for each value of the indices before it, and may be empty for
+        some (a range of numbers and constants only may not). Counted against LIMIT."""
+        if not any(uses):  # the common case: every range known at once
+            combos = [env]
+            ranges = [self._range(template, c, env, outside, False) for c in clauses]
+            how_many = 1
+            for values in ranges:
+                how_many *= len(values)
+            self._count(template, roots, how_many, pos)
+            for (var, _, _), values in zip(clauses, ranges):
+                name = var.group()
+                combos = [dict(c, **{name: Lit(float(v))}) for c in combos for v in values]
+            return combos
+        size = sum(self._needed(template, roots)) + 1
+        room = (LIMIT - self.expanded) // size  # combinations that still fit
+        combos = [env]
+        for clause, refs in zip(clauses, uses):
+            name = clause[0].group()
+            fixed = None if refs else self._range(template, clause, env, outside, False)
+            more = []
+            for c in combos:
+                values = fixed or self._range(template, clause, c, outside, True)
+                if len(more) + len(values) > room:  # (counted so far: the least it makes)
+                    raise self._too_many(len(more) + len(values), size, pos, "at least ")
+                more += [dict(c, **{name: Lit(float(v))}) for v in values]
+            combos = more
+        self.expanded += len(combos) * size
         return combos
 
     # -- statements ------------------------------------------------------------------------
@@ -364,16 +463,20 @@ class GraphBuilder:
             raise self.error(target.match, f"'{family}' is assigned after it was used as "
                                            "an input")
         template = self._cut(target.mark)
-        ranges = self._ranges(self._clauses(clauses), template, pos)
-        self._count(template, target.indices + [body], _size(ranges), pos)
-        combos = self._combinations(ranges)
+        clauses = self._clauses(clauses)
+        uses = self._scan(template, target.mark[0], clauses)
+        self._refuse_free(clauses, uses)
+        roots = target.indices + [body]
+        combos = self._index_values(template, clauses, uses, {}, None, roots, pos)
+        if not combos:
+            raise self.error(target.match, f"'{family}' gets no element: the range "
+                                           f"{self.empty[1]}..{self.empty[2]} of "
+                                           f"'{self.empty[0]}' is empty each time")
         self.families[family] = "assigned"
         for env in combos:
-            *index, value = self._copy(template, target.indices + [body], env)
+            *index, value = self._copy(template, roots, env)
             index = tuple(self._int(v, pos, f"an index of '{family}'") for v in index)
             self._assign(target.match, element_name(family, index), self._materialize(value))
-        for name, _ in ranges:
-            self.index_names.setdefault(name, pos)
         self._end_statement()
 
     def head(self, c):
@@ -513,15 +616,81 @@ class GraphBuilder:
             raise self.error(match, f"only sum, prod, max and min take a comprehension, "
                                     f"not '{name}'")
         template = self._cut(mark)
-        ranges = self._ranges(clauses, template, match.start())
-        self._count(template, [body], _size(ranges), match.start())
-        combos = self._combinations(ranges)
+        uses = self._scan(template, mark[0], clauses)
+        if self.marks or self.open:  # perhaps an enclosing index: expand when copying
+            if self._free(clauses, uses):
+                return self._defer(match, template, mark[0], body, clauses, uses)
+        else:
+            self._refuse_free(clauses, uses)
+        return self._materialize(self._reduce(match, template, body, clauses, uses, {}, None))
+
+    def _reduce(self, match, template, body, clauses, uses, env, outside):
+        """The comprehension's terms, combined by its reduction: a node, or a Lit when it
+        has no terms (0 for sum, 1 for prod)."""
+        op = REDUCTIONS[match.group()]
+        combos = self._index_values(template, clauses, uses, env, outside, [body],
+                                    match.start())
         total = None
         for env in combos:
-            (value,) = self._copy(template, [body], env)
+            (value,) = self._copy(template, [body], env, outside)
             value = self._materialize(value)
             total = value if total is None else self._add(op, (total, value))
+        if total is None:  # (only a range whose bounds use an index may be empty)
+            if op is ops.ADD or op is ops.MUL:
+                return Lit(0.0 if op is ops.ADD else 1.0)
+            index, a, b = self.empty
+            raise self.error(match, f"{match.group()}() has no terms: the range {a}..{b} of "
+                                    f"'{index}' is empty")
         return total
+
+    def _refuse_free(self, clauses, uses) -> None:
+        """Outside any construct that could bind them later, the names the ranges use must
+        be the clauses' own."""
+        free = self._free(clauses, uses)
+        if free:
+            var, (_, _, what, node) = free[0]
+            raise self._not_known(node, var.end(), what)
+
+    def _defer(self, match, template, base, body, clauses, uses) -> int:
+        """The PENDING node of a comprehension whose ranges use a name not known yet; the
+        variables inside its template are looked up now, as a copy would."""
+        own = {var.group() for var, _, _ in clauses}
+        names = list(dict.fromkeys(n.name for n in template
+                                   if n.op is VAR and n.name not in own))
+        roots = [body] + [j for _, lo, hi in clauses for j in (lo, hi)]
+        outside = sorted({j for n in template for j in n.inputs if j < base}
+                         | {j for j in roots if j < base})
+        pending = Pending(match, template, body, clauses, uses, names, outside)
+        args = [self._lookup(name, match.start()) for name in names] + outside
+        return self._pending(pending, args)
+
+    def _pending(self, pending: Pending, args) -> int:
+        self.placeholders += 1
+        i = len(self.nodes)
+        inputs = tuple(self._materialize(a) for a in args)
+        self.nodes.append(Node(i, PENDING, inputs, None, pending))
+        return i
+
+    def _expand(self, p: Pending, args):
+        """A pending comprehension met while copying, `args` what its node's inputs became:
+        expanded if the names its ranges use are known now, else pending again (inside a
+        construct that may bind them yet) or an error."""
+        env = dict(zip(p.names, args))
+        outside = dict(zip(p.outside, args[len(p.names):]))
+        for var, (name, ext, what, _) in self._free(p.clauses, p.uses):
+            value = env[name] if ext is None else outside[ext]
+            if type(value) is not Lit and self._fold(value) is None:
+                if self.marks or self.open:
+                    return self._pending(p, args)
+                self._int(value, var.end(), what)  # raises, saying why
+        if self.depth >= NESTING:
+            raise self.error(p.match, f"comprehensions whose ranges use an enclosing index "
+                                      f"nest {NESTING} deep at most")
+        self.depth += 1
+        try:
+            return self._reduce(p.match, p.template, p.body, p.clauses, p.uses, env, outside)
+        finally:
+            self.depth -= 1
 
     def subscript(self, c):
         match, *indices = c
@@ -616,6 +785,8 @@ class GraphBuilder:
             if n.op is INDEX:
                 for j in n.inputs:
                     self._int(self._fold(j) or j, n.value, f"an index of '{n.name}'")
+            elif n.op is PENDING:  # a name its ranges use was never known
+                self._expand(n.value, list(n.inputs))
             elif n.op is VAR and n.name in self.index_names:
                 raise self.error(self.first_use.get(n.name, 0),
                                  f"index variable '{n.name}' is used outside its "
