@@ -198,6 +198,26 @@ def test_readme_fields_examples_match_real_output():
     assert commands >= 2
 
 
+def test_readme_o_file_examples_match_real_output(tmp_path, monkeypatch):
+    """The rule for `-o FILE`, in For scripts: each error as the command prints it."""
+    import shlex
+    import textwrap
+
+    from click.testing import CliRunner
+
+    monkeypatch.chdir(tmp_path)
+    block = next(b for b in re.findall(r"```console\n(.*?)```", README, re.S)
+                 if "-o walk.md" in b)
+    commands = 0
+    for chunk in re.split(r"^\$ ", textwrap.dedent(block), flags=re.M)[1:]:
+        command, _, expected = chunk.partition("\n")
+        args = shlex.split(command)
+        r = CliRunner().invoke(cli, args[1:], prog_name="cgraph")
+        assert r.exit_code == 2 and r.stdout + r.stderr == expected, command
+        commands += 1
+    assert commands == 3 and list(tmp_path.iterdir()) == []
+
+
 def test_files_the_readme_shows_with_cat_are_in_examples():
     """A newcomer copying the tour needs the files it reads: each `$ cat FILE` block is
     also examples/FILE, byte for byte."""

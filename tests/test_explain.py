@@ -66,15 +66,13 @@ def test_markdown_renders_math():
 
 def test_the_o_suffix_picks_the_format_as_graph_does(tmp_path):
     """`-o page.html` writes the stepper page and `-o walk.md` Markdown (they were plain
-    text); --format still decides when given, and other suffixes keep the text default."""
+    text); the rule for every command is tested in test_outputs.py."""
     args = ["explain", "(x+y)*z", "x=1", "y=3", "z=-3", "-o"]
     for name, start in [("p.html", "<!doctype html>"), ("p.HTM", "<!doctype html>"),
                         ("w.md", "### Forward pass"), ("w.txt", "Forward pass")]:
         r = CliRunner().invoke(cli, args + [str(tmp_path / name)])
         assert r.exit_code == 0 and r.stdout == "", r.output
         assert (tmp_path / name).read_text(encoding="utf-8").startswith(start), name
-    r = CliRunner().invoke(cli, args + [str(tmp_path / "t.md"), "--format", "text"])
-    assert (tmp_path / "t.md").read_text(encoding="utf-8").startswith("Forward pass")
 
 
 def test_explain_needs_bindings():

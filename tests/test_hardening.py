@@ -202,7 +202,7 @@ def test_never_onto_an_input_of_the_same_command(tmp_path):
 @pytest.mark.parametrize("name", ["g.jpg", "g", "g.txt"])
 def test_an_unknown_output_suffix_is_a_usage_error(tmp_path, name):
     r = run("graph", "x*y", "-o", tmp_path / name)
-    assert r.exit_code == 2 and "cgraph writes" in r.stderr and os.listdir(tmp_path) == []
+    assert r.exit_code == 2 and "cgraph graph writes" in r.stderr and os.listdir(tmp_path) == []
     r = run("graph", "x*y", "-o", tmp_path / "g.mmd", "--format", "dot")
     assert r.exit_code == 2 and os.listdir(tmp_path) == []
 

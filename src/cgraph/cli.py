@@ -9,7 +9,6 @@ command is a module plus one function here.
 from __future__ import annotations
 
 import contextlib
-import os
 
 import click
 
@@ -20,14 +19,6 @@ from .cli_support import (CONTEXT, INPUT_FILE, NAMES, NONNEGATIVE, OUTPUT_FILE, 
 from .errors import BindingError, EvaluationError, InputError
 
 DIGITS = click.IntRange(1, 17)
-# `explain -o FILE` without --format: the suffix chooses, as it does for `graph -o`
-EXPLAIN_SUFFIXES = {".html": "html", ".htm": "html", ".md": "markdown",
-                    ".markdown": "markdown"}
-# `eval --data -o FILE`: what the rows are written as
-DATA_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
-# `codegen -o FILE`: the languages a suffix can hold (the first without --lang)
-SOURCE_SUFFIXES = {".py": ("python", "numpy"), ".c": ("c",), ".js": ("js",),
-                   ".mjs": ("js",)}
 
 
 @click.group(context_settings=CONTEXT, cls=Group)
@@ -62,9 +53,9 @@ def cli():
               "('-': CSV on standard input); writes CSV: inputs, value, one column per "
               "gradient.")
 @click.option("-o", "output_path", type=OUTPUT_FILE, metavar="FILE",
-              help="Write to FILE instead of standard output ('-'); without --format, "
-              "its suffix chooses: .tsv, .csv, .json, .md, .txt (the table); with --data, "
-              ".csv or .parquet.")
+              help="Write to FILE instead of standard output ('-'); its suffix chooses "
+              "the format: .tsv, .csv, .json, .md, .txt (the table); with --data, .csv or "
+              ".parquet.")
 @click.option("--fields", type=NAMES, metavar="KEY,KEY", help="Only these top-level keys "
               "of the JSON document, e.g. value,gradient (implies --format json; without "
               "nodes, no per-node record is built).")
@@ -93,7 +84,7 @@ def eval_command(program, out, wrt, outputs, mode, tangents, digits, strict, dat
         if out.format not in (None, "csv"):
             raise click.UsageError("--data writes CSV, or Parquet to -o FILE.parquet; "
                                    "--format does not apply")
-        out.by_suffix(DATA_SUFFIXES, "--data writes")  # -o out.json: not CSV in it
+        kind = out.by_suffix(lazy.eval_data.SUFFIXES, "cgraph eval --data")
         applies("digits", False, "does not apply to --data: its CSV keeps full precision")
         applies("fields", False, "does not apply to --data: it selects keys of the JSON "
                 "document, and --data writes CSV or Parquet")
@@ -105,15 +96,12 @@ def eval_command(program, out, wrt, outputs, mode, tangents, digits, strict, dat
         program.refuse_uncertainty("--data takes no uncertainty")
         return lazy.eval_data.eval_points(graph, program.bindings, data_path, wrt,
                                           byte_progress, outputs=outputs, target=out.path,
+                                          parquet=kind == "parquet",
                                           inputs=[*out.inputs, data_path])
-    if out.path is not None and lazy.data.is_parquet(out.path):
-        raise click.UsageError("-o FILE.parquet holds the rows of --data; without --data, "
-                               "write another format (e.g. -o out.json)")
-    out.format = out.by_suffix(lazy.eval_formats.SUFFIXES) or out.format
     if fields is not None:  # keys of the JSON document: JSON it is
-        applies("fields", out.format in (None, "json"), f"selects keys of the JSON "
-                f"document; it does not apply to --format {out.format}")
-        out.format = "json"
+        out.imply("json", "--fields", "selects keys of the JSON document")
+    out.by_suffix(writer="cgraph eval (without --data)")
+    if fields is not None:
         lazy.eval_formats.check_fields(fields, lazy.eval_formats.json_keys(
             forward, len(outputs or ()) > 1, bool(program.sigmas)))
     applies("digits", out.format_name() != "json", "does not apply to JSON: its numbers keep "
@@ -141,8 +129,8 @@ def eval_command(program, out, wrt, outputs, mode, tangents, digits, strict, dat
               "∂output/∂node (needs bindings).")
 @click.option("--no-values", is_flag=True, help="Leave values off a bound diagram.")
 @click.option("--fence", is_flag=True, help="Wrap Mermaid in a ```mermaid block for Markdown.")
-@output_file("Write to FILE; .svg/.png/.pdf renders through Graphviz's dot, .md gets a "
-             "```mermaid block.")
+@output_file("Write to FILE; its suffix chooses the format: .mmd, .dot, .html, .md (a "
+             "```mermaid block), .svg, .png, .pdf (drawn by Graphviz's dot).")
 @click.option("--digits", type=DIGITS, default=numtext.DIAGRAM, show_default=True,
               metavar="N", help="Significant digits of the numbers shown.")
 def graph_command(program, out, direction, collapse, grads, no_values, fence, digits):
@@ -156,25 +144,16 @@ def graph_command(program, out, direction, collapse, grads, no_values, fence, di
       cgraph graph "(x+y)*z" x=1 y=3 z=-3 --grads -o graph.html
     """
     graph, diagrams = program.graph, lazy.diagrams
-    image = False
-    if out.path is not None:
-        kind = diagrams.output_format(out.path)  # an unknown suffix is a usage error
-        image = kind == "image"
-        if image and out.format not in (None, "dot"):
-            raise click.UsageError("images are rendered through Graphviz: use --format dot "
-                                   "(or write the Mermaid text to a .mmd file)")
-        special = not os.path.splitext(out.path)[1]  # /dev/stdout: --format decides
-        if not image and not special and out.format not in (None, kind):
-            raise click.UsageError(f"-o {out.path} is a {kind} file, but --format is "
-                                   f"{out.format}")
-        out.check_target()
-    fmt = out.format_name("dot" if image else kind if out.path else "mermaid")
+    kind = out.by_suffix()
+    image = kind == "image"  # drawn by Graphviz from the DOT
+    out.check_target()
+    fmt = out.format_name("mermaid")
     bound = bool(program.bindings)
     applies("digits", bound, "needs bindings: it rounds the values shown (the program's "
             "own numbers are shown as written)")
     applies("no_values", bound, "needs bindings: without them there are no values")
     applies("fence", fmt == "mermaid", "wraps Mermaid only (a ```mermaid block)")
-    if out.path is not None and os.path.splitext(out.path)[1].lower() == ".md":
+    if kind == "markdown":
         out.options.fence = True  # Markdown shows Mermaid as a diagram only in a fence
     ev = None
     if program.bindings:
@@ -209,8 +188,8 @@ def graph_command(program, out, direction, collapse, grads, no_values, fence, di
               metavar="N", help="Significant digits of the numbers shown.")
 @click.option("--diagrams", is_flag=True, help="Markdown with a Mermaid diagram after "
               "each step, as in the tutorial (implies --format markdown).")
-@output_file("Write to FILE instead of standard output; without --format, a .html file "
-             "gets the stepper page and a .md file Markdown.")
+@output_file("Write to FILE instead of standard output; its suffix chooses the format: "
+             ".txt, .md, .html (the stepper page).")
 def explain_command(program, out, mode, tangents, digits, diagrams):
     """The forward and backward passes narrated step by step, chain rule included.
 
@@ -222,27 +201,25 @@ def explain_command(program, out, mode, tangents, digits, diagrams):
       cgraph explain "p = x + y; g = p * z" x=1 y=3 z=-3 --format html -o backprop.html
     """
     explain = lazy.explain
-    by_suffix = EXPLAIN_SUFFIXES.get(os.path.splitext(out.path or "")[1].lower())
+    if diagrams:
+        out.imply("markdown", "--diagrams", "draws Mermaid diagrams into Markdown")
+    out.by_suffix()
     if mode == "forward":
         if diagrams:
             raise click.UsageError("--diagrams draws the reverse-mode walk-through")
         program.evaluate()  # checks the bindings, warns where values stop being finite
         seed = lazy.bindings.parse_bindings(tangents) if tangents else None
         fe = lazy.forward.evaluate_forward(program.graph, program.bindings, seed)
-        return out.emit(explain.Narration(explain.forward_walkthrough(fe)),
-                        None if by_suffix == "html" else by_suffix)  # the page is reverse's
+        return out.emit(explain.Narration(explain.forward_walkthrough(fe)))
     if tangents:
         raise InputError("--tangent is forward mode's: use it with --mode forward")
     ev = program.evaluate()
     sections = explain.walkthrough(ev)
     if diagrams:
-        if out.format not in (None, "markdown"):
-            raise click.UsageError("--diagrams draws Mermaid diagrams into Markdown: use "
-                                   "--format markdown")
         sections, notes = explain.with_diagrams(sections, ev, digits)
         for note in notes:
             warn(note)
-    out.emit(explain.Narration(sections, ev), "markdown" if diagrams else by_suffix)
+    out.emit(explain.Narration(sections, ev))
 
 
 @cli.command("diff", cls=Command)
@@ -286,7 +263,8 @@ def diff_command(program, out, wrt, order, outputs, digits):
               "[default: every variable].")
 @click.option("--hessian", is_flag=True, help="Return the Hessian too (forward-over-reverse, "
               "as cgraph hessian computes it).")
-@output_file("Write the code to FILE instead of standard output.")
+@output_file("Write the code to FILE instead of standard output; its suffix chooses the "
+             "language: .py, .c, .js.")
 def codegen_command(program, lang, name, wrt, hessian, output_path):
     """One function computing the value and the gradient, in Python, numpy, C or JS.
 
@@ -295,11 +273,8 @@ def codegen_command(program, lang, name, wrt, hessian, output_path):
       cgraph codegen --file model.cg --lang numpy --wrt w,b -o model_grad.py
       cgraph codegen "x^2*sin(x)" --lang js
     """
-    langs = SOURCE_SUFFIXES.get(os.path.splitext(output_path or "")[1].lower())
-    if lang is None:
-        lang = langs[0] if langs else "python"
-    elif langs and lang not in langs:
-        raise click.UsageError(f"-o {output_path} is a {langs[0]} file, but --lang is {lang}")
+    found = by_suffix(output_path, lazy.codegen.SUFFIXES, lang, flag="--lang")
+    lang = found[1] if found else lang or "python"
     text = lazy.codegen.command(program, lang, name, wrt, hessian)
     if output_path is None:
         click.echo(text, nl=False)
@@ -433,8 +408,7 @@ def descend_command(program, out, wrt, lr, steps, until, optimizer, data_path, e
     data = None
     # CSV only: rows stream out as the steps are taken, and an interrupted run keeps
     # them; a Parquet file cut short has no footer and cannot be read at all
-    by_suffix(trace, {".csv": "csv"}, writer="--trace streams its rows, step by step, to",
-              option="--trace")
+    by_suffix(trace, {".csv": "csv"}, option="--trace", writer="cgraph descend --trace")
     applies("steps", data_path is None, "does not apply to --data: a --data descent runs "
             "--epochs passes over the rows")
     applies("epochs", data_path is not None, "needs --data (without it, give --steps)")

@@ -384,10 +384,11 @@ def output_options(module: str, *, terminal: str | None = None, piped: str | Non
             options = SimpleNamespace(terminal=path is None and sys.stdout.isatty(),
                                       **kwargs)
             formats = getattr(lazy, module).FORMATS
+            suffixes = getattr(getattr(lazy, module), "SUFFIXES", None)
             program = kwargs.get("program")
             inputs = [program.path] if program is not None else []
-            return fn(out=Output(formats, fmt, path, options, terminal, piped, inputs),
-                      **kwargs)
+            return fn(out=Output(formats, fmt, path, options, terminal, piped, inputs,
+                                 suffixes), **kwargs)
 
         return click.option("--format", "fmt", type=_Formats(module),
                             default=default, show_default=default is not None,
@@ -402,31 +403,63 @@ def output_file(help: str):
                         metavar="FILE", help=help)
 
 
-def by_suffix(path: str | None, suffixes: dict, given: str | None = None,
-              writer: str = "cgraph writes", option: str = "-o") -> str | None:
-    """The format the suffix of an output `path` names in `suffixes` ({".csv": "csv"}),
-    or None without a path, or for a stream or a special file (/dev/stdout, a named pipe:
-    --format decides). A usage error for a suffix not in `suffixes` (not CSV written into
-    a .json file), and when the format the user `given` contradicts the suffix."""
+def by_suffix(path: str | None, suffixes: dict, given: str | None = None, *,
+              option: str = "-o", flag: str = "--format", said: str | None = None,
+              writer: str | None = None) -> tuple[str, str] | None:
+    """What the output file `path` holds, by its suffix: `(kind, format)`, from the
+    command's table `suffixes`. An entry is a format (`{".csv": "csv"}`), or a kind and
+    the formats it holds, the first without `given` (`{".py": ("python", ("python",
+    "numpy"))}`; an image is drawn from dot: `{".svg": ("image", ("dot",))}`).
+
+    The one place an output's suffix is read, for every command and option that writes a
+    file. None without a path, and for standard output or a special file (`-`,
+    /dev/stdout, a named pipe): there `given` or the command's default decides, whatever
+    the name ends with. A usage error, worded alike everywhere, for a suffix not in the
+    table (not Mermaid text in a .jpg) and for a `given` format the file cannot hold
+    (`-o out.csv --format json`); `said` is how the user chose it (`--fields writes
+    json`; by default `--format is json`, or `flag` in place of --format)."""
     if path is None or lazy.files.is_special(path):
         return None
     suffix = os.path.splitext(path)[1].lower()
-    kind = suffixes.get(suffix)
-    if kind is None:
-        raise click.UsageError(f"{option} {path}: {writer} "
-                               f"{', '.join(suffixes)} files, not '{suffix or 'no suffix'}'")
-    if given not in (None, kind):
-        raise click.UsageError(f"{option} {path} is a {kind} file, but --format "
-                               f"is {given}")
-    return kind
+    entry = suffixes.get(suffix)
+    if writer is None:
+        writer = f"cgraph {click.get_current_context().info_name}"
+    if entry is None:
+        raise click.UsageError(f"{option} {path}: {writer} writes {or_list(suffixes)} "
+                               "files, not " + (f"'{suffix}'" if suffix else
+                                                "a name without a suffix"))
+    kind, formats = (entry, (entry,)) if isinstance(entry, str) else entry
+    if given is None:
+        return kind, formats[0]
+    if given not in formats:
+        holds = f" ({flag} {or_list(formats)})" if formats != (kind,) else ""
+        fit = [s for s, e in suffixes.items() if given in ((e,) if isinstance(e, str) else e[1])]
+        where = f"; {given} goes to {or_list(fit)} files" if fit else ""
+        raise click.UsageError(f"{option} {path} is {article(kind)} {kind} file{holds}, "
+                               f"but {said or f'{flag} is {given}'}{where}")
+    return kind, given
+
+
+def or_list(items) -> str:
+    """`a`, `a or b`, `a, b or c`."""
+    items = list(items)
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} or {items[-1]}"
+
+
+def article(word: str) -> str:
+    """`a` or `an`, as the name of a format is said: an image, an html file."""
+    return "an" if word[:1] in "aeio" or word == "html" else "a"
 
 
 class Output:
     """Where a command's result goes: the chosen format's renderer, then stdout or a file."""
 
-    def __init__(self, formats, fmt, path, options, terminal, piped, inputs=()):
+    def __init__(self, formats, fmt, path, options, terminal, piped, inputs=(),
+                 suffixes=None):
         self.formats = formats
+        self.suffixes = suffixes or {}  # what -o FILE's suffix names (see `by_suffix`)
         self.format = fmt  # as given (None when the user did not choose)
+        self.said = None  # how an option other than --format chose it (see `imply`)
         self.path = path
         self.inputs = list(inputs)  # files the command reads: never written onto
         self.options = options
@@ -438,10 +471,26 @@ class Output:
         terminal, piped = self._defaults
         return self.format or fallback or (terminal if self.options.terminal else piped)
 
-    def by_suffix(self, suffixes: dict, writer: str = "cgraph writes") -> str | None:
-        """The format -o FILE's suffix names (see `by_suffix`); the user's --format must
-        agree with it."""
-        return by_suffix(self.path, suffixes, self.format, writer)
+    def by_suffix(self, suffixes: dict | None = None,
+                  writer: str | None = None) -> str | None:
+        """The kind of file -o names, by its suffix (see `by_suffix`; `suffixes`: the
+        command module's SUFFIXES), or None for standard output; its format is then the
+        output's, unless --format (which must agree with it) chose one."""
+        found = by_suffix(self.path, self.suffixes if suffixes is None else suffixes,
+                          self.format, said=self.said, writer=writer)
+        if found is None:
+            return None
+        kind, self.format = found
+        return kind
+
+    def imply(self, fmt: str, option: str, reason: str) -> None:
+        """An option that writes one format (`--fields`: JSON): --format must be that one,
+        and so must -o's suffix (call this before `by_suffix`)."""
+        if self.format not in (None, fmt):
+            raise click.UsageError(f"{option} {reason}; it does not apply to --format "
+                                   f"{self.format} (only to --format {fmt})")
+        if self.format is None:
+            self.format, self.said = fmt, f"{option} writes {fmt}"
 
     def check_target(self) -> None:
         """A usage error now, before any work, when -o names one of the inputs."""

@@ -626,3 +626,7 @@ def _js(e, graph, name, params, wrt, value, grads, extra, hess):
 
 
 _WRITERS = {"python": _python, "numpy": lambda *a: _python(*a, numpy=True), "c": _c, "js": _js}
+
+# `codegen -o FILE`: the languages its suffix holds, the first without --lang (see
+# cli_support.by_suffix)
+SUFFIXES = {".py": ("python", ("python", "numpy")), ".c": "c", ".js": "js", ".mjs": "js"}

@@ -519,29 +519,12 @@ FORMATS = {
     "html": lambda d, o: stepper.page(d.graph, d.evaluation, grads=d.grads, digits=o.digits),
 }
 
-IMAGE_SUFFIXES = (".svg", ".png", ".pdf")
-TEXT_SUFFIXES = {".mmd": "mermaid", ".mermaid": "mermaid", ".md": "mermaid",
-                 ".dot": "dot", ".gv": "dot", ".html": "html", ".htm": "html"}
-
-
-def output_format(path: str) -> str:
-    """'mermaid', 'dot' or 'image' for an -o path; a usage error for any other suffix
-    (a .jpg would otherwise get Mermaid text)."""
-    import os
-
-    from .errors import InputError
-    from .files import is_special
-
-    suffix = os.path.splitext(path)[1].lower()
-    if not suffix and is_special(path):
-        return "mermaid"  # '-', /dev/stdout, a named pipe: text, as --format says
-    if suffix in IMAGE_SUFFIXES:
-        return "image"
-    if suffix in TEXT_SUFFIXES:
-        return TEXT_SUFFIXES[suffix]
-    known = ", ".join(list(TEXT_SUFFIXES) + list(IMAGE_SUFFIXES))
-    raise InputError(f"-o {path}: cgraph writes {known} files, not "
-                           f"'{suffix or 'no suffix'}'")
+# `graph -o FILE`: what its suffix holds (see cli_support.by_suffix); Markdown gets the
+# Mermaid in a fence, and an image is drawn by Graphviz from the DOT (`write_image`)
+SUFFIXES = {".mmd": "mermaid", ".mermaid": "mermaid", ".md": ("markdown", ("mermaid",)),
+            ".markdown": ("markdown", ("mermaid",)), ".dot": "dot", ".gv": "dot",
+            ".html": "html", ".htm": "html",
+            **dict.fromkeys((".svg", ".png", ".pdf"), ("image", ("dot",)))}
 
 
 def write_image(dot_source: str, path: str, inputs=()) -> list[str]:

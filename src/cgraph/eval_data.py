@@ -1,6 +1,6 @@
 """`eval --data`: a program evaluated at every point of a data file (CSV or Parquet),
 streamed batch by batch; results to standard output (CSV) or to a file (CSV or Parquet, by
-its suffix)."""
+its suffix: `SUFFIXES`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import collections
 import contextlib
 
 from .batch import BatchEvaluator
-from .data import CsvSink, ParquetSink, is_parquet, open_points, threads
+from .data import PARQUET_SUFFIXES, CsvSink, ParquetSink, open_points, threads
 from .errors import BindingError, DataError, Interrupted
 from .files import AtomicWriter, display_name
 from .interrupts import deferred
@@ -43,11 +43,15 @@ def _stdout_bytes():
     return raw.write
 
 
+# `eval --data -o FILE`: what the rows are written as (see cli_support.by_suffix)
+SUFFIXES = {".csv": "csv", **dict.fromkeys(PARQUET_SUFFIXES, "parquet")}
+
+
 def eval_points(graph, bindings, path, wrt=None, progress=None, outputs=None,
-                target=None, inputs=()) -> None:
+                target=None, parquet=False, inputs=()) -> None:
     """Write the variable columns, then for each output (default: the program's) its value
     and one column per gradient, d<output>_d<variable>: CSV on standard output, or to the
-    file `target` (Parquet when its suffix says so, CSV otherwise).
+    file `target` (Parquet with `parquet`, CSV otherwise).
 
     Interrupted (Ctrl-C), it stops after a whole batch of rows, keeps them (a Parquet file
     gets its footer) and says on standard error that the output is incomplete."""
@@ -65,7 +69,6 @@ def eval_points(graph, bindings, path, wrt=None, progress=None, outputs=None,
         # compiled once, for all batches; one per output
         evaluators = [BatchEvaluator(graph.with_output(f, i), bindings, wrt)
                       for f, i in targets]
-        parquet = is_parquet(target)
         out = AtomicWriter(target, inputs, binary=True) if target else None
         sink = (ParquetSink if parquet else CsvSink)(out.write if out else _stdout_bytes(),
                                                      columns + names)

@@ -345,9 +345,10 @@ FORMATS = {
     "markdown": lambda ev, o: to_markdown(ev, o.wrt, o.digits),
 }
 
-# `eval -o FILE` without --format: the suffix chooses (a .txt file gets the table)
+# `eval -o FILE`: what its suffix holds (see cli_support.by_suffix); a .txt file gets the
+# table
 SUFFIXES = {".tsv": "tsv", ".csv": "csv", ".json": "json", ".md": "markdown",
-            ".markdown": "markdown", ".txt": "table"}
+            ".markdown": "markdown", ".txt": ("text", ("table",))}
 
 
 def nonfinite_messages(ev: Evaluation) -> list[str]:

@@ -510,3 +510,7 @@ FORMATS = {
     "markdown": lambda n, o: to_markdown(n.sections, o.digits),
     "html": _page,
 }
+
+# `explain -o FILE`: what its suffix holds (see cli_support.by_suffix)
+SUFFIXES = {".txt": ("text", ("text", "rich")), ".md": "markdown", ".markdown": "markdown",
+            ".html": "html", ".htm": "html"}
