@@ -282,3 +282,43 @@ def test_100000_term_sum_through_stdin():
     doc = json.loads(r.stdout)
     total = sum(i % 5 for i in range(n))
     assert doc["value"] == 3.0 * total and doc["gradient"] == {"x": float(total)}
+
+
+CALLS = "sq(a) = a * a\nneuron(u) = tanh(w * u + b)\nneuron(sq(x)) + neuron(x) + 2"
+
+
+@pytest.mark.parametrize("extra", [[], ["--mode", "forward"], ["--digits", "3"]])
+@pytest.mark.parametrize("program, bindings", [
+    (CALLS, ["w=0.5", "b=-1", "x=2"]),
+    ("p = x * y; q = p + 1", ["x=2", "y=3"]),  # no calls: no column
+])
+def test_every_format_says_which_call_made_each_node(program, bindings, extra):
+    """TSV, CSV and Markdown had no `call` column where the table and JSON have one. The
+    oracle is JSON's "call" field (test_eval_json checks it against the graph)."""
+    import csv
+    import io
+
+    def out(fmt):
+        more = [a for a in extra if fmt != "json" or a not in ("--digits", "3")]
+        r = run("eval", program, *bindings, *more, "--format", fmt, env={"COLUMNS": "200"})
+        assert r.exit_code == 0, r.output
+        return r.stdout
+
+    nodes = json.loads(out("json"))["nodes"]
+    want = [n.get("call", "") for n in nodes]
+    has = any(want)
+    assert has == (program == CALLS)
+    for fmt, delimiter in [("tsv", "\t"), ("csv", ",")]:
+        header, *rows = list(csv.reader(io.StringIO(out(fmt)), delimiter=delimiter))
+        assert ("call" in header) == has and len(rows) == len(nodes), fmt
+        if has:
+            assert header[-1] == "call" and [row[-1] for row in rows] == want, fmt
+            assert all(len(row) == len(header) for row in rows)
+    table = out("markdown").split("\n\n")[0].splitlines()
+    cells = [[c.strip() for c in line[1:-1].split("|")] for line in table]
+    assert (cells[0][-1] == "call") == has and len(cells) == len(nodes) + 2
+    if has:
+        assert [row[-1] for row in cells[2:]] == want
+        assert all(len(row) == len(cells[0]) for row in cells)
+    table = [line for line in out("table").splitlines() if "│" in line]
+    assert [line.split("│")[-1].strip() if has else "" for line in table] == want

@@ -111,14 +111,22 @@ def test_readme_sections_on_outputs_modes_and_newton_match_real_output():
 
 
 def test_readme_language_examples_match_real_output(tmp_path):
-    """The Programs section's function table, its pairwise sum, where's derivative and the XOR
-    showcase."""
+    """The Programs section's function table (and its calls in CSV), its pairwise sum,
+    where's derivative and the XOR showcase."""
+    import shlex
+
     from click.testing import CliRunner
 
     out = CliRunner().invoke(cli, ["eval", "sq(a) = a * a\nneuron(u) = tanh(w * u + b)\n"
                                    "neuron(sq(x)) + neuron(x)", "w=0.5", "b=-1", "x=2",
                                    "--format", "table"], env={"COLUMNS": "100"}).stdout
     assert "\n".join(line.rstrip() for line in out.splitlines()) in README
+    args = ["eval", "n(u) = tanh(w * u); n(n(x))", "w=0.5", "x=2", "--format", "csv",
+            "--digits", "3"]  # the same calls, in CSV's call column
+    out = CliRunner().invoke(cli, args).stdout
+    shown = 'cgraph eval "n(u) = tanh(w * u); n(n(x))" w=0.5 x=2 --format csv --digits 3'
+    assert shlex.split(shown)[1:] == args
+    assert out.count(",n#") == 4 and f"$ {shown}\n{out}" in README
     out = CliRunner().invoke(cli, ["eval", "sum(x[i] * x[j] for i in 1..3 for j in i+1..3)",
                                    "x=[1,2,3]", "--format", "table"],
                              env={"COLUMNS": "100"}).stdout

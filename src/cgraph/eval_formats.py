@@ -66,6 +66,14 @@ def rows(ev: Evaluation):
                                   for c in cols))
 
 
+def calls(graph) -> list[str] | None:
+    """Which call of a program's function made each node (`neuron#2`, or '' for a node no
+    call made): the `call` column of every format, JSON's `"call"` field; None when the
+    program makes no calls (no column then)."""
+    made = [n.call or "" for n in graph.nodes]
+    return made if any(made) else None
+
+
 def _cell(x, digits=None) -> str:
     return "" if x is None else numtext.text(x, digits)
 
@@ -229,10 +237,12 @@ def to_delimited(ev: Evaluation, delimiter: str, digits: int | None = None) -> s
 
     out = io.StringIO()
     writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
-    writer.writerow(("id", "op", "name", "expr", "value", *(c.key for c in columns(ev))))
+    made = calls(ev.graph)
+    writer.writerow(("id", "op", "name", "expr", "value", *(c.key for c in columns(ev)),
+                     *["call"] * bool(made)))
     for i, op, name, _, expr, value, *more in rows(ev):
         writer.writerow((i, op, name or "", expr, numtext.text(value, digits),
-                         *(_cell(x, digits) for x in more)))
+                         *(_cell(x, digits) for x in more), *([made[i]] if made else ())))
     return out.getvalue()
 
 
@@ -276,12 +286,15 @@ def summary_lines(ev: Evaluation, wrt=None, digits: int | None = None) -> list[s
 
 def to_markdown(ev: Evaluation, wrt=None, digits: int | None = None) -> str:
     cols = columns(ev)
-    lines = ["| # | node | op | expr | value | " + " | ".join(c.heading for c in cols) + " |",
-             "|--:|---|---|---|--:|" + "--:|" * len(cols)]
+    made = calls(ev.graph)
+    lines = ["| # | node | op | expr | value | " + " | ".join(c.heading for c in cols)
+             + " | call" * bool(made) + " |",
+             "|--:|---|---|---|--:|" + "--:|" * len(cols) + "---|" * bool(made)]
     for i, op, _, label, expr, value, *more in rows(ev):
         lines.append(f"| {i} | {_md_cell(label)} | {op} | `{expr}` | "
                      f"{numtext.text(value, digits)} | "
-                     + " | ".join(_cell(x, digits) for x in more) + " |")
+                     + " | ".join(_cell(x, digits) for x in more)
+                     + (f" | {made[i]}" if made else "") + " |")
     value, *rest = summary_lines(ev, wrt, digits)
     rest = [line.replace(SUMMARY_SEP, ", ") for line in rest if line]
     lines += ["", f"**{value}**" + (f"; {rest[0]}" if rest else "")] + rest[1:]
@@ -307,15 +320,15 @@ def to_table(ev: Evaluation, wrt=None, digits: int = numtext.TABLE):
     table.add_column("value", justify="right", no_wrap=True)
     for c in columns(ev):
         table.add_column(c.heading, justify="right", no_wrap=True)
-    calls = any(n.call for n in graph.nodes)
-    if calls:  # which call of a program's function made the node
+    made = calls(graph)
+    if made:  # which call of a program's function made the node
         table.add_column("call", style="dim", no_wrap=True)
     for i, op, name, label, expr, value, *more in rows(ev):
         style = "bold" if i in outputs else None
         cells = [str(i), Text(label, style="cyan" if name else ""), op, expr,
                  numtext.text(value, digits), *(_cell(x, digits) for x in more)]
-        if calls:
-            cells.append(graph.nodes[i].call or "")
+        if made:
+            cells.append(made[i])
         table.add_row(*cells, style=style)
     value, *rest = summary_lines(ev, wrt, digits)
     # summary lines are `name = value` pairs joined by three spaces: on a narrow terminal
