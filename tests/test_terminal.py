@@ -21,7 +21,7 @@ README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8"
 NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?:e[-+]?\d+)?(?![\w.])")
 # the documented failures, by a piece of their command line
 FAILS = {"x + (y * )": 2, "sine(x)": 2, "/dev/full": 1, "sqrt(x)": 1, "--fields valu,": 2,
-         "--digits 0": 2}
+         "--digits 0": 2, "-o walk.md": 2, "mermaid -o g.svg": 2, "-o out.jpg": 2}
 
 
 def readme_session() -> list[tuple[str, str]]:
@@ -89,3 +89,54 @@ def test_readme_examples_on_a_terminal(screens, width):
         assert not missing, (width, command, missing, shown.screen)
         if width < 200 and "┃" in shown.screen:
             assert max(len(line) for line in shown.lines) <= width, (command, shown.screen)
+
+
+HELP_WIDTHS = (40, 80, 120)
+
+
+@pytest.fixture(scope="module")
+def help_screens():
+    """`cgraph --help` and every command's --help, on a terminal of each width."""
+    from cgraph.cli import cli
+
+    pages = [[]] + [[name] for name in sorted(cli.commands)]
+    runs = [(tuple(page), width) for page in pages for width in HELP_WIDTHS]
+    with ThreadPoolExecutor(4) as pool:
+        shown = pool.map(lambda run: on_terminal([*run[0], "--help"], run[1]), runs)
+    return dict(zip(runs, shown))
+
+
+def _text(screen: str) -> str:
+    """What a help page says, whatever its layout: no spaces, line breaks or the ` \\`
+    that continues a folded example line."""
+    return "".join(screen.replace("\\", "").split())
+
+
+def _examples(screen: str) -> list[str]:
+    """The example command lines of a help page (above its options), each folded one
+    joined up again as the shell joins it (a backslash ending the line)."""
+    joined = re.sub(r" \\\n *", " ", screen.partition("\nOptions:")[0])
+    return [" ".join(line.split()) for line in joined.splitlines()
+            if line.startswith("    ") and line.lstrip().startswith(("cgraph ", "echo "))]
+
+
+def test_help_fits_every_terminal_and_says_the_same(help_screens):
+    """Click wrapped help at no fewer than 50 columns and left example lines whole: at 40
+    columns lines ran over. Now no line is wider than the terminal, and each page says
+    at 40 and 80 columns what it says at 120, laid out again (folded example lines end
+    with ` \\`, as a shell continues them), not cut."""
+    from cgraph.cli import cli
+
+    for (page, width), shown in help_screens.items():
+        assert shown.status == 0 and shown.stderr == "", (page, width, shown.stderr)
+        assert max(map(len, shown.lines)) <= width, (page, width, shown.screen)
+        wide = help_screens[page, max(HELP_WIDTHS)].screen
+        if page or width != 80:  # at 80 columns click cuts the command list's summaries
+            assert _text(shown.screen) == _text(wide), (page, width, shown.screen)
+        assert _examples(shown.screen) == _examples(wide), (page, width, shown.screen)
+        if page:  # every option is on every page, whole
+            for param in cli.commands[page[0]].params:
+                for opt in getattr(param, "opts", []):
+                    if opt.startswith("-"):
+                        assert re.search(rf"(?<![\w-]){re.escape(opt)}(?![\w-])",
+                                         shown.screen), (page, width, opt)

@@ -39,6 +39,15 @@ from .parser import parse
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
+class Context(click.Context):
+    """Help laid out for the terminal it is shown on, 40 columns too (`helptext`)."""
+
+    def make_formatter(self):
+        from .helptext import HelpFormatter
+
+        return HelpFormatter(width=self.terminal_width, max_width=self.max_content_width)
+
+
 class Command(click.Command):
     """A command taking `PROGRAM [NAME=VALUE…]`, where PROGRAM may begin with a minus sign.
 
@@ -47,6 +56,8 @@ class Command(click.Command):
     library (`CgraphError`) become one line on standard error and the contract's exit
     status (2 for input errors, 1 for evaluation failures).
     """
+
+    context_class = Context
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("context_settings", CONTEXT)
@@ -109,6 +120,8 @@ class Group(click.Group):
     error (`Error: … (see 'cgraph eval --help')`, exit 2), not click's four lines of usage,
     hint, blank and error. --help, --version and `cgraph` alone print as click prints."""
 
+    context_class = Context
+
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,
              **extra):
         if not standalone_mode:
@@ -132,6 +145,11 @@ class Group(click.Group):
 
     def invoke(self, ctx):
         super().invoke(ctx)  # what a command returns is not a status: main's is None
+
+    def format_commands(self, ctx, formatter):
+        from .helptext import format_commands
+
+        format_commands(self, ctx, formatter)
 
 
 def one_line(e: click.UsageError) -> str:
