@@ -406,9 +406,8 @@ def descend_command(program, out, wrt, lr, steps, until, optimizer, data_path, e
     """
     graph, bindings = program.graph, program.bindings
     data = None
-    # CSV only: rows stream out as the steps are taken, and an interrupted run keeps
-    # them; a Parquet file cut short has no footer and cannot be read at all
-    by_suffix(trace, {".csv": "csv"}, option="--trace", writer="cgraph descend --trace")
+    by_suffix(trace, lazy.descend.TRACE_SUFFIXES, option="--trace",
+              writer="cgraph descend --trace")
     applies("steps", data_path is None, "does not apply to --data: a --data descent runs "
             "--epochs passes over the rows")
     applies("epochs", data_path is not None, "needs --data (without it, give --steps)")

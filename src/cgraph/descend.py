@@ -271,6 +271,12 @@ def to_json(run: Run, optimizer: str, lr: float) -> str:
     return json.dumps(doc, ensure_ascii=False, allow_nan=False)
 
 
+# `descend --trace FILE`: CSV only (see cli_support.by_suffix): its rows stream out as the
+# steps are taken, and an interrupted run keeps them; a Parquet file cut short has no
+# footer and cannot be read at all
+TRACE_SUFFIXES = {".csv": "csv"}
+
+
 class TraceFile:
     """--trace: one CSV row per step (step, cost, each weight, each gradient), written as
     the steps are taken to a temporary file beside the target. The file is renamed into
