@@ -186,44 +186,45 @@ def test_readme_descend_examples_run_as_shown(tmp_path, monkeypatch):
     assert commands == 3
 
 
-def test_readme_fields_examples_match_real_output():
-    """`eval --fields` in For scripts (a block inside a list item, indented): standard
-    output, then standard error, as pasted."""
+def _block_commands(marker: str) -> list[tuple[list[str], str]]:
+    """(arguments after `cgraph`, what is pasted under them) for each `$ cgraph …` of the
+    README's console block that contains `marker` (dedented: it may sit in a list item)."""
     import shlex
     import textwrap
 
-    from click.testing import CliRunner
-
     block = next(b for b in re.findall(r"```console\n(.*?)```", README, re.S)
-                 if "--fields" in b)
-    commands = 0
+                 if marker in b)
+    steps = []
     for chunk in re.split(r"^\$ ", textwrap.dedent(block), flags=re.M)[1:]:
         command, _, expected = chunk.partition("\n")
         args = shlex.split(command)
-        r = CliRunner().invoke(cli, args[1:])
-        assert args[:2] == ["cgraph", "eval"] and r.stdout + r.stderr == expected, command
-        commands += 1
-    assert commands >= 2
+        assert args[0] == "cgraph", command
+        steps.append((args[1:], expected))
+    return steps
+
+
+def test_readme_fields_examples_match_real_output():
+    """`eval --fields` in For scripts (a block inside a list item, indented): standard
+    output, then standard error, as pasted."""
+    from click.testing import CliRunner
+
+    steps = _block_commands("--fields")
+    for args, expected in steps:
+        r = CliRunner().invoke(cli, args)
+        assert args[0] == "eval" and r.stdout + r.stderr == expected, args
+    assert len(steps) >= 2
 
 
 def test_readme_o_file_examples_match_real_output(tmp_path, monkeypatch):
     """The rule for `-o FILE`, in For scripts: each error as the command prints it."""
-    import shlex
-    import textwrap
-
     from click.testing import CliRunner
 
     monkeypatch.chdir(tmp_path)
-    block = next(b for b in re.findall(r"```console\n(.*?)```", README, re.S)
-                 if "-o walk.md" in b)
-    commands = 0
-    for chunk in re.split(r"^\$ ", textwrap.dedent(block), flags=re.M)[1:]:
-        command, _, expected = chunk.partition("\n")
-        args = shlex.split(command)
-        r = CliRunner().invoke(cli, args[1:], prog_name="cgraph")
-        assert r.exit_code == 2 and r.stdout + r.stderr == expected, command
-        commands += 1
-    assert commands == 3 and list(tmp_path.iterdir()) == []
+    steps = _block_commands("-o walk.md")
+    for args, expected in steps:
+        r = CliRunner().invoke(cli, args, prog_name="cgraph")
+        assert r.exit_code == 2 and r.stdout + r.stderr == expected, args
+    assert len(steps) == 3 and list(tmp_path.iterdir()) == []
 
 
 def test_files_the_readme_shows_with_cat_are_in_examples():
