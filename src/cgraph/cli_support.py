@@ -446,16 +446,21 @@ def by_suffix(path: str | None, suffixes: dict, given: str | None = None, *,
         raise click.UsageError(f"{option} {path}: {writer} writes {or_list(suffixes)} "
                                "files, not " + (f"'{suffix}'" if suffix else
                                                 "a name without a suffix"))
-    kind, formats = (entry, (entry,)) if isinstance(entry, str) else entry
+    kind, formats = _kind(entry)
     if given is None:
         return kind, formats[0]
     if given not in formats:
         holds = f" ({flag} {or_list(formats)})" if formats != (kind,) else ""
-        fit = [s for s, e in suffixes.items() if given in ((e,) if isinstance(e, str) else e[1])]
+        fit = [s for s, e in suffixes.items() if given in _kind(e)[1]]
         where = f"; {given} goes to {or_list(fit)} files" if fit else ""
         raise click.UsageError(f"{option} {path} is {article(kind)} {kind} file{holds}, "
                                f"but {said or f'{flag} is {given}'}{where}")
     return kind, given
+
+
+def _kind(entry) -> tuple[str, tuple]:
+    """A suffix table's entry as (kind, the formats it holds)."""
+    return (entry, (entry,)) if isinstance(entry, str) else entry
 
 
 def or_list(items) -> str:
