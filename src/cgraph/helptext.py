@@ -18,7 +18,7 @@ import click
 NARROWEST = 20  # a width below this is not worth laying out for
 INDENT = 4  # an option's help under it; a folded example line's continuation
 TERM_INDENT = 2  # a folded option's continuation (its help is further in)
-SHORT_HELP = 90  # a command's summary in `cgraph --help`, when it goes under the name
+SHORT_HELP = 90  # the longest summary of a command in `cgraph --help`
 # where an option's term (`--format [table|tsv|csv|json|markdown]`) may break
 _TERM_BREAK = re.compile(r"(?<=[|,])|(?<= )")
 
@@ -82,15 +82,18 @@ class HelpFormatter(click.HelpFormatter):
 
 
 def format_commands(group: click.Group, ctx: click.Context, formatter) -> None:
-    """`cgraph --help`'s list of commands; on a narrow terminal each summary goes under
-    its command, whole up to SHORT_HELP characters, not cut to what fits beside it."""
+    """`cgraph --help`'s list of commands, each summary whole (up to SHORT_HELP
+    characters; click cut them to what fits on one line, `…differences;...`): wrapped
+    beside its command, or under it on a narrow terminal."""
     names = [n for n in group.list_commands(ctx) if not group.get_command(ctx, n).hidden]
-    beside = formatter.width - 6 - max(map(len, names), default=0)  # click's room
-    if not isinstance(formatter, HelpFormatter) or beside >= SHORT_HELP // 2:
-        return click.Group.format_commands(group, ctx, formatter)
+    if not names:
+        return
     rows = [(n, group.get_command(ctx, n).get_short_help_str(SHORT_HELP)) for n in names]
     with formatter.section("Commands"):
-        formatter.write_stacked(rows)
+        if formatter.width - 6 - max(map(len, names)) < SHORT_HELP // 2:
+            formatter.write_stacked(rows)
+        else:
+            formatter.write_dl(rows)
 
 
 def fold(pieces: list[str], width: int, indent: int) -> list[str]:
