@@ -83,12 +83,22 @@ def mmdc_renders(path: Path, out: Path) -> subprocess.CompletedProcess:
 MMD_RENDER = Path(__file__).parent / "mmd_render.mjs"
 
 
-def mermaid_renders(paths, png: bool = False) -> subprocess.CompletedProcess:
+def mermaid_renders(paths, png: bool = False, boxes: bool = False) -> subprocess.CompletedProcess:
     """Render every .mmd file to .svg beside it (and .png) in one Chromium session, with
-    mermaid-cli's own renderMermaid, i.e. what `mmdc` does."""
-    args = ["node", str(MMD_RENDER), str(TOOLS_DIR)] + (["--png"] if png else [])
+    mermaid-cli's own renderMermaid, i.e. what `mmdc` does. `boxes`: also .boxes.json, what
+    the browser measured (see `mermaid_boxes`)."""
+    args = ["node", str(MMD_RENDER), str(TOOLS_DIR)] + (["--png"] if png else []) \
+        + (["--boxes"] if boxes else [])
     return subprocess.run(args + [str(p) for p in paths], capture_output=True, text=True,
                           timeout=600)
+
+
+def mermaid_boxes(mmd_path: Path) -> dict:
+    """What the browser measured in a diagram rendered with boxes=True, in the SVG's
+    coordinates: {"nodes": [{id, text, box}], "labels": [{id, text, box}] (non-empty edge
+    labels; id is the edge's), "edges": [{id, points}] (4 px apart along each drawn path)};
+    a box is [x0, y0, x1, y1]."""
+    return json.loads(mmd_path.with_suffix(".boxes.json").read_text(encoding="utf-8"))
 
 
 _TRANSLATE = re.compile(r"translate\(\s*([-\d.e]+)[ ,]+([-\d.e]+)\s*\)")

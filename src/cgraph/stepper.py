@@ -277,34 +277,74 @@ def picture(graph: "Graph", ev: "Evaluation | None", shown: dict, digits: int,
         w = shapes[v] / 2
         return (lay.x[v] + (w if right else -w), _box_y(lay, v, adj is not None))
 
+    # where every edge runs, before any is written: its labels then go where they cross
+    # the fewest lines (see `_Labels`)
+    routes, backs = {}, {}
+    for n in nodes:
+        for k, j in enumerate(n.inputs):
+            a, b = side(j, True), side(n.id, False)
+            pts = [a] + lay.routes.get((j, n.id), []) + [b]
+            dy = 7 * k if n.inputs.count(j) > 1 else 0
+            routes[n.id, k] = [(x, y + dy) for x, y in pts]
+            if adj is not None and live[n.id] and drawn[j]:
+                backs[n.id, k] = [(x, y + 9) for x, y in reversed(routes[n.id, k])]
+    lines = list(routes.values()) + list(backs.values())
+    if has_out_box:
+        lines.append([side(out, True), side(len(nodes), False)])
+    obstacles = []  # the shapes, and the gradient written under each
+    for n in nodes:
+        x, y = lay.x[n.id], _box_y(lay, n.id, adj is not None)
+        w, h = (2 * radius[n.id],) * 2 if n.inputs else (shapes[n.id], 30.0)
+        obstacles.append((x - w / 2, y - h / 2, x + w / 2, y + h / 2))
+        if adj is not None and drawn[n.id]:
+            chars = max(len(f"∂{f}/∂{labels[n.id]} ="), len(numtext.text(adj[n.id], digits)))
+            w = GCHAR * chars + 4
+            obstacles.append((x - w / 2, y + h / 2 + 2, x + w / 2, y + h / 2 + below + 2))
+    if has_out_box:
+        x, y = lay.x[len(nodes)], _box_y(lay, len(nodes), adj is not None)
+        obstacles.append((x - shapes[-1] / 2, y - 15, x + shapes[-1] / 2, y + 15))
+    # past BIG nodes only the current step's labels show: each at the middle of its
+    # edge's first stretch, which costs nothing (placing them all would grow as the
+    # square of the picture: long edges, and many lines through each stretch)
+    place = _Labels(lay.width, lay.height, lines, obstacles) if len(nodes) <= BIG \
+        else _Middle()
+    value_at, grad_at = {}, {}
+    if values is not None:
+        for (j, n_id, k) in first_use.values():
+            if nodes[j].inputs:
+                name = f"{nodes[j].name} = " if nodes[j].name else ""
+                chars = len(name) + len(numtext.text(values[j], digits))
+                value_at[n_id, k] = place.put(routes[n_id, k], GCHAR * chars, above=True)
+    for key, back in backs.items():
+        n_id, k = key
+        chars = len(numtext.text(adj[n_id] * partials[edge[key]], digits))
+        grad_at[key] = place.put(back[::-1], GCHAR * chars, above=False)
+
     # forward edges and, dashed under them, the gradient flowing back along each
     for n in nodes:
         for k, j in enumerate(n.inputs):
             e = edge[n.id, k]
-            a, b = side(j, True), side(n.id, False)
-            pts = [a] + lay.routes.get((j, n.id), []) + [b]
-            dy = 7 * k if n.inputs.count(j) > 1 else 0
-            pts = [(x, y + dy) for x, y in pts]
+            pts = routes[n.id, k]
             dead = "" if live[n.id] else " dead"
             svg.add(f'<g id="e{n.id}.{k}" class="edge{dead}">'
                     f'<path d="{_path(pts)}" marker-end="url(#arrow)"/>')
-            if values is not None and nodes[j].inputs and (j, n.id, k) == first_use[j]:
-                lx, ly = _label_at(pts)
+            if (n.id, k) in value_at:
+                lx, ly = value_at[n.id, k]
                 name = f"{nodes[j].name} = " if nodes[j].name else ""
-                svg.add(f'<text class="elabel" x="{lx:.0f}" y="{ly - 5:.0f}">'
+                svg.add(f'<text class="elabel" x="{lx:.0f}" y="{ly:.0f}">'
                         f'{_num(f"v{j}", values[j], digits, shown, prefix=name)}</text>')
             svg.add("</g>")
-            if adj is not None and live[n.id] and drawn[j]:
-                back = [(x, y + 9) for x, y in reversed(pts)]
+            if (n.id, k) in backs:
+                back = backs[n.id, k]
                 s = shown.get(f"b{n.id}.{k}", -1)
                 cls = " pending" if s > 0 else ""
                 if not (flows[n.id] and (flags[n.id] is None or flags[n.id][k])):
                     cls += " off"  # where: the branch not taken gets no gradient at all
-                lx, ly = _label_at(back[::-1])
+                lx, ly = grad_at[n.id, k]
                 contribution = adj[n.id] * partials[e]
                 svg.add(f'<g id="b{n.id}.{k}" class="grad{cls}" data-s="{s}">'
                         f'<path d="{_path(back)}" marker-end="url(#garrow)"/>'
-                        f'<text class="elabel" x="{lx:.0f}" y="{ly + 14:.0f}">'
+                        f'<text class="elabel" x="{lx:.0f}" y="{ly:.0f}">'
                         f'<tspan data-q="c{e}">{_e(numtext.text(contribution, digits))}'
                         "</tspan></text></g>")
     if has_out_box:
@@ -375,10 +415,103 @@ def _path(pts) -> str:
     return "".join(d)
 
 
-def _label_at(pts) -> tuple[float, float]:
-    """Where an edge's label goes: the middle of its first segment."""
-    (x0, y0), (x1, y1) = pts[0], pts[1]
-    return (x0 + x1) / 2, (y0 + y1) / 2
+def _curve(pts, per: float = 4.0) -> list[tuple[float, float, float]]:
+    """Points along the curve `_path(pts)` draws, about `per` px apart, each with how far
+    along the whole curve it is (0 to 1)."""
+    out: list = []
+    total = len(pts) - 1
+    for i, ((x0, y0), (x1, y1)) in enumerate(zip(pts, pts[1:])):
+        mid = (x0 + x1) / 2
+        steps = max(4, int((abs(x1 - x0) + abs(y1 - y0)) / per))
+        for s in range(steps + (i == total - 1)):
+            t = s / steps
+            u = 1 - t  # the cubic with control points (mid, y0) and (mid, y1)
+            x = u * u * u * x0 + 3 * u * t * mid + t * t * t * x1
+            y = u * u * u * y0 + 3 * u * u * t * y0 + 3 * u * t * t * y1 + t * t * t * y1
+            out.append((x, y, (i + t) / total))
+    return out
+
+
+class _Labels:
+    """Places edge labels, one at a time, where their text crosses the fewest lines.
+
+    Each label is tried at points along its own edge, its text centred above the line (a
+    value: the gradient's dashed line runs 9 px under it) or below it (a gradient), and
+    further off; a place within GAP px of a shape, of a label placed before or outside the
+    picture is taken only when every other is; among the rest, the fewest points of any
+    line under the text win (its own line's too: a steep stretch of its own edge crosses
+    its text), then nearness to the middle of the edge and to the line. The lines are
+    counted once into a grid of CELL px squares (a square counts when its centre is under
+    the text), and the tries go from the most wanted place on, stopping at the first that
+    no later one can beat, so a label costs a few tries of a few squares."""
+
+    CELL = 6
+    GAP = 4
+    TRIES = 24  # points along an edge, at most
+    OFFSETS = (0.0, 6.0, 12.0, 20.0, 30.0)  # px further from the line
+    ASCENT, DESCENT = 11.0, 3.0  # the box of the labels' 11.5 px text, from its baseline
+
+    def __init__(self, width: float, height: float, lines, boxes):
+        self.width, self.height = width, height
+        c = self.CELL
+        self.points: dict = {}
+        for pts in lines:
+            for x, y, _ in _curve(pts, per=c):
+                cell = (int(x // c), int(y // c))
+                self.points[cell] = self.points.get(cell, 0) + 1
+        self.boxes: dict = {}
+        for box in boxes:
+            self._add(box)
+
+    def _add(self, box) -> None:
+        b = 4 * self.CELL
+        for i in range(int(box[0] // b), int(box[2] // b) + 1):
+            for j in range(int(box[1] // b), int(box[3] // b) + 1):
+                self.boxes.setdefault((i, j), []).append(box)
+
+    def _cost(self, box) -> float:
+        """Points of lines under the text; a thousand for each shape or label within GAP
+        px, a million outside the picture."""
+        x0, y0, x1, y1 = box
+        if x0 < 2 or y0 < 2 or x1 > self.width - 2 or y1 > self.height - 2:
+            return 1e6
+        g, b, c = self.GAP, 4 * self.CELL, self.CELL
+        near = {id(o) for i in range(int((x0 - g) // b), int((x1 + g) // b) + 1)
+                for j in range(int((y0 - g) // b), int((y1 + g) // b) + 1)
+                for o in self.boxes.get((i, j), ())
+                if o[0] < x1 + g and x0 - g < o[2] and o[1] < y1 + g and y0 - g < o[3]}
+        get = self.points.get
+        crossed = sum(get((i, j), 0) for i in range(round(x0 / c), round(x1 / c))
+                      for j in range(round(y0 / c), round(y1 / c)))
+        return crossed + 1000 * len(near)
+
+    def put(self, pts, width: float, above: bool) -> tuple[float, float]:
+        """(x, baseline) of a label `width` px wide on the edge through `pts`."""
+        w = width / 2 + 2
+        length = sum(abs(b[0] - a[0]) + abs(b[1] - a[1]) for a, b in zip(pts, pts[1:]))
+        tries = sorted((abs(t - 0.5) * 4 + off / 6, x, y, off)
+                       for x, y, t in _curve(pts, per=max(10.0, length / self.TRIES))
+                       for off in self.OFFSETS)
+        best = None
+        for wish, x, y, off in tries:
+            if best is not None and best[0] <= wish:
+                break  # no place further on can do better
+            base = y - 5 - off if above else y + 14 + off
+            box = (x - w, base - self.ASCENT, x + w, base + self.DESCENT)
+            cost = self._cost(box) * 10 + wish
+            if best is None or cost < best[0]:
+                best = (cost, x, base, box)
+        _, x, base, box = best
+        self._add(box)
+        return x, base
+
+
+class _Middle:
+    """The labels of big pictures: the middle of the edge's first stretch."""
+
+    def put(self, pts, width: float, above: bool) -> tuple[float, float]:
+        (x0, y0), (x1, y1) = pts[0], pts[1]
+        return (x0 + x1) / 2, (y0 + y1) / 2 + (-5 if above else 14)
 
 
 def _ref(num) -> str:
