@@ -21,7 +21,9 @@ README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8"
 NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?:e[-+]?\d+)?(?![\w.])")
 # the documented failures, by a piece of their command line
 FAILS = {"x + (y * )": 2, "sine(x)": 2, "/dev/full": 1, "sqrt(x)": 1, "--fields valu,": 2,
-         "--digits 0": 2}
+         "--digits 0": 2, **{f'"x^2" x{value}': 2 for value in (  # README's Bindings
+             "=1e999", "=1e308*10", "=1e-400", "=1,5", " = 1", "=0x10")},
+         "--tangent x=abc": 2}
 
 
 def readme_session() -> list[tuple[str, str]]:
