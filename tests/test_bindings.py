@@ -131,6 +131,15 @@ def test_any_double_as_cgraph_or_python_prints_it_reads_back_exactly(v):
         assert bits(got) == bits(v) or (math.isnan(v) and math.isnan(got))
 
 
+@settings(max_examples=100, deadline=None)
+@given(st.floats())
+def test_what_eval_prints_binds_back_as_the_same_double(v):
+    """The round trip a user makes: eval's JSON value, typed back as a binding."""
+    printed = json.loads(run("eval", "x", f"x={v!r}", "--fields", "value").stdout)["value"]
+    back = json.loads(run("eval", "x", f"x={printed}", "--fields", "value").stdout)["value"]
+    assert back == printed and (isinstance(back, str) or bits(back) == bits(v))
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.from_regex(r"[+-]?(\d{1,30}(\.\d{0,30})?|\.\d{1,30})([eE][+-]?\d{1,4})?",
                      fullmatch=True))
@@ -247,6 +256,18 @@ def test_what_a_user_types_wrong_gets_a_message_that_says_what_to_type(args, mes
                 "without spaces around '=' (x=1)")
         return
     assert refused("eval", "x", *args) == message
+
+
+def test_a_second_program_is_told_where_the_program_goes(tmp_path):
+    """`cgraph eval --file model.cg "x*2" w=1` was 'malformed binding 'x*2'' alone."""
+    model = tmp_path / "model.cg"
+    model.write_text("w*x\n")
+    hint = "write NAME=VALUE, e.g. x=1.5 (the program is one argument, the first, or --file's)"
+    assert refused("eval", "--file", str(model), "x*2", "w=1") == \
+        f"malformed binding 'x*2': {hint}"
+    assert refused("eval", "w*x", "w*2", "x=1") == f"malformed binding 'w*2': {hint}"
+    assert refused("eval", "w*x", "w", "x=1") == "malformed binding 'w': write NAME=VALUE, " \
+                                                 "e.g. x=1.5"
 
 
 @pytest.mark.parametrize("args, message", [

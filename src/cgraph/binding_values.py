@@ -131,8 +131,10 @@ def malformed(args, i: int, tangent: bool) -> str:
         typed = " ".join(pieces)
         return (f"malformed binding {typed!r}: a binding is one argument, without spaces "
                 f"around '=' ({''.join(p.strip() for p in pieces)})")
-    if not sep:
-        return f"{what}: {write}"
+    if not sep:  # `x*2` after --file, or a second program: not a name either
+        program = "" if tangent or re.fullmatch(terminal("NAME"), name) else \
+            " (the program is one argument, the first, or --file's)"
+        return f"{what}: {write}{program}"
     if not name:
         return f"{what} has no name before '=': {write}"
     if not re.fullmatch(terminal("NAME"), name):
