@@ -300,3 +300,16 @@ def test_a_binding_error_from_a_real_process_is_one_line_and_exit_2():
     assert r.returncode == 2 and r.stdout == ""
     assert r.stderr == ("Error: the value of w, '1e999', is beyond the largest double (about "
                         "1.8e308); write w=inf if you mean Infinity\n")
+
+
+def test_a_data_column_name_is_read_as_a_binding_name_is(tmp_path):
+    """é typed as e + U+0301 (NFD) in a CSV header is the program's é, as it is in a
+    binding (it was "no column 'café' … (columns: café, y)", the two looking alike)."""
+    data = tmp_path / "d.csv"
+    data.write_text("cafe\u0301,y\n1,2\n", encoding="utf-8")
+    for args in (["eval", "caf\u00e9*y", "--data", str(data)],
+                 ["eval", "caf\u00e9*y", "cafe\u0301=1", "y=2", "--fields", "value"]):
+        r = run(*args)
+        assert r.exit_code == 0 and r.stderr == "", r.output
+    assert run("eval", "caf\u00e9*y", "--data", str(data)).stdout.splitlines()[1] == \
+        "1,2,2,2,1"
