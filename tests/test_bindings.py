@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import cgraph
@@ -313,3 +313,22 @@ def test_a_data_column_name_is_read_as_a_binding_name_is(tmp_path):
         assert r.exit_code == 0 and r.stderr == "", r.output
     assert run("eval", "caf\u00e9*y", "--data", str(data)).stdout.splitlines()[1] == \
         "1,2,2,2,1"
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(st.text(max_size=30),
+                 st.text(alphabet="0123456789xXbBoOeEjJ_.,+-±[]() *^/=#;\n", max_size=30),
+                 st.from_regex(r"[+-]?0[xXbBoO][0-9a-fA-F_]{0,40}", fullmatch=True)))
+@example("0x" + "f" * 4000)  # its decimal has more digits than Python will write
+@example("[1" + "0" * 5000 + "]")
+def test_any_text_as_a_value_is_a_number_or_a_binding_error(text):
+    """Whatever is typed after `x=`, reading it gives a float or a BindingError (exit 2):
+    never another exception (a 400-digit list element and 0x with 4,000 digits were
+    internal errors)."""
+    from cgraph.bindings import parse_uncertain_bindings
+
+    for arg in (f"x={text}", f"x=2±{text}", f"w=[{text}]", f"x={text}±1"):
+        try:
+            parse_uncertain_bindings([arg])
+        except BindingError:
+            pass

@@ -77,11 +77,11 @@ def expression_value(text: str, what: str, write: str | None) -> float:
 # (patterns compiled only when a message needs them)
 _SPELLINGS = [
     (r"[+-]?0[xX][0-9a-fA-F]+", lambda t: (
-        "is hexadecimal, and cgraph reads decimal numbers", str(int(t, 16)))),
+        "is hexadecimal, and cgraph reads decimal numbers", _decimal(t, 16))),
     (r"[+-]?0[oO][0-7]+", lambda t: (
-        "is octal, and cgraph reads decimal numbers", str(int(t, 8)))),
+        "is octal, and cgraph reads decimal numbers", _decimal(t, 8))),
     (r"[+-]?0[bB][01]+", lambda t: (
-        "is binary, and cgraph reads decimal numbers", str(int(t, 2)))),
+        "is binary, and cgraph reads decimal numbers", _decimal(t, 2))),
     (r"[+-]?(\d+_)+\d+(\.\d*)?([eE][+-]?\d+)?", lambda t: (
         "has '_' between digits", t.replace("_", ""))),
     (r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?[jJ]", lambda t: (
@@ -94,6 +94,12 @@ _SPELLINGS = [
     (r"[+-]?(\d+(\.\d*)?|\.\d+)[eE][+-]?", lambda t: (
         "has an exponent without digits", None)),
 ]
+
+
+def _decimal(text: str, base: int) -> str | None:
+    """`0x10` -> "16", or None for a number too long to show (Python refuses to write an
+    integer of more than 4,300 digits)."""
+    return str(int(text, base)) if len(text) <= 50 else None
 
 
 def _misspelled(text: str, write: str | None) -> str | None:
