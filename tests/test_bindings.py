@@ -332,3 +332,28 @@ def test_any_text_as_a_value_is_a_number_or_a_binding_error(text):
             parse_uncertain_bindings([arg])
         except BindingError:
             pass
+
+
+JSON = st.recursive(st.none() | st.booleans() | st.floats() | st.integers() | st.text(max_size=5),
+                    lambda inner: st.lists(inner, max_size=3)
+                    | st.dictionaries(st.text(max_size=5), inner, max_size=3), max_leaves=8)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(["x", "w", "w[1]", "W", "weights", "cost", "1x", "",
+                                        "θ", "pi"]), JSON, max_size=4))
+def test_any_json_object_as_a_bindings_file_is_read_or_refused_in_words(data):
+    import tempfile
+
+    from cgraph.bindings import read_bindings_file
+
+    with tempfile.TemporaryDirectory() as where:
+        path = f"{where}/b.json"
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(json.dumps(data))
+        try:
+            values = read_bindings_file(path)
+        except BindingError as e:
+            assert "\n" not in e.message
+        else:
+            assert all(isinstance(v, float) for v in values.values())
