@@ -87,27 +87,35 @@ def test_readme_tables_match_real_output(tmp_path):
         assert r.exit_code == 0 and text.count("│") >= 10 and text in README, args
 
 
-def test_readme_sections_on_outputs_modes_and_newton_match_real_output():
-    """Every `$ cgraph …` of the sections from Newton's method to uncertainties, run again:
-    standard output, then standard error, as pasted."""
+def _run_console_blocks(start: str, end: str) -> int:
+    """Run every `$ cgraph …` of the README between the headings `start` and `end`, and
+    compare with what is pasted: standard output, then standard error. Returns how many."""
     import shlex
 
     from click.testing import CliRunner
 
-    start = README.index("Newton's method, `--optimizer newton`")
-    end = README.index("## Programs")
-    blocks = re.findall(r"```console\n(.*?)```", README[start:end], re.S)
+    section = README[README.index(start):README.index(end)]
     commands = 0
-    for block in blocks:
+    for block in re.findall(r"```console\n(.*?)```", section, re.S):
         for chunk in re.split(r"^\$ ", block, flags=re.M)[1:]:
             command, _, expected = chunk.partition("\n")
             args = shlex.split(command)
             assert args[0] == "cgraph"
             r = CliRunner().invoke(cli, args[1:], env={"COLUMNS": "100", "NO_COLOR": "1"})
             out = "\n".join(line.rstrip() for line in r.stdout.splitlines())
-            assert out + "\n" + r.stderr == expected, command
+            assert (out + "\n" if r.stdout else "") + r.stderr == expected, command
             commands += 1
-    assert commands >= 12
+    return commands
+
+
+def test_readme_sections_on_outputs_modes_and_newton_match_real_output():
+    """Every `$ cgraph …` of the sections from Newton's method to uncertainties, run again:
+    standard output, then standard error, as pasted."""
+    assert _run_console_blocks("Newton's method, `--optimizer newton`", "## Programs") >= 12
+
+
+def test_readme_bindings_messages_match_real_output():
+    assert _run_console_blocks("### Bindings: what a value may be", "## For scripts") >= 7
 
 
 def test_readme_language_examples_match_real_output(tmp_path):

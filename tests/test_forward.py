@@ -57,7 +57,7 @@ def test_explain_forward_narrates_the_chain_rule_forwards():
 
 @pytest.mark.parametrize("args, message", [
     (["--tangent", "w=1"], "--tangent: 'w' is not a variable of the program"),
-    (["--tangent", "x"], "malformed binding 'x': write NAME=VALUE, e.g. x=1.5"),
+    (["--tangent", "x"], "--tangent 'x': write NAME=VALUE, e.g. --tangent x=1"),
     (["--mode", "reverse", "--tangent", "x=1"],
      "--tangent is forward mode's: use it with --mode forward"),
     (["--mode", "forward", "--output", "p,g"], "forward mode follows one output"),

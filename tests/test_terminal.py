@@ -47,6 +47,11 @@ EXTRA = [  # every command on screen, beyond what the README shows
     'cgraph descend "(a-1)^2 + 100*(b-a^2)^2" a=-1 b=1 --optimizer adam --lr 0.01 --steps 500',
 ]
 
+# the README's Bindings examples are errors too
+FAILS.update({f'"x^2" x{value}': 2 for value in ("=1e999", "=1e308*10", "=1e-400", "=1,5",
+                                                  " = 1", "=0x10")})
+FAILS["--tangent x=abc"] = 2
+
 
 def session(width: int, where: Path) -> list:
     shown = []

@@ -1,49 +1,68 @@
 """Bindings: `NAME=VALUE` arguments (VALUE is any constant expression, `x=pi/4`, a
 non-finite value as cgraph prints it, `Infinity`, `-inf`, `NaN`, or a list for an indexed
-family, `w=[0.1,0.2]`, `W=[[1,2],[3,4]]`) and `--bindings FILE` (a JSON object,
-`descend`'s JSON output, or NAME=VALUE lines).
+family, `w=[0.1,0.2]`, `W=[[1,2],[3,4]]`), `--tangent NAME=VALUE` and `--bindings FILE` (a
+JSON object, `descend`'s JSON output, or NAME=VALUE lines). This module reads plain numbers,
+the start-up path of every command; anything else (an expression, a list, a file, a value
+that is wrong and the message saying so) is binding_values.py's, imported only then.
 
 `eval` also takes `NAME=VALUE±SIGMA` (or `VALUE+-SIGMA`): a value with a standard
 uncertainty, both constant expressions, SIGMA finite and not negative.
+
+A value is the number written, or an error: a literal beyond the doubles (`1e999`, which
+float() reads as Infinity) or too small for them (`1e-400`, read as 0) is refused, and so is
+an expression whose value is not finite (`1e308*10`, `1/0`, `0/0`): a value that is not
+finite is written as one (`inf`, `-Infinity`, `nan`). Subnormal numbers (`5e-324`) are
+doubles and are taken as they are (cgraph prints them so; they read back exactly).
 """
 
 from __future__ import annotations
 
 import re
 
-from .errors import BindingError, CgraphError
+from .errors import BindingError
+from .numtext import misread
 from .ops import CONSTANTS
-from .parser import parse
 
-_NAME = re.compile(r"[^\W\d]\w*")
-_ASSIGNMENT = re.compile(r"(?<![=<>!])=(?!=)")
 # the non-finite values as cgraph prints them (Infinity, NaN) and as CSV files hold them
 _NON_FINITE = re.compile(r"\s*[+-]?(inf|infinity|nan)\s*", re.I)
-# a number as the grammar's NUMBER spells it, signed: float() gives what parsing it would
+# Made from the grammar's own NAME and NUMBER (see _compile), so that a binding reads names
+# and numbers as the program does:
+_NAME = None  # a name
+# a number alone, signed: float() gives what parsing it would, so it skips the parser
 # (87 bindings of a big program cost 1.7 ms through the parser, 0.05 ms this way)
-_LITERAL = re.compile(r" *[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)? *")
+_LITERAL = None
 
 
-def constant_value(text: str, what: str = "value") -> float:
-    """The value of a constant expression; BindingError if it is not one."""
-    if _NON_FINITE.fullmatch(text) or _LITERAL.fullmatch(text):
+def _compile() -> None:
+    global _NAME, _LITERAL
+    from .parser import terminal  # its tables are loaded once the program is parsed
+
+    _LITERAL = re.compile(rf" *[+-]?(?:{terminal('NUMBER')}) *")
+    _NAME = re.compile(terminal("NAME"))
+
+
+def constant_value(text: str, what: str = "the value", write: str | None = "{}",
+                   json: bool = False) -> float:
+    """The value of a constant expression; BindingError if it is not one, or not the
+    number written (see the module's notes). `what` names the value in messages ("the
+    value of x"); `write` spells a value in this place for a hint ("x={}"), None where only
+    a finite value will do; `json`: the text is a number in a JSON list or file."""
+    if _LITERAL is None:
+        _compile()
+    if _LITERAL.fullmatch(text):
+        v = float(text)
+        if v and v - v == 0.0 or not misread(text, v):  # the number written, rounded
+            return v
+        from .binding_values import not_a_double
+
+        raise not_a_double(text, v, what, write, json)
+    if _NON_FINITE.fullmatch(text):
+        if write is None:
+            raise BindingError(f"{what} must be a finite number, not {text.strip()}")
         return float(text)
-    try:
-        graph = parse(text)
-    except CgraphError as e:
-        raise BindingError(f"{what}, {text!r}, is not a valid expression: {e.message}"
-                           ) from None
-    code = [line.split("#", 1)[0] for line in text.splitlines()]
-    statements = [part for line in code for part in line.split(";") if part.strip()]
-    if len(statements) != 1 or _ASSIGNMENT.search(statements[0]):
-        raise BindingError(f"{what}, {text!r}, must be one expression, not a program of "
-                           "statements or assignments")
-    if graph.variables:
-        names = ", ".join(graph.variables)
-        raise BindingError(f"{what}, {text!r}, must be a constant expression such as 1.5 "
-                           f"or pi/4, but it uses the name{'s' * (len(graph.variables) > 1)} "
-                           f"{names}")
-    return graph.forward({})[graph.output]
+    from .binding_values import expression_value
+
+    return expression_value(text, what, write)
 
 
 def parse_bindings(args, where: str = "") -> dict[str, float]:
@@ -57,38 +76,58 @@ def parse_bindings(args, where: str = "") -> dict[str, float]:
     return bindings
 
 
-def parse_uncertain_bindings(args, where: str = "") -> tuple[dict[str, float],
-                                                              dict[str, float]]:
+def parse_tangents(args) -> dict[str, float]:
+    """`--tangent x=1 --tangent y=2` -> {"x": 1.0, "y": 2.0}: forward mode's direction,
+    read as bindings are, with messages that speak of tangents."""
+    return parse_uncertain_bindings(args, tangent=True)[0]
+
+
+def parse_uncertain_bindings(args, where: str = "", tangent: bool = False
+                             ) -> tuple[dict[str, float], dict[str, float]]:
     """`["x=2±0.1", "y=3"]` -> `({"x": 2.0, "y": 3.0}, {"x": 0.1})`."""
     bindings: dict[str, float] = {}
     sigmas: dict[str, float] = {}
-    for arg in args:
+    given: dict[str, str] = {}  # name -> the argument that bound it
+    kind = "tangent" if tangent else "value"
+    if _NAME is None:
+        _compile()
+    for i, arg in enumerate(args):
         name, sep, value = arg.partition("=")
         name = name.strip()
         if not name.isascii():  # as the parser reads names: composed (NFC)
             import unicodedata
 
             name = unicodedata.normalize("NFC", name)
-        if not sep or not _NAME.fullmatch(name) or not value.strip():
-            raise BindingError(f"{where}malformed binding {arg!r}: write NAME=VALUE, "
-                               "e.g. x=1.5")
-        if value.strip().startswith("["):
-            import json
+        if not sep or not _NAME.fullmatch(name) or not value.strip() or value[0] == "=":
+            from .binding_values import malformed
 
-            try:
-                values = json.loads(value)
-            except ValueError:
-                raise BindingError(f"{where}the value of {name} is not a list of numbers: "
-                                   f"{value.strip()!r}") from None
-            _add(bindings, family_bindings(name, values, where), where)
+            raise BindingError(where + malformed(args, i, tangent))
+        if name in given:
+            raise BindingError(f"{where}{'--tangent ' * tangent}{name} is "
+                               f"{'given' if tangent else 'bound'} twice ({given[name]}, "
+                               f"then {arg}): give it one {kind}")
+        if name in CONSTANTS:
+            raise BindingError(f"{where}cannot bind the constant '{name}'")
+        given[name] = arg
+        what = f"{where}the {kind} of {name}"
+        if value.strip().startswith("["):
+            from .binding_values import list_value
+
+            _add(bindings, list_value(name, value, where, kind), where)
             continue
         value, pm, sigma = _split_sigma(value)
-        _add(bindings, {name: constant_value(value, f"{where}the value of {name}")}, where)
+        write = f"--tangent {name}={{}}" if tangent else f"{name}={{}}"
+        bindings[name] = constant_value(value, what, write)
+        if pm and tangent:
+            raise BindingError(f"{what}, {arg.partition('=')[2]!r}, has an uncertainty "
+                               f"({pm}): a tangent is one number")
         if pm:
-            s = constant_value(sigma, f"the uncertainty of {name}") if sigma.strip() else -1
-            if not s >= 0.0 or s == float("inf"):
-                raise BindingError(f"the uncertainty of {name} must be a finite number >= 0 "
-                                   f"(a standard deviation), not {sigma.strip() or 'empty'}")
+            s = constant_value(sigma, f"{where}the uncertainty of {name}", None) \
+                if sigma.strip() else -1
+            if not s >= 0.0:
+                raise BindingError(f"{where}the uncertainty of {name} must be a finite "
+                                   f"number >= 0 (a standard deviation), not "
+                                   f"{sigma.strip() or 'empty'}")
             sigmas[name] = s
     return bindings, sigmas
 
@@ -112,37 +151,9 @@ def _add(bindings: dict, new: dict, where: str = "") -> None:
         bindings[name] = value
 
 
-def family_bindings(name: str, values, where: str = "") -> dict[str, float]:
-    """A (nested) list of numbers -> its elements, indexed from 1: w[1], W[2,3]."""
-    out: dict[str, float] = {}
-    stack = [((), values)]
-    depth = None
-    lengths: dict[int, int] = {}  # nesting level -> list length: every row alike
-    while stack:  # a loop, not recursion, over the nested lists
-        index, v = stack.pop()
-        if isinstance(v, list):
-            if not v:
-                raise BindingError(f"{where}{name}: an empty list binds nothing")
-            if lengths.setdefault(len(index), len(v)) != len(v):
-                raise BindingError(f"{where}{name}: the lists are nested unevenly "
-                                   "(rows of different lengths)")
-            stack.extend((index + (k + 1,), x) for k, x in reversed(list(enumerate(v))))
-        elif isinstance(v, (int, float)) and not isinstance(v, bool):
-            if depth is None:
-                depth = len(index)
-            elif len(index) != depth:
-                raise BindingError(f"{where}{name}: the lists are nested unevenly")
-            out[f"{name}[{','.join(map(str, index))}]" if index else name] = float(v)
-        else:
-            raise BindingError(f"{where}{name}: {v!r} is not a number")
-    return out
-
-
 def read_bindings_file(path: str) -> dict[str, float]:
     """Bindings from a file: a JSON object (name -> number, or a list for a family;
     `descend --format json` output is read for its weights), or NAME=VALUE lines."""
-    import json
-
     from .files import read_text
 
     try:
@@ -151,20 +162,11 @@ def read_bindings_file(path: str) -> dict[str, float]:
         raise BindingError(f"--bindings: cannot read {path!r}") from None
     where = f"--bindings {path}: "
     if text.lstrip().startswith("{"):
-        try:
-            data = json.loads(text)
-        except ValueError as e:
-            raise BindingError(f"{where}not valid JSON ({e})") from None
-        if isinstance(data.get("weights"), dict) and "cost" in data:
-            data = data["weights"]  # descend's output: its weights
+        from .binding_values import json_bindings
+
         bindings: dict[str, float] = {}
-        for name, value in data.items():
-            if "[" in name and isinstance(value, (int, float)):  # w[1] as descend names it
-                _add(bindings, {name: float(value)}, where)
-            elif not _NAME.fullmatch(name):
-                raise BindingError(f"{where}{name!r} is not a name")
-            else:
-                _add(bindings, family_bindings(name, value, where), where)
+        for new in json_bindings(text, where):
+            _add(bindings, new, where)
         return bindings
     lines = [line.split("#", 1)[0].strip() for line in text.splitlines()]
     return parse_bindings([line for line in lines if line], where)

@@ -109,7 +109,7 @@ def eval_command(program, out, wrt, outputs, mode, tangents, digits, strict, dat
     if forward:
         program.refuse_uncertainty("forward mode does not propagate an uncertainty")
         program.check()
-        seed = lazy.bindings.parse_bindings(tangents) if tangents else None
+        seed = lazy.bindings.parse_tangents(tangents) if tangents else None
         fe = lazy.forward.evaluate_forward(graph, program.bindings, seed, outputs)
         if strict:
             program.report_nonfinite(fe.graph.evaluate(program.bindings), "strict")
@@ -208,7 +208,7 @@ def explain_command(program, out, mode, tangents, digits, diagrams):
         if diagrams:
             raise click.UsageError("--diagrams draws the reverse-mode walk-through")
         program.evaluate()  # checks the bindings, warns where values stop being finite
-        seed = lazy.bindings.parse_bindings(tangents) if tangents else None
+        seed = lazy.bindings.parse_tangents(tangents) if tangents else None
         fe = lazy.forward.evaluate_forward(program.graph, program.bindings, seed)
         return out.emit(explain.Narration(explain.forward_walkthrough(fe)))
     if tangents:

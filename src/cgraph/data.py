@@ -70,6 +70,10 @@ class CsvReader:
         check_utf8(lines, self.path, 1, "".join(lines))
         self.line_no = len(lines)
         header = [name.strip() for name in next(csv.reader(lines))]
+        if not all(map(str.isascii, header)):  # é as e + U+0301 is é, as in programs
+            import unicodedata
+
+            header = [unicodedata.normalize("NFC", name) for name in header]
         seen = set()
         for name in header:
             if name in seen:

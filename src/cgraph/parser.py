@@ -106,6 +106,12 @@ def _get_tables() -> tables.Tables:
     return _tables
 
 
+def terminal(name: str) -> str:
+    """The regular expression of the grammar's terminal `name` (NAME, NUMBER): bindings read
+    names and numbers with it, as programs do."""
+    return dict(_get_tables().terminals)[name]
+
+
 class Tokens:
     """The pieces of a program's text as the lexer cut it (spaces and comments included,
     so they join up to the text), and where each starts, worked out when first asked.

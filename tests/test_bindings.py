@@ -1,0 +1,361 @@
+"""How every command reads the values typed on its command line: `x=1`, `--tangent x=…`,
+`x=2±0.1`, lists, `--bindings FILE`. Real command-line runs (click's runner, and a
+subprocess where the process itself matters); the messages are read as a user reads them:
+one line on standard error, nothing on standard output, the contract's exit status."""
+
+from __future__ import annotations
+
+import json
+import math
+import struct
+import subprocess
+import sys
+from decimal import Decimal
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+import cgraph
+from cgraph.bindings import constant_value, parse_bindings
+from cgraph.cli import cli
+from cgraph.errors import BindingError
+
+
+def run(*args):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def refused(*args) -> str:
+    """The one line of a usage error (exit 2, nothing on standard output)."""
+    r = run(*args)
+    assert r.exit_code == 2, r.output
+    assert r.stdout == "" and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
+    assert r.stderr.startswith("Error: ")
+    return r.stderr[len("Error: "):].rstrip("\n")
+
+
+def bits(v: float) -> bytes:
+    return struct.pack("<d", v)
+
+
+# -- a value is the number written ------------------------------------------------------
+
+# every command that takes bindings, with what it needs besides x=…
+COMMANDS = {"eval": [], "graph": [], "explain": [], "check": [], "descend": ["--steps", "1"],
+            "jacobian": [], "hessian": [], "diff": [], "codegen": []}
+
+
+def test_every_command_that_takes_bindings_is_here():
+    assert set(COMMANDS) == set(cli.commands)
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_a_number_beyond_the_doubles_is_refused_by_every_command(command):
+    """`x=1e999` was Infinity without a word (float() reads it so)."""
+    args = [command, "x^2", *COMMANDS[command]]
+    assert refused(*args, "x=1e999") == ("the value of x, '1e999', is beyond the largest "
+                                         "double (about 1.8e308); write x=inf if you mean "
+                                         "Infinity")
+    assert refused(*args, "x=-1e400*1").endswith("has a number, '1e400', beyond the largest "
+                                                 "double (about 1.8e308); write x=inf if you "
+                                                 "mean Infinity")
+    assert "below the smallest double" in refused(*args, "x=1e-400")
+
+
+@pytest.mark.parametrize("value, message", [
+    ("1e999", "is beyond the largest double (about 1.8e308); write x=inf if you mean "
+              "Infinity"),
+    ("-1E+309", "is beyond the largest double (about 1.8e308); write x=-inf if you mean "
+                "-Infinity"),
+    pytest.param("1" + "0" * 400, "is beyond the largest double", id="400 digits"),
+    ("1e-400", "is below the smallest double (about 4.9e-324) and would read as 0; write "
+               "x=0 if you mean it"),
+    ("-0.0000001e-320", "is below the smallest double"),
+    ("2*1e-400", "has a number, '1e-400', below the smallest double"),
+    ("1/1e999", "has a number, '1e999', beyond the largest double"),
+    ("1e308*10", "comes out as Infinity; write x=inf if you mean Infinity"),
+    ("exp(1000)", "comes out as Infinity; write x=inf if you mean Infinity"),
+    ("1/0", "comes out as Infinity; write x=inf if you mean Infinity"),
+    ("-1/0", "comes out as -Infinity; write x=-inf if you mean -Infinity"),
+    ("log(0)", "comes out as -Infinity; write x=-inf if you mean -Infinity"),
+    ("0/0", "comes out as NaN; write x=nan if you mean NaN"),
+    ("sqrt(-1)", "comes out as NaN; write x=nan if you mean NaN"),
+])
+def test_a_value_that_is_not_the_number_written_is_refused(value, message):
+    text = refused("eval", "x", f"x={value}")
+    assert text.startswith("the value of x, '") and message in text, text
+
+
+def test_a_long_number_is_cut_in_the_message():
+    text = refused("eval", "x", "x=" + "1" * 400)
+    assert len(text) < 200 and "…" in text and text.endswith("write x=inf if you mean "
+                                                             "Infinity")
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("inf", math.inf), ("-Infinity", -math.inf), ("+INF", math.inf),
+    ("5e-324", 5e-324), ("4.9406564584124654e-324", 5e-324), ("1e-320", 1e-320),
+    ("2.2250738585072014e-308", 2.2250738585072014e-308),
+    ("1.7976931348623157e308", 1.7976931348623157e308), ("0e-400", 0.0), ("-0.0", -0.0),
+    ("000.000e999", 0.0), ("exp(-1000)", 0.0), ("1e-200*1e-200", 0.0),
+    ("1e308*10/1e308", None),  # Infinity on the way: refused
+])
+def test_non_finite_words_subnormals_and_arithmetic_underflow_are_taken(value, expected):
+    """What is written is a double: Infinity and NaN spelled out, subnormal numbers (cgraph
+    prints them), a zero written as zero; an expression rounds as every IEEE computation
+    does, to 0 included (exp(-1000)). Only an expression's non-finite value is refused."""
+    r = run("eval", "x", f"x={value}", "--fields", "inputs")
+    if expected is None:
+        assert r.exit_code == 2 and "comes out as Infinity" in r.stderr
+        return
+    assert r.exit_code == 0 and r.stderr == "", r.output
+    got = json.loads(r.stdout, parse_constant=float)["inputs"]["x"]
+    got = {"Infinity": math.inf, "-Infinity": -math.inf}.get(got, got)
+    assert bits(float(got)) == bits(expected)
+
+
+def test_nan_is_taken_when_written():
+    r = run("eval", "x", "x=NaN", "--fields", "inputs")
+    assert json.loads(r.stdout)["inputs"] == {"x": "NaN"}
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.floats())
+def test_any_double_as_cgraph_or_python_prints_it_reads_back_exactly(v):
+    """repr() (what --format json and CSV write, at full precision) of any double, subnormal
+    and -0.0 included, binds that very double; json.dumps spelling in a list too."""
+    (x,) = parse_bindings([f"x={v!r}"]).values()
+    (w,) = parse_bindings([f"w=[{json.dumps(v)}]"]).values()
+    for got in (x, w):
+        assert bits(got) == bits(v) or (math.isnan(v) and math.isnan(got))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.floats())
+def test_what_eval_prints_binds_back_as_the_same_double(v):
+    """The round trip a user makes: eval's JSON value, typed back as a binding."""
+    printed = json.loads(run("eval", "x", f"x={v!r}", "--fields", "value").stdout)["value"]
+    back = json.loads(run("eval", "x", f"x={printed}", "--fields", "value").stdout)["value"]
+    assert back == printed and (isinstance(back, str) or bits(back) == bits(v))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.from_regex(r"[+-]?(\d{1,30}(\.\d{0,30})?|\.\d{1,30})([eE][+-]?\d{1,4})?",
+                     fullmatch=True))
+def test_a_number_binding_is_the_nearest_double_or_refused(text):
+    """The oracle is Python's Decimal, exact at any exponent: a nonzero number whose double
+    is Infinity or 0 is refused; any other is float()'s correctly rounded double."""
+    exact = Decimal(text)
+    nearest = float(text)
+    if exact and (nearest == 0 or math.isinf(nearest)):
+        with pytest.raises(BindingError, match="double"):
+            constant_value(text)
+    else:
+        assert bits(constant_value(text)) == bits(nearest)
+
+
+def test_lists_and_bindings_files_follow_the_same_rule(tmp_path):
+    """A list element and a number in --bindings FILE are read by the same function: 1e999
+    is refused there too, and a 400-digit integer is not an internal error (it was:
+    'OverflowError: int too large to convert to float', exit 70)."""
+    assert refused("eval", "w[1]", "w=[1e999]") == (
+        "the value of w[1], '1e999', is beyond the largest double (about 1.8e308); write "
+        "Infinity in the list if you mean it")
+    assert "the value of w[2], '1000000000" in refused("eval", "w[1]+w[2]",
+                                                      f"w=[1, 1{'0' * 400}]")
+    assert "the value of W[2,1], '1e-400', is below" in refused("eval", "W[1,1]",
+                                                                "W=[[1],[1e-400]]")
+    assert json.loads(run("eval", "w[1]+w[2]", "w=[Infinity, 5e-324]", "--fields",
+                          "inputs").stdout)["inputs"] == {"w[1]": "Infinity",
+                                                          "w[2]": 5e-324}
+    f = tmp_path / "b.json"
+    f.write_text('{"x": 1e999}')
+    assert refused("eval", "x", "--bindings", str(f)) == (
+        f"--bindings {f}: the value of x, '1e999', is beyond the largest double (about "
+        "1.8e308); write Infinity if you mean it")
+    f.write_text('{"cost": 1, "weights": {"w[1]": -1e999}}')  # as descend writes it
+    assert "the value of w[1], '-1e999', is beyond" in refused("eval", "w[1]", "--bindings",
+                                                              str(f))
+    f.write_text('{"w[1]": 1' + "0" * 5000 + "}")  # past Python's int() digit limit too
+    assert "the value of w[1], '1000" in refused("eval", "w[1]", "--bindings", str(f))
+    f.write_text("# lines\nx = 1e999\n")
+    assert refused("eval", "x", "--bindings", str(f)).startswith(
+        f"--bindings {f}: the value of x, '1e999', is beyond")
+
+
+def test_uncertainties_follow_the_same_rule():
+    assert refused("eval", "x", "x=1e999±0.1").startswith("the value of x, '1e999', is "
+                                                           "beyond")
+    assert refused("eval", "x", "x=2±1e999") == (
+        "the uncertainty of x, '1e999', is beyond the largest double (about 1.8e308): it "
+        "must be a finite number")
+    assert refused("eval", "x", "x=2±1e-400").startswith("the uncertainty of x, '1e-400', "
+                                                        "is below the smallest double")
+    assert refused("eval", "x", "x=2±nan") == "the uncertainty of x must be a finite " \
+                                              "number, not nan"
+
+
+# -- tangents are named as tangents -----------------------------------------------------
+
+@pytest.mark.parametrize("command", ["eval", "explain"])
+@pytest.mark.parametrize("tangents, message", [
+    (["x=abc"], "the tangent of x, 'abc', uses the name abc: write a number or a constant "
+                "expression such as pi/4"),
+    (["x=1e999"], "the tangent of x, '1e999', is beyond the largest double (about "
+                  "1.8e308); write --tangent x=inf if you mean Infinity"),
+    (["x=1/0"], "the tangent of x, '1/0', comes out as Infinity; write --tangent x=inf if "
+                "you mean Infinity"),
+    (["x=(1"], "the tangent of x, '(1', is not a valid expression"),
+    (["x=1", "x=2"], "--tangent x is given twice (x=1, then x=2): give it one tangent"),
+    (["x=2±0.1"], "the tangent of x, '2±0.1', has an uncertainty (±): a tangent is one "
+                  "number"),
+    (["x"], "--tangent 'x': write NAME=VALUE, e.g. --tangent x=1"),
+    (["x="], "--tangent 'x=' has no value after '=': write NAME=VALUE, e.g. --tangent x=1"),
+])
+def test_a_bad_tangent_is_called_a_tangent(command, tangents, message):
+    """It was 'the value of x, …' and 'x is bound twice' for a --tangent."""
+    args = [a for t in tangents for a in ("--tangent", t)]
+    text = refused(command, "x*y", "x=1", "y=2", "--mode", "forward", *args)
+    assert text.startswith(message), text
+
+
+# -- what a user types wrong --------------------------------------------------------------
+
+@pytest.mark.parametrize("args, message", [
+    (["x="], "malformed binding 'x=' has no value after '=': write NAME=VALUE, e.g. x=1.5"),
+    (["=1"], "malformed binding '=1' has no name before '=': write NAME=VALUE, e.g. x=1.5"),
+    (["x==1"], "malformed binding 'x==1': one '=' binds a value (x=1)"),
+    (["2x=1"], "malformed binding '2x=1': '2x' is not a name (a letter or '_', then "
+               "letters, digits or '_'): write NAME=VALUE, e.g. x=1.5"),
+    (["x=1", "x=2"], "x is bound twice (x=1, then x=2): give it one value"),
+    (["w=[1]", "w=[2,3]"], "w is bound twice (w=[1], then w=[2,3]): give it one value"),
+    (["x", "=", "1"], None),
+    (["x=1,5"], "the value of x, '1,5', is not one number: the decimal point is '.', and a "
+                "list is in brackets: write x=1.5 or x=[1,5]"),
+    (["x=1,2,3"], "the value of x, '1,2,3', is not one number: a list is in brackets: "
+                  "write x=[1,2,3]"),
+    (["x=0x10"], "the value of x, '0x10', is hexadecimal, and cgraph reads decimal "
+                 "numbers: write x=16"),
+    (["x=0b101"], "the value of x, '0b101', is binary, and cgraph reads decimal numbers: "
+                  "write x=5"),
+    (["x=1_000"], "the value of x, '1_000', has '_' between digits: write x=1000"),
+    (["x=1e5j"], "the value of x, '1e5j', is a complex number, and cgraph's numbers are "
+                 "real"),
+    (["x=2.5e"], "the value of x, '2.5e', has an exponent without digits"),
+    (["x=w[1]"], "the value of x, 'w[1]', uses the name w[1]: write a number or a constant "
+                 "expression such as pi/4"),
+    (["x=y+z"], "the value of x, 'y+z', uses the names y, z: write a number or a constant "
+                "expression such as pi/4"),
+])
+def test_what_a_user_types_wrong_gets_a_message_that_says_what_to_type(args, message):
+    if message is None:  # `x = 1`, `x =1`, `x= 1`: the shell cut one binding in pieces
+        for pieces in (["x", "=", "1"], ["x", "=1"], ["x=", "1"]):
+            assert refused("eval", "x", *pieces) == (
+                f"malformed binding {' '.join(pieces)!r}: a binding is one argument, "
+                "without spaces around '=' (x=1)")
+        return
+    assert refused("eval", "x", *args) == message
+
+
+def test_a_second_program_is_told_where_the_program_goes(tmp_path):
+    """`cgraph eval --file model.cg "x*2" w=1` was 'malformed binding 'x*2'' alone."""
+    model = tmp_path / "model.cg"
+    model.write_text("w*x\n")
+    hint = "write NAME=VALUE, e.g. x=1.5 (the program is one argument, the first, or --file's)"
+    assert refused("eval", "--file", str(model), "x*2", "w=1") == \
+        f"malformed binding 'x*2': {hint}"
+    assert refused("eval", "w*x", "w*2", "x=1") == f"malformed binding 'w*2': {hint}"
+    assert refused("eval", "w*x", "w", "x=1") == "malformed binding 'w': write NAME=VALUE, " \
+                                                 "e.g. x=1.5"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["x=(1"], "the value of x, '(1', is not a valid expression: the program ends too "
+               "early; expected ')'"),
+    (["y=1"], "'y' is not a variable of the program (its variables: x)"),
+    (["pi=3"], "cannot bind the constant 'pi'"),
+    (["x=[1,2"], "the value of x is not a list of numbers: '[1,2'"),
+    (["x=1;y=2"], "the value of x, '1;y=2', must be one expression"),
+])
+def test_other_binding_errors_stay_one_line(args, message):
+    assert refused("eval", "x", *args).startswith(message)
+
+
+def test_a_binding_reads_names_and_numbers_as_the_program_does():
+    """The binding's NAME and its number fast path are made from the grammar's own
+    terminals: a name the program has binds, a number reads as the program's literal
+    (digits of other scripts included, since the grammar's \\d takes them)."""
+    for program, binding in [("θ", "θ=2"), ("café", "café=2"), ("_a1", "_a1=2")]:
+        assert run("eval", program, binding, "--fields", "value").stdout == \
+            '{"value": 2.0}\n'
+    for number in ["١٢", "٣.٥e١", "12.", ".5e-3"]:
+        graph = cgraph.parse(number)
+        assert parse_bindings([f"x={number}"]) == {"x": graph.forward({})[graph.output]}
+
+
+def test_a_binding_error_from_a_real_process_is_one_line_and_exit_2():
+    r = subprocess.run([sys.executable, "-m", "cgraph", "descend", "(w-1)^2", "w=1e999"],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and r.stdout == ""
+    assert r.stderr == ("Error: the value of w, '1e999', is beyond the largest double (about "
+                        "1.8e308); write w=inf if you mean Infinity\n")
+
+
+def test_a_data_column_name_is_read_as_a_binding_name_is(tmp_path):
+    """é typed as e + U+0301 (NFD) in a CSV header is the program's é, as it is in a
+    binding (it was "no column 'café' … (columns: café, y)", the two looking alike)."""
+    data = tmp_path / "d.csv"
+    data.write_text("cafe\u0301,y\n1,2\n", encoding="utf-8")
+    for args in (["eval", "caf\u00e9*y", "--data", str(data)],
+                 ["eval", "caf\u00e9*y", "cafe\u0301=1", "y=2", "--fields", "value"]):
+        r = run(*args)
+        assert r.exit_code == 0 and r.stderr == "", r.output
+    assert run("eval", "caf\u00e9*y", "--data", str(data)).stdout.splitlines()[1] == \
+        "1,2,2,2,1"
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(st.text(max_size=30),
+                 st.text(alphabet="0123456789xXbBoOeEjJ_.,+-±[]() *^/=#;\n", max_size=30),
+                 st.from_regex(r"[+-]?0[xXbBoO][0-9a-fA-F_]{0,40}", fullmatch=True)))
+@example("0x" + "f" * 4000)  # its decimal has more digits than Python will write
+@example("[1" + "0" * 5000 + "]")
+def test_any_text_as_a_value_is_a_number_or_a_binding_error(text):
+    """Whatever is typed after `x=`, reading it gives a float or a BindingError (exit 2):
+    never another exception (a 400-digit list element and 0x with 4,000 digits were
+    internal errors)."""
+    from cgraph.bindings import parse_uncertain_bindings
+
+    for arg in (f"x={text}", f"x=2±{text}", f"w=[{text}]", f"x={text}±1"):
+        try:
+            parse_uncertain_bindings([arg])
+        except BindingError:
+            pass
+
+
+JSON = st.recursive(st.none() | st.booleans() | st.floats() | st.integers()
+                    | st.text(max_size=5),
+                    lambda inner: st.lists(inner, max_size=3)
+                    | st.dictionaries(st.text(max_size=5), inner, max_size=3), max_leaves=8)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(["x", "w", "w[1]", "W", "weights", "cost", "1x", "",
+                                        "θ", "pi"]), JSON, max_size=4))
+def test_any_json_object_as_a_bindings_file_is_read_or_refused_in_words(data):
+    import tempfile
+
+    from cgraph.bindings import read_bindings_file
+
+    with tempfile.TemporaryDirectory() as where:
+        path = f"{where}/b.json"
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(json.dumps(data))
+        try:
+            values = read_bindings_file(path)
+        except BindingError as e:
+            assert "\n" not in e.message
+        else:
+            assert all(isinstance(v, float) for v in values.values())
