@@ -141,3 +141,18 @@ def random_program(seed: int):
             text += rng.choice([";", "\n", "\n\n", "  # note\n", " ; "])
         text += line
     return text + rng.choice(["", "\n", "  # the output", ";"]), reference(e, env)
+
+
+def wrap(text: str, rng) -> str:
+    """The program with new lines (and comments, blank lines, indents) put in at random token
+    boundaries inside brackets: after '(', '[' and ',', before ')' and ']', at spaces. It
+    means the same program."""
+    out, depth = [], 0
+    for k, c in enumerate(text):
+        if c in ")]" and depth and rng.random() < 0.3:
+            out.append(rng.choice(["\n", "\n  ", "\n\n"]))
+        out.append(c)
+        depth += (c in "([") - (c in ")]")
+        if depth > 0 and c in "([, " and rng.random() < 0.3:
+            out.append(rng.choice(["\n", "\n    ", "  # wrapped\n  ", "\n\n", "\r\n"]))
+    return "".join(out)

@@ -96,9 +96,9 @@ def test_alias_of_a_name():
 @pytest.mark.parametrize("text,message,column", [
     ("(x+*y)", "unexpected '*'", 4),
     ("x +", "ends too early", 4),
-    ("(x", "expected ')'", 3),
+    ("(x", "')'", 3),
     ("x $ y", "unexpected character '$'", 3),
-    ("sin(x", "expected ')'", 6),
+    ("sin(x", "')'", 6),
     ("x y", "unexpected 'y'", 3),
     ("3x", "unexpected 'x'", 2),
 ])
@@ -170,8 +170,83 @@ def test_arbitrary_text_never_raises_anything_but_our_errors(text):
     ("a = x * 2.5\nb = sin(a) * a\nb + 2 +", ParseError, 3, 8),
     ("a = x * 2.5\n\tb = a * a $ 2", ParseError, 2, 12),
     ("a = x * 2.5\nb = a * a\na = b", NameResolutionError, 3, 1),
+    # after lines wrapped inside brackets, errors are still at their place
+    ("a = (x *\n  2.5)  # note\nb = sin(a\n) $ 2", ParseError, 4, 3),
+    ("f = max(x,\n        y,\n        foo(x))", NameResolutionError, 3, 9),
+    ("a = [x,\n y]", ParseError, 1, 5),
 ])
 def test_error_places_after_tokens_are_let_go(text, error, line, column):
     with pytest.raises(error) as info:
         cgraph.parse(text)
     assert (info.value.line, info.value.column) == (line, column), str(info.value)
+
+
+# -- new lines inside brackets, x² -------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "z = (w*x\n     + 1)\nz",
+    "z = (w*x   # the product\n\n     + 1)  # and one\nz",
+    "z = (\n  w*x\n  + 1\n)\nz",
+    "z = max(w*x,\n        0) + 1 - max(0,\n 0)\nz",
+    "v[i] = w*x for i in 1..2\nz = sum(v[i]\n        for i in 1..2) / 2 + 1 - v[\n1] + v[1]",
+])
+def test_a_new_line_inside_brackets_goes_on_with_the_statement(text):
+    assert value(text, w=2.0, x=3.0) == 7.0
+
+
+@pytest.mark.parametrize("text,message,line,column", [
+    # outside brackets a new line still ends the statement, a trailing operator too
+    ("z = w*x +\n1", "the line ends too early", 1, 10),
+    ("z = (w*x\n+ 1)\n* 2", "unexpected '*'", 3, 1),
+    # ';' inside brackets is a separator, and an error there
+    ("z = (w*x;\n+ 1)", "unexpected ';'", 1, 9),
+    # a bracket opened on an earlier line and never closed: its own error, at it
+    ("z = (w*x\n     + 1", "this '(' is never closed", 1, 5),
+    ("z = (w*x\n     + 1\n", "this '(' is never closed", 1, 5),
+    ("z = max(w, (x\n  + 1)\ny = 2", "this '(' is never closed", 1, 8),
+    ("z = w[1,\n  2", "this '[' is never closed", 1, 6),
+    ("z = (w*x\ny = 2", "this '(' is never closed", 1, 5),
+    # on its own line, what could come
+    ("z = (w*x\n", "the program ends too early; expected '(', ')', '*', '+', '-', '/', "
+                   "'[', '^' or a comparison", 1, 9),
+    ("z = (w*x\ny = 2)", "unexpected 'y'", 2, 1),
+])
+def test_wrapping_errors(text, message, line, column):
+    with pytest.raises(ParseError) as err:
+        cgraph.parse(text)
+    assert message in err.value.message
+    assert (err.value.line, err.value.column) == (line, column), str(err.value)
+
+
+@pytest.mark.parametrize("text,message", [
+    ("x²", "unexpected character '²'; write x^2 for a power"),
+    ("2*x³ + 1", "unexpected character '³'; write x^3 for a power"),
+    ("x⁻¹", "unexpected character '⁻'; write x^-1 for a power"),
+    ("(x + 1)²", "write (x + 1)^2 for a power"),
+    ("sin(x)²", "write sin(x)^2 for a power"),
+    ("w[2]²", "write w[2]^2 for a power"),
+    ("x₁ + 1", "unexpected character '₁'; write x1 or x_1"),
+    ("x½", "unexpected character '½'; expected "),
+    ("²x", "unexpected character '²'; expected "),
+    ("café² + 1", "write café^2 for a power"),
+])
+def test_superscripts_and_subscripts_are_not_name_characters(text, message):
+    with pytest.raises(ParseError) as err:
+        cgraph.parse(text)
+    assert err.value.message.startswith(message) if message.startswith("unexpected") \
+        else message in err.value.message
+
+
+def test_names_are_identifiers():
+    """Letters, digits and '_' (\\w), but not the numbers \\w also takes that a person may
+    type or paste (², ½ in Latin-1; ⁴, ₁, ⅓, ①, ❶ from General Punctuation to the
+    Dingbats): there, a name is a Python identifier."""
+    import re
+
+    from cgraph.parser import _get_tables
+
+    name = re.compile(dict(_get_tables().terminals)["NAME"])
+    for c in map(chr, [*range(0x80, 0x100), *range(0x2000, 0x2C00)]):
+        if re.fullmatch(r"\w", c):
+            assert bool(name.fullmatch("x" + c)) == ("x" + c).isidentifier(), hex(ord(c))
+            assert bool(name.fullmatch(c)) == c.isidentifier(), hex(ord(c))

@@ -14,14 +14,34 @@ from hypothesis.extra.lark import from_lark
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedInput
 
-from cgraph import parser
+from cgraph import parser, tables
 from cgraph.errors import ParseError
 from cgraph.tables import grammar_text
 
-from programs import random_expression, random_program, render, seeds
+from programs import random_expression, random_program, render, seeds, wrap
+
+
+
+class JoinLines:
+    """Lark's postlexer for our rule (as its Indenter counts brackets, `paren_level`): a new
+    line inside ( ) or [ ] is not a separator, the statement goes on."""
+
+    always_accept = ()
+
+    def process(self, stream):
+        depth = 0
+        for token in stream:
+            if token.type in ("LPAR", "LSQB"):
+                depth += 1
+            elif token.type in ("RPAR", "RSQB"):
+                depth -= 1
+            elif token.type == "_SEP" and token.value == "\n" and depth > 0:
+                continue
+            yield token
+
 
 # Our lexer is Lark's basic one: a keyword ("for") is never a NAME, whatever the state.
-LARK = Lark(grammar_text(), parser="lalr", lexer="basic")
+LARK = Lark(grammar_text(), parser="lalr", lexer="basic", postlex=JoinLines())
 
 
 class TreeBuilder:
@@ -104,7 +124,8 @@ def test_programs_from_the_grammar_give_lark_s_tree(text):
 
 TOKENS = ["x", "y", "2", ".5", "1e3", "3.", "+", "-", "*", "/", "^", "**", "(", ")", ",",
           "=", ";", "\n", "sin", "max", "#c\n", " ", "$", "e", "[", "]", "for", "in", "..",
-          "sum", "i", "<", "<=", "==", "!=", ">", ">=", "1..3", "format", "in2"]
+          "sum", "i", "<", "<=", "==", "!=", ">", ">=", "1..3", "format", "in2", "\n", "(\n",
+          "²", "x₁"]
 
 
 @settings(max_examples=1500, deadline=None)
@@ -120,6 +141,10 @@ def test_random_token_strings_are_accepted_and_rejected_as_lark_does(tokens):
     "+-+-x", "2*-x", "sum(w[i] for i in 1..3)", "h[j] = x for j in 1..2", "f(a) = a",
     "W[1,2]", "x < y", "a < b < c", "1..2", "for", "format = 1", "x[1] = 2", "f(a)(b)",
     "sum(x for i in 1..2 for j in 3..4)", "1...2", "where(x >= 1, x, -x)",
+    # new lines inside brackets: the statement goes on; outside, it ends
+    "z = (w*x\n + 1)\nz", "z = (w*x # c\n\n  + 1) # d\nz", "f(x,\n y)", "W[1,\n2]",
+    "sum(w[i]\n for i\n in 1..3)", "(x\n", "(x\n;y)", "x +\n1", "(x)\n)", "x)\n(y",
+    "[\n", "for²", "x²", "in²", "for ²",
 ])
 def test_edge_cases(text):
     same(text)
@@ -136,25 +161,34 @@ def test_rendering_keeps_the_tree(seed):
 
 
 def plain_lalr(text):
-    """The LALR(1) loop on Lark's tables as they are, state by state, with no pair automaton:
-    "accepted", or the error message it gives (where it stops, the tokens it expected)."""
+    """The LALR(1) loop on Lark's tables as they are, state by state, with no pair automaton,
+    on the tokens as our lexer's regex cuts them and `JoinLines` keeps them: "accepted", or
+    the error message the parser gives where this loop stops."""
     t = parser._get_tables()
+    auto = tables.Automaton(t)
     states, rules = t.states, t.rules
+    pieces = [m.group() for m in t.lexer.finditer(text)]
+    kinds = [t.keywords.get(m.group(), m.lastgroup) for m in t.lexer.finditer(text)]
+    kept = {token.start_pos for token in JoinLines().process(
+        Token(k, p, start_pos=j) for j, (k, p) in enumerate(zip(kinds, pieces)))}
+    ids = bytes(tables.IGNORED if k in t.ignore or j not in kept else
+                tables.BAD if k == "_BAD" else auto.terminal_ids[k]
+                for j, k in enumerate(kinds))
+
+    def stop(i):
+        return str(parser.syntax_error(t, auto, parser.Tokens(text, pieces, auto.splitter),
+                                       ids, i))
+
     stack = [t.start]
-    for m in t.lexer.finditer(text):
-        kind = m.lastgroup
-        if kind in t.ignore:
+    for j, kind in enumerate(kinds):
+        if kind in t.ignore or j not in kept:
             continue
         if kind == "_BAD":
-            return str(parser._syntax_error(text, m.start(),
-                                            f"unexpected character {m.group()!r}",
-                                            states[stack[-1]]))
+            return stop(j)
         while True:
             action = states[stack[-1]].get(kind)
             if action is None:
-                tokens = parser.Tokens(text, [m.group()], None)
-                tokens._starts = [m.start()]
-                return str(parser._unexpected(text, tokens, 0, kind, states[stack[-1]]))
+                return stop(j)
             if action >= 0:
                 stack.append(action)
                 break
@@ -165,8 +199,7 @@ def plain_lalr(text):
     while True:
         action = states[stack[-1]].get("$END")
         if action is None:
-            return str(parser._syntax_error(text, len(text), "the program ends too early",
-                                            states[stack[-1]]))
+            return stop(len(kinds))
         if action >= 0 or stack[-1] == t.end:
             return "accepted"
         rule = rules[~action]
@@ -180,9 +213,76 @@ def plain_lalr(text):
 @settings(max_examples=1500, deadline=None)
 @given(st.lists(st.sampled_from(TOKENS), max_size=14))
 def test_errors_are_found_where_the_plain_lalr_loop_finds_them(tokens):
-    """The pair automaton stops in the same state as the tables' own loop: same place, same
-    expected tokens, same message."""
+    """The pair automaton stops at the token where the tables' own loop stops (and the
+    message, made from that token, is the same)."""
     same_error("".join(tokens))
+
+
+@settings(max_examples=300, deadline=None)
+@given(seeds)
+def test_wrapped_programs_give_the_tree_of_the_unwrapped_one(seed):
+    """New lines inside brackets: the same tree as the program on one line, and Lark's."""
+    import random
+
+    text, _ = random_program(seed)
+    wrapped = wrap(text, random.Random(seed))
+    assert ours(wrapped) == ours(text) == lark(wrapped) != "rejected", wrapped
+    same_error(wrapped)
+
+
+def lark_accepts(text):
+    """Lark's own answer, from its interactive parser: the terminals it would take where it
+    stops (`accepts()` just before the token it cannot take), None if it accepts all."""
+    ip = LARK.parse_interactive(text)
+    tokens = LARK.lex(text)
+    while True:
+        try:
+            token = next(tokens)
+        except StopIteration:
+            break
+        except UnexpectedInput:  # a character no terminal takes
+            return ip.accepts()
+        before = ip.accepts()
+        try:
+            ip.feed_token(token)
+        except UnexpectedInput:
+            return before
+    before = ip.accepts()
+    try:
+        ip.feed_eof()
+    except UnexpectedInput:
+        return before
+    return None
+
+
+def our_expected(text):
+    try:
+        parser._drive(parser._get_tables(), TreeBuilder(), text)
+    except ParseError as e:
+        return e.expected
+    return None
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.sampled_from(TOKENS), max_size=12))
+def test_the_expected_tokens_are_what_lark_would_accept(tokens):
+    """'expected ...' lists every terminal Lark's parser would take where it stops (LALR's
+    error state, after the reductions it made on the wrong token, knows fewer: "(w*x" then
+    a new line used to say "expected ')', '+' or '-'")."""
+    text = "".join(tokens)
+    want = lark_accepts(text)
+    assert our_expected(text) == (None if want is None else frozenset(want)), text
+
+
+@pytest.mark.parametrize("text,listed", [
+    ("z = (w*x", "')', '*', '+', '-', '/', '[', '^' or a comparison"),
+    ("z = (w*x;", "')', '*', '+', '-', '/', '[', '^' or a comparison"),
+    ("f(x", "')', '*', '+', ',', '-', '/', '[', '^', 'for' or a comparison"),
+])
+def test_expected_lists_are_complete(text, listed):
+    with pytest.raises(ParseError) as err:
+        parser.parse(text)
+    assert err.value.message.endswith(listed)
 
 
 def same_error(text):

@@ -231,6 +231,8 @@ def _drive(t: tables.Tables, builder, text: str) -> None:
     pieces = auto.splitter.findall(text)
     builder.tokens = tokens = Tokens(text, pieces, auto.splitter)
     kinds = auto.kinds_of(pieces)
+    if "\n" in text:  # a new line inside brackets does not end the statement
+        kinds = auto.join_lines(kinds, pieces)
     actions, gotos = auto.actions, auto.gotos
     plans, steps_of = _plans(t.rules, builder, auto.terminal_ids)
     nodes, node = builder.nodes, BareNode
@@ -351,9 +353,7 @@ def _drive(t: tables.Tables, builder, text: str) -> None:
                 if a == ignored:
                     continue
                 run(steps, i0)
-                raise _syntax_error(text, tokens.start(i),
-                                    f"unexpected character {pieces[i]!r}",
-                                    t.states[auto.pairs[top][1]])
+                raise syntax_error(t, auto, tokens, kinds, i)
             while True:
                 e = actions[top][a]
                 how = e[0]
@@ -402,8 +402,7 @@ def _drive(t: tables.Tables, builder, text: str) -> None:
                     break
                 if how == ERROR:
                     run(steps, i0)
-                    raise _unexpected(text, tokens, i, auto.terminal_names[a],
-                                      t.states[e[1]])
+                    raise syntax_error(t, auto, tokens, kinds, i)
                 r = e[1]
                 if not record:  # (the values change as the automaton moves)
                     p = plans[r]
@@ -439,7 +438,7 @@ def _drive(t: tables.Tables, builder, text: str) -> None:
             for rule in c:
                 reduce_values(rule)
         if how == ERROR:
-            raise _syntax_error(text, len(text), "the program ends too early", t.states[r])
+            raise syntax_error(t, auto, tokens, kinds, len(kinds))
         if how == tables.ACCEPT:
             return
         reduce_values(r)
@@ -474,18 +473,146 @@ def _fused(steps: list) -> list:
     return out
 
 
-def _unexpected(text, tokens: Tokens, i: int, kind: str, row) -> ParseError:
-    piece = tokens.pieces[i]
-    if kind == "_SEP" and piece != ";":
-        return _syntax_error(text, tokens.start(i), "the line ends too early", row)
-    return _syntax_error(text, tokens.start(i), f"unexpected {piece!r}", row)
+def syntax_error(t: tables.Tables, auto: tables.Automaton, tokens: Tokens, kinds: bytes,
+                 i: int) -> ParseError:
+    """The error at token i (len(kinds): the end of the text), where the parse stopped.
+
+    It names what could come there: every terminal that the LALR loop, run again up to
+    token i on the tables as they are, would go on with (LALR may reduce on a token before
+    finding it wrong, in a state that has forgotten the "*" it could have taken instead;
+    the error path is not the hot one). When a bracket opened on an earlier line is never
+    closed, the error is that bracket's, as Python's "'(' was never closed"."""
+    text = tokens.text
+    names = auto.terminal_names
+    stack = _states_before(t, auto, kinds, i)
+    expected = [n for n in names if _accepts(t, stack, n)]
+    last = i  # the error's token: the last one before the end of the text
+    while last >= 0 and (last >= len(kinds) or kinds[last] == tables.IGNORED):
+        last -= 1
+    bracket = _unclosed(auto, kinds, i)
+    if bracket is not None and last >= 0 and \
+            text.count("\n", tokens.start(bracket), tokens.start(last)):
+        pos, what, listed = tokens.start(bracket), \
+            f"this {tokens.text_of(bracket)!r} is never closed", []
+    elif i >= len(kinds):
+        pos, what, listed = len(text), "the program ends too early", expected
+    else:
+        pos, piece = tokens.start(i), tokens.text_of(i)
+        hint = _script_hint(auto, tokens, kinds, i) if kinds[i] == tables.BAD else ""
+        what = (f"unexpected character {piece!r}{hint}" if kinds[i] == tables.BAD else
+                "the line ends too early" if names[kinds[i]] == "_SEP" and piece != ";" else
+                f"unexpected {piece!r}")
+        listed = [] if hint else expected
+    error = _syntax_error(text, pos, what, listed)
+    error.expected = frozenset(expected)  # terminal names: what Lark's `accepts()` says
+    return error
 
 
-def _syntax_error(text: str, pos: int, what: str, row) -> ParseError:
-    expected = sorted({_WORDS.get(k, k) for k in row if k.isupper() or k == "$END"})
-    if expected:
-        what += "; expected " + (", ".join(expected[:-1]) + " or " + expected[-1]
-                                 if len(expected) > 1 else expected[0])
+# x² meant x^2, x₁ meant x1: the digits and signs written above or below the line
+_RAISED = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻", "0123456789+-")
+_LOWERED = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+
+
+def _script_hint(auto: tables.Automaton, tokens: Tokens, kinds: bytes, i: int) -> str:
+    """'; write x^2 for a power' when a superscript follows an operand, '; write x1 or
+    x_1' when a subscript follows a name; '' otherwise."""
+    def before(k):  # the token before token k, spaces and comments skipped (-1: none)
+        k -= 1
+        while k >= 0 and kinds[k] == tables.IGNORED:
+            k -= 1
+        return k
+
+    names = auto.terminal_names
+    k = before(i)
+    if k < 0 or names[kinds[k]] not in ("NAME", "NUMBER", "RPAR", "RSQB"):
+        return ""
+    start, depth = k, 0  # the operand: back to its opening bracket, and a name before it
+    while start > 0:
+        depth += (kinds[start] in auto.closes) - (kinds[start] in auto.opens)
+        if depth <= 0:
+            break
+        start = before(start)
+    if kinds[start] in auto.opens and before(start) >= 0 and \
+            names[kinds[before(start)]] == "NAME":  # a call or a subscript
+        start = before(start)
+    text, pos = tokens.text, tokens.start(i)
+    operand = text[tokens.start(start):tokens.start(k) + len(tokens.text_of(k))]
+    if len(operand) > 24 or "\n" in operand:
+        operand = "(…)"
+    for table, write in ((_RAISED, "{0}^{1} for a power"), (_LOWERED, "{0}{1} or {0}_{1}")):
+        end = pos
+        while end < len(text) and ord(text[end]) in table:
+            end += 1
+        if end > pos and (table is _RAISED or names[kinds[k]] == "NAME"):
+            return "; write " + write.format(operand, text[pos:end].translate(table))
+    return ""
+
+
+def _states_before(t: tables.Tables, auto: tables.Automaton, kinds: bytes, i: int) -> list:
+    """The LALR stack of states after the tokens before token i (the plain loop)."""
+    states, rules, names = t.states, t.rules, auto.terminal_names
+    stack = [t.start]
+    for a in kinds[:i]:
+        if a >= tables.IGNORED:
+            continue
+        name = names[a]
+        while True:
+            act = states[stack[-1]][name]  # (the driver went past this token)
+            if act >= 0:
+                stack.append(act)
+                break
+            rule = rules[~act]
+            if rule.size:
+                del stack[-rule.size:]
+            stack.append(states[stack[-1]][rule.origin])
+    return stack
+
+
+def _accepts(t: tables.Tables, stack: list, name: str) -> bool:
+    """Whether the LALR loop with this stack would go on with terminal `name`: shift it
+    (or, for the end, accept) after the reductions it makes first."""
+    states, rules = t.states, t.rules
+    stack = list(stack)
+    while True:
+        act = states[stack[-1]].get(name)
+        if act is None:
+            return False
+        if act >= 0 or name == "$END" and stack[-1] == t.end:
+            return True
+        rule = rules[~act]
+        if rule.size:
+            del stack[-rule.size:]
+        stack.append(states[stack[-1]][rule.origin])
+        if name == "$END" and stack[-1] == t.end:
+            return True
+
+
+def _unclosed(auto: tables.Automaton, kinds: bytes, i: int) -> int | None:
+    """The innermost bracket open before token i and never closed: its token's index."""
+    opened: list[int] = []
+    for k in range(i):
+        if kinds[k] in auto.opens:
+            opened.append(k)
+        elif kinds[k] in auto.closes and opened:
+            opened.pop()
+    if not opened:
+        return None
+    depth = 0
+    for k in range(opened[-1], len(kinds)):
+        if kinds[k] in auto.opens:
+            depth += 1
+        elif kinds[k] in auto.closes:
+            depth -= 1
+            if not depth:
+                return None
+    return opened[-1]
+
+
+def _syntax_error(text: str, pos: int, what: str, expected: list[str]) -> ParseError:
+    words = sorted({_WORDS.get(k, k) for k in expected})
+    if words:
+        what += "; expected " + (", ".join(words[:-1]) + " or " + words[-1]
+                                 if len(words) > 1 else words[0])
     if pos >= len(text):  # point just past the end of the last line
         lines = text.splitlines() or [""]
         return ParseError(what, text, len(lines), len(lines[-1]) + 1)

@@ -100,13 +100,14 @@ class Tables:
         self.terminals: list[tuple[str, str]] = [tuple(t) for t in data["terminals"]]
         self.rules = [facts.rule(origin, tuple(expansion), alias)
                       for origin, expansion, alias in data["rules"]]
-        # Keywords first ("for" is not a NAME, "format" is), then the terminals, longest
-        # patterns first (`**` before `*`); anything else is an error.
-        keywords = {re.escape(k) for k in facts.keywords()}
-        first = [(n, r) for n, r in self.terminals
-                 if n not in facts.terminal_parts and r in keywords]
-        patterns = [f"(?P<{n}>{r}(?!\\w))" for n, r in first]
-        patterns += [f"(?P<{n}>{r})" for n, r in self.terminals if (n, r) not in first]
+        # The terminals, longest patterns first (`**` before `*`); anything else is an
+        # error. A keyword is a piece that another terminal (NAME) takes whole, as Lark's
+        # lexer reads it: "for" is FOR, "format" and "for1" are NAMEs.
+        escaped = {re.escape(k): k for k in facts.keywords()}
+        self.keywords: dict[str, str] = {escaped[r]: n for n, r in self.terminals
+                                         if n not in facts.terminal_parts and r in escaped}
+        patterns = [f"(?P<{n}>{r})" for n, r in self.terminals
+                    if n not in self.keywords.values()]
         self.lexer = re.compile("|".join(patterns) + r"|(?P<_BAD>.)", re.DOTALL)
 
 
@@ -500,6 +501,16 @@ class Automaton:
         for name, group in t.lexer.groupindex.items():
             self._group_ids[group] = (IGNORED if name in t.ignore else BAD if name == "_BAD"
                                       else self.terminal_ids[name])
+        self._keywords = {k: self.terminal_ids[n] for k, n in t.keywords.items()}
+        # Brackets, for `join_lines`: the terminals of "(", "[" and of ")", "]"
+        by_regex = {r: self.terminal_ids[n] for n, r in t.terminals}
+        self.opens = bytes(by_regex[re.escape(c)] for c in "([")
+        self.closes = bytes(by_regex[re.escape(c)] for c in ")]")
+        self.sep_id = self.terminal_ids["_SEP"]
+        kept = set(self.opens + self.closes) | {self.sep_id}
+        self._not_brackets = bytes(k for k in range(256) if k not in kept)
+        self._pairs = [bytes((o, c)) for o, c in zip(self.opens, self.closes)]
+        self._brackets = re.compile(b"[" + re.escape(bytes(sorted(kept))) + b"]")
 
     def _pair(self, below: int, top: int) -> int:
         with self._lock:
@@ -554,6 +565,39 @@ class Automaton:
             if name == "$END" and state == t.end:
                 return entry(ACCEPT, None)
 
+    def join_lines(self, kinds: bytes, pieces: list[str]) -> bytes:
+        """The kinds with every new line inside ( ) or [ ] made IGNORED: while a bracket is
+        open, a statement goes on over lines, as in Python (a ';' there stays a separator,
+        and an error). Brackets are counted whatever their kind: a ")" that closes a "["
+        is a syntax error before any new line after it matters.
+
+        Cheap when no new line is inside brackets: the brackets and separators alone, with
+        "()" and "[]" taken out a few times over, show no open bracket before the last
+        separator (taking out a pair leaves every separator at the depth it was)."""
+        s = kinds.translate(None, self._not_brackets)
+        for _ in range(8):
+            last = s.rfind(self.sep_id)
+            if last < 0 or all(s.find(o, 0, last) < 0 for o in self.opens):
+                return kinds
+            shorter = s
+            for pair in self._pairs:
+                shorter = shorter.replace(pair, b"")
+            if len(shorter) == len(s):
+                break
+            s = shorter
+        out, depth, opens, sep = bytearray(kinds), 0, self.opens, self.sep_id
+        for m in self._brackets.finditer(kinds):
+            k = m.start()
+            a = kinds[k]
+            if a == sep:
+                if depth > 0 and pieces[k] == "\n":
+                    out[k] = IGNORED
+            elif a in opens:
+                depth += 1
+            else:
+                depth -= 1
+        return bytes(out)
+
     def is_end(self, pair: int) -> bool:
         return self.pairs[pair][1] == self.tables.end
 
@@ -562,17 +606,17 @@ class Automaton:
         in order.
 
         The lexer's regex tried on the piece alone picks the same terminal as it did in the
-        text: its terminals look past their match only to refuse a keyword that goes on as
-        a name (`for(?!\\w)`: "format" is a NAME) and a number's dot followed by a dot
-        (`1..3`), and a piece cut out of the text never goes on in either way."""
+        text: its terminals look past their match only to refuse a number's dot followed by
+        a dot (`1..3`), and a piece cut out of the text never goes on that way. A piece that
+        is a keyword is the keyword's terminal (`Tables.keywords`)."""
         kinds = self.kinds
         new = set(pieces).difference(kinds)
         if new:
-            match, ids = self.tables.lexer.match, self._group_ids
+            match, ids, keywords = self.tables.lexer.match, self._group_ids, self._keywords
             found = dict.fromkeys(new)
             del new
             for p in found:
-                found[p] = ids[match(p).lastindex]
+                found[p] = keywords[p] if p in keywords else ids[match(p).lastindex]
             if len(kinds) + len(found) <= 4096:  # a small program's names: keep them
                 kinds.update(found)
             else:  # a big program, or many programs: start again (a new dict: a parse in
