@@ -250,3 +250,24 @@ def test_names_are_identifiers():
         if re.fullmatch(r"\w", c):
             assert bool(name.fullmatch("x" + c)) == ("x" + c).isidentifier(), hex(ord(c))
             assert bool(name.fullmatch(c)) == c.isidentifier(), hex(ord(c))
+
+
+def test_a_binding_s_name_is_a_name_as_the_grammar_spells_it():
+    from cgraph.bindings import parse_bindings
+    from cgraph.errors import BindingError
+
+    assert parse_bindings(["θ=1", "x2=2"]) == {"θ": 1.0, "x2": 2.0}
+    for wrong in ("x²=3", "2x=1", "x₁=1"):
+        with pytest.raises(BindingError):
+            parse_bindings([wrong])
+
+
+def test_one_line_titles_join_wrapped_lines_with_a_space():
+    """The title of a table, a page or generated code: a statement wrapped inside brackets
+    is one statement there too, not two joined by ';'."""
+    from cgraph.parser import one_line
+
+    text = "a = 1  # x\n\nb = (a\n  + 2)  # c\nc = [a,\n b]; d = c"
+    assert one_line(text) == "a = 1; b = (a + 2); c = [a, b]; d = c"
+    assert one_line("x + " * 100) == ("x + " * 100)[:199] + "…"
+    assert one_line("# nothing but a note") == ""

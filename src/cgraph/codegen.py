@@ -351,9 +351,9 @@ def _identifier(name: str, lang: str, taken: set) -> str:
 
 
 def _summary(graph: Graph) -> str:
-    text = "; ".join(line.strip() for line in graph.source.strip().splitlines() if line.strip())
-    text = text if len(text) <= 160 else text[:159] + "…"
-    return text or graph.output_name
+    from .parser import one_line
+
+    return one_line(graph.source, 160) or graph.output_name
 
 
 def generate(graph: Graph, lang: str = "python", name: str | None = None,

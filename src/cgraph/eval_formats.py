@@ -308,10 +308,11 @@ def to_table(ev: Evaluation, wrt=None, digits: int = numtext.TABLE):
     from rich.text import Text
 
     from .layout import Fitted, Pairs
+    from .parser import one_line
 
     graph = ev.graph
     outputs = {i for _, i in getattr(ev, "outputs", None) or [(None, graph.output)]}
-    title = Text(_one_line(graph.source), style="bold", overflow="fold")
+    title = Text(one_line(graph.source), style="bold", overflow="fold")
     table = Table(header_style="bold", show_edge=False, pad_edge=False)
     table.add_column("#", justify="right", style="dim", no_wrap=True)
     table.add_column("node", no_wrap=True, overflow="fold", max_width=24)
@@ -336,13 +337,6 @@ def to_table(ev: Evaluation, wrt=None, digits: int = numtext.TABLE):
     footer = [Pairs(value.split(SUMMARY_SEP), style="bold green")]
     footer += [Pairs(line.split(SUMMARY_SEP)) for line in rest if line]
     return Group(title, Fitted(table), Text(""), *footer)
-
-
-def _one_line(text: str) -> str:
-    """The program as a one-line title: statements joined by '; ', long ones shortened."""
-    lines = (line.split("#", 1)[0].strip() for line in text.splitlines())
-    text = "; ".join(line for line in lines if line)
-    return text if len(text) <= 200 else text[:199] + "…"
 
 
 def _json_lines(ev: Evaluation, wrt=None, fields=None):

@@ -194,6 +194,30 @@ def parse(text: str) -> Graph:
                  {n: i for n, i in builder.scope.items() if n in builder.assigned})
 
 
+def is_name(text: str) -> bool:
+    """Whether `text` is a name as the grammar spells NAME (`x2`, `θ`; not `x²`, `2x`)."""
+    return _get_tables().name.fullmatch(text) is not None
+
+
+def one_line(text: str, limit: int = 200) -> str:
+    """The program as one line, for a title: comments left out, statements joined by '; ',
+    the lines of a statement wrapped inside brackets by a space; cut to `limit` characters
+    with '…'."""
+    out, size, depth = [], 0, 0
+    for line in text.splitlines():
+        code = line.split("#", 1)[0].strip()
+        if code:
+            if out:
+                out.append(" " if depth > 0 else "; ")
+            out.append(code)
+            size += len(code) + 2
+            if size > limit:
+                break
+            depth += code.count("(") + code.count("[") - code.count(")") - code.count("]")
+    one = "".join(out)
+    return one if len(one) <= limit else one[:limit - 1] + "…"
+
+
 # What the driver does to the values, as steps it records (see `_drive`):
 PUSH = "push"  # a kept token's index (its offset in the segment): (PUSH, offset)
 NODE = "node"  # a BINARY reduction: (NODE, op)

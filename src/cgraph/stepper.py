@@ -126,9 +126,9 @@ def _e(text: str) -> str:
 
 
 def _title(graph: "Graph") -> str:
-    lines = (line.split("#", 1)[0].strip() for line in graph.source.splitlines())
-    text = "; ".join(line for line in lines if line) or graph.output_name
-    return text if len(text) <= 200 else text[:199] + "…"
+    from .parser import one_line
+
+    return one_line(graph.source) or graph.output_name
 
 
 def _op_symbol(op) -> str:

@@ -109,6 +109,7 @@ class Tables:
         patterns = [f"(?P<{n}>{r})" for n, r in self.terminals
                     if n not in self.keywords.values()]
         self.lexer = re.compile("|".join(patterns) + r"|(?P<_BAD>.)", re.DOTALL)
+        self.name = re.compile(dict(self.terminals)["NAME"])  # (bindings' names too)
 
 
 def compute(grammar: str) -> dict:
