@@ -168,22 +168,34 @@ def test_readme_descend_examples_run_as_shown(tmp_path, monkeypatch):
     """The descend tour, run in an empty folder: every file a command reads is one the
     README shows with `cat` (samples.csv was not), and every output is what it pastes (a
     table as a terminal shows it, JSON as a pipe gets it)."""
+    monkeypatch.chdir(tmp_path)
+    block = next(b for b in re.findall(r"```console\n(.*?)```", README, re.S)
+                 if "$ cat loss.cg" in b)
+    assert _run_as_shown(block, tmp_path) == 3
+
+
+def _run_as_shown(block, folder):
+    """Run a console block in `folder` (the current one): `$ cat FILE` writes the file it
+    shows, `$ head -N FILE` and each `$ cgraph …` must print what it shows (a table as a
+    terminal shows it, JSON as a pipe gets it, an error on standard error with exit status
+    2). How many cgraph commands ran."""
     import shlex
 
     from click.testing import CliRunner
 
-    monkeypatch.chdir(tmp_path)
-    block = next(b for b in re.findall(r"```console\n(.*?)```", README, re.S)
-                 if "$ cat loss.cg" in b)
     commands = 0
     for chunk in re.split(r"^\$ ", block, flags=re.M)[1:]:
         command, _, expected = chunk.partition("\n")
         args = shlex.split(command)
         if args[0] == "cat":
-            (tmp_path / args[1]).write_text(expected, encoding="utf-8")
+            (folder / args[1]).write_text(expected, encoding="utf-8")
         elif args[0] == "head":
-            lines = (tmp_path / args[2]).read_text().splitlines()[:int(args[1][1:])]
+            lines = (folder / args[2]).read_text().splitlines()[:int(args[1][1:])]
             assert "".join(line + "\n" for line in lines) == expected, command
+        elif expected.startswith("Error: "):
+            r = CliRunner().invoke(cli, args[1:], env={"COLUMNS": "100", "NO_COLOR": "1"})
+            assert r.exit_code == 2 and r.stdout == "" and r.stderr == expected, command
+            commands += 1
         else:
             table = not expected.startswith("{")
             r = CliRunner().invoke(cli, args[1:] + ["--format", "table"] * table,
@@ -191,7 +203,16 @@ def test_readme_descend_examples_run_as_shown(tmp_path, monkeypatch):
             out = "\n".join(line.rstrip() for line in r.stdout.splitlines()) + "\n"
             assert r.exit_code == 0 and out == expected, (command, r.output)
             commands += 1
-    assert commands == 3
+    return commands
+
+
+def test_readme_long_formulas_run_as_shown(tmp_path, monkeypatch):
+    """Programs, Long formulas: a statement wrapped inside brackets, a bracket never closed
+    and x², from the files the README shows, print what it pastes."""
+    monkeypatch.chdir(tmp_path)
+    blocks = [b for b in re.findall(r"```console\n(.*?)```", README, re.S)
+              if "$ cat wrapped.cg" in b or "$ cat unclosed.cg" in b]
+    assert len(blocks) == 2 and sum(_run_as_shown(b, tmp_path) for b in blocks) == 3
 
 
 def _block_commands(marker: str) -> list[tuple[list[str], str]]:
