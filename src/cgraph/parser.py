@@ -505,15 +505,20 @@ def syntax_error(t: tables.Tables, auto: tables.Automaton, tokens: Tokens, kinds
     token i on the tables as they are, would go on with (LALR may reduce on a token before
     finding it wrong, in a state that has forgotten the "*" it could have taken instead;
     the error path is not the hot one). When a bracket opened on an earlier line is never
-    closed, the error is that bracket's, as Python's "'(' was never closed"."""
+    closed, the error is that bracket's, as Python's "'(' was never closed".
+
+    Both look back to the statement's start only: after the last separator the parse went
+    past (one inside brackets is an error where it stands), what may come depends on the
+    statement alone, as at the start of the program."""
     text = tokens.text
     names = auto.terminal_names
-    stack = _states_before(t, auto, kinds, i)
+    begin = kinds.rfind(auto.sep_id, 0, i) + 1
+    stack = _states_before(t, auto, kinds[begin:i])
     expected = [n for n in names if _accepts(t, stack, n)]
     last = i  # the error's token: the last one before the end of the text
     while last >= 0 and (last >= len(kinds) or kinds[last] == tables.IGNORED):
         last -= 1
-    bracket = _unclosed(auto, kinds, i)
+    bracket = _unclosed(auto, kinds, begin, i)
     if bracket is not None and last >= 0 and \
             text.count("\n", tokens.start(bracket), tokens.start(last)):
         pos, what, listed = tokens.start(bracket), \
@@ -572,11 +577,11 @@ def _script_hint(auto: tables.Automaton, tokens: Tokens, kinds: bytes, i: int) -
     return ""
 
 
-def _states_before(t: tables.Tables, auto: tables.Automaton, kinds: bytes, i: int) -> list:
-    """The LALR stack of states after the tokens before token i (the plain loop)."""
+def _states_before(t: tables.Tables, auto: tables.Automaton, kinds: bytes) -> list:
+    """The LALR stack of states after these tokens from the start (the plain loop)."""
     states, rules, names = t.states, t.rules, auto.terminal_names
     stack = [t.start]
-    for a in kinds[:i]:
+    for a in kinds:
         if a >= tables.IGNORED:
             continue
         name = names[a]
@@ -611,24 +616,23 @@ def _accepts(t: tables.Tables, stack: list, name: str) -> bool:
             return True
 
 
-def _unclosed(auto: tables.Automaton, kinds: bytes, i: int) -> int | None:
-    """The innermost bracket open before token i and never closed: its token's index."""
+def _unclosed(auto: tables.Automaton, kinds: bytes, begin: int, i: int) -> int | None:
+    """The innermost bracket open before token i (from token `begin`, where none is) and
+    never closed: its token's index."""
     opened: list[int] = []
-    for k in range(i):
-        if kinds[k] in auto.opens:
-            opened.append(k)
-        elif kinds[k] in auto.closes and opened:
+    for m in auto.brackets.finditer(kinds, begin, i):
+        if kinds[m.start()] in auto.opens:
+            opened.append(m.start())
+        elif kinds[m.start()] in auto.closes and opened:
             opened.pop()
     if not opened:
         return None
     depth = 0
-    for k in range(opened[-1], len(kinds)):
-        if kinds[k] in auto.opens:
-            depth += 1
-        elif kinds[k] in auto.closes:
-            depth -= 1
-            if not depth:
-                return None
+    for m in auto.brackets.finditer(kinds, opened[-1]):
+        a = kinds[m.start()]
+        depth += (a in auto.opens) - (a in auto.closes)
+        if not depth:
+            return None
     return opened[-1]
 
 

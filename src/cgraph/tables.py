@@ -511,7 +511,7 @@ class Automaton:
         kept = set(self.opens + self.closes) | {self.sep_id}
         self._not_brackets = bytes(k for k in range(256) if k not in kept)
         self._pairs = [bytes((o, c)) for o, c in zip(self.opens, self.closes)]
-        self._brackets = re.compile(b"[" + re.escape(bytes(sorted(kept))) + b"]")
+        self.brackets = re.compile(b"[" + re.escape(bytes(sorted(kept))) + b"]")
 
     def _pair(self, below: int, top: int) -> int:
         with self._lock:
@@ -587,7 +587,7 @@ class Automaton:
                 break
             s = shorter
         out, depth, opens, sep = bytearray(kinds), 0, self.opens, self.sep_id
-        for m in self._brackets.finditer(kinds):
+        for m in self.brackets.finditer(kinds):
             k = m.start()
             a = kinds[k]
             if a == sep:
