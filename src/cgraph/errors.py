@@ -57,6 +57,8 @@ def line_column(text: str, pos: int) -> tuple[int, int]:
 class ParseError(SourceError):
     """The program text does not follow the grammar."""
 
+    expected: frozenset = frozenset()  # the terminals that could have come (parser.py)
+
 
 class NameResolutionError(SourceError):
     """Unknown function, wrong arity, re-assigned name, assignment to a constant."""
