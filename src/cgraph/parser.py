@@ -196,7 +196,8 @@ def parse(text: str) -> Graph:
 
 def is_name(text: str) -> bool:
     """Whether `text` is a name as the grammar spells NAME (`x2`, `θ`; not `x²`, `2x`)."""
-    return _get_tables().name.fullmatch(text) is not None
+    whole = _get_tables().lexer.fullmatch(text)  # (the lexer, compiled anyway)
+    return whole is not None and whole.lastgroup == "NAME"
 
 
 def one_line(text: str, limit: int = 200) -> str:

@@ -101,15 +101,16 @@ class Tables:
         self.rules = [facts.rule(origin, tuple(expansion), alias)
                       for origin, expansion, alias in data["rules"]]
         # The terminals, longest patterns first (`**` before `*`); anything else is an
-        # error. A keyword is a piece that another terminal (NAME) takes whole, as Lark's
-        # lexer reads it: "for" is FOR, "format" and "for1" are NAMEs.
-        escaped = {re.escape(k): k for k in facts.keywords()}
-        self.keywords: dict[str, str] = {escaped[r]: n for n, r in self.terminals
-                                         if n not in facts.terminal_parts and r in escaped}
-        patterns = [f"(?P<{n}>{r})" for n, r in self.terminals
-                    if n not in self.keywords.values()]
+        # error. A keyword is a string of the rules that another terminal takes whole (NAME
+        # takes "for"): as Lark's lexer reads it, a piece of that terminal whose text is the
+        # keyword is the keyword's terminal ("for" is FOR, "format" and "for1" are NAMEs).
+        patterns = [f"(?P<{n}>{r})" for n, r in self.terminals]
         self.lexer = re.compile("|".join(patterns) + r"|(?P<_BAD>.)", re.DOTALL)
-        self.name = re.compile(dict(self.terminals)["NAME"])  # (bindings' names too)
+        strings = {re.escape(k): k for k in facts.literals}
+        self.keywords: dict[str, str] = {
+            strings[r]: n for n, r in self.terminals
+            if n not in facts.terminal_parts and r in strings
+            and self.lexer.fullmatch(strings[r]).lastgroup != n}
 
 
 def compute(grammar: str) -> dict:
@@ -252,16 +253,6 @@ class GrammarFacts:
             else:
                 return False
         return at == len(inner) + 1
-
-    def keywords(self) -> dict[str, str]:
-        """Strings written in rules that a named terminal also matches ("for" is a NAME):
-        literal -> the regex of the terminal that would take it."""
-        out = {}
-        for lit in self.literals:
-            for parts in self.terminal_parts.values():
-                if len(parts) == 1 and re.fullmatch(parts[0], lit):
-                    out[lit] = parts[0]
-        return out
 
     def filtered(self, symbol: str) -> bool:
         """Tokens a reduction drops: `_NAME`s and anonymous strings ("(", "+")."""
