@@ -194,12 +194,6 @@ def parse(text: str) -> Graph:
                  {n: i for n, i in builder.scope.items() if n in builder.assigned})
 
 
-def is_name(text: str) -> bool:
-    """Whether `text` is a name as the grammar spells NAME (`x2`, `θ`; not `x²`, `2x`)."""
-    whole = _get_tables().lexer.fullmatch(text)  # (the lexer, compiled anyway)
-    return whole is not None and whole.lastgroup == "NAME"
-
-
 def one_line(text: str, limit: int = 200) -> str:
     """The program as one line, for a title: comments left out, statements joined by '; ',
     the lines of a statement wrapped inside brackets by a space; cut to `limit` characters
