@@ -294,10 +294,13 @@ def same_error(text):
     assert ours == plain_lalr(text), text
 
 
-# The driver replays a segment of tokens (up to a separator, "+" or "-") it has seen in the
-# same state (recorded the second time, replayed from the third): programs that repeat their
-# pieces, in the same and in other contexts.
+# The driver replays a segment of tokens (a short statement whole, a long one up to each
+# "+" or "-") it has seen in the same state (recorded the second time, replayed from the
+# third): programs that repeat their pieces, in the same and in other contexts, and
+# statements either side of tables.SHORT pieces.
 REPEATS = [
+    "t = a*b + c*d - e/f + g\n" * 4, "t = a * b + c * d - e / f + g - h * i\n" * 4,
+    "t = a*b + c*d - e/f + g\nt = a * b + c * d - e / f + g - h * i\n" * 3,
     "t1 = sin(t0)*c + t0*d\n" * 4 + "t9 = sin(t8)*c + t8*d",
     " + ".join(["1.5*sin(1*x)"] * 6), "x - y - x - y - (x - y - (x - y - (x - y)))",
     "1 + (1 + (1 + (1 + 2) + 2) + 2) + 2", "f(x + 1, y + 1, (z + 1) + 1) + f(x + 1)",

@@ -233,9 +233,9 @@ def _drive(t: tables.Tables, builder, text: str) -> None:
     entry per token that makes all one-symbol reductions at once (see there). A shifted
     token's value is its index among `builder.tokens.pieces`.
 
-    The tokens go in segments, each ending after a separator, "+" or "-"; for each, the
-    automaton's moves make a list of steps on the values (push a token, call a callback),
-    which then run. LALR is deterministic: what it does on a segment depends only on the
+    The tokens go in segments (a short statement whole, a long one cut after each "+" or
+    "-", see `tables.Automaton`); for each, the automaton's moves make a list of steps on
+    the values (push a token, call a callback), which then run. LALR is deterministic: what it does on a segment depends only on the
     token kinds, the pair on top and the stack entries its reductions expose, so a segment
     that comes again (same kinds, same top, same entries below: a big program repeats its
     statements' shape) replays the steps and the stack's change it recorded, without the
