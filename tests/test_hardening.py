@@ -183,6 +183,32 @@ def test_writes_keep_the_permissions_and_replace_whole(tmp_path):
     assert fresh.stat().st_mode & 0o777 == 0o666 & ~umask
 
 
+@pytest.mark.parametrize("args", [
+    ["eval", "x*y", "x=1", "y=2", "-o", "out.tsv"],
+    ["eval", "x*y", "--data", "in.csv", "-o", "out.csv"],
+    ["graph", "x*y", "-o", "out.dot"],
+    ["explain", "x*y", "x=1", "y=2", "-o", "out.md"],
+    ["codegen", "x*y", "-o", "out.py"],
+    ["descend", "(w-3)^2", "w=0", "--trace", "out.csv"],
+])
+def test_a_read_only_file_is_not_replaced(tmp_path, args):
+    """`-o` onto a file someone made read-only (chmod 444) is refused, as `>` refuses it;
+    the rename of the temporary file would have replaced it (the directory is writable)."""
+    (tmp_path / "in.csv").write_text("x,y\n1,2\n")
+    target = tmp_path / args[-1]
+    target.write_text("keep me\n")
+    os.chmod(target, 0o444)
+    r = proc(*args, cwd=tmp_path)
+    err = r.stderr.decode()
+    one_line_error(err, 1, r.returncode)
+    assert err == (f"Error: cannot write {args[-1]}: the file is read-only (make it writable "
+                   "with chmod u+w, or choose another file)\n")
+    assert target.read_text() == "keep me\n" and (target.stat().st_mode & 0o777) == 0o444
+    assert sorted(os.listdir(tmp_path)) == sorted({"in.csv", args[-1]})  # no temp file
+    os.chmod(target, 0o644)  # writable again: written as before
+    assert proc(*args, cwd=tmp_path).returncode == 0 and target.read_text() != "keep me\n"
+
+
 def test_never_onto_an_input_of_the_same_command(tmp_path):
     data = tmp_path / "same.csv"
     data.write_text("x,y\n1,2\n2,4\n")

@@ -5,8 +5,9 @@ file, the line and the column (exit 2). Writing: a regular file is written to a 
 file beside it, then renamed over it, so it is replaced whole or not at all; '-', /dev/stdout,
 /dev/stderr and /dev/fd/N are the streams themselves (appending where the shell appends:
 `-o /dev/stdout >> log` keeps the log); other special files (a named pipe, /dev/null, a
-terminal) are written in place. Never onto a file the same command reads; a write that fails
-(a full disk) is one error (exit 1).
+terminal) are written in place. Never onto a file the same command reads, nor onto a
+read-only file (the rename would replace it where `>` refuses); a write that fails (a full
+disk) is one error (exit 1).
 """
 
 from __future__ import annotations
@@ -191,6 +192,10 @@ class AtomicWriter:
             except OSError as e:
                 raise self._error(e) from None
             return
+        if _read_only(target):
+            # the rename below would replace it where `>` says "Permission denied"
+            raise EvaluationError(f"cannot write {path}: the file is read-only (make it "
+                                  "writable with chmod u+w, or choose another file)")
         import tempfile  # here: it imports shutil, bz2, lzma and random (5-10 ms)
 
         try:
@@ -297,6 +302,17 @@ class AtomicWriter:
         else:
             self.abort()
         return False
+
+
+def _read_only(path: str) -> bool:
+    """Whether an existing file is protected from being written: this user may not write
+    it, or its owner took away their own write permission (`chmod 444`, which binds root
+    too: someone meant it to stay as it is)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False  # not there yet
+    return not (mode & 0o200) or not os.access(path, os.W_OK)
 
 
 def _copy_mode(path: str, fd: int) -> None:
