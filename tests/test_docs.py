@@ -269,3 +269,21 @@ def test_files_the_readme_shows_with_cat_are_in_examples():
     assert len(shown) >= 5
     for name, content in shown.items():
         assert (root / name).read_text(encoding="utf-8") == content, name
+
+
+def test_readme_examples_without_format_show_what_a_terminal_shows():
+    """A `$ cgraph …` example without `--format`, not piped, is what a newcomer types at a
+    terminal, which shows a table: its pasted output is not the TSV or JSON a pipe gets
+    (write `--format tsv`/`json` in the command to show those)."""
+    import shlex
+
+    for block in re.findall(r"```console\n(.*?)```", README, re.S):
+        command = None
+        for line in block.splitlines():
+            if line.startswith("$ "):
+                words = shlex.split(line[2:])
+                command = line if (words[0] == "cgraph" and "--format" not in words
+                                   and not {"|", ">", ">>"} & set(words)) else None
+            elif command is not None:
+                assert "\t" not in line and not line.startswith("{"), command
+                command = None
