@@ -287,3 +287,21 @@ def test_readme_examples_without_format_show_what_a_terminal_shows():
             elif command is not None:
                 assert "\t" not in line and not line.startswith("{"), command
                 command = None
+
+
+def test_the_tours_outputs_go_where_the_tour_runs():
+    """The tour runs in examples/ (README says `cd examples`): a file one of its console
+    commands writes (`> f`, `>> f`, `-o f`, `--trace f`) is in a directory that is there."""
+    import shlex
+
+    root = Path(__file__).parent.parent / "examples"
+    targets = []
+    for block in re.findall(r"```console\n(.*?)```", README, re.S):
+        for line in block.splitlines():
+            if line.startswith("$ "):
+                words = shlex.split(line[2:])
+                targets += [b for a, b in zip(words, words[1:])
+                            if a in (">", ">>", "-o", "--trace")]
+    assert len(targets) >= 10
+    for target in targets:
+        assert (root / target).parent.is_dir(), target
