@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 import sys
 from pathlib import Path
@@ -111,6 +112,22 @@ def test_numbers_too_big_to_collect_are_left_as_written(program):
     assert "1 / 0" not in d.text(), d.text()
     point = {"x": 0.75}
     assert _value(d, point) == graph.evaluate(point).gradient()["x"], d.text()
+
+
+INFINITE = ["1e999*x", "x*1e999", "-1e999*x", "2*x*1e999", "1e999*sin(x)", "x^1e999",
+            "x^-1e999", "pow(x, 1e999)", "(2*x)^1e999", "1e999*x^2"]
+
+
+@pytest.mark.parametrize("program", INFINITE)
+def test_a_literal_that_overflows_to_infinity_is_differentiated(program):
+    """`1e999` is Infinity as eval reads it: diff printed an internal error for `1e999*x`
+    (two numbers, 1 and Infinity, the fold left alone) and for `x^1e999` (int(inf))."""
+    graph = cgraph.parse(program)
+    d = differentiate(graph, ["x"])
+    for x in (0.5, 2.0):
+        want = graph.evaluate({"x": x}).gradient()["x"]
+        got = _value(d, {"x": x})
+        assert got == want or (math.isnan(got) and math.isnan(want)), (d.text(), x)
 
 
 def test_a_literal_division_by_zero_still_prints_as_one():

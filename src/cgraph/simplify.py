@@ -338,7 +338,7 @@ class Normalizer:
             v = scalar.pow(p.get((), 0.0), e)
             if scalar.is_finite(v):
                 return _term((), v)
-        elif len(p) == 1 and e == int(e):  # (c·a·b)^n = c^n·a^n·b^n
+        elif len(p) == 1 and float(e).is_integer():  # (c·a·b)^n = c^n·a^n·b^n
             (m, c), = p.items()
             v = scalar.pow(c, e)
             if scalar.is_finite(v):

@@ -212,6 +212,8 @@ class SymbolicBuilder:
         (ca, ra), (cb, rb) = self._coef(a), self._coef(b)
         if not _stays_finite(ca * cb, ca, cb):  # 1e200 * (1e200 * x): kept as written
             return self._raw(MUL, (a, b))
+        if ra is None and rb is None:  # two numbers the fold left alone (1 * 1e999)
+            return self._raw(MUL, (a, b))
         if ra is None or rb is None:  # one side is a number
             rest = rb if ra is None else ra
             return self._scaled(ca * cb, rest)
