@@ -45,6 +45,10 @@ EXTRA = [  # every command on screen, beyond what the README shows
     'cgraph check "relu(x) + a_long_variable_name_for_a_weight*x" x=0.5 '
     'a_long_variable_name_for_a_weight=2.25',
     'cgraph descend "(a-1)^2 + 100*(b-a^2)^2" a=-1 b=1 --optimizer adam --lr 0.01 --steps 500',
+    # matrices wider than 40 columns: a block per row there, not numbers cut to `15.7…`
+    'cgraph hessian "a*b*c*d + alpha*beta" a=1.2345 b=2.3456 c=3.4567 d=4.5678 alpha=1 beta=2',
+    'cgraph jacobian "p = a*b*c*d; q = alpha*beta + a; r = sin(a*b)" a=1.2345 b=2.3456 '
+    'c=3.4567 d=4.5678 alpha=1 beta=2 --output p,q,r',
 ]
 
 # the README's Bindings examples are errors too
@@ -68,7 +72,6 @@ def session(width: int, where: Path) -> list:
                                                program=["bash"])))
             continue
         line = command.replace("cgraph ", f"{sys.executable} -m cgraph ")
-        (where / "docs").mkdir(exist_ok=True)
         shown.append((command, on_terminal(["-c", line], width, cwd=where,
                                            program=["bash"])))
     return shown

@@ -212,6 +212,8 @@ def to_table(h: Hessian, digits: int = numtext.TABLE):
     from rich.table import Table
     from rich.text import Text
 
+    from .layout import Fitted, Pairs
+
     num = numtext.text
     table = Table(header_style="bold", show_edge=False, pad_edge=False)
     table.add_column(f"∂²{h.output}", style="cyan")
@@ -219,11 +221,11 @@ def to_table(h: Hessian, digits: int = numtext.TABLE):
         table.add_column(v, justify="right", no_wrap=True)
     for v, row in zip(h.variables, h.matrix.tolist()):
         table.add_row(v, *(num(x, digits) for x in row))
-    grads = "   ".join(f"∂{h.output}/∂{v} = {num(g, digits)}"
-                       for v, g in zip(h.variables, h.gradient))
+    grads = Pairs([f"∂{h.output}/∂{v} = {num(g, digits)}"
+                   for v, g in zip(h.variables, h.gradient)])
     products = f"{h.passes} Hessian-vector product{'s' if h.passes != 1 else ''}"
-    parts = [table, Text(f"(∂²{h.output}/∂row∂column, by {products})", style="dim"), Text(""),
-             Text(f"{h.output} = {num(h.value, digits)}", style="bold green"), Text(grads)]
+    parts = [Fitted(table), Text(f"(∂²{h.output}/∂row∂column, by {products})", style="dim"),
+             Text(""), Text(f"{h.output} = {num(h.value, digits)}", style="bold green"), grads]
     note = describe(h)
     if note:
         parts.append(Text(note, style="bold"))

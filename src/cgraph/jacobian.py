@@ -109,6 +109,8 @@ def to_table(jac: Jacobian, digits: int = numtext.TABLE):
     from rich.table import Table
     from rich.text import Text
 
+    from .layout import Fitted
+
     passes = f"{jac.passes} pass{'es' if jac.passes != 1 else ''}"
     table = Table(header_style="bold", show_edge=False, pad_edge=False)
     table.add_column("∂", style="cyan")
@@ -116,7 +118,8 @@ def to_table(jac: Jacobian, digits: int = numtext.TABLE):
         table.add_column(v, justify="right", no_wrap=True)
     for name, row in zip(jac.outputs, jac.matrix):
         table.add_row(name, *(numtext.text(x, digits) for x in row))
-    return Group(table, Text(f"(∂row/∂column, by {jac.mode} mode: {passes})", style="dim"))
+    return Group(Fitted(table),
+                 Text(f"(∂row/∂column, by {jac.mode} mode: {passes})", style="dim"))
 
 
 FORMATS = {
