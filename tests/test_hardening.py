@@ -549,6 +549,27 @@ def test_special_files_are_written_in_place_and_links_followed(tmp_path):
     assert link.is_symlink() and real.read_text().startswith("flowchart")
 
 
+@pytest.mark.parametrize("package,args", [
+    ("click", ["eval", "x*2", "x=1"]),
+    ("pyarrow", ["eval", "x*2", "--data", "in.csv"]),
+    ("numpy", ["eval", "x*2", "--data", "in.csv"]),
+])
+def test_a_missing_dependency_is_named_not_called_a_bug(tmp_path, package, args):
+    """cgraph run without its dependencies (`PYTHONPATH=src python3 -m cgraph` before any
+    pip install, or `pip install --no-deps`) said 'internal error, a bug in cgraph:
+    ModuleNotFoundError'; it names the package and how to install it."""
+    (tmp_path / "in.csv").write_text("x\n1\n")
+    (tmp_path / "sitecustomize.py").write_text(
+        f"import sys\nsys.modules[{package!r}] = None  # as if not installed\n")
+    env = {"PYTHONPATH": f"{tmp_path}{os.pathsep}{env_for()['PYTHONPATH']}"}
+    r = proc(*args, env=env, cwd=tmp_path)
+    one_line_error(r.stderr.decode(), 1, r.returncode)
+    assert r.stderr.decode() == (
+        f"Error: cgraph needs the Python package '{package}', which is not installed here "
+        "(install cgraph with its dependencies: python3 -m pip install -e . in its "
+        "directory)\n")
+
+
 def test_a_bug_is_one_line_and_status_70(tmp_path):
     """An exception nothing expected (injected here through sitecustomize) is still one
     line, with a status outside the contract's so no script reads it as a result."""

@@ -78,9 +78,17 @@ def run(start, early=()) -> None:
                 raise Interrupted() from None
             if os.environ.get("CGRAPH_DEBUG"):
                 raise
-            _say(f"Error: internal error, a bug in cgraph: {type(e).__name__}: {e} (please "
-                 "report it with the command; CGRAPH_DEBUG=1 shows the traceback)")
-            status = INTERNAL
+            missing = (e.name or "").partition(".")[0] if isinstance(e, ImportError) else ""
+            if missing and missing != "cgraph":  # installed without its dependencies
+                _say(f"Error: cgraph needs the Python package '{missing}', which is not "
+                     "installed here (install cgraph with its dependencies: python3 -m pip "
+                     "install -e . in its directory)")
+                status = 1
+            else:
+                _say(f"Error: internal error, a bug in cgraph: {type(e).__name__}: {e} "
+                     "(please report it with the command; CGRAPH_DEBUG=1 shows the "
+                     "traceback)")
+                status = INTERNAL
     except Interrupted as e:
         try:
             sys.stdout.flush()
