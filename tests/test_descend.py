@@ -96,6 +96,15 @@ def test_errors():
     assert r.exit_code == 2 and "no value for x" in r.stderr
 
 
+def test_a_data_column_in_wrt_says_it_is_a_column(regression_csv):
+    """--wrt naming a column of --data said "needs a starting value, e.g. x1=0", and
+    binding x1=0 then says "'x1' is both a column and a binding": advice in a circle."""
+    r = run("(w1*x1 - y)^2", "w1=0", "--data", str(regression_csv), "--wrt", "w1,x1")
+    assert r.exit_code == 2 and r.stderr == (
+        "Error: --wrt: 'x1' is a column of the --data file: its values come from the rows "
+        "and are not trained\n")
+
+
 def test_library_matches_cli_and_table_output():
     g = cgraph.parse("(w - 3)^2")
     result = descend(g, {"w": 0.0}, ["w"], lr=0.25, steps=1)

@@ -80,6 +80,9 @@ def descend(graph: Graph, bindings: dict, wrt: list[str], *, lr: float = 0.01,
     check_options(lr, until, seed)
     graph.check_names(wrt)
     for v in wrt:
+        if data is not None and v in data:  # binding it would clash with the column
+            raise InputError(f"--wrt: '{v}' is a column of the --data file: its values "
+                             "come from the rows and are not trained")
         if v not in bindings:
             raise InputError(f"--wrt: '{v}' needs a starting value, e.g. {v}=0")
     if not wrt:
