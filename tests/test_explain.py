@@ -126,3 +126,27 @@ def test_a_three_argument_op_in_latex():
     r = run("explain", "clamp(x, lo, 1)", "x=1", "lo=0", "--format", "markdown")
     assert r"f = \operatorname{clamp}\left(x, \mathrm{lo}, 1\right)" in r.stdout
     assert r"\frac{\partial f}{\partial \mathrm{lo}} = \operatorname{step}" in r.stdout
+
+
+def test_a_variable_used_everywhere_costs_linear_work(monkeypatch):
+    """Each edge into x asked how many of x's users pass it a gradient, walking all of
+    them: a 50,000-statement chain that uses x in every statement never finished. The
+    count is taken once per input; the work (users walked) is linear in the edges."""
+    import cgraph
+    from cgraph import explain
+
+    walked = []
+    real = explain._paths
+
+    def counted(g, j, users, *rest):
+        walked.append(len(users))
+        return real(g, j, users, *rest)
+
+    monkeypatch.setattr(explain, "_paths", counted)
+    n = 2000
+    program = "a0 = x\n" + "".join(f"a{i} = sin(a{i - 1})*x + 1\n" for i in range(1, n))
+    g = cgraph.parse(program)
+    sections = explain.walkthrough(g.evaluate({"x": 0.5}))
+    edges = sum(len(node.inputs) for node in g.nodes)
+    assert sum(walked) <= 2 * edges, (sum(walked), edges)
+    assert "sum over 2000 paths" in explain.to_text(sections)
