@@ -214,11 +214,9 @@ def explain_command(program, out, mode, tangents, digits, diagrams):
     if tangents:
         raise InputError("--tangent is forward mode's: use it with --mode forward")
     ev = program.evaluate()
-    sections = explain.walkthrough(ev)
-    if diagrams:
-        sections, notes = explain.with_diagrams(sections, ev, digits)
-        for note in notes:
-            warn(note)
+    sections, notes = explain.narrate(ev, diagrams, digits)
+    for note in notes:
+        warn(note)
     out.emit(explain.Narration(sections, ev))
 
 

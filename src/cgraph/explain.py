@@ -396,6 +396,23 @@ def forward_walkthrough(fe) -> list[Section]:
     return [section, result]
 
 
+DIAGRAM_STEPS = 200  # operations: --diagrams redraws the whole graph twice per operation
+# (a chain of 200 gives 9 MB of Markdown in 3 s; of 500, 440 MB and 2.3 GB of memory)
+
+
+def narrate(ev: Evaluation, diagrams: bool = False, digits=numtext.DIAGRAM):
+    """The reverse-mode walk-through's sections, with the tutorial's diagrams when asked
+    (see `with_diagrams`), and what to warn the user about."""
+    if not diagrams:
+        return walkthrough(ev), []
+    steps = sum(1 for n in ev.graph.nodes if n.inputs)
+    if steps > DIAGRAM_STEPS:  # refused before any work: the output grows as steps²
+        raise InputError(f"--diagrams redraws the whole graph after every step, for programs "
+                         f"of up to {DIAGRAM_STEPS} operations (this one has {steps:,}); "
+                         "cgraph graph --grads draws the whole pass in one picture")
+    return with_diagrams(walkthrough(ev), ev, digits)
+
+
 def with_diagrams(sections: list[Section], ev: Evaluation, digits=numtext.DIAGRAM):
     """The walk-through as the tutorial tells it: the graph statement by statement, then a
     diagram after each step of the forward and of the backward pass (Markdown only).
