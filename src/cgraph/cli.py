@@ -138,7 +138,7 @@ def graph_command(program, out, direction, collapse, grads, no_values, fence, di
 
     \b
       cgraph graph "(x+y)*z"
-      cgraph graph "p = x + y; g = p * z" x=1 y=3 z=-3 --grads --fence >> docs/backprop.md
+      cgraph graph "p = x + y; g = p * z" x=1 y=3 z=-3 --grads --fence >> backprop.md
       cgraph graph "(x+y)*z" x=1 y=3 z=-3 --format dot | dot -Tsvg > g.svg
       cgraph graph "(x+y)*z" x=1 y=3 z=-3 -o g.svg
       cgraph graph "(x+y)*z" x=1 y=3 z=-3 --grads -o graph.html
