@@ -326,8 +326,14 @@ def test_cli_languages_are_the_generators():
 
 
 def test_awkward_variable_names_run(tmp_path):
-    """Names that are keywords, library names or temporaries in some language."""
-    check([cgraph.parse("shape * np + math * θ + t1 - double + int / grad + Math")], tmp_path)
+    """Names that are keywords, library names or temporaries in some language, and indexed
+    names (`W[1,2]` is the argument `W_1_2`, `w[-1]` is `w_m1`)."""
+    indexed = cgraph.parse("h[j] = tanh(w[j]*θ[j] + W[j,2]) for j in 1..2; h[1]*h[2] + w[2-3]")
+    assert "double f(double w_1, double _u03b8_1, double W_1_2, double w_2" in generate(
+        indexed, "c", name="f")
+    assert "def f(w_1, θ_1, W_1_2, w_2, θ_2, W_2_2, w_m1):" in generate(indexed, name="f")
+    check([cgraph.parse("shape * np + math * θ + t1 - double + int / grad + Math"), indexed],
+          tmp_path)
 
 
 HESSIAN_PROGRAMS = ["x^2*y + sin(x*y)", "(a-1)^2 + 100*(b-a^2)^2", "log(x)*exp(y) / (1 + z^2)",

@@ -339,12 +339,13 @@ def command(program, lang: str, name: str | None, wrt: list[str] | None,
 
 def _identifier(name: str, lang: str, taken: set) -> str:
     """`name` as an identifier of `lang`: kept where it is one and not reserved, else
-    spelled in ASCII and suffixed with `_` until it is free."""
+    spelled in ASCII (C) with an element's indices after `_` (`W[1,2]` is `W_1_2`, `w[-1]`
+    is `w_m1`), and suffixed with `_` until it is free."""
     reserved = {"python": _PY_RESERVED, "numpy": _PY_RESERVED, "c": _C_RESERVED | _MATH_NAMES,
                 "js": _JS_RESERVED}[lang]
-    ident = name
-    if lang == "c" and not name.isascii():
-        ident = "".join(c if c.isascii() else f"_u{ord(c):04x}" for c in name)
+    ident = re.sub(r"\W+", "_", name.replace("-", "m")).rstrip("_")  # w[1] -> w_1
+    if lang == "c" and not ident.isascii():
+        ident = "".join(c if c.isascii() else f"_u{ord(c):04x}" for c in ident)
     while ident in reserved or ident in taken:
         ident += "_"
     return ident
