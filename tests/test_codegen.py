@@ -409,7 +409,9 @@ def test_python_hessian_is_cgraph_hessians(text):
                 (text, p, hess, want.matrix)
 
 
-def test_c_and_js_hessians_equal_cgraph_hessian(tmp_path):
+@pytest.mark.parametrize("split", [None, 9])
+def test_c_and_js_hessians_equal_cgraph_hessian(tmp_path, split):
+    """split=9: the same in parts (the gradient and the matrix written from the tape)."""
     from cgraph.hessian import hessian
 
     require("cc")
@@ -423,7 +425,9 @@ def test_c_and_js_hessians_equal_cgraph_hessian(tmp_path):
             f"    v = h({', '.join(_c_number(x) for x in p.values())}, grad, hess);\n"
             f'    printf("%a", v); for (i = 0; i < {n * n}; i++) printf(" %a", hess[i]);'
             ' printf("\\n");' for p in pts)
-        c.write_text("#include <stdio.h>\n" + generate(g, "c", name="h", hessian=True)
+        code = generate(g, "c", name="h", hessian=True, split=split)
+        assert (split is None) == ("h_part2(tape)" not in code)
+        c.write_text("#include <stdio.h>\n" + code
                      + f"int main(void)\n{{\n    double grad[{n}], hess[{n * n}], v; int i;\n"
                      + calls + "\n    return 0;\n}\n")
         exe = tmp_path / f"h{k}"
@@ -432,7 +436,7 @@ def test_c_and_js_hessians_equal_cgraph_hessian(tmp_path):
         assert cc.returncode == 0, cc.stderr
         c_rows = subprocess.run([str(exe)], capture_output=True, text=True).stdout.splitlines()
         js = tmp_path / f"h{k}.js"
-        js.write_text(generate(g, "js", name="h", hessian=True) + "\n".join(
+        js.write_text(generate(g, "js", name="h", hessian=True, split=split) + "\n".join(
             f"{{ const r = h({', '.join(_js_number(x) for x in p.values())}); "
             "console.log([r.value, ...r.hessian.flat()].map(String).join(' ')); }"
             for p in pts))

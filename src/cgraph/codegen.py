@@ -557,18 +557,21 @@ class Body:
     later parts or the returned expressions need. Slots are reused once their value's last
     reader has run. `roots` then read the tape."""
 
-    def __init__(self, e: Emitter, roots: list[str], params, name: str, split: int | None):
+    def __init__(self, e: Emitter, roots: list[str], params, name: str, split: int | None,
+                 sinks: list[str | None] | None = None):
         self.e, self.lines = e, _used_lines(e, roots)
         self.roots = [e.rename(r) for r in roots]
         self.parts: list[list[str]] = []
-        self.entry: list[str] = []
+        self.entry: list[str] = []  # split: the tape, the arguments and calls of the parts
+        self.written: set[int] = set()  # the roots the entry writes to their sinks
         self.slots = 0
         if split:
-            self._split(roots, list(params.values()), name, min(split, PART))
+            self._split(roots, list(params.values()), name, min(split, PART),
+                        sinks or [None] * len(roots))
         else:
             self.statements = [e.rename(line) for line in self.lines]
 
-    def _split(self, roots, params, name, size):
+    def _split(self, roots, params, name, size, sinks):
         e = self.e
         head, end, load, tape, indent = _TAPE[e.lang]
         temp = e.temp
@@ -607,8 +610,18 @@ class Body:
                 slot[v], slots = slots, slots + 1
             heapq.heappush(busy, (last[v], slot[v]))
         self.slots = slots
-        self.entry = [tape.format(t=t, n=max(1, slots))] + [f"{t}[{slot[p]}] = {p};" for p in params
-                                                     if p in slot]
+        self.roots = [e.rename(temp.sub(lambda m: f"{t}[{slot[m.group(0)]}]", r))
+                      for r in roots]
+        # each argument stored just before the first part that reads it, each root with a
+        # sink written just after the part that completes it: GCC's alias walks over a long
+        # run of stores and loads of the tape are quadratic (a model with 10^3 arguments)
+        first = {}
+        for k, read in enumerate(reads[:-1]):
+            for v in read:
+                if made[v] < 0:
+                    first.setdefault(v, k)
+        ready = [max((made[v] for v in temp.findall(r)), default=-1) for r in roots]
+        self.entry = [tape.format(t=t, n=max(1, slots))]
         for k, chunk in enumerate(chunks):
             body = [load.format(v=e.rename(v), t=t, s=slot[v]) for v in reads[k]]
             for line in chunk:
@@ -618,9 +631,12 @@ class Body:
                     body.append(f"{t}[{slot[v]}] = {e.rename(v)};")
             self.parts.append(head.format(part=f"{part}{k + 1}", t=t).splitlines()
                               + [indent + b for b in body] + [end.format()])
+            self.entry += [f"{t}[{slot[p]}] = {p};" for p in params if first.get(p) == k]
             self.entry.append(f"{part}{k + 1}({t});")
-        self.roots = [e.rename(temp.sub(lambda m: f"{t}[{slot[m.group(0)]}]", r))
-                      for r in roots]
+            for i, sink in enumerate(sinks):
+                if sink and ready[i] == k:
+                    self.entry.append(f"{sink} = {self.roots[i]};")
+                    self.written.add(i)
         self.statements = []
 
 
@@ -678,10 +694,12 @@ def _tuple(items: list[str]) -> str:
 def _c(e, graph, name, params, wrt, value, grads, extra, hess, split):
     f = graph.output_name
     cells = [c for row in hess or [] for c in row]
+    sinks = [None] + [f"grad[{k}]" for k in range(len(grads))] + [
+        f"hess[{k}]" for k in range(len(cells))]
     body = Body(e, [value.text] + [g.text for g in grads] + [c.text for c in cells], params,
-                name, split)
-    value_text, grad_texts, cell_texts = (body.roots[0], body.roots[1:len(grads) + 1],
-                                          body.roots[len(grads) + 1:])
+                name, split, sinks)
+    outputs = [f"    {sink} = {root};" for k, (sink, root) in enumerate(zip(sinks, body.roots))
+               if sink and k not in body.written]
     sig = [f"double {p}" for p in params.values()]
     if wrt:
         sig.append(f"double grad[{len(wrt)}]")
@@ -699,7 +717,7 @@ def _c(e, graph, name, params, wrt, value, grads, extra, hess, split):
         comment[-1:] = [" * compile with -ffast-math, which gives up inf and NaN.",
                         f" * Its {len(body.lines):,} statements run in "
                         f"{len(body.parts)} parts (above), which pass",
-                        f" * values through tape[] ({body.slots} doubles on the stack). */"]
+                        f" * values through tape[] ({body.slots:,} doubles on the stack). */"]
     comment = [c.replace("*/", "* /") if k < len(comment) - 1 else c
                for k, c in enumerate(comment)]
     lines = ["#include <math.h>", ""]
@@ -711,9 +729,8 @@ def _c(e, graph, name, params, wrt, value, grads, extra, hess, split):
     lines.append(f"double {name}({', '.join(sig) or 'void'})")
     lines.append("{")
     lines += ["    " + b for b in body.statements + body.entry]
-    lines += [f"    grad[{k}] = {g};" for k, g in enumerate(grad_texts)]
-    lines += [f"    hess[{k}] = {c};" for k, c in enumerate(cell_texts)]
-    lines.append(f"    return {value_text};")
+    lines += outputs
+    lines.append(f"    return {body.roots[0]};")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
