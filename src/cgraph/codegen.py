@@ -45,9 +45,9 @@ LANGS = ("python", "numpy", "c", "js")
 SPLIT = {"c": 2000, "js": 50000}
 PART = 250
 _TAPE = {  # the split code's spelling: a part's head and end, a load, the tape, an indent
-    "c": ("static void {part}(double *{t})\n{{", "}}", "const double {v} = {t}[{s}];",
+    "c": ("static void {part}(double *{t}{out})\n{{", "}}", "const double {v} = {t}[{s}];",
           "double {t}[{n}];", "    "),
-    "js": ("function {part}({t}) {{", "}}", "const {v} = {t}[{s}];",
+    "js": ("function {part}({t}{out}) {{", "}}", "const {v} = {t}[{s}];",
            "const {t} = new Float64Array({n});", "  "),
 }
 
@@ -590,9 +590,22 @@ class Body:
         for k, chunk in enumerate(chunks):
             for line in chunk:
                 made[temp.search(line).group(0)] = k
+        # a root with a sink whose values all come from one part is written by that part,
+        # right after its last value (nothing goes through the tape for it)
+        at = {temp.search(line).group(0): i for i, line in enumerate(self.lines)}
+        inside: dict[str, list[int]] = {}  # value -> the roots complete once it is computed
+        for i, (sink, root) in enumerate(zip(sinks, roots)):
+            used = ident.findall(root)
+            home = made.get(used[0], -1) if used else -1
+            if sink and home >= 0 and all(made.get(v, -1) == home for v in used):
+                inside.setdefault(max(used, key=at.get), []).append(i)
+                self.written.add(i)
+        arrays = sorted({sinks[i].split("[")[0] for i in self.written})
+        out = "".join(f", double *{a}" if e.lang == "c" else f", {a}" for a in arrays)
         reads = []  # per part: the values it loads, in order of first use
         last = {}  # value -> the last part that reads it (len(chunks): the returns)
-        for k, chunk in enumerate(chunks + [roots]):
+        outer = [r for i, r in enumerate(roots) if i not in self.written]
+        for k, chunk in enumerate(chunks + [outer]):
             seen = {}
             for line in chunk:
                 rhs = line.split("=", 1)[1] if k < len(chunks) else line
@@ -610,8 +623,9 @@ class Body:
                 slot[v], slots = slots, slots + 1
             heapq.heappush(busy, (last[v], slot[v]))
         self.slots = slots
-        self.roots = [e.rename(temp.sub(lambda m: f"{t}[{slot[m.group(0)]}]", r))
-                      for r in roots]
+        self.roots = [r if i in self.written else
+                      e.rename(temp.sub(lambda m: f"{t}[{slot[m.group(0)]}]", r))
+                      for i, r in enumerate(roots)]
         # each argument stored just before the first part that reads it, each root with a
         # sink written just after the part that completes it: GCC's alias walks over a long
         # run of stores and loads of the tape are quadratic (a model with 10^3 arguments)
@@ -629,12 +643,13 @@ class Body:
                 v = temp.search(line).group(0)
                 if v in slot:
                     body.append(f"{t}[{slot[v]}] = {e.rename(v)};")
-            self.parts.append(head.format(part=f"{part}{k + 1}", t=t).splitlines()
+                body += [f"{sinks[i]} = {e.rename(roots[i])};" for i in inside.get(v, ())]
+            self.parts.append(head.format(part=f"{part}{k + 1}", t=t, out=out).splitlines()
                               + [indent + b for b in body] + [end.format()])
             self.entry += [f"{t}[{slot[p]}] = {p};" for p in params if first.get(p) == k]
-            self.entry.append(f"{part}{k + 1}({t});")
+            self.entry.append(f"{part}{k + 1}({t}{''.join(', ' + a for a in arrays)});")
             for i, sink in enumerate(sinks):
-                if sink and ready[i] == k:
+                if sink and ready[i] == k and i not in self.written:
                     self.entry.append(f"{sink} = {self.roots[i]};")
                     self.written.add(i)
         self.statements = []
