@@ -552,10 +552,10 @@ class Body:
     of at most min(split, PART) statements when `split` is given (by `generate`, for a long
     C or JS body).
 
-    Split, each part is a function of the tape (an array of doubles): it loads the values it
-    needs from earlier parts (and the arguments), runs its statements, and stores the values
-    later parts or the returned expressions need. Slots are reused once their value's last
-    reader has run. `roots` then read the tape."""
+    Split, each part is a function of the tape (an array of doubles): it loads each value it
+    needs from earlier parts (and the arguments) just before its first use, runs its
+    statements, and stores the values later parts or the returned expressions need. A slot
+    is reused once its value's last reader has run. `roots` then read the tape."""
 
     def __init__(self, e: Emitter, roots: list[str], params, name: str, split: int | None,
                  sinks: list[str | None] | None = None):
@@ -615,7 +615,7 @@ class Body:
             reads.append(list(seen))
         slot, free, busy, slots = {}, [], [], 0  # busy: (the last reader, its slot)
         for v in sorted(last, key=made.get):  # the arguments, then part by part
-            while busy and busy[0][0] <= made[v]:  # a part loads all it reads first
+            while busy and busy[0][0] < made[v]:  # free once its last reader has run
                 heapq.heappush(free, heapq.heappop(busy)[1])
             if free:
                 slot[v] = heapq.heappop(free)
@@ -637,8 +637,13 @@ class Body:
         ready = [max((made[v] for v in temp.findall(r)), default=-1) for r in roots]
         self.entry = [tape.format(t=t, n=max(1, slots))]
         for k, chunk in enumerate(chunks):
-            body = [load.format(v=e.rename(v), t=t, s=slot[v]) for v in reads[k]]
+            body = []
+            pending = set(reads[k])
             for line in chunk:
+                for v in ident.findall(line.split("=", 1)[1]):
+                    if v in pending:
+                        pending.discard(v)
+                        body.append(load.format(v=e.rename(v), t=t, s=slot[v]))
                 body.append(e.rename(line))
                 v = temp.search(line).group(0)
                 if v in slot:
