@@ -16,7 +16,8 @@ the same IEEE arithmetic as `eval`'s:
 
 Nothing but each language's standard maths is needed. `generate(graph, lang)` returns the
 source text; `all_nodes=True` also returns every node's value and adjoint (the HTML stepper
-shows them).
+shows them). A long C or JS body is written in parts that pass values through an array
+(`Body`): compilers take time super-linear in a function's size.
 """
 
 from __future__ import annotations
