@@ -790,5 +790,4 @@ def _js(e, graph, name, params, wrt, value, grads, extra, hess, split):
     return "\n".join(lines) + "\n"
 
 
-_WRITERS = {"python": _python, "numpy": lambda *a: _python(*a[:-1], numpy=True), "c": _c,
-            "js": _js}
+_WRITERS = {"python": _python, "numpy": lambda *a: _python(*a, numpy=True), "c": _c, "js": _js}
