@@ -123,10 +123,11 @@ def _load(path, name):
     return module
 
 
-def run_python(graphs, tmp_path, lang="python"):
+def run_python(graphs, tmp_path, lang="python", split=None):
     """[[(value, grads) per point] per graph], from one module holding every function."""
     path = tmp_path / f"generated_{lang}.py"
-    path.write_text("\n\n".join(generate(g, lang, name=f"f{k}") for k, g in enumerate(graphs)))
+    path.write_text("\n\n".join(generate(g, lang, name=f"f{k}", split=split)
+                                 for k, g in enumerate(graphs)))
     subprocess.run(["python3", "-m", "py_compile", str(path)], check=True)
     module = _load(path, f"generated_{lang}_{abs(hash(str(tmp_path)))}")
     results = []
@@ -154,11 +155,12 @@ def _c_number(v: float) -> str:
     return v.hex()
 
 
-def run_c(graphs, tmp_path):
+def run_c(graphs, tmp_path, split=None):
     require("cc")
-    lines = ["#include <stdio.h>"] + [generate(g, "c", name=f"f{k}")
+    lines = ["#include <stdio.h>"] + [generate(g, "c", name=f"f{k}", split=split)
                                        for k, g in enumerate(graphs)]
-    lines.append("int main(void)\n{\n    double grad[16];\n    double v;")
+    width = max([16] + [len(g.variables) for g in graphs])
+    lines.append(f"int main(void)\n{{\n    double grad[{width}];\n    double v;")
     for k, g in enumerate(graphs):
         for p in points(g, k):
             args = [_c_number(x) for x in p.values()] + (["grad"] if p else [])
@@ -184,9 +186,9 @@ def _parse_row(line: str):
     return nums[0], nums[1:]
 
 
-def run_js(graphs, tmp_path):
+def run_js(graphs, tmp_path, split=None):
     require("node")
-    parts = [generate(g, "js", name=f"f{k}") for k, g in enumerate(graphs)]
+    parts = [generate(g, "js", name=f"f{k}", split=split) for k, g in enumerate(graphs)]
     src = tmp_path / "generated.js"
     src.write_text("\n".join(parts))
     check = subprocess.run(["node", "--check", str(src)], capture_output=True, text=True)
@@ -213,14 +215,14 @@ def _js_number(v: float) -> str:
     return repr(v)
 
 
-def check(graphs, tmp_path, langs=("python", "numpy", "c", "js")):
+def check(graphs, tmp_path, langs=("python", "numpy", "c", "js"), split=None):
     for lang in langs:
         if lang == "c":
-            got = run_c(graphs, tmp_path)
+            got = run_c(graphs, tmp_path, split)
         elif lang == "js":
-            got = run_js(graphs, tmp_path)
+            got = run_js(graphs, tmp_path, split)
         else:
-            got = run_python(graphs, tmp_path, lang)
+            got = run_python(graphs, tmp_path, lang, split)
         for k, g in enumerate(graphs):
             pts = points(g, k)
             if lang == "numpy":
@@ -257,9 +259,50 @@ def test_corpus_runs_and_equals_eval_in_every_language(tmp_path):
 
 @settings(max_examples=2, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                  HealthCheck.function_scoped_fixture])
-@given(st.lists(programs, min_size=30, max_size=30))
-def test_random_programs_run_and_equal_eval_in_every_language(tmp_path, texts):
-    check([cgraph.parse(t) for t in texts], tmp_path)
+@given(st.lists(programs, min_size=30, max_size=30), st.sampled_from([None, 3]))
+def test_random_programs_run_and_equal_eval_in_every_language(tmp_path, texts, split):
+    check([cgraph.parse(t) for t in texts], tmp_path, split=split)
+
+
+# longer programs: a chain whose partials sit far from its values, and a small network
+# whose inputs, weights and hidden units are indexed names (w[1] is w_1 in the code)
+LONG = ["t0 = x\n" + "\n".join(f"t{i} = sin(t{i - 1})*c + t{i - 1}*d" for i in range(1, 41)),
+        "h[j] = tanh(sum(W[j,i] * x[i] for i in 1..3) + b[j]) for j in 1..4\n"
+        "o = sigmoid(sum(v[j] * h[j] for j in 1..4) + c)\n"
+        "-(t*log(o) + (1 - t)*log(1 - o)) + max(h[1], h[2])^2"]
+
+
+def test_long_code_is_split_into_parts_that_equal_eval(tmp_path):
+    """Past `split` statements, the C and JS code runs in parts that pass values through an
+    array (one C function of 30,000 statements takes GCC -O2 a minute; a JS function of
+    10^5 locals overflows node's stack). Forced with split=7, the corpus and two longer
+    programs run in parts in every language and equal eval as the one function does."""
+    graphs = [cgraph.parse(t) for t in CORPUS + LONG]
+    for lang in ("c", "js"):
+        parts = generate(graphs[-1], lang, name="f", split=7)
+        assert "f_part2(tape" in parts and "f_part1(tape" in parts
+        assert "tape" not in generate(graphs[-1], lang, name="f")  # short: one function
+    assert generate(graphs[-1], "python", split=7) == generate(graphs[-1], "python")
+    check(graphs, tmp_path, split=7)
+
+
+def test_default_split_starts_past_its_threshold():
+    """Without `split`, C code is one function up to SPLIT["c"] statements, then parts of
+    at most PART statements; JS stays one function much longer."""
+    from cgraph.codegen import PART, SPLIT
+
+    def chain(n):
+        return cgraph.parse("t0 = x\n" + "\n".join(f"t{i} = t{i - 1}*c + d"
+                                                   for i in range(1, n + 1)))
+
+    short, long = chain(SPLIT["c"] // 8), chain(SPLIT["c"])
+    assert "_part" not in generate(short, "c", name="f")
+    code = generate(long, "c", name="f")
+    bodies = [b.split("\n}")[0] for b in code.split("static void f_part")[1:]]
+    sizes = [sum(line.startswith("    const double") and "tape[" not in line
+                 for line in b.splitlines()) for b in bodies]
+    assert len(sizes) > 1 and max(sizes) <= PART
+    assert "_part" not in generate(long, "js", name="f")
 
 
 def test_shared_subexpressions_are_computed_once():
@@ -326,8 +369,14 @@ def test_cli_languages_are_the_generators():
 
 
 def test_awkward_variable_names_run(tmp_path):
-    """Names that are keywords, library names or temporaries in some language."""
-    check([cgraph.parse("shape * np + math * θ + t1 - double + int / grad + Math")], tmp_path)
+    """Names that are keywords, library names or temporaries in some language, and indexed
+    names (`W[1,2]` is the argument `W_1_2`, `w[-1]` is `w_m1`)."""
+    indexed = cgraph.parse("h[j] = tanh(w[j]*θ[j] + W[j,2]) for j in 1..2; h[1]*h[2] + w[2-3]")
+    assert "double f(double w_1, double _u03b8_1, double W_1_2, double w_2" in generate(
+        indexed, "c", name="f")
+    assert "def f(w_1, θ_1, W_1_2, w_2, θ_2, W_2_2, w_m1):" in generate(indexed, name="f")
+    check([cgraph.parse("shape * np + math * θ + t1 - double + int / grad + Math"), indexed],
+          tmp_path)
 
 
 HESSIAN_PROGRAMS = ["x^2*y + sin(x*y)", "(a-1)^2 + 100*(b-a^2)^2", "log(x)*exp(y) / (1 + z^2)",
@@ -360,7 +409,9 @@ def test_python_hessian_is_cgraph_hessians(text):
                 (text, p, hess, want.matrix)
 
 
-def test_c_and_js_hessians_equal_cgraph_hessian(tmp_path):
+@pytest.mark.parametrize("split", [None, 9])
+def test_c_and_js_hessians_equal_cgraph_hessian(tmp_path, split):
+    """split=9: the same in parts (the gradient and the matrix written from the tape)."""
     from cgraph.hessian import hessian
 
     require("cc")
@@ -374,7 +425,9 @@ def test_c_and_js_hessians_equal_cgraph_hessian(tmp_path):
             f"    v = h({', '.join(_c_number(x) for x in p.values())}, grad, hess);\n"
             f'    printf("%a", v); for (i = 0; i < {n * n}; i++) printf(" %a", hess[i]);'
             ' printf("\\n");' for p in pts)
-        c.write_text("#include <stdio.h>\n" + generate(g, "c", name="h", hessian=True)
+        code = generate(g, "c", name="h", hessian=True, split=split)
+        assert (split is None) == ("h_part2(tape" not in code)
+        c.write_text("#include <stdio.h>\n" + code
                      + f"int main(void)\n{{\n    double grad[{n}], hess[{n * n}], v; int i;\n"
                      + calls + "\n    return 0;\n}\n")
         exe = tmp_path / f"h{k}"
@@ -383,7 +436,7 @@ def test_c_and_js_hessians_equal_cgraph_hessian(tmp_path):
         assert cc.returncode == 0, cc.stderr
         c_rows = subprocess.run([str(exe)], capture_output=True, text=True).stdout.splitlines()
         js = tmp_path / f"h{k}.js"
-        js.write_text(generate(g, "js", name="h", hessian=True) + "\n".join(
+        js.write_text(generate(g, "js", name="h", hessian=True, split=split) + "\n".join(
             f"{{ const r = h({', '.join(_js_number(x) for x in p.values())}); "
             "console.log([r.value, ...r.hessian.flat()].map(String).join(' ')); }"
             for p in pts))

@@ -16,11 +16,13 @@ the same IEEE arithmetic as `eval`'s:
 
 Nothing but each language's standard maths is needed. `generate(graph, lang)` returns the
 source text; `all_nodes=True` also returns every node's value and adjoint (the HTML stepper
-shows them).
+shows them). A long C or JS body is written in parts that pass values through an array
+(`Body`): compilers take time super-linear in a function's size.
 """
 
 from __future__ import annotations
 
+import heapq
 import inspect
 import json
 import keyword
@@ -36,6 +38,20 @@ from .printing import op_template, temp_prefix
 
 LANGS = ("python", "numpy", "c", "js")
 
+# Past SPLIT[lang] statements, C and JS code is written in parts of at most PART statements
+# (see Body). One C function of 30,000 statements takes GCC -O2 a minute or more: register
+# allocation and scheduling are super-linear in a function's size. V8 gives each local of a
+# JS function a slot of the function's frame: one function of 10^5 locals overflows node's
+# stack. Python and numpy compile and run a long function in linear time: one function.
+SPLIT = {"c": 2000, "js": 50000}
+PART = 250
+_TAPE = {  # the split code's spelling: a part's head and end, a load, the tape, an indent
+    "c": ("static void {part}(double *{t}{out})\n{{", "}}", "const double {v} = {t}[{s}];",
+          "double {t}[{n}];", "    "),
+    "js": ("function {part}({t}{out}) {{", "}}", "const {v} = {t}[{s}];",
+           "const {t} = new Float64Array({n});", "  "),
+}
+
 _C_RESERVED = set("""auto break case char const continue default do double else enum extern
 float for goto if inline int long register restrict return short signed sizeof static struct
 switch typedef union unsigned void volatile while NAN INFINITY grad main""".split())
@@ -43,6 +59,7 @@ _JS_RESERVED = set("""break case catch class const continue debugger default del
 enum export extends false finally for function if import in instanceof let new null return
 super switch this throw true try typeof var void while with yield await static implements
 interface package private protected public arguments eval Math NaN Infinity undefined
+Float64Array
 """.split())
 _PY_RESERVED = set(keyword.kwlist) | {"math", "np", "abs", "shape"}
 _MATH_NAMES = {name for name in dir(math) if not name.startswith("_")} | {"fabs", "log1p"}
@@ -165,13 +182,13 @@ class Emitter:
         self.negated: dict[str, Code] = {}  # temporary -> a, where it is -a
         self.names: dict[str, str] = {}  # temporary -> the program's name for it
         self.np = _Numpy(self)
+        self.temp = re.compile(r"(?<![\w.])" + re.escape(prefix) + r"\d+(?!\w)")
 
     def rename(self, text: str) -> str:
         """Temporaries that the program named, under their names."""
         if not self.names:
             return text
-        return re.sub(re.escape(self.prefix) + r"\d+",
-                      lambda m: self.names.get(m.group(0), m.group(0)), text)
+        return self.temp.sub(lambda m: self.names.get(m.group(0), m.group(0)), text)
 
     # -- atoms ----------------------------------------------------------------------
     def literal(self, v: float) -> Code:
@@ -339,12 +356,13 @@ def command(program, lang: str, name: str | None, wrt: list[str] | None,
 
 def _identifier(name: str, lang: str, taken: set) -> str:
     """`name` as an identifier of `lang`: kept where it is one and not reserved, else
-    spelled in ASCII and suffixed with `_` until it is free."""
+    spelled in ASCII (C) with an element's indices after `_` (`W[1,2]` is `W_1_2`, `w[-1]`
+    is `w_m1`), and suffixed with `_` until it is free."""
     reserved = {"python": _PY_RESERVED, "numpy": _PY_RESERVED, "c": _C_RESERVED | _MATH_NAMES,
                 "js": _JS_RESERVED}[lang]
-    ident = name
-    if lang == "c" and not name.isascii():
-        ident = "".join(c if c.isascii() else f"_u{ord(c):04x}" for c in name)
+    ident = re.sub(r"\W+", "_", name.replace("-", "m")).rstrip("_")  # w[1] -> w_1
+    if lang == "c" and not ident.isascii():
+        ident = "".join(c if c.isascii() else f"_u{ord(c):04x}" for c in ident)
     while ident in reserved or ident in taken:
         ident += "_"
     return ident
@@ -358,7 +376,7 @@ def _summary(graph: Graph) -> str:
 
 def generate(graph: Graph, lang: str = "python", name: str | None = None,
              wrt: list[str] | None = None, all_nodes: bool = False,
-             hessian: bool = False) -> str:
+             hessian: bool = False, split: int | None = None) -> str:
     """The source of one function computing `graph`'s output and its gradient.
 
     Its arguments are the program's variables (in order of first use); it returns the
@@ -382,8 +400,23 @@ def generate(graph: Graph, lang: str = "python", name: str | None = None,
     for v in graph.variables:
         params[v] = _identifier(v, lang, taken)
         taken.add(params[v])
+    e, *code = _emit(graph, lang, params, set(taken), wrt, all_nodes, hessian, False)
+    split = SPLIT.get(lang) if split is None else split
+    if lang in SPLIT and split > 0 and len(e.lines) > split:  # see Body
+        e, *code = _emit(graph, lang, params, set(taken), wrt, all_nodes, hessian, True)
+    else:
+        split = None
+    return _WRITERS[lang](e, graph, name, params, wrt, *code, split)
+
+
+def _emit(graph: Graph, lang: str, params: dict, taken: set, wrt: list, all_nodes: bool,
+          hessian: bool, early: bool):
+    """The emitter holding the function's statements, and the code of its value, gradient,
+    every node's value and adjoint (all_nodes) and Hessian. `early` emits each node's
+    partials right after its value (the same expressions, in another order: see Body)."""
     named = {n.name for n in graph.nodes if n.name and n.op is not VAR and n.op is not CONST}
     e = Emitter(lang, temp_prefix(taken | named | {"shape"}))
+    m = e.namespace()
     nodes = graph.nodes
     live = graph.reaches_output()
     forward = [True] * len(nodes) if all_nodes else live
@@ -401,6 +434,9 @@ def generate(graph: Graph, lang: str = "python", name: str | None = None,
                 values[n.id] = e.literal(float(n.op.scalar(*(a.value for a in args))))
             else:
                 values[n.id] = e.apply(n.op, args)
+                if early:
+                    for rule in n.op.partials:
+                        rule(m, *args, values[n.id])
                 t = values[n.id].text
                 if n.name and t.startswith(e.prefix) and t not in e.names and n.op is not VAR:
                     e.names[t] = _identifier(n.name, lang, taken)  # the user's name for it
@@ -410,7 +446,6 @@ def generate(graph: Graph, lang: str = "python", name: str | None = None,
     for n in nodes:
         active[n.id] = live[n.id] and (all_nodes or (n.op is VAR and n.name in wrt)
                                        or any(active[j] for j in n.inputs))
-    m = e.namespace()
     out = graph.output
     adjoint: dict[int, Code] = {out: e.literal(1.0)} if active[out] else {}
     zero = e.literal(0.0)
@@ -445,7 +480,7 @@ def generate(graph: Graph, lang: str = "python", name: str | None = None,
         columns = [_hessian_column(e, graph, values, adjoint, active, guards,
                                    graph.variables[v], wrt) for v in wrt]
         hess = [[columns[c][r] for c in range(len(wrt))] for r in range(len(wrt))]
-    return _WRITERS[lang](e, graph, name, params, wrt, values[out], grads, extra, hess)
+    return e, values[out], grads, extra, hess
 
 
 def _hessian_column(e: Emitter, graph, values, adjoint, active, guards, var: int,
@@ -497,9 +532,9 @@ def _hessian_column(e: Emitter, graph, values, adjoint, active, guards, var: int
 
 
 def _used_lines(e: Emitter, roots: list[str]) -> list[str]:
-    """The emitted assignments that the returned expressions need (nothing unused: C's
-    -Wall -Werror rejects an unused variable)."""
-    temp = re.compile(re.escape(e.prefix) + r"\d+")
+    """The emitted assignments that the returned expressions need, in order and not yet
+    renamed (nothing unused: C's -Wall -Werror rejects an unused variable)."""
+    temp = e.temp
     need = set()
     for text in roots:
         need.update(temp.findall(text))
@@ -507,13 +542,127 @@ def _used_lines(e: Emitter, roots: list[str]) -> list[str]:
     for line in reversed(e.lines):
         lhs = temp.search(line).group(0)
         if lhs in need:
-            keep.append(e.rename(line))
+            keep.append(line)
             rhs = line.split("=", 1)[1]
             need.update(temp.findall(rhs))
     return keep[::-1]
 
 
-def _python(e, graph, name, params, wrt, value, grads, extra, hess, numpy=False):
+class Body:
+    """The statements of a function body and the expressions it returns, renamed; in parts
+    of at most min(split, PART) statements when `split` is given (by `generate`, for a long
+    C or JS body).
+
+    Split, each part is a function of the tape (an array of doubles): it loads each value it
+    needs from earlier parts (and the arguments) just before its first use, runs its
+    statements, and stores the values later parts or the returned expressions need. A slot
+    is reused once its value's last reader has run. `roots` then read the tape."""
+
+    def __init__(self, e: Emitter, roots: list[str], params, name: str, split: int | None,
+                 sinks: list[str | None] | None = None):
+        self.e, self.lines = e, _used_lines(e, roots)
+        self.roots = [e.rename(r) for r in roots]
+        self.parts: list[list[str]] = []
+        self.entry: list[str] = []  # split: the tape, the arguments and calls of the parts
+        self.written: set[int] = set()  # the roots the entry writes to their sinks
+        self.slots = 0
+        if split:
+            self._split(roots, list(params.values()), name, min(split, PART),
+                        sinks or [None] * len(roots))
+        else:
+            self.statements = [e.rename(line) for line in self.lines]
+
+    def _split(self, roots, params, name, size, sinks):
+        e = self.e
+        head, end, load, tape, indent = _TAPE[e.lang]
+        temp = e.temp
+        ident = re.compile(r"(?<![\w.])[^\W\d]\w*")
+        names = set(params) | set(e.names.values())
+        t = "tape"
+        while t in names:
+            t += "_"
+        part = f"{name}_part"
+        while any(re.fullmatch(re.escape(part) + r"\d+", n) for n in names):
+            part += "_"
+        count = -(-len(self.lines) // size)
+        size = -(-len(self.lines) // count)  # parts of equal size
+        chunks = [self.lines[k:k + size] for k in range(0, len(self.lines), size)]
+        made = {p: -1 for p in params}  # value -> the part that computes it (-1: the entry)
+        for k, chunk in enumerate(chunks):
+            for line in chunk:
+                made[temp.search(line).group(0)] = k
+        # a root with a sink whose values all come from one part is written by that part,
+        # right after its last value (nothing goes through the tape for it)
+        at = {temp.search(line).group(0): i for i, line in enumerate(self.lines)}
+        inside: dict[str, list[int]] = {}  # value -> the roots complete once it is computed
+        for i, (sink, root) in enumerate(zip(sinks, roots)):
+            used = ident.findall(root)
+            home = made.get(used[0], -1) if used else -1
+            if sink and home >= 0 and all(made.get(v, -1) == home for v in used):
+                inside.setdefault(max(used, key=at.get), []).append(i)
+                self.written.add(i)
+        arrays = sorted({sinks[i].split("[")[0] for i in self.written})
+        out = "".join(f", double *{a}" if e.lang == "c" else f", {a}" for a in arrays)
+        reads = []  # per part: the values it loads, in order of first use
+        last = {}  # value -> the last part that reads it (len(chunks): the returns)
+        outer = [r for i, r in enumerate(roots) if i not in self.written]
+        for k, chunk in enumerate(chunks + [outer]):
+            seen = {}
+            for line in chunk:
+                rhs = line.split("=", 1)[1] if k < len(chunks) else line
+                for v in ident.findall(rhs):
+                    if made.get(v, k) < k and (k < len(chunks) or made[v] >= 0):
+                        seen[v] = last[v] = k
+            reads.append(list(seen))
+        slot, free, busy, slots = {}, [], [], 0  # busy: (the last reader, its slot)
+        for v in sorted(last, key=made.get):  # the arguments, then part by part
+            while busy and busy[0][0] < made[v]:  # free once its last reader has run
+                heapq.heappush(free, heapq.heappop(busy)[1])
+            if free:
+                slot[v] = heapq.heappop(free)
+            else:
+                slot[v], slots = slots, slots + 1
+            heapq.heappush(busy, (last[v], slot[v]))
+        self.slots = slots
+        self.roots = [r if i in self.written else
+                      e.rename(temp.sub(lambda m: f"{t}[{slot[m.group(0)]}]", r))
+                      for i, r in enumerate(roots)]
+        # each argument stored just before the first part that reads it, each root with a
+        # sink written just after the part that completes it: GCC's alias walks over a long
+        # run of stores and loads of the tape are quadratic (a model with 10^3 arguments)
+        first = {}
+        for k, read in enumerate(reads[:-1]):
+            for v in read:
+                if made[v] < 0:
+                    first.setdefault(v, k)
+        ready = [max((made[v] for v in temp.findall(r)), default=-1) for r in roots]
+        self.entry = [tape.format(t=t, n=max(1, slots))]
+        for k, chunk in enumerate(chunks):
+            body = []
+            pending = set(reads[k])
+            for line in chunk:
+                for v in ident.findall(line.split("=", 1)[1]):
+                    if v in pending:
+                        pending.discard(v)
+                        body.append(load.format(v=e.rename(v), t=t, s=slot[v]))
+                body.append(e.rename(line))
+                v = temp.search(line).group(0)
+                if v in slot:
+                    body.append(f"{t}[{slot[v]}] = {e.rename(v)};")
+                body += [f"{sinks[i]} = {e.rename(roots[i])};" for i in inside.get(v, ())]
+            self.parts.append(head.format(part=f"{part}{k + 1}", t=t, out=out).splitlines()
+                              + [indent + b for b in body] + [end.format()])
+            self.entry += [f"{t}[{slot[p]}] = {p};" for p in params if first.get(p) == k]
+            self.entry.append(f"{part}{k + 1}({t}{''.join(', ' + a for a in arrays)});")
+            for i, sink in enumerate(sinks):
+                if sink and ready[i] == k and i not in self.written:
+                    self.entry.append(f"{sink} = {self.roots[i]};")
+                    self.written.add(i)
+        self.statements = []
+
+
+def _python(e, graph, name, params, wrt, value, grads, extra, hess, split=None,
+            numpy=False):
     f = graph.output_name
     args = ", ".join(params.values())
     wrap = "np.broadcast_to({}, shape)".format if numpy else str
@@ -522,7 +671,7 @@ def _python(e, graph, name, params, wrt, value, grads, extra, hess, numpy=False)
         returns.append(_tuple([_tuple([wrap(c.text) for c in row]) for row in hess]))
     if extra:
         returns += ["[" + ", ".join(c.text for c in part) + "]" for part in extra]
-    body = _used_lines(e, returns)
+    body = [e.rename(line) for line in _used_lines(e, returns)]
     returns = [e.rename(r) for r in returns]
     names = [f"d{f}_d{v}" for v in wrt]
     summary = _summary(graph).replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
@@ -563,10 +712,15 @@ def _tuple(items: list[str]) -> str:
     return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
 
 
-def _c(e, graph, name, params, wrt, value, grads, extra, hess):
+def _c(e, graph, name, params, wrt, value, grads, extra, hess, split):
     f = graph.output_name
     cells = [c for row in hess or [] for c in row]
-    body = _used_lines(e, [value.text] + [g.text for g in grads] + [c.text for c in cells])
+    sinks = [None] + [f"grad[{k}]" for k in range(len(grads))] + [
+        f"hess[{k}]" for k in range(len(cells))]
+    body = Body(e, [value.text] + [g.text for g in grads] + [c.text for c in cells], params,
+                name, split, sinks)
+    outputs = [f"    {sink} = {root};" for k, (sink, root) in enumerate(zip(sinks, body.roots))
+               if sink and k not in body.written]
     sig = [f"double {p}" for p in params.values()]
     if wrt:
         sig.append(f"double grad[{len(wrt)}]")
@@ -580,34 +734,40 @@ def _c(e, graph, name, params, wrt, value, grads, extra, hess):
                " * Generated by `cgraph codegen`: straight-line reverse mode with the IEEE",
                " * arithmetic of `cgraph eval`. Needs C99 and <math.h> (link with -lm); do not",
                " * compile with -ffast-math, which gives up inf and NaN. */"]
+    if body.parts:
+        comment[-1:] = [" * compile with -ffast-math, which gives up inf and NaN.",
+                        f" * Its {len(body.lines):,} statements run in "
+                        f"{len(body.parts)} parts (above), which pass",
+                        f" * values through tape[] ({body.slots:,} doubles on the stack). */"]
     comment = [c.replace("*/", "* /") if k < len(comment) - 1 else c
                for k, c in enumerate(comment)]
-    lines = ["#include <math.h>", ""] + comment
+    lines = ["#include <math.h>", ""]
+    if body.parts:
+        lines.append(f"/* The parts of {name} (below), in order. */")
+        for part in body.parts:
+            lines += part + [""]
+    lines += comment
     lines.append(f"double {name}({', '.join(sig) or 'void'})")
     lines.append("{")
-    lines += ["    " + b for b in body]
-    lines += [f"    grad[{k}] = {e.rename(g.text)};" for k, g in enumerate(grads)]
-    lines += [f"    hess[{k}] = {e.rename(c.text)};" for k, c in enumerate(cells)]
-    lines.append(f"    return {e.rename(value.text)};")
+    lines += ["    " + b for b in body.statements + body.entry]
+    lines += outputs
+    lines.append(f"    return {body.roots[0]};")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
-def _js(e, graph, name, params, wrt, value, grads, extra, hess):
+def _js(e, graph, name, params, wrt, value, grads, extra, hess, split):
     f = graph.output_name
     gradient = ", ".join(f"{json.dumps(v)}: {g.text}" for v, g in zip(wrt, grads))
     result = f"value: {value.text}, gradient: {{{gradient}}}"
-    roots = [value.text] + [g.text for g in grads]
     if hess:
         matrix = "[" + ", ".join("[" + ", ".join(c.text for c in row) + "]"
                                  for row in hess) + "]"
         result += f", hessian: {matrix}"
-        roots.append(matrix)
     if extra:
         parts = ["[" + ", ".join(c.text for c in part) + "]" for part in extra]
         result += f", values: {parts[0]}, adjoints: {parts[1]}"
-        roots += parts
-    body = _used_lines(e, roots)
+    body = Body(e, [result], params, name, split)
     summary = _summary(graph).replace("*/", "* /")
     keys = ", ".join(f"{v}: d{f}/d{v}" for v in wrt)
     lines = ["/**", f" * {name}({', '.join(params.values())}): value and gradient of the "
@@ -617,10 +777,15 @@ def _js(e, graph, name, params, wrt, value, grads, extra, hess):
              + (", values: [...], adjoints: [...]}: every node's value and adjoint by id."
                 if extra else "}."),
              " * Generated by `cgraph codegen`: straight-line reverse mode with the IEEE",
-             " * arithmetic of `cgraph eval`, using only Math.", " */",
-             f"function {name}({', '.join(params.values())}) {{"]
-    lines += ["  " + b for b in body]
-    lines.append(f"  return {{{e.rename(result)}}};")
+             " * arithmetic of `cgraph eval`, using only Math."]
+    if body.parts:
+        lines += [f" * Its {len(body.lines):,} statements run in "
+                  f"{len(body.parts)} parts, which pass values through a Float64Array."]
+    lines += [" */", f"function {name}({', '.join(params.values())}) {{"]
+    for part in body.parts:
+        lines += ["  " + p for p in part]
+    lines += ["  " + b for b in body.statements + body.entry]
+    lines.append(f"  return {{{body.roots[0]}}};")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
