@@ -521,6 +521,7 @@ def syntax_error(t: tables.Tables, auto: tables.Automaton, tokens: Tokens, kinds
     elif i >= len(kinds):
         pos, what, listed = len(text), "the program ends too early", expected
     else:
+        i = _pasted_in_word(auto, tokens, kinds, i)
         pos, piece = tokens.start(i), tokens.text_of(i)
         hint = _hint(auto, tokens, kinds, i, expected)
         what = (f"unexpected character {piece!r}{hint}" if kinds[i] == tables.BAD else
@@ -547,6 +548,19 @@ _PASTED = {
     "\u2060": "a word joiner (U+2060): delete it",
     "\ufeff": "a zero-width no-break space (U+FEFF): delete it",
 }
+
+
+def _pasted_in_word(auto: tables.Automaton, tokens: Tokens, kinds: bytes, i: int) -> int:
+    """The pasted character in the tokens written together from token i on (no space
+    between), where there is one: it cut a number (1e−5, 2.5E+\xa01) and is the error, not
+    what the lexer made of the pieces; i otherwise."""
+    sep = auto.sep_id
+    for j in range(i, len(kinds)):
+        if kinds[j] == tables.IGNORED or kinds[j] == sep:
+            break
+        if kinds[j] == tables.BAD and tokens.text[tokens.start(j)] in _PASTED:
+            return j
+    return i
 
 
 def _hint(auto: tables.Automaton, tokens: Tokens, kinds: bytes, i: int,
@@ -599,7 +613,7 @@ def _hint(auto: tables.Automaton, tokens: Tokens, kinds: bytes, i: int,
 
     text = tokens.text
     k = before(i)
-    left = names[kinds[k]] if k >= 0 else None
+    left = names[kinds[k]] if k >= 0 and kinds[k] < len(names) else None
     if kinds[i] == tables.BAD:
         pos = tokens.start(i)
         if text[pos] in _PASTED:
