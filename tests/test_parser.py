@@ -240,7 +240,8 @@ def test_superscripts_and_subscripts_are_not_name_characters(text, message):
 PASTED = {"\u2212": "write '-'", "\u2013": "write '-'", "\u00d7": "write '*'",
           "\u00b7": "write '*'", "\u22c5": "write '*'", "\u00f7": "write '/'",
           "\u00a0": "a no-break space (U+00A0): retype it as a plain space",
-          "\u200b": "a zero-width space (U+200B): delete it"}
+          "\u200b": "a zero-width space (U+200B): delete it",
+          "\u2028": "a line separator (U+2028): retype it as a new line"}
 
 
 @pytest.mark.parametrize("text,first,line,column", [

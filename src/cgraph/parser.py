@@ -547,6 +547,8 @@ _PASTED = {
     "\u200b": "a zero-width space (U+200B): delete it",
     "\u2060": "a word joiner (U+2060): delete it",
     "\ufeff": "a zero-width no-break space (U+FEFF): delete it",
+    "\u2028": "a line separator (U+2028): retype it as a new line",
+    "\u2029": "a paragraph separator (U+2029): retype it as a new line",
 }
 
 
