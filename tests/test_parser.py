@@ -237,6 +237,84 @@ def test_superscripts_and_subscripts_are_not_name_characters(text, message):
         else message in err.value.message
 
 
+PASTED = {"\u2212": "write '-'", "\u2013": "write '-'", "\u00d7": "write '*'",
+          "\u00b7": "write '*'", "\u22c5": "write '*'", "\u00f7": "write '/'",
+          "\u00a0": "a no-break space (U+00A0): retype it as a plain space",
+          "\u200b": "a zero-width space (U+200B): delete it",
+          "\u2028": "a line separator (U+2028): retype it as a new line"}
+
+
+@pytest.mark.parametrize("text,first,line,column", [
+    # operators and spaces from text copied out of a PDF or a web page
+    ("x \u2212 1", "unexpected character '\u2212'; write '-'", 1, 3),
+    ("y = 2\nz = x \u00d7 y", "unexpected character '\u00d7'; write '*'", 2, 7),
+    ("x\u00b72", "unexpected character '\u00b7'; write '*'", 1, 2),
+    ("x\u22c52", "unexpected character '\u22c5'; write '*'", 1, 2),
+    ("x \u00f7 2", "unexpected character '\u00f7'; write '/'", 1, 3),
+    ("x\u00a0+ 1", "unexpected character '\\xa0'; a no-break space (U+00A0): retype it as "
+                   "a plain space", 1, 2),
+    ("x\u200b+1", "unexpected character '\\u200b'; a zero-width space (U+200B): delete it",
+     1, 2),
+    # two operands side by side: the product a person meant, where '*' could come
+    ("2x", "unexpected 'x'; write 2*x for a product", 1, 2),
+    ("y = 1\n2.5 x", "unexpected 'x'; write 2.5*x for a product", 2, 5),
+    ("2(x+1)", "unexpected '('; write 2*(x+1) for a product", 1, 2),
+    ("(x+1)(x-1)", "unexpected '('; write (x+1)*(x-1) for a product", 1, 6),
+    ("2sin(x)^2", "unexpected 'sin'; write 2*sin(x) for a product", 1, 2),
+    ("w[1](x)", "unexpected '('; write w[1]*(x) for a product", 1, 5),
+    ("x(1)", "unknown function 'x'; write x*(1) for a product", 1, 1),
+    ("x = 2; x(y + 1)", "unknown function 'x'; write x*(y + 1) for a product", 1, 8),
+    # not a product: two numbers (a thousands separator), two names (sin x), a near name
+    ("1 000", "unexpected '000'; expected ", 1, 3),
+    ("sin x", "unexpected 'x'; expected ", 1, 5),
+    ("sine(x)", "unknown function 'sine'; did you mean 'sin'?", 1, 1),
+])
+def test_hints_for_what_was_meant_through_the_command(text, first, line, column):
+    """The whole of standard error, as a person sees it: one message line with the hint,
+    the line of the program and a caret under the place; exit status 2."""
+    import subprocess
+    import sys
+
+    from terminal import env_for
+
+    r = subprocess.run([sys.executable, "-m", "cgraph", "eval", text, "x=2", "y=1"],
+                       capture_output=True, env=env_for({"NO_COLOR": "1"}))
+    err = r.stderr.decode()
+    assert r.returncode == 2 and r.stdout == b"", err
+    message, shown, caret = err.splitlines()
+    assert message.startswith(f"Error: {first}"), err
+    assert message.endswith(f" (at line {line}, column {column})"), err
+    if not first.endswith("expected "):
+        assert message == f"Error: {first} (at line {line}, column {column})"
+    assert shown == "  " + text.splitlines()[line - 1]
+    assert caret == " " * (column + 1) + "^"
+
+
+@settings(max_examples=150, deadline=None)
+@given(seeds, st.sampled_from(sorted(PASTED)), st.integers(0, 10 ** 6))
+def test_a_pasted_character_anywhere_is_one_error_with_its_hint(seed, pasted, where):
+    """A valid program with one pasted character put anywhere outside a comment: exit 2 and
+    the character's hint, at its line and column, never a traceback."""
+    from click.testing import CliRunner
+
+    from cgraph.cli import cli
+    from cgraph.errors import line_column
+
+    text, _ = random_program(seed)
+    code = [k for k in range(len(text) + 1) if "#" not in text[:k].rsplit("\n", 1)[-1]]
+    pos = code[where % len(code)]
+    text = text[:pos] + pasted + text[pos:]
+    r = CliRunner().invoke(cli, ["eval", "--", text,  # (a program may begin with "--")
+                                 *(f"{n}={v}" for n, v in VARIABLES.items())])
+    assert r.exit_code == 2 and r.stdout == "" and isinstance(r.exception, SystemExit), \
+        (text, r.output)
+    line, column = line_column(text, pos)
+    first = r.stderr.splitlines()[0]
+    assert first == f"Error: unexpected character {pasted!r}; {PASTED[pasted]} " \
+                    f"(at line {line}, column {column})", (text, r.stderr)
+    assert "Traceback" not in r.stderr
+
+
 def test_names_are_identifiers():
     """Letters, digits and '_' (\\w), but not the numbers \\w also takes that a person may
     type or paste (², ½ in Latin-1; ⁴, ₁, ⅓, ①, ❶ from General Punctuation to the

@@ -27,7 +27,7 @@ NESTING comprehensions).
 from __future__ import annotations
 
 from . import ops
-from .errors import NameResolutionError, did_you_mean, line_column
+from .errors import NameResolutionError, did_you_mean, line_column, product_hint
 from .graph import BareNode, Node
 from .ops import CONST, VAR, Op
 
@@ -562,7 +562,8 @@ class GraphBuilder:
         if op is None:
             takes = ops.arities(name)
             if not takes:
-                hint = did_you_mean(name, ops.function_names() + list(self.functions))
+                hint = did_you_mean(name, ops.function_names() + list(self.functions)) \
+                    or product_hint(name, _bracketed(self.source, match.end()))
                 raise self.error(match, f"unknown function '{name}'{hint}")
             counts = " or ".join(str(a) for a in takes)
             plural = "s" if takes[-1] != 1 else ""
@@ -791,3 +792,15 @@ class GraphBuilder:
                 raise self.error(self.first_use.get(n.name, 0),
                                  f"index variable '{n.name}' is used outside its "
                                  "comprehension")
+
+
+def _bracketed(text: str, pos: int) -> str:
+    """The text from the bracket at or after `pos` to the one that closes it (a call's
+    arguments, for an error message), or what there is of it."""
+    start = text.index("(", pos)
+    depth = 0
+    for end in range(start, len(text)):
+        depth += (text[end] in "([") - (text[end] in ")]")
+        if depth == 0:
+            return text[start:end + 1]
+    return text[start:]

@@ -93,6 +93,17 @@ def did_you_mean(word: str, choices) -> str:
     return f"; did you mean '{match[0]}'?" if match else ""
 
 
+def short_operand(operand: str) -> str:
+    """An operand as a hint quotes it: '(…)' for one too long or over lines."""
+    return "(…)" if len(operand) > 24 or "\n" in operand else operand
+
+
+def product_hint(left: str, right: str) -> str:
+    """'; write 2*x for a product' for two operands written side by side (2x, 2(x+1),
+    (x+1)(x-1), x(1) with x no function)."""
+    return f"; write {short_operand(left)}*{short_operand(right)} for a product"
+
+
 class Interrupted(BaseException):
     """SIGINT (Ctrl-C), raised by the entry point's handler: exit status 130.
 

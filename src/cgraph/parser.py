@@ -17,7 +17,7 @@ import threading
 
 from . import tables
 from .builder import GraphBuilder
-from .errors import ParseError, line_column
+from .errors import ParseError, line_column, product_hint, short_operand
 from .graph import BareNode, Graph
 
 # Terminal names, in the words a person would use.
@@ -521,11 +521,12 @@ def syntax_error(t: tables.Tables, auto: tables.Automaton, tokens: Tokens, kinds
     elif i >= len(kinds):
         pos, what, listed = len(text), "the program ends too early", expected
     else:
+        i = _pasted_in_word(auto, tokens, kinds, i)
         pos, piece = tokens.start(i), tokens.text_of(i)
-        hint = _script_hint(auto, tokens, kinds, i) if kinds[i] == tables.BAD else ""
+        hint = _hint(auto, tokens, kinds, i, expected)
         what = (f"unexpected character {piece!r}{hint}" if kinds[i] == tables.BAD else
                 "the line ends too early" if names[kinds[i]] == "_SEP" and piece != ";" else
-                f"unexpected {piece!r}")
+                f"unexpected {piece!r}{hint}")
         listed = [] if hint else expected
     error = _syntax_error(text, pos, what, listed)
     error.expected = frozenset(expected)  # terminal names: what Lark's `accepts()` says
@@ -535,40 +536,105 @@ def syntax_error(t: tables.Tables, auto: tables.Automaton, tokens: Tokens, kinds
 # x² meant x^2, x₁ meant x1: the digits and signs written above or below the line
 _RAISED = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻", "0123456789+-")
 _LOWERED = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+# characters that text copied from a PDF or a web page has for an operator or a space
+_PASTED = {
+    "\u2212": "write '-'", "\u2013": "write '-'",  # minus sign, en dash
+    "\u00d7": "write '*'", "\u00b7": "write '*'", "\u22c5": "write '*'", "\u2219": "write '*'",
+    "\u00f7": "write '/'", "\u2215": "write '/'",  # division sign, division slash
+    "\u00a0": "a no-break space (U+00A0): retype it as a plain space",
+    "\u202f": "a narrow no-break space (U+202F): retype it as a plain space",
+    "\u2009": "a thin space (U+2009): retype it as a plain space",
+    "\u200b": "a zero-width space (U+200B): delete it",
+    "\u2060": "a word joiner (U+2060): delete it",
+    "\ufeff": "a zero-width no-break space (U+FEFF): delete it",
+    "\u2028": "a line separator (U+2028): retype it as a new line",
+    "\u2029": "a paragraph separator (U+2029): retype it as a new line",
+}
 
 
-def _script_hint(auto: tables.Automaton, tokens: Tokens, kinds: bytes, i: int) -> str:
-    """'; write x^2 for a power' when a superscript follows an operand, '; write x1 or
-    x_1' when a subscript follows a name; '' otherwise."""
+def _pasted_in_word(auto: tables.Automaton, tokens: Tokens, kinds: bytes, i: int) -> int:
+    """The pasted character in the tokens written together from token i on (no space
+    between), where there is one: it cut a number (1e−5, 2.5E+\xa01) and is the error, not
+    what the lexer made of the pieces; i otherwise."""
+    sep = auto.sep_id
+    for j in range(i, len(kinds)):
+        if kinds[j] == tables.IGNORED or kinds[j] == sep:
+            break
+        if kinds[j] == tables.BAD and tokens.text[tokens.start(j)] in _PASTED:
+            return j
+    return i
+
+
+def _hint(auto: tables.Automaton, tokens: Tokens, kinds: bytes, i: int,
+          expected: list[str]) -> str:
+    """The '; …' that tells how to write what the text at token i meant, or '' (the
+    expected list is said instead). Worked out on the error path only.
+
+    - a character pasted from typeset text: "; write '-'" for '−', what an invisible
+      space is and what to do with it;
+    - a superscript after an operand: '; write x^2 for a power'; a subscript after a
+      name: '; write x1 or x_1';
+    - an operand right after a number or a bracketed operand, where '*' could come
+      (2x, 2(x+1), (x+1)(x-1)): '; write 2*x for a product'. Two numbers (`1 000`) or two
+      names (`sin x`) get no such hint: a product is not the likely meaning there."""
+    names = auto.terminal_names
+
     def before(k):  # the token before token k, spaces and comments skipped (-1: none)
         k -= 1
         while k >= 0 and kinds[k] == tables.IGNORED:
             k -= 1
         return k
 
-    names = auto.terminal_names
-    k = before(i)
-    if k < 0 or names[kinds[k]] not in ("NAME", "NUMBER", "RPAR", "RSQB"):
-        return ""
-    start, depth = k, 0  # the operand: back to its opening bracket, and a name before it
-    while start > 0:
-        depth += (kinds[start] in auto.closes) - (kinds[start] in auto.opens)
-        if depth <= 0:
-            break
-        start = before(start)
-    if kinds[start] in auto.opens and before(start) >= 0 and \
-            names[kinds[before(start)]] == "NAME":  # a call or a subscript
-        start = before(start)
-    text, pos = tokens.text, tokens.start(i)
-    operand = text[tokens.start(start):tokens.start(k) + len(tokens.text_of(k))]
-    if len(operand) > 24 or "\n" in operand:
-        operand = "(…)"
-    for table, write in ((_RAISED, "{0}^{1} for a power"), (_LOWERED, "{0}{1} or {0}_{1}")):
-        end = pos
-        while end < len(text) and ord(text[end]) in table:
+    def operand_before(k):  # the text of the operand that ends with token k
+        start, depth = k, 0  # back to its opening bracket, and a name before it
+        while start > 0:
+            depth += (kinds[start] in auto.closes) - (kinds[start] in auto.opens)
+            if depth <= 0:
+                break
+            start = before(start)
+        if kinds[start] in auto.opens and before(start) >= 0 and \
+                names[kinds[before(start)]] == "NAME":  # a call or a subscript
+            start = before(start)
+        return text[tokens.start(start):tokens.start(k) + len(tokens.text_of(k))]
+
+    def operand_from(k):  # the text of the operand that starts with token k
+        end, depth = k, 0  # on to its closing bracket (a call's, a subscript's)
+        while end < len(kinds):
+            if kinds[end] != tables.IGNORED:
+                if kinds[end] in auto.opens:
+                    depth += 1
+                elif kinds[end] in auto.closes:
+                    depth -= 1
+                elif depth == 0 and end > k:
+                    break
+                if depth <= 0 and kinds[end] not in auto.opens and \
+                        (end + 1 >= len(kinds) or kinds[end + 1] not in auto.opens):
+                    return text[tokens.start(k):tokens.start(end) + len(tokens.text_of(end))]
             end += 1
-        if end > pos and (table is _RAISED or names[kinds[k]] == "NAME"):
-            return "; write " + write.format(operand, text[pos:end].translate(table))
+        return "(…)"
+
+    text = tokens.text
+    k = before(i)
+    left = names[kinds[k]] if k >= 0 and kinds[k] < len(names) else None
+    if kinds[i] == tables.BAD:
+        pos = tokens.start(i)
+        if text[pos] in _PASTED:
+            return "; " + _PASTED[text[pos]]
+        if left not in ("NAME", "NUMBER", "RPAR", "RSQB"):
+            return ""
+        operand = short_operand(operand_before(k))
+        for table, write in ((_RAISED, "{0}^{1} for a power"),
+                             (_LOWERED, "{0}{1} or {0}_{1}")):
+            end = pos
+            while end < len(text) and ord(text[end]) in table:
+                end += 1
+            if end > pos and (table is _RAISED or left == "NAME"):
+                return "; write " + write.format(operand, text[pos:end].translate(table))
+        return ""
+    right = names[kinds[i]]
+    if "STAR" in expected and left in ("NUMBER", "RPAR", "RSQB") and \
+            right in ("NAME", "NUMBER", "LPAR") and (left, right) != ("NUMBER", "NUMBER"):
+        return product_hint(operand_before(k), operand_from(i))
     return ""
 
 
