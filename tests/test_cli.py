@@ -12,6 +12,7 @@ import sys
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+import click
 from click.testing import CliRunner
 
 import cgraph
@@ -203,6 +204,41 @@ def test_exit_status_and_message(args, code, message):
     assert r.stdout == ""
     assert message in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def _integer_options():
+    for name, command in sorted(cli.commands.items()):
+        for param in command.params:
+            if isinstance(param, click.Option) and isinstance(param.type, click.types.IntParamType):
+                yield name, max(param.opts, key=len), param.type
+
+
+@pytest.mark.parametrize("command, option, kind", list(_integer_options()))
+def test_every_integer_option_says_whole_number_and_its_range(command, option, kind):
+    r = run(command, "x", "x=1", option, "abc")
+    assert r.exit_code == 2 and r.stdout == ""
+    assert r.stderr.startswith(f"Error: {option}: 'abc' is not a whole number (see ")
+    r = run(command, "x", "x=1", option, "1.5")
+    assert f"{option}: '1.5' is not a whole number" in r.stderr
+    below = kind.min - 1
+    r = run(command, "x", "x=1", option, str(below))
+    words = f"{kind.min} to {kind.max}" if kind.max is not None else f"at least {kind.min}"
+    assert r.exit_code == 2 and f"Error: {option}: {below} is out of range ({words}) (see" in r.stderr
+    assert r.stderr.count("\n") == 1
+    if kind.max is not None:
+        r = run(command, "x", "x=1", option, "1e400")
+        assert f"{option}: 1e400 is out of range ({words})" in r.stderr
+
+
+def test_an_integer_option_takes_a_whole_number_in_any_spelling():
+    for spelling in ("3", "3.0", "3e0", " 3"):
+        r = run("eval", "x/3", "x=1", "--digits", spelling, "--format", "tsv")
+        assert r.exit_code == 0 and "0.333\t" in r.stdout, (spelling, r.stderr)
+
+
+def test_a_number_option_names_itself_first():
+    r = run("descend", "(w-1)^2", "w=0", "--lr", "-1")
+    assert r.stderr.startswith("Error: --lr: -1 is not greater than 0 (see ")
 
 
 def test_syntax_error_shows_the_line_and_a_caret():

@@ -295,7 +295,24 @@ class OutputFile(click.Path):
 OUTPUT_FILE = OutputFile()
 
 
-class Number(click.ParamType):
+class _OptionValueError(click.BadParameter):
+    """`--digits: 'abc' is not a whole number`: the option, then why, as the other usage
+    errors read, not click's "Invalid value for '--digits': …"."""
+
+    def format_message(self):
+        if self.param is not None and self.param.opts:
+            return f"{max(self.param.opts, key=len)}: {self.message}"
+        return super().format_message()
+
+
+class _OptionValue:
+    """The numeric option types' failures, in one form."""
+
+    def fail(self, message, param=None, ctx=None):
+        raise _OptionValueError(message, ctx=ctx, param=param)
+
+
+class Number(_OptionValue, click.ParamType):
     """A finite float, positive (`above=0`) or at least 0 (`least=0`): NaN, infinities and
     values out of range are usage errors, not silently ignored or divided by."""
 
@@ -323,6 +340,48 @@ class Number(click.ParamType):
 
 POSITIVE = Number(above=0)
 NONNEGATIVE = Number(least=0)
+
+
+class WholeNumber(_OptionValue, click.IntRange):
+    """An integer option from `low` (to `high`): every one (--digits, --order, --steps,
+    --seed …) says `--steps: 'abc' is not a whole number` or `--digits: 0 is out of range
+    (1 to 17)`, not click's "is not a valid integer range"; `1e3` and `2.0` are whole."""
+
+    name = "whole number"
+
+    def __init__(self, low: int, high: int | None = None):
+        super().__init__(low, high)
+
+    def _describe_range(self) -> str:  # click's --help shows it too: [default: 1; 1 to 10]
+        return f"at least {self.min}" if self.max is None else f"{self.min} to {self.max}"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        else:
+            number = _whole(str(value).strip())
+            if number is None:
+                self.fail(f"{value!r} is not a whole number", param, ctx)
+        if number < self.min or (self.max is not None and number > self.max):
+            shown = number if abs(number) < 10**20 else value
+            self.fail(f"{shown} is out of range ({self._describe_range()})", param, ctx)
+        return number
+
+
+def _whole(text: str) -> int | float | None:
+    """`12`, `1e3`, `2.0` -> the integer; a number beyond a double -> ±Infinity (out of any
+    range); anything else -> None."""
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    if number in (float("inf"), float("-inf")):
+        return number
+    return int(number) if number.is_integer() else None
 
 
 def given(name: str) -> bool:
