@@ -147,3 +147,25 @@ def test_help_fits_every_terminal_and_says_the_same(help_screens):
                     if opt.startswith("-"):
                         assert re.search(rf"(?<![\w-]){re.escape(opt)}(?![\w-])",
                                          shown.screen), (page, width, opt)
+
+
+UNCERTAIN = ["eval", "a*b*c*d*alpha*beta", "a=1.2345±0.1", "b=4.5±0.1", "c=0.001±0.00001",
+             "d=3±0.1", "alpha=2±0.1", "beta=2±0.1"]
+
+
+@pytest.mark.parametrize("width", (40, 80))
+def test_the_variance_line_wraps_between_shares(width):
+    """The variance line was one string the terminal wrapped anywhere: at 40 columns
+    'c' ended one line and '0.754%' began the next. It wraps between shares, as the
+    gradient lines wrap between pairs, a broken line ending with its comma."""
+    shown = on_terminal(UNCERTAIN, width)
+    assert shown.status == 0, shown.stderr
+    lines = shown.screen.splitlines()
+    start = next(k for k, line in enumerate(lines) if line.startswith("variance of f: "))
+    variance = [line.rstrip() for line in lines[start:] if line.strip()]
+    assert max(map(len, lines)) <= width, shown.screen
+    shares = " ".join(variance).replace("variance of f: ", "").split(", ")
+    assert [s.split()[0] for s in shares] == ["a", "b", "c", "d", "alpha", "beta"], variance
+    assert all(re.fullmatch(r"\w+ \d[\d.]*%", s) for s in shares), variance
+    assert all(line.endswith(",") for line in variance[:-1]), variance
+    assert len(variance) == (1 if width >= 80 else 3), variance
