@@ -241,6 +241,46 @@ def test_a_number_option_names_itself_first():
     assert r.stderr.startswith("Error: --lr: -1 is not greater than 0 (see ")
 
 
+@pytest.mark.parametrize("command", ["eval", "graph", "explain", "diff", "check",
+                                     "jacobian", "hessian", "descend"])
+@pytest.mark.parametrize("args, example", [
+    (["x=1", "y=2"], '"x*y" x=1 y=2'),          # read as the program `x=1`: y unknown
+    (["x=2±0.1", "y=3"], '"x*y" x=2±0.1 y=3'),  # as a program: a syntax error
+    (["x=2±0.1"], '"x*2" x=2±0.1'),
+    (["w=[1,2]", "y=1"], "PROGRAM w=[1,2] y=1"),
+])
+def test_a_binding_where_the_program_goes_says_the_program_comes_first(command, args,
+                                                                       example):
+    r = run(command, *args)
+    assert r.exit_code == 2 and r.stdout == ""
+    assert r.stderr == (f"Error: missing PROGRAM: {args[0]!r} looks like a binding, and the "
+                        f"program comes first (e.g. cli {command} {example}) "
+                        f"(see 'cli {command} --help')\n")
+
+
+def test_a_program_that_is_one_constant_assignment_runs_with_a_hint():
+    """`cgraph eval x=1` is a valid program (x is assigned the constant 1), so it runs;
+    but a user who forgot the program typed it, so stderr says how to give one."""
+    r = run("eval", "x=1", "--format", "tsv")
+    assert r.exit_code == 0 and r.stdout.splitlines()[1].split("\t")[:5] == \
+        ["0", "const", "x", "x", "1"]
+    assert r.stderr == ("warning: the program 'x=1' sets x to a constant and has no "
+                        "variables; if it is a binding, the program comes first (e.g. cli "
+                        "eval \"x*2\" x=1)\n")
+    for program in ("x = 1", "y=x^2", "x=1; y=2*x", "1"):  # not one binding-like word
+        r = run("eval", program, "x=1" if "x^" in program else "--strict", "--format", "tsv")
+        assert "comes first" not in r.stderr, (program, r.stderr)
+    r = run("codegen", "x=1", "y=2")  # codegen takes no bindings: its own message
+    assert "codegen takes no bindings" in r.stderr
+    path = "prog.cg"  # a file or standard input holding `x=1` is a program, meant
+    with CliRunner().isolated_filesystem():
+        open(path, "w").write("x=1\n")
+        r = run("eval", "--file", path, "--format", "tsv")
+        assert r.exit_code == 0 and r.stderr == ""
+    r = run("eval", "-", "--format", "tsv", input="x=1\n")
+    assert r.exit_code == 0 and r.stderr == ""
+
+
 def test_syntax_error_shows_the_line_and_a_caret():
     r = run("eval", "x + (y * )", "x=1", "y=1")
     lines = r.stderr.splitlines()

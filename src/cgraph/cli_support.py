@@ -227,7 +227,18 @@ def program_arguments(fn):
             raise click.UsageError("standard input cannot hold both the program and the "
                                    "--data rows: give one of them as a file")
         text, binding_args = _split_args(args, program_file)
-        graph = parse(text)
+        typed = args[0] if source is None and program_file is None else None
+        try:
+            graph = parse(text)
+        except CgraphError:
+            if typed is not None and _binding_like(typed):
+                raise _forgot_program(args) from None
+            raise
+        if typed is not None and not graph.variables and _binding_like(typed):
+            if binding_args or bindings_file:  # each would be refused as not a variable
+                raise _forgot_program(args)
+            warn(f"the program {typed!r} sets {typed.partition('=')[0]} to a constant and "
+                 f"has no variables; if it is a binding, {_program_first(args)}")
         bindings, sigmas = parse_uncertain_bindings(binding_args)
         if bindings_file:  # the command line wins over the file
             bindings = {**read_bindings_file(bindings_file), **bindings}
@@ -257,6 +268,36 @@ def _split_args(args, program_file) -> tuple[str, list[str]]:
     if program == "-":
         program = lazy.files.read_text("-")
     return program, args
+
+
+def _binding_like(arg: str) -> bool:
+    """Whether the program argument is a binding, one word `x=1` (as a program: the
+    assignment of a constant), `x=2±0.1` or `w=[1,2]` (as a program: an error): checked
+    only when the program has no variables or does not parse, so never on the usual path."""
+    if "=" not in arg or any(c.isspace() for c in arg):
+        return False
+    if click.get_current_context().command.name == "codegen":  # it takes no bindings
+        return False
+    try:
+        parse_uncertain_bindings([arg])
+    except CgraphError:
+        return False
+    return True
+
+
+def _program_first(args) -> str:
+    """`the program comes first (e.g. cgraph eval "x*y" x=1 y=2)`."""
+    names = [a.partition("=")[0] for a in args if "=" in a and not a.startswith("-")]
+    example = '"' + ("*".join(names) if len(names) > 1 else f"{names[0]}*2") + '"'
+    if any(a.partition("=")[2].startswith("[") for a in args):
+        example = "PROGRAM"  # a family is used by index: w[1]
+    command = click.get_current_context().command_path
+    return f"the program comes first (e.g. {command} {example} {' '.join(args)})"
+
+
+def _forgot_program(args) -> click.UsageError:
+    return click.UsageError(f"missing PROGRAM: {args[0]!r} looks like a binding, and "
+                            + _program_first(args))
 
 
 class NameList(click.ParamType):
