@@ -260,13 +260,13 @@ def _split_args(args, program_file) -> tuple[str, list[str]]:
     """The program text and the binding arguments."""
     args = list(args)
     if program_file is not None:
-        return lazy.files.read_text(program_file), args
+        return lazy.files.read_text(program_file, "the program"), args
     if not args:
         raise click.UsageError("missing PROGRAM (give it as an argument, '-' for "
                                "standard input, or --file PATH)")
     program = args.pop(0)
     if program == "-":
-        program = lazy.files.read_text("-")
+        program = lazy.files.read_text("-", "the program")
     return program, args
 
 

@@ -425,7 +425,7 @@ def open_points(path: str):
     if is_parquet(path):
         points = ParquetPoints(path)
         return points, None, points.size
-    raw, size = open_binary(path)
+    raw, size = open_binary(path, "the --data rows")
     if raw is None:  # standard input that is text only (a test's)
         import sys
 
