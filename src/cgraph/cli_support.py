@@ -404,7 +404,9 @@ class WholeNumber(_OptionValue, click.IntRange):
             if number is None:
                 self.fail(f"{value!r} is not a whole number", param, ctx)
         if number < self.min or (self.max is not None and number > self.max):
-            shown = number if abs(number) < 10**20 else value
+            # 1e20, not 10**20: compiling 10**20 folds it, and a Ctrl-C landing in that
+            # fold was dropped by the compiler (a run went on with Ctrl-C ignored)
+            shown = number if abs(number) < 1e20 else value
             self.fail(f"{shown} is out of range ({self._describe_range()})", param, ctx)
         return number
 
