@@ -12,6 +12,7 @@ import sys
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+import click
 from click.testing import CliRunner
 
 import cgraph
@@ -203,6 +204,81 @@ def test_exit_status_and_message(args, code, message):
     assert r.stdout == ""
     assert message in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def _integer_options():
+    for name, command in sorted(cli.commands.items()):
+        for param in command.params:
+            if isinstance(param, click.Option) and isinstance(param.type, click.types.IntParamType):
+                yield name, max(param.opts, key=len), param.type
+
+
+@pytest.mark.parametrize("command, option, kind", list(_integer_options()))
+def test_every_integer_option_says_whole_number_and_its_range(command, option, kind):
+    r = run(command, "x", "x=1", option, "abc")
+    assert r.exit_code == 2 and r.stdout == ""
+    assert r.stderr.startswith(f"Error: {option}: 'abc' is not a whole number (see ")
+    r = run(command, "x", "x=1", option, "1.5")
+    assert f"{option}: '1.5' is not a whole number" in r.stderr
+    below = kind.min - 1
+    r = run(command, "x", "x=1", option, str(below))
+    words = f"{kind.min} to {kind.max}" if kind.max is not None else f"at least {kind.min}"
+    assert r.exit_code == 2 and f"Error: {option}: {below} is out of range ({words}) (see" in r.stderr
+    assert r.stderr.count("\n") == 1
+    if kind.max is not None:
+        r = run(command, "x", "x=1", option, "1e400")
+        assert f"{option}: 1e400 is out of range ({words})" in r.stderr
+
+
+def test_an_integer_option_takes_a_whole_number_in_any_spelling():
+    for spelling in ("3", "3.0", "3e0", " 3"):
+        r = run("eval", "x/3", "x=1", "--digits", spelling, "--format", "tsv")
+        assert r.exit_code == 0 and "0.333\t" in r.stdout, (spelling, r.stderr)
+
+
+def test_a_number_option_names_itself_first():
+    r = run("descend", "(w-1)^2", "w=0", "--lr", "-1")
+    assert r.stderr.startswith("Error: --lr: -1 is not greater than 0 (see ")
+
+
+@pytest.mark.parametrize("command", ["eval", "graph", "explain", "diff", "check",
+                                     "jacobian", "hessian", "descend"])
+@pytest.mark.parametrize("args, example", [
+    (["x=1", "y=2"], '"x*y" x=1 y=2'),          # read as the program `x=1`: y unknown
+    (["x=2±0.1", "y=3"], '"x*y" x=2±0.1 y=3'),  # as a program: a syntax error
+    (["x=2±0.1"], '"x*2" x=2±0.1'),
+    (["w=[1,2]", "y=1"], "PROGRAM w=[1,2] y=1"),
+])
+def test_a_binding_where_the_program_goes_says_the_program_comes_first(command, args,
+                                                                       example):
+    r = run(command, *args)
+    assert r.exit_code == 2 and r.stdout == ""
+    assert r.stderr == (f"Error: missing PROGRAM: {args[0]!r} looks like a binding, and the "
+                        f"program comes first (e.g. cli {command} {example}) "
+                        f"(see 'cli {command} --help')\n")
+
+
+def test_a_program_that_is_one_constant_assignment_runs_with_a_hint():
+    """`cgraph eval x=1` is a valid program (x is assigned the constant 1), so it runs;
+    but a user who forgot the program typed it, so stderr says how to give one."""
+    r = run("eval", "x=1", "--format", "tsv")
+    assert r.exit_code == 0 and r.stdout.splitlines()[1].split("\t")[:5] == \
+        ["0", "const", "x", "x", "1"]
+    assert r.stderr == ("warning: the program 'x=1' sets x to a constant and has no "
+                        "variables; if it is a binding, the program comes first (e.g. cli "
+                        "eval \"x*2\" x=1)\n")
+    for program in ("x = 1", "y=x^2", "x=1; y=2*x", "1"):  # not one binding-like word
+        r = run("eval", program, "x=1" if "x^" in program else "--strict", "--format", "tsv")
+        assert "comes first" not in r.stderr, (program, r.stderr)
+    r = run("codegen", "x=1", "y=2")  # codegen takes no bindings: its own message
+    assert "codegen takes no bindings" in r.stderr
+    path = "prog.cg"  # a file or standard input holding `x=1` is a program, meant
+    with CliRunner().isolated_filesystem():
+        open(path, "w").write("x=1\n")
+        r = run("eval", "--file", path, "--format", "tsv")
+        assert r.exit_code == 0 and r.stderr == ""
+    r = run("eval", "-", "--format", "tsv", input="x=1\n")
+    assert r.exit_code == 0 and r.stderr == ""
 
 
 def test_syntax_error_shows_the_line_and_a_caret():

@@ -261,6 +261,19 @@ def test_cells_only_python_reads_as_numbers_are_named(tmp_path, cell):
     assert r.output.strip() == f"Error: {path}, line 4, column 'y': '{cell}' is not a number"
 
 
+@pytest.mark.parametrize("row, column", [(",3", "x"), ("3,", "y"), ("3, ", "y"),
+                                         ('"",3', "x"), ("3,\t", "y")])
+@pytest.mark.parametrize("command", [["eval", "x*y"], ["descend", "(w*x-y)^2", "w=0"]])
+def test_an_empty_cell_is_called_one(tmp_path, row, column, command):
+    """An empty cell said "'' is not a number"."""
+    path = tmp_path / "p.csv"
+    path.write_text(f"x,y\n1,2\n{row}\n4,5\n", encoding="utf-8")
+    r = run(*command, "--data", path)
+    assert r.exit_code == 2
+    assert r.output.strip() == f"Error: {path}, line 3, column '{column}': an empty cell, " \
+                               "not a number"
+
+
 def test_parquet_given_as_csv_says_so(tmp_path):
     path = tmp_path / "p.parquet"
     pq.write_table(pa.table({"x": [1.0, 2.0]}), path)

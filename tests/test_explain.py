@@ -150,3 +150,25 @@ def test_a_variable_used_everywhere_costs_linear_work(monkeypatch):
     edges = sum(len(node.inputs) for node in g.nodes)
     assert sum(walked) <= 2 * edges, (sum(walked), edges)
     assert "sum over 2000 paths" in explain.to_text(sections)
+
+
+@pytest.mark.parametrize("args", [
+    ["p = x + y; g = p * z", "x=1", "y=3", "z=-3"],
+    ["sigmoid(w*x + b)", "w=0.5", "x=1.5", "b=0.1", "--mode", "forward"],
+])
+def test_the_terminal_says_what_a_pipe_gets(args):
+    """On a terminal the notes lost their parentheses (dim italic stood for them, and dim
+    may not show: '= -3    chain rule') and a blank line ended the output; the README shows
+    the piped text. Now the screen reads as the text, styles aside."""
+    import subprocess
+    import sys
+
+    from terminal import env_for, on_terminal
+
+    piped = subprocess.run([sys.executable, "-m", "cgraph", "explain", *args],
+                           capture_output=True, text=True, env=env_for(), check=True).stdout
+    shown = on_terminal(["explain", *args], 120)
+    assert shown.status == 0 and shown.stderr == ""
+    if "--mode" not in args:
+        assert "(chain rule)" in shown.screen
+    assert shown.screen == piped

@@ -44,6 +44,21 @@ def test_verbose_says_which_mode(args, mode, why):
                *args).stderr == ""
 
 
+def test_verbose_on_a_terminal_says_the_mode_once():
+    """The table's caption said "by forward mode: 2 passes" under --verbose's "forward
+    mode (2 variables < 3 outputs): 2 passes, one per variable": the mode twice."""
+    from terminal import on_terminal
+
+    args = ["jacobian", "p = x*y; q = x + y; s = sin(p)", "x=1", "y=2", "--output", "p,q,s"]
+    shown = on_terminal([*args, "--verbose"], 80)
+    assert shown.status == 0
+    assert shown.stderr.strip() == "forward mode (2 variables < 3 outputs): 2 passes, one " \
+                                   "per variable"
+    assert "(∂row/∂column)" in shown.screen and "mode" not in shown.screen
+    plain = on_terminal(args, 80)  # without --verbose the caption says it
+    assert plain.stderr == "" and "(∂row/∂column, by forward mode: 2 passes)" in plain.screen
+
+
 @pytest.mark.parametrize("args, message", [
     (["eval", "p = x*y; q = p + 1", "x=1", "y=2", "--output", "r"],
      "--output: 'r' is not a named node of the program (named nodes: p, q)"),

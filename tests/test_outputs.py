@@ -268,8 +268,8 @@ def test_help_version_and_no_arguments_are_as_before():
     r = proc()  # the help, on standard error: no command given
     assert r.returncode == 2 and b"Commands:" in r.stderr
     r = run("eval", "x", "x=1", "--digits", "0")  # click's test runner too
-    assert r.exit_code == 2 and r.stderr.startswith("Error: Invalid value for '--digits': "
-                                                    "0 is not in the range 1<=x<=17 (see ")
+    assert r.exit_code == 2 and r.stderr.startswith("Error: --digits: 0 is out of range "
+                                                    "(1 to 17) (see ")
     assert r.stderr.endswith(" eval --help')\n") and r.stderr.count("\n") == 1
 
 

@@ -7,15 +7,18 @@ screens too, whole (a table too wide for the terminal falls back to a layout tha
 
 from __future__ import annotations
 
+import os
 import re
+import select
 import shutil
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from terminal import WIDTHS, on_terminal
+from terminal import WIDTHS, collect, on_terminal, start
 
 README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
 NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?:e[-+]?\d+)?(?![\w.])")
@@ -152,3 +155,60 @@ def test_help_fits_every_terminal_and_says_the_same(help_screens):
                     if opt.startswith("-"):
                         assert re.search(rf"(?<![\w-]){re.escape(opt)}(?![\w-])",
                                          shown.screen), (page, width, opt)
+
+
+UNCERTAIN = ["eval", "a*b*c*d*alpha*beta", "a=1.2345±0.1", "b=4.5±0.1", "c=0.001±0.00001",
+             "d=3±0.1", "alpha=2±0.1", "beta=2±0.1"]
+
+
+@pytest.mark.parametrize("width", (40, 80))
+def test_the_variance_line_wraps_between_shares(width):
+    """The variance line was one string the terminal wrapped anywhere: at 40 columns
+    'c' ended one line and '0.754%' began the next. It wraps between shares, as the
+    gradient lines wrap between pairs, a broken line ending with its comma."""
+    shown = on_terminal(UNCERTAIN, width)
+    assert shown.status == 0, shown.stderr
+    lines = shown.screen.splitlines()
+    start = next(k for k, line in enumerate(lines) if line.startswith("variance of f: "))
+    variance = [line.rstrip() for line in lines[start:] if line.strip()]
+    assert max(map(len, lines)) <= width, shown.screen
+    shares = " ".join(variance).replace("variance of f: ", "").split(", ")
+    assert [s.split()[0] for s in shares] == ["a", "b", "c", "d", "alpha", "beta"], variance
+    assert all(re.fullmatch(r"\w+ \d[\d.]*%", s) for s in shares), variance
+    assert all(line.endswith(",") for line in variance[:-1]), variance
+    assert len(variance) == (1 if width >= 80 else 3), variance
+
+
+def _typed(args, text: bytes):
+    """Run on a terminal whose standard input is the terminal: wait for the line on
+    standard error, type `text` (Ctrl-D ends it), and return (that line, what was shown)."""
+    proc, out, err = start(args, 80)
+    said = b""
+    deadline = time.monotonic() + 30
+    while not said.endswith(b"\n") and time.monotonic() < deadline:
+        if select.select([err], [], [], 0.1)[0]:
+            said += os.read(err, 4096)
+    os.write(out, text)
+    return said.decode().replace("\r\n", "\n"), collect(proc, out, err)
+
+
+@pytest.mark.parametrize("args, what, typed, row", [
+    (["eval", "-", "x=3"], "the program", b"x*2\n\x04", r"^2\tmul\t\tx \* 2\t6\t1$"),
+    (["eval", "--file", "-", "x=3"], "the program", b"x*2\n\x04", r"^2\tmul\t\tx"),
+    (["eval", "x*2", "--data", "-"], "the --data rows", b"x\n3\n\x04",
+     r"^3,6,2$"),
+])
+def test_standard_input_at_a_terminal_says_what_it_reads_and_how_to_end_it(args, what,
+                                                                           typed, row):
+    """`cgraph eval - x=1` at a terminal waited in silence for the program; now standard
+    error says once what it reads there and how to end it, as bc and python do."""
+    said, shown = _typed([*args, "--format", "tsv"] if "--data" not in args else args, typed)
+    assert said == f"cgraph: reading {what} from standard input (end it with Ctrl-D)\n"
+    assert shown.status == 0 and shown.stderr == "", shown.stderr
+    assert re.search(row, shown.screen, re.M), shown.screen
+
+
+def test_standard_input_from_a_pipe_is_read_in_silence():
+    shown = on_terminal(["eval", "-", "x=3", "--format", "tsv"], input=b"x*2\n")
+    assert shown.status == 0 and shown.stderr == ""
+    assert re.search(r"^2\tmul\t\tx \* 2\t6\t1$", shown.screen, re.M), shown.screen

@@ -14,11 +14,12 @@ import click
 
 from . import __version__, numtext
 from .cli_support import (CONTEXT, INPUT_FILE, NAMES, NONNEGATIVE, OUTPUT_FILE, POSITIVE,
-                          Command, Group, StepProgress, applies, by_suffix, byte_progress, lazy,
-                          output_file, output_options, program_arguments, warn)
+                          Command, Group, StepProgress, WholeNumber, applies, by_suffix,
+                          byte_progress, lazy, output_file, output_options, program_arguments,
+                          warn)
 from .errors import BindingError, EvaluationError, InputError
 
-DIGITS = click.IntRange(1, 17)
+DIGITS = WholeNumber(1, 17)
 
 
 @click.group(context_settings=CONTEXT, cls=Group)
@@ -224,7 +225,7 @@ def explain_command(program, out, mode, tangents, digits, diagrams):
 @program_arguments
 @click.option("--wrt", type=NAMES, metavar="X,Y", help="Differentiate with respect to these "
               "[default: every variable].")
-@click.option("--order", type=click.IntRange(1, 10), default=1, show_default=True,
+@click.option("--order", type=WholeNumber(1, 10), default=1, show_default=True,
               metavar="N", help="Order of the derivative: every distinct partial of that order "
               "(∂²f/∂x², ∂²f/∂x∂y, ∂²f/∂y² for --wrt x,y --order 2).")
 @click.option("--output", "outputs", type=NAMES, metavar="A,B", help="Differentiate these "
@@ -372,8 +373,8 @@ def hessian_command(program, out, wrt, output_name, digits):
 @click.option("--wrt", type=NAMES, metavar="W1,W2", help="The trainable weights [default: "
               "every bound variable that is not a data column].")
 @click.option("--lr", type=POSITIVE, default=0.01, show_default=True, help="Learning rate.")
-@click.option("--steps", type=click.IntRange(1), metavar="N", help="Number of steps [default: 1000, "
-              "or 100000 with --until].")
+@click.option("--steps", type=WholeNumber(1), metavar="N", help="Number of steps [default: "
+              "1000, or 100000 with --until].")
 @click.option("--until", type=POSITIVE, metavar="TOL", help="Stop once the cost changes by "
               "less than TOL in a step, or the gradient norm falls below it.")
 @click.option("--optimizer", type=click.Choice(["gd", "momentum", "adam", "newton"]),
@@ -382,11 +383,11 @@ def hessian_command(program, out, wrt, output_name, digits):
 @click.option("--data", "data_path", type=INPUT_FILE,
               metavar="FILE.csv", help="Minimise the mean of the program over these rows "
               "(a CSV or Parquet file).")
-@click.option("--epochs", type=click.IntRange(1), default=100, show_default=True,
+@click.option("--epochs", type=WholeNumber(1), default=100, show_default=True,
               metavar="N", help="Passes over --data.")
-@click.option("--batch-size", type=click.IntRange(1), metavar="N",
+@click.option("--batch-size", type=WholeNumber(1), metavar="N",
               help="Mini-batches of N rows [default: the full batch].")
-@click.option("--seed", type=click.IntRange(0), default=0, show_default=True,
+@click.option("--seed", type=WholeNumber(0), default=0, show_default=True,
               metavar="N", help="Seed for shuffling mini-batches.")
 @click.option("--trace", type=OUTPUT_FILE, metavar="FILE.csv",
               help="Write every step: step, cost, each weight, each gradient.")

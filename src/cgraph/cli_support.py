@@ -227,7 +227,18 @@ def program_arguments(fn):
             raise click.UsageError("standard input cannot hold both the program and the "
                                    "--data rows: give one of them as a file")
         text, binding_args = _split_args(args, program_file)
-        graph = parse(text)
+        typed = args[0] if source is None and program_file is None else None
+        try:
+            graph = parse(text)
+        except CgraphError:
+            if typed is not None and _binding_like(typed):
+                raise _forgot_program(args) from None
+            raise
+        if typed is not None and not graph.variables and _binding_like(typed):
+            if binding_args or bindings_file:  # each would be refused as not a variable
+                raise _forgot_program(args)
+            warn(f"the program {typed!r} sets {typed.partition('=')[0]} to a constant and "
+                 f"has no variables; if it is a binding, {_program_first(args)}")
         bindings, sigmas = parse_uncertain_bindings(binding_args)
         if bindings_file:  # the command line wins over the file
             bindings = {**read_bindings_file(bindings_file), **bindings}
@@ -249,14 +260,44 @@ def _split_args(args, program_file) -> tuple[str, list[str]]:
     """The program text and the binding arguments."""
     args = list(args)
     if program_file is not None:
-        return lazy.files.read_text(program_file), args
+        return lazy.files.read_text(program_file, "the program"), args
     if not args:
         raise click.UsageError("missing PROGRAM (give it as an argument, '-' for "
                                "standard input, or --file PATH)")
     program = args.pop(0)
     if program == "-":
-        program = lazy.files.read_text("-")
+        program = lazy.files.read_text("-", "the program")
     return program, args
+
+
+def _binding_like(arg: str) -> bool:
+    """Whether the program argument is a binding, one word `x=1` (as a program: the
+    assignment of a constant), `x=2±0.1` or `w=[1,2]` (as a program: an error): checked
+    only when the program has no variables or does not parse, so never on the usual path."""
+    if "=" not in arg or any(c.isspace() for c in arg):
+        return False
+    if click.get_current_context().command.name == "codegen":  # it takes no bindings
+        return False
+    try:
+        parse_uncertain_bindings([arg])
+    except CgraphError:
+        return False
+    return True
+
+
+def _program_first(args) -> str:
+    """`the program comes first (e.g. cgraph eval "x*y" x=1 y=2)`."""
+    names = [a.partition("=")[0] for a in args if "=" in a and not a.startswith("-")]
+    example = '"' + ("*".join(names) if len(names) > 1 else f"{names[0]}*2") + '"'
+    if any(a.partition("=")[2].startswith("[") for a in args):
+        example = "PROGRAM"  # a family is used by index: w[1]
+    command = click.get_current_context().command_path
+    return f"the program comes first (e.g. {command} {example} {' '.join(args)})"
+
+
+def _forgot_program(args) -> click.UsageError:
+    return click.UsageError(f"missing PROGRAM: {args[0]!r} looks like a binding, and "
+                            + _program_first(args))
 
 
 class NameList(click.ParamType):
@@ -295,7 +336,24 @@ class OutputFile(click.Path):
 OUTPUT_FILE = OutputFile()
 
 
-class Number(click.ParamType):
+class _OptionValueError(click.BadParameter):
+    """`--digits: 'abc' is not a whole number`: the option, then why, as the other usage
+    errors read, not click's "Invalid value for '--digits': …"."""
+
+    def format_message(self):
+        if self.param is not None and self.param.opts:
+            return f"{max(self.param.opts, key=len)}: {self.message}"
+        return super().format_message()
+
+
+class _OptionValue:
+    """The numeric option types' failures, in one form."""
+
+    def fail(self, message, param=None, ctx=None):
+        raise _OptionValueError(message, ctx=ctx, param=param)
+
+
+class Number(_OptionValue, click.ParamType):
     """A finite float, positive (`above=0`) or at least 0 (`least=0`): NaN, infinities and
     values out of range are usage errors, not silently ignored or divided by."""
 
@@ -323,6 +381,50 @@ class Number(click.ParamType):
 
 POSITIVE = Number(above=0)
 NONNEGATIVE = Number(least=0)
+
+
+class WholeNumber(_OptionValue, click.IntRange):
+    """An integer option from `low` (to `high`): every one (--digits, --order, --steps,
+    --seed …) says `--steps: 'abc' is not a whole number` or `--digits: 0 is out of range
+    (1 to 17)`, not click's "is not a valid integer range"; `1e3` and `2.0` are whole."""
+
+    name = "whole number"
+
+    def __init__(self, low: int, high: int | None = None):
+        super().__init__(low, high)
+
+    def _describe_range(self) -> str:  # click's --help shows it too: [default: 1; 1 to 10]
+        return f"at least {self.min}" if self.max is None else f"{self.min} to {self.max}"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        else:
+            number = _whole(str(value).strip())
+            if number is None:
+                self.fail(f"{value!r} is not a whole number", param, ctx)
+        if number < self.min or (self.max is not None and number > self.max):
+            # 1e20, not 10**20: compiling 10**20 folds it, and a Ctrl-C landing in that
+            # fold was dropped by the compiler (a run went on with Ctrl-C ignored)
+            shown = number if abs(number) < 1e20 else value
+            self.fail(f"{shown} is out of range ({self._describe_range()})", param, ctx)
+        return number
+
+
+def _whole(text: str) -> int | float | None:
+    """`12`, `1e3`, `2.0` -> the integer; a number beyond a double -> ±Infinity (out of any
+    range); anything else -> None."""
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    if number in (float("inf"), float("-inf")):
+        return number
+    return int(number) if number.is_integer() else None
 
 
 def given(name: str) -> bool:

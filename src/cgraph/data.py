@@ -158,8 +158,10 @@ class CsvReader:
         for cells, line in zip(records, line_numbers):
             for i in where:
                 if not _plain_number(cells[i]):
+                    what = f"{cells[i]!r} is not a number" if cells[i].strip() else \
+                        "an empty cell, not a number"
                     return DataError(f"{self.name}, line {line}, column "
-                                     f"'{self.header[i]}': {cells[i]!r} is not a number")
+                                     f"'{self.header[i]}': {what}")
         return DataError(f"{self.name}: cannot read the numbers")
 
 
@@ -425,7 +427,7 @@ def open_points(path: str):
     if is_parquet(path):
         points = ParquetPoints(path)
         return points, None, points.size
-    raw, size = open_binary(path)
+    raw, size = open_binary(path, "the --data rows")
     if raw is None:  # standard input that is text only (a test's)
         import sys
 

@@ -33,6 +33,7 @@ class Column:
 
 
 SUMMARY_SEP = "   "  # between the `name = value` pairs of a summary line
+SHARE_SEP = ", "  # between the `x 6.38%` shares of the variance line
 
 
 def columns(ev) -> list[Column]:
@@ -250,10 +251,12 @@ def _md_cell(text: str) -> str:
     return text.replace("|", r"\|")
 
 
-def summary_lines(ev: Evaluation, wrt=None, digits: int | None = None) -> list[str]:
+def summary_lines(ev: Evaluation, wrt=None,
+                  digits: int | None = None) -> list[tuple[list[str], str]]:
     """`f = -12` and `∂f/∂x = -3   ∂f/∂y = -3   ∂f/∂z = 4`; with several outputs, a value
     line and then a gradient line for each; `f = 4 ± 0.5` and the variance's shares when
-    the inputs carry uncertainties; forward mode's derivative."""
+    the inputs carry uncertainties; forward mode's derivative. Each line is its pairs and
+    the separator between them: a narrow terminal wraps between pairs, never inside one."""
     num = numtext.text
     graph = ev.graph
     if hasattr(ev, "tangents"):
@@ -262,8 +265,9 @@ def summary_lines(ev: Evaluation, wrt=None, digits: int | None = None) -> list[s
         from .forward import dotted
 
         seed = ", ".join(f"{dotted(v)} = {num(t, digits)}" for v, t in ev.seed.items())
-        return [f"{f} = {num(ev.value, digits)}",
-                f"∂{f}/∂{x} = {d}" if x else f"{dotted(f)} = {d} (along {seed})"]
+        return [([f"{f} = {num(ev.value, digits)}"], SUMMARY_SEP),
+                ([f"∂{f}/∂{x} = {d}" if x else f"{dotted(f)} = {d} (along {seed})"],
+                 SUMMARY_SEP)]
     outputs = ev.outputs or [(graph.output_name, graph.output)]
     adjoints = ev.adjoints or [ev.grads]
     uncertainty = {u.output: u for u in ev.uncertainty or ()}
@@ -271,17 +275,18 @@ def summary_lines(ev: Evaluation, wrt=None, digits: int | None = None) -> list[s
     for name, i in outputs:
         pm = f" ± {num(uncertainty[name].sigma, digits)}" if name in uncertainty else ""
         values.append(f"{name} = {num(ev.values[i], digits)}{pm}")
-    lines = [SUMMARY_SEP.join(values)]
+    lines = [(values, SUMMARY_SEP)]
     for (name, _), adjoint in zip(outputs, adjoints):
-        lines.append(SUMMARY_SEP.join(
-            f"∂{name}/∂{v} = {num(adjoint[graph.variables[v]], digits)}"
-            for v in (wrt if wrt is not None else graph.variables)))
+        lines.append(([f"∂{name}/∂{v} = {num(adjoint[graph.variables[v]], digits)}"
+                       for v in (wrt if wrt is not None else graph.variables)], SUMMARY_SEP))
     for name, _ in outputs:
         if name in uncertainty:
-            shares = uncertainty[name].shares()
-            lines.append(f"variance of {name}: " + ", ".join(
-                f"{v} {numtext.text(100 * s, numtext.SHARE)}%" for v, s in shares.items()))
-    return lines
+            shares = [f"{v} {numtext.text(100 * s, numtext.SHARE)}%"
+                      for v, s in uncertainty[name].shares().items()]
+            if shares:
+                shares[0] = f"variance of {name}: {shares[0]}"
+                lines.append((shares, SHARE_SEP))
+    return [line for line in lines if line[0]]
 
 
 def to_markdown(ev: Evaluation, wrt=None, digits: int | None = None) -> str:
@@ -295,8 +300,9 @@ def to_markdown(ev: Evaluation, wrt=None, digits: int | None = None) -> str:
                      f"{numtext.text(value, digits)} | "
                      + " | ".join(_cell(x, digits) for x in more)
                      + (f" | {made[i]}" if made else "") + " |")
-    value, *rest = summary_lines(ev, wrt, digits)
-    rest = [line.replace(SUMMARY_SEP, ", ") for line in rest if line]
+    (value, _), *rest = summary_lines(ev, wrt, digits)
+    value = SUMMARY_SEP.join(value)
+    rest = [", ".join(pairs) for pairs, _ in rest]
     lines += ["", f"**{value}**" + (f"; {rest[0]}" if rest else "")] + rest[1:]
     return "\n".join(lines) + "\n"
 
@@ -331,11 +337,9 @@ def to_table(ev: Evaluation, wrt=None, digits: int = numtext.TABLE):
         if made:
             cells.append(made[i])
         table.add_row(*cells, style=style)
-    value, *rest = summary_lines(ev, wrt, digits)
-    # summary lines are `name = value` pairs joined by three spaces: on a narrow terminal
-    # they wrap between pairs, never inside one
-    footer = [Pairs(value.split(SUMMARY_SEP), style="bold green")]
-    footer += [Pairs(line.split(SUMMARY_SEP)) for line in rest if line]
+    (value, sep), *rest = summary_lines(ev, wrt, digits)
+    footer = [Pairs(value, sep, style="bold green")]
+    footer += [Pairs(pairs, sep) for pairs, sep in rest]
     return Group(title, Fitted(table), Text(""), *footer)
 
 

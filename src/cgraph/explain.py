@@ -502,11 +502,11 @@ def to_rich(sections: list[Section], digits=numtext.TABLE):
                     line.append(" = ", style="dim")
                 style = "bold cyan" if k == 0 else ("bold" if k == len(texts) - 1 else "")
                 line.append(piece, style=style)
-            if step.note:
-                line.append(f"    {step.note}", style="dim italic")
+            if step.note:  # in parentheses, as in text: dim alone may not show
+                line.append(f"    ({step.note})", style="dim italic")
             parts.append(line)
         parts.append(Text(""))
-    return Group(*parts)
+    return Group(*parts[:-1])  # as text ends: no blank line after the last section
 
 
 @dataclass

@@ -28,7 +28,13 @@ def display_name(path: str) -> str:
     return "standard input" if path == STDIN else path
 
 
-def _stdin_bytes():
+def _stdin_bytes(what: str | None = None):
+    """Standard input's bytes; on a terminal, first a line on stderr saying what is read
+    there and how to end it (a terminal that waits in silence looks like a hang)."""
+    if what is not None and sys.stdin.isatty():
+        sys.stderr.write(f"cgraph: reading {what} from standard input (end it with "
+                         "Ctrl-D)\n")
+        sys.stderr.flush()
     return getattr(sys.stdin, "buffer", None)
 
 
@@ -48,10 +54,11 @@ def _bad_byte(path: str, line: int, column: int, byte: int) -> InputError:
                       f"0x{byte:02x} is not UTF-8 (cgraph reads UTF-8 text)")
 
 
-def read_text(path: str) -> str:
-    """The whole text of a file, or of standard input for '-'."""
+def read_text(path: str, what: str = "the input") -> str:
+    """The whole text of a file, or of standard input for '-' (`what` it holds, for the
+    line a terminal shows)."""
     if path == STDIN:
-        raw = _stdin_bytes()
+        raw = _stdin_bytes(what)
         if raw is None:  # a text-only stream (tests): already decoded
             return sys.stdin.read()
         return decode(raw.read(), path)
@@ -85,11 +92,11 @@ def open_text(path: str):
     return stream, raw, size
 
 
-def open_binary(path: str):
+def open_binary(path: str, what: str = "the input"):
     """(binary stream, size in bytes or None) for reading in blocks; (None, None) for
     standard input that has no bytes below its text (a test's)."""
     if path == STDIN:
-        return _stdin_bytes(), None
+        return _stdin_bytes(what), None
     try:
         raw = open(path, "rb")
         return raw, os.fstat(raw.fileno()).st_size

@@ -30,6 +30,10 @@ class Jacobian:
     def passes(self) -> int:
         return len(self.variables) if self.mode == "forward" else len(self.outputs)
 
+    @property
+    def passes_text(self) -> str:
+        return f"{self.passes} pass{'es' if self.passes != 1 else ''}"
+
     def why(self, asked: bool = False) -> str:
         """`forward mode (2 variables < 3 outputs): 2 passes, one per variable`."""
         m, n = len(self.outputs), len(self.variables)
@@ -38,8 +42,7 @@ class Jacobian:
         reason = ("as asked" if asked else f"{variables} < {outputs}"
                   if self.mode == "forward" else f"{outputs} <= {variables}")
         per = "variable" if self.mode == "forward" else "output"
-        passes = f"{self.passes} pass{'es' if self.passes != 1 else ''}"
-        return f"{self.mode} mode ({reason}): {passes}, one per {per}"
+        return f"{self.mode} mode ({reason}): {self.passes_text}, one per {per}"
 
 
 def choose_mode(n_outputs: int, n_variables: int) -> str:
@@ -104,26 +107,27 @@ def to_latex(jac: Jacobian, digits: int | None = None) -> str:
     return f"\\begin{{pmatrix}}\n  {rows}\n\\end{{pmatrix}}\n"
 
 
-def to_table(jac: Jacobian, digits: int = numtext.TABLE):
+def to_table(jac: Jacobian, digits: int = numtext.TABLE, verbose: bool = False):
+    """The matrix, and under it which mode made it (unless --verbose said so, and why, on
+    standard error: once is enough)."""
     from rich.console import Group
     from rich.table import Table
     from rich.text import Text
 
     from .layout import Fitted
 
-    passes = f"{jac.passes} pass{'es' if jac.passes != 1 else ''}"
     table = Table(header_style="bold", show_edge=False, pad_edge=False)
     table.add_column("∂", style="cyan")
     for v in jac.variables:
         table.add_column(v, justify="right", no_wrap=True)
     for name, row in zip(jac.outputs, jac.matrix):
         table.add_row(name, *(numtext.text(x, digits) for x in row))
-    return Group(Fitted(table),
-                 Text(f"(∂row/∂column, by {jac.mode} mode: {passes})", style="dim"))
+    by = "" if verbose else f", by {jac.mode} mode: {jac.passes_text}"
+    return Group(Fitted(table), Text(f"(∂row/∂column{by})", style="dim"))
 
 
 FORMATS = {
-    "table": lambda j, o: to_table(j, o.digits or numtext.TABLE),
+    "table": lambda j, o: to_table(j, o.digits or numtext.TABLE, o.verbose),
     "tsv": lambda j, o: to_delimited(j, "\t", o.digits),
     "csv": lambda j, o: to_delimited(j, ",", o.digits),
     "json": lambda j, o: to_json(j),

@@ -81,7 +81,8 @@ class Fitted:
 
 
 class Pairs:
-    """`a = 1   b = 2   …`, as many pairs to a line as fit; a pair is never split."""
+    """`a = 1   b = 2   …` (or `a 6%, b 2%, …`), as many pairs to a line as fit; a pair is
+    never split, and a line that breaks ends with the separator's mark (the comma)."""
 
     def __init__(self, pairs: list[str], sep: str = "   ", style: str | None = None):
         self.pairs = pairs
@@ -90,10 +91,14 @@ class Pairs:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         line = ""
-        for pair in self.pairs:
+        mark = self.sep.rstrip()
+        last = len(self.pairs) - 1
+        for k, pair in enumerate(self.pairs):
             candidate = f"{line}{self.sep}{pair}" if line else pair
-            if line and cell_len(candidate) > options.max_width:
-                yield Text(line, style=self.style or "")
+            # a line that breaks after this pair needs room for the mark
+            if line and cell_len(candidate) + (len(mark) if k < last else 0) > \
+                    options.max_width:
+                yield Text(line + mark, style=self.style or "", overflow="fold")
                 line = pair
             else:
                 line = candidate
