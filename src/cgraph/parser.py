@@ -247,8 +247,9 @@ def _drive(t: tables.Tables, builder, text: str) -> None:
     """
     auto = _automaton if _automaton is not None and _automaton.tables is t \
         else tables.Automaton(t)
-    pieces = auto.splitter.findall(text)
-    builder.tokens = tokens = Tokens(text, pieces, auto.splitter)
+    splitter = auto.splitter_for(text)
+    pieces = splitter.findall(text)
+    builder.tokens = tokens = Tokens(text, pieces, splitter)
     kinds = auto.kinds_of(pieces)
     if "\n" in text:  # a new line inside brackets does not end the statement
         kinds = auto.join_lines(kinds, pieces)

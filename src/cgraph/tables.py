@@ -104,13 +104,30 @@ class Tables:
         # error. A keyword is a string of the rules that another terminal takes whole (NAME
         # takes "for"): as Lark's lexer reads it, a piece of that terminal whose text is the
         # keyword is the keyword's terminal ("for" is FOR, "format" and "for1" are NAMEs).
-        patterns = [f"(?P<{n}>{r})" for n, r in self.terminals]
-        self.lexer = re.compile("|".join(patterns) + r"|(?P<_BAD>.)", re.DOTALL)
+        self.pattern = "|".join(f"(?P<{n}>{r})" for n, r in self.terminals) \
+            + r"|(?P<_BAD>.)"
+        # The same regex for ASCII text: NAME's class leaves out superscripts and other
+        # number signs, whose Unicode ranges cost ~0.3 ms to compile at every start-up; no
+        # ASCII text holds them, so the class without them reads ASCII text alike (tested).
+        # The full regex is compiled when a text is not ASCII (`lexer`).
+        self.ascii_pattern = _ascii_classes(self.pattern)
+        self.ascii_lexer = re.compile(self.ascii_pattern, re.DOTALL)
+        self._lexer = None
         strings = {re.escape(k): k for k in facts.literals}
         self.keywords: dict[str, str] = {
             strings[r]: n for n, r in self.terminals
             if n not in facts.terminal_parts and r in strings
-            and self.lexer.fullmatch(strings[r]).lastgroup != n}
+            and self.lexer_for(strings[r]).fullmatch(strings[r]).lastgroup != n}
+
+    @property
+    def lexer(self) -> re.Pattern:
+        """The lexer's regex, every terminal as the grammar writes it."""
+        if self._lexer is None:
+            self._lexer = re.compile(self.pattern, re.DOTALL)
+        return self._lexer
+
+    def lexer_for(self, text: str) -> re.Pattern:
+        return self.ascii_lexer if text.isascii() else self.lexer
 
 
 def compute(grammar: str) -> dict:
@@ -486,7 +503,8 @@ class Automaton:
 
         # The lexer's regex without groups, for re.findall: every piece of the text in
         # order (spaces, comments and stray characters too), as strings.
-        self.splitter = re.compile(_without_groups(t.lexer.pattern), re.DOTALL)
+        self.ascii_splitter = re.compile(_without_groups(t.ascii_pattern), re.DOTALL)
+        self._splitter = None
         self.kinds: dict[str, int] = {}  # piece of text -> terminal id, as met
         # The driver replays what it did on a segment of tokens when the same kinds come
         # again in the same state (parser.py): a statement of up to SHORT tokens is one
@@ -497,8 +515,9 @@ class Automaton:
         cut = re.escape(bytes(self.terminal_ids[n] for n in ("_SEP", "PLUS", "MINUS")))
         self.segments = re.compile(b"[^%s]{0,%d}%s|[^%s]*[%s]|[^%s]+"
                                    % (sep, SHORT, sep, cut, cut, cut))
-        self._group_ids = [BAD] * (t.lexer.groups + 1)  # the lexer's group -> terminal id
-        for name, group in t.lexer.groupindex.items():
+        lexer = t.ascii_lexer  # (its groups are the full lexer's)
+        self._group_ids = [BAD] * (lexer.groups + 1)  # the lexer's group -> terminal id
+        for name, group in lexer.groupindex.items():
             self._group_ids[group] = (IGNORED if name in t.ignore else BAD if name == "_BAD"
                                       else self.terminal_ids[name])
         self._keywords = {k: self.terminal_ids[n] for k, n in t.keywords.items()}
@@ -511,6 +530,16 @@ class Automaton:
         self._not_brackets = bytes(k for k in range(256) if k not in kept)
         self._pairs = [bytes((o, c)) for o, c in zip(self.opens, self.closes)]
         self.brackets = re.compile(b"[" + re.escape(bytes(sorted(kept))) + b"]")
+
+    @property
+    def splitter(self) -> re.Pattern:
+        """`Tables.lexer` without groups (see `ascii_splitter`)."""
+        if self._splitter is None:
+            self._splitter = re.compile(_without_groups(self.tables.pattern), re.DOTALL)
+        return self._splitter
+
+    def splitter_for(self, text: str) -> re.Pattern:
+        return self.ascii_splitter if text.isascii() else self.splitter
 
     def _pair(self, below: int, top: int) -> int:
         with self._lock:
@@ -612,7 +641,8 @@ class Automaton:
         kinds = self.kinds
         new = set(pieces).difference(kinds)
         if new:
-            match, ids, keywords = self.tables.lexer.match, self._group_ids, self._keywords
+            ids, keywords = self._group_ids, self._keywords
+            match = self.tables.lexer_for("".join(new)).match
             found = dict.fromkeys(new)
             del new
             for p in found:
@@ -624,6 +654,20 @@ class Automaton:
                 kinds = found
                 self.kinds = {}
         return bytes(map(kinds.__getitem__, pieces))
+
+
+_CLASS = re.compile(r"\[\^?\]?(?:\\.|[^\]\\])*\]")  # a character class: [...], [^...]
+_NON_ASCII = re.compile(r"[^\x00-\x7f](?:-[^\x00-\x7f])?")  # a character or a range
+
+
+def _ascii_classes(pattern: str) -> str:
+    """The regex with the non-ASCII characters and ranges taken out of its classes, which
+    reads ASCII text as the regex does; the regex itself when that cannot be done (one
+    outside a class, or a class left empty)."""
+    ascii = _CLASS.sub(lambda m: _NON_ASCII.sub("", m.group()), pattern)
+    if not ascii.isascii() or any(c.group() in ("[]", "[^]") for c in _CLASS.finditer(ascii)):
+        return pattern
+    return ascii
 
 
 def _without_groups(pattern: str) -> str:
