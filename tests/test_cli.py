@@ -258,7 +258,7 @@ def test_a_binding_where_the_program_goes_says_the_program_comes_first(command, 
                         f"(see 'cli {command} --help')\n")
 
 
-def test_a_program_that_is_one_constant_assignment_runs_with_a_hint():
+def test_a_program_that_is_one_constant_assignment_runs_with_a_hint(tmp_path):
     """`cgraph eval x=1` is a valid program (x is assigned the constant 1), so it runs;
     but a user who forgot the program typed it, so stderr says how to give one."""
     r = run("eval", "x=1", "--format", "tsv")
@@ -272,11 +272,10 @@ def test_a_program_that_is_one_constant_assignment_runs_with_a_hint():
         assert "comes first" not in r.stderr, (program, r.stderr)
     r = run("codegen", "x=1", "y=2")  # codegen takes no bindings: its own message
     assert "codegen takes no bindings" in r.stderr
-    path = "prog.cg"  # a file or standard input holding `x=1` is a program, meant
-    with CliRunner().isolated_filesystem():
-        open(path, "w").write("x=1\n")
-        r = run("eval", "--file", path, "--format", "tsv")
-        assert r.exit_code == 0 and r.stderr == ""
+    path = tmp_path / "prog.cg"  # a file or standard input holding `x=1` is a program, meant
+    path.write_text("x=1\n")
+    r = run("eval", "--file", str(path), "--format", "tsv")
+    assert r.exit_code == 0 and r.stderr == ""
     r = run("eval", "-", "--format", "tsv", input="x=1\n")
     assert r.exit_code == 0 and r.stderr == ""
 
