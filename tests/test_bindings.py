@@ -371,8 +371,9 @@ def test_any_json_object_as_a_bindings_file_is_read_or_refused_in_words(data):
 @example("café")
 @example("x²")
 def test_is_name_reads_a_name_as_the_grammar_does(text):
-    """bindings.is_name answers ASCII text without the grammar's regex (whose Unicode
-    classes cost 0.4 ms a start-up to compile): the answer is the regex's, for any text."""
+    """bindings.is_name reads ASCII text with NAME's ASCII form (the full regex's Unicode
+    classes cost 0.4 ms a start-up to compile): the answer is the full regex's, for any
+    text."""
     import re
 
     from cgraph.bindings import is_name

@@ -25,9 +25,9 @@ from .ops import CONSTANTS
 
 # the non-finite values as cgraph prints them (Infinity, NaN) and as CSV files hold them
 _NON_FINITE = re.compile(r"\s*[+-]?(inf|infinity|nan)\s*", re.I)
-# Made from the grammar's own NAME and NUMBER (see _compile), so that a binding reads names
-# and numbers as the program does:
-_NAME = None  # a name
+# Made from the grammar's own NAME (is_name) and NUMBER (_compile), so that a binding reads
+# names and numbers as the program does:
+_NAME: dict[bool, re.Pattern] = {}  # a name, in ASCII text (True) and in any text
 # a number alone, signed: float() gives what parsing it would, so it skips the parser
 # (87 bindings of a big program cost 1.7 ms through the parser, 0.05 ms this way)
 _LITERAL = None
@@ -41,17 +41,16 @@ def _compile() -> None:
 
 
 def is_name(name: str) -> bool:
-    """Whether the program would read `name` as one NAME. An ASCII name is what Python
-    calls an identifier (NAME's letters and digits are \\w's, less the digits first), so
-    the grammar's regex, whose Unicode classes cost 0.4 ms to compile, waits for others."""
-    global _NAME
-    if name.isascii():
-        return name.isidentifier()
-    if _NAME is None:
+    """Whether the program would read `name` as one NAME: with the grammar's regex in the
+    form the lexer uses for ASCII text when the name is ASCII (the full one, whose Unicode
+    classes cost ~0.4 ms to compile, only for other names)."""
+    ascii = name.isascii()
+    pattern = _NAME.get(ascii)
+    if pattern is None:
         from .parser import terminal
 
-        _NAME = re.compile(terminal("NAME"))
-    return _NAME.fullmatch(name) is not None
+        pattern = _NAME[ascii] = re.compile(terminal("NAME", ascii))
+    return pattern.fullmatch(name) is not None
 
 
 def constant_value(text: str, what: str = "the value", write: str | None = "{}",

@@ -106,10 +106,12 @@ def _get_tables() -> tables.Tables:
     return _tables
 
 
-def terminal(name: str) -> str:
+def terminal(name: str, ascii: bool = False) -> str:
     """The regular expression of the grammar's terminal `name` (NAME, NUMBER): bindings read
-    names and numbers with it, as programs do."""
-    return dict(_get_tables().terminals)[name]
+    names and numbers with it, as programs do; `ascii`: its form for ASCII text, as the
+    lexer reads ASCII text (`tables.ascii_classes`)."""
+    regex = dict(_get_tables().terminals)[name]
+    return tables.ascii_classes(regex) if ascii else regex
 
 
 class Tokens:

@@ -110,7 +110,7 @@ class Tables:
         # number signs, whose Unicode ranges cost ~0.3 ms to compile at every start-up; no
         # ASCII text holds them, so the class without them reads ASCII text alike (tested).
         # The full regex is compiled when a text is not ASCII (`lexer`).
-        self.ascii_pattern = _ascii_classes(self.pattern)
+        self.ascii_pattern = ascii_classes(self.pattern)
         self.ascii_lexer = re.compile(self.ascii_pattern, re.DOTALL)
         self._lexer = None
         strings = {re.escape(k): k for k in facts.literals}
@@ -660,7 +660,7 @@ _CLASS = re.compile(r"\[\^?\]?(?:\\.|[^\]\\])*\]")  # a character class: [...], 
 _NON_ASCII = re.compile(r"[^\x00-\x7f](?:-[^\x00-\x7f])?")  # a character or a range
 
 
-def _ascii_classes(pattern: str) -> str:
+def ascii_classes(pattern: str) -> str:
     """The regex with the non-ASCII characters and ranges taken out of its classes, which
     reads ASCII text as the regex does; the regex itself when that cannot be done (one
     outside a class, or a class left empty)."""
