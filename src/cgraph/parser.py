@@ -643,7 +643,7 @@ def _hint(auto: tables.Automaton, tokens: Tokens, kinds: bytes, i: int,
 
 def _states_before(t: tables.Tables, auto: tables.Automaton, kinds: bytes) -> list:
     """The LALR stack of states after these tokens from the start (the plain loop)."""
-    states, rules, names = t.states, t.rules, auto.terminal_names
+    states, names = t.states, auto.terminal_names
     stack = [t.start]
     for a in kinds:
         if a >= tables.IGNORED:
@@ -654,28 +654,29 @@ def _states_before(t: tables.Tables, auto: tables.Automaton, kinds: bytes) -> li
             if act >= 0:
                 stack.append(act)
                 break
-            rule = rules[~act]
-            if rule.size:
-                del stack[-rule.size:]
-            stack.append(states[stack[-1]][rule.origin])
+            _reduce(t, stack, act)
     return stack
+
+
+def _reduce(t: tables.Tables, stack: list, act: int) -> None:
+    """Reduce by the rule of action `act` (< 0): its symbols' states off, the goto on."""
+    rule = t.rules[~act]
+    if rule.size:
+        del stack[-rule.size:]
+    stack.append(t.states[stack[-1]][rule.origin])
 
 
 def _accepts(t: tables.Tables, stack: list, name: str) -> bool:
     """Whether the LALR loop with this stack would go on with terminal `name`: shift it
     (or, for the end, accept) after the reductions it makes first."""
-    states, rules = t.states, t.rules
     stack = list(stack)
     while True:
-        act = states[stack[-1]].get(name)
+        act = t.states[stack[-1]].get(name)
         if act is None:
             return False
         if act >= 0 or name == "$END" and stack[-1] == t.end:
             return True
-        rule = rules[~act]
-        if rule.size:
-            del stack[-rule.size:]
-        stack.append(states[stack[-1]][rule.origin])
+        _reduce(t, stack, act)
         if name == "$END" and stack[-1] == t.end:
             return True
 
