@@ -252,7 +252,7 @@ def _drive(t: tables.Tables, builder, text: str) -> None:
     splitter = auto.splitter_for(text)
     pieces = splitter.findall(text)
     builder.tokens = tokens = Tokens(text, pieces, splitter)
-    kinds = auto.kinds_of(pieces)
+    kinds = auto.kinds_of(pieces, text)
     if "\n" in text:  # a new line inside brackets does not end the statement
         kinds = auto.join_lines(kinds, pieces)
     actions, gotos = auto.actions, auto.gotos

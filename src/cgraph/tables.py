@@ -630,9 +630,9 @@ class Automaton:
     def is_end(self, pair: int) -> bool:
         return self.pairs[pair][1] == self.tables.end
 
-    def kinds_of(self, pieces: list[str]) -> bytes:
-        """The terminal id of each piece (IGNORED, BAD) that `splitter` cut out of a text,
-        in order.
+    def kinds_of(self, pieces: list[str], text: str) -> bytes:
+        """The terminal id of each piece (IGNORED, BAD) that `splitter_for(text)` cut out of
+        `text`, in order.
 
         The lexer's regex tried on the piece alone picks the same terminal as it did in the
         text: its terminals look past their match only to refuse a number's dot followed by
@@ -642,7 +642,7 @@ class Automaton:
         new = set(pieces).difference(kinds)
         if new:
             ids, keywords = self._group_ids, self._keywords
-            match = self.tables.lexer_for("".join(new)).match
+            match = self.tables.lexer_for(text).match
             found = dict.fromkeys(new)
             del new
             for p in found:
