@@ -282,25 +282,25 @@ class CsvBlocks:
         self.done = 0  # bytes read so far (the progress bar's)
 
     def _blocks(self) -> Iterator[bytes]:
-        """Blocks of whole records: cut after a newline outside quotes."""
+        """Blocks of whole records: cut after a newline outside quotes (the bytes are
+        copied once: a block is the rest of the last read and the head of this one)."""
         rest = b""
         while True:
             data = self.raw.read(BLOCK)
-            if not data:
-                if rest:
-                    yield rest
-                return
-            rest += data
             if len(data) < BLOCK:  # the end of the file: the rest is one block
-                yield rest
+                if rest or data:
+                    yield rest + data
                 return
-            cut = rest.rfind(b"\n") + 1
-            if b'"' in rest:
-                while cut and rest.count(b'"', 0, cut) % 2:
-                    cut = rest.rfind(b"\n", 0, cut - 1) + 1
+            cut = data.rfind(b"\n") + 1
+            if cut and (b'"' in data or b'"' in rest):
+                data, rest, cut = rest + data, b"", cut + len(rest)
+                while cut and data.count(b'"', 0, cut) % 2:
+                    cut = data.rfind(b"\n", 0, cut - 1) + 1
             if cut:
-                block, rest = rest[:cut], rest[cut:]
-                yield block
+                yield rest + data[:cut]
+                rest = data[cut:]
+            else:  # no record ends in it
+                rest += data
 
     def batches(self, columns: list[str]) -> Iterator[Batch]:
         for job in self.jobs(columns):
@@ -331,9 +331,11 @@ class CsvBlocks:
                 return list(self._slow(block, first, columns))
             return [Batch(arrays, texts, table.num_rows)] if table.num_rows else []
 
+        import numpy as np
+
         for block in self._blocks():
             first = self.line_no + 1
-            self.line_no += block.count(b"\n")
+            self.line_no += int(np.count_nonzero(np.frombuffer(block, np.uint8) == 10))
             self.done += len(block)
             yield lambda block=block, first=first: parse(block, first)
 
