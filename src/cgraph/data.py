@@ -510,10 +510,13 @@ class CsvSink:
                    for t in texts if isinstance(t, (list, pa.Array))]
         rows, where, again = float_rows(floats)
         if strings:
-            rows = call_function("binary_join_element_wise", [*strings, rows,
-                                                              pa.scalar(",")])
-            again = [",".join([*(s[i].as_py() for s in strings), text])
-                     for i, text in zip(where, again)]
+            comma = pa.scalar(",")
+            rows = call_function("binary_join_element_wise", [*strings, rows, comma])
+            if len(where):
+                picked = pa.array(where)
+                again = call_function("binary_join_element_wise",
+                                      [*(call_function("take", [s, picked]) for s in strings),
+                                       again, comma])
         return _spliced(rows, where, again)
 
     def put(self, data) -> None:
@@ -531,15 +534,15 @@ class CsvSink:
             self.header = b""
 
 
-def _spliced(rows, where: list[int], again: list[str]) -> list:
+def _spliced(rows, where, again) -> list:
     """The text of Arrow string array `rows`, one value after the other, with its values
-    at indices `where` replaced by `again`: slices of its buffer, and those between."""
+    at indices `where` replaced by those of `again`: slices of its buffer between them."""
     import numpy as np
 
     offsets = np.frombuffer(rows.buffers()[1], np.int32, len(rows) + 1, rows.offset * 4)
     data = rows.buffers()[2]
     parts, start = [], int(offsets[0])
-    for i, text in zip(where, again):
+    for i, text in zip(where.tolist(), again.to_pylist() if len(where) else ()):
         parts += [data[start:int(offsets[i])], text.encode()]
         start = int(offsets[i + 1])
     parts.append(data[start:int(offsets[-1])])
@@ -575,12 +578,12 @@ def _orjson():
 
 def float_rows(columns: list):
     """Float columns (numpy) as CSV rows, `a,b,c\n`, each number spelled as `csv_column`
-    spells it: (an Arrow string array of the rows, the indices of the rows spelled
-    otherwise in it, those rows as they are spelled).
+    spells it: (an Arrow string array of the rows, the indices of rows spelled otherwise
+    in it, those rows as they are spelled).
 
     orjson writes the batch's numbers as one JSON list; its commas become the cells' and
     rows' ends. Rows with a number orjson spells otherwise are spelled by Arrow, and so is
-    the whole batch if there are more than a few."""
+    the whole batch if they are most of it."""
     import numpy as np
     import pyarrow as pa
 
@@ -589,18 +592,17 @@ def float_rows(columns: list):
     for j, column in enumerate(columns):
         table[:, j] = column
     size = np.abs(table)
-    fast = size >= FAST[0]  # False for NaN
-    fast &= size < FAST[1]
-    fast &= table != np.rint(table)
-    where = [] if fast.all() else np.unique(np.flatnonzero(~fast) // k).tolist()
+    with np.errstate(invalid="ignore"):
+        other = ~((size >= FAST[0]) & (size < FAST[1]) & (table != np.rint(table))).all(axis=1)
+    where = np.flatnonzero(other)
     dumps = _orjson()
-    if dumps is None or len(where) > n // 64:
-        return _arrow_rows(table), [], []
+    if dumps is None or len(where) * 2 > n:
+        return _arrow_rows(table), where[:0], None
     text = bytearray(dumps(table.ravel()))  # [a,b,c,d,e,f]
     chars = np.frombuffer(text, np.uint8)
     commas = np.flatnonzero(chars == 44)
     if len(commas) != n * k - 1:  # not the list expected
-        return _arrow_rows(table), [], []
+        return _arrow_rows(table), where[:0], None
     ends = commas[k - 1::k]
     chars[ends] = 10  # a,b,c\nd,e,f]
     chars[-1] = 10
@@ -609,8 +611,7 @@ def float_rows(columns: list):
     offsets[1:n] = ends + 1
     offsets[n] = len(text)
     rows = pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(text))
-    cells = csv_column(table[where].ravel()).to_pylist() if where else []
-    return rows, where, [",".join(cells[r * k:(r + 1) * k]) + "\n" for r in range(len(where))]
+    return rows, where, _arrow_rows(table[where]) if len(where) else None
 
 
 def _arrow_rows(table):
