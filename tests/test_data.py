@@ -38,41 +38,6 @@ def test_every_number_written_reads_back_bit_equal(values):
         assert (math.isnan(back) and math.isnan(v)) or bits(back) == bits(v), (text, v)
 
 
-def rows_text(columns) -> bytes:
-    from cgraph.data import _spliced, float_rows
-
-    return b"".join(map(bytes, _spliced(*float_rows(columns))))
-
-
-number = (st.floats(allow_nan=True, allow_infinity=True) | st.floats(1e-5, 1e10)
-          | st.floats(-1e10, -1e-5) | st.integers(-10**6, 10**6).map(float)
-          | st.floats(1e-7, 1e-5) | st.floats(1e9, 1e17))
-
-
-@settings(max_examples=300)
-@given(st.integers(1, 4).flatmap(lambda k: st.lists(st.tuples(*[number] * k), max_size=40)))
-def test_csv_rows_spell_every_number_as_csv_column(rows):
-    """The CSV rows orjson writes (with Arrow's spelling wherever orjson's differs) are
-    the cells of csv_column joined by commas, row by row."""
-    k = len(rows[0]) if rows else 2
-    columns = [np.array([row[j] for row in rows], dtype=float) for j in range(k)]
-    want = "".join(",".join(cells) + "\n" for cells in
-                   zip(*(csv_column(c).to_pylist() for c in columns)))
-    assert rows_text(columns) == want.encode()
-
-
-def test_csv_rows_of_a_batch_mostly_spelled_by_arrow():
-    """A batch whose numbers are mostly whole (or tiny, or huge) is spelled by Arrow
-    alone; one such row among many is spliced in."""
-    ints = np.arange(1000.0)
-    mixed = np.full(1000, 0.5)
-    mixed[[0, 500, 999]] = [1e-7, 2.0, 1e12]
-    for columns in ([ints, ints / 3], [mixed, ints + 0.25]):
-        want = "".join(",".join(cells) + "\n" for cells in
-                       zip(*(csv_column(c).to_pylist() for c in columns)))
-        assert rows_text(columns) == want.encode()
-
-
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.floats(-1e6, 1e6, allow_subnormal=True), min_size=1, max_size=30))
 def test_eval_data_csv_round_trips_through_the_command(xs):

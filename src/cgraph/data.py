@@ -497,133 +497,33 @@ class CsvSink:
         self.write = write  # bytes -> None
         self.header = (",".join(names) + "\n").encode()
 
-    def rows(self, texts: list, values: list) -> list:
-        """The CSV text of a batch, whole rows, as a list of buffers to write one after the
-        other: the cells' text as read (`texts`: Arrow string arrays, lists of str, or
-        float arrays, Parquet's), then the results. Run on threads, batches side by side
-        (Arrow releases the GIL; orjson, in `float_rows`, holds it a third of the time)."""
+    def rows(self, texts: list, values: list):
+        """The CSV text of a batch (Arrow formats the numbers and releases the GIL: the
+        batches are formatted side by side, on threads)."""
         import pyarrow as pa
-        from pyarrow._compute import call_function
+        from pyarrow import csv
 
-        floats = [t for t in texts if not isinstance(t, (list, pa.Array))] + values
-        strings = [pa.array(t, pa.string()) if isinstance(t, list) else t
-                   for t in texts if isinstance(t, (list, pa.Array))]
-        rows, where, again = float_rows(floats)
-        if strings:
-            comma = pa.scalar(",")
-            rows = call_function("binary_join_element_wise", [*strings, rows, comma])
-            if len(where):
-                picked = pa.array(where)
-                again = call_function("binary_join_element_wise",
-                                      [*(call_function("take", [s, picked]) for s in strings),
-                                       again, comma])
-        return _spliced(rows, where, again)
+        columns = [pa.array(t, pa.string()) if isinstance(t, list)  # cgraph's reader's
+                   else t if isinstance(t, pa.Array) else csv_column(t)  # Parquet's floats
+                   for t in texts] + [csv_column(v) for v in values]
+        table = pa.table(columns, names=[str(k) for k in range(len(columns))])
+        sink = pa.BufferOutputStream()
+        csv.write_csv(table, sink, csv.WriteOptions(include_header=False,
+                                                   quoting_style="none"))
+        return sink.getvalue()
 
     def put(self, data) -> None:
         """Write a batch's rows (the header first, with the first batch: a file that fails
         early leaves nothing on standard output)."""
         if self.header:
             self.write(self.header)
-        for part in data:
-            self.write(part)
+        self.write(data)
         self.header = b""
 
     def close(self) -> None:
         if self.header:  # no rows at all
             self.write(self.header)
             self.header = b""
-
-
-def _spliced(rows, where, again) -> list:
-    """The text of Arrow string array `rows`, one value after the other, with its values
-    at indices `where` replaced by those of `again`: slices of its buffer between them."""
-    import numpy as np
-
-    offsets = np.frombuffer(rows.buffers()[1], np.int32, len(rows) + 1, rows.offset * 4)
-    data = rows.buffers()[2]
-    parts, start = [], int(offsets[0])
-    for i, text in zip(where.tolist(), again.to_pylist() if len(where) else ()):
-        parts += [data[start:int(offsets[i])], text.encode()]
-        start = int(offsets[i + 1])
-    parts.append(data[start:int(offsets[-1])])
-    return parts
-
-
-# orjson spells a double as Arrow's cast does (the fewest digits that round-trip, the same
-# digits) for finite values of magnitude in [1e-5, 1e10) that are not whole numbers; other
-# values are spelled by Arrow (orjson writes `1.0`, `1e-6`, `null` where Arrow writes `1`,
-# `0.000001`, `nan`). orjson formats 2.5 times as fast (35 ns a double against 90).
-FAST = (1e-5, 1e10)
-_ORJSON: list = []
-
-
-def _orjson():
-    """orjson's dumps, if orjson is installed and spells these numbers as Arrow does."""
-    if not _ORJSON:
-        dumps = None
-        try:
-            import numpy as np
-            import orjson
-
-            probe = np.array([0.1, -1e-5, 1.5, 9999999999.5, 1 + 2.0**-17, 3e-5, 123456.789])
-            if (orjson.dumps(probe, option=orjson.OPT_SERIALIZE_NUMPY)[1:-1].split(b",")
-                    == [t.encode() for t in csv_column(probe).to_pylist()]):
-                def dumps(values, dumps=orjson.dumps, option=orjson.OPT_SERIALIZE_NUMPY):
-                    return dumps(values, option=option)
-        except ImportError:
-            pass
-        _ORJSON.append(dumps)
-    return _ORJSON[0]
-
-
-def float_rows(columns: list):
-    """Float columns (numpy) as CSV rows, `a,b,c\n`, each number spelled as `csv_column`
-    spells it: (an Arrow string array of the rows, the indices of rows spelled otherwise
-    in it, those rows as they are spelled).
-
-    orjson writes the batch's numbers as one JSON list; its commas become the cells' and
-    rows' ends. Rows with a number orjson spells otherwise are spelled by Arrow, and so is
-    the whole batch if they are most of it."""
-    import numpy as np
-    import pyarrow as pa
-
-    n, k = len(columns[0]), len(columns)
-    table = np.empty((n, k))
-    for j, column in enumerate(columns):
-        table[:, j] = column
-    size = np.abs(table)
-    with np.errstate(invalid="ignore"):
-        other = ~((size >= FAST[0]) & (size < FAST[1]) & (table != np.rint(table))).all(axis=1)
-    where = np.flatnonzero(other)
-    dumps = _orjson()
-    if dumps is None or len(where) * 2 > n:
-        return _arrow_rows(table), where[:0], None
-    text = bytearray(dumps(table.ravel()))  # [a,b,c,d,e,f]
-    chars = np.frombuffer(text, np.uint8)
-    commas = np.flatnonzero(chars == 44)
-    if len(commas) != n * k - 1:  # not the list expected
-        return _arrow_rows(table), where[:0], None
-    ends = commas[k - 1::k]
-    chars[ends] = 10  # a,b,c\nd,e,f]
-    chars[-1] = 10
-    offsets = np.empty(n + 1, np.int32)
-    offsets[0] = 1
-    offsets[1:n] = ends + 1
-    offsets[n] = len(text)
-    rows = pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(text))
-    return rows, where, _arrow_rows(table[where]) if len(where) else None
-
-
-def _arrow_rows(table):
-    """The rows of a 2-d float array as CSV text by Arrow's cast: `float_rows` without
-    orjson."""
-    import pyarrow as pa
-    from pyarrow._compute import call_function
-
-    cells = [csv_column(table[:, j]) for j in range(table.shape[1])]
-    line = call_function("binary_join_element_wise", [*cells, pa.scalar(",")])
-    return call_function("binary_join_element_wise", [line, pa.scalar(""),
-                                                      pa.scalar("\n")])
 
 
 class ParquetSink:
