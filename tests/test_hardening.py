@@ -354,6 +354,33 @@ def test_ctrl_c_at_start_up_is_one_line_and_130(after):
     assert err == b"Interrupted.\n" and out == b""
 
 
+_LOST = """
+import os, signal, sys, time
+from cgraph import entry
+
+class Finalised:
+    def __del__(self):  # Ctrl-C lands here: Python prints what a finaliser raises and goes on
+        os.kill(os.getpid(), signal.SIGINT)
+
+def start():
+    Finalised()
+    for _ in range(2000):  # a long command (20 s), in Python bytecode and in C
+        time.sleep(0.01)
+    print("ran on")
+
+entry.run(start)
+"""
+
+
+def test_a_ctrl_c_that_lands_in_a_finaliser_still_stops_the_command():
+    """The handler raises Interrupted wherever the main thread is; in a `__del__` (or a
+    generator closed as it is freed) Python only prints it as 'ignored' and runs on, with
+    SIGINT by then ignored: a command no Ctrl-C could stop (seen once under load)."""
+    p = subprocess.run([sys.executable, "-c", _LOST], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, env=env_for(), timeout=60)
+    assert (p.returncode, p.stdout, p.stderr) == (130, b"", b"Interrupted.\n")
+
+
 def test_ctrl_c_mid_run_says_the_csv_is_incomplete(tmp_path):
     data = tmp_path / "big.csv"
     data.write_text("x\n" + "".join(f"{i}\n" for i in range(300_000)) * 4)

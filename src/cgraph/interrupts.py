@@ -3,12 +3,20 @@
 The entry point installs the handler before anything else is imported. Code that must not
 be cut halfway (a block of CSV rows on its way to standard output) runs inside
 `deferred()`: a Ctrl-C there is held until the block is done, then raised.
+
+A Ctrl-C whose `Interrupted` is lost is raised again. Python runs the handler wherever the
+main thread is, and where that is a finaliser (an object's `__del__`, a generator closed as
+it is freed, a weakref callback), Python prints the exception as "ignored" and goes on: with
+the handler already set to ignore a second Ctrl-C, the command would then run on and no
+Ctrl-C could stop it. `sys.unraisablehook` sees such an `Interrupted` and, 10 ms later (a
+timer signal: by then out of the finaliser), the handler raises it again.
 """
 
 from __future__ import annotations
 
 import _signal as signal  # signal's C module: signal.py itself builds enums at import (0.5 ms)
 import contextlib
+import sys
 
 from .errors import Interrupted
 
@@ -23,8 +31,26 @@ def _handler(signum, frame):
     raise Interrupted()
 
 
+def _again(signum, frame):
+    signal.signal(signal.SIGALRM, signal.SIG_DFL)
+    _handler(signum, frame)
+
+
+def _lost(unraisable) -> None:
+    """sys.unraisablehook: an `Interrupted` lost in a finaliser is raised again soon."""
+    if isinstance(unraisable.exc_value, Interrupted):
+        signal.signal(signal.SIGINT, _handler)  # a Ctrl-C still stops the command meanwhile
+        if hasattr(signal, "setitimer"):
+            signal.signal(signal.SIGALRM, _again)
+            signal.setitimer(signal.ITIMER_REAL, 0.01)
+        return
+    sys.__unraisablehook__(unraisable)
+
+
 def install() -> None:
     signal.signal(signal.SIGINT, _handler)
+    if sys.unraisablehook is sys.__unraisablehook__:  # (a test runner's own hook stays)
+        sys.unraisablehook = _lost
 
 
 @contextlib.contextmanager
