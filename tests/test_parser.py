@@ -264,6 +264,11 @@ PASTED = {"\u2212": "write '-'", "\u2013": "write '-'", "\u00d7": "write '*'",
     ("w[1](x)", "unexpected '('; write w[1]*(x) for a product", 1, 5),
     ("x(1)", "unknown function 'x'; write x*(1) for a product", 1, 1),
     ("x = 2; x(y + 1)", "unknown function 'x'; write x*(y + 1) for a product", 1, 8),
+    # a literal is the number written, as a binding's value is: not Infinity, not 0
+    ("y = x + 1e999", "the number '1e999' is beyond the largest double (about 1.8e308); "
+                      "write 1/0 if you mean Infinity", 1, 9),
+    ("x*2.5e-400", "the number '2.5e-400' is below the smallest double (about 4.9e-324) "
+                   "and would read as 0; write 0 if you mean it", 1, 3),
     # not a product: two numbers (a thousands separator), two names (sin x), a near name
     ("1 000", "unexpected '000'; expected ", 1, 3),
     ("sin x", "unexpected 'x'; expected ", 1, 5),

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from . import numtext
-from .errors import BindingError, CgraphError
+from .errors import BindingError, CgraphError, NumberError
 from .parser import parse, terminal
 
 _ASSIGNMENT = re.compile(r"(?<![=<>!])=(?!=)")  # compiled when a value is not a number
@@ -18,6 +18,13 @@ def not_a_double(text: str, v: float, what: str, write: str | None,
                  json: bool = False) -> BindingError:
     """A number that float() reads as Infinity (beyond the doubles) or 0 (below them)."""
     return BindingError(f"{what}, {_shown(text)}, is {_beyond(v)}" + _hint(v, write, json))
+
+
+def misread_literal(text: str, v: float) -> str:
+    """What is wrong with a number in a program that float() reads as Infinity or 0: the
+    rule and the words of not_a_double, with the program's spelling of Infinity."""
+    return f"the number {_shown(text)} is {_beyond(v)}" + \
+        ("; write 1/0 if you mean Infinity" if v else "; write 0 if you mean it")
 
 
 def _beyond(v: float) -> str:
@@ -46,6 +53,9 @@ def expression_value(text: str, what: str, write: str | None) -> float:
     what = f"{what}, {_shown(text)},"
     try:
         graph = parse(text)
+    except NumberError as e:  # a number in it that is not the number written
+        raise BindingError(f"{what} has a number, {_shown(e.literal)}, {_beyond(e.value)}"
+                           + _hint(e.value, write)) from None
     except CgraphError as e:
         raise BindingError(f"{what} " + (_misspelled(text.strip(), write) or
                                          f"is not a valid expression: {e.message}")) from None
@@ -61,12 +71,6 @@ def expression_value(text: str, what: str, write: str | None) -> float:
             f"its own" + (f": {write.format(words[0])})" if write else ")")
         raise BindingError(f"{what} uses the name{'s' * (len(names) > 1)} {', '.join(names)}"
                            f": write a number or a constant expression such as pi/4{alone}")
-    # each number in it (not the 10 of log10)
-    for number in re.finditer(rf"(?<![\w.])(?:{terminal('NUMBER')})", "\n".join(code)):
-        v = float(number.group())
-        if numtext.misread(number.group(), v):
-            raise BindingError(f"{what} has a number, {_shown(number.group())}, "
-                               f"{_beyond(v)}" + _hint(v, write))
     value = graph.forward({})[graph.output]
     if value - value != 0.0:  # Infinity or NaN from finite numbers: 1e308*10, 1/0, 0/0
         raise BindingError(f"{what} comes out as {_named(value)}" + _hint(value, write))

@@ -27,7 +27,8 @@ NESTING comprehensions).
 from __future__ import annotations
 
 from . import ops
-from .errors import NameResolutionError, did_you_mean, line_column, product_hint
+from .errors import (NameResolutionError, NumberError, did_you_mean, line_column,
+                     product_hint)
 from .graph import BareNode, Node
 from .ops import CONST, VAR, Op
 
@@ -521,8 +522,24 @@ class GraphBuilder:
     def number(self, c):  # (at parse time no call is being expanded: no label)
         nodes = self.nodes
         i = len(nodes)
-        nodes.append(Node(i, CONST, (), None, float(self.tokens.take(c[0]))))
+        text = self.tokens.take(c[0])
+        v = float(text)
+        if not v or v - v:  # 0 or Infinity: the number written, or one beyond the doubles?
+            self._check_literal(c[0], text, v)
+        nodes.append(Node(i, CONST, (), None, v))
         return i
+
+    def _check_literal(self, at: int, text: str, v: float) -> None:
+        """A literal is the number written, as a binding's value is (numtext.misread):
+        `1e999` (float() reads Infinity) and `1e-400` (0) are errors at the literal."""
+        from .numtext import misread
+
+        if misread(text, v):
+            from .binding_values import misread_literal
+
+            pos = self.tokens.token(at).start()
+            raise NumberError(misread_literal(text, v), self.source,
+                              *line_column(self.source, pos), text, v)
 
     def name(self, c):
         name = self.tokens.pieces[c[0]]

@@ -60,6 +60,16 @@ class ParseError(SourceError):
     expected: frozenset = frozenset()  # the terminals that could have come (parser.py)
 
 
+class NumberError(ParseError):
+    """A literal that is not the number written (numtext.misread): `1e999`, `1e-400`.
+    `literal` is its text and `value` what float() reads, for bindings' own words."""
+
+    def __init__(self, message: str, source: str, line: int, column: int, literal: str,
+                 value: float):
+        super().__init__(message, source, line, column)
+        self.literal, self.value = literal, value
+
+
 class NameResolutionError(SourceError):
     """Unknown function, wrong arity, re-assigned name, assignment to a constant."""
 
