@@ -524,7 +524,7 @@ class GraphBuilder:
         i = len(nodes)
         text = self.tokens.take(c[0])
         v = float(text)
-        if not v or v - v:  # 0 or Infinity: the number written, or one beyond the doubles?
+        if not v or v > 1.7976931348623157e308:  # 0 or Infinity: is it the number written?
             self._check_literal(c[0], text, v)
         nodes.append(Node(i, CONST, (), None, v))
         return i
