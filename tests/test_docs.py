@@ -174,6 +174,14 @@ def test_readme_descend_examples_run_as_shown(tmp_path, monkeypatch):
     assert _run_as_shown(block, tmp_path) == 3
 
 
+def test_readme_data_cell_example_runs_as_shown(tmp_path, monkeypatch):
+    """Data files: a cell 1e999 is an error at its line and column, as pasted."""
+    monkeypatch.chdir(tmp_path)
+    block = next(b for b in re.findall(r"```console\n(.*?)```", README, re.S)
+                 if "$ cat overflow.csv" in b)
+    assert _run_as_shown(block, tmp_path) == 1
+
+
 def _run_as_shown(block, folder):
     """Run a console block in `folder` (the current one): `$ cat FILE` writes the file it
     shows, `$ head -N FILE` and each `$ cgraph …` must print what it shows (a table as a

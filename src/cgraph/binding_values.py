@@ -27,6 +27,12 @@ def misread_literal(text: str, v: float) -> str:
         ("; write 1/0 if you mean Infinity" if v else "; write 0 if you mean it")
 
 
+def misread_cell(where: str, text: str, v: float) -> str:
+    """The same for a data file's cell (`where` is its file, line and column), whose
+    Infinity is written as a binding's (`inf`)."""
+    return f"{where}: {_shown(text)} is {_beyond(v)}" + _hint(v, "{}")
+
+
 def _beyond(v: float) -> str:
     if v:
         return "beyond the largest double (about 1.8e308)"

@@ -140,8 +140,9 @@ def latex_term(v: float) -> tuple[str, int]:
 def misread(literal: str, v: float) -> bool:
     """Whether `v = float(literal)`, a decimal number's text, is not that number rounded:
     Infinity for one beyond the doubles (1e999), 0 for one not 0 but below them (1e-400).
-    (Subnormal numbers, 5e-324, are doubles: read as written.)"""
+    (Subnormal numbers, 5e-324, are doubles: read as written; a word, inf or NaN, is the
+    value it names.)"""
     if v - v != 0.0:
-        return True
+        return not literal.strip().lstrip("+-")[:1].isalpha()
     mantissa = literal.lower().partition("e")[0]
     return not v and any(c.isdecimal() and int(c) for c in mantissa)
