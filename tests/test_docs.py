@@ -216,12 +216,12 @@ def _run_as_shown(block, folder):
 
 def test_readme_long_formulas_run_as_shown(tmp_path, monkeypatch):
     """Programs, Long formulas: a statement wrapped inside brackets, a bracket never closed,
-    x², a pasted minus sign, 2x and 1e999, from the files the README shows, print what it
-    pastes."""
+    x², a pasted minus sign, 2x, 1e999, f(2) and x(x + 1), from the files the README
+    shows, print what it pastes."""
     monkeypatch.chdir(tmp_path)
     blocks = [b for b in re.findall(r"```console\n(.*?)```", README, re.S)
               if "$ cat wrapped.cg" in b or "$ cat unclosed.cg" in b]
-    assert len(blocks) == 2 and sum(_run_as_shown(b, tmp_path) for b in blocks) == 6
+    assert len(blocks) == 2 and sum(_run_as_shown(b, tmp_path) for b in blocks) == 8
 
 
 def _block_commands(marker: str) -> list[tuple[list[str], str]]:
