@@ -197,6 +197,8 @@ def _typed(args, text: bytes):
     (["eval", "--file", "-", "x=3"], "the program", b"x*2\n\x04", r"^2\tmul\t\tx"),
     (["eval", "x*2", "--data", "-"], "the --data rows", b"x\n3\n\x04",
      r"^3,6,2$"),
+    (["eval", "x*2", "--bindings", "-"], "the bindings", b"x=3\n\x04",
+     r"^2\tmul\t\tx \* 2\t6\t1$"),
 ])
 def test_standard_input_at_a_terminal_says_what_it_reads_and_how_to_end_it(args, what,
                                                                            typed, row):
