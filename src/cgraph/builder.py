@@ -532,11 +532,9 @@ class GraphBuilder:
     def _check_literal(self, at: int, text: str, v: float) -> None:
         """A literal is the number written, as a binding's value is (numtext.misread):
         `1e999` (float() reads Infinity) and `1e-400` (0) are errors at the literal."""
-        from .numtext import misread
+        from .numtext import misread, misread_literal
 
         if misread(text, v):
-            from .binding_values import misread_literal
-
             pos = self.tokens.token(at).start()
             raise NumberError(misread_literal(text, v), self.source,
                               *line_column(self.source, pos), text, v)
