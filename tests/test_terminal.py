@@ -59,7 +59,9 @@ FAILS.update({f'"x^2" x{value}': 2 for value in ("=1e999", "=1e308*10", "=1e-400
                                                   " = 1", "=0x10")})
 FAILS["--tangent x=abc"] = 2
 # and the Programs section's long-formula errors
-FAILS.update({"unclosed.cg": 2, '"x²"': 2, '"x − 1"': 2, '"2x"': 2})
+FAILS.update({"unclosed.cg": 2, '"x²"': 2, '"x − 1"': 2, '"2x"': 2, '"x + 1e999"': 2,
+              '"f(2) + x"': 2, '"x(x + 1)"': 2})
+FAILS["--data overflow.csv"] = 2  # Data files: a cell 1e999
 
 
 def session(width: int, where: Path) -> list:
