@@ -667,7 +667,6 @@ class Body:
                     self.written.add(i)
         self.statements = []
 
-
     def _heap(self, t: str, names: set, slots: int, sinks) -> list[str]:
         """C's tape from malloc: out of memory, every output is NaN. `self.heap` names the
         tape and a local for the value, which `_c` returns after freeing the tape."""

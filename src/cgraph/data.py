@@ -170,7 +170,6 @@ class CsvReader:
                                      f"'{self.header[i]}': {what}")
         return DataError(f"{self.name}: cannot read the numbers")
 
-
     def _check_read(self, arrays: dict, where: list[int], text: str, cell, line) -> None:
         """A cell is the number written, as a binding's value is (numtext.misread): one
         that float() reads as Infinity (1e999) or 0 (1e-400) is an error at its line and
