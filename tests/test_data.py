@@ -293,6 +293,22 @@ def test_a_cell_that_is_not_the_number_written_is_named(tmp_path, cell, message,
     assert message in r.stderr and len(r.stderr.splitlines()) == 1, r.stderr
 
 
+@pytest.mark.parametrize("how", ["file", "stdin"])
+@pytest.mark.parametrize("cell", ["1e-400", "1e-0400", TINY])
+def test_a_cell_below_the_doubles_among_many_zeros_is_named(tmp_path, how, cell):
+    """Past data.ZEROS zeros in a column, cgraph's own reader looks at them one by one
+    only where the text may hold a number below the doubles: it still does here."""
+    from cgraph import data
+
+    text = "x,y\n" + "0,1.5e-3\n" * (data.ZEROS + 50) + f"{cell},2\n"
+    path = tmp_path / "z.csv"
+    path.write_text(text)
+    r = run("eval", "x*y", "--data", "-", input=text) if how == "stdin" else \
+        run("eval", "x*y", "--data", path)
+    assert r.exit_code == 2 and f"line {data.ZEROS + 52}, column 'x': " in r.stderr, r.output
+    assert "is below the smallest double" in r.stderr
+
+
 def test_non_finite_words_zeros_and_subnormals_in_cells_are_taken(tmp_path):
     path = tmp_path / "p.csv"
     path.write_text("x,y\ninf,-Infinity\nnan,0e5\n5e-324,0.0\n0,-0e-999\n")
