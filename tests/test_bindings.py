@@ -88,6 +88,31 @@ def test_a_value_that_is_not_the_number_written_is_refused(value, message):
     assert text.startswith("the value of x, '") and message in text, text
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.from_regex(r"(\d{1,3}(\.\d{0,3})?|\.\d{1,3})([eE][+-]?\d{1,4})?", fullmatch=True))
+@example("1e999")
+@example("0.0e-400")
+@example("5e-324")
+@example("000.000e999")
+def test_a_program_reads_a_literal_by_the_rule_bindings_use(literal):
+    """One rule for a number written in a program and as a binding's value: both are the
+    number written (1e999 and 1e-400 are errors in both), with each place's words."""
+    from cgraph.errors import NumberError
+
+    try:
+        value = constant_value(literal, "the value of x", "x={}")
+    except BindingError as e:
+        assert "double" in e.message
+        value = None
+    try:
+        program = cgraph.parse(f"y = 2*{literal}").nodes[1].value
+    except NumberError as e:
+        assert value is None and (e.line, e.column) == (1, 7), e.render()
+        assert e.message.startswith(f"the number '{literal}' is ")
+        return
+    assert bits(program) == bits(value), literal
+
+
 def test_a_long_number_is_cut_in_the_message():
     text = refused("eval", "x", "x=" + "1" * 400)
     assert len(text) < 200 and "…" in text and text.endswith("write x=inf if you mean "

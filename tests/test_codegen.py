@@ -286,6 +286,54 @@ def test_long_code_is_split_into_parts_that_equal_eval(tmp_path):
     check(graphs, tmp_path, split=7)
 
 
+def test_a_tape_past_its_size_is_on_the_heap_and_equals_eval(tmp_path, monkeypatch):
+    """C's tape past STACK_TAPE doubles comes from malloc (and is freed): forced here for
+    every tape, the corpus in parts still equals eval."""
+    from cgraph import codegen
+
+    graphs = [cgraph.parse(t) for t in CORPUS + LONG]
+    monkeypatch.setattr(codegen, "STACK_TAPE", 0)
+    code = generate(graphs[-1], "c", name="f", split=7)
+    assert "double *tape = malloc(" in code and "free(tape);" in code
+    check(graphs, tmp_path, langs=("c",), split=7)
+
+
+def test_a_big_tape_does_not_overflow_a_small_stack(tmp_path):
+    """A chain of 6,000 nodes passes 4,500 doubles through its tape: 36 KiB, which were on
+    the stack (a 10^6-node program's would not fit in 8 MiB). Run with a 32 KiB stack, it
+    crashed (SIGSEGV); on the heap it gives eval's value and gradient."""
+    import resource
+
+    from cgraph.codegen import STACK_TAPE
+
+    require("cc")
+    g = cgraph.parse("t0 = x\n" + "\n".join(f"t{i} = sin(t{i - 1})*c + t{i - 1}*d"
+                                              for i in range(1, 1500)))
+    code = generate(g, "c", name="f")
+    slots = int(code.split("values through tape[] (")[1].split(" doubles")[0].replace(",", ""))
+    assert slots > STACK_TAPE and 8 * slots > 32 * 1024 and "malloc" in code
+    src = tmp_path / "big.c"
+    src.write_text("#include <stdio.h>\n" + code + "int main(void)\n{\n    double grad[3];\n"
+                   "    double v = f(0.5, 0.9, 0.3, grad);\n"
+                   '    printf("%a %a %a %a\\n", v, grad[0], grad[1], grad[2]);\n'
+                   "    return 0;\n}\n")
+    exe = tmp_path / "big"
+    cc = subprocess.run(["cc", "-Wall", "-Werror", "-std=c99", "-O0", "-o", str(exe), str(src),
+                         "-lm"], capture_output=True, text=True)
+    assert cc.returncode == 0, cc.stderr
+
+    def small_stack():
+        resource.setrlimit(resource.RLIMIT_STACK,
+                           (32 * 1024, resource.getrlimit(resource.RLIMIT_STACK)[1]))
+
+    r = subprocess.run([str(exe)], capture_output=True, text=True, preexec_fn=small_stack)
+    assert r.returncode == 0, r
+    value, grad = _parse_row(r.stdout)
+    want = g.evaluate({"x": 0.5, "c": 0.9, "d": 0.3})
+    assert near(value, want.value) and all(
+        near(a, want.gradient()[v]) for a, v in zip(grad, ("x", "c", "d"))), (r.stdout, want)
+
+
 def test_default_split_starts_past_its_threshold():
     """Without `split`, C code is one function up to SPLIT["c"] statements, then parts of
     at most PART statements; JS stays one function much longer."""

@@ -261,6 +261,63 @@ def test_cells_only_python_reads_as_numbers_are_named(tmp_path, cell):
     assert r.output.strip() == f"Error: {path}, line 4, column 'y': '{cell}' is not a number"
 
 
+TINY = "0." + "0" * 330 + "1"
+
+
+@pytest.mark.parametrize("cell, message", [
+    ("1e999", "'1e999' is beyond the largest double (about 1.8e308); write inf if you mean "
+              "Infinity"),
+    ("-1E+400", "'-1E+400' is beyond the largest double (about 1.8e308); write -inf if you "
+                "mean -Infinity"),
+    ('"1e999"', "'1e999' is beyond the largest double"),
+    ("1e-400", "'1e-400' is below the smallest double (about 4.9e-324) and would read as 0; "
+               "write 0 if you mean it"),
+    (TINY, "is below the smallest double"),
+])
+@pytest.mark.parametrize("how", ["file", "stdin", "spaces"])
+def test_a_cell_that_is_not_the_number_written_is_named(tmp_path, cell, message, how):
+    """A cell is the number written, by the rule bindings follow: 1e999 was Infinity and
+    1e-400 was 0 without a word. Arrow's blocks (file), cgraph's own reader (standard
+    input, and a block Arrow refuses for its spaces) name the same line and column."""
+    rows = ["1,2", "0,3", "inf,-Infinity", "nan,0e5", "5e-324,0.0", f"4,{cell}", "6,7"]
+    if how == "spaces":
+        rows[0] = " 1 , 2"
+    text = "x,y\n" + "\n".join(rows) + "\n"
+    path = tmp_path / "p.csv"
+    path.write_text(text)
+    r = run("eval", "x*y", "--data", "-", input=text) if how == "stdin" else \
+        run("eval", "x*y", "--data", path)
+    assert r.exit_code == 2 and r.stdout == "", r.output
+    where = "standard input" if how == "stdin" else str(path)
+    assert r.stderr.startswith(f"Error: {where}, line 7, column 'y': "), r.stderr
+    assert message in r.stderr and len(r.stderr.splitlines()) == 1, r.stderr
+
+
+@pytest.mark.parametrize("how", ["file", "stdin"])
+@pytest.mark.parametrize("cell", ["1e-400", "1e-0400", TINY])
+def test_a_cell_below_the_doubles_among_many_zeros_is_named(tmp_path, how, cell):
+    """Past data.ZEROS zeros in a column, cgraph's own reader looks at them one by one
+    only where the text may hold a number below the doubles: it still does here."""
+    from cgraph import data
+
+    text = "x,y\n" + "0,1.5e-3\n" * (data.ZEROS + 50) + f"{cell},2\n"
+    path = tmp_path / "z.csv"
+    path.write_text(text)
+    r = run("eval", "x*y", "--data", "-", input=text) if how == "stdin" else \
+        run("eval", "x*y", "--data", path)
+    assert r.exit_code == 2 and f"line {data.ZEROS + 52}, column 'x': " in r.stderr, r.output
+    assert "is below the smallest double" in r.stderr
+
+
+def test_non_finite_words_zeros_and_subnormals_in_cells_are_taken(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text("x,y\ninf,-Infinity\nnan,0e5\n5e-324,0.0\n0,-0e-999\n")
+    r = run("eval", "x+y", "--data", path)
+    assert r.exit_code == 0, r.output
+    assert r.stdout.splitlines()[1:] == ["inf,-Infinity,NaN,1,1", "nan,0e5,NaN,1,1",
+                                         "5e-324,0.0,5e-324,1,1", "0,-0e-999,0,1,1"]
+
+
 @pytest.mark.parametrize("row, column", [(",3", "x"), ("3,", "y"), ("3, ", "y"),
                                          ('"",3', "x"), ("3,\t", "y")])
 @pytest.mark.parametrize("command", [["eval", "x*y"], ["descend", "(w*x-y)^2", "w=0"]])

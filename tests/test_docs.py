@@ -174,6 +174,14 @@ def test_readme_descend_examples_run_as_shown(tmp_path, monkeypatch):
     assert _run_as_shown(block, tmp_path) == 3
 
 
+def test_readme_data_cell_example_runs_as_shown(tmp_path, monkeypatch):
+    """Data files: a cell 1e999 is an error at its line and column, as pasted."""
+    monkeypatch.chdir(tmp_path)
+    block = next(b for b in re.findall(r"```console\n(.*?)```", README, re.S)
+                 if "$ cat overflow.csv" in b)
+    assert _run_as_shown(block, tmp_path) == 1
+
+
 def _run_as_shown(block, folder):
     """Run a console block in `folder` (the current one): `$ cat FILE` writes the file it
     shows, `$ head -N FILE` and each `$ cgraph …` must print what it shows (a table as a
@@ -208,11 +216,12 @@ def _run_as_shown(block, folder):
 
 def test_readme_long_formulas_run_as_shown(tmp_path, monkeypatch):
     """Programs, Long formulas: a statement wrapped inside brackets, a bracket never closed,
-    x², a pasted minus sign and 2x, from the files the README shows, print what it pastes."""
+    x², a pasted minus sign, 2x, 1e999, f(2) and x(x + 1), from the files the README
+    shows, print what it pastes."""
     monkeypatch.chdir(tmp_path)
     blocks = [b for b in re.findall(r"```console\n(.*?)```", README, re.S)
               if "$ cat wrapped.cg" in b or "$ cat unclosed.cg" in b]
-    assert len(blocks) == 2 and sum(_run_as_shown(b, tmp_path) for b in blocks) == 5
+    assert len(blocks) == 2 and sum(_run_as_shown(b, tmp_path) for b in blocks) == 8
 
 
 def _block_commands(marker: str) -> list[tuple[list[str], str]]:

@@ -122,6 +122,13 @@ def test_syntax_errors_point_at_the_column(text, message, column):
     ("e = x; e", "cannot assign to the constant 'e'"),
     ("a = x; a = y", "'a' is assigned twice"),
     ("y = x * 2; x = 3", "'x' is assigned after it was used"),
+    # an unknown function: a product only where the name is a value elsewhere
+    ("f(2) + x", "unknown function 'f'; define it before its use: f(a) = …"),
+    ("g(x, 2)", "unknown function 'g'; define it before its use: g(a, b) = …"),
+    ("x(1)", "unknown function 'x'; define it before its use: x(a) = …"),
+    ("f(2) + f", "unknown function 'f'; write f*(2) for a product"),
+    ("x + x (1)", "unknown function 'x'; write x*(1) for a product"),
+    ("f(2) # f\n + f (3)", "unknown function 'f'; define it before its use: f(a) = …"),
 ])
 def test_name_errors(text, message):
     with pytest.raises(NameResolutionError) as err:
@@ -262,8 +269,16 @@ PASTED = {"\u2212": "write '-'", "\u2013": "write '-'", "\u00d7": "write '*'",
     ("(x+1)(x-1)", "unexpected '('; write (x+1)*(x-1) for a product", 1, 6),
     ("2sin(x)^2", "unexpected 'sin'; write 2*sin(x) for a product", 1, 2),
     ("w[1](x)", "unexpected '('; write w[1]*(x) for a product", 1, 5),
+    # x(1) where x is bound (x=2 on the command line) or assigned; z(2), f(2) where not
     ("x(1)", "unknown function 'x'; write x*(1) for a product", 1, 1),
     ("x = 2; x(y + 1)", "unknown function 'x'; write x*(y + 1) for a product", 1, 8),
+    ("z(2)", "unknown function 'z'; define it before its use: z(a) = …", 1, 1),
+    ("f(2)+x", "unknown function 'f'; define it before its use: f(a) = …", 1, 1),
+    # a literal is the number written, as a binding's value is: not Infinity, not 0
+    ("y = x + 1e999", "the number '1e999' is beyond the largest double (about 1.8e308); "
+                      "write 1/0 if you mean Infinity", 1, 9),
+    ("x*2.5e-400", "the number '2.5e-400' is below the smallest double (about 4.9e-324) "
+                   "and would read as 0; write 0 if you mean it", 1, 3),
     # not a product: two numbers (a thousands separator), two names (sin x), a near name
     ("1 000", "unexpected '000'; expected ", 1, 3),
     ("sin x", "unexpected 'x'; expected ", 1, 5),

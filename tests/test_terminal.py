@@ -59,7 +59,9 @@ FAILS.update({f'"x^2" x{value}': 2 for value in ("=1e999", "=1e308*10", "=1e-400
                                                   " = 1", "=0x10")})
 FAILS["--tangent x=abc"] = 2
 # and the Programs section's long-formula errors
-FAILS.update({"unclosed.cg": 2, '"x²"': 2, '"x − 1"': 2, '"2x"': 2})
+FAILS.update({"unclosed.cg": 2, '"x²"': 2, '"x − 1"': 2, '"2x"': 2, '"x + 1e999"': 2,
+              '"f(2) + x"': 2, '"x(x + 1)"': 2})
+FAILS["--data overflow.csv"] = 2  # Data files: a cell 1e999
 
 
 def session(width: int, where: Path) -> list:
@@ -197,6 +199,8 @@ def _typed(args, text: bytes):
     (["eval", "--file", "-", "x=3"], "the program", b"x*2\n\x04", r"^2\tmul\t\tx"),
     (["eval", "x*2", "--data", "-"], "the --data rows", b"x\n3\n\x04",
      r"^3,6,2$"),
+    (["eval", "x*2", "--bindings", "-"], "the bindings", b"x=3\n\x04",
+     r"^2\tmul\t\tx \* 2\t6\t1$"),
 ])
 def test_standard_input_at_a_terminal_says_what_it_reads_and_how_to_end_it(args, what,
                                                                            typed, row):

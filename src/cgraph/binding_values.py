@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from . import numtext
-from .errors import BindingError, CgraphError
+from .errors import BindingError, CgraphError, NumberError
 from .parser import parse, terminal
 
 _ASSIGNMENT = re.compile(r"(?<![=<>!])=(?!=)")  # compiled when a value is not a number
@@ -17,13 +17,14 @@ _ASSIGNMENT = re.compile(r"(?<![=<>!])=(?!=)")  # compiled when a value is not a
 def not_a_double(text: str, v: float, what: str, write: str | None,
                  json: bool = False) -> BindingError:
     """A number that float() reads as Infinity (beyond the doubles) or 0 (below them)."""
-    return BindingError(f"{what}, {_shown(text)}, is {_beyond(v)}" + _hint(v, write, json))
+    return BindingError(f"{what}, {numtext.shown(text)}, is {numtext.beyond(v)}"
+                        + _hint(v, write, json))
 
 
-def _beyond(v: float) -> str:
-    if v:
-        return "beyond the largest double (about 1.8e308)"
-    return "below the smallest double (about 4.9e-324) and would read as 0"
+def misread_cell(where: str, text: str, v: float) -> str:
+    """The same for a data file's cell (`where` is its file, line and column), whose
+    Infinity is written as a binding's (`inf`)."""
+    return f"{where}: {numtext.shown(text)} is {numtext.beyond(v)}" + _hint(v, "{}")
 
 
 def _named(v: float) -> str:
@@ -43,9 +44,12 @@ def _hint(v: float, write: str | None, json: bool = False) -> str:
 
 def expression_value(text: str, what: str, write: str | None) -> float:
     """The value of a constant expression that is not a plain number (see constant_value)."""
-    what = f"{what}, {_shown(text)},"
+    what = f"{what}, {numtext.shown(text)},"
     try:
         graph = parse(text)
+    except NumberError as e:  # a number in it that is not the number written
+        raise BindingError(f"{what} has a number, {numtext.shown(e.literal)}, "
+                           f"{numtext.beyond(e.value)}" + _hint(e.value, write)) from None
     except CgraphError as e:
         raise BindingError(f"{what} " + (_misspelled(text.strip(), write) or
                                          f"is not a valid expression: {e.message}")) from None
@@ -61,12 +65,6 @@ def expression_value(text: str, what: str, write: str | None) -> float:
             f"its own" + (f": {write.format(words[0])})" if write else ")")
         raise BindingError(f"{what} uses the name{'s' * (len(names) > 1)} {', '.join(names)}"
                            f": write a number or a constant expression such as pi/4{alone}")
-    # each number in it (not the 10 of log10)
-    for number in re.finditer(rf"(?<![\w.])(?:{terminal('NUMBER')})", "\n".join(code)):
-        v = float(number.group())
-        if numtext.misread(number.group(), v):
-            raise BindingError(f"{what} has a number, {_shown(number.group())}, "
-                               f"{_beyond(v)}" + _hint(v, write))
     value = graph.forward({})[graph.output]
     if value - value != 0.0:  # Infinity or NaN from finite numbers: 1e308*10, 1/0, 0/0
         raise BindingError(f"{what} comes out as {_named(value)}" + _hint(value, write))
@@ -114,12 +112,6 @@ def _misspelled(text: str, write: str | None) -> str | None:
             return f"{reason}: write " + " or ".join(write.format(v) for v in
                                                      instead.split(" or "))
     return None
-
-
-def _shown(text: str) -> str:
-    """A value as messages quote it: cut in the middle when long (a 400-digit number)."""
-    text = text.strip()
-    return repr(text if len(text) <= 60 else f"{text[:40]}…{text[-12:]}")
 
 
 def malformed(args, i: int, tangent: bool) -> str:

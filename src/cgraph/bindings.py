@@ -167,7 +167,7 @@ def read_bindings_file(path: str) -> dict[str, float]:
     from .files import read_text
 
     try:
-        text = read_text(path)
+        text = read_text(path, "the bindings")
     except ValueError:  # a path the system cannot take (an embedded NUL)
         raise BindingError(f"--bindings: cannot read {path!r}") from None
     where = f"--bindings {path}: "

@@ -27,7 +27,8 @@ NESTING comprehensions).
 from __future__ import annotations
 
 from . import ops
-from .errors import NameResolutionError, did_you_mean, line_column, product_hint
+from .errors import (NameResolutionError, NumberError, UnknownFunction, did_you_mean,
+                     line_column, product_hint)
 from .graph import BareNode, Node
 from .ops import CONST, VAR, Op
 
@@ -521,8 +522,22 @@ class GraphBuilder:
     def number(self, c):  # (at parse time no call is being expanded: no label)
         nodes = self.nodes
         i = len(nodes)
-        nodes.append(Node(i, CONST, (), None, float(self.tokens.take(c[0]))))
+        text = self.tokens.take(c[0])
+        v = float(text)
+        if not v or v > 1.7976931348623157e308:  # 0 or Infinity: is it the number written?
+            self._check_literal(c[0], text, v)
+        nodes.append(Node(i, CONST, (), None, v))
         return i
+
+    def _check_literal(self, at: int, text: str, v: float) -> None:
+        """A literal is the number written, as a binding's value is (numtext.misread):
+        `1e999` (float() reads Infinity) and `1e-400` (0) are errors at the literal."""
+        from .numtext import misread, misread_literal
+
+        if misread(text, v):
+            pos = self.tokens.token(at).start()
+            raise NumberError(misread_literal(text, v), self.source,
+                              *line_column(self.source, pos), text, v)
 
     def name(self, c):
         name = self.tokens.pieces[c[0]]
@@ -562,9 +577,7 @@ class GraphBuilder:
         if op is None:
             takes = ops.arities(name)
             if not takes:
-                hint = did_you_mean(name, ops.function_names() + list(self.functions)) \
-                    or product_hint(name, _bracketed(self.source, match.end()))
-                raise self.error(match, f"unknown function '{name}'{hint}")
+                raise self._unknown_function(name, match, len(args))
             counts = " or ".join(str(a) for a in takes)
             plural = "s" if takes[-1] != 1 else ""
             raise self.error(match, f"{name}() takes {counts} argument{plural}, "
@@ -572,6 +585,38 @@ class GraphBuilder:
         i = len(self.nodes)
         self.nodes.append(BareNode(i, op, tuple(args)))
         return i
+
+    def _unknown_function(self, name: str, match, arity: int) -> UnknownFunction:
+        """`f(2)` with no function f: a function's name close to it (`sine`: sin); else,
+        where f stands elsewhere in the program as a value (`x + x(1)`), the product that
+        was likely meant (`write x*(1)`); else how to define f. The product rides along
+        (`UnknownFunction.product`) for the command line, which knows the bindings."""
+        product = product_hint(name, _bracketed(self.source, match.end()))
+        hint = did_you_mean(name, ops.function_names() + list(self.functions))
+        if not hint and self._is_value(name, match.index):
+            hint = product
+        if not hint:
+            params = ", ".join("abcdefgh"[:arity]) if arity <= 8 else "a, b, …"
+            hint = f"; define it before its use: {name}({params}) = …"
+        line, column = line_column(self.source, match.start())
+        return UnknownFunction(f"unknown function '{name}'{hint}", self.source, line,
+                               column, name, product if hint != product else None)
+
+    def _is_value(self, name: str, at: int) -> bool:
+        """Whether `name` stands in the program, outside token `at`, not before '(': a
+        variable or an assigned name (only on the error path)."""
+        if name in self.scope:
+            return True
+        pieces = self.tokens.pieces
+        for k, piece in enumerate(pieces):
+            if piece == name and k != at:
+                j = k + 1
+                while j < len(pieces) and pieces[j] is not None and \
+                        (not pieces[j].strip() or pieces[j].lstrip().startswith("#")):
+                    j += 1
+                if j == len(pieces) or pieces[j] != "(":
+                    return True
+        return False
 
     def _call(self, fn: Function, match, args):
         if len(args) != len(fn.params):

@@ -230,9 +230,12 @@ def program_arguments(fn):
         typed = args[0] if source is None and program_file is None else None
         try:
             graph = parse(text)
-        except CgraphError:
+        except CgraphError as e:
             if typed is not None and _binding_like(typed):
                 raise _forgot_program(args) from None
+            if getattr(e, "product", None) and any(  # x(1) with x=2: x*(1) was meant
+                    a.partition("=")[0].strip() == e.name for a in binding_args):
+                raise e.as_product() from None
             raise
         if typed is not None and not graph.variables and _binding_like(typed):
             if binding_args or bindings_file:  # each would be refused as not a variable

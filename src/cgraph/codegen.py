@@ -45,6 +45,10 @@ LANGS = ("python", "numpy", "c", "js")
 # stack. Python and numpy compile and run a long function in linear time: one function.
 SPLIT = {"c": 2000, "js": 50000}
 PART = 250
+# Past this many doubles (32 KiB) C's tape is on the heap (malloc), not the stack: a thread's
+# stack may be 8 MiB (the main thread's, as a rule) or much less (64 KiB), and a 10^6-node
+# program's tape would not fit in it.
+STACK_TAPE = 4096
 _TAPE = {  # the split code's spelling: a part's head and end, a load, the tape, an indent
     "c": ("static void {part}(double *{t}{out})\n{{", "}}", "const double {v} = {t}[{s}];",
           "double {t}[{n}];", "    "),
@@ -566,6 +570,7 @@ class Body:
         self.entry: list[str] = []  # split: the tape, the arguments and calls of the parts
         self.written: set[int] = set()  # the roots the entry writes to their sinks
         self.slots = 0
+        self.heap: tuple[str, str] | None = None  # C's tape on the heap: (tape, a local)
         if split:
             self._split(roots, list(params.values()), name, min(split, PART),
                         sinks or [None] * len(roots))
@@ -637,6 +642,8 @@ class Body:
                     first.setdefault(v, k)
         ready = [max((made[v] for v in temp.findall(r)), default=-1) for r in roots]
         self.entry = [tape.format(t=t, n=max(1, slots))]
+        if e.lang == "c" and slots > STACK_TAPE:
+            self.entry = self._heap(t, names, slots, sinks)
         for k, chunk in enumerate(chunks):
             body = []
             pending = set(reads[k])
@@ -659,6 +666,24 @@ class Body:
                     self.entry.append(f"{sink} = {self.roots[i]};")
                     self.written.add(i)
         self.statements = []
+
+    def _heap(self, t: str, names: set, slots: int, sinks) -> list[str]:
+        """C's tape from malloc: out of memory, every output is NaN. `self.heap` names the
+        tape and a local for the value, which `_c` returns after freeing the tape."""
+        local = f"{t}_value"
+        while local in names:
+            local += "_"
+        self.heap = (t, local)
+        sizes: dict[str, int] = {}
+        for sink in sinks:
+            if sink:
+                array = sink.split("[")[0]
+                sizes[array] = sizes.get(array, 0) + 1
+        fill = [f"        for (long {t}_i = 0; {t}_i < {n}; {t}_i++) {a}[{t}_i] = NAN;"
+                for a, n in sizes.items()]
+        return ["double *" + t + f" = malloc({slots} * sizeof *{t});  /* {slots:,} doubles, "
+                "too many for the stack */", f"if (!{t}) {{  /* no memory for them */",
+                *(f[4:] for f in fill), "    return NAN;", "}"]
 
 
 def _python(e, graph, name, params, wrt, value, grads, extra, hess, split=None,
@@ -738,10 +763,13 @@ def _c(e, graph, name, params, wrt, value, grads, extra, hess, split):
         comment[-1:] = [" * compile with -ffast-math, which gives up inf and NaN.",
                         f" * Its {len(body.lines):,} statements run in "
                         f"{len(body.parts)} parts (above), which pass",
-                        f" * values through tape[] ({body.slots:,} doubles on the stack). */"]
+                        f" * values through tape[] ({body.slots:,} doubles on the "
+                        + ("heap: when malloc fails," if body.heap else "stack). */")]
+    if body.heap:
+        comment.append(" * it returns NaN and writes NaN to every output). */")
     comment = [c.replace("*/", "* /") if k < len(comment) - 1 else c
                for k, c in enumerate(comment)]
-    lines = ["#include <math.h>", ""]
+    lines = ["#include <math.h>", *["#include <stdlib.h>"] * bool(body.heap), ""]
     if body.parts:
         lines.append(f"/* The parts of {name} (below), in order. */")
         for part in body.parts:
@@ -751,8 +779,12 @@ def _c(e, graph, name, params, wrt, value, grads, extra, hess, split):
     lines.append("{")
     lines += ["    " + b for b in body.statements + body.entry]
     lines += outputs
-    lines.append(f"    return {body.roots[0]};")
-    lines.append("}")
+    if body.heap:
+        t, local = body.heap
+        lines += [f"    const double {local} = {body.roots[0]};", f"    free({t});",
+                  f"    return {local};", "}"]
+    else:
+        lines += [f"    return {body.roots[0]};", "}"]
     return "\n".join(lines) + "\n"
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from itertools import islice
 from typing import Iterator
 
@@ -116,15 +117,18 @@ class CsvReader:
             k = ragged[0]
             raise DataError(f"{self.name}, line {first + _line_of(lines, k)}: "
                             f"{_count(len(_fields(kept[k])))}, but the header has {width}")
+        text = "".join(kept)
         try:
-            table = np.loadtxt(io.StringIO("".join(kept)), delimiter=",", usecols=where,
+            table = np.loadtxt(io.StringIO(text), delimiter=",", usecols=where,
                                ndmin=2, dtype=float, comments=None)
         except ValueError:
             raise self._bad_cell([_fields(ln) for ln in kept],
                                  [first + _line_of(lines, k) for k in range(len(kept))],
                                  where) from None
-        return ({c: table[:, k] for k, c in enumerate(columns)},
-                echo_cells(kept, self.header, columns) if echo else None)
+        arrays = {c: table[:, k] for k, c in enumerate(columns)}
+        self._check_read(arrays, where, text, lambda r, i: _fields(kept[r])[i],
+                         lambda r: first + _line_of(lines, r))
+        return arrays, echo_cells(kept, self.header, columns) if echo else None
 
     def _quoted(self, lines, first, where, columns, echo):
         """Lines with quoted fields: the csv module splits the records (RFC 4180)."""
@@ -151,6 +155,8 @@ class CsvReader:
                       for k, c in enumerate(columns)}
         except ValueError:
             raise self._bad_cell(records, starts, where) from None
+        self._check_read(arrays, where, "".join(lines), lambda r, i: records[r][i],
+                         starts.__getitem__)
         return arrays, ([",".join(fields[i] for i in where) for fields in records]
                         if echo else None)
 
@@ -163,6 +169,65 @@ class CsvReader:
                     return DataError(f"{self.name}, line {line}, column "
                                      f"'{self.header[i]}': {what}")
         return DataError(f"{self.name}: cannot read the numbers")
+
+    def _check_read(self, arrays: dict, where: list[int], text: str, cell, line) -> None:
+        """A cell is the number written, as a binding's value is (numtext.misread): one
+        that float() reads as Infinity (1e999) or 0 (1e-400) is an error at its line and
+        column. Only cells that came out infinite or 0 are looked at, and many zeros
+        only where the text may have a number below the doubles (`cell(r, i)`: row r's
+        field i)."""
+        import numpy as np
+
+        from .numtext import misread
+
+        tiny = None
+        for (c, a), i in zip(arrays.items(), where):
+            rows = np.flatnonzero(np.isinf(a))
+            zeros = np.flatnonzero(a == 0)
+            if len(zeros) > ZEROS and tiny is None:
+                tiny = "0" * 224 in text or ("e-" in text or "E-" in text) and \
+                    _EXPONENT.search(text) is not None
+            if len(zeros) <= ZEROS or tiny:
+                rows = np.concatenate([rows, zeros])
+            for r in rows:
+                if misread(cell(r, i), float(a[r])):
+                    from .binding_values import misread_cell
+
+                    raise DataError(misread_cell(f"{self.name}, line {line(r)}, column "
+                                                 f"'{c}'", cell(r, i), float(a[r])))
+
+
+# A number below the doubles (1e-400; 0.000…1 with 324 zeros) has an exponent of -100 or
+# less, or a run of 224 zeros (enough to go below 1e-323 with a smaller exponent): past
+# ZEROS zeros in a column, its chunk's text is searched for them (0.1 ms for 65,536 lines
+# of two numbers without "e-", 27 ms with) before the zeros are looked at one by one.
+ZEROS = 256
+_EXPONENT = re.compile(r"[eE]-0*[1-9]\d\d")
+
+
+def suspect(arrays, texts) -> bool:
+    """Whether a block Arrow read may hold a cell float() misreads (see
+    `CsvReader._check_read`, which decides): a value that is infinite, or 0 where the
+    cell's text has a digit that is not 0. Arrow's kernels look at the zeros only."""
+    from numpy import isinf
+
+    for a, t in zip(arrays, texts):
+        if isinf(a).any():
+            return True
+        zero = a == 0
+        if zero.any() and _has_digits(t, zero):
+            return True
+    return False
+
+
+def _has_digits(texts, where) -> bool:
+    """Whether a text of Arrow array `texts` at a True of `where` has a digit not 0."""
+    import pyarrow as pa
+    from pyarrow._compute import MatchSubstringOptions, call_function
+
+    cells = call_function("filter", [texts, pa.array(where)])
+    digits = call_function("match_substring_regex", [cells], MatchSubstringOptions("[1-9]"))
+    return call_function("any", [digits]).as_py()
 
 
 def _plain_number(cell: str) -> bool:
@@ -327,6 +392,8 @@ class CsvBlocks:
                                      convert_options=convert)
                 texts = [table.column(c).combine_chunks() for c in columns]
                 arrays = {c: cast(t, float64).to_numpy() for c, t in zip(columns, texts)}
+                if suspect(arrays.values(), texts):  # 1e999? the slow reader decides
+                    raise ValueError
             except (pa.ArrowException, ValueError):
                 return list(self._slow(block, first, columns))
             return [Batch(arrays, texts, table.num_rows)] if table.num_rows else []

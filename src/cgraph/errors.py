@@ -60,8 +60,34 @@ class ParseError(SourceError):
     expected: frozenset = frozenset()  # the terminals that could have come (parser.py)
 
 
+class NumberError(ParseError):
+    """A literal that is not the number written (numtext.misread): `1e999`, `1e-400`.
+    `literal` is its text and `value` what float() reads, for bindings' own words."""
+
+    def __init__(self, message: str, source: str, line: int, column: int, literal: str,
+                 value: float):
+        super().__init__(message, source, line, column)
+        self.literal, self.value = literal, value
+
+
 class NameResolutionError(SourceError):
     """Unknown function, wrong arity, re-assigned name, assignment to a constant."""
+
+
+class UnknownFunction(NameResolutionError):
+    """`f(2)` where no function f is: `name` is f, and `product` the hint '; write f*(2)
+    for a product' when the message does not give it already (None if it does): the
+    command line adds it where f is bound (`cgraph eval "x(1)" x=2`)."""
+
+    def __init__(self, message: str, source: str, line: int, column: int, name: str,
+                 product: str | None):
+        super().__init__(message, source, line, column)
+        self.name, self.product = name, product
+
+    def as_product(self) -> "UnknownFunction":
+        """The same error with the product hint instead of the message's."""
+        return UnknownFunction(f"unknown function '{self.name}'{self.product}", self.source,
+                               self.line, self.column, self.name, None)
 
 
 class BindingError(InputError):

@@ -140,8 +140,29 @@ def latex_term(v: float) -> tuple[str, int]:
 def misread(literal: str, v: float) -> bool:
     """Whether `v = float(literal)`, a decimal number's text, is not that number rounded:
     Infinity for one beyond the doubles (1e999), 0 for one not 0 but below them (1e-400).
-    (Subnormal numbers, 5e-324, are doubles: read as written.)"""
+    (Subnormal numbers, 5e-324, are doubles: read as written; a word, inf or NaN, is the
+    value it names.)"""
     if v - v != 0.0:
-        return True
+        return not literal.strip().lstrip("+-")[:1].isalpha()
     mantissa = literal.lower().partition("e")[0]
     return not v and any(c.isdecimal() and int(c) for c in mantissa)
+
+
+def beyond(v: float) -> str:
+    """Why a literal that float() read as `v` (Infinity or 0) is not the number written."""
+    if v:
+        return "beyond the largest double (about 1.8e308)"
+    return "below the smallest double (about 4.9e-324) and would read as 0"
+
+
+def shown(text: str) -> str:
+    """A value as messages quote it: cut in the middle when long (a 400-digit number)."""
+    text = text.strip()
+    return repr(text if len(text) <= 60 else f"{text[:40]}…{text[-12:]}")
+
+
+def misread_literal(text: str, v: float) -> str:
+    """What is wrong with a number in a program that float() reads as Infinity or 0: the
+    words bindings use (binding_values.not_a_double), with a program's Infinity, 1/0."""
+    return f"the number {shown(text)} is {beyond(v)}" + \
+        ("; write 1/0 if you mean Infinity" if v else "; write 0 if you mean it")

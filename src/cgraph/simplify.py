@@ -68,12 +68,16 @@ class Normalizer:
                     uses[j] += 1
         for r in roots:
             uses[r] += 1
+        # a number that is not finite (1/0, 0/0, log(0)) and what uses it are not put in
+        # normal form: 0·∞ is not 0, nor ∞ - ∞ (see SymbolicBuilder._wild_rule)
+        wild = self.src.wild
         for n in nodes:
-            if live[n.id]:
+            if live[n.id] and n.id not in wild:
                 self.poly[n.id] = self._visit(n)
         # a common factor comes out of the results only: taken out of a part, it would
         # stop the whole from being multiplied out where that is shorter
-        built = [self.build(self._result(self.poly[r])) for r in roots]
+        built = [self._literal(r) if r in wild else self.build(self._result(self.poly[r]))
+                 for r in roots]
         if any(n.op is CONST and not scalar.is_finite(n.value) for n in self.dst.nodes):
             built = [self._finite(r, b) for r, b in zip(roots, built)]
         return built
@@ -82,7 +86,7 @@ class Normalizer:
         """`built`, unless collecting numbers overflowed in it (1e308·x + 1e308·x is not
         (1/0)·x: evaluated as written it is the same infinity, but it says what it is):
         then the root as the reverse pass wrote it."""
-        if _overflowed(self.dst.nodes, built) and not _overflowed(self.src.nodes, root):
+        if root not in self.src.wild and _overflowed(self.dst.nodes, built):
             return self._literal(root)
         return built
 

@@ -70,6 +70,10 @@ class SymbolicBuilder:
         self.nodes: list[Node] = []
         self._memo: dict = {}
         self._split: dict[int, tuple[float, int]] = {}  # node -> (numeric factor, rest)
+        self._value: dict[int, float] = {}  # node without variables -> its value
+        # nodes with a number that is not finite in them (1/0, 0/0, log(0), 1e308*10):
+        # nothing around them is simplified but x*1, x+0 (see `_wild_rule`)
+        self.wild: set[int] = set()
 
     # -- leaves -------------------------------------------------------------------------
     def _new(self, key, op, inputs=(), name=None, value=None) -> int:
@@ -78,6 +82,19 @@ class SymbolicBuilder:
             found = len(self.nodes)
             self.nodes.append(Node(found, op, inputs, name, value))
             self._memo[key] = found
+            values = self._value
+            if not inputs:
+                if op is CONST:
+                    values[found] = value
+                    if not scalar.is_finite(value):
+                        self.wild.add(found)
+            elif self.wild and any(a in self.wild for a in inputs):
+                self.wild.add(found)
+            elif inputs[0] in values and op.scalar is not None \
+                    and all(a in values for a in inputs[1:]):
+                v = values[found] = op.scalar(*(values[a] for a in inputs))
+                if not scalar.is_finite(v):
+                    self.wild.add(found)
         return found
 
     def var(self, name: str) -> int:
@@ -105,14 +122,46 @@ class SymbolicBuilder:
         return self._raw(op, tuple(args))
 
     def _fold(self, op, args):
-        """The constant result of an arithmetic op on unnamed constants, if finite."""
+        """The constant result of an arithmetic op on unnamed constants, if finite; the op
+        as written when an input is wild or the result would be (see `_wild_rule`)."""
+        if self.wild and any(a in self.wild for a in args):
+            return self._wild_rule(op, args)
         if op not in _FOLD:
             return None
         vals = [self.value_of(a) for a in args]
         if any(v is None for v in vals) or any(self.nodes[a].name for a in args):
             return None
         v = op.scalar(*vals)
-        return self.const(v) if scalar.is_finite(v) else None
+        return self.const(v) if scalar.is_finite(v) else self._raw(op, args)
+
+    def _wild_rule(self, op, args) -> int:
+        """An op on a wild node: only the rules that hold for every double are used (a*1,
+        a/1, a^1, a+0, a-0, -1*a = -a, -(-a) = a, a + -b = a - b, a - -b = a + b). 0·a,
+        0/a, a/a, a-a and like terms collected are not: with a = 1/0 they are NaN as
+        evaluated (0·∞, ∞-∞), not 0 or 1."""
+        nodes = self.nodes
+        if op is MUL or op is ADD:
+            if self._is(args[0], 1.0 if op is MUL else 0.0):
+                return args[1]
+        if op in (MUL, DIV, POW, ADD, SUB):
+            if self._is(args[1], 1.0 if op in (MUL, DIV, POW) else 0.0):
+                return args[0]
+        if op is MUL:
+            for k in (0, 1):
+                if self._is(args[k], -1.0):
+                    return self.neg(args[1 - k])
+        elif op is NEG:
+            if nodes[args[0]].op is NEG:
+                return nodes[args[0]].inputs[0]
+        elif op is ADD or op is SUB:
+            a, b = args
+            if nodes[b].op is NEG:
+                return (self.sub if op is ADD else self.add)(a, nodes[b].inputs[0])
+            if self._is_num(b) and nodes[b].value < 0:
+                return (self.sub if op is ADD else self.add)(a, self.const(-nodes[b].value))
+            if op is ADD and nodes[a].op is NEG:
+                return self.sub(b, nodes[a].inputs[0])
+        return self._raw(op, tuple(args))
 
     def _coef(self, i: int) -> tuple[float, int | None]:
         """Split a term into (numeric factor, rest): 3*a*b -> (3, a*b), -a -> (-1, a),
@@ -212,8 +261,6 @@ class SymbolicBuilder:
         (ca, ra), (cb, rb) = self._coef(a), self._coef(b)
         if not _stays_finite(ca * cb, ca, cb):  # 1e200 * (1e200 * x): kept as written
             return self._raw(MUL, (a, b))
-        if ra is None and rb is None:  # two numbers the fold left alone (1 * 1e999)
-            return self._raw(MUL, (a, b))
         if ra is None or rb is None:  # one side is a number
             rest = rb if ra is None else ra
             return self._scaled(ca * cb, rest)
@@ -235,9 +282,10 @@ class SymbolicBuilder:
         if nb.op is NEG:
             return self.neg(self.div(a, nb.inputs[0]))
         ca, ra = self._coef(a)
-        if (self._is_num(b) and ca != 1.0 and ra is not None  # (3*r)/2 -> 1.5*r
-                and _stays_finite(ca / nb.value, ca)):
-            return self._scaled(ca / nb.value, ra)
+        if self._is_num(b) and ca != 1.0 and ra is not None:  # (3*r)/2 -> 1.5*r
+            q = scalar.div(ca, nb.value)  # (2*x)/0 is Infinity*x, not ZeroDivisionError
+            if scalar.is_finite(q):
+                return self._scaled(q, ra)
         return self._raw(DIV, (a, b))
 
     def pow(self, a: int, b: int) -> int:
