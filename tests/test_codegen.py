@@ -367,6 +367,15 @@ def test_names_and_errors():
         cgraph.parse("t1 = x*y; loss = t1 + x"), "python")  # temporaries get other names
     with pytest.raises(InputError, match="--name"):
         generate(g, "python", name="not valid")
+    # a name refused says why: a keyword of that language, or a name its code uses
+    for lang, name, why in [("python", "class", "'class' is a keyword in python"),
+                            ("js", "class", "a keyword in js"), ("c", "while", "a keyword"),
+                            ("numpy", "np", "'np' is a name the generated code uses"),
+                            ("js", "Math", "a name the generated code uses"),
+                            ("c", "sqrt", "a name the generated code uses"),
+                            ("c", "1a", "'1a' is not a function name: ASCII letters")]:
+        with pytest.raises(InputError, match=why):
+            generate(g, lang, name=name)
     with pytest.raises(InputError, match="--lang"):
         generate(g, "rust")
     with pytest.raises(InputError, match="'q' is not a variable"):

@@ -56,17 +56,23 @@ _TAPE = {  # the split code's spelling: a part's head and end, a load, the tape,
            "const {t} = new Float64Array({n});", "  "),
 }
 
-_C_RESERVED = set("""auto break case char const continue default do double else enum extern
+_C_KEYWORDS = set("""auto break case char const continue default do double else enum extern
 float for goto if inline int long register restrict return short signed sizeof static struct
-switch typedef union unsigned void volatile while NAN INFINITY grad main""".split())
-_JS_RESERVED = set("""break case catch class const continue debugger default delete do else
+switch typedef union unsigned void volatile while""".split())
+_JS_KEYWORDS = set("""break case catch class const continue debugger default delete do else
 enum export extends false finally for function if import in instanceof let new null return
 super switch this throw true try typeof var void while with yield await static implements
-interface package private protected public arguments eval Math NaN Infinity undefined
-Float64Array
-""".split())
-_PY_RESERVED = set(keyword.kwlist) | {"math", "np", "abs", "shape"}
+interface package private protected public""".split())
 _MATH_NAMES = {name for name in dir(math) if not name.startswith("_")} | {"fabs", "log1p"}
+# Per language: its keywords, and the names its generated code uses (its library, the
+# arrays it declares): neither can name the function or a variable.
+_RESERVED = {
+    "python": (set(keyword.kwlist), {"math", "np", "abs", "shape"}),
+    "c": (_C_KEYWORDS, {"NAN", "INFINITY", "grad", "main"} | _MATH_NAMES),
+    "js": (_JS_KEYWORDS, {"arguments", "eval", "Math", "NaN", "Infinity", "undefined",
+                          "Float64Array"}),
+}
+_RESERVED["numpy"] = _RESERVED["python"]
 
 
 class Code:
@@ -362,12 +368,11 @@ def _identifier(name: str, lang: str, taken: set) -> str:
     """`name` as an identifier of `lang`: kept where it is one and not reserved, else
     spelled in ASCII (C) with an element's indices after `_` (`W[1,2]` is `W_1_2`, `w[-1]`
     is `w_m1`), and suffixed with `_` until it is free."""
-    reserved = {"python": _PY_RESERVED, "numpy": _PY_RESERVED, "c": _C_RESERVED | _MATH_NAMES,
-                "js": _JS_RESERVED}[lang]
+    keywords, used = _RESERVED[lang]
     ident = re.sub(r"\W+", "_", name.replace("-", "m")).rstrip("_")  # w[1] -> w_1
     if lang == "c" and not ident.isascii():
         ident = "".join(c if c.isascii() else f"_u{ord(c):04x}" for c in ident)
-    while ident in reserved or ident in taken:
+    while ident in keywords or ident in used or ident in taken:
         ident += "_"
     return ident
 
@@ -395,10 +400,13 @@ def generate(graph: Graph, lang: str = "python", name: str | None = None,
     if all_nodes and lang == "c":
         raise InputError("all_nodes is not offered for C")
     name = name or f"{graph.output_name}_grad"
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) or name in (
-            _PY_RESERVED if lang in ("python", "numpy") else
-            _C_RESERVED | _MATH_NAMES if lang == "c" else _JS_RESERVED):
-        raise InputError(f"--name: '{name}' is not a usable function name in {lang}")
+    keywords, used = _RESERVED[lang]
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise InputError(f"--name: '{name}' is not a function name: ASCII letters, digits and _, "
+                         "not starting with a digit")
+    if name in keywords or name in used:
+        why = "a keyword" if name in keywords else "a name the generated code uses"
+        raise InputError(f"--name: '{name}' is {why} in {lang}; choose another name")
     taken = {name}
     params = {}
     for v in graph.variables:
