@@ -246,6 +246,8 @@ def test_a_number_option_names_itself_first():
     (["x=2±0.1", "y=3"], '"x*y" x=2±0.1 y=3'),  # as a program: a syntax error
     (["x=2±0.1"], '"x*2" x=2±0.1'),
     (["w=[1,2]", "y=1"], "PROGRAM w=[1,2] y=1"),
+    (["x=1", "x=1"], '"x*2" x=1'),            # the example binds x once
+    (["x=1", "y=2", "x=3"], '"x*y" y=2 x=3'),
 ])
 def test_a_binding_where_the_program_goes_says_the_program_comes_first(command, args,
                                                                        example):

@@ -289,8 +289,13 @@ def _binding_like(arg: str) -> bool:
 
 
 def _program_first(args) -> str:
-    """`the program comes first (e.g. cgraph eval "x*y" x=1 y=2)`."""
-    names = [a.partition("=")[0] for a in args if "=" in a and not a.startswith("-")]
+    """`the program comes first (e.g. cgraph eval "x*y" x=1 y=2)`; a name bound twice
+    is bound once in the example (its last value), which is what would run."""
+    last = {a.partition("=")[0]: i for i, a in enumerate(args)
+            if "=" in a and not a.startswith("-")}
+    names = list(last)
+    args = [a for i, a in enumerate(args)
+            if i in last.values() or "=" not in a or a.startswith("-")]
     example = '"' + ("*".join(names) if len(names) > 1 else f"{names[0]}*2") + '"'
     if any(a.partition("=")[2].startswith("[") for a in args):
         example = "PROGRAM"  # a family is used by index: w[1]
