@@ -639,20 +639,23 @@ class Automaton:
         a dot (`1..3`), and a piece cut out of the text never goes on that way. A piece that
         is a keyword is the keyword's terminal (`Tables.keywords`)."""
         kinds = self.kinds
+        try:  # (every piece met before: the common case for small programs, no set made)
+            return bytes(map(kinds.__getitem__, pieces))
+        except KeyError:
+            pass
         new = set(pieces).difference(kinds)
-        if new:
-            ids, keywords = self._group_ids, self._keywords
-            match = self.tables.lexer_for(text).match
-            found = dict.fromkeys(new)
-            del new
-            for p in found:
-                found[p] = keywords[p] if p in keywords else ids[match(p).lastindex]
-            if len(kinds) + len(found) <= 4096:  # a small program's names: keep them
-                kinds.update(found)
-            else:  # a big program, or many programs: start again (a new dict: a parse in
-                found.update(kinds)  # another thread may be reading the old one)
-                kinds = found
-                self.kinds = {}
+        ids, keywords = self._group_ids, self._keywords
+        match = self.tables.lexer_for(text).match
+        found = dict.fromkeys(new)
+        del new
+        for p in found:
+            found[p] = keywords[p] if p in keywords else ids[match(p).lastindex]
+        if len(kinds) + len(found) <= 4096:  # a small program's names: keep them
+            kinds.update(found)
+        else:  # a big program, or many programs: start again (a new dict: a parse in
+            found.update(kinds)  # another thread may be reading the old one)
+            kinds = found
+            self.kinds = {}
         return bytes(map(kinds.__getitem__, pieces))
 
 
