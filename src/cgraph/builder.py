@@ -96,6 +96,9 @@ class GraphBuilder:
 
     BINARY = {"add": ops.ADD, "sub": ops.SUB, "mul": ops.MUL, "div": ops.DIV, "pow": ops.POW}
     LOOKUP = "name"  # a name already in `scope` is that node: the parser looks it up itself
+    # The symbols whose callbacks return None: a statement (its nodes are in `nodes`, its
+    # name in `scope`) and a definition's head; the parser keeps no value for them.
+    VALUELESS = ("statement", "head")
 
     def __init__(self, source: str):
         self.source = source
