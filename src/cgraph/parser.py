@@ -271,6 +271,8 @@ GATHER = "gather"  # an ACTION, SPLICE or DROP reduction of n > 0 values:
 #                    (GATHER, (how, n, fn, whether the values are checked))
 PUSH_NAMED = "push named"  # PUSH then NAMED: (PUSH_NAMED, (offset, callback))
 PUSH_CALL = "push call"  # PUSH then CALL: (PUSH_CALL, (offset, callback))
+NAMED_NODE = "named node"  # PUSH_NAMED then NODE, the name the right operand:
+#                            (NAMED_NODE, (offset, callback, op))
 VALUES = "values"  # any other reduction's values: (VALUES, rule)
 TRACES = 512  # segments remembered per parse
 MET = 4096  # segments met once that a parse keeps in mind
@@ -354,6 +356,16 @@ def _drive(t: tables.Tables, builder, text: str) -> None:
                     pieces[k] = None  # read for good: let the string go
                 else:
                     push_value(x[1](builder, (k,)))
+            elif what is NAMED_NODE:  # (a term's `* w`, a statement's `+ d`)
+                k = i0 + x[0]
+                right = scope.get(pieces[k])
+                if right is not None:
+                    pieces[k] = None
+                else:
+                    right = x[1](builder, (k,))
+                j = len(nodes)
+                nodes.append(node(j, x[2], (values[-1], right)))
+                values[-1] = j
             elif what is NODE:
                 right = values.pop()
                 j = len(nodes)
@@ -538,11 +550,14 @@ def _step(r: int, plan) -> tuple | None:
 
 
 def _fused(steps: list) -> list:
-    """The same steps, a PUSH and the NAMED or CALL on it right after made one."""
+    """The same steps, a PUSH and the NAMED or CALL on it right after made one, and a
+    PUSH_NAMED and the NODE right after it made one."""
     out = []
     for s in steps:
         if out and out[-1][0] is PUSH and (s[0] is NAMED or s[0] is CALL):
             out[-1] = (PUSH_NAMED if s[0] is NAMED else PUSH_CALL, (out[-1][1], s[1]))
+        elif out and out[-1][0] is PUSH_NAMED and s[0] is NODE:
+            out[-1] = (NAMED_NODE, (*out[-1][1], s[1]))
         else:
             out.append(s)
     return out
