@@ -162,17 +162,17 @@ def terminal(name: str, ascii: bool = False) -> str:
 
 
 class Tokens:
-    """The pieces of a program's text as the lexer cut it (spaces and comments included,
-    so they join up to the text), and where each starts, worked out when first asked.
+    """The pieces of a program's text as the lexer cut it (comments included, spaces before
+    a piece left out: `tables.splitter`), and where each is, worked out when first asked.
 
     A piece whose text has been read for good (a name found in scope, a number) may be
     forgotten (`take`): on a big program those strings would otherwise all live until
     the end of the parse."""
 
-    __slots__ = ("text", "pieces", "splitter", "_starts")
+    __slots__ = ("text", "pieces", "splitter", "_spans")
 
     def __init__(self, text: str, pieces: list, splitter):
-        self.text, self.pieces, self.splitter, self._starts = text, pieces, splitter, None
+        self.text, self.pieces, self.splitter, self._spans = text, pieces, splitter, None
 
     def take(self, i: int) -> str:
         piece = self.pieces[i]
@@ -181,14 +181,20 @@ class Tokens:
 
     def text_of(self, i: int) -> str:
         piece = self.pieces[i]
-        return piece if piece is not None else self.text[self.start(i):self.start(i + 1)]
+        return piece if piece is not None else self.text[slice(*self.span(i))]
+
+    def span(self, i: int) -> tuple[int, int]:
+        """Where piece i starts and ends (i = the number of pieces: the end of the text)."""
+        if self._spans is None:  # cut again: some pieces may be forgotten
+            self._spans = [m.span(1) for m in self.splitter.finditer(self.text)]
+        return self._spans[i]
 
     def start(self, i: int) -> int:
-        if self._starts is None:  # cut again: some pieces may be forgotten
-            from itertools import accumulate
+        return self.span(i)[0]
 
-            self._starts = [0, *accumulate(map(len, self.splitter.findall(self.text)))]
-        return self._starts[i]
+    def touching(self, i: int, j: int) -> bool:
+        """Whether pieces i and j = i + 1 are written together (no space between)."""
+        return self.span(i)[1] == self.span(j)[0]
 
     def token(self, i: int) -> "Token":
         return Token(self, i)
@@ -301,6 +307,8 @@ def _drive(t: tables.Tables, builder, text: str) -> None:
         else tables.Automaton(t)
     splitter = auto.splitter_for(text)
     pieces = splitter.findall(text)
+    while pieces and not pieces[-1]:  # (the '' at the end of the text: tables.splitter)
+        pieces.pop()
     builder.tokens = tokens = Tokens(text, pieces, splitter)
     kinds = auto.kinds_of(pieces, text)
     if "\n" in text:  # a new line inside brackets does not end the statement
@@ -629,7 +637,8 @@ def _pasted_in_word(auto: tables.Automaton, tokens: Tokens, kinds: bytes, i: int
     what the lexer made of the pieces; i otherwise."""
     sep = auto.sep_id
     for j in range(i, len(kinds)):
-        if kinds[j] == tables.IGNORED or kinds[j] == sep:
+        if kinds[j] == tables.IGNORED or kinds[j] == sep or j > i and \
+                not tokens.touching(j - 1, j):
             break
         if kinds[j] == tables.BAD and tokens.text[tokens.start(j)] in _PASTED:
             return j
