@@ -170,7 +170,9 @@ class GraphBuilder:
                 if self.families.get(name):
                     raise self.error(self._at(pos), f"'{name}' is an indexed family: write "
                                                     f"{name}[1], {name}[2], ...")
-                found = self._add(VAR, name=name)
+                nodes = self.nodes  # (as _add makes a variable: it has no call label)
+                found = len(nodes)
+                nodes.append(BareNode(found, VAR, (), name))
                 self.first_use.setdefault(name, pos)
             self._bind(name, found)
         return found
