@@ -176,7 +176,8 @@ def plain_lalr(text):
                 for j, k in enumerate(kinds))
 
     def stop(i):
-        return str(parser.syntax_error(t, auto, parser.Tokens(text, pieces, auto.splitter),
+        return str(parser.syntax_error(t, auto, parser.Tokens(
+            text, pieces, tables.splitter(t, t.pattern, spaces=False)),
                                        ids, i))
 
     stack = [t.start]

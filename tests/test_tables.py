@@ -217,6 +217,30 @@ def test_a_relative_xdg_cache_home_is_ignored(tmp_path, monkeypatch):
 
 
 @settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.one_of(st.sampled_from(" \t\f\r\n#;.e1x_(+*=\xa0\u2009"),
+                                   st.characters()), max_size=40))
+def test_the_splitter_cuts_the_text_as_the_lexer_does(text):
+    """The driver cuts a text with `tables.splitter`, which leaves out the spaces before
+    each piece: its pieces must be the grammar's own lexer's, its spaces left out, for any
+    text (a piece that could start where spaces are would be cut otherwise)."""
+    from cgraph import parser
+
+    t = parser._get_tables()
+    auto = tables.Automaton(t)
+    lexed = [(m.group(), m.lastgroup) for m in t.lexer.finditer(text)]
+    spaces = [n for n, r in t.terminals if n in t.ignore and r.startswith("[")]
+    assert spaces  # (else the splitter leaves nothing out, and this tests nothing)
+    cut = auto.splitter_for(text).findall(text)
+    while cut and not cut[-1]:  # (the end of the text, as the driver drops it)
+        cut.pop()
+    assert cut == [p for p, name in lexed if name not in spaces]
+    starts = [m.start() for m in t.lexer.finditer(text)]
+    tokens = parser.Tokens(text, [], auto.splitter_for(text))
+    kept = [s for s, (_, name) in zip(starts, lexed) if name not in spaces]
+    assert [tokens.start(i) for i in range(len(kept))] == kept
+
+
+@settings(max_examples=400, deadline=None)
 @given(st.text(alphabet=st.characters(max_codepoint=0x7F), max_size=40))
 def test_the_ascii_lexer_reads_ascii_text_as_the_full_one(text):
     """ASCII text is cut by a lexer without NAME's non-ASCII exclusions (they cost ~0.3 ms

@@ -97,6 +97,9 @@ class GraphBuilder:
 
     BINARY = {"add": ops.ADD, "sub": ops.SUB, "mul": ops.MUL, "div": ops.DIV, "pow": ops.POW}
     LOOKUP = "name"  # a name already in `scope` is that node: the parser looks it up itself
+    # The symbols whose callbacks return None: a statement (its nodes are in `nodes`, its
+    # name in `scope`) and a definition's head; the parser keeps no value for them.
+    VALUELESS = ("statement", "head")
 
     def __init__(self, source: str):
         self.source = source
@@ -112,7 +115,7 @@ class GraphBuilder:
         self.defining: list = []  # [name, params, body mark] while a body is read
         self.families: dict[str, str] = {}  # family name -> "variable" or "assigned"
         self.index_names: dict[str, int] = {}  # index variable -> where it is bound
-        self.first_use: dict[str, int] = {}  # variable -> where it is first used
+        self.first_use: dict[str, int] = {}  # variable -> where it is first used (`_at`)
         self.expanded = 0
         self.label = None  # the call being expanded (its nodes carry it)
         self.placeholders = 0  # INDEX nodes made (finish() checks none is left)
@@ -158,18 +161,27 @@ class GraphBuilder:
         self.scope[name] = node
 
     def _lookup(self, name: str, pos: int) -> int:
+        """The node `name` stands for, a new variable (or constant) if none; `pos`: where
+        the name is used (see `_at`)."""
         found = self.scope.get(name)
         if found is None:
             if name in ops.CONSTANTS:
                 found = self._add(CONST, name=name, value=ops.CONSTANTS[name])
             else:
                 if self.families.get(name):
-                    raise self.error(pos, f"'{name}' is an indexed family: write "
-                                          f"{name}[1], {name}[2], ...")
-                found = self._add(VAR, name=name)
+                    raise self.error(self._at(pos), f"'{name}' is an indexed family: write "
+                                                    f"{name}[1], {name}[2], ...")
+                nodes = self.nodes  # (as _add makes a variable: it has no call label)
+                found = len(nodes)
+                nodes.append(BareNode(found, VAR, (), name))
                 self.first_use.setdefault(name, pos)
             self._bind(name, found)
         return found
+
+    def _at(self, pos: int):
+        """A place in the source: a position, or ~k for the program's token k (a name's
+        use, whose position is worked out only for an error)."""
+        return self.tokens.token(~pos) if pos < 0 else pos
 
     def _materialize(self, value) -> int:
         if type(value) is Lit:
@@ -539,12 +551,8 @@ class GraphBuilder:
             raise NumberError(misread_literal(text, v), self.source,
                               *line_column(self.source, pos), text, v)
 
-    def name(self, c):
-        name = self.tokens.pieces[c[0]]
-        found = self.scope.get(name)
-        if found is None:
-            found = self._lookup(name, self.tokens.token(c[0]))
-        return found
+    def name(self, c):  # (a name already in scope is looked up by the parser itself)
+        return self._lookup(self.tokens.pieces[c[0]], ~c[0])
 
     def open_call(self, c):
         self.marks.append((len(self.nodes), len(self.journal)))
@@ -834,7 +842,7 @@ class GraphBuilder:
             elif n.op is PENDING:  # a name its ranges use was never known
                 self._expand(n.value, list(n.inputs))
             elif n.op is VAR and n.name in self.index_names:
-                raise self.error(self.first_use.get(n.name, 0),
+                raise self.error(self._at(self.first_use.get(n.name, 0)),
                                  f"index variable '{n.name}' is used outside its "
                                  "comprehension")
 

@@ -254,12 +254,17 @@ class Graph:
         adjoint[out] = 1.0
         m = ops.SCALAR
         nodes = self.nodes
-        gated = self.gated()
-        if gated:  # where and comparisons: which nodes get a gradient depends on values
+        # Which nodes lead to the output: known from a pass before (reaches_output) when no
+        # op gates its inputs, else found as this pass goes, from the output down (where
+        # and comparisons: then it depends on the values). A first pass without gates on
+        # its paths keeps what it found: a one-shot evaluation makes no pass just for it.
+        find = not (self._live is not None and self._live[0] == out and not self.gated())
+        if find:
             live = [False] * len(nodes)
             live[out] = True
+            gates = False
         else:
-            live = self.reaches_output() if output is None else self.reaches_output(out)
+            live = self._live[1]
         for i in range(out, -1, -1):
             if not live[i]:
                 continue
@@ -268,11 +273,13 @@ class Graph:
             args = n.inputs
             if not args:
                 continue
-            rules = n.op.partials
+            op = n.op
+            rules = op.partials
             k = len(args)
-            if gated:
+            if find and op.gate is not None:  # (when liveness is known, there is none)
+                gates = True
                 here = [values[j] for j in args]
-                flags = n.op.gate(*here) if n.op.gate else (True,) * k
+                flags = op.gate(*here)
                 here.append(values[i])
                 for j, rule, flag in zip(args, rules, flags, strict=True):
                     if flag:
@@ -283,14 +290,22 @@ class Graph:
                 va, vb, vo = values[a], values[b], values[i]
                 adjoint[a] += g * rules[0](m, va, vb, vo)
                 adjoint[b] += g * rules[1](m, va, vb, vo)
+                if find:
+                    live[a] = live[b] = True
             elif k == 1:
                 a = args[0]
                 adjoint[a] += g * rules[0](m, values[a], values[i])
+                if find:
+                    live[a] = True
             else:
                 here = [values[j] for j in args]
                 here.append(values[i])
                 for j, rule in zip(args, rules, strict=True):
                     adjoint[j] += g * rule(m, *here)
+                    if find:
+                        live[j] = True
+        if find and not gates:  # (then it is what reaches_output(out) computes)
+            self._live = (out, live)
         return adjoint
 
     def gradient_flow(self, values: Sequence[float]):

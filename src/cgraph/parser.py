@@ -43,12 +43,14 @@ _EMPTY = _Splice()
 # How a reduction is carried out, decided once per rule from its kind (see tables.py):
 UNIT = "unit"  # a one-symbol pass-through rule (atom -> power -> unary ...): only the
 #                top state changes
-PASS = "pass"  # a pass-through of one kept child among dropped tokens: "(" sum ")"
+PASS = "pass"  # the values stay as they are: a pass-through of one kept child among dropped
+#                tokens ("(" sum ")"), or a rule without callback of valueless symbols
 SPLICE = "splice"  # the kept children go up to the parent rule as they are
 ONE = "one"  # a builder callback on the rule's one kept child, a token: number, name
 BINARY = "binary"  # an infix operator: a node of `op` on the two operands
 ACTION = "action"  # any other builder callback, given the kept children
 NOTHING = "nothing"  # a rule without a callback (the program): leaves nothing
+DROP = "drop"  # ACTION for a valueless symbol (a statement): nothing goes on the values
 LOOKUP = "lookup"  # ONE, for the rule that `builder.LOOKUP` names: a token whose text is
 #                    in `builder.scope` stands for what it maps to, without a call
 
@@ -57,9 +59,15 @@ _plan_cache: dict = {}
 
 
 def _plans(rules, builder, terminals):
-    """Per rule: (how, size, how many values it takes (its kept children, the last ones on
-    the value stack), callback or op), and the step the driver records for it (see
+    """Per rule: (how, size, how many values it takes (its kept children that leave one,
+    the last ones on the value stack), callback or op, whether those values must be looked
+    at (for a None or a _Splice, see `kept`)), and the step the driver records for it (see
     `_step`). A callback is called as `callback(builder, kept)`.
+
+    A builder class may name the symbols whose callbacks return None (`VALUELESS`:
+    statements); their reductions then leave no value at all, nor do the rules without
+    callback made of them (the program's list of statements), and its other callbacks'
+    values are taken as they are: no None among them to leave out.
 
     Made once per builder class (a builder whose callbacks come from its instance, like
     the differential test's, gets its own each time)."""
@@ -68,11 +76,16 @@ def _plans(rules, builder, terminals):
     if cached is not None and cached[0] is rules:
         return cached[1], cached[2]
     plans, per_class = [], True
+    valueless = _valueless(rules, builder)
+    splicing = _splicing(rules, valueless or ())
     for r in rules:
+        kept = [r.expansion[k] for k in r.keep]
+        n = sum(s not in valueless for s in kept) if valueless is not None else len(kept)
+        checked = valueless is None or not splicing.isdisjoint(kept)
         if r.kind == tables.PASS:
             how, fn = (UNIT if r.size == 1 else PASS), None
         elif r.kind == tables.SPLICE:
-            how, fn = SPLICE, None
+            how, fn = (PASS if valueless and r.origin in valueless else SPLICE), None
         elif r.kind in builder.BINARY and r.keep == (0, 2) and r.size == 3:
             how, fn = BINARY, builder.BINARY[r.kind]
         else:
@@ -83,11 +96,45 @@ def _plans(rules, builder, terminals):
                 r.expansion[r.keep[0]] in terminals else ACTION
             if how is ONE and r.kind == getattr(builder, "LOOKUP", None):
                 how = LOOKUP
-        plans.append((how, r.size, len(r.keep), fn))
+            if valueless and r.origin in valueless:
+                how = PASS if fn is None else DROP
+        plans.append((how, r.size, n, fn, checked))
     steps = [_step(r, plan) for r, plan in enumerate(plans)]
     if per_class:
         _plan_cache[cls] = (rules, plans, steps)
     return plans, steps
+
+
+def _valueless(rules, builder) -> set | None:
+    """The symbols whose reductions leave no value: those the builder names, and those
+    whose every rule has no callback and keeps only such symbols (the program's list of
+    statements, which keeps itself: the largest such set); None when the builder names
+    none (then every reduction leaves a value, None included)."""
+    named = getattr(type(builder), "VALUELESS", None)
+    if named is None:
+        return None
+    binary = getattr(builder, "BINARY", {})
+    calls = {r.origin for r in rules if r.kind not in (tables.PASS, tables.SPLICE) and
+             (r.kind in binary or getattr(builder, r.kind, None) is not None)}
+    out = {r.origin for r in rules} - calls | set(named)
+    while True:
+        fewer = {r.origin for r in rules if r.origin not in named and
+                 any(r.expansion[k] not in out for k in r.keep)} & out
+        if not fewer:
+            return out
+        out -= fewer
+
+
+def _splicing(rules, valueless) -> set:
+    """The symbols whose value may be a _Splice: those of inlined rules, and those that a
+    pass-through takes from one of them."""
+    out = {r.origin for r in rules if r.kind == tables.SPLICE} - set(valueless)
+    while True:
+        more = {r.origin for r in rules if r.kind == tables.PASS and
+                any(r.expansion[k] in out for k in r.keep)} - out
+        if not more:
+            return out
+        out |= more
 
 
 _tables: tables.Tables | None = None
@@ -115,17 +162,17 @@ def terminal(name: str, ascii: bool = False) -> str:
 
 
 class Tokens:
-    """The pieces of a program's text as the lexer cut it (spaces and comments included,
-    so they join up to the text), and where each starts, worked out when first asked.
+    """The pieces of a program's text as the lexer cut it (comments included, spaces before
+    a piece left out: `tables.splitter`), and where each is, worked out when first asked.
 
     A piece whose text has been read for good (a name found in scope, a number) may be
     forgotten (`take`): on a big program those strings would otherwise all live until
     the end of the parse."""
 
-    __slots__ = ("text", "pieces", "splitter", "_starts")
+    __slots__ = ("text", "pieces", "splitter", "_spans")
 
     def __init__(self, text: str, pieces: list, splitter):
-        self.text, self.pieces, self.splitter, self._starts = text, pieces, splitter, None
+        self.text, self.pieces, self.splitter, self._spans = text, pieces, splitter, None
 
     def take(self, i: int) -> str:
         piece = self.pieces[i]
@@ -134,14 +181,20 @@ class Tokens:
 
     def text_of(self, i: int) -> str:
         piece = self.pieces[i]
-        return piece if piece is not None else self.text[self.start(i):self.start(i + 1)]
+        return piece if piece is not None else self.text[slice(*self.span(i))]
+
+    def span(self, i: int) -> tuple[int, int]:
+        """Where piece i starts and ends (i = the number of pieces: the end of the text)."""
+        if self._spans is None:  # cut again: some pieces may be forgotten
+            self._spans = [m.span(1) for m in self.splitter.finditer(self.text)]
+        return self._spans[i]
 
     def start(self, i: int) -> int:
-        if self._starts is None:  # cut again: some pieces may be forgotten
-            from itertools import accumulate
+        return self.span(i)[0]
 
-            self._starts = [0, *accumulate(map(len, self.splitter.findall(self.text)))]
-        return self._starts[i]
+    def touching(self, i: int, j: int) -> bool:
+        """Whether pieces i and j = i + 1 are written together (no space between)."""
+        return self.span(i)[1] == self.span(j)[0]
 
     def token(self, i: int) -> "Token":
         return Token(self, i)
@@ -220,9 +273,12 @@ PUSH = "push"  # a kept token's index (its offset in the segment): (PUSH, offset
 NODE = "node"  # a BINARY reduction: (NODE, op)
 NAMED = "named"  # a LOOKUP reduction: the top value, a name, becomes its node
 CALL = "call"  # a builder callback on the top value: (CALL, callback)
-GATHER = "gather"  # an ACTION or SPLICE reduction of n > 0 values: (GATHER, (splice?, n, fn))
+GATHER = "gather"  # an ACTION, SPLICE or DROP reduction of n > 0 values:
+#                    (GATHER, (how, n, fn, whether the values are checked))
 PUSH_NAMED = "push named"  # PUSH then NAMED: (PUSH_NAMED, (offset, callback))
 PUSH_CALL = "push call"  # PUSH then CALL: (PUSH_CALL, (offset, callback))
+NAMED_NODE = "named node"  # PUSH_NAMED then NODE, the name the right operand:
+#                            (NAMED_NODE, (offset, callback, op))
 VALUES = "values"  # any other reduction's values: (VALUES, rule)
 TRACES = 512  # segments remembered per parse
 MET = 4096  # segments met once that a parse keeps in mind
@@ -251,6 +307,8 @@ def _drive(t: tables.Tables, builder, text: str) -> None:
         else tables.Automaton(t)
     splitter = auto.splitter_for(text)
     pieces = splitter.findall(text)
+    while pieces and not pieces[-1]:  # (the '' at the end of the text: tables.splitter)
+        pieces.pop()
     builder.tokens = tokens = Tokens(text, pieces, splitter)
     kinds = auto.kinds_of(pieces, text)
     if "\n" in text:  # a new line inside brackets does not end the statement
@@ -268,19 +326,19 @@ def _drive(t: tables.Tables, builder, text: str) -> None:
     UNKNOWN, derive, goto = tables.UNKNOWN, auto.derive, auto.goto
     ignored = tables.IGNORED
 
-    def kept(n):
-        """The last n values, an inlined rule's children in place of its _Splice, without
-        the None of statements; taken off the stack."""
+    def kept(n, checked):
+        """The last n values, taken off the stack; if `checked`, an inlined rule's children
+        in place of its _Splice, and without the None of statements."""
         out = values[-n:]
         del values[-n:]
-        if None in out or _Splice in map(type, out):
+        if checked and (None in out or _Splice in map(type, out)):
             out = [y for c in out if c is not None  # statements leave nothing: the program
                    for y in (c if c.__class__ is _Splice else (c,))]  # list stays empty
         return out
 
     def reduce_values(r):
         """What reducing by rule r does to the values."""
-        how, size, n, fn = plans[r]
+        how, size, n, fn, checked = plans[r]
         if how is BINARY:
             right = values.pop()
             i = len(nodes)
@@ -288,8 +346,10 @@ def _drive(t: tables.Tables, builder, text: str) -> None:
             values[-1] = i
         elif how is ONE or how is LOOKUP:
             values[-1] = fn(builder, (values[-1],))
+        elif how is DROP:
+            fn(builder, kept(n, checked) if n else [])
         elif how is not PASS:
-            args = kept(n) if n else []
+            args = kept(n, checked) if n else []
             push_value(None if how is NOTHING else (_Splice(args) if args else _EMPTY)
                        if how is SPLICE else fn(builder, args))
 
@@ -304,6 +364,16 @@ def _drive(t: tables.Tables, builder, text: str) -> None:
                     pieces[k] = None  # read for good: let the string go
                 else:
                     push_value(x[1](builder, (k,)))
+            elif what is NAMED_NODE:  # (a term's `* w`, a statement's `+ d`)
+                k = i0 + x[0]
+                right = scope.get(pieces[k])
+                if right is not None:
+                    pieces[k] = None
+                else:
+                    right = x[1](builder, (k,))
+                j = len(nodes)
+                nodes.append(node(j, x[2], (values[-1], right)))
+                values[-1] = j
             elif what is NODE:
                 right = values.pop()
                 j = len(nodes)
@@ -314,14 +384,17 @@ def _drive(t: tables.Tables, builder, text: str) -> None:
             elif what is PUSH_CALL:
                 push_value(x[1](builder, (i0 + x[0],)))
             elif what is GATHER:  # (as kept() does, inline)
-                splice, n, fn = x
+                how, n, fn, checked = x
                 args = values[-n:]
                 del values[-n:]
-                if None in args or _Splice in map(type, args):
+                if checked and (None in args or _Splice in map(type, args)):
                     args = [y for c in args if c is not None
                             for y in (c if c.__class__ is _Splice else (c,))]
-                push_value((_Splice(args) if args else _EMPTY) if splice
-                           else fn(builder, args))
+                if how is DROP:
+                    fn(builder, args)
+                else:
+                    push_value((_Splice(args) if args else _EMPTY) if how is SPLICE
+                               else fn(builder, args))
             elif what is NAMED:
                 k = values[-1]
                 v = scope.get(pieces[k])
@@ -472,24 +545,27 @@ def _drive(t: tables.Tables, builder, text: str) -> None:
 
 def _step(r: int, plan) -> tuple | None:
     """The step that does what reducing by rule r does to the values (None: nothing)."""
-    how, _, n, fn = plan
+    how, _, n, fn, checked = plan
     if how is BINARY:
         return (NODE, fn)
     if how is ONE:
         return (CALL, fn)
     if how is LOOKUP:
         return (NAMED, fn)
-    if (how is ACTION or how is SPLICE) and n:
-        return (GATHER, (how is SPLICE, n, fn))
+    if (how is ACTION or how is SPLICE or how is DROP) and n:
+        return (GATHER, (how, n, fn, checked))
     return None if how is PASS else (VALUES, r)  # (a pass-through: nothing to do)
 
 
 def _fused(steps: list) -> list:
-    """The same steps, a PUSH and the NAMED or CALL on it right after made one."""
+    """The same steps, a PUSH and the NAMED or CALL on it right after made one, and a
+    PUSH_NAMED and the NODE right after it made one."""
     out = []
     for s in steps:
         if out and out[-1][0] is PUSH and (s[0] is NAMED or s[0] is CALL):
             out[-1] = (PUSH_NAMED if s[0] is NAMED else PUSH_CALL, (out[-1][1], s[1]))
+        elif out and out[-1][0] is PUSH_NAMED and s[0] is NODE:
+            out[-1] = (NAMED_NODE, (*out[-1][1], s[1]))
         else:
             out.append(s)
     return out
@@ -561,7 +637,8 @@ def _pasted_in_word(auto: tables.Automaton, tokens: Tokens, kinds: bytes, i: int
     what the lexer made of the pieces; i otherwise."""
     sep = auto.sep_id
     for j in range(i, len(kinds)):
-        if kinds[j] == tables.IGNORED or kinds[j] == sep:
+        if kinds[j] == tables.IGNORED or kinds[j] == sep or j > i and \
+                not tokens.touching(j - 1, j):
             break
         if kinds[j] == tables.BAD and tokens.text[tokens.start(j)] in _PASTED:
             return j

@@ -501,9 +501,8 @@ class Automaton:
         self._lock = threading.Lock()
         self.start = self._pair(-1, t.start)
 
-        # The lexer's regex without groups, for re.findall: every piece of the text in
-        # order (spaces, comments and stray characters too), as strings.
-        self.ascii_splitter = re.compile(_without_groups(t.ascii_pattern), re.DOTALL)
+        # The lexer's regex made to cut the text for re.findall (see `splitter`).
+        self.ascii_splitter = splitter(t, t.ascii_pattern)
         self._splitter = None
         self.kinds: dict[str, int] = {}  # piece of text -> terminal id, as met
         # The driver replays what it did on a segment of tokens when the same kinds come
@@ -533,9 +532,9 @@ class Automaton:
 
     @property
     def splitter(self) -> re.Pattern:
-        """`Tables.lexer` without groups (see `ascii_splitter`)."""
+        """`Tables.lexer` made to cut the text (see `ascii_splitter`)."""
         if self._splitter is None:
-            self._splitter = re.compile(_without_groups(self.tables.pattern), re.DOTALL)
+            self._splitter = splitter(self.tables, self.tables.pattern)
         return self._splitter
 
     def splitter_for(self, text: str) -> re.Pattern:
@@ -639,21 +638,40 @@ class Automaton:
         a dot (`1..3`), and a piece cut out of the text never goes on that way. A piece that
         is a keyword is the keyword's terminal (`Tables.keywords`)."""
         kinds = self.kinds
+        try:  # (every piece met before: the common case for small programs, no set made)
+            return bytes(map(kinds.__getitem__, pieces))
+        except KeyError:
+            pass
         new = set(pieces).difference(kinds)
-        if new:
-            ids, keywords = self._group_ids, self._keywords
-            match = self.tables.lexer_for(text).match
-            found = dict.fromkeys(new)
-            del new
-            for p in found:
-                found[p] = keywords[p] if p in keywords else ids[match(p).lastindex]
-            if len(kinds) + len(found) <= 4096:  # a small program's names: keep them
-                kinds.update(found)
-            else:  # a big program, or many programs: start again (a new dict: a parse in
-                found.update(kinds)  # another thread may be reading the old one)
-                kinds = found
-                self.kinds = {}
+        ids, keywords = self._group_ids, self._keywords
+        match = self.tables.lexer_for(text).match
+        found = dict.fromkeys(new)
+        del new
+        for p in found:
+            found[p] = keywords[p] if p in keywords else ids[match(p).lastindex]
+        if len(kinds) + len(found) <= 4096:  # a small program's names: keep them
+            kinds.update(found)
+        else:  # a big program, or many programs: start again (a new dict: a parse in
+            found.update(kinds)  # another thread may be reading the old one)
+            kinds = found
+            self.kinds = {}
         return bytes(map(kinds.__getitem__, pieces))
+
+
+def splitter(t: Tables, pattern: str, spaces: bool = True) -> re.Pattern:
+    """The lexer's regex `pattern` made to cut a text with re.findall: group 1 is every
+    piece of the text in order (comments and stray characters too), as strings, then ''
+    at the end of the text (twice after spaces there).
+
+    The run of spaces before a piece (an ignored terminal that is a run of one class of
+    characters, `[ \t\f\r]+`) is cut with the piece and left out: spaces are a third of
+    a program's pieces. The pieces are the lexer's all the same, as no other terminal can
+    start where the lexer takes spaces (a test pins this to the lexer for any text).
+    `spaces=False`: spaces are pieces too."""
+    runs = [r for n, r in t.terminals
+            if n in t.ignore and r.endswith("+") and _CLASS.fullmatch(r[:-1])]
+    before = runs[0][:-1] + "*" if runs and spaces else ""
+    return re.compile(f"{before}({_without_groups(pattern)}|\\Z)", re.DOTALL)
 
 
 _CLASS = re.compile(r"\[\^?\]?(?:\\.|[^\]\\])*\]")  # a character class: [...], [^...]
