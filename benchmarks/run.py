@@ -70,6 +70,14 @@ def median(fn, repeat=5):
     return statistics.median(times)
 
 
+def per_call(fn, calls: int) -> float:
+    """The mean time of `calls` calls in a row."""
+    t = time.perf_counter()
+    for _ in range(calls):
+        fn()
+    return (time.perf_counter() - t) / calls
+
+
 _MEASURE = """
 import os, resource, subprocess, sys, time
 stdin = open(sys.argv[2], "rb") if len(sys.argv) > 2 else subprocess.DEVNULL
@@ -386,7 +394,13 @@ def bench_data(sizes, repeat, tmp: Path):
 def bench_library_peers(repeat):
     """In a script (no process start): `cgraph.parse(text).evaluate(point).gradient()`
     against the micrograd loop its users write for the same function (build, which is the
-    forward pass, then backward), both programs of baselines.peer_program, interleaved."""
+    forward pass, then backward), both programs of baselines.peer_program, interleaved.
+
+    Each sample is the mean of a loop of calls lasting about 20 ms, with the cyclic
+    collector on as in any script, so that each side pays its own collections: both
+    allocate garbage the collector scans (micrograd's closures form cycles), and a single
+    call's time depends on whose allocation happens to trigger a collection (the ratio of
+    single-call medians swung from 1.8 to 3.8 on the same code)."""
     if not _try("micrograd"):
         row("peers", "library parse+evaluate", None, "micrograd not installed", None)
         return
@@ -395,10 +409,17 @@ def bench_library_peers(repeat):
             n = baselines.peer_size(kind, nodes)
             text, point = baselines.peer_program(kind, n)
             size = len(cgraph.parse(text).nodes)
+            def ours_once():
+                cgraph.parse(text).evaluate(point).gradient()
+
+            def theirs_once():
+                baselines.micrograd_loop(kind, n)
+
+            calls = max(1, round(0.02 / median(theirs_once, 3)))
             ours, theirs = [], []
-            for _ in range(max(5, repeat)):
-                ours.append(median(lambda: cgraph.parse(text).evaluate(point).gradient(), 1))
-                theirs.append(median(lambda: baselines.micrograd_loop(kind, n), 1))
+            for _ in range(max(11, repeat)):
+                ours.append(per_call(ours_once, calls))
+                theirs.append(per_call(theirs_once, calls))
             row("peers", f"library: {kind} of {size:,} nodes, parse+evaluate+gradient",
                 statistics.median(ours), "micrograd loop: build+backward",
                 statistics.median(theirs), 1.0)
