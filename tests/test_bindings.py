@@ -341,6 +341,34 @@ def test_a_data_column_name_is_read_as_a_binding_name_is(tmp_path):
         "1,2,2,2,1"
 
 
+@pytest.mark.parametrize("program", ["x[1]*2", "W[1,2]*x[0] + W[2,1]", "sum(v[i] for i in 1..3)"])
+def test_the_missing_value_hint_binds_an_element_as_it_says(program):
+    """"no value for x[1]; bind it as x[1]=VALUE": doing what it says works. README calls an
+    element a variable of its own, named w[1] in bindings; the command line refused the
+    name ("'x[1]' is not a name") while --bindings JSON and --data columns took it."""
+    hint = refused("eval", program).split(" as ", 1)[1]
+    bindings = [b.replace("VALUE", str(k + 1)) for k, b in enumerate(hint.split())]
+    r = run("eval", program, *bindings, "--format", "json", "--fields", "inputs")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["inputs"] == {b.split("=")[0]: float(k + 1)
+                                             for k, b in enumerate(bindings)}
+
+
+def test_an_element_binding_is_the_element_of_a_list_binding():
+    as_list = run("eval", "W[1,2]*x[1]", "W=[[0,3]]", "x=[2]", "--fields", "value,gradient")
+    for elements in (["W[1,2]=3", "x[1]=2"], ["W[ 1, 2 ]=3", "x[01]=2"], ["W=[[0,3]]", "x[1]=2"]):
+        r = run("eval", "W[1,2]*x[1]", *elements, "--fields", "value,gradient")
+        assert r.exit_code == 0 and r.stdout == as_list.stdout, r.output
+    r = run("eval", "x[1]*y", "x[1]=2±0.5", "y=1", "--fields", "uncertainty")
+    assert json.loads(r.stdout)["uncertainty"]["sigma"] == 0.5, r.output
+    assert refused("eval", "x[1]*2", "x=[1]", "x[1]=3") == \
+        "x[1] is bound twice (x=[1], then x[1]=3): give it one value"
+    assert refused("eval", "x[1]*2", "x[1]=[3]") == "the value of x[1] is one number, not a list: [3]"
+    assert refused("eval", "x[1]*2", "pi[1]=3") == "cannot bind the constant 'pi'"
+    assert "'x[a]' is not an element of a family (a name, then integer indices in " \
+        "brackets: w[1], W[2,3])" in refused("eval", "x[1]*2", "x[a]=3")
+
+
 @settings(max_examples=400, deadline=None)
 @given(st.one_of(st.text(max_size=30),
                  st.text(alphabet="0123456789xXbBoOeEjJ_.,+-±[]() *^/=#;\n", max_size=30),
