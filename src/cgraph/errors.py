@@ -119,6 +119,15 @@ def did_you_mean(word: str, choices) -> str:
     return f"; did you mean '{match[0]}'?" if match else ""
 
 
+def listed(names, limit: int = 10) -> str:
+    """`a, b, c`; past `limit` names, the first ones and how many more (`x0, x1, …, x9 and
+    2,990 more`): a message about a program of 10^4 variables stays one short line."""
+    names = list(names)
+    if len(names) <= limit:
+        return ", ".join(names)
+    return f"{', '.join(names[:limit])} and {len(names) - limit:,} more"
+
+
 def short_operand(operand: str) -> str:
     """An operand as a hint quotes it: '(…)' for one too long or over lines."""
     return "(…)" if len(operand) > 24 or "\n" in operand else operand

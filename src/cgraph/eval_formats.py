@@ -375,5 +375,7 @@ def nonfinite_messages(ev: Evaluation) -> list[str]:
                         f"{numtext.text(ev.values[node.id])}, from finite inputs")
     bad = ev.nonfinite_gradients()
     if bad:
-        messages.append("non-finite gradient for " + ", ".join(bad))
+        from .errors import listed
+
+        messages.append("non-finite gradient for " + listed(bad))
     return messages

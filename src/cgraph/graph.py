@@ -13,7 +13,7 @@ from typing import Iterable, Mapping, Sequence
 
 from . import ops
 from .batch import BatchResult, evaluate_batch
-from .errors import BindingError, InputError, did_you_mean
+from .errors import BindingError, InputError, did_you_mean, listed
 from .ops import CONST, VAR, Op
 
 
@@ -113,15 +113,17 @@ class Graph:
         if extra:
             name = extra[0]
             hint = did_you_mean(name, self.variables)
-            known = ", ".join(self.variables) or "none"
+            known = listed(self.variables) or "none"
             raise BindingError(f"'{name}' is not a variable of the program{hint} "
                                f"(its variables: {known})")
         if missing:
             missing = [v for v in self.variables if v not in bindings]
             if missing:
                 them = "them" if len(missing) > 1 else "it"
-                raise BindingError("no value for " + ", ".join(missing) + f"; bind {them} as "
-                                   + " ".join(f"{v}=VALUE" for v in missing))
+                some = " ".join(f"{v}=VALUE" for v in missing[:10])
+                if len(missing) > 10:  # a big model: name a few, and say where all can go
+                    some += " …, or all in a --bindings FILE"
+                raise BindingError(f"no value for {listed(missing)}; bind {them} as {some}")
 
     def _family_prefixes(self) -> set[str]:
         return {v.partition("[")[0] + "[" for v in self.variables if "[" in v}
@@ -187,7 +189,7 @@ class Graph:
                         else "not a named node of the program")
                 raise InputError(f"{option}: '{name}' is {what}"
                                  f"{did_you_mean(name, named)} (named nodes: "
-                                 f"{', '.join(named)})")
+                                 f"{listed(named)})")
             found.append((name, named[name]))
         _given_once(names, option)
         return found
