@@ -182,6 +182,22 @@ def test_the_variance_line_wraps_between_shares(width):
     assert len(variance) == (1 if width >= 80 else 3), variance
 
 
+LONG = "learning_rate_of_the_first_layer_weights"  # 40 letters
+
+
+@pytest.mark.parametrize("width", (80, 200))
+def test_a_long_name_in_the_node_column_folds_and_is_never_cut(width):
+    """The node column (at most 24 wide) cropped a long name with no mark:
+    'learning_rate_of_the_fir' read as a whole name. It folds, as the expr column does."""
+    shown = on_terminal(["eval", f"{LONG} * sin({LONG})", f"{LONG}=0.5"], width)
+    assert shown.status == 0, shown.stderr
+    rows = [line.split("│") for line in shown.lines if line.count("│") >= 4]
+    ids = [r[0].strip() for r in rows]
+    node_0 = rows[ids.index("0"):ids.index("1")]  # row 0 and the lines it folds onto
+    assert "".join(r[1].strip() for r in node_0) == LONG, shown.screen
+    assert max(map(len, shown.lines)) <= width, shown.screen
+
+
 def _typed(args, text: bytes):
     """Run on a terminal whose standard input is the terminal: wait for the line on
     standard error, type `text` (Ctrl-D ends it), and return (that line, what was shown)."""

@@ -321,7 +321,7 @@ def to_table(ev: Evaluation, wrt=None, digits: int = numtext.TABLE):
     title = Text(one_line(graph.source), style="bold", overflow="fold")
     table = Table(header_style="bold", show_edge=False, pad_edge=False)
     table.add_column("#", justify="right", style="dim", no_wrap=True)
-    table.add_column("node", no_wrap=True, overflow="fold", max_width=24)
+    table.add_column("node", overflow="fold", max_width=24)
     table.add_column("op", no_wrap=True)
     table.add_column("expr", overflow="fold", ratio=1, min_width=8)
     table.add_column("value", justify="right", no_wrap=True)
