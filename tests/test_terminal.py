@@ -198,6 +198,38 @@ def test_a_long_name_in_the_node_column_folds_and_is_never_cut(width):
     assert max(map(len, shown.lines)) <= width, shown.screen
 
 
+def _steps(screen: str) -> list[str]:
+    """The lines of explain's walk-through with each wrapped step joined again: a line
+    indented at least 4 further than the step it follows continues it."""
+    steps: list[tuple[int, str]] = []
+    for line in screen.splitlines():
+        indent = len(line) - len(line.lstrip(" "))
+        if steps and line.strip() and indent >= steps[-1][0] + 4:
+            steps[-1] = (steps[-1][0], steps[-1][1] + " " + line.strip())
+        else:
+            steps.append((indent, line.strip()))
+    return [" ".join(text.split()) for _, text in steps]
+
+
+@pytest.mark.parametrize("width", (30, 40, 80))
+def test_a_wrapped_explain_step_stays_under_its_node(width):
+    """explain on a narrow terminal: a step too long for the line went on at column 0
+    ('0.702661', '(chain' / 'rule)'), the indentation that says which node a line is
+    about lost. Its continuation lines hang 4 further in; a note wraps whole."""
+    args = ["explain", "z = w*x + b; y = sigmoid(z); loss = (y - t)^2", "w=0.8", "x=1.2",
+            "b=-0.1", "t=0.5"]
+    text = on_terminal([*args, "--format", "text"], 200)
+    shown = on_terminal(args, width)
+    assert shown.status == 0 and text.status == 0, shown.stderr
+    assert max(map(len, shown.lines)) <= width, shown.screen
+    assert _steps(shown.screen) == _steps(text.screen), shown.screen
+    if width < 80:
+        assert any(line.startswith("        0.") for line in shown.lines), shown.screen
+    if width == 40:  # README's excerpt of this run, at 40 columns
+        pasted = "  t7 = y - t\n" + README.split("```\n  t7 = y - t\n")[1].split("```")[0]
+        assert pasted in "\n".join(line.rstrip() for line in shown.lines) + "\n"
+
+
 def _typed(args, text: bytes):
     """Run on a terminal whose standard input is the terminal: wait for the line on
     standard error, type `text` (Ctrl-D ends it), and return (that line, what was shown)."""

@@ -491,20 +491,22 @@ def to_rich(sections: list[Section], digits=numtext.TABLE):
     from rich.console import Group
     from rich.text import Text
 
+    from .layout import Hanging
+
     parts = []
     for s in sections:
         parts.append(Text(s.title, style="bold underline"))
         for step in s.lines:
-            line = Text("  " * (step.indent + 1))
+            line = Text()
             texts = [t.text(digits) for t in step.terms]
             for k, piece in enumerate(texts):
                 if k:
                     line.append(" = ", style="dim")
                 style = "bold cyan" if k == 0 else ("bold" if k == len(texts) - 1 else "")
                 line.append(piece, style=style)
-            if step.note:  # in parentheses, as in text: dim alone may not show
-                line.append(f"    ({step.note})", style="dim italic")
-            parts.append(line)
+            # in parentheses, as in text: dim alone may not show
+            note = Text(f"    ({step.note})", style="dim italic") if step.note else None
+            parts.append(Hanging(line, 2 * (step.indent + 1), note))
         parts.append(Text(""))
     return Group(*parts[:-1])  # as text ends: no blank line after the last section
 
