@@ -216,6 +216,31 @@ def test_sliders_move_the_inputs(browser, tmp_path):
         p.close()
 
 
+CUT = """() => Array.from(document.querySelectorAll('#inputs input[type=number]'))
+    .filter(e => e.scrollWidth > e.clientWidth).map(e => [e.getAttribute('aria-label'), e.value])"""
+
+
+def test_a_number_field_shows_its_whole_value(browser, tmp_path):
+    """descend's weights have 17 digits: the 8.5em fields showed '-3.06757526' of
+    -3.0675752672258567, a number that is not the value. A field is as wide as its value,
+    at the start and after a slider or a typed value changes it."""
+    path = tmp_path / "w.html"
+    run("graph", "--format", "html", "-o", path, "w*x + b", "w=-3.0675752672258567",
+        "x=0.05037769021763214", "b=-1.7976931348623157e+308")
+    p = Page(browser, path)
+    try:
+        assert p.page.evaluate(CUT) == []
+        p.page.locator('#inputs input[type=range][data-var="1"]').focus()
+        p.page.keyboard.press("ArrowRight")  # x moves by a step: 0.0503… + 0.005 in doubles
+        p.page.fill('#inputs input[type=number][data-var="0"]', "-0.30000000000000004")
+        assert p.page.evaluate(CUT) == [] and p.errors == []
+        short = p.page.locator('#inputs input[type=number][data-var="0"]')
+        short.fill("2")
+        assert short.evaluate("e => e.clientWidth") < 130  # not wider than it was (8.5em)
+    finally:
+        p.close()
+
+
 def test_keyboard_alone_steps_and_plays(browser, tmp_path):
     p = Page(browser, explain_page(tmp_path, "tutorial"))
     try:

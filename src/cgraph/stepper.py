@@ -558,7 +558,7 @@ def page(graph: "Graph", ev: "Evaluation | None" = None, sections=None, *,
             inputs.append(
                 f'<label class="input"><span class="name">{_e(name)}</span>'
                 f'<input type="number" step="any" value="{_e(numtext.text(v))}" data-var="{k}" '
-                f'aria-label="{_e(name)}">'
+                f'aria-label="{_e(name)}" style="--chars: {len(numtext.text(v))}">'
                 f'<input type="range" min="{lo!r}" max="{hi!r}" step="{(hi - lo) / 400!r}" '
                 f'value="{v!r}" data-var="{k}" aria-label="{_e(name)} slider"></label>')
     body = [f'<header><h1>cgraph <code>{_e(title)}</code></h1>']
