@@ -461,6 +461,9 @@ def test_progress_bar_over_8_mib_on_a_terminal(tmp_path):
     ["graph", "x*2.123456789", "--digits", "2"],
     ["graph", "x*y", "--no-values"],
     ["graph", "x*y", "--format", "dot", "--fence"],
+    ["graph", "x*y", "--format", "html", "--direction", "TB"],  # the page: left to right
+    ["graph", "x*y", "--format", "html", "--no-collapse"],  # the page draws every node
+    ["graph", "x*y", "--format", "html", "--collapse"],
 ], ids=" ".join)
 def test_an_option_that_would_not_act_is_a_usage_error(tmp_path, args):
     data = tmp_path / "d.csv"

@@ -123,9 +123,9 @@ def eval_command(program, out, wrt, outputs, mode, tangents, digits, strict, dat
 @output_options("diagrams", help="Diagram language, or a self-contained HTML page "
                 "[default: mermaid, or from the -o suffix].")
 @click.option("--direction", type=click.Choice(["LR", "RL", "TB", "BT"]),
-              help="Layout direction [default: LR; TB past 20 ranks].")
+              help="Layout direction of Mermaid and DOT [default: LR; TB past 20 ranks].")
 @click.option("--collapse/--no-collapse", default=None, help="Draw a long sum as one + "
-              "node [default: past 20 ranks].")
+              "node in Mermaid and DOT [default: past 20 ranks].")
 @click.option("--grads", is_flag=True, help="A dashed gradient edge back along every edge, "
               "∂output/∂node (needs bindings).")
 @click.option("--no-values", is_flag=True, help="Leave values off a bound diagram.")
@@ -165,7 +165,14 @@ def graph_command(program, out, direction, collapse, grads, no_values, fence, di
                              "and the program has none")
         raise BindingError("--grads needs a value for every variable, e.g. "
                            + " ".join(f"{v}=1" for v in graph.variables))
-    direction, joins, notes = diagrams.plan(graph, direction, collapse)
+    if fmt == "html":  # the page lays the graph out itself: left to right, every node
+        applies("direction", False, "is for Mermaid and DOT: the HTML page is always "
+                "drawn left to right")
+        applies("collapse", False, "is for Mermaid and DOT: the HTML page always draws "
+                "every node")
+        direction, joins, notes = "LR", None, []
+    else:
+        direction, joins, notes = diagrams.plan(graph, direction, collapse)
     model = diagrams.build(graph, ev, values=not no_values, grads=grads, digits=digits,
                            joins=joins, direction=direction)
     for note in notes + diagrams.warnings(graph, model, fmt):
