@@ -461,6 +461,11 @@ def test_progress_bar_over_8_mib_on_a_terminal(tmp_path):
     ["graph", "x*2.123456789", "--digits", "2"],
     ["graph", "x*y", "--no-values"],
     ["graph", "x*y", "--format", "dot", "--fence"],
+    ["eval", "x*y", "x=1", "y=2", "--wrt", "y", "--mode", "forward"],  # showed ∂/∂x
+    ["eval", "x*y", "x=1", "y=2", "--wrt", "y", "--tangent", "x=1"],
+    ["diff", "x^2", "x=1.5", "--digits", "3", "--format", "json"],  # JSON is whole
+    ["jacobian", "x*y", "x=1", "y=2", "--digits", "3", "--format", "json"],
+    ["hessian", "x*y", "x=1", "y=2", "--digits", "3", "--format", "json"],
     ["graph", "x*y", "--format", "html", "--direction", "TB"],  # the page: left to right
     ["graph", "x*y", "--format", "html", "--no-collapse"],  # the page draws every node
     ["graph", "x*y", "--format", "html", "--collapse"],

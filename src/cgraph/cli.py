@@ -33,6 +33,13 @@ def cli():
     """
 
 
+def digits_apply(out) -> None:
+    """--digits rounds what is shown; JSON keeps every number whole, so it is a usage error
+    there (eval, diff, jacobian and hessian alike)."""
+    applies("digits", out.format_name() != "json", "does not apply to JSON: its numbers keep "
+            "full precision (they round-trip)")
+
+
 @cli.command("eval", cls=Command)
 @program_arguments
 @output_options("eval_formats", terminal="table", piped="tsv")
@@ -105,8 +112,9 @@ def eval_command(program, out, wrt, outputs, mode, tangents, digits, strict, dat
     if fields is not None:
         lazy.eval_formats.check_fields(fields, lazy.eval_formats.json_keys(
             forward, len(outputs or ()) > 1, bool(program.sigmas)))
-    applies("digits", out.format_name() != "json", "does not apply to JSON: its numbers keep "
-            "full precision (they round-trip)")
+    digits_apply(out)
+    applies("wrt", not forward, "is reverse mode's (the gradient's variables); forward mode "
+            f"differentiates along --tangent, e.g. --tangent {(wrt or ['x'])[0]}=1")
     if forward:
         program.refuse_uncertainty("forward mode does not propagate an uncertainty")
         program.check()
@@ -254,6 +262,7 @@ def diff_command(program, out, wrt, order, outputs, digits):
         program.check()
     applies("digits", bool(program.bindings), "needs bindings: it rounds the values at a "
             "point (formulas keep their numbers at full precision)")
+    digits_apply(out)
     out.emit(lazy.diff.differentiate(program.graph, wrt, order, outputs)
              .at(program.bindings))
 
@@ -341,6 +350,7 @@ def jacobian_command(program, out, outputs, wrt, mode, verbose, digits):
       cgraph jacobian "p = x*y; q = x + y; s = sin(p)" x=1 y=2 --output p,q,s --verbose
       cgraph jacobian "u = x*y*z; v = x + y + z" x=1 y=2 z=3 --output u,v --format latex
     """
+    digits_apply(out)
     program.check()
     jac = lazy.jacobian.jacobian(program.graph, program.bindings, outputs, wrt, mode)
     if verbose:
@@ -371,6 +381,7 @@ def hessian_command(program, out, wrt, output_name, digits):
     if output_name is not None and "," in output_name:
         raise click.UsageError(f"--output {output_name}: the Hessian is of one statement "
                                "(--output NAME); cgraph jacobian takes several outputs")
+    digits_apply(out)
     program.check()
     out.emit(lazy.hessian.hessian(program.graph, program.bindings, wrt, output_name))
 
