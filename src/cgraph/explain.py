@@ -58,18 +58,23 @@ class Num:
 
 @dataclass
 class Partial:
-    """∂top/∂bottom, or one path of it (`via` the user it goes through)."""
+    """∂top/∂bottom, or one path of it (`via` the user it goes through); `slot` says which
+    operand where bottom is more than one (`x * x`: left, right), as graph's edges do."""
 
     top: str
     bottom: str
     via: str | None = None
+    slot: str | None = None
 
     def text(self, digits, in_product=False) -> str:
-        return f"∂{self.top}/∂{self.bottom}" + (f" (via {self.via})" if self.via else "")
+        where = ", ".join(w for w in (self.via and f"via {self.via}", self.slot) if w)
+        return f"∂{self.top}/∂{self.bottom}" + (f" ({where})" if where else "")
 
     def latex(self, digits, in_product=False) -> str:
         frac = rf"\frac{{\partial {latex_name(self.top)}}}{{\partial {latex_name(self.bottom)}}}"
-        return frac + (rf"\big|_{{\text{{via }} {latex_name(self.via)}}}" if self.via else "")
+        where = ", ".join(w for w in (self.via and rf"\text{{via }} {latex_name(self.via)}",
+                                      self.slot and rf"\text{{{self.slot}}}") if w)
+        return frac + (rf"\big|_{{{where}}}" if where else "")
 
 
 @dataclass
@@ -271,17 +276,20 @@ def walkthrough(ev: Evaluation) -> list[Section]:
             if not shown[j]:
                 continue
             e = edge[n.id, k]
+            # x * x: which operand (graph labels the two edges so)
+            slot = (("left", "right")[k] if len(n.inputs) == 2 else f"argument {k + 1}") \
+                if n.inputs.count(j) > 1 else None
             if flags[n.id] is not None and not flags[n.id][k]:
                 why = "a comparison" if n.op.prec == ops.P_COMPARE else (
                     "the condition" if k == 0 else "the branch not taken")
-                backward.lines.append(Step([Partial(me, labels[j]), Name("none")], 1,
+                backward.lines.append(Step([Partial(me, labels[j], slot=slot), Name("none")], 1,
                                            f"no gradient at all: {why}", kind="local",
                                            at=(n.id, k)))
                 continue
             if isinstance(formula, Formula):
-                local = [Partial(me, labels[j]), formula, Num(pv, ("p", e))]
+                local = [Partial(me, labels[j], slot=slot), formula, Num(pv, ("p", e))]
             else:  # a number (∂(a+b)/∂a = 1, ∂(pi·2)/∂pi = 2): shown once
-                local = [Partial(me, labels[j]), Num(pv, ("p", e))]
+                local = [Partial(me, labels[j], slot=slot), Num(pv, ("p", e))]
             backward.lines.append(Step(local, 1, kind="local", at=(n.id, k)))
             paths = npaths.get(j)
             if paths is None:  # the edges that pass a gradient
@@ -291,8 +299,8 @@ def walkthrough(ev: Evaluation) -> list[Section]:
             else:
                 contribution = ev.grads[n.id] * pv
                 backward.lines.append(Step([
-                    Partial(f, labels[j], None if paths == 1 else me),
-                    Product([Partial(f, me), Partial(me, labels[j])]),
+                    Partial(f, labels[j], None if paths == 1 else me, slot),
+                    Product([Partial(f, me), Partial(me, labels[j], slot=slot)]),
                     Product([Num(ev.grads[n.id], ("g", n.id)), Num(pv, ("p", e))]),
                     Num(contribution, ("c", e))], 1, "chain rule", kind="chain", at=(n.id, k)))
             parts = contributions.setdefault(j, [])
