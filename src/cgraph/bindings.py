@@ -24,7 +24,8 @@ from .numtext import misread
 from .ops import CONSTANTS
 
 # one element of an indexed family, as tables print it and --bindings JSON takes it: W[1,2]
-_ELEMENT = re.compile(r"(.+?)\[\s*(-?\d+(?:\s*,\s*-?\d+)*)\s*\]")
+# (compiled when a binding first names one: not on every command's start-up path)
+_ELEMENT = r"(.+?)\[\s*(-?\d+(?:\s*,\s*-?\d+)*)\s*\]"
 # the non-finite values as cgraph prints them (Infinity, NaN) and as CSV files hold them
 _NON_FINITE = re.compile(r"\s*[+-]?(inf|infinity|nan)\s*", re.I)
 # Made from the grammar's own NAME (is_name) and NUMBER (_compile), so that a binding reads
@@ -60,7 +61,7 @@ def binding_name(name: str) -> str | None:
     cgraph prints it (`w[1]`, `W[2,3]`; spaces inside the brackets dropped); else None."""
     if is_name(name):
         return name
-    element = _ELEMENT.fullmatch(name) if name.endswith("]") else None
+    element = re.fullmatch(_ELEMENT, name) if name.endswith("]") else None
     if element is None or not is_name(element[1]):
         return None
     indices = ",".join(str(int(i)) for i in element[2].split(","))
