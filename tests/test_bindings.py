@@ -369,6 +369,20 @@ def test_an_element_binding_is_the_element_of_a_list_binding():
         "brackets: w[1], W[2,3])" in refused("eval", "x[1]*2", "x[a]=3")
 
 
+def test_a_missing_element_is_out_of_a_list_or_just_missing():
+    """A list binds x[1] to x[n]: an element past it is out of the list's range. Elements
+    bound one by one bind no range: one the program uses and nobody bound has no value
+    (it said "x[1] is out of range of the family bound: x has x[0] to x[-1]")."""
+    assert refused("eval", "x[1]*x[2]*x[3]", "x=[1,2]") == \
+        "x[3] is out of range of the family bound: x has x[1] to x[2]"
+    assert refused("eval", "W[2,2]", "W=[[1],[2]]") == \
+        "W[2,2] is out of range of the family bound: W has W[1,1] to W[2,1]"
+    assert refused("eval", "x[1]*x[2]", "x[0]=1", "x[-1]=2") == \
+        "no value for x[1], x[2]; bind them as x[1]=VALUE x[2]=VALUE"
+    assert refused("eval", "x[1]*x[2]*x[3]", "x[1]=1", "x[3]=3") == \
+        "no value for x[2]; bind it as x[2]=VALUE"
+
+
 @settings(max_examples=400, deadline=None)
 @given(st.one_of(st.text(max_size=30),
                  st.text(alphabet="0123456789xXbBoOeEjJ_.,+-±[]() *^/=#;\n", max_size=30),

@@ -144,7 +144,7 @@ class Graph:
             if b.count(",") != u.count(","):
                 raise BindingError(f"'{family}' is bound with {b.count(',') + 1} index(es) "
                                    f"({b}) but the program uses {u.count(',') + 1} ({u})")
-            if missing:
+            if missing and _a_whole_list(bound[family]):  # as x=[…] binds: say so
                 have = set(bound[family])
                 lost = [n for n in used[family] if n not in have]
                 if lost:
@@ -442,6 +442,18 @@ class Evaluation:
 
     def nonfinite_gradients(self) -> list[str]:
         return [v for v, g in self.gradient().items() if not math.isfinite(g)]
+
+
+def _a_whole_list(elements: list[str]) -> bool:
+    """Whether a family's bound elements are what a list binds (w=[…], W=[[…], …]): every
+    index from 1 to its largest, in every dimension. Elements bound one by one (x[0]=1,
+    x[5]=2) are not: a missing one is then just a missing value."""
+    indices = [tuple(map(int, e[e.index("[") + 1:-1].split(","))) for e in elements]
+    tops = [max(i[d] for i in indices) for d in range(len(indices[0]))]
+    whole = 1
+    for top in tops:
+        whole *= top
+    return min(min(i) for i in indices) >= 1 and len(set(indices)) == whole
 
 
 def _given_once(names, option: str) -> None:
