@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import struct
 import subprocess
 import sys
@@ -341,17 +342,27 @@ def test_a_data_column_name_is_read_as_a_binding_name_is(tmp_path):
         "1,2,2,2,1"
 
 
-@pytest.mark.parametrize("program", ["x[1]*2", "W[1,2]*x[0] + W[2,1]", "sum(v[i] for i in 1..3)"])
-def test_the_missing_value_hint_binds_an_element_as_it_says(program):
-    """"no value for x[1]; bind it as x[1]=VALUE": doing what it says works. README calls an
-    element a variable of its own, named w[1] in bindings; the command line refused the
-    name ("'x[1]' is not a name") while --bindings JSON and --data columns took it."""
-    hint = refused("eval", program).split(" as ", 1)[1]
-    bindings = [b.replace("VALUE", str(k + 1)) for k, b in enumerate(hint.split())]
-    r = run("eval", program, *bindings, "--format", "json", "--fields", "inputs")
-    assert r.exit_code == 0, r.output
-    assert json.loads(r.stdout)["inputs"] == {b.split("=")[0]: float(k + 1)
-                                             for k, b in enumerate(bindings)}
+@pytest.mark.parametrize("program", ["x[1]*2", "W[1,2]*x[0] + W[2,1]", "sum(v[i] for i in 1..3)",
+                                     "h[j] = tanh(sum(W[j,i] * x[i] for i in 1..2) + b[j]) "
+                                     "for j in 1..4; sum(v[j] * h[j] for j in 1..4) + c + y"])
+def test_the_missing_value_hint_says_what_binds_them(program):
+    """"no value for x[1]; bind it as x[1]=VALUE": the command line refused that name (it is
+    an element, README's "named w[1] in bindings"); a family nothing binds is now said as
+    the list that binds it (W=[[…]] (4×2)). Doing what the hint says works."""
+    hint = refused("eval", program).split(" as ", 1)[1].replace(" …, or all in a --bindings "
+                                                                "FILE", "")
+    bindings = []
+    for k, m in enumerate(re.finditer(r"(\S+)=(VALUE|\[+…\]+ \(([\d×]+)\))", hint)):
+        name, _, shape = m.groups()
+        if shape is None:
+            bindings.append(f"{name}={k + 1}")
+        else:
+            rows, _, cols = shape.partition("×")
+            row = [k + 1] * int(cols or rows)
+            bindings.append(f"{name}={json.dumps([row] * int(rows) if cols else row)}")
+    assert bindings and len(hint.split()) == len(bindings) + hint.count("(")
+    r = run("eval", program, *bindings, "--format", "json", "--fields", "value")
+    assert r.exit_code == 0, (bindings, r.output)
 
 
 def test_an_element_binding_is_the_element_of_a_list_binding():
@@ -378,7 +389,7 @@ def test_a_missing_element_is_out_of_a_list_or_just_missing():
     assert refused("eval", "W[2,2]", "W=[[1],[2]]") == \
         "W[2,2] is out of range of the family bound: W has W[1,1] to W[2,1]"
     assert refused("eval", "x[1]*x[2]", "x[0]=1", "x[-1]=2") == \
-        "no value for x[1], x[2]; bind them as x[1]=VALUE x[2]=VALUE"
+        "no value for x[1], x[2]; bind them as x=[…] (2)"
     assert refused("eval", "x[1]*x[2]*x[3]", "x[1]=1", "x[3]=3") == \
         "no value for x[2]; bind it as x[2]=VALUE"
 

@@ -59,6 +59,7 @@ FAILS.update({f'"x^2" x{value}': 2 for value in ("=1e999", "=1e308*10", "=1e-400
                                                   " = 1", "=0x10")})
 FAILS["--tangent x=abc"] = 2
 FAILS['eval "$(seq'] = 2  # For scripts: a message that lists names on a big program
+FAILS.update({'"sum(W[i,j]': 2, '"x[1]*x[2]"': 2})  # Bindings: missing families, elements
 # and the Programs section's long-formula errors
 FAILS.update({"unclosed.cg": 2, '"x²"': 2, '"x − 1"': 2, '"2x"': 2, '"x + 1e999"': 2,
               '"f(2) + x"': 2, '"x(x + 1)"': 2})

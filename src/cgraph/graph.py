@@ -120,8 +120,9 @@ class Graph:
             missing = [v for v in self.variables if v not in bindings]
             if missing:
                 them = "them" if len(missing) > 1 else "it"
-                some = " ".join(f"{v}=VALUE" for v in missing[:10])
-                if len(missing) > 10:  # a big model: name a few, and say where all can go
+                hints = _binding_hints(missing, self.variables)
+                some = " ".join(hints[:10])
+                if len(hints) > 10:  # a big model: name a few, and say where all can go
                     some += " …, or all in a --bindings FILE"
                 raise BindingError(f"no value for {listed(missing)}; bind {them} as {some}")
 
@@ -444,16 +445,45 @@ class Evaluation:
         return [v for v, g in self.gradient().items() if not math.isfinite(g)]
 
 
-def _a_whole_list(elements: list[str]) -> bool:
-    """Whether a family's bound elements are what a list binds (w=[…], W=[[…], …]): every
-    index from 1 to its largest, in every dimension. Elements bound one by one (x[0]=1,
-    x[5]=2) are not: a missing one is then just a missing value."""
+def _binding_hints(missing: list[str], variables) -> list[str]:
+    """How to bind the missing variables: NAME=VALUE each, but a family none of whose
+    elements is bound, and which a list can bind, as one list: `W=[[…]] (4×2)`."""
+    families: dict[str, list[str]] = {}
+    for v in variables:
+        if "[" in v:
+            families.setdefault(v.partition("[")[0], []).append(v)
+    lost = set(missing)
+    hints, done = [], set()
+    for v in missing:
+        family = v.partition("[")[0]
+        elements = families.get(family) if "[" in v else None
+        if family in done:
+            continue
+        if elements and lost.issuperset(elements) and _a_whole_list(elements):
+            done.add(family)
+            tops = _tops(elements)
+            hints.append(f"{family}={'[' * len(tops)}…{']' * len(tops)} "
+                         f"({'×'.join(map(str, tops))})")
+        else:
+            hints.append(f"{v}=VALUE")
+    return hints
+
+
+def _tops(elements: list[str]) -> list[int]:
+    """The largest index of each dimension of a family's elements."""
     indices = [tuple(map(int, e[e.index("[") + 1:-1].split(","))) for e in elements]
-    tops = [max(i[d] for i in indices) for d in range(len(indices[0]))]
+    return [max(i[d] for i in indices) for d in range(len(indices[0]))]
+
+
+def _a_whole_list(elements: list[str]) -> bool:
+    """Whether a family's elements are what a list binds (w=[…], W=[[…], …]): every index
+    from 1 to its largest, in every dimension. Elements bound one by one (x[0]=1, x[5]=2)
+    are not: a missing one is then just a missing value."""
+    indices = {tuple(map(int, e[e.index("[") + 1:-1].split(","))) for e in elements}
     whole = 1
-    for top in tops:
+    for top in _tops(elements):
         whole *= top
-    return min(min(i) for i in indices) >= 1 and len(set(indices)) == whole
+    return min(min(i) for i in indices) >= 1 and len(indices) == whole
 
 
 def _given_once(names, option: str) -> None:
