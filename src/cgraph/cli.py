@@ -172,7 +172,8 @@ def graph_command(program, out, direction, collapse, grads, no_values, fence, di
             raise InputError("--grads draws the gradients with respect to the variables, "
                              "and the program has none")
         raise BindingError("--grads needs a value for every variable, e.g. "
-                           + " ".join(f"{v}=1" for v in graph.variables))
+                           + " ".join([f"{v}=1" for v in list(graph.variables)[:10]]
+                                      + ["…"] * (len(graph.variables) > 10)))
     if fmt == "html":  # the page lays the graph out itself: left to right, every node
         applies("direction", False, "is for Mermaid and DOT: the HTML page is always "
                 "drawn left to right")
