@@ -392,6 +392,9 @@ def test_a_missing_element_is_out_of_a_list_or_just_missing():
         "no value for x[1], x[2]; bind them as x=[…] (2)"
     assert refused("eval", "x[1]*x[2]*x[3]", "x[1]=1", "x[3]=3") == \
         "no value for x[2]; bind it as x[2]=VALUE"
+    # the library takes no lists: its message names the elements, which it takes
+    with pytest.raises(BindingError, match=r"bind them as x\[1\]=VALUE x\[2\]=VALUE$"):
+        cgraph.parse("x[1]*x[2]").evaluate({})
 
 
 @settings(max_examples=400, deadline=None)

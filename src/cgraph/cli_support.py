@@ -183,7 +183,7 @@ class Program:
         """Every variable bound, and nothing else; an uncertainty only if `uncertain`."""
         if not uncertain:
             self.refuse_uncertainty()
-        self.graph.check_bindings(self.bindings)
+        self.graph.check_bindings(self.bindings, lists=True)
         return self
 
     def refuse_uncertainty(self, why: str = "only eval propagates an uncertainty (±)"):

@@ -98,9 +98,10 @@ class Graph:
     # -- inputs -------------------------------------------------------------------------
 
     def check_bindings(self, bindings: Mapping[str, float], *, unknown: bool = True,
-                       missing: bool = True) -> None:
+                       missing: bool = True, lists: bool = False) -> None:
         """Raise BindingError for a binding of a name the program does not use (`unknown`)
-        or a variable left unbound (`missing`)."""
+        or a variable left unbound (`missing`); `lists`: the bindings may be lists (the
+        command line), so a family nothing binds is hinted as one (W=[[…]] (4×2))."""
         if bindings.keys() == self.variables.keys():  # (the usual call: nothing is wrong)
             return
         if any("[" in k for k in bindings):
@@ -120,7 +121,8 @@ class Graph:
             missing = [v for v in self.variables if v not in bindings]
             if missing:
                 them = "them" if len(missing) > 1 else "it"
-                hints = _binding_hints(missing, self.variables)
+                hints = _binding_hints(missing, self.variables) if lists else \
+                    [f"{v}=VALUE" for v in missing]
                 some = " ".join(hints[:10])
                 if len(hints) > 10:  # a big model: name a few, and say where all can go
                     some += " …, or all in a --bindings FILE"
