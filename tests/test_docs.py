@@ -221,7 +221,7 @@ def test_readme_long_formulas_run_as_shown(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     blocks = [b for b in re.findall(r"```console\n(.*?)```", README, re.S)
               if "$ cat wrapped.cg" in b or "$ cat unclosed.cg" in b]
-    assert len(blocks) == 2 and sum(_run_as_shown(b, tmp_path) for b in blocks) == 8
+    assert len(blocks) == 2 and sum(_run_as_shown(b, tmp_path) for b in blocks) == 9
 
 
 def _block_commands(marker: str) -> list[tuple[list[str], str]]:

@@ -62,7 +62,8 @@ FAILS['eval "$(seq'] = 2  # For scripts: a message that lists names on a big pro
 FAILS.update({'"sum(W[i,j]': 2, '"x[1]*x[2]"': 2})  # Bindings: missing families, elements
 # and the Programs section's long-formula errors
 FAILS.update({"unclosed.cg": 2, '"x²"': 2, '"x − 1"': 2, '"2x"': 2, '"x + 1e999"': 2,
-              '"f(2) + x"': 2, '"x(x + 1)"': 2})
+              '"f(2) + x"': 2, '"x(x + 1)"': 2,
+              "∗ z": 2})
 FAILS["--data overflow.csv"] = 2  # Data files: a cell 1e999
 
 
