@@ -313,6 +313,30 @@ def test_hints_for_what_was_meant_through_the_command(text, first, line, column)
     assert caret == " " * (column + 1) + "^"
 
 
+@pytest.mark.parametrize("text,column", [
+    ("成本 = 預測 ∗ 2", 9),  # wide characters: two columns each on a terminal
+    ("x +\t* 2", 5),  # a tab
+    ("cafe\u0301 + * 2", 5 + 3),  # é as e + U+0301: read (and shown) composed, NFC
+])
+def test_the_caret_stands_under_the_character_on_a_terminal(text, column):
+    """The caret was placed by counting characters: under '測' for the '∗' of
+    '成本 = 預測 ∗ 2'. It stands where a terminal shows the character (Rich's cell widths
+    as the oracle), on a real pty."""
+    from rich.cells import cell_len
+
+    from terminal import on_terminal
+
+    import unicodedata
+
+    shown = on_terminal(["eval", text, "x=1"], 80)
+    message, line, caret = shown.stderr.splitlines()
+    assert shown.status == 2 and message.endswith(f"(at line 1, column {column})"), message
+    text = unicodedata.normalize("NFC", text)
+    assert line == "  " + text
+    before = ("  " + text[:column - 1]).expandtabs(8)
+    assert len(caret.expandtabs(8)) - 1 == cell_len(before) and caret.endswith("^"), caret
+
+
 @settings(max_examples=150, deadline=None)
 @given(seeds, st.sampled_from(sorted(PASTED)), st.integers(0, 10 ** 6))
 def test_a_pasted_character_anywhere_is_one_error_with_its_hint(seed, pasted, where):

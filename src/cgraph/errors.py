@@ -43,9 +43,20 @@ class SourceError(InputError):
         shown = text[start:start + 100]
         prefix = "…" if start else ""
         suffix = "…" if start + 100 < len(text) else ""
-        caret = " " * (len(prefix) + col - 1 - start) + "^"
+        caret = " " * len(prefix) + _under(shown[:col - 1 - start]) + "^"
         where = f"line {self.line}, column {self.column}"
         return f"{self.message} (at {where})\n  {prefix}{shown}{suffix}\n  {caret}"
+
+
+def _under(text: str) -> str:
+    """Blanks as wide on a terminal as `text`, so that a caret after them stands under the
+    next character: two for a wide character (成, ＋), a tab for a tab."""
+    if text.isascii():
+        return "".join("\t" if c == "\t" else " " for c in text)
+    import unicodedata
+
+    return "".join("\t" if c == "\t" else "  " if unicodedata.east_asian_width(c) in "WF"
+                   else " " for c in text)
 
 
 def line_column(text: str, pos: int) -> tuple[int, int]:
