@@ -241,6 +241,34 @@ def test_a_number_field_shows_its_whole_value(browser, tmp_path):
         p.close()
 
 
+NAMES_IN_PICTURE = """() => {
+  const texts = Array.from(document.querySelectorAll('svg text')).map(t => t.textContent);
+  const named = texts.flatMap(t => Array.from(t.matchAll(/(?:^|\\s)([^\\s=∂]+) = /g), m => m[1]));
+  const asked = texts.flatMap(t => Array.from(t.matchAll(/∂[^\\/]+\\/∂(\\S+) =/g), m => m[1]));
+  return {named: Array.from(new Set(named)), asked: Array.from(new Set(asked))};
+}"""
+
+
+@pytest.mark.parametrize("program, point", [
+    ("z = w*x + b; y = sigmoid(z); loss = (y - t)^2", ["w=0.8", "x=1.2", "b=-0.1", "t=0.5"]),
+    ("a = sin(x); a*a + exp(a*x)", ["x=0.5"]),
+])
+def test_every_gradient_label_names_something_in_the_picture(browser, tmp_path, program,
+                                                              point):
+    """The page wrote '∂loss/∂t2 = 0.0846832' under × while the edge out of it said only
+    '0.96': t2 was nowhere in the picture. An unnamed node's value is labelled with its
+    name, as Mermaid's and DOT's edges and explain's steps name it (t2 = 0.96)."""
+    path = tmp_path / "g.html"
+    run("graph", "--grads", "--format", "html", "-o", path, "--", program, *point)
+    p = Page(browser, path)
+    try:
+        shown = p.page.evaluate(NAMES_IN_PICTURE)
+        assert shown["asked"] and set(shown["asked"]) <= set(shown["named"]), shown
+        assert p.errors == []
+    finally:
+        p.close()
+
+
 def test_keyboard_alone_steps_and_plays(browser, tmp_path):
     p = Page(browser, explain_page(tmp_path, "tutorial"))
     try:

@@ -17,7 +17,7 @@ from .formula import render as render_formula
 from .graph import Evaluation
 from .stepper import edge_ids
 from .ops import CONST, P_ATOM, Op
-from .printing import apply_infix, apply_latex, latex_name, node_labels
+from .printing import apply_infix, apply_latex, latex_name, node_labels, output_labels
 from .symbolic import Sym, SymbolicBuilder
 
 TIMES = {"mul": "·"}  # explain writes products with a centred dot
@@ -227,18 +227,9 @@ class Section:
     lines: list = field(default_factory=list)  # of Step
 
 
-def _labels(g) -> list[str]:
-    """How the narration names each node: as in formulas, the output by its name."""
-    labels = node_labels(g)
-    out = g.nodes[g.output]
-    if out.name is None and out.inputs:
-        labels[out.id] = g.output_name
-    return labels
-
-
 def walkthrough(ev: Evaluation) -> list[Section]:
     g = ev.graph
-    labels = _labels(g)
+    labels = output_labels(g)
     f = g.output_name
     live, flags = g.gradient_flow(ev.values)  # where: a branch not taken gets nothing
     users = g.users()
@@ -344,7 +335,7 @@ def forward_walkthrough(fe) -> list[Section]:
     """Forward mode narrated: each node's value, then its tangent by the chain rule read
     forwards, ṅ = Σ ∂n/∂input · (input)̇ (`fe`: a cgraph.forward.ForwardEvaluation)."""
     g = fe.graph
-    labels = _labels(g)
+    labels = output_labels(g)
     f = g.output_name
     live = g.reaches_output()
     builder = SymbolicBuilder()
