@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import struct
 import subprocess
 import sys
@@ -339,6 +340,61 @@ def test_a_data_column_name_is_read_as_a_binding_name_is(tmp_path):
         assert r.exit_code == 0 and r.stderr == "", r.output
     assert run("eval", "caf\u00e9*y", "--data", str(data)).stdout.splitlines()[1] == \
         "1,2,2,2,1"
+
+
+@pytest.mark.parametrize("program", ["x[1]*2", "W[1,2]*x[0] + W[2,1]", "sum(v[i] for i in 1..3)",
+                                     "h[j] = tanh(sum(W[j,i] * x[i] for i in 1..2) + b[j]) "
+                                     "for j in 1..4; sum(v[j] * h[j] for j in 1..4) + c + y"])
+def test_the_missing_value_hint_says_what_binds_them(program):
+    """"no value for x[1]; bind it as x[1]=VALUE": the command line refused that name (it is
+    an element, README's "named w[1] in bindings"); a family nothing binds is now said as
+    the list that binds it (W=[[…]] (4×2)). Doing what the hint says works."""
+    hint = refused("eval", program).split(" as ", 1)[1].replace(" …, or all in a --bindings "
+                                                                "FILE", "")
+    bindings = []
+    for k, m in enumerate(re.finditer(r"(\S+)=(VALUE|\[+…\]+ \(([\d×]+)\))", hint)):
+        name, _, shape = m.groups()
+        if shape is None:
+            bindings.append(f"{name}={k + 1}")
+        else:
+            rows, _, cols = shape.partition("×")
+            row = [k + 1] * int(cols or rows)
+            bindings.append(f"{name}={json.dumps([row] * int(rows) if cols else row)}")
+    assert bindings and len(hint.split()) == len(bindings) + hint.count("(")
+    r = run("eval", program, *bindings, "--format", "json", "--fields", "value")
+    assert r.exit_code == 0, (bindings, r.output)
+
+
+def test_an_element_binding_is_the_element_of_a_list_binding():
+    as_list = run("eval", "W[1,2]*x[1]", "W=[[0,3]]", "x=[2]", "--fields", "value,gradient")
+    for elements in (["W[1,2]=3", "x[1]=2"], ["W[ 1, 2 ]=3", "x[01]=2"], ["W=[[0,3]]", "x[1]=2"]):
+        r = run("eval", "W[1,2]*x[1]", *elements, "--fields", "value,gradient")
+        assert r.exit_code == 0 and r.stdout == as_list.stdout, r.output
+    r = run("eval", "x[1]*y", "x[1]=2±0.5", "y=1", "--fields", "uncertainty")
+    assert json.loads(r.stdout)["uncertainty"]["sigma"] == 0.5, r.output
+    assert refused("eval", "x[1]*2", "x=[1]", "x[1]=3") == \
+        "x[1] is bound twice (x=[1], then x[1]=3): give it one value"
+    assert refused("eval", "x[1]*2", "x[1]=[3]") == "the value of x[1] is one number, not a list: [3]"
+    assert refused("eval", "x[1]*2", "pi[1]=3") == "cannot bind the constant 'pi'"
+    assert "'x[a]' is not an element of a family (a name, then integer indices in " \
+        "brackets: w[1], W[2,3])" in refused("eval", "x[1]*2", "x[a]=3")
+
+
+def test_a_missing_element_is_out_of_a_list_or_just_missing():
+    """A list binds x[1] to x[n]: an element past it is out of the list's range. Elements
+    bound one by one bind no range: one the program uses and nobody bound has no value
+    (it said "x[1] is out of range of the family bound: x has x[0] to x[-1]")."""
+    assert refused("eval", "x[1]*x[2]*x[3]", "x=[1,2]") == \
+        "x[3] is out of range of the family bound: x has x[1] to x[2]"
+    assert refused("eval", "W[2,2]", "W=[[1],[2]]") == \
+        "W[2,2] is out of range of the family bound: W has W[1,1] to W[2,1]"
+    assert refused("eval", "x[1]*x[2]", "x[0]=1", "x[-1]=2") == \
+        "no value for x[1], x[2]; bind them as x=[…] (2)"
+    assert refused("eval", "x[1]*x[2]*x[3]", "x[1]=1", "x[3]=3") == \
+        "no value for x[2]; bind it as x[2]=VALUE"
+    # the library takes no lists: its message names the elements, which it takes
+    with pytest.raises(BindingError, match=r"bind them as x\[1\]=VALUE x\[2\]=VALUE$"):
+        cgraph.parse("x[1]*x[2]").evaluate({})
 
 
 @settings(max_examples=400, deadline=None)

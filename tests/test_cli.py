@@ -204,6 +204,34 @@ def test_exit_status_and_message(args, code, message):
     assert "Traceback" not in r.stderr
 
 
+_WIDE = "; ".join(f"s{i} = sqrt(x{i})" for i in range(200)) + "; " + \
+    " + ".join(f"s{i}" for i in range(200))  # 200 variables, 200 named statements
+_ALL = lambda v: [f"x{i}={v}" for i in range(200)]  # noqa: E731
+
+
+@pytest.mark.parametrize("args,code,start", [
+    (["eval", _WIDE], 2, "no value for x0, x1, x2, "),
+    (["eval", _WIDE, "y=1"], 2, "'y' is not a variable of the program (its variables: x0, "),
+    (["eval", _WIDE, *_ALL(1), "--output", "q"], 2, "--output: 'q' is not a named node of "
+                                                    "the program (named nodes: s0, s1, "),
+    (["codegen", _WIDE, *_ALL(1)], 2, "codegen takes no bindings (x0, "),
+    (["check", _WIDE, *_ALL(-1)], 1, "not finite (nothing to compare) for x0, "),
+    (["check", _WIDE, *_ALL(1), "--eps", "1e-300"], 1, "gradient mismatch for x0, "),
+    (["eval", _WIDE, *_ALL(-1), "--format", "json"], 0, "warning: node 1"),
+    (["graph", _WIDE, "--grads"], 2, "--grads needs a value for every variable, e.g. x0=1 "),
+])
+def test_a_message_about_a_big_program_names_a_few_names_not_all(args, code, start):
+    """A message that lists names stays one short line on a big program: with 3,000
+    variables it was 20-55 KB on one line ("no value for x0, …, x2999; bind them as
+    x0=VALUE …")."""
+    r = run(*args)
+    assert r.exit_code == code, r.stderr[:300]
+    lines = r.stderr.splitlines()
+    assert lines and all(len(line) < 300 for line in lines), [len(x) for x in lines]
+    assert lines[0].removeprefix("Error: ").startswith(start)
+    assert re.search(r" and 19[01] more|x9=1 …$", r.stderr.rstrip()), r.stderr
+
+
 def _integer_options():
     for name, command in sorted(cli.commands.items()):
         for param in command.params:

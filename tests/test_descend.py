@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 import cgraph
+from cgraph import numtext
 from cgraph.descend import descend, sparkline
 from cgraph.cli import cli
 
@@ -176,7 +177,35 @@ def test_an_interrupted_trace_says_where_it_stops(tmp_path):
                     on_step=ctrl_c_at_step_7)
     rows = path.read_text().splitlines()
     assert len(rows) == 1 + 7 and rows[-1].startswith("7,")
-    assert caught.value.note == f"the trace {path} is incomplete: it stops after step 7"
+    step, cost, x, _ = rows[-1].split(",")
+    assert caught.value.note == (f"the trace {path} is incomplete: it stops after step 7; "
+                                 f"at step 7 the cost was {cost}, at x={x}")
+
+
+def test_an_interrupted_run_says_where_it_was():
+    """Without --trace, Ctrl-C said "Interrupted." only: minutes of training, and not a
+    word of the weights reached. It says the step, the cost and the weights (the first
+    ten of a big model), as the trace's row of that step holds them."""
+    from cgraph.errors import Interrupted
+
+    rows = []
+
+    def ctrl_c_at_step_7(step, total):
+        if step == 7:
+            raise Interrupted()
+
+    with pytest.raises(Interrupted) as caught:
+        descend(cgraph.parse("(x-1)^2 + (y+2)^2"), {"x": 0, "y": 0}, ["x", "y"], steps=100,
+                trace=rows.append, on_step=ctrl_c_at_step_7)
+    last = rows[-1]
+    assert last.step == 7 and caught.value.note == (
+        f"at step 7 the cost was {numtext.text(last.cost)}, at "
+        f"x={numtext.text(last.weights[0])}, y={numtext.text(last.weights[1])}")
+    wide = " + ".join(f"(w{i}-1)^2" for i in range(30))
+    with pytest.raises(Interrupted) as caught:
+        descend(cgraph.parse(wide), {f"w{i}": 0 for i in range(30)},
+                [f"w{i}" for i in range(30)], steps=100, on_step=ctrl_c_at_step_7)
+    assert caught.value.note.endswith(" and 20 more"), caught.value.note
 
 
 def test_the_cost_curve_has_points_however_early_until_stops_the_run():

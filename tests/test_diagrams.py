@@ -304,6 +304,24 @@ def test_big_graphs_get_a_readable_layout_and_say_so():
     assert r.stdout.startswith("flowchart LR") and r.stderr == ""
 
 
+def test_the_html_page_is_not_said_to_fold_what_it_draws(tmp_path):
+    """graph --format html warned "long sums drawn as one + node each (28 additions folded
+    in; --no-collapse draws them all)" while the page drew all 29 additions, and took
+    --direction and --collapse without a word, ignoring both."""
+    program, bindings = _long_sum(30)
+    r = graph_cli(program, *bindings, "--grads", "--format", "html")
+    assert r.exit_code == 0 and r.stderr == "", r.stderr
+    assert r.stdout.count('class="node op"') == 30 + 29  # every product and every +
+    r = graph_cli(program, *bindings, "--format", "html", "--no-collapse")
+    assert r.exit_code == 2 and r.stderr.startswith(
+        "Error: --no-collapse is for Mermaid and DOT: the HTML page always draws every node")
+    r = graph_cli(program, *bindings, "-o", str(tmp_path / "g.html"), "--direction", "TB")
+    assert r.exit_code == 2 and r.stderr.startswith(
+        "Error: --direction is for Mermaid and DOT: the HTML page is always drawn left to "
+        "right") and not (tmp_path / "g.html").exists()
+    assert graph_cli(program, *bindings).stderr.startswith("warning: ")  # Mermaid folds
+
+
 def test_renderer_warnings_are_passed_through(tmp_path, monkeypatch):
     """`-o x.png` shows what dot says on stderr (here a stand-in dot that scales to fit)."""
     fake = tmp_path / "dot"

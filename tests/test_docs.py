@@ -221,7 +221,7 @@ def test_readme_long_formulas_run_as_shown(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     blocks = [b for b in re.findall(r"```console\n(.*?)```", README, re.S)
               if "$ cat wrapped.cg" in b or "$ cat unclosed.cg" in b]
-    assert len(blocks) == 2 and sum(_run_as_shown(b, tmp_path) for b in blocks) == 8
+    assert len(blocks) == 2 and sum(_run_as_shown(b, tmp_path) for b in blocks) == 9
 
 
 def _block_commands(marker: str) -> list[tuple[list[str], str]]:
@@ -314,3 +314,14 @@ def test_the_tours_outputs_go_where_the_tour_runs():
     assert len(targets) >= 10
     for target in targets:
         assert (root / target).parent.is_dir(), target
+
+
+def test_readme_long_name_list_example_matches_real_output():
+    """For scripts: a message listing names on a big program, as pasted."""
+    from click.testing import CliRunner
+
+    shown = "$ cgraph eval \"$(seq -s ' + ' -f 'x%g' 1 30)\"\n"
+    at = README.index(shown) + len(shown)
+    pasted = README[at:README.index("\n", at)].strip()
+    r = CliRunner().invoke(cli, ["eval", " + ".join(f"x{i}" for i in range(1, 31))])
+    assert r.exit_code == 2 and r.stderr.strip() == pasted

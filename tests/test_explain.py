@@ -57,6 +57,21 @@ def test_sum_over_paths_is_explicit():
     assert re.search(r"∂f/∂x = 1 \+ 0\.841471 = 1\.84147 +\(sum over 2 paths\)", out)
 
 
+def test_the_two_operands_of_a_square_are_told_apart():
+    """`a * a`: the two local partials and their chain-rule lines were the same text twice
+    ("∂t2/∂a = a = 0.479426", twice), then a sum over 2 paths; they say which operand,
+    as graph's edges say left and right."""
+    out = run("explain", "a = sin(x); a*a + x", "x=0.5", "--format", "text").stdout
+    lines = [line.strip() for line in out.splitlines()]
+    assert len(set(lines) - {""}) == len([x for x in lines if x]), out  # no line twice
+    for side in ("left", "right"):
+        assert f"∂t2/∂a ({side}) = a = 0.479426" in lines
+        assert f"∂f/∂a (via t2, {side}) = ∂f/∂t2 · ∂t2/∂a ({side}) = 1 · 0.479426 = " \
+               "0.479426    (chain rule)" in lines
+    md = run("explain", "x*x", "x=3", "--format", "markdown").stdout
+    assert r"\frac{\partial f}{\partial x}\big|_{\text{right}} = x = 3" in md
+
+
 def test_markdown_renders_math():
     out = run("explain", "(x+y)*z", "x=1", "y=3", "z=-3", "--format", "markdown").stdout
     assert "### Forward pass" in out and "### Backward pass" in out

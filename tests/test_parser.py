@@ -248,7 +248,11 @@ PASTED = {"\u2212": "write '-'", "\u2013": "write '-'", "\u00d7": "write '*'",
           "\u00b7": "write '*'", "\u22c5": "write '*'", "\u00f7": "write '/'",
           "\u00a0": "a no-break space (U+00A0): retype it as a plain space",
           "\u200b": "a zero-width space (U+200B): delete it",
-          "\u2028": "a line separator (U+2028): retype it as a new line"}
+          "\u2028": "a line separator (U+2028): retype it as a new line",
+          # the seed tutorial's own ∗, and full-width forms a Chinese input method types
+          "\u2217": "write '*'", "\uff0b": "write '+'", "\uff0a": "write '*'",
+          "\uff08": "write '('", "\uff09": "write ')'",
+          "\u3000": "an ideographic space (U+3000): retype it as a plain space"}
 
 
 @pytest.mark.parametrize("text,first,line,column", [
@@ -262,6 +266,10 @@ PASTED = {"\u2212": "write '-'", "\u2013": "write '-'", "\u00d7": "write '*'",
                    "a plain space", 1, 2),
     ("x\u200b+1", "unexpected character '\\u200b'; a zero-width space (U+200B): delete it",
      1, 2),
+    # copied from the seed tutorial (g = ( x + y ) ∗ z), typed with a Chinese input method
+    ("g = ( x + y ) \u2217 z", "unexpected character '\u2217'; write '*'", 1, 15),
+    ("\uff08x+y\uff09*2", "unexpected character '\uff08'; write '('", 1, 1),
+    ("x \uff0b 1", "unexpected character '\uff0b'; write '+'", 1, 3),
     # two operands side by side: the product a person meant, where '*' could come
     ("2x", "unexpected 'x'; write 2*x for a product", 1, 2),
     ("y = 1\n2.5 x", "unexpected 'x'; write 2.5*x for a product", 2, 5),
@@ -303,6 +311,30 @@ def test_hints_for_what_was_meant_through_the_command(text, first, line, column)
         assert message == f"Error: {first} (at line {line}, column {column})"
     assert shown == "  " + text.splitlines()[line - 1]
     assert caret == " " * (column + 1) + "^"
+
+
+@pytest.mark.parametrize("text,column", [
+    ("成本 = 預測 ∗ 2", 9),  # wide characters: two columns each on a terminal
+    ("x +\t* 2", 5),  # a tab
+    ("cafe\u0301 + * 2", 5 + 3),  # é as e + U+0301: read (and shown) composed, NFC
+])
+def test_the_caret_stands_under_the_character_on_a_terminal(text, column):
+    """The caret was placed by counting characters: under '測' for the '∗' of
+    '成本 = 預測 ∗ 2'. It stands where a terminal shows the character (Rich's cell widths
+    as the oracle), on a real pty."""
+    from rich.cells import cell_len
+
+    from terminal import on_terminal
+
+    import unicodedata
+
+    shown = on_terminal(["eval", text, "x=1"], 80)
+    message, line, caret = shown.stderr.splitlines()
+    assert shown.status == 2 and message.endswith(f"(at line 1, column {column})"), message
+    text = unicodedata.normalize("NFC", text)
+    assert line == "  " + text
+    before = ("  " + text[:column - 1]).expandtabs(8)
+    assert len(caret.expandtabs(8)) - 1 == cell_len(before) and caret.endswith("^"), caret
 
 
 @settings(max_examples=150, deadline=None)

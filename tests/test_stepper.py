@@ -216,6 +216,59 @@ def test_sliders_move_the_inputs(browser, tmp_path):
         p.close()
 
 
+CUT = """() => Array.from(document.querySelectorAll('#inputs input[type=number]'))
+    .filter(e => e.scrollWidth > e.clientWidth).map(e => [e.getAttribute('aria-label'), e.value])"""
+
+
+def test_a_number_field_shows_its_whole_value(browser, tmp_path):
+    """descend's weights have 17 digits: the 8.5em fields showed '-3.06757526' of
+    -3.0675752672258567, a number that is not the value. A field is as wide as its value,
+    at the start and after a slider or a typed value changes it."""
+    path = tmp_path / "w.html"
+    run("graph", "--format", "html", "-o", path, "w*x + b", "w=-3.0675752672258567",
+        "x=0.05037769021763214", "b=-1.7976931348623157e+308")
+    p = Page(browser, path)
+    try:
+        assert p.page.evaluate(CUT) == []
+        p.page.locator('#inputs input[type=range][data-var="1"]').focus()
+        p.page.keyboard.press("ArrowRight")  # x moves by a step: 0.0503… + 0.005 in doubles
+        p.page.fill('#inputs input[type=number][data-var="0"]', "-0.30000000000000004")
+        assert p.page.evaluate(CUT) == [] and p.errors == []
+        short = p.page.locator('#inputs input[type=number][data-var="0"]')
+        short.fill("2")
+        assert short.evaluate("e => e.clientWidth") < 130  # not wider than it was (8.5em)
+    finally:
+        p.close()
+
+
+NAMES_IN_PICTURE = """() => {
+  const texts = Array.from(document.querySelectorAll('svg text')).map(t => t.textContent);
+  const named = texts.flatMap(t => Array.from(t.matchAll(/(?:^|\\s)([^\\s=∂]+) = /g), m => m[1]));
+  const asked = texts.flatMap(t => Array.from(t.matchAll(/∂[^\\/]+\\/∂(\\S+) =/g), m => m[1]));
+  return {named: Array.from(new Set(named)), asked: Array.from(new Set(asked))};
+}"""
+
+
+@pytest.mark.parametrize("program, point", [
+    ("z = w*x + b; y = sigmoid(z); loss = (y - t)^2", ["w=0.8", "x=1.2", "b=-0.1", "t=0.5"]),
+    ("a = sin(x); a*a + exp(a*x)", ["x=0.5"]),
+])
+def test_every_gradient_label_names_something_in_the_picture(browser, tmp_path, program,
+                                                              point):
+    """The page wrote '∂loss/∂t2 = 0.0846832' under × while the edge out of it said only
+    '0.96': t2 was nowhere in the picture. An unnamed node's value is labelled with its
+    name, as Mermaid's and DOT's edges and explain's steps name it (t2 = 0.96)."""
+    path = tmp_path / "g.html"
+    run("graph", "--grads", "--format", "html", "-o", path, "--", program, *point)
+    p = Page(browser, path)
+    try:
+        shown = p.page.evaluate(NAMES_IN_PICTURE)
+        assert shown["asked"] and set(shown["asked"]) <= set(shown["named"]), shown
+        assert p.errors == []
+    finally:
+        p.close()
+
+
 def test_keyboard_alone_steps_and_plays(browser, tmp_path):
     p = Page(browser, explain_page(tmp_path, "tutorial"))
     try:

@@ -58,9 +58,12 @@ EXTRA = [  # every command on screen, beyond what the README shows
 FAILS.update({f'"x^2" x{value}': 2 for value in ("=1e999", "=1e308*10", "=1e-400", "=1,5",
                                                   " = 1", "=0x10")})
 FAILS["--tangent x=abc"] = 2
+FAILS['eval "$(seq'] = 2  # For scripts: a message that lists names on a big program
+FAILS.update({'"sum(W[i,j]': 2, '"x[1]*x[2]"': 2})  # Bindings: missing families, elements
 # and the Programs section's long-formula errors
 FAILS.update({"unclosed.cg": 2, '"x²"': 2, '"x − 1"': 2, '"2x"': 2, '"x + 1e999"': 2,
-              '"f(2) + x"': 2, '"x(x + 1)"': 2})
+              '"f(2) + x"': 2, '"x(x + 1)"': 2,
+              "∗ z": 2})
 FAILS["--data overflow.csv"] = 2  # Data files: a cell 1e999
 
 
@@ -179,6 +182,54 @@ def test_the_variance_line_wraps_between_shares(width):
     assert all(re.fullmatch(r"\w+ \d[\d.]*%", s) for s in shares), variance
     assert all(line.endswith(",") for line in variance[:-1]), variance
     assert len(variance) == (1 if width >= 80 else 3), variance
+
+
+LONG = "learning_rate_of_the_first_layer_weights"  # 40 letters
+
+
+@pytest.mark.parametrize("width", (80, 200))
+def test_a_long_name_in_the_node_column_folds_and_is_never_cut(width):
+    """The node column (at most 24 wide) cropped a long name with no mark:
+    'learning_rate_of_the_fir' read as a whole name. It folds, as the expr column does."""
+    shown = on_terminal(["eval", f"{LONG} * sin({LONG})", f"{LONG}=0.5"], width)
+    assert shown.status == 0, shown.stderr
+    rows = [line.split("│") for line in shown.lines if line.count("│") >= 4]
+    ids = [r[0].strip() for r in rows]
+    node_0 = rows[ids.index("0"):ids.index("1")]  # row 0 and the lines it folds onto
+    assert "".join(r[1].strip() for r in node_0) == LONG, shown.screen
+    assert max(map(len, shown.lines)) <= width, shown.screen
+
+
+def _steps(screen: str) -> list[str]:
+    """The lines of explain's walk-through with each wrapped step joined again: a line
+    indented at least 4 further than the step it follows continues it."""
+    steps: list[tuple[int, str]] = []
+    for line in screen.splitlines():
+        indent = len(line) - len(line.lstrip(" "))
+        if steps and line.strip() and indent >= steps[-1][0] + 4:
+            steps[-1] = (steps[-1][0], steps[-1][1] + " " + line.strip())
+        else:
+            steps.append((indent, line.strip()))
+    return [" ".join(text.split()) for _, text in steps]
+
+
+@pytest.mark.parametrize("width", (30, 40, 80))
+def test_a_wrapped_explain_step_stays_under_its_node(width):
+    """explain on a narrow terminal: a step too long for the line went on at column 0
+    ('0.702661', '(chain' / 'rule)'), the indentation that says which node a line is
+    about lost. Its continuation lines hang 4 further in; a note wraps whole."""
+    args = ["explain", "z = w*x + b; y = sigmoid(z); loss = (y - t)^2", "w=0.8", "x=1.2",
+            "b=-0.1", "t=0.5"]
+    text = on_terminal([*args, "--format", "text"], 200)
+    shown = on_terminal(args, width)
+    assert shown.status == 0 and text.status == 0, shown.stderr
+    assert max(map(len, shown.lines)) <= width, shown.screen
+    assert _steps(shown.screen) == _steps(text.screen), shown.screen
+    if width < 80:
+        assert any(line.startswith("        0.") for line in shown.lines), shown.screen
+    if width == 40:  # README's excerpt of this run, at 40 columns
+        pasted = "  t7 = y - t\n" + README.split("```\n  t7 = y - t\n")[1].split("```")[0]
+        assert pasted in "\n".join(line.rstrip() for line in shown.lines) + "\n"
 
 
 def _typed(args, text: bytes):

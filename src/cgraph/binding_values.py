@@ -135,6 +135,9 @@ def malformed(args, i: int, tangent: bool) -> str:
         return f"{what}: {write}{program}"
     if not name:
         return f"{what} has no name before '=': {write}"
+    if "[" in name:
+        return (f"{what}: {name!r} is not an element of a family (a name, then integer "
+                f"indices in brackets: w[1], W[2,3]): {write}")
     if not re.fullmatch(terminal("NAME"), name):
         return (f"{what}: {name!r} is not a name (a letter or '_', then letters, digits "
                 f"or '_'): {write}")

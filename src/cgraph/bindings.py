@@ -23,6 +23,9 @@ from .errors import BindingError
 from .numtext import misread
 from .ops import CONSTANTS
 
+# one element of an indexed family, as tables print it and --bindings JSON takes it: W[1,2]
+# (compiled when a binding first names one: not on every command's start-up path)
+_ELEMENT = r"(.+?)\[\s*(-?\d+(?:\s*,\s*-?\d+)*)\s*\]"
 # the non-finite values as cgraph prints them (Infinity, NaN) and as CSV files hold them
 _NON_FINITE = re.compile(r"\s*[+-]?(inf|infinity|nan)\s*", re.I)
 # Made from the grammar's own NAME (is_name) and NUMBER (_compile), so that a binding reads
@@ -51,6 +54,18 @@ def is_name(name: str) -> bool:
 
         pattern = _NAME[ascii] = re.compile(terminal("NAME", ascii))
     return pattern.fullmatch(name) is not None
+
+
+def binding_name(name: str) -> str | None:
+    """`name` as a binding names a variable: a NAME, or one element of a family written as
+    cgraph prints it (`w[1]`, `W[2,3]`; spaces inside the brackets dropped); else None."""
+    if is_name(name):
+        return name
+    element = re.fullmatch(_ELEMENT, name) if name.endswith("]") else None
+    if element is None or not is_name(element[1]):
+        return None
+    indices = ",".join(str(int(i)) for i in element[2].split(","))
+    return f"{element[1]}[{indices}]"
 
 
 def constant_value(text: str, what: str = "the value", write: str | None = "{}",
@@ -108,18 +123,23 @@ def parse_uncertain_bindings(args, where: str = "", tangent: bool = False
             import unicodedata
 
             name = unicodedata.normalize("NFC", name)
-        if not sep or not is_name(name) or not value.strip() or value[0] == "=":
+        name = binding_name(name) if sep else None
+        if name is None or not value.strip() or value[0] == "=":
             from .binding_values import malformed
 
             raise BindingError(where + malformed(args, i, tangent))
-        if name in given:
+        if name in given or name in bindings:  # twice, or an element of a list given
+            first = given.get(name) or next(a for a in given.values()
+                                            if a.startswith(name.partition("[")[0] + "="))
             raise BindingError(f"{where}{'--tangent ' * tangent}{name} is "
-                               f"{'given' if tangent else 'bound'} twice ({given[name]}, "
+                               f"{'given' if tangent else 'bound'} twice ({first}, "
                                f"then {arg}): give it one {kind}")
-        if name in CONSTANTS:
-            raise BindingError(f"{where}cannot bind the constant '{name}'")
+        if name.partition("[")[0] in CONSTANTS:
+            raise BindingError(f"{where}cannot bind the constant '{name.partition('[')[0]}'")
         given[name] = arg
         what = f"{where}the {kind} of {name}"
+        if value.strip().startswith("[") and "[" in name:
+            raise BindingError(f"{what} is one number, not a list: {value.strip()}")
         if value.strip().startswith("["):
             from .binding_values import list_value
 

@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass
 
 from . import numtext
+from .errors import listed
 from .graph import Evaluation
 from .printing import node_expr, node_labels
 
@@ -137,9 +138,9 @@ class Report:
         mismatch = [v for v in bad if v not in nonfinite]
         parts = []
         if mismatch:
-            parts.append(f"{what} mismatch for " + ", ".join(mismatch))
+            parts.append(f"{what} mismatch for " + listed(mismatch))
         if nonfinite:
-            parts.append("not finite (nothing to compare) for " + ", ".join(nonfinite))
+            parts.append("not finite (nothing to compare) for " + listed(nonfinite))
         return "; ".join(parts)
 
 

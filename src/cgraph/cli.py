@@ -33,6 +33,13 @@ def cli():
     """
 
 
+def digits_apply(out) -> None:
+    """--digits rounds what is shown; JSON keeps every number whole, so it is a usage error
+    there (eval, diff, jacobian and hessian alike)."""
+    applies("digits", out.format_name() != "json", "does not apply to JSON: its numbers keep "
+            "full precision (they round-trip)")
+
+
 @cli.command("eval", cls=Command)
 @program_arguments
 @output_options("eval_formats", terminal="table", piped="tsv")
@@ -105,8 +112,9 @@ def eval_command(program, out, wrt, outputs, mode, tangents, digits, strict, dat
     if fields is not None:
         lazy.eval_formats.check_fields(fields, lazy.eval_formats.json_keys(
             forward, len(outputs or ()) > 1, bool(program.sigmas)))
-    applies("digits", out.format_name() != "json", "does not apply to JSON: its numbers keep "
-            "full precision (they round-trip)")
+    digits_apply(out)
+    applies("wrt", not forward, "is reverse mode's (the gradient's variables); forward mode "
+            f"differentiates along --tangent, e.g. --tangent {(wrt or ['x'])[0]}=1")
     if forward:
         program.refuse_uncertainty("forward mode does not propagate an uncertainty")
         program.check()
@@ -123,9 +131,9 @@ def eval_command(program, out, wrt, outputs, mode, tangents, digits, strict, dat
 @output_options("diagrams", help="Diagram language, or a self-contained HTML page "
                 "[default: mermaid, or from the -o suffix].")
 @click.option("--direction", type=click.Choice(["LR", "RL", "TB", "BT"]),
-              help="Layout direction [default: LR; TB past 20 ranks].")
+              help="Layout direction of Mermaid and DOT [default: LR; TB past 20 ranks].")
 @click.option("--collapse/--no-collapse", default=None, help="Draw a long sum as one + "
-              "node [default: past 20 ranks].")
+              "node in Mermaid and DOT [default: past 20 ranks].")
 @click.option("--grads", is_flag=True, help="A dashed gradient edge back along every edge, "
               "∂output/∂node (needs bindings).")
 @click.option("--no-values", is_flag=True, help="Leave values off a bound diagram.")
@@ -164,8 +172,16 @@ def graph_command(program, out, direction, collapse, grads, no_values, fence, di
             raise InputError("--grads draws the gradients with respect to the variables, "
                              "and the program has none")
         raise BindingError("--grads needs a value for every variable, e.g. "
-                           + " ".join(f"{v}=1" for v in graph.variables))
-    direction, joins, notes = diagrams.plan(graph, direction, collapse)
+                           + " ".join([f"{v}=1" for v in list(graph.variables)[:10]]
+                                      + ["…"] * (len(graph.variables) > 10)))
+    if fmt == "html":  # the page lays the graph out itself: left to right, every node
+        applies("direction", False, "is for Mermaid and DOT: the HTML page is always "
+                "drawn left to right")
+        applies("collapse", False, "is for Mermaid and DOT: the HTML page always draws "
+                "every node")
+        direction, joins, notes = "LR", None, []
+    else:
+        direction, joins, notes = diagrams.plan(graph, direction, collapse)
     model = diagrams.build(graph, ev, values=not no_values, grads=grads, digits=digits,
                            joins=joins, direction=direction)
     for note in notes + diagrams.warnings(graph, model, fmt):
@@ -247,6 +263,7 @@ def diff_command(program, out, wrt, order, outputs, digits):
         program.check()
     applies("digits", bool(program.bindings), "needs bindings: it rounds the values at a "
             "point (formulas keep their numbers at full precision)")
+    digits_apply(out)
     out.emit(lazy.diff.differentiate(program.graph, wrt, order, outputs)
              .at(program.bindings))
 
@@ -334,6 +351,7 @@ def jacobian_command(program, out, outputs, wrt, mode, verbose, digits):
       cgraph jacobian "p = x*y; q = x + y; s = sin(p)" x=1 y=2 --output p,q,s --verbose
       cgraph jacobian "u = x*y*z; v = x + y + z" x=1 y=2 z=3 --output u,v --format latex
     """
+    digits_apply(out)
     program.check()
     jac = lazy.jacobian.jacobian(program.graph, program.bindings, outputs, wrt, mode)
     if verbose:
@@ -364,6 +382,7 @@ def hessian_command(program, out, wrt, output_name, digits):
     if output_name is not None and "," in output_name:
         raise click.UsageError(f"--output {output_name}: the Hessian is of one statement "
                                "(--output NAME); cgraph jacobian takes several outputs")
+    digits_apply(out)
     program.check()
     out.emit(lazy.hessian.hessian(program.graph, program.bindings, wrt, output_name))
 

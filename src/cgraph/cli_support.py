@@ -183,7 +183,7 @@ class Program:
         """Every variable bound, and nothing else; an uncertainty only if `uncertain`."""
         if not uncertain:
             self.refuse_uncertainty()
-        self.graph.check_bindings(self.bindings)
+        self.graph.check_bindings(self.bindings, lists=True)
         return self
 
     def refuse_uncertainty(self, why: str = "only eval propagates an uncertainty (±)"):
@@ -450,9 +450,12 @@ def applies(name: str, condition: bool, reason: str) -> None:
 
 
 def name_of(param: str) -> str:
+    """The option as the user typed it: `--no-collapse` for a flag pair's off side."""
     ctx = click.get_current_context()
     for p in ctx.command.params:
         if p.name == param and p.opts:
+            if getattr(p, "secondary_opts", None) and ctx.params.get(param) is False:
+                return max(p.secondary_opts, key=len)
             return max(p.opts, key=len)
     return param
 

@@ -30,7 +30,7 @@ import math
 import re
 
 from . import numtext, ops, scalar
-from .errors import InputError
+from .errors import InputError, listed
 from .graph import Graph
 from .forward import Dual, _parts, _plus
 from .ops import ADD, CONST, DIV, MUL, NEG, SUB, VAR
@@ -358,7 +358,7 @@ def command(program, lang: str, name: str | None, wrt: list[str] | None,
     """`cgraph codegen`: the generated source for a parsed program (no bindings: the
     function takes the variables as arguments)."""
     if program.bindings:
-        names = ", ".join(program.bindings)
+        names = listed(program.bindings)
         raise InputError(f"codegen takes no bindings ({names}): the generated function takes "
                          "the variables as its arguments")
     return generate(program.graph, lang, name=name, wrt=wrt, hessian=hessian)

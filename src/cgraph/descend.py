@@ -106,50 +106,64 @@ def descend(graph: Graph, bindings: dict, wrt: list[str], *, lr: float = 0.01,
     previous = None
     growing = 0
     every = 1  # the plot's stride: every step at first, doubled whenever 200 are kept
-    for k in range(1, total + 1):
-        cost, grads = cost_and_grad(weights, k - 1)
-        if run.start_cost is None:
-            run.start_cost = cost
-        if not _finite([cost]) or not _finite(grads):
-            raise EvaluationError(_nonfinite_cause(k, cost, grads, weights, run, bindings,
-                                                   data, growing))
-        norm = _norm(grads)
-        run.cost, run.grad_norm, run.steps, run.weights = cost, norm, k - 1, list(weights)
-        if until is not None and norm < until:
-            run.stopped = f"gradient norm {_stop(norm)} < {_stop(until, numtext.SETTING)}"
-            break
-        if until is not None and previous is not None and abs(previous - cost) < until:
-            run.stopped = (f"cost change {_stop(abs(previous - cost))} < "
-                           f"{_stop(until, numtext.SETTING)}")
-            break
-        growing = growing + 1 if previous is not None and cost > previous else 0
-        if growing == GROWING:
-            run.notes.append(f"the cost grew for {GROWING} steps in a row (steps "
-                             f"{k - GROWING} to {k}, up to {numtext.text(cost)}); "
-                             "the step size --lr may be too large")
-        previous = cost
-        if trace is not None:
-            trace(Step(k, cost, weights, grads))
-        if (k - 1) % every == 0:
-            run.history.append(Step(k, cost, [], []))
-            if len(run.history) > 200:
-                run.history, every = run.history[::2], every * 2
-        try:
-            weights = opt.step(weights, grads)
-        except FloatingPointError as e:
-            raise EvaluationError(f"diverged at step {k}: {e}") from None
-        if not _finite(weights):
-            raise EvaluationError(f"diverged at step {k}: a weight is no longer finite; "
-                                  "try a smaller --lr")
-        if on_step:
-            on_step(k, total)
-    else:
-        cost, grads = cost_and_grad(weights, total)
-        run.cost, run.grad_norm, run.steps, run.weights = cost, _norm(grads), total, weights
-        run.stopped = (f"{total} steps" if data is None
-                       else f"{total // per_epoch} epochs ({total} steps)")
+    try:
+        for k in range(1, total + 1):
+            cost, grads = cost_and_grad(weights, k - 1)
+            if run.start_cost is None:
+                run.start_cost = cost
+            if not _finite([cost]) or not _finite(grads):
+                raise EvaluationError(_nonfinite_cause(k, cost, grads, weights, run, bindings,
+                                                       data, growing))
+            norm = _norm(grads)
+            run.cost, run.grad_norm, run.steps, run.weights = cost, norm, k - 1, list(weights)
+            if until is not None and norm < until:
+                run.stopped = f"gradient norm {_stop(norm)} < {_stop(until, numtext.SETTING)}"
+                break
+            if until is not None and previous is not None and abs(previous - cost) < until:
+                run.stopped = (f"cost change {_stop(abs(previous - cost))} < "
+                               f"{_stop(until, numtext.SETTING)}")
+                break
+            growing = growing + 1 if previous is not None and cost > previous else 0
+            if growing == GROWING:
+                run.notes.append(f"the cost grew for {GROWING} steps in a row (steps "
+                                 f"{k - GROWING} to {k}, up to {numtext.text(cost)}); "
+                                 "the step size --lr may be too large")
+            previous = cost
+            if trace is not None:
+                trace(Step(k, cost, weights, grads))
+            if (k - 1) % every == 0:
+                run.history.append(Step(k, cost, [], []))
+                if len(run.history) > 200:
+                    run.history, every = run.history[::2], every * 2
+            try:
+                weights = opt.step(weights, grads)
+            except FloatingPointError as e:
+                raise EvaluationError(f"diverged at step {k}: {e}") from None
+            if not _finite(weights):
+                raise EvaluationError(f"diverged at step {k}: a weight is no longer finite; "
+                                      "try a smaller --lr")
+            if on_step:
+                on_step(k, total)
+        else:
+            cost, grads = cost_and_grad(weights, total)
+            run.cost, run.grad_norm, run.steps, run.weights = cost, _norm(grads), total, weights
+            run.stopped = (f"{total} steps" if data is None
+                           else f"{total // per_epoch} epochs ({total} steps)")
+    except Interrupted as e:  # Ctrl-C: say where the run was, or its weights are lost
+        if run.start_cost is not None and not e.note:
+            e.note = where_it_stopped(run)
+        raise
     run.notes += getattr(opt, "notes", [])
     return run
+
+
+def where_it_stopped(run: Run) -> str:
+    """An interrupted run's last point, numbered as --trace numbers its rows: the cost
+    and the weights it had reached (the first ten, on a big model)."""
+    from .errors import listed
+
+    point = listed(f"{v}={numtext.text(w)}" for v, w in zip(run.wrt, run.weights))
+    return f"at step {run.steps + 1:,} the cost was {numtext.text(run.cost)}, at {point}"
 
 
 def _nonfinite_cause(k, cost, grads, weights, run, bindings, data, growing) -> str:
@@ -312,9 +326,9 @@ class TraceFile:
     def __exit__(self, kind, error, tb):
         if self.out is None:
             return False
-        if isinstance(error, Interrupted) and not error.note:  # the kept rows, on stderr
-            error.note = (f"the trace {self.path} is incomplete: it stops after step "
-                          f"{self.last:,}")
+        if isinstance(error, Interrupted):  # the kept rows, on stderr
+            kept = f"the trace {self.path} is incomplete: it stops after step {self.last:,}"
+            error.note = f"{kept}; {error.note}" if error.note else kept
         return self.out.__exit__(kind, error, tb)
 
 def to_table(run: Run, digits: int = numtext.DESCENT, plot: bool = False):

@@ -43,9 +43,20 @@ class SourceError(InputError):
         shown = text[start:start + 100]
         prefix = "…" if start else ""
         suffix = "…" if start + 100 < len(text) else ""
-        caret = " " * (len(prefix) + col - 1 - start) + "^"
+        caret = " " * len(prefix) + _under(shown[:col - 1 - start]) + "^"
         where = f"line {self.line}, column {self.column}"
         return f"{self.message} (at {where})\n  {prefix}{shown}{suffix}\n  {caret}"
+
+
+def _under(text: str) -> str:
+    """Blanks as wide on a terminal as `text`, so that a caret after them stands under the
+    next character: two for a wide character (成, ＋), a tab for a tab."""
+    if text.isascii():
+        return "".join("\t" if c == "\t" else " " for c in text)
+    import unicodedata
+
+    return "".join("\t" if c == "\t" else "  " if unicodedata.east_asian_width(c) in "WF"
+                   else " " for c in text)
 
 
 def line_column(text: str, pos: int) -> tuple[int, int]:
@@ -117,6 +128,15 @@ def did_you_mean(word: str, choices) -> str:
         return f"; did you mean '{OTHER_SPELLINGS[word]}'?"
     match = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
     return f"; did you mean '{match[0]}'?" if match else ""
+
+
+def listed(names, limit: int = 10) -> str:
+    """`a, b, c`; past `limit` names, the first ones and how many more (`x0, x1, …, x9 and
+    2,990 more`): a message about a program of 10^4 variables stays one short line."""
+    names = list(names)
+    if len(names) <= limit:
+        return ", ".join(names)
+    return f"{', '.join(names[:limit])} and {len(names) - limit:,} more"
 
 
 def short_operand(operand: str) -> str:

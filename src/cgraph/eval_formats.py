@@ -321,7 +321,7 @@ def to_table(ev: Evaluation, wrt=None, digits: int = numtext.TABLE):
     title = Text(one_line(graph.source), style="bold", overflow="fold")
     table = Table(header_style="bold", show_edge=False, pad_edge=False)
     table.add_column("#", justify="right", style="dim", no_wrap=True)
-    table.add_column("node", no_wrap=True, overflow="fold", max_width=24)
+    table.add_column("node", overflow="fold", max_width=24)
     table.add_column("op", no_wrap=True)
     table.add_column("expr", overflow="fold", ratio=1, min_width=8)
     table.add_column("value", justify="right", no_wrap=True)
@@ -375,5 +375,7 @@ def nonfinite_messages(ev: Evaluation) -> list[str]:
                         f"{numtext.text(ev.values[node.id])}, from finite inputs")
     bad = ev.nonfinite_gradients()
     if bad:
-        messages.append("non-finite gradient for " + ", ".join(bad))
+        from .errors import listed
+
+        messages.append("non-finite gradient for " + listed(bad))
     return messages

@@ -17,7 +17,7 @@ from .formula import render as render_formula
 from .graph import Evaluation
 from .stepper import edge_ids
 from .ops import CONST, P_ATOM, Op
-from .printing import apply_infix, apply_latex, latex_name, node_labels
+from .printing import apply_infix, apply_latex, latex_name, node_labels, output_labels
 from .symbolic import Sym, SymbolicBuilder
 
 TIMES = {"mul": "·"}  # explain writes products with a centred dot
@@ -58,18 +58,23 @@ class Num:
 
 @dataclass
 class Partial:
-    """∂top/∂bottom, or one path of it (`via` the user it goes through)."""
+    """∂top/∂bottom, or one path of it (`via` the user it goes through); `slot` says which
+    operand where bottom is more than one (`x * x`: left, right), as graph's edges do."""
 
     top: str
     bottom: str
     via: str | None = None
+    slot: str | None = None
 
     def text(self, digits, in_product=False) -> str:
-        return f"∂{self.top}/∂{self.bottom}" + (f" (via {self.via})" if self.via else "")
+        where = ", ".join(w for w in (self.via and f"via {self.via}", self.slot) if w)
+        return f"∂{self.top}/∂{self.bottom}" + (f" ({where})" if where else "")
 
     def latex(self, digits, in_product=False) -> str:
         frac = rf"\frac{{\partial {latex_name(self.top)}}}{{\partial {latex_name(self.bottom)}}}"
-        return frac + (rf"\big|_{{\text{{via }} {latex_name(self.via)}}}" if self.via else "")
+        where = ", ".join(w for w in (self.via and rf"\text{{via }} {latex_name(self.via)}",
+                                      self.slot and rf"\text{{{self.slot}}}") if w)
+        return frac + (rf"\big|_{{{where}}}" if where else "")
 
 
 @dataclass
@@ -222,18 +227,9 @@ class Section:
     lines: list = field(default_factory=list)  # of Step
 
 
-def _labels(g) -> list[str]:
-    """How the narration names each node: as in formulas, the output by its name."""
-    labels = node_labels(g)
-    out = g.nodes[g.output]
-    if out.name is None and out.inputs:
-        labels[out.id] = g.output_name
-    return labels
-
-
 def walkthrough(ev: Evaluation) -> list[Section]:
     g = ev.graph
-    labels = _labels(g)
+    labels = output_labels(g)
     f = g.output_name
     live, flags = g.gradient_flow(ev.values)  # where: a branch not taken gets nothing
     users = g.users()
@@ -271,17 +267,20 @@ def walkthrough(ev: Evaluation) -> list[Section]:
             if not shown[j]:
                 continue
             e = edge[n.id, k]
+            # x * x: which operand (graph labels the two edges so)
+            slot = (("left", "right")[k] if len(n.inputs) == 2 else f"argument {k + 1}") \
+                if n.inputs.count(j) > 1 else None
             if flags[n.id] is not None and not flags[n.id][k]:
                 why = "a comparison" if n.op.prec == ops.P_COMPARE else (
                     "the condition" if k == 0 else "the branch not taken")
-                backward.lines.append(Step([Partial(me, labels[j]), Name("none")], 1,
+                backward.lines.append(Step([Partial(me, labels[j], slot=slot), Name("none")], 1,
                                            f"no gradient at all: {why}", kind="local",
                                            at=(n.id, k)))
                 continue
             if isinstance(formula, Formula):
-                local = [Partial(me, labels[j]), formula, Num(pv, ("p", e))]
+                local = [Partial(me, labels[j], slot=slot), formula, Num(pv, ("p", e))]
             else:  # a number (∂(a+b)/∂a = 1, ∂(pi·2)/∂pi = 2): shown once
-                local = [Partial(me, labels[j]), Num(pv, ("p", e))]
+                local = [Partial(me, labels[j], slot=slot), Num(pv, ("p", e))]
             backward.lines.append(Step(local, 1, kind="local", at=(n.id, k)))
             paths = npaths.get(j)
             if paths is None:  # the edges that pass a gradient
@@ -291,8 +290,8 @@ def walkthrough(ev: Evaluation) -> list[Section]:
             else:
                 contribution = ev.grads[n.id] * pv
                 backward.lines.append(Step([
-                    Partial(f, labels[j], None if paths == 1 else me),
-                    Product([Partial(f, me), Partial(me, labels[j])]),
+                    Partial(f, labels[j], None if paths == 1 else me, slot),
+                    Product([Partial(f, me), Partial(me, labels[j], slot=slot)]),
                     Product([Num(ev.grads[n.id], ("g", n.id)), Num(pv, ("p", e))]),
                     Num(contribution, ("c", e))], 1, "chain rule", kind="chain", at=(n.id, k)))
             parts = contributions.setdefault(j, [])
@@ -336,7 +335,7 @@ def forward_walkthrough(fe) -> list[Section]:
     """Forward mode narrated: each node's value, then its tangent by the chain rule read
     forwards, ṅ = Σ ∂n/∂input · (input)̇ (`fe`: a cgraph.forward.ForwardEvaluation)."""
     g = fe.graph
-    labels = _labels(g)
+    labels = output_labels(g)
     f = g.output_name
     live = g.reaches_output()
     builder = SymbolicBuilder()
@@ -491,20 +490,22 @@ def to_rich(sections: list[Section], digits=numtext.TABLE):
     from rich.console import Group
     from rich.text import Text
 
+    from .layout import Hanging
+
     parts = []
     for s in sections:
         parts.append(Text(s.title, style="bold underline"))
         for step in s.lines:
-            line = Text("  " * (step.indent + 1))
+            line = Text()
             texts = [t.text(digits) for t in step.terms]
             for k, piece in enumerate(texts):
                 if k:
                     line.append(" = ", style="dim")
                 style = "bold cyan" if k == 0 else ("bold" if k == len(texts) - 1 else "")
                 line.append(piece, style=style)
-            if step.note:  # in parentheses, as in text: dim alone may not show
-                line.append(f"    ({step.note})", style="dim italic")
-            parts.append(line)
+            # in parentheses, as in text: dim alone may not show
+            note = Text(f"    ({step.note})", style="dim italic") if step.note else None
+            parts.append(Hanging(line, 2 * (step.indent + 1), note))
         parts.append(Text(""))
     return Group(*parts[:-1])  # as text ends: no blank line after the last section
 

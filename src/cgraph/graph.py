@@ -13,7 +13,7 @@ from typing import Iterable, Mapping, Sequence
 
 from . import ops
 from .batch import BatchResult, evaluate_batch
-from .errors import BindingError, InputError, did_you_mean
+from .errors import BindingError, InputError, did_you_mean, listed
 from .ops import CONST, VAR, Op
 
 
@@ -98,9 +98,10 @@ class Graph:
     # -- inputs -------------------------------------------------------------------------
 
     def check_bindings(self, bindings: Mapping[str, float], *, unknown: bool = True,
-                       missing: bool = True) -> None:
+                       missing: bool = True, lists: bool = False) -> None:
         """Raise BindingError for a binding of a name the program does not use (`unknown`)
-        or a variable left unbound (`missing`)."""
+        or a variable left unbound (`missing`); `lists`: the bindings may be lists (the
+        command line), so a family nothing binds is hinted as one (W=[[…]] (4×2))."""
         if bindings.keys() == self.variables.keys():  # (the usual call: nothing is wrong)
             return
         if any("[" in k for k in bindings):
@@ -113,15 +114,19 @@ class Graph:
         if extra:
             name = extra[0]
             hint = did_you_mean(name, self.variables)
-            known = ", ".join(self.variables) or "none"
+            known = listed(self.variables) or "none"
             raise BindingError(f"'{name}' is not a variable of the program{hint} "
                                f"(its variables: {known})")
         if missing:
             missing = [v for v in self.variables if v not in bindings]
             if missing:
                 them = "them" if len(missing) > 1 else "it"
-                raise BindingError("no value for " + ", ".join(missing) + f"; bind {them} as "
-                                   + " ".join(f"{v}=VALUE" for v in missing))
+                hints = _binding_hints(missing, self.variables) if lists else \
+                    [f"{v}=VALUE" for v in missing]
+                some = " ".join(hints[:10])
+                if len(hints) > 10:  # a big model: name a few, and say where all can go
+                    some += " …, or all in a --bindings FILE"
+                raise BindingError(f"no value for {listed(missing)}; bind {them} as {some}")
 
     def _family_prefixes(self) -> set[str]:
         return {v.partition("[")[0] + "[" for v in self.variables if "[" in v}
@@ -142,7 +147,7 @@ class Graph:
             if b.count(",") != u.count(","):
                 raise BindingError(f"'{family}' is bound with {b.count(',') + 1} index(es) "
                                    f"({b}) but the program uses {u.count(',') + 1} ({u})")
-            if missing:
+            if missing and _a_whole_list(bound[family]):  # as x=[…] binds: say so
                 have = set(bound[family])
                 lost = [n for n in used[family] if n not in have]
                 if lost:
@@ -187,7 +192,7 @@ class Graph:
                         else "not a named node of the program")
                 raise InputError(f"{option}: '{name}' is {what}"
                                  f"{did_you_mean(name, named)} (named nodes: "
-                                 f"{', '.join(named)})")
+                                 f"{listed(named)})")
             found.append((name, named[name]))
         _given_once(names, option)
         return found
@@ -455,6 +460,47 @@ class Evaluation:
 
     def nonfinite_gradients(self) -> list[str]:
         return [v for v, g in self.gradient().items() if not math.isfinite(g)]
+
+
+def _binding_hints(missing: list[str], variables) -> list[str]:
+    """How to bind the missing variables: NAME=VALUE each, but a family none of whose
+    elements is bound, and which a list can bind, as one list: `W=[[…]] (4×2)`."""
+    families: dict[str, list[str]] = {}
+    for v in variables:
+        if "[" in v:
+            families.setdefault(v.partition("[")[0], []).append(v)
+    lost = set(missing)
+    hints, done = [], set()
+    for v in missing:
+        family = v.partition("[")[0]
+        elements = families.get(family) if "[" in v else None
+        if family in done:
+            continue
+        if elements and lost.issuperset(elements) and _a_whole_list(elements):
+            done.add(family)
+            tops = _tops(elements)
+            hints.append(f"{family}={'[' * len(tops)}…{']' * len(tops)} "
+                         f"({'×'.join(map(str, tops))})")
+        else:
+            hints.append(f"{v}=VALUE")
+    return hints
+
+
+def _tops(elements: list[str]) -> list[int]:
+    """The largest index of each dimension of a family's elements."""
+    indices = [tuple(map(int, e[e.index("[") + 1:-1].split(","))) for e in elements]
+    return [max(i[d] for i in indices) for d in range(len(indices[0]))]
+
+
+def _a_whole_list(elements: list[str]) -> bool:
+    """Whether a family's elements are what a list binds (w=[…], W=[[…], …]): every index
+    from 1 to its largest, in every dimension. Elements bound one by one (x[0]=1, x[5]=2)
+    are not: a missing one is then just a missing value."""
+    indices = {tuple(map(int, e[e.index("[") + 1:-1].split(","))) for e in elements}
+    whole = 1
+    for top in _tops(elements):
+        whole *= top
+    return min(min(i) for i in indices) >= 1 and len(indices) == whole
 
 
 def _given_once(names, option: str) -> None:

@@ -7,6 +7,8 @@ that fits instead:
 - `Fitted(table)`: the table when every column fits whole; otherwise one block per row,
   each cell on its own line under the column's header.
 - `Pairs(pairs)`: `name = value` pairs, packed into lines, never split inside a pair.
+- `Hanging(text, indent, note)`: an indented line that wraps with its continuation lines
+  further in (so that they do not read as lines of their own), its note kept whole.
 """
 
 from __future__ import annotations
@@ -104,3 +106,35 @@ class Pairs:
                 line = candidate
         if line:
             yield Text(line, style=self.style or "", overflow="fold")
+
+
+class Hanging:
+    """`text` after `indent` spaces; where it does not fit, its continuation lines start
+    `hang` further in, and `note` (a dim remark such as `(chain rule)`) goes whole at the
+    end of the last line, or on a line of its own where it does not fit there."""
+
+    def __init__(self, text: Text, indent: int, note: Text | None = None, hang: int = 4):
+        self.text, self.indent, self.note, self.hang = text, indent, note, hang
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = options.max_width
+        if self.indent + self.text.cell_len + (self.note.cell_len if self.note else 0) \
+                <= width:  # the common case: one line
+            line = Text(" " * self.indent) + self.text
+            if self.note:
+                line += self.note
+            yield line
+            return
+        room = max(8, width - self.indent - self.hang)
+        lines = list(self.text.wrap(console, room, overflow="fold"))
+        if self.note:
+            note = self.note.copy()
+            if lines[-1].cell_len + note.cell_len > room:  # on lines of its own
+                note.plain = note.plain.lstrip()
+                lines += note.wrap(console, room, overflow="fold")
+            else:
+                lines[-1] = lines[-1] + note
+        for k, line in enumerate(lines):
+            pad = self.indent if k == 0 else self.indent + self.hang
+            line.rstrip()
+            yield Text(" " * pad, overflow="fold") + line

@@ -620,6 +620,12 @@ _PASTED = {
     "\u2212": "write '-'", "\u2013": "write '-'",  # minus sign, en dash
     "\u00d7": "write '*'", "\u00b7": "write '*'", "\u22c5": "write '*'", "\u2219": "write '*'",
     "\u00f7": "write '/'", "\u2215": "write '/'",  # division sign, division slash
+    "\u2217": "write '*'",  # asterisk operator: the seed tutorial's g = ( x + y ) ∗ z
+    # full-width forms, as a Chinese or Japanese input method types them
+    "\uff0b": "write '+'", "\uff0d": "write '-'", "\uff0a": "write '*'", "\uff0f": "write '/'",
+    "\uff3e": "write '^'", "\uff08": "write '('", "\uff09": "write ')'", "\uff1d": "write '='",
+    "\uff1b": "write ';'", "\uff0c": "write ','", "\uff0e": "write '.'",
+    "\u3000": "an ideographic space (U+3000): retype it as a plain space",
     "\u00a0": "a no-break space (U+00A0): retype it as a plain space",
     "\u202f": "a narrow no-break space (U+202F): retype it as a plain space",
     "\u2009": "a thin space (U+2009): retype it as a plain space",

@@ -252,6 +252,8 @@
       inputs[k] = v;
       for (const other of document.querySelectorAll('#inputs input[data-var="' + k + '"]')) {
         if (other !== el) other.value = String(v);
+        // the number field is as wide as what it shows (stepper.css)
+        if (other.type === "number") other.style.setProperty("--chars", other.value.length);
       }
       const r = passes(inputs);
       values = Array.from(r.values);

@@ -24,7 +24,7 @@ from . import codegen, numtext, ops
 from .dag_layout import layered
 from .graph import Graph, Node
 from .ops import CONST, VAR
-from .printing import node_expr, node_labels
+from .printing import node_expr, node_labels, output_labels
 
 if TYPE_CHECKING:
     from .graph import Evaluation
@@ -220,7 +220,7 @@ def picture(graph: "Graph", ev: "Evaluation | None", shown: dict, digits: int,
     """The inline SVG of the graph, with every number; `shown`: the step that reveals each
     (see `_reveals`; missing: shown from the start)."""
     nodes = graph.nodes
-    labels = node_labels(graph)
+    labels = output_labels(graph)  # as explain names them: the output is f, not t5
     live = graph.reaches_output()
     f = graph.output_name
     out = graph.output
@@ -311,9 +311,8 @@ def picture(graph: "Graph", ev: "Evaluation | None", shown: dict, digits: int,
     value_at, grad_at = {}, {}
     if values is not None:
         for (j, n_id, k) in first_use.values():
-            if nodes[j].inputs:
-                name = f"{nodes[j].name} = " if nodes[j].name else ""
-                chars = len(name) + len(numtext.text(values[j], digits))
+            if nodes[j].inputs:  # named as the gradient under it names it: t2 = 0.96
+                chars = len(f"{labels[j]} = ") + len(numtext.text(values[j], digits))
                 value_at[n_id, k] = place.put(routes[n_id, k], GCHAR * chars, above=True)
     for key, back in backs.items():
         n_id, k = key
@@ -330,9 +329,9 @@ def picture(graph: "Graph", ev: "Evaluation | None", shown: dict, digits: int,
                     f'<path d="{_path(pts)}" marker-end="url(#arrow)"/>')
             if (n.id, k) in value_at:
                 lx, ly = value_at[n.id, k]
-                name = f"{nodes[j].name} = " if nodes[j].name else ""
                 svg.add(f'<text class="elabel" x="{lx:.0f}" y="{ly:.0f}">'
-                        f'{_num(f"v{j}", values[j], digits, shown, prefix=name)}</text>')
+                        f'{_num(f"v{j}", values[j], digits, shown, prefix=labels[j] + " = ")}'
+                        "</text>")
             svg.add("</g>")
             if (n.id, k) in backs:
                 back = backs[n.id, k]
@@ -441,8 +440,9 @@ class _Labels:
     picture is taken only when every other is; among the rest, the fewest points of any
     line under the text win (its own line's too: a steep stretch of its own edge crosses
     its text), then nearness to the middle of the edge and to the line. The lines are
-    counted once into a grid of CELL px squares (a square counts when its centre is under
-    the text), and the tries go from the most wanted place on, stopping at the first that
+    counted once into a grid of CELL px squares (a square counts when the text's width
+    reaches into it at all, its height when its centre is under the text: a line close by
+    an end of the text crosses it on a real page), and the tries go from the most wanted place on, stopping at the first that
     no later one can beat, so a label costs a few tries of a few squares."""
 
     CELL = 6
@@ -481,7 +481,7 @@ class _Labels:
                 for o in self.boxes.get((i, j), ())
                 if o[0] < x1 + g and x0 - g < o[2] and o[1] < y1 + g and y0 - g < o[3]}
         get = self.points.get
-        crossed = sum(get((i, j), 0) for i in range(round(x0 / c), round(x1 / c))
+        crossed = sum(get((i, j), 0) for i in range(int(x0 // c), int(x1 // c) + 1)
                       for j in range(round(y0 / c), round(y1 / c)))
         return crossed + 1000 * len(near)
 
@@ -558,7 +558,7 @@ def page(graph: "Graph", ev: "Evaluation | None" = None, sections=None, *,
             inputs.append(
                 f'<label class="input"><span class="name">{_e(name)}</span>'
                 f'<input type="number" step="any" value="{_e(numtext.text(v))}" data-var="{k}" '
-                f'aria-label="{_e(name)}">'
+                f'aria-label="{_e(name)}" style="--chars: {len(numtext.text(v))}">'
                 f'<input type="range" min="{lo!r}" max="{hi!r}" step="{(hi - lo) / 400!r}" '
                 f'value="{v!r}" data-var="{k}" aria-label="{_e(name)} slider"></label>')
     body = [f'<header><h1>cgraph <code>{_e(title)}</code></h1>']
