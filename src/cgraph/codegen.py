@@ -69,8 +69,7 @@ _MATH_NAMES = {name for name in dir(math) if not name.startswith("_")} | {"fabs"
 _RESERVED = {
     "python": (set(keyword.kwlist), {"math", "np", "abs", "shape"}),
     "c": (_C_KEYWORDS, {"NAN", "INFINITY", "grad", "main"} | _MATH_NAMES),
-    "js": (_JS_KEYWORDS, {"arguments", "eval", "Math", "NaN", "Infinity", "undefined",
-                          "Float64Array"}),
+    "js": (_JS_KEYWORDS, set("arguments eval Math NaN Infinity undefined Float64Array".split())),
 }
 _RESERVED["numpy"] = _RESERVED["python"]
 
