@@ -180,6 +180,9 @@ def test_bindings_take_the_non_finite_values_cgraph_prints():
     (["eval", "x + y", "x=1"], 2, "no value for y"),
     (["eval", "x + y", "x=1"], 2, "no value for y; bind it as y=VALUE"),
     (["eval", "x + y"], 2, "no value for x, y; bind them as x=VALUE y=VALUE"),
+    (["eval", "sin + 1"], 2,  # a function named without its brackets is a variable
+     "no value for sin; bind it as sin=VALUE ('sin' alone is a variable; the function is "
+     "sin(…))"),
     (["eval", "x", "x=1", "x=2"], 2, "x is bound twice (x=1, then x=2): give it one value"),
     (["eval", "x", "x"], 2, "malformed binding 'x'"),
     (["eval", "x", "x=1+"], 2, "not a valid expression"),

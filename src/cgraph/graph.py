@@ -126,6 +126,9 @@ class Graph:
                 some = " ".join(hints[:10])
                 if len(hints) > 10:  # a big model: name a few, and say where all can go
                     some += " …, or all in a --bindings FILE"
+                called = next((v for v in missing if v in ops.function_names()), None)
+                if called:  # `sin + 1`: a function named without its brackets
+                    some += f" ('{called}' alone is a variable; the function is {called}(…))"
                 raise BindingError(f"no value for {listed(missing)}; bind {them} as {some}")
 
     def _family_prefixes(self) -> set[str]:
