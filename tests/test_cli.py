@@ -286,6 +286,21 @@ def test_a_binding_where_the_program_goes_says_the_program_comes_first(command, 
                         f"(see 'cli {command} --help')\n")
 
 
+@pytest.mark.parametrize("command", ["eval", "codegen"])
+def test_a_file_name_where_the_program_goes_says_use_file(command, tmp_path, monkeypatch):
+    """`cgraph eval model.cg x=1` read the file's name as a program: 'unexpected character
+    '.''. A program that does not parse and names a file says to read it with --file."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "model.cg").write_text("w*x\n")
+    r = run(command, "model.cg", "w=1", "x=[0, 1]")
+    assert r.exit_code == 2 and r.stdout == ""
+    assert r.stderr == (f"Error: 'model.cg' is the name of a file, not a program: read the "
+                        f"program from it with --file (cli {command} --file model.cg w=1 "
+                        f"'x=[0, 1]') (see 'cli {command} --help')\n")
+    r = run(command, "other.cg")  # no such file: the syntax error
+    assert r.exit_code == 2 and "unexpected character '.'" in r.stderr
+
+
 def test_a_program_that_is_one_constant_assignment_runs_with_a_hint(tmp_path):
     """`cgraph eval x=1` is a valid program (x is assigned the constant 1), so it runs;
     but a user who forgot the program typed it, so stderr says how to give one."""

@@ -233,6 +233,14 @@ def program_arguments(fn):
         except CgraphError as e:
             if typed is not None and _binding_like(typed):
                 raise _forgot_program(args) from None
+            if typed is not None and _a_file(typed):  # cgraph eval model.cg: --file was meant
+                import shlex
+
+                command = click.get_current_context().command_path
+                raise click.UsageError(
+                    f"{typed!r} is the name of a file, not a program: read "
+                    f"the program from it with --file ({command} --file "
+                    f"{' '.join(map(shlex.quote, args))})") from None
             if getattr(e, "product", None) and any(  # x(1) with x=2: x*(1) was meant
                     a.partition("=")[0].strip() == e.name for a in binding_args):
                 raise e.as_product() from None
@@ -271,6 +279,14 @@ def _split_args(args, program_file) -> tuple[str, list[str]]:
     if program == "-":
         program = lazy.files.read_text("-", "the program")
     return program, args
+
+
+def _a_file(arg: str) -> bool:
+    """Whether the program argument names a file (asked only of one that does not parse)."""
+    try:
+        return os.path.isfile(arg)
+    except (OSError, ValueError):  # a NUL, a name too long
+        return False
 
 
 def _binding_like(arg: str) -> bool:
