@@ -241,8 +241,9 @@ def program_arguments(fn):
                     f"{typed!r} is the name of a file, not a program: read "
                     f"the program from it with --file ({command} --file "
                     f"{' '.join(map(shlex.quote, args))})") from None
-            if getattr(e, "product", None) and any(  # x(1) with x=2: x*(1) was meant
-                    a.partition("=")[0].strip() == e.name for a in binding_args):
+            if getattr(e, "product", None) and (  # x(1) with x=2: x*(1) was meant
+                    any(a.partition("=")[0].strip() == e.name for a in binding_args)
+                    or e.name in _file_names(bindings_file)):
                 raise e.as_product() from None
             raise
         if typed is not None and not graph.variables and _binding_like(typed):
@@ -279,6 +280,17 @@ def _split_args(args, program_file) -> tuple[str, list[str]]:
     if program == "-":
         program = lazy.files.read_text("-", "the program")
     return program, args
+
+
+def _file_names(bindings_file) -> set[str]:
+    """The names a --bindings file binds, for a hint; none if there is none or it does not
+    read (its own error comes when it is read for the bindings)."""
+    if not bindings_file or bindings_file == "-":
+        return set()
+    try:
+        return set(read_bindings_file(bindings_file))
+    except CgraphError:
+        return set()
 
 
 def _a_file(arg: str) -> bool:
