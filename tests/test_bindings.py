@@ -374,6 +374,9 @@ def test_an_element_binding_is_the_element_of_a_list_binding():
     assert json.loads(r.stdout)["uncertainty"]["sigma"] == 0.5, r.output
     assert refused("eval", "x[1]*2", "x=[1]", "x[1]=3") == \
         "x[1] is bound twice (x=[1], then x[1]=3): give it one value"
+    # the element first, then the list (it said "'x[2]' is bound twice" only)
+    assert refused("eval", "x[1]*x[2]", "x[2]=3", "x=[1,2]") == \
+        "x[2] is bound twice (x[2]=3, then x=[1,2]): give it one value"
     assert refused("eval", "x[1]*2", "x[1]=[3]") == "the value of x[1] is one number, not a list: [3]"
     assert refused("eval", "x[1]*2", "pi[1]=3") == "cannot bind the constant 'pi'"
     assert "'x[a]' is not an element of a family (a name, then integer indices in " \
