@@ -30,7 +30,7 @@ from types import SimpleNamespace
 import click
 
 from . import numtext
-from .bindings import parse_uncertain_bindings, read_bindings_file
+from .bindings import binding_name, parse_uncertain_bindings, read_bindings_file
 from .errors import BindingError, CgraphError, EvaluationError
 from .eval_formats import nonfinite_messages
 from .graph import Evaluation, Graph
@@ -337,14 +337,20 @@ def _forgot_program(args) -> click.UsageError:
 
 
 class NameList(click.ParamType):
-    """`x,y` -> ["x", "y"]."""
+    """`x,y` -> ["x", "y"]; an element's commas are its own: `W[1,1],b[2]` -> ["W[1,1]",
+    "b[2]"] (written as cgraph prints it: `W[1, 01]` is W[1,1])."""
 
     name = "names"
 
     def convert(self, value, param, ctx):
         if isinstance(value, list):
             return value
-        return [n.strip() for n in value.split(",") if n.strip()]
+        if "[" not in value:
+            return [n.strip() for n in value.split(",") if n.strip()]
+        import re
+
+        names = [n.strip() for n in re.split(r",(?![^\[]*\])", value) if n.strip()]
+        return [binding_name(n) or n for n in names]
 
 
 NAMES = NameList()

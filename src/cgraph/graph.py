@@ -157,6 +157,11 @@ class Graph:
         is given twice (a Hessian with x twice came out wrong)."""
         for name in names or ():
             if name not in self.variables:
+                elements = _families(self.variables).get(name) if "[" not in name else None
+                if elements:  # --wrt W: a family is named by its elements
+                    every = ", or leave --wrt out for every variable" * (option == "--wrt")
+                    raise InputError(f"{option}: '{name}' is a family: name its elements "
+                                     f"({listed(elements, 3)}){every}")
                 raise InputError(f"{option}: '{name}' is not a variable of the program"
                                  f"{did_you_mean(name, self.variables)}")
         _given_once(names or (), option)
