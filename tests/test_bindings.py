@@ -374,10 +374,28 @@ def test_an_element_binding_is_the_element_of_a_list_binding():
     assert json.loads(r.stdout)["uncertainty"]["sigma"] == 0.5, r.output
     assert refused("eval", "x[1]*2", "x=[1]", "x[1]=3") == \
         "x[1] is bound twice (x=[1], then x[1]=3): give it one value"
+    # the element first, then the list (it said "'x[2]' is bound twice" only)
+    assert refused("eval", "x[1]*x[2]", "x[2]=3", "x=[1,2]") == \
+        "x[2] is bound twice (x[2]=3, then x=[1,2]): give it one value"
     assert refused("eval", "x[1]*2", "x[1]=[3]") == "the value of x[1] is one number, not a list: [3]"
     assert refused("eval", "x[1]*2", "pi[1]=3") == "cannot bind the constant 'pi'"
     assert "'x[a]' is not an element of a family (a name, then integer indices in " \
         "brackets: w[1], W[2,3])" in refused("eval", "x[1]*2", "x[a]=3")
+
+
+def test_an_element_bound_alone_must_be_a_variable_of_the_program():
+    """A list may bind more elements than the program uses (w=[1,2,3] for a w[1]); an
+    element typed alone is a name like any other: w[5]=3 and W[2,3]=1 beside a bound w[1]
+    were dropped without a word, and x[0]=1 for an x[1] said 'no value for x[1]' only."""
+    ok = run("eval", "w[1]*2", "w=[1,2,3]", "--fields", "value")
+    assert ok.exit_code == 0 and ok.stdout == '{"value": 2.0}\n'
+    for extra in ["w[5]=3", "w[2,3]=3", "w[-1]=3"]:
+        name = extra.partition("=")[0]
+        assert refused("eval", "w[1]*2", "w[1]=1", extra) == \
+            f"'{name}' is not a variable of the program; did you mean 'w[1]'? " \
+            "(its variables: w[1])"
+    assert refused("eval", "x[1]*x[2]", "x[0]=1", "x[-1]=2").startswith(
+        "'x[0]' is not a variable of the program")
 
 
 def test_a_missing_element_is_out_of_a_list_or_just_missing():
@@ -388,8 +406,8 @@ def test_a_missing_element_is_out_of_a_list_or_just_missing():
         "x[3] is out of range of the family bound: x has x[1] to x[2]"
     assert refused("eval", "W[2,2]", "W=[[1],[2]]") == \
         "W[2,2] is out of range of the family bound: W has W[1,1] to W[2,1]"
-    assert refused("eval", "x[1]*x[2]", "x[0]=1", "x[-1]=2") == \
-        "no value for x[1], x[2]; bind them as x=[…] (2)"
+    assert refused("eval", "x[1]*x[2]", "x[2]=2") == \
+        "no value for x[1]; bind it as x[1]=VALUE"
     assert refused("eval", "x[1]*x[2]*x[3]", "x[1]=1", "x[3]=3") == \
         "no value for x[2]; bind it as x[2]=VALUE"
     # the library takes no lists: its message names the elements, which it takes

@@ -289,6 +289,38 @@ def test_a_binding_where_the_program_goes_says_the_program_comes_first(command, 
                         f"(see 'cli {command} --help')\n")
 
 
+def test_wrt_names_an_element_with_its_commas_and_a_family_says_so():
+    """`--wrt 'W[1,1],b'` names W[1,1] and b (it was split at every comma: "'W[1' is not a
+    variable of the program"), written as a binding may be (`W[1, 01]`); `--wrt W`, a
+    family, says to name its elements."""
+    program, bind = "W[1,1]*W[1,2]*b", ["W=[[1,2]]", "b=3"]
+    for wrt, gradient in [("W[1,1],b", '{"W[1,1]": 6.0, "b": 2.0}'),
+                          ("W[1, 2], W[1,01]", '{"W[1,2]": 3.0, "W[1,1]": 6.0}')]:
+        r = run("eval", program, *bind, "--wrt", wrt, "--fields", "gradient")
+        assert r.exit_code == 0 and r.stdout == '{"gradient": %s}\n' % gradient, r.stderr
+    r = run("eval", program, *bind, "--wrt", "W")
+    assert r.exit_code == 2 and r.stderr.startswith(
+        "Error: --wrt: 'W' is a family: name its elements (W[1,1], W[1,2]), or leave --wrt "
+        "out for every variable")
+    r = run("eval", program, *bind, "--wrt", "W[1,1]]")
+    assert r.exit_code == 2 and "'W[1,1]]' is not a variable of the program" in r.stderr
+
+
+@pytest.mark.parametrize("command", ["eval", "codegen"])
+def test_a_file_name_where_the_program_goes_says_use_file(command, tmp_path, monkeypatch):
+    """`cgraph eval model.cg x=1` read the file's name as a program: 'unexpected character
+    '.''. A program that does not parse and names a file says to read it with --file."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "model.cg").write_text("w*x\n")
+    r = run(command, "model.cg", "w=1", "x=[0, 1]")
+    assert r.exit_code == 2 and r.stdout == ""
+    assert r.stderr == (f"Error: 'model.cg' is the name of a file, not a program: read the "
+                        f"program from it with --file (cli {command} --file model.cg w=1 "
+                        f"'x=[0, 1]') (see 'cli {command} --help')\n")
+    r = run(command, "other.cg")  # no such file: the syntax error
+    assert r.exit_code == 2 and "unexpected character '.'" in r.stderr
+
+
 def test_a_program_that_is_one_constant_assignment_runs_with_a_hint(tmp_path):
     """`cgraph eval x=1` is a valid program (x is assigned the constant 1), so it runs;
     but a user who forgot the program typed it, so stderr says how to give one."""

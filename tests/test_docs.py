@@ -201,7 +201,8 @@ def _run_as_shown(block, folder):
             lines = (folder / args[2]).read_text().splitlines()[:int(args[1][1:])]
             assert "".join(line + "\n" for line in lines) == expected, command
         elif expected.startswith("Error: "):
-            r = CliRunner().invoke(cli, args[1:], env={"COLUMNS": "100", "NO_COLOR": "1"})
+            r = CliRunner().invoke(cli, args[1:], env={"COLUMNS": "100", "NO_COLOR": "1"},
+                                   prog_name="cgraph")
             assert r.exit_code == 2 and r.stdout == "" and r.stderr == expected, command
             commands += 1
         else:
@@ -221,7 +222,7 @@ def test_readme_long_formulas_run_as_shown(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     blocks = [b for b in re.findall(r"```console\n(.*?)```", README, re.S)
               if "$ cat wrapped.cg" in b or "$ cat unclosed.cg" in b]
-    assert len(blocks) == 2 and sum(_run_as_shown(b, tmp_path) for b in blocks) == 9
+    assert len(blocks) == 2 and sum(_run_as_shown(b, tmp_path) for b in blocks) == 10
 
 
 def _block_commands(marker: str) -> list[tuple[list[str], str]]:

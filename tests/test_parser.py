@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -311,6 +312,22 @@ def test_hints_for_what_was_meant_through_the_command(text, first, line, column)
         assert message == f"Error: {first} (at line {line}, column {column})"
     assert shown == "  " + text.splitlines()[line - 1]
     assert caret == " " * (column + 1) + "^"
+
+
+def test_a_name_bound_in_a_bindings_file_is_a_product_as_on_the_command_line(tmp_path):
+    """f(2) with f bound by --bindings FILE is the product f*(2), as with f=3 on the
+    command line (it said 'define it before its use: f(a) = …')."""
+    from cgraph.cli import cli
+    from click.testing import CliRunner
+
+    for bound, product in [({"f": 3}, True), ({"g": 3}, False), ({"f": [1, 2]}, False)]:
+        (tmp_path / "b.json").write_text(json.dumps(bound))
+        r = CliRunner().invoke(cli, ["eval", "f(2)", "--bindings", str(tmp_path / "b.json")])
+        hint = "write f*(2) for a product" if product else "define it before its use"
+        assert r.exit_code == 2 and f"unknown function 'f'; {hint}" in r.stderr, bound
+    (tmp_path / "bad.json").write_text("{")  # a file that does not read: no hint from it
+    r = CliRunner().invoke(cli, ["eval", "f(2)", "--bindings", str(tmp_path / "bad.json")])
+    assert r.exit_code == 2 and "define it before its use" in r.stderr
 
 
 @pytest.mark.parametrize("text,column", [

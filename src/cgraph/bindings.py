@@ -128,12 +128,15 @@ def parse_uncertain_bindings(args, where: str = "", tangent: bool = False
             from .binding_values import malformed
 
             raise BindingError(where + malformed(args, i, tangent))
-        if name in given or name in bindings:  # twice, or an element of a list given
+        def twice(name):  # twice, or an element of a list given, or a list's element
             first = given.get(name) or next(a for a in given.values()
                                             if a.startswith(name.partition("[")[0] + "="))
-            raise BindingError(f"{where}{'--tangent ' * tangent}{name} is "
-                               f"{'given' if tangent else 'bound'} twice ({first}, "
-                               f"then {arg}): give it one {kind}")
+            return BindingError(f"{where}{'--tangent ' * tangent}{name} is "
+                                f"{'given' if tangent else 'bound'} twice ({first}, "
+                                f"then {arg}): give it one {kind}")
+
+        if name in given or name in bindings:
+            raise twice(name)
         if name.partition("[")[0] in CONSTANTS:
             raise BindingError(f"{where}cannot bind the constant '{name.partition('[')[0]}'")
         given[name] = arg
@@ -143,7 +146,11 @@ def parse_uncertain_bindings(args, where: str = "", tangent: bool = False
         if value.strip().startswith("["):
             from .binding_values import list_value
 
-            _add(bindings, list_value(name, value, where, kind), where)
+            new = list_value(name, value, where, kind)
+            again = next((e for e in new if e in bindings), None)  # w[1]=2 w=[1]
+            if again is not None:
+                raise twice(again)
+            _add(bindings, new, where)
             continue
         value, pm, sigma = _split_sigma(value)
         write = f"--tangent {name}={{}}" if tangent else f"{name}={{}}"

@@ -30,7 +30,7 @@ from types import SimpleNamespace
 import click
 
 from . import numtext
-from .bindings import parse_uncertain_bindings, read_bindings_file
+from .bindings import binding_name, parse_uncertain_bindings, read_bindings_file
 from .errors import BindingError, CgraphError, EvaluationError
 from .eval_formats import nonfinite_messages
 from .graph import Evaluation, Graph
@@ -233,8 +233,17 @@ def program_arguments(fn):
         except CgraphError as e:
             if typed is not None and _binding_like(typed):
                 raise _forgot_program(args) from None
-            if getattr(e, "product", None) and any(  # x(1) with x=2: x*(1) was meant
-                    a.partition("=")[0].strip() == e.name for a in binding_args):
+            if typed is not None and _a_file(typed):  # cgraph eval model.cg: --file was meant
+                import shlex
+
+                command = click.get_current_context().command_path
+                raise click.UsageError(
+                    f"{typed!r} is the name of a file, not a program: read "
+                    f"the program from it with --file ({command} --file "
+                    f"{' '.join(map(shlex.quote, args))})") from None
+            if getattr(e, "product", None) and (  # x(1) with x=2: x*(1) was meant
+                    any(a.partition("=")[0].strip() == e.name for a in binding_args)
+                    or e.name in _file_names(bindings_file)):
                 raise e.as_product() from None
             raise
         if typed is not None and not graph.variables and _binding_like(typed):
@@ -273,6 +282,25 @@ def _split_args(args, program_file) -> tuple[str, list[str]]:
     return program, args
 
 
+def _file_names(bindings_file) -> set[str]:
+    """The names a --bindings file binds, for a hint; none if there is none or it does not
+    read (its own error comes when it is read for the bindings)."""
+    if not bindings_file or bindings_file == "-":
+        return set()
+    try:
+        return set(read_bindings_file(bindings_file))
+    except CgraphError:
+        return set()
+
+
+def _a_file(arg: str) -> bool:
+    """Whether the program argument names a file (asked only of one that does not parse)."""
+    try:
+        return os.path.isfile(arg)
+    except (OSError, ValueError):  # a NUL, a name too long
+        return False
+
+
 def _binding_like(arg: str) -> bool:
     """Whether the program argument is a binding, one word `x=1` (as a program: the
     assignment of a constant), `x=2±0.1` or `w=[1,2]` (as a program: an error): checked
@@ -309,14 +337,20 @@ def _forgot_program(args) -> click.UsageError:
 
 
 class NameList(click.ParamType):
-    """`x,y` -> ["x", "y"]."""
+    """`x,y` -> ["x", "y"]; an element's commas are its own: `W[1,1],b[2]` -> ["W[1,1]",
+    "b[2]"] (written as cgraph prints it: `W[1, 01]` is W[1,1])."""
 
     name = "names"
 
     def convert(self, value, param, ctx):
         if isinstance(value, list):
             return value
-        return [n.strip() for n in value.split(",") if n.strip()]
+        if "[" not in value:
+            return [n.strip() for n in value.split(",") if n.strip()]
+        import re
+
+        names = [n.strip() for n in re.split(r",(?![^\[]*\])", value) if n.strip()]
+        return [binding_name(n) or n for n in names]
 
 
 NAMES = NameList()

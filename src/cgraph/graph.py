@@ -106,10 +106,14 @@ class Graph:
             return
         if any("[" in k for k in bindings):
             self._check_families(bindings, missing)
-        # a family bound as a whole may have elements the program does not use
+        # a family bound as a whole (a list) may have elements the program does not use;
+        # an element typed alone (w[5]=3, W[2,3]=1 for a w[1]) is a name like any other
         families = self._family_prefixes() if unknown and bindings else set()
+        if families:
+            families = {f for f, elements in _families(bindings).items()
+                        if f + "[" in families and _a_whole_list(elements)}
         extra = [k for k in bindings if k not in self.variables
-                 and ("[" not in k or k.partition("[")[0] + "[" not in families)] \
+                 and ("[" not in k or k.partition("[")[0] not in families)] \
             if unknown else []
         if extra:
             name = extra[0]
@@ -137,14 +141,7 @@ class Graph:
     def _check_families(self, bindings, missing: bool) -> None:
         """An indexed family bound with the wrong number of indices, or without an element
         the program uses: say so in terms of the family."""
-        def families(names):
-            out: dict[str, list[str]] = {}
-            for n in names:
-                if "[" in n:
-                    out.setdefault(n.partition("[")[0], []).append(n)
-            return out
-
-        bound, used = families(bindings), families(self.variables)
+        bound, used = _families(bindings), _families(self.variables)
         for family in bound.keys() & used.keys():
             b, u = bound[family][0], used[family][0]
             if b.count(",") != u.count(","):
@@ -163,6 +160,11 @@ class Graph:
         is given twice (a Hessian with x twice came out wrong)."""
         for name in names or ():
             if name not in self.variables:
+                elements = _families(self.variables).get(name) if "[" not in name else None
+                if elements:  # --wrt W: a family is named by its elements
+                    every = ", or leave --wrt out for every variable" * (option == "--wrt")
+                    raise InputError(f"{option}: '{name}' is a family: name its elements "
+                                     f"({listed(elements, 3)}){every}")
                 raise InputError(f"{option}: '{name}' is not a variable of the program"
                                  f"{did_you_mean(name, self.variables)}")
         _given_once(names or (), option)
@@ -468,10 +470,7 @@ class Evaluation:
 def _binding_hints(missing: list[str], variables) -> list[str]:
     """How to bind the missing variables: NAME=VALUE each, but a family none of whose
     elements is bound, and which a list can bind, as one list: `W=[[…]] (4×2)`."""
-    families: dict[str, list[str]] = {}
-    for v in variables:
-        if "[" in v:
-            families.setdefault(v.partition("[")[0], []).append(v)
+    families = _families(variables)
     lost = set(missing)
     hints, done = [], set()
     for v in missing:
@@ -495,11 +494,22 @@ def _tops(elements: list[str]) -> list[int]:
     return [max(i[d] for i in indices) for d in range(len(indices[0]))]
 
 
+def _families(names) -> dict[str, list[str]]:
+    """The elements among `names`, by family: {"w": ["w[1]", "w[2]"]}."""
+    out: dict[str, list[str]] = {}
+    for n in names:
+        if "[" in n:
+            out.setdefault(n.partition("[")[0], []).append(n)
+    return out
+
+
 def _a_whole_list(elements: list[str]) -> bool:
     """Whether a family's elements are what a list binds (w=[…], W=[[…], …]): every index
     from 1 to its largest, in every dimension. Elements bound one by one (x[0]=1, x[5]=2)
     are not: a missing one is then just a missing value."""
     indices = {tuple(map(int, e[e.index("[") + 1:-1].split(","))) for e in elements}
+    if len({len(i) for i in indices}) > 1:  # w[1] and w[2,3]: no list binds both
+        return False
     whole = 1
     for top in _tops(elements):
         whole *= top
