@@ -192,6 +192,16 @@ def sympy_hessian(n: int, point: dict):
 # a chain of n steps t = t*c + d. Each script builds the expression in a loop, as a user of
 # that library writes it, runs backward and prints the value and gradient as JSON.
 
+def per_call(fn, calls: int) -> float:
+    """The mean time of `calls` calls of fn in a row."""
+    import time
+
+    t = time.perf_counter()
+    for _ in range(calls):
+        fn()
+    return (time.perf_counter() - t) / calls
+
+
 def peer_program(kind: str, n: int) -> tuple[str, dict]:
     """The cgraph program and its bindings for `kind` ("sum" or "chain") of size n."""
     if kind == "sum":

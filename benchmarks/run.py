@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import os
 import shutil
 import statistics
@@ -68,14 +69,6 @@ def median(fn, repeat=5):
         fn()
         times.append(time.perf_counter() - t)
     return statistics.median(times)
-
-
-def per_call(fn, calls: int) -> float:
-    """The mean time of `calls` calls in a row."""
-    t = time.perf_counter()
-    for _ in range(calls):
-        fn()
-    return (time.perf_counter() - t) / calls
 
 
 _MEASURE = """
@@ -391,38 +384,64 @@ def bench_data(sizes, repeat, tmp: Path):
         pq.unlink()
 
 
+_LIBRARY_SCRIPT = """
+import gc, json, statistics, sys
+sys.path.insert(0, sys.argv[1])
+import baselines, cgraph
+
+kind, n, samples = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+text, point = baselines.peer_program(kind, n)
+
+def ours():
+    cgraph.parse(text).evaluate(point).gradient()
+
+def theirs():
+    baselines.micrograd_loop(kind, n)
+
+one = statistics.median(baselines.per_call(theirs, 1) for _ in range(3))
+calls = max(1, round(0.02 / one))
+times = {"ours": [], "theirs": [], "ours_off": [], "theirs_off": []}
+for off in ("", "_off"):  # the collector on (as in any script), then off
+    if off:
+        gc.disable()
+    for _ in range(samples):  # interleaved
+        for side, fn in (("ours", ours), ("theirs", theirs)):
+            if off:
+                gc.collect()  # (between samples, untimed: garbage would pile up)
+            times[side + off].append(baselines.per_call(fn, calls))
+print(json.dumps({"nodes": len(cgraph.parse(text).nodes), **times}))
+"""
+
+
 def bench_library_peers(repeat):
     """In a script (no process start): `cgraph.parse(text).evaluate(point).gradient()`
     against the micrograd loop its users write for the same function (build, which is the
     forward pass, then backward), both programs of baselines.peer_program, interleaved.
 
-    Each sample is the mean of a loop of calls lasting about 20 ms, with the cyclic
-    collector on as in any script, so that each side pays its own collections: both
-    allocate garbage the collector scans (micrograd's closures form cycles), and a single
-    call's time depends on whose allocation happens to trigger a collection (the ratio of
-    single-call medians swung from 1.8 to 3.8 on the same code)."""
+    Each pair of kind and size runs in a fresh process that imports only cgraph and
+    micrograd, as a user's script does: in this one, the heap the other sections leave
+    (numpy, torch, jax, big graphs) makes each of the collector's full passes cost
+    milliseconds, and micrograd's closures, which form cycles, set them off (its 999-node
+    chain took 1.7 ms in one run and 15.9 ms in the next). Each sample is the mean of a
+    loop of calls lasting about 20 ms, with the collector on, so each side pays for its own
+    collections (medians of single calls swung from 1.8 to 3.8 on the same code); 11
+    samples or more, alternated. The row's note gives both with the collector off."""
     if not _try("micrograd"):
         row("peers", "library parse+evaluate", None, "micrograd not installed", None)
         return
+    here = str(Path(__file__).parent)
     for kind in ("sum", "chain"):
         for nodes in (10**2, 10**3, 10**4):
             n = baselines.peer_size(kind, nodes)
-            text, point = baselines.peer_program(kind, n)
-            size = len(cgraph.parse(text).nodes)
-            def ours_once():
-                cgraph.parse(text).evaluate(point).gradient()
-
-            def theirs_once():
-                baselines.micrograd_loop(kind, n)
-
-            calls = max(1, round(0.02 / median(theirs_once, 3)))
-            ours, theirs = [], []
-            for _ in range(max(11, repeat)):
-                ours.append(per_call(ours_once, calls))
-                theirs.append(per_call(theirs_once, calls))
-            row("peers", f"library: {kind} of {size:,} nodes, parse+evaluate+gradient",
-                statistics.median(ours), "micrograd loop: build+backward",
-                statistics.median(theirs), 1.0)
+            out = subprocess.run([PY, "-c", _LIBRARY_SCRIPT, here, kind, str(n),
+                                  str(max(11, repeat))], capture_output=True, text=True,
+                                 check=True).stdout
+            got = {k: v if k == "nodes" else statistics.median(v)
+                   for k, v in json.loads(out).items()}
+            row("peers", f"library: {kind} of {got['nodes']:,} nodes, parse+evaluate+gradient"
+                f" [collector off: {fmt(got['ours_off'], 's')} against "
+                f"{fmt(got['theirs_off'], 's')}]", got["ours"],
+                "micrograd loop: build+backward", got["theirs"], 1.0)
 
 
 def bench_peers(repeat):
