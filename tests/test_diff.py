@@ -172,6 +172,22 @@ def run(*args):
     return CliRunner().invoke(cli, ["diff", *args], catch_exceptions=False)
 
 
+def test_greek_letters_typed_as_themselves_are_latex_commands():
+    """pdflatex reads no θ in math mode: a Greek letter becomes its command, as the name
+    `theta` already did (ε is \\varepsilon and ϵ \\epsilon, as unicode-math reads them;
+    a capital that looks like a Latin letter has no command and stays)."""
+    from cgraph.printing import latex_name
+
+    assert [latex_name(n) for n in ("θ", "theta", "θ1", "ω_2", "λ", "ε", "ϵ", "φ", "Ω", "Α",
+                                    "é", "x1", "loss")] == [
+        r"\theta", r"\theta", r"\theta_{1}", r"\omega_{2}", r"\lambda", r"\varepsilon",
+        r"\epsilon", r"\varphi", r"\Omega", "Α", "é", "x_{1}", r"\mathrm{loss}"]
+    assert run("θ^2 + λ*x", "--format", "latex").stdout.splitlines() == [
+        r"\frac{\partial f}{\partial \theta} = 2 \cdot \theta",
+        r"\frac{\partial f}{\partial \lambda} = x",
+        r"\frac{\partial f}{\partial x} = \lambda"]
+
+
 def test_cli_formats():
     assert run("x^2*sin(x)").stdout == "df_dx = x^2 * cos(x) + 2 * x * sin(x)\n"
     latex = run("tanh(w*x + b)", "--wrt", "w,b", "--format", "latex").stdout

@@ -60,15 +60,41 @@ _LATEX_GREEK = {
 }
 
 
+# Greek letters typed as themselves, as LaTeX spells them (unicode-math's reading: ε is
+# \varepsilon, ϵ \epsilon); a capital that looks like a Latin letter (Α) has no command.
+_GREEK_VARIANTS = {"ε": "varepsilon", "ϵ": "epsilon", "φ": "varphi", "ϕ": "phi",
+                   "ϑ": "vartheta", "ς": "varsigma", "ϖ": "varpi", "ϱ": "varrho"}
+_GREEK_CAPITALS = {"Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi",
+                   "Psi", "Omega"}
+
+
+def _latex_letter(c: str) -> str:
+    """One letter in LaTeX: θ is `\\theta` (pdflatex reads no θ in math), others as typed."""
+    if not "\u0391" <= c <= "\u03f5":
+        return c
+    if c in _GREEK_VARIANTS:
+        return "\\" + _GREEK_VARIANTS[c]
+    import unicodedata
+
+    kind, _, word = unicodedata.name(c, "").partition(" LETTER ")
+    word = word.lower().replace("lamda", "lambda")
+    if kind == "GREEK SMALL" and word in _LATEX_GREEK:
+        return "\\" + word
+    if kind == "GREEK CAPITAL" and word.capitalize() in _GREEK_CAPITALS:
+        return "\\" + word.capitalize()
+    return c
+
+
 def latex_name(name: str) -> str:
-    """A variable name in LaTeX: `x`, `x_{1}`, `\\theta`, `\\mathrm{loss}`."""
+    """A variable name in LaTeX: `x`, `x_{1}`, `\\theta` (written theta or θ), `θ1` as
+    `\\theta_{1}`, `\\mathrm{loss}`."""
     if name in _LATEX_GREEK:
         return "\\" + name
     m = re.fullmatch(r"([^\W\d_])_?(\d+)", name)
     if m:
-        return f"{m.group(1)}_{{{m.group(2)}}}"
+        return f"{_latex_letter(m.group(1))}_{{{m.group(2)}}}"
     if len(name) == 1:
-        return name
+        return _latex_letter(name)
     return r"\mathrm{" + name.replace("_", r"\_") + "}"
 
 
