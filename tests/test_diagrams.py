@@ -760,3 +760,31 @@ def test_o_to_a_markdown_file_fences_the_mermaid(tmp_path):
         assert r.exit_code == 0, r.output
         text = (tmp_path / name).read_text(encoding="utf-8")
         assert text.startswith(start) and text.count("```") == (2 if name == "g.md" else 0)
+
+
+@pytest.mark.renderers
+@pytest.mark.parametrize("program, output", [("x", "f"), ("y = x", "y")])
+def test_a_lone_variable_shows_its_own_gradient(tmp_path, program, output):
+    """`cgraph graph x x=1 --grads`: the output is the variable itself, so no edge carries
+    its gradient. Mermaid drew `x = 1` and no gradient anywhere (the page showed
+    ∂f/∂x = 1 under the box): now the box says it, as a shared node's box says its sum,
+    and DOT draws the box bold, as every output box, with its `grad 1` field. Read back
+    from mermaid-cli's and Graphviz's own rendering."""
+    renderers.require_mmdc()
+    renderers.require_dot()
+    mmd, dot = tmp_path / "lone.mmd", tmp_path / "lone.dot"
+    mmd.write_text(graph_cli(program, "x=1", "--grads").stdout, encoding="utf-8")
+    dot.write_text(graph_cli(program, "x=1", "--grads", "--format", "dot").stdout,
+                   encoding="utf-8")
+    done = renderers.mermaid_renders([mmd])
+    assert done.returncode == 0, done.stderr
+    drawing = renderers.mermaid_drawing(mmd.with_suffix(".svg"))
+    assert [lines for _, _, lines in drawing.nodes.values()] == \
+        [["x = 1", f"∂{output}/∂x = 1"]]
+    [box] = renderers.dot_drawing(dot)["objects"]
+    assert box["label"] == "{x | value 1 | grad 1}" and "bold" in box["style"]
+    # without --grads, or before the walk-through's backward pass, no gradient yet
+    assert graph_cli(program, "x=1").stdout.count("∂") == 0
+    walk = explain_cli(program, "x=1", "--diagrams").stdout
+    blocks = _blocks(walk)
+    assert "∂" not in blocks[0] and f"∂{output}/∂x = 1" in blocks[-1]

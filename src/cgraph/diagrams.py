@@ -215,10 +215,13 @@ def build(graph: Graph, ev: Evaluation | None = None, *, values: bool = True,
         nid = f"n{n.id}"
         value = num(ev.values[n.id]) if show_values and known(n.id) else None
         grad = None
-        if show_grads and live[n.id] and arrived[n.id] == paths[n.id]:
+        if show_grads and live[n.id] and arrived[n.id] == paths[n.id] \
+                and (paths[n.id] or sent(-1)):  # the output's own: once ∂f/∂f is seeded
             grad = num(ev.grads[n.id])
         if n.op is VAR:
-            box = Box(nid, "var", labels[n.id], value, grad, labels[n.id], paths[n.id])
+            # a variable that is the output (`cgraph graph x`) is drawn as an output box
+            box = Box(nid, "output" if n.id == graph.output else "var", labels[n.id],
+                      value, grad, labels[n.id], paths[n.id])
         elif n.op is CONST:
             value = num(n.value) if n.name and values else None
             box = Box(nid, "const", labels[n.id], value, handle=labels[n.id])
@@ -288,10 +291,14 @@ def build(graph: Graph, ev: Evaluation | None = None, *, values: bool = True,
 
 
 def node_lines(b: Box, output: str) -> list[str]:
-    """The text lines of a box: `x = 1`, and the summed gradient of a shared node."""
+    """The text lines of a box: `x = 1`, and the summed gradient of a shared node; a
+    variable that is the output itself (`cgraph graph x`) has no edge for its gradient to
+    travel along, so it shows `∂f/∂x = 1` in its box."""
     first = b.title if b.kind == "op" or b.value is None else f"{b.title} = {b.value}"
     if b.paths > 1 and b.grad is not None:
         return [first, f"∂{output}/∂{b.handle} = {b.grad}", f"sum of {b.paths} paths"]
+    if b.kind == "output" and b.handle != output and b.grad is not None:
+        return [first, f"∂{output}/∂{b.handle} = {b.grad}"]
     return [first]
 
 
