@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 import numpy as np
 import pytest
@@ -220,3 +221,37 @@ def test_the_cost_curve_has_points_however_early_until_stops_the_run():
     steps = [s.step for s in long.history]
     assert 100 <= len(steps) <= 200 and steps[0] == 1 and steps[-1] > 4000
     assert len({b - a for a, b in zip(steps, steps[1:])}) == 1  # evenly spaced
+
+
+XOR_ORDER = ([f"W[{j},{i}]" for j in range(1, 5) for i in (1, 2)] + ["x[1]", "x[2]"]
+             + [f"b[{j}]" for j in range(1, 5)] + [f"v[{j}]" for j in range(1, 5)]
+             + ["c", "y"])
+
+
+def test_weights_and_gradients_are_listed_family_by_family():
+    """xor.cg's weights came out in order of first use, W[1,1], W[1,2], b[1], W[2,1], …,
+    in descend's table and JSON and in eval's gradients (x[1] between W[1,1] and W[1,2]):
+    each family is now listed whole, in index order, in the order the program uses them."""
+    from pathlib import Path
+
+    def cg(*args):
+        r = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+        assert r.exit_code == 0, r.output
+        return r.stdout
+
+    ex = Path(__file__).parent.parent / "examples"
+    xor = ["--file", str(ex / "xor.cg"), "--bindings", str(ex / "xor-init.json")]
+    table = cg("descend", *xor, "--data", str(ex / "xor.csv"), "--epochs", "2", "--format",
+                "table")
+    rows = [line.split("│")[0].strip() for line in table.splitlines() if "│" in line]
+    assert rows == [n for n in XOR_ORDER if n not in ("x[1]", "x[2]", "y")] + ["cost"]
+    doc = json.loads(cg("descend", *xor, "--data", str(ex / "xor.csv"), "--epochs", "2",
+                         "--format", "json"))
+    assert list(doc["weights"]) == rows[:-1]
+    point = [*xor, "x=[0,1]", "y=1"]
+    assert list(json.loads(cg("eval", *point, "--format", "json"))["gradient"]) == XOR_ORDER
+    summary = cg("eval", *point, "--format", "table").split("loss = ")[-1]
+    assert [m for m in re.findall(r"∂loss/∂(\S+) =", summary)] == XOR_ORDER
+    # --wrt keeps the order asked for
+    asked = json.loads(cg("eval", *point, "--wrt", "b[2],W[1,1]", "--format", "json"))
+    assert list(asked["gradient"]) == ["b[2]", "W[1,1]"]

@@ -382,6 +382,42 @@ def test_graph_page_is_the_picture_without_the_steps(browser, tmp_path):
         p.close()
 
 
+def test_inputs_are_listed_family_by_family(browser, tmp_path):
+    """xor.cg's page listed its inputs in order of first use, W[1,1], x[1], W[1,2], x[2],
+    b[1], W[2,1], …: each family is now together, in index order, and Tab walks them in
+    that order; a field still sets its own variable (eval is the oracle)."""
+    ex = Path(__file__).parent.parent / "examples"
+    program = (ex / "xor.cg").read_text(encoding="utf-8")
+    point = {f"W[{j},{i}]": w for j, row in
+             enumerate([[0.5, -0.4], [0.3, 0.8], [-0.7, 0.2], [0.1, 0.6]], 1)
+             for i, w in enumerate(row, 1)}
+    point.update({"x[1]": 0, "x[2]": 1, "y": 1, "c": 0, "b[1]": 0, "b[2]": 0.1,
+                  "b[3]": -0.1, "b[4]": 0.2, "v[1]": 0.5, "v[2]": -0.5, "v[3]": 0.3,
+                  "v[4]": 0.8})
+    order = ([f"W[{j},{i}]" for j in range(1, 5) for i in (1, 2)] + ["x[1]", "x[2]"]
+             + [f"b[{j}]" for j in range(1, 5)] + [f"v[{j}]" for j in range(1, 5)]
+             + ["c", "y"])
+    path = tmp_path / "xor.html"
+    run("graph", "--grads", "-o", path, "--file", ex / "xor.cg", *bindings(point))
+    p = Page(browser, path)
+    try:
+        assert p.page.locator("#inputs .name").all_text_contents() == order
+        p.page.locator("#inputs input[type=number]").first.focus()
+        walked = []
+        for _ in order:
+            walked.append(p.page.evaluate("document.activeElement.getAttribute('aria-label')"))
+            p.page.keyboard.press("Tab")  # the number field, then its slider
+            p.page.keyboard.press("Tab")
+        assert walked == order
+        p.page.fill('#inputs input[aria-label="b[2]"]', "0.75")
+        truth = eval_nodes(program, {**point, "b[2]": 0.75})
+        assert all(same(a, b) for row, want in zip(p.table(), truth)
+                   for a, b in zip(row, want))
+        assert p.errors == []
+    finally:
+        p.close()
+
+
 def test_the_branch_not_taken_gets_no_gradient_edge(browser, tmp_path):
     """where(x > 0, sqrt(x), 0) at x = -1: sqrt's branch is not taken, so no gradient
     edge (which would read 0·NaN = NaN) goes into it or on to x, as `explain` says `none`;

@@ -198,3 +198,12 @@ def test_the_readme_screenshot_shows_todays_page(tmp_path):
     shown = shot.read_text((docs / "stepper.png").read_bytes(), shot.KEY)
     assert shown == shot.page_digest(page.read_bytes()), (
         "docs/stepper.png is stale: run python3 docs/stepper_screenshot.py")
+
+
+def test_reading_order_groups_families_in_index_order():
+    from cgraph.printing import reading_order
+
+    names = ["W[2,1]", "x[10]", "c", "W[1,3]", "x[2]", "x[-1]", "W[1,1]", "y"]
+    assert reading_order(names) == ["W[1,1]", "W[1,3]", "W[2,1]", "x[-1]", "x[2]", "x[10]",
+                                    "c", "y"]
+    assert reading_order(["z", "a", "m"]) == ["z", "a", "m"]  # no families: as they were

@@ -439,7 +439,7 @@ def descend_command(program, out, wrt, lr, steps, until, optimizer, data_path, e
         data = lazy.eval_data.read_all(graph, bindings, data_path)
     else:
         program.check()
-    names = wrt or [v for v in graph.variables if v in bindings]
+    names = wrt or [v for v in lazy.printing.reading_order(graph.variables) if v in bindings]
     if steps is None:
         steps = 100_000 if until is not None else 1000
     progress = StepProgress()

@@ -17,7 +17,7 @@ from bisect import bisect_left
 from .graph import Evaluation
 from .ops import CONST
 from . import numtext
-from .printing import node_expr, node_labels, op_template
+from .printing import node_expr, node_labels, op_template, reading_order
 
 
 class Column:
@@ -135,7 +135,8 @@ def _json_head(ev, wrt, keys: list[str]) -> dict:
     else:
         parts.update({
             "output": lambda: graph.output_name, "value": lambda: num(ev.value),
-            "gradient": lambda: {k: num(v) for k, v in ev.gradient(wrt).items()},
+            "gradient": lambda: {k: num(v) for k, v in ev.gradient(
+                wrt or reading_order(graph.variables)).items()},
             "uncertainty": lambda: _json_uncertainty(
                 {u.output: u for u in ev.uncertainty}[graph.output_name])})
     return {k: parts[k]() for k in keys if k != "nodes"}
@@ -148,8 +149,9 @@ def _json_outputs(ev, wrt) -> dict:
     uncertainty = {u.output: u for u in ev.uncertainty or ()}
     out = {}
     for (name, i), adjoint in zip(ev.outputs, ev.adjoints):
+        names = wrt or reading_order(graph.variables)
         entry = {"value": num(ev.values[i]), "gradient": {
-            v: num(adjoint[graph.variables[v]]) for v in (wrt or graph.variables)}}
+            v: num(adjoint[graph.variables[v]]) for v in names}}
         if name in uncertainty:
             entry["uncertainty"] = _json_uncertainty(uncertainty[name])
         out[name] = entry
@@ -278,7 +280,8 @@ def summary_lines(ev: Evaluation, wrt=None,
     lines = [(values, SUMMARY_SEP)]
     for (name, _), adjoint in zip(outputs, adjoints):
         lines.append(([f"∂{name}/∂{v} = {num(adjoint[graph.variables[v]], digits)}"
-                       for v in (wrt if wrt is not None else graph.variables)], SUMMARY_SEP))
+                       for v in (wrt if wrt is not None else reading_order(graph.variables))],
+                      SUMMARY_SEP))
     for name, _ in outputs:
         if name in uncertainty:
             shares = [f"{v} {numtext.text(100 * s, numtext.SHARE)}%"

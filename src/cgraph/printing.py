@@ -111,6 +111,27 @@ def temp_prefix(names) -> str:
     return f"_t{n}_"
 
 
+def reading_order(names) -> list[str]:
+    """Variables in the order a reader looks for them: each family's elements together,
+    where the family is first used, in index order (W[1,1], W[1,2], W[2,1], …, x[1], x[2],
+    b[1], …), not in order of first use (W[1,1], x[1], W[1,2], …); other names stay in
+    their order. A program without families comes back as it was, in one pass."""
+    names = list(names)
+    if not any("[" in n for n in names):
+        return names
+    first: dict = {}  # family (or plain name) -> where it is first used
+    keys = []
+    for pos, n in enumerate(names):
+        family, bracket, rest = n.partition("[")
+        start = first.setdefault((family, bool(bracket)), pos)
+        try:
+            index = tuple(int(i) for i in rest[:-1].split(",")) if bracket else ()
+            keys.append((start, 0, index, "", n))
+        except ValueError:  # not a number: after the numbered ones, by text
+            keys.append((start, 1, (), n, n))
+    return [k[-1] for k in sorted(keys)]
+
+
 def node_labels(graph) -> list[str]:
     """How each node is referred to in formulas: its name, its literal, or `t<id>`.
 

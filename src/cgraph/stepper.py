@@ -24,7 +24,7 @@ from . import codegen, numtext, ops
 from .dag_layout import layered
 from .graph import Graph, Node
 from .ops import CONST, VAR
-from .printing import node_expr, node_labels, output_labels
+from .printing import node_expr, node_labels, output_labels, reading_order
 
 if TYPE_CHECKING:
     from .graph import Evaluation
@@ -551,7 +551,9 @@ def page(graph: "Graph", ev: "Evaluation | None" = None, sections=None, *,
         doc["edges"] = [n for n, _ in edge_ids(graph)]
         if grads and graph.gated():
             doc["flow"] = flow_table(graph)
-        for k, (name, i) in enumerate(graph.variables.items()):
+        slot = {name: k for k, name in enumerate(graph.variables)}  # the argument's place
+        for name in reading_order(graph.variables):  # W[1,1], W[1,2], …, x[1], x[2], …
+            k = slot[name]
             v = float(ev.bindings[name])
             span = 2 * max(1.0, abs(v)) if numtext.json_value(v) == v else 1.0
             lo, hi = (v - span, v + span) if v == v and v - v == 0 else (-1.0, 1.0)
