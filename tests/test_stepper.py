@@ -241,6 +241,60 @@ def test_a_number_field_shows_its_whole_value(browser, tmp_path):
         p.close()
 
 
+PICTURE = "() => Array.from(document.querySelectorAll('svg text')).map(t => t.textContent)"
+FIELD = """(k) => { const f = document.querySelector('#inputs input[type=number][data-var="' + k
+  + '"]'); const why = document.getElementById(f.getAttribute('aria-describedby'));
+  return {value: f.value, invalid: f.getAttribute('aria-invalid'),
+          why: why && !why.hidden && why.offsetParent !== null ? why.textContent : null,
+          border: getComputedStyle(f).borderTopColor}; }"""
+
+
+def test_a_field_without_a_number_is_marked_and_changes_nothing(browser, tmp_path):
+    """An emptied number field kept its old value with no mark: the picture showed x = 1
+    while the field said nothing. Now the field is marked invalid (aria-invalid, a red
+    border) with a message beside it naming the value everything still uses; the picture
+    and the table stay exactly as they were (they are right for that value, so nothing is
+    stale); a number typed clears the mark; leaving the field, or Escape, puts the value
+    back."""
+    program, point, _ = PROGRAMS["tutorial"]
+    path = tmp_path / "graph.html"
+    run("graph", "--grads", "-o", path, "--", program, *bindings(point))
+    p = Page(browser, path)
+    try:
+        before, table = p.page.evaluate(PICTURE), p.table()
+        plain = p.page.evaluate(FIELD, 0)
+        assert plain["invalid"] is None and plain["why"] is None
+        field = p.page.locator('#inputs input[type=number][data-var="0"]')
+        field.fill("")
+        state = p.page.evaluate(FIELD, 0)
+        assert state["invalid"] == "true" and state["why"] == "empty: still x = 1"
+        assert state["border"] != plain["border"]
+        assert p.page.evaluate(PICTURE) == before and p.table() == table
+        assert p.page.get_by_role("spinbutton", name="x").evaluate(
+            "f => f.validity.valid && f.getAttribute('aria-describedby')") == "why0"
+        field.press_sequentially("1e")  # half a number: the browser holds no value
+        state = p.page.evaluate(FIELD, 0)
+        assert state["why"] == "not a number: still x = 1" and p.table() == table
+        field.press("Backspace")
+        field.press("Backspace")
+        field.press_sequentially("2.5")
+        state = p.page.evaluate(FIELD, 0)
+        assert state["invalid"] is None and state["why"] is None
+        assert all(map(same, sum(p.table(), ()),
+                       sum(eval_nodes(program, {**point, "x": 2.5}), ())))
+        field.fill("")
+        assert p.page.evaluate(FIELD, 0)["why"] == "empty: still x = 2.5"
+        field.press("Tab")  # leaving the field puts the value everything uses back
+        assert p.page.evaluate(FIELD, 0) | {"border": None} == \
+            {"value": "2.5", "invalid": None, "why": None, "border": None}
+        field.fill("")
+        field.press("Escape")
+        assert p.page.evaluate(FIELD, 0)["value"] == "2.5"
+        assert p.errors == [] and p.dialogs == []
+    finally:
+        p.close()
+
+
 NAMES_IN_PICTURE = """() => {
   const texts = Array.from(document.querySelectorAll('svg text')).map(t => t.textContent);
   const named = texts.flatMap(t => Array.from(t.matchAll(/(?:^|\\s)([^\\s=∂]+) = /g), m => m[1]));

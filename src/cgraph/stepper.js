@@ -243,17 +243,54 @@
     refresh();
   }
 
-  // live inputs: each has a number field and a slider
+  // live inputs: each has a number field and a slider. A field that holds no number
+  // (emptied, or "1e" half typed) is marked invalid and says so beside it; the picture
+  // and every number keep the last value it did hold, which the message names, so
+  // nothing on the page is stale. Leaving the field (or Escape) puts that value back.
+  const names = data.variables.map(() => "");
+  for (const field of document.querySelectorAll('#inputs input[type=number]')) {
+    const k = Number(field.dataset.var);
+    names[k] = field.getAttribute("aria-label");
+    const why = document.createElement("span");
+    why.className = "why";
+    why.id = "why" + k;
+    why.hidden = true;
+    field.closest(".input").appendChild(why);
+    field.setAttribute("aria-describedby", why.id);
+  }
+  function mark(field, problem) {
+    const k = Number(field.dataset.var);
+    const why = document.getElementById("why" + k);
+    if (problem) {
+      field.setAttribute("aria-invalid", "true");
+      why.textContent = problem + ": still " + names[k] + " = " + fmt(inputs[k], null);
+    } else {
+      field.removeAttribute("aria-invalid");
+    }
+    why.hidden = !problem;
+  }
+  function restore(field) {
+    if (field.getAttribute("aria-invalid") !== "true") return;
+    field.value = String(inputs[Number(field.dataset.var)]);
+    field.style.setProperty("--chars", field.value.length);
+    mark(field, null);
+  }
   for (const el of document.querySelectorAll("#inputs input")) {
     el.addEventListener("input", () => {
       const k = Number(el.dataset.var);
       const v = Number.parseFloat(el.value);
-      if (el.value.trim() === "" || Number.isNaN(v)) return;
+      if (el.value.trim() === "" || Number.isNaN(v)) {
+        if (el.type === "number") mark(el, el.validity.badInput ? "not a number" : "empty");
+        return;
+      }
       inputs[k] = v;
       for (const other of document.querySelectorAll('#inputs input[data-var="' + k + '"]')) {
         if (other !== el) other.value = String(v);
         // the number field is as wide as what it shows (stepper.css)
-        if (other.type === "number") other.style.setProperty("--chars", other.value.length);
+        if (other.type === "number") {
+          other.style.setProperty("--chars", other.value.length);
+          mark(other, null);
+        }
       }
       const r = passes(inputs);
       values = Array.from(r.values);
@@ -261,6 +298,11 @@
       partials = Array.from(r.partials);
       refresh();
     });
+    if (el.type === "number") {
+      el.addEventListener("change", () => restore(el));
+      el.addEventListener("blur", () => restore(el));
+      el.addEventListener("keydown", (ev) => { if (ev.key === "Escape") restore(el); });
+    }
   }
   document.documentElement.classList.add("ready");
 })();
