@@ -788,3 +788,42 @@ def test_a_lone_variable_shows_its_own_gradient(tmp_path, program, output):
     walk = explain_cli(program, "x=1", "--diagrams").stdout
     blocks = _blocks(walk)
     assert "∂" not in blocks[0] and f"∂{output}/∂x = 1" in blocks[-1]
+
+
+def _dot_columns(text: str) -> list[list[str]]:
+    """The names in dot's layout of a DOT text, column by column (left to right), each
+    column top to bottom: what a reader scans."""
+    path = Path(os.environ.get("TMPDIR", "/tmp")) / f"cgraph-columns-{os.getpid()}.dot"
+    path.write_text(text, encoding="utf-8")
+    try:
+        layout = renderers.dot_drawing(path)
+    finally:
+        path.unlink()
+    columns: dict = {}
+    for o in layout["objects"]:
+        if "pos" in o and o["label"].startswith("{"):
+            x, y = (float(v) for v in o["pos"].split(","))
+            columns.setdefault(round(x), []).append((-y, o["label"][1:].split(" | ")[0]))
+    return [[name for _, name in sorted(c)] for _, c in sorted(columns.items())]
+
+
+@pytest.mark.renderers
+@pytest.mark.parametrize("program, point, first", [
+    (TUTORIAL[0], TUTORIAL[1], ["x", "y", "z"]),
+    ("(x+y)*z", TUTORIAL[1], ["x", "y", "z"]),
+    ((ROOT / "examples" / "model.cg").read_text(), ["w=0.8", "x=1.2", "b=-0.1", "t=0.5"],
+     ["w", "x", "b"]),
+    ((ROOT / "examples" / "wrapped.cg").read_text(),
+     ["w1=0.5", "x1=1", "w2=-0.3", "x2=2", "b=0.1", "t=1"], ["w1", "x1", "w2", "x2"]),
+])
+def test_dot_draws_inputs_in_the_programs_order_with_or_without_gradients(program, point,
+                                                                          first):
+    """Graphviz drew the tutorial's inputs y, x, z top to bottom without --grads and x, y, z
+    with them (model.cg: x, w, b then w, x, b): turning gradients on reordered the forward
+    picture. Inputs that feed one operation and nothing else are now drawn in the
+    program's order, as Mermaid draws them, the same with and without gradients."""
+    renderers.require_dot()
+    plain = _dot_columns(graph_cli(program, *point, "--format", "dot").stdout)
+    grads = _dot_columns(graph_cli(program, *point, "--grads", "--format", "dot").stdout)
+    assert plain[0] == first and grads[0] == first
+    assert plain == grads
