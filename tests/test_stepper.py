@@ -295,6 +295,40 @@ def test_a_field_without_a_number_is_marked_and_changes_nothing(browser, tmp_pat
         p.close()
 
 
+LINES_AT = """(args) => { const [ids, x] = args;
+  return ids.map((id) => { const p = document.getElementById(id).querySelector('path');
+    let best = null;
+    for (let at = 0; at <= p.getTotalLength(); at += 0.5) {
+      const q = p.getPointAtLength(at);
+      if (best === null || Math.abs(q.x - x) < Math.abs(best.x - x)) best = q;
+    }
+    return best.y; }); }"""
+
+
+@pytest.mark.parametrize("program", ["x*x", "a = sin(x); a*a + x"])
+def test_both_operands_of_a_square_are_drawn_apart(browser, tmp_path, program):
+    """In `a * a` the page draws an edge per operand, each with its dashed gradient under
+    it: the second edge ran 2 px above the first one's gradient, four lines drawn as a
+    smear. Now each pair stays together and the lines are evenly apart (9 px), read in
+    the browser halfway along the edges."""
+    path = tmp_path / "square.html"
+    run("graph", "--grads", "-o", path, "--", program, "x=0.5")
+    graph = cgraph.parse(program)
+    node = next(n for n in graph.nodes if len(n.inputs) == 2 and n.inputs[0] == n.inputs[1])
+    ids = [f"e{node.id}.0", f"b{node.id}.0", f"e{node.id}.1", f"b{node.id}.1"]
+    p = Page(browser, path)
+    try:
+        start, end = p.page.evaluate(
+            "(id) => { const p = document.getElementById(id).querySelector('path');"
+            " return [p.getPointAtLength(0).x, p.getPointAtLength(p.getTotalLength()).x]; }",
+            ids[0])
+        ys = p.page.evaluate(LINES_AT, [ids, (start + end) / 2])
+        gaps = [b - a for a, b in zip(ys, ys[1:])]
+        assert all(g >= 8 for g in gaps), dict(zip(ids, ys))  # in this order, 9 px apart
+    finally:
+        p.close()
+
+
 NAMES_IN_PICTURE = """() => {
   const texts = Array.from(document.querySelectorAll('svg text')).map(t => t.textContent);
   const named = texts.flatMap(t => Array.from(t.matchAll(/(?:^|\\s)([^\\s=∂]+) = /g), m => m[1]));

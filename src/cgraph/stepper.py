@@ -284,7 +284,9 @@ def picture(graph: "Graph", ev: "Evaluation | None", shown: dict, digits: int,
         for k, j in enumerate(n.inputs):
             a, b = side(j, True), side(n.id, False)
             pts = [a] + lay.routes.get((j, n.id), []) + [b]
-            dy = 7 * k if n.inputs.count(j) > 1 else 0
+            # x * x: one edge per operand, each with its gradient 9 px under it, so the
+            # pairs are 18 px apart and the four lines evenly spaced
+            dy = 18 * k - 9 * (n.inputs.count(j) - 1) if n.inputs.count(j) > 1 else 0
             routes[n.id, k] = [(x, y + dy) for x, y in pts]
             if adj is not None and live[n.id] and drawn[j]:
                 backs[n.id, k] = [(x, y + 9) for x, y in reversed(routes[n.id, k])]
