@@ -763,31 +763,35 @@ def test_o_to_a_markdown_file_fences_the_mermaid(tmp_path):
 
 
 @pytest.mark.renderers
-@pytest.mark.parametrize("program, output", [("x", "f"), ("y = x", "y")])
-def test_a_lone_variable_shows_its_own_gradient(tmp_path, program, output):
+def test_a_lone_variable_shows_its_own_gradient(tmp_path):
     """`cgraph graph x x=1 --grads`: the output is the variable itself, so no edge carries
     its gradient. Mermaid drew `x = 1` and no gradient anywhere (the page showed
     ∂f/∂x = 1 under the box): now the box says it, as a shared node's box says its sum,
     and DOT draws the box bold, as every output box, with its `grad 1` field. Read back
-    from mermaid-cli's and Graphviz's own rendering."""
+    from mermaid-cli's and Graphviz's own rendering (both programs in one browser)."""
     renderers.require_mmdc()
     renderers.require_dot()
-    mmd, dot = tmp_path / "lone.mmd", tmp_path / "lone.dot"
-    mmd.write_text(graph_cli(program, "x=1", "--grads").stdout, encoding="utf-8")
-    dot.write_text(graph_cli(program, "x=1", "--grads", "--format", "dot").stdout,
-                   encoding="utf-8")
-    done = renderers.mermaid_renders([mmd])
+    cases = {"x": "f", "y = x": "y"}
+    files = []
+    for i, program in enumerate(cases):
+        mmd = tmp_path / f"lone{i}.mmd"
+        mmd.write_text(graph_cli(program, "x=1", "--grads").stdout, encoding="utf-8")
+        files.append(mmd)
+    done = renderers.mermaid_renders(files)
     assert done.returncode == 0, done.stderr
-    drawing = renderers.mermaid_drawing(mmd.with_suffix(".svg"))
-    assert [lines for _, _, lines in drawing.nodes.values()] == \
-        [["x = 1", f"∂{output}/∂x = 1"]]
-    [box] = renderers.dot_drawing(dot)["objects"]
-    assert box["label"] == "{x | value 1 | grad 1}" and "bold" in box["style"]
-    # without --grads, or before the walk-through's backward pass, no gradient yet
-    assert graph_cli(program, "x=1").stdout.count("∂") == 0
-    walk = explain_cli(program, "x=1", "--diagrams").stdout
-    blocks = _blocks(walk)
-    assert "∂" not in blocks[0] and f"∂{output}/∂x = 1" in blocks[-1]
+    for mmd, (program, output) in zip(files, cases.items()):
+        drawing = renderers.mermaid_drawing(mmd.with_suffix(".svg"))
+        assert [lines for _, _, lines in drawing.nodes.values()] == \
+            [["x = 1", f"∂{output}/∂x = 1"]]
+        dot = mmd.with_suffix(".dot")
+        dot.write_text(graph_cli(program, "x=1", "--grads", "--format", "dot").stdout,
+                       encoding="utf-8")
+        [box] = renderers.dot_drawing(dot)["objects"]
+        assert box["label"] == "{x | value 1 | grad 1}" and "bold" in box["style"]
+        # without --grads, or before the walk-through's backward pass, no gradient yet
+        assert graph_cli(program, "x=1").stdout.count("∂") == 0
+        blocks = _blocks(explain_cli(program, "x=1", "--diagrams").stdout)
+        assert "∂" not in blocks[0] and f"∂{output}/∂x = 1" in blocks[-1]
 
 
 def _dot_columns(text: str) -> list[list[str]]:
@@ -815,7 +819,7 @@ def _dot_columns(text: str) -> list[list[str]]:
      ["w", "x", "b"]),
     ((ROOT / "examples" / "wrapped.cg").read_text(),
      ["w1=0.5", "x1=1", "w2=-0.3", "x2=2", "b=0.1", "t=1"], ["w1", "x1", "w2", "x2"]),
-])
+], ids=["tutorial", "unnamed", "model.cg", "wrapped.cg"])
 def test_dot_draws_inputs_in_the_programs_order_with_or_without_gradients(program, point,
                                                                           first):
     """Graphviz drew the tutorial's inputs y, x, z top to bottom without --grads and x, y, z
