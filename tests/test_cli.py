@@ -364,6 +364,30 @@ def test_version_and_help():
     assert sorted(listed) == sorted(cli.commands)
 
 
+@pytest.mark.parametrize("args, message", [
+    (["evl"], "Error: No such command 'evl'. Did you mean 'eval'? (see 'cgraph --help')\n"),
+    (["jacobain"], "Error: No such command 'jacobain'. Did you mean 'jacobian'? "
+                   "(see 'cgraph --help')\n"),
+    (["zzz"], "Error: No such command 'zzz' (see 'cgraph --help')\n"),
+    (["--x"], "Error: No such option '--x' (see 'cgraph help --help')\n"),
+])
+def test_help_on_an_unknown_topic_is_a_usage_error(args, message):
+    """`cgraph help` was "No such command 'help'"; a topic that is no command is the usage
+    error `cgraph evl` gets, with its did-you-mean, one line, exit 2 (and no hint about
+    programs that begin with '--': help takes none)."""
+    r = CliRunner().invoke(cli, ["help", *args], prog_name="cgraph")
+    assert (r.exit_code, r.stdout, r.stderr) == (2, "", message)
+
+
+@pytest.mark.parametrize("args", [[], ["eval"], ["graph"], ["help"]])
+def test_help_says_what_help_says(args):
+    """`cgraph help [COMMAND]` prints `cgraph [COMMAND] --help`, exit 0."""
+    asked = CliRunner().invoke(cli, ["help", *args], prog_name="cgraph")
+    shown = CliRunner().invoke(cli, [*args, "--help"], prog_name="cgraph")
+    assert asked.exit_code == shown.exit_code == 0 and asked.stderr == ""
+    assert asked.stdout == shown.stdout and "Usage: cgraph " in asked.stdout
+
+
 @pytest.mark.parametrize("name", sorted(cli.commands))
 def test_help_names_every_value_not_its_python_type(name):
     """Every option's value has a name in --help (N, X,Y, FILE), never click's type

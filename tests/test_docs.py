@@ -101,7 +101,8 @@ def _run_console_blocks(start: str, end: str) -> int:
             command, _, expected = chunk.partition("\n")
             args = shlex.split(command)
             assert args[0] == "cgraph"
-            r = CliRunner().invoke(cli, args[1:], env={"COLUMNS": "100", "NO_COLOR": "1"})
+            r = CliRunner().invoke(cli, args[1:], env={"COLUMNS": "100", "NO_COLOR": "1"},
+                                   prog_name="cgraph")
             out = "\n".join(line.rstrip() for line in r.stdout.splitlines())
             assert (out + "\n" if r.stdout else "") + r.stderr == expected, command
             commands += 1
@@ -112,6 +113,10 @@ def test_readme_sections_on_outputs_modes_and_newton_match_real_output():
     """Every `$ cgraph …` of the sections from Newton's method to uncertainties, run again:
     standard output, then standard error, as pasted."""
     assert _run_console_blocks("Newton's method, `--optimizer newton`", "## Programs") >= 12
+
+
+def test_readme_help_example_matches_real_output():
+    assert _run_console_blocks("### Help", "## Speed and scale") == 1
 
 
 def test_readme_bindings_messages_match_real_output():

@@ -65,6 +65,7 @@ FAILS.update({"unclosed.cg": 2, '"x²"': 2, '"x − 1"': 2, '"2x"': 2, '"x + 1e9
               '"f(2) + x"': 2, '"x(x + 1)"': 2,
               "∗ z": 2})
 FAILS["--data overflow.csv"] = 2  # Data files: a cell 1e999
+FAILS["help evl"] = 2  # Help: a name that is no command
 
 
 def session(width: int, where: Path) -> list:
@@ -160,6 +161,16 @@ def test_help_fits_every_terminal_and_says_the_same(help_screens):
                     if opt.startswith("-"):
                         assert re.search(rf"(?<![\w-]){re.escape(opt)}(?![\w-])",
                                          shown.screen), (page, width, opt)
+
+
+@pytest.mark.parametrize("width", (40, 80))
+def test_help_command_shows_the_help_pages_on_a_terminal(help_screens, width):
+    """`cgraph help` and `cgraph help COMMAND` (git's habit; it was "No such command
+    'help'") show on a terminal exactly what --help shows there, laid out for its width."""
+    for page in ((), ("eval",), ("descend",)):
+        shown = on_terminal(["help", *page], width)
+        assert shown.status == 0 and shown.stderr == "", (page, width, shown.stderr)
+        assert shown.screen == help_screens[page, width].screen, (page, width)
 
 
 UNCERTAIN = ["eval", "a*b*c*d*alpha*beta", "a=1.2345±0.1", "b=4.5±0.1", "c=0.001±0.00001",

@@ -459,6 +459,24 @@ def descend_command(program, out, wrt, lr, steps, until, optimizer, data_path, e
     out.emit(result)
 
 
+@cli.command("help", cls=Command)
+@click.argument("topic", required=False, metavar="[COMMAND]",
+                shell_complete=lambda ctx, param, incomplete: [
+                    n for n in ctx.parent.command.list_commands(ctx.parent)
+                    if n.startswith(incomplete)])
+@click.pass_context
+def help_command(ctx, topic):
+    """The help of cgraph, or of one command: what --help shows.
+
+    \b
+      cgraph help
+      cgraph help eval
+    """
+    from .helptext import show
+
+    show(ctx.parent, topic)
+
+
 def main() -> None:
     """The entry point of an install made before `cgraph.__main__:main` (see entry.py)."""
     from . import entry

@@ -69,7 +69,7 @@ class Command(click.Command):
         except click.NoSuchOption as e:
             # `cgraph eval --x` or `-h`: options as far as any parser can tell; but
             # `--fromat`, close to an option, is a typo, and "Did you mean" says enough
-            if not e.possibilities:
+            if not e.possibilities and any(p.name == "args" for p in self.params):
                 e.message += (f" (a program that begins with '--', or is '-h', goes after "
                               f"'--': cgraph {ctx.info_name} -- '{e.option_name}…' x=1)")
             raise

@@ -96,6 +96,17 @@ def format_commands(group: click.Group, ctx: click.Context, formatter) -> None:
             formatter.write_dl(rows)
 
 
+def show(root: click.Context, topic: str | None) -> None:
+    """`cgraph help [COMMAND]`, as git has it: the very page `cgraph --help` (or `cgraph
+    COMMAND --help`) shows, by the same path. A topic that is no command is click's own
+    usage error for one (exit 2, with its "Did you mean")."""
+    if topic is None:
+        click.echo(root.get_help(), color=root.color)
+        return
+    name, command, _ = root.command.resolve_command(root, [topic])
+    command.make_context(name, ["--help"], parent=root)  # prints the page, exits 0
+
+
 def fold(pieces: list[str], width: int, indent: int) -> list[str]:
     """The text of `pieces` in lines of at most `width`, broken between pieces only, each
     line after the first indented by `indent`; a piece longer than a line is cut."""
