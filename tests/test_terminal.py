@@ -66,6 +66,7 @@ FAILS.update({"unclosed.cg": 2, '"x²"': 2, '"x − 1"': 2, '"2x"': 2, '"x + 1e9
               "∗ z": 2})
 FAILS["--data overflow.csv"] = 2  # Data files: a cell 1e999
 FAILS["help evl"] = 2  # Help: a name that is no command
+FAILS["z=-3 --format html"] = 2  # graph: a web page is not written to a terminal
 
 
 def session(width: int, where: Path) -> list:
@@ -171,6 +172,38 @@ def test_help_command_shows_the_help_pages_on_a_terminal(help_screens, width):
         shown = on_terminal(["help", *page], width)
         assert shown.status == 0 and shown.stderr == "", (page, width, shown.stderr)
         assert shown.screen == help_screens[page, width].screen, (page, width)
+
+
+@pytest.mark.parametrize("width", (40, 80))
+@pytest.mark.parametrize("command", ["graph", "explain"])
+def test_a_web_page_is_not_written_to_a_terminal(tmp_path, command, width):
+    """`graph --format html` on a terminal printed 30 KB of markup. As gzip writes no
+    compressed data to a terminal, it is a usage error that says where the page goes (the
+    line README pastes, wrapped by the terminal only); a redirection, a pipe and -o FILE
+    get the page, and `-o -` puts it on the terminal anyway (curl's `--output -`)."""
+    import subprocess
+
+    from terminal import env_for
+
+    args = [command, "(x+y)*z", "x=1", "y=3", "z=-3", "--format", "html"]
+    shown = on_terminal(args, width)
+    said = README.split('--format html\n  Error: ')[1].split("\n")[0]
+    said = "Error: " + said.replace("cgraph graph", f"cgraph {command}")
+    assert (shown.status, shown.screen) == (2, ""), shown.screen[:200]
+    assert shown.stderr.replace("\n", "") == said, shown.stderr
+    forced = on_terminal([*args, "-o", "-"], width)
+    assert forced.status == 0 and forced.screen.startswith("<!doctype html>"), forced.stderr
+    with open(tmp_path / "redirected.html", "wb") as redirected:  # `> page.html`
+        shown = on_terminal(args, width, stdout=redirected)
+    assert shown.status == 0 and shown.stderr == "", shown.stderr
+    page = (tmp_path / "redirected.html").read_text(encoding="utf-8")
+    assert page == forced.screen and page.startswith("<!doctype html>")
+    shown = on_terminal([*args, "-o", tmp_path / "page.html"], width)
+    assert (shown.status, shown.screen, shown.stderr) == (0, "", "")
+    assert (tmp_path / "page.html").read_text(encoding="utf-8") == page
+    piped = subprocess.run([sys.executable, "-m", "cgraph", *args], capture_output=True,
+                           env=env_for(), text=True)
+    assert piped.returncode == 0 and piped.stdout == page, piped.stderr
 
 
 UNCERTAIN = ["eval", "a*b*c*d*alpha*beta", "a=1.2345±0.1", "b=4.5±0.1", "c=0.001±0.00001",

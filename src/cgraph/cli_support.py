@@ -544,10 +544,12 @@ def output_options(module: str, *, terminal: str | None = None, piped: str | Non
         @functools.wraps(fn)
         def command(fmt, **kwargs):
             path = kwargs.pop("output_path", None)
+            asked = path is not None  # `-o -`: standard output, by the user's own choice
             if path is not None and lazy.files.descriptor(path) == 1:
                 path = None  # `-o -`, `-o /dev/stdout`: as without -o
             options = SimpleNamespace(terminal=path is None and sys.stdout.isatty(),
                                       **kwargs)
+            options.asked = asked
             formats = getattr(lazy, module).FORMATS
             suffixes = getattr(getattr(lazy, module), "SUFFIXES", None)
             program = kwargs.get("program")
@@ -621,6 +623,9 @@ def article(word: str) -> str:
     return "an" if word[:1] in "aeio" or word == "html" else "a"
 
 
+PAGES = {"html"}  # formats that are web pages, for a browser (see `Output._refuse_page`)
+
+
 class Output:
     """Where a command's result goes: the chosen format's renderer, then stdout or a file."""
 
@@ -649,9 +654,21 @@ class Output:
         found = by_suffix(self.path, self.suffixes if suffixes is None else suffixes,
                           self.format, said=self.said, writer=writer)
         if found is None:
+            self._refuse_page()
             return None
         kind, self.format = found
         return kind
+
+    def _refuse_page(self) -> None:
+        """A web page (`--format html`, 30 KB of markup and script) is not written to a
+        terminal, as gzip writes no compressed data there and curl no binary output: a
+        usage error, before any work, that says where it goes. A pipe, a redirection and
+        -o FILE get it; `-o -` writes it to the terminal anyway, as curl's `--output -`."""
+        if self.format in PAGES and self.options.terminal and not self.options.asked:
+            raise click.UsageError(
+                f"--format {self.format} is a web page, for a browser, not a terminal: "
+                f"write it with -o page.{self.format} (or > page.{self.format}); -o - puts "
+                "it here anyway")
 
     def imply(self, fmt: str, option: str, reason: str) -> None:
         """An option that writes one format (`--fields`: JSON): --format must be that one,
