@@ -354,6 +354,36 @@ def test_the_caret_stands_under_the_character_on_a_terminal(text, column):
     assert len(caret.expandtabs(8)) - 1 == cell_len(before) and caret.endswith("^"), caret
 
 
+@pytest.mark.parametrize("width", (30, 40, 80))
+@pytest.mark.parametrize("text, bad", [
+    ("成本" * 12 + " + 預測 ∗ 2", "∗"),  # 48 columns of wide characters before the place
+    ("x + " * 40 + "* 2" + " + y" * 30, "*"),  # a long sum, the place in its middle
+    ("\t" * 5 + "x + * 2", "*"),  # tabs
+])
+def test_a_long_line_and_its_caret_fit_the_terminal(text, bad, width):
+    """At 30 columns the program's line and the caret line each wrapped (a 100-character
+    window, wider still in wide characters), the caret two rows under its character.
+    On a terminal the window is what fits its width, wide characters counted as it shows
+    them; each cut is marked '…', and the caret stands under the character (Rich's cell
+    widths as the oracle)."""
+    from rich.cells import cell_len
+
+    from terminal import on_terminal
+
+    shown = on_terminal(["eval", text, "x=1"], width)
+    message, line, caret = shown.stderr.splitlines()
+    assert shown.status == 2 and message.startswith("Error: unexpected "), shown.stderr
+    assert cell_len(line.expandtabs(8)) <= width and len(caret.expandtabs(8)) <= width
+    at = len(caret.expandtabs(8)) - 1
+    before = next(k for k in range(len(line) + 1)
+                  if cell_len(line[:k].expandtabs(8)) >= at)
+    assert cell_len(line[:before].expandtabs(8)) == at and line[before] == bad, shown.stderr
+    body = line[2:].removeprefix("…").removesuffix("…")
+    assert body in text and cell_len(body.expandtabs(8)) >= width // 3, line
+    assert line.startswith("  …") == (not text.startswith(body)), line
+    assert line.endswith("…") == (not text.endswith(body)), line
+
+
 @settings(max_examples=150, deadline=None)
 @given(seeds, st.sampled_from(sorted(PASTED)), st.integers(0, 10 ** 6))
 def test_a_pasted_character_anywhere_is_one_error_with_its_hint(seed, pasted, where):

@@ -163,8 +163,16 @@ def one_line(e: click.UsageError) -> str:
 
 class _Failure(click.ClickException):
     def __init__(self, error: CgraphError):
-        super().__init__(error.render())
+        super().__init__(error.render(_stderr_width()))
         self.exit_code = error.exit_code
+
+
+def _stderr_width() -> int | None:
+    """The width of the terminal standard error is, or None (a pipe, a file)."""
+    try:
+        return os.get_terminal_size(sys.stderr.fileno()).columns or None
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 # -- the program and its bindings ---------------------------------------------------------

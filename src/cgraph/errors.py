@@ -16,8 +16,9 @@ class CgraphError(Exception):
         super().__init__(message)
         self.message = message
 
-    def render(self) -> str:
-        """The message a person reads on standard error (without the `error: ` prefix)."""
+    def render(self, width: int | None = None) -> str:
+        """The message a person reads on standard error (without the `error: ` prefix);
+        `width`: the columns of the terminal it is shown on, if it is one."""
         return self.message
 
 
@@ -34,18 +35,60 @@ class SourceError(InputError):
         self.line = line
         self.column = column
 
-    def render(self) -> str:
+    def render(self, width: int | None = None) -> str:
+        """The message, the line and a caret under the place. Long lines (a 100,000-term
+        sum) are cut to a window around the column, each cut marked `…`: 100 characters,
+        or on a terminal `width` columns wide what fits in it (so that neither the line nor
+        the caret wraps, wide characters counted as the terminal shows them)."""
         lines = self.source.splitlines() or [""]
         text = lines[self.line - 1] if 0 < self.line <= len(lines) else ""
-        # Long lines (a 100,000-term sum) are cut to a window around the column.
         col = max(self.column, 1)
-        start = max(0, col - 60)
-        shown = text[start:start + 100]
+        if width is None:
+            start = max(0, col - 60)
+            end = start + 100
+        else:
+            start, end = _window(text, col - 1, width - 2)
+        shown = text[start:end]
         prefix = "…" if start else ""
-        suffix = "…" if start + 100 < len(text) else ""
+        suffix = "…" if end < len(text) else ""
         caret = " " * len(prefix) + _under(shown[:col - 1 - start]) + "^"
         where = f"line {self.line}, column {self.column}"
         return f"{self.message} (at {where})\n  {prefix}{shown}{suffix}\n  {caret}"
+
+
+TAB = 8  # the most columns a tab may take
+
+
+def _window(text: str, at: int, room: int) -> tuple[int, int]:
+    """`(start, end)`: the piece of `text` around the character at `at` that fits in `room`
+    columns with its `…` marks (and the caret, past the end), about two thirds of it
+    before that character."""
+    from rich.cells import get_character_cell_size as cells
+
+    def width(c: str) -> int:
+        return TAB if c == "\t" else cells(c)
+
+    n = len(text)
+    at = min(at, n)
+    start, end = at, min(at + 1, n)
+    inner = sum(map(width, text[start:end])) + (at == n)  # the caret past the end: 1
+    before = 0
+
+    def fits(add: int, start: int, end: int) -> bool:
+        return inner + add + (start > 0) + (end < n) <= room
+
+    while True:
+        left = start > 0 and fits(width(text[start - 1]), start - 1, end)
+        right = end < n and fits(width(text[end]), start, end + 1)
+        if left and (before < 2 * room // 3 or not right):
+            start -= 1
+            before += width(text[start])
+            inner += width(text[start])
+        elif right:
+            inner += width(text[end])
+            end += 1
+        else:
+            return start, end
 
 
 def _under(text: str) -> str:
