@@ -276,6 +276,26 @@ def test_a_wrapped_explain_step_stays_under_its_node(width):
         assert pasted in "\n".join(line.rstrip() for line in shown.lines) + "\n"
 
 
+RULE = "pass when |analytic - numeric| <= 1e-08 + 1e-05·|numeric|"
+
+
+@pytest.mark.parametrize("width", (30, 40, 80))
+def test_checks_rule_breaks_before_its_relation(width):
+    """At 40 columns check's rule broke at a space, `... <= 1e-08` / `+ 1e-05·|numeric|`,
+    its second line at column 0. Where it does not fit it breaks before `<=`, each side
+    whole, the right side 4 in; and it is under the table at any width (a table narrower
+    than the rule wrapped it as a caption)."""
+    for args in (["sigmoid(w*x + b)", "w=0.5", "x=1.5", "b=0.1"], ["x*2", "x=1"]):
+        shown = on_terminal(["check", *args], width)
+        assert shown.status == 0, shown.stderr
+        lines = [line.rstrip() for line in shown.lines]
+        at = next(k for k, line in enumerate(lines) if line.startswith("pass when"))
+        rule = [line for line in lines[at:] if line]
+        expected = [RULE] if width >= len(RULE) else [RULE[:30], "    " + RULE[31:]]
+        assert rule == expected, shown.screen
+        assert max(map(len, lines)) <= width, shown.screen
+
+
 def _typed(args, text: bytes):
     """Run on a terminal whose standard input is the terminal: wait for the line on
     standard error, type `text` (Ctrl-D ends it), and return (that line, what was shown)."""

@@ -179,11 +179,10 @@ def to_tsv(rows, rtol, atol, digits=None) -> str:
 def to_table(rows, rtol, atol, digits=numtext.CHECK):
     from rich.table import Table
 
-    from .layout import Fitted
+    from .layout import Fitted, Pairs
 
     num = numtext.text
-    table = Table(header_style="bold", show_edge=False, pad_edge=False, caption_justify="left",
-                  caption=f"pass when |analytic - numeric| <= {num(atol)} + {num(rtol)}·|numeric|")
+    table = Table(header_style="bold", show_edge=False, pad_edge=False)
     table.add_column("variable", style="cyan")
     for col in ("analytic", "numeric", "abs error", "rel error"):
         table.add_column(col, justify="right", no_wrap=True)
@@ -194,7 +193,10 @@ def to_table(rows, rtol, atol, digits=numtext.CHECK):
                       num(r.abs_error, numtext.ERROR_CELL),
                       num(r.rel_error, numtext.ERROR_CELL),
                       "[green]ok[/]" if ok else f"[bold red]{verdict(r, rtol, atol)}[/]")
-    return Fitted(table)
+    # the rule, broken (where it must) before its relation: each side whole
+    rule = Pairs(["pass when", "|analytic - numeric|", f"<= {num(atol)} + {num(rtol)}·"
+                  "|numeric|"], sep=" ", hang=4)
+    return Fitted(table, rule)
 
 
 FORMATS = {

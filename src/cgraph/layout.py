@@ -53,14 +53,18 @@ def _needed(table: Table) -> int:
 
 
 class Fitted:
-    """A table, or, where it would be cut, its rows one block each."""
+    """A table, or, where it would be cut, its rows one block each; `footer` (a renderable
+    that lays itself out, where a table's caption would wrap at any space) under either."""
 
-    def __init__(self, table: Table):
+    def __init__(self, table: Table, footer=None):
         self.table = table
+        self.footer = footer
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         if _needed(self.table) <= options.max_width:
             yield self.table
+            if self.footer is not None:
+                yield self.footer
             return
         headers = [_plain(c.header) for c in self.table.columns]
         width = max(cell_len(h) for h in headers)
@@ -76,36 +80,40 @@ class Fitted:
             if k:
                 yield Text("")
             yield grid
-        if self.table.caption:
+        if self.footer is not None:
             yield Text("")
-            yield Text.from_markup(self.table.caption) if isinstance(
-                self.table.caption, str) else self.table.caption
+            yield self.footer
 
 
 class Pairs:
     """`a = 1   b = 2   …` (or `a 6%, b 2%, …`), as many pairs to a line as fit; a pair is
-    never split, and a line that breaks ends with the separator's mark (the comma)."""
+    never split, and a line that breaks ends with the separator's mark (the comma). With
+    `hang`, the lines after the first start that much further in (a formula broken
+    before a relation: its second line reads as the first one's continuation)."""
 
-    def __init__(self, pairs: list[str], sep: str = "   ", style: str | None = None):
+    def __init__(self, pairs: list[str], sep: str = "   ", style: str | None = None,
+                 hang: int = 0):
         self.pairs = pairs
         self.sep = sep
         self.style = style
+        self.hang = hang
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         line = ""
         mark = self.sep.rstrip()
         last = len(self.pairs) - 1
+        pad = ""  # the first line's
         for k, pair in enumerate(self.pairs):
             candidate = f"{line}{self.sep}{pair}" if line else pair
             # a line that breaks after this pair needs room for the mark
-            if line and cell_len(candidate) + (len(mark) if k < last else 0) > \
+            if line and cell_len(pad + candidate) + (len(mark) if k < last else 0) > \
                     options.max_width:
-                yield Text(line + mark, style=self.style or "", overflow="fold")
-                line = pair
+                yield Text(pad + line + mark, style=self.style or "", overflow="fold")
+                line, pad = pair, " " * self.hang
             else:
                 line = candidate
         if line:
-            yield Text(line, style=self.style or "", overflow="fold")
+            yield Text(pad + line, style=self.style or "", overflow="fold")
 
 
 class Hanging:
