@@ -276,6 +276,28 @@ def test_a_wrapped_explain_step_stays_under_its_node(width):
         assert pasted in "\n".join(line.rstrip() for line in shown.lines) + "\n"
 
 
+CJK_NAMES = ("預測很長的中文名字", "学习率很长的中文名字", "目標", "成本")
+
+
+@pytest.mark.parametrize("width", (30, 40, 80))
+def test_explain_keeps_cjk_names_whole(width):
+    """explain at 30 columns cut CJK names mid-name (`∂成本/∂學習率很长的中文名` / `字`):
+    they have no space to break at, so Rich folded the word where the line ended. A long
+    step now breaks between words, else after the '/' of a ∂a/∂b, each name whole; the
+    first line has the columns the hang takes from the others."""
+    from rich.cells import cell_len
+
+    args = ["explain", f"成本 = ({CJK_NAMES[0]} - 目標)^2 * {CJK_NAMES[1]}",
+            f"{CJK_NAMES[0]}=1.5", "目標=0.5", f"{CJK_NAMES[1]}=0.1"]
+    wide, shown = on_terminal(args, 200), on_terminal(args, width)
+    assert shown.status == wide.status == 0, shown.stderr
+    assert max(cell_len(line) for line in shown.lines) <= width, shown.screen
+    for name in CJK_NAMES:
+        assert shown.screen.count(name) == wide.screen.count(name) > 0, (name, shown.screen)
+    joined = "".join(shown.screen.split())  # nothing lost or moved, whatever the layout
+    assert joined == "".join(wide.screen.split()), shown.screen
+
+
 RULE = "pass when |analytic - numeric| <= 1e-08 + 1e-05·|numeric|"
 
 

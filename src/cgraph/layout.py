@@ -13,6 +13,8 @@ that fits instead:
 
 from __future__ import annotations
 
+import re
+
 from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.table import Table
@@ -133,16 +135,62 @@ class Hanging:
                 line += self.note
             yield line
             return
+        first = max(8, width - self.indent)  # the first line has the hang's columns too
         room = max(8, width - self.indent - self.hang)
-        lines = list(self.text.wrap(console, room, overflow="fold"))
+        lines = wrap(self.text, first, room)
         if self.note:
             note = self.note.copy()
-            if lines[-1].cell_len + note.cell_len > room:  # on lines of its own
-                note.plain = note.plain.lstrip()
-                lines += note.wrap(console, room, overflow="fold")
+            if lines[-1].cell_len + note.cell_len > (room if len(lines) > 1 else first):
+                note.plain = note.plain.lstrip()  # on lines of its own
+                lines += wrap(note, room, room)
             else:
                 lines[-1] = lines[-1] + note
         for k, line in enumerate(lines):
             pad = self.indent if k == 0 else self.indent + self.hang
             line.rstrip()
             yield Text(" " * pad, overflow="fold") + line
+
+
+def wrap(text: Text, first: int, room: int) -> list[Text]:
+    """`text` in lines of at most `first` columns, then `room`, broken at spaces. A word
+    too long for its line (`∂成本/∂預測很長的中文名字`: CJK names have no space to break at)
+    breaks after its last `/` that fits, so that each name in it stays whole; only a name
+    longer than a line is cut, where the line ends. Wide characters count as two columns."""
+    from rich.cells import get_character_cell_size as cells
+
+    plain = text.plain
+    starts: list[int] = []  # where each line after the first begins
+    used = last = len(plain) - len(plain.lstrip(" "))  # columns taken; the last word's end
+    for word in re.finditer(r"\S+", plain):
+        start, end = word.span()
+        limit = room if starts else first
+        size, gap, last = cell_len(word.group()), cell_len(plain[last:start]), end
+        if used + gap + size <= limit:
+            used += gap + size
+            continue
+        if used:  # the word goes on a new line
+            starts.append(start)
+            used, limit = 0, room
+            if size <= limit:
+                used = size
+                continue
+        k = start  # too long for a line of its own: cut after a '/', or where it ends
+        while True:
+            taken, cut, slash = 0, k, None
+            while cut < end and taken + cells(plain[cut]) <= limit:
+                taken += cells(plain[cut])
+                cut += 1
+                if plain[cut - 1] == "/" and cut < end:
+                    slash = (cut, taken)
+            if cut == end:
+                used = taken
+                break
+            if slash is not None:
+                cut = slash[0]
+            cut = max(cut, k + 1)  # a character wider than the line goes all the same
+            starts.append(cut)
+            k, used, limit = cut, 0, room
+    lines = text.divide(starts)
+    for line in lines:
+        line.rstrip()
+    return list(lines)
