@@ -187,3 +187,39 @@ def test_the_terminal_says_what_a_pipe_gets(args):
     if "--mode" not in args:
         assert "(chain rule)" in shown.screen
     assert shown.screen == piped
+
+
+@pytest.mark.parametrize("args, line", [
+    (["-x + 1", "x=2"], "t1 = -x = -2"),  # was t1 = -x = -2 = -2
+    (["-(2)*x + sin(0)*x", "x=2"], "t5 = sin(0) = 0"),  # was sin(0) = sin(0) = 0
+    (["-(2)*x", "x=2"], "t1 = -2"),  # was -2 = -2 = -2
+    (["-x + 1", "x=2", "--mode", "forward"], "t1̇ = -ẋ = -1"),
+    (["-x + 1", "x=-2"], "t1 = -x = -(-2) = 2"),  # the substituted form is no repeat here
+])
+def test_a_term_that_reads_as_the_next_is_said_once(args, line):
+    """explain said `t1 = -x = -2 = -2`: the substituted form read as the value. In text,
+    Markdown and on a terminal (40 and 80 columns) each line now says a term once; the
+    page keeps the repeat in its template, whose numbers change with its inputs."""
+    from terminal import on_terminal
+
+    from cgraph import explain
+
+    text = run("explain", *args, "--format", "text").stdout
+    assert line in [said.strip() for said in text.splitlines()], text
+    markdown = run("explain", *args, "--format", "markdown").stdout
+    for said in (text.splitlines(), re.findall(r"\$(.*)\$", markdown)):
+        for one in said:
+            terms = one.split("    (")[0].split(" = ")
+            assert all(a != b for a, b in zip(terms[1:], terms[2:])), one
+    for width in (40, 80):
+        shown = on_terminal(["explain", *args], width)
+        assert shown.status == 0 and f" {line}" in shown.screen, shown.screen
+    if "--mode" not in args:  # the page: the step's template keeps every term
+        import cgraph
+
+        point = {k: float(v) for k, v in (a.split("=") for a in args[1:])}
+        ev = cgraph.parse(args[0]).evaluate(point)
+        step = next(s for sec in explain.walkthrough(ev) for s in sec.lines
+                    if s.text() == line)
+        pieces, holes = step.template()
+        assert "\x00".join(pieces).count(" = ") == len(step.terms) - 1, pieces

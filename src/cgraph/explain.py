@@ -191,16 +191,27 @@ class Step:
     at: tuple = ()
 
     def text(self, digits=numtext.TABLE) -> str:
-        return " = ".join(t.text(digits) for t in self.terms)
+        return " = ".join(self.texts(digits))
+
+    def texts(self, digits=numtext.TABLE, latex: bool = False) -> list[str]:
+        """Each term as written, a term that reads as the next one said once: `t1 = -x =
+        -2`, not `= -2 = -2` (the substituted form is the value), `sin(0) = 0`. Not in a
+        template (`digits` is Holes): the page fills its holes with the values of inputs
+        the reader changes, and at x = -2 the `-x` of `-(-2) = 2` is not the value."""
+        out = [t.latex(digits) if latex else t.text(digits) for t in self.terms]
+        if isinstance(digits, Holes):
+            return out
+        return [t for k, t in enumerate(out) if k == 0 or k + 1 == len(out) or t != out[k + 1]]
 
     def template(self) -> tuple[list[str], list[tuple]]:
         """The text with a hole for each number: (the pieces between the holes, and for
-        each hole (Num, in_product)); `text()` is the pieces with the numbers filled in."""
+        each hole (Num, in_product)); `text()` is the pieces with the numbers filled in,
+        less a term that reads as the next (see `texts`)."""
         holes = Holes()
         return self.text(holes).split("\x00"), holes.numbers
 
     def latex(self, digits=numtext.TABLE) -> str:
-        return " = ".join(t.latex(digits) for t in self.terms)
+        return " = ".join(self.texts(digits, latex=True))
 
 
 class Holes:
@@ -497,7 +508,7 @@ def to_rich(sections: list[Section], digits=numtext.TABLE):
         parts.append(Text(s.title, style="bold underline"))
         for step in s.lines:
             line = Text()
-            texts = [t.text(digits) for t in step.terms]
+            texts = step.texts(digits)
             for k, piece in enumerate(texts):
                 if k:
                     line.append(" = ", style="dim")
