@@ -255,3 +255,31 @@ def test_weights_and_gradients_are_listed_family_by_family():
     # --wrt keeps the order asked for
     asked = json.loads(cg("eval", *point, "--wrt", "b[2],W[1,1]", "--format", "json"))
     assert list(asked["gradient"]) == ["b[2]", "W[1,1]"]
+
+
+@pytest.mark.parametrize("width", (40, 80))
+def test_an_interrupted_run_names_only_the_weights_it_moved(width):
+    """Without --wrt every bound variable is trained, and Ctrl-C listed them all: x=1
+    too, whose gradient is 0 (step(x)), so descent never moves it. The line names the
+    weights that moved, on a real terminal with its progress bar."""
+    import re
+
+    from terminal import on_terminal
+
+    shown = on_terminal(["descend", "(w1*w2 - 2)^2 + step(x)", "w1=1", "w2=0.5", "x=1",
+                         "--steps", "10000000"], width, timeout=120,
+                        interrupt_when=lambda seen: re.search(  # the bar's 1%: moving
+                            rb"\b[1-9]\d*%", b"".join(seen.values())))
+    said = shown.stderr.strip().splitlines()[-1]
+    assert shown.status == 130 and said.startswith("Interrupted: at step "), shown.stderr
+    assert re.search(r", at w1=[-\d.e]+, w2=[-\d.e]+\.$", said) and "x=" not in said, said
+
+    from cgraph.errors import Interrupted
+
+    def ctrl_c_at_step_1(step, total):
+        raise Interrupted()
+
+    with pytest.raises(Interrupted) as caught:  # before a weight moves
+        descend(cgraph.parse("(w-1)^2 + step(x)"), {"w": 1.0, "x": 1.0}, ["w", "x"],
+                steps=100, on_step=ctrl_c_at_step_1)
+    assert caught.value.note == "at step 1 the cost was 1, the weights as given"

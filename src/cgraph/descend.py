@@ -159,11 +159,19 @@ def descend(graph: Graph, bindings: dict, wrt: list[str], *, lr: float = 0.01,
 
 def where_it_stopped(run: Run) -> str:
     """An interrupted run's last point, numbered as --trace numbers its rows: the cost
-    and the weights it had reached (the first ten, on a big model)."""
+    and the weights it had moved (the first ten, on a big model). A weight still at its
+    starting value is left out: a variable bound without --wrt whose gradient is 0 is
+    trained by name only, and the value to start again from is the one given."""
     from .errors import listed
 
-    point = listed(f"{v}={numtext.text(w)}" for v, w in zip(run.wrt, run.weights))
-    return f"at step {run.steps + 1:,} the cost was {numtext.text(run.cost)}, at {point}"
+    moved = [f"{v}={numtext.text(w)}" for v, w, w0 in
+             zip(run.wrt, run.weights, run.start_weights) if not _same(w, w0)]
+    point = f"at {listed(moved)}" if moved else "the weights as given"
+    return f"at step {run.steps + 1:,} the cost was {numtext.text(run.cost)}, {point}"
+
+
+def _same(a: float, b: float) -> bool:
+    return a == b or (a != a and b != b)
 
 
 def _nonfinite_cause(k, cost, grads, weights, run, bindings, data, growing) -> str:
