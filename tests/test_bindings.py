@@ -12,6 +12,7 @@ import struct
 import subprocess
 import sys
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -413,6 +414,39 @@ def test_a_missing_element_is_out_of_a_list_or_just_missing():
     # the library takes no lists: its message names the elements, which it takes
     with pytest.raises(BindingError, match=r"bind them as x\[1\]=VALUE x\[2\]=VALUE$"):
         cgraph.parse("x[1]*x[2]").evaluate({})
+
+
+def test_one_element_bound_alone_is_an_element_not_a_one_element_list(tmp_path):
+    """`eval --file xor.cg 'W[1,1]=1'` said "W[1,2] is out of range of the family bound: W
+    has W[1,1] to W[1,1]": one element makes the same name -> value as W=[[1]], and the
+    check saw only that. The bindings now say which families a list bound, through the
+    --bindings merge: an element alone leaves the others missing, W=[[1]] (typed, or a
+    list in a --bindings file, JSON or NAME=VALUE lines) has a range."""
+    xor = str(Path(__file__).parent.parent / "examples" / "xor.cg")
+    alone = refused("eval", "--file", xor, "W[1,1]=1")
+    assert alone.startswith("no value for x[1], W[1,2], x[2], b[1], W[2,1], "), alone
+    assert refused("eval", "w[1]*w[2]", "w[1]=1") == "no value for w[2]; bind it as w[2]=VALUE"
+    out_of_range = "W[1,2] is out of range of the family bound: W has W[1,1] to W[1,1]"
+    assert refused("eval", "--file", xor, "W=[[1]]") == out_of_range
+    assert refused("eval", "w[1]*w[2]", "w=[1]") == \
+        "w[2] is out of range of the family bound: w has w[1] to w[1]"
+    files = {"list.json": ('{"W": [[1]]}', out_of_range),
+             "lines.txt": ("W=[[1]]\n", out_of_range),
+             "element.json": ('{"W[1,1]": 1}', alone), "element.txt": ("W[1,1]=1\n", alone)}
+    for name, (text, said) in files.items():
+        (tmp_path / name).write_text(text)
+        assert refused("eval", "--file", xor, "--bindings", str(tmp_path / name)) == said
+    # the merge: a list in the file still binds unused elements under a command line's
+    # element; an element in the file is no list under the command line's one
+    (tmp_path / "w.json").write_text('{"w": [1, 2, 3]}')
+    ok = run("eval", "w[1]*2", "--bindings", str(tmp_path / "w.json"), "w[1]=5",
+             "--fields", "value")
+    assert ok.exit_code == 0 and ok.stdout == '{"value": 10.0}\n', ok.output
+    (tmp_path / "w1.json").write_text('{"w[1]": 1}')
+    assert refused("eval", "w[1]*w[2]", "--bindings", str(tmp_path / "w1.json"),
+                   "w[1]=5") == "no value for w[2]; bind it as w[2]=VALUE"
+    assert refused("eval", "w[1]*w[2]", "--bindings", str(tmp_path / "w1.json"),
+                   "w=[5]") == "w[2] is out of range of the family bound: w has w[1] to w[1]"
 
 
 @settings(max_examples=400, deadline=None)

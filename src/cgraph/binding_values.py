@@ -212,7 +212,8 @@ def family_bindings(name: str, values, where: str = "", kind: str = "value"
 
 def json_bindings(text: str, where: str):
     """--bindings FILE's JSON object (or `descend --format json` output, for its weights):
-    one {name: value} per entry, a family's elements together."""
+    one (family, {name: value}) per entry, a family's elements together; `family` is the
+    name a list bound, else None (a number, or one element: "w[1]": 2)."""
     import json
 
     try:
@@ -225,8 +226,9 @@ def json_bindings(text: str, where: str):
         number = _json_number(value, f"{where}the value of {name}", "{}") \
             if "[" in name else None
         if number is not None:  # w[1] as descend names it
-            yield {name: number}
+            yield None, {name: number}
         elif not re.fullmatch(terminal("NAME"), name):
             raise BindingError(f"{where}{name!r} is not a name")
         else:
-            yield family_bindings(name, value, where)
+            yield name if isinstance(value, list) else None, family_bindings(name, value,
+                                                                             where)

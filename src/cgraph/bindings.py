@@ -18,6 +18,7 @@ doubles and are taken as they are (cgraph prints them so; they read back exactly
 from __future__ import annotations
 
 import re
+from typing import Mapping
 
 from .errors import BindingError
 from .numtext import misread
@@ -56,6 +57,25 @@ def is_name(name: str) -> bool:
     return pattern.fullmatch(name) is not None
 
 
+class Bindings(dict):
+    """Bindings, name -> value, and `lists`: the families a list bound (`w=[…]`,
+    `"W": [[…]]` in a --bindings file). Such a family may bind elements the program does not
+    use, and an element it lacks is out of its range; an element bound on its own
+    (`W[1,1]=1`) is a name like any other, though `W=[[1]]` makes the same name -> value."""
+
+    __slots__ = ("lists",)
+
+    def __init__(self, *args, lists=()):
+        super().__init__(*args)
+        self.lists = set(lists)
+
+    def over(self, under: Mapping[str, float]) -> "Bindings":
+        """These bindings (the command line's) over `under` (a --bindings file's): a name
+        bound in both takes this value; a family a list bound in either is a list's."""
+        return Bindings({**under, **self},
+                        lists=self.lists | getattr(under, "lists", set()))
+
+
 def binding_name(name: str) -> str | None:
     """`name` as a binding names a variable: a NAME, or one element of a family written as
     cgraph prints it (`w[1]`, `W[2,3]`; spaces inside the brackets dropped); else None."""
@@ -92,7 +112,7 @@ def constant_value(text: str, what: str = "the value", write: str | None = "{}",
     return expression_value(text, what, write)
 
 
-def parse_bindings(args, where: str = "") -> dict[str, float]:
+def parse_bindings(args, where: str = "") -> Bindings:
     """`["x=1", "y=pi/2", "w=[1,2]"]` -> `{"x": 1.0, "y": 1.5707963267948966, "w[1]": 1.0,
     "w[2]": 2.0}`."""
     bindings, sigmas = parse_uncertain_bindings(args, where)
@@ -110,9 +130,9 @@ def parse_tangents(args) -> dict[str, float]:
 
 
 def parse_uncertain_bindings(args, where: str = "", tangent: bool = False
-                             ) -> tuple[dict[str, float], dict[str, float]]:
+                             ) -> tuple[Bindings, dict[str, float]]:
     """`["x=2±0.1", "y=3"]` -> `({"x": 2.0, "y": 3.0}, {"x": 0.1})`."""
-    bindings: dict[str, float] = {}
+    bindings = Bindings()
     sigmas: dict[str, float] = {}
     given: dict[str, str] = {}  # name -> the argument that bound it
     kind = "tangent" if tangent else "value"
@@ -151,6 +171,7 @@ def parse_uncertain_bindings(args, where: str = "", tangent: bool = False
             if again is not None:
                 raise twice(again)
             _add(bindings, new, where)
+            bindings.lists.add(name)
             continue
         value, pm, sigma = _split_sigma(value)
         write = f"--tangent {name}={{}}" if tangent else f"{name}={{}}"
@@ -188,7 +209,7 @@ def _add(bindings: dict, new: dict, where: str = "") -> None:
         bindings[name] = value
 
 
-def read_bindings_file(path: str) -> dict[str, float]:
+def read_bindings_file(path: str) -> Bindings:
     """Bindings from a file: a JSON object (name -> number, or a list for a family;
     `descend --format json` output is read for its weights), or NAME=VALUE lines."""
     from .files import read_text
@@ -201,9 +222,11 @@ def read_bindings_file(path: str) -> dict[str, float]:
     if text.lstrip().startswith("{"):
         from .binding_values import json_bindings
 
-        bindings: dict[str, float] = {}
-        for new in json_bindings(text, where):
+        bindings = Bindings()
+        for family, new in json_bindings(text, where):
             _add(bindings, new, where)
+            if family is not None:
+                bindings.lists.add(family)
         return bindings
     lines = [line.split("#", 1)[0].strip() for line in text.splitlines()]
     return parse_bindings([line for line in lines if line], where)

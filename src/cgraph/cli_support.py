@@ -261,7 +261,7 @@ def program_arguments(fn):
                  f"has no variables; if it is a binding, {_program_first(args)}")
         bindings, sigmas = parse_uncertain_bindings(binding_args)
         if bindings_file:  # the command line wins over the file
-            bindings = {**read_bindings_file(bindings_file), **bindings}
+            bindings = bindings.over(read_bindings_file(bindings_file))
         return fn(program=Program(graph, bindings, sigmas, source), **kwargs)
 
     command = click.argument("args", nargs=-1, metavar="PROGRAM [NAME=VALUE]...")(command)

@@ -111,7 +111,7 @@ class Graph:
         families = self._family_prefixes() if unknown and bindings else set()
         if families:
             families = {f for f, elements in _families(bindings).items()
-                        if f + "[" in families and _a_whole_list(elements)}
+                        if f + "[" in families and _a_list(bindings, f, elements)}
         extra = [k for k in bindings if k not in self.variables
                  and ("[" not in k or k.partition("[")[0] not in families)] \
             if unknown else []
@@ -147,7 +147,7 @@ class Graph:
             if b.count(",") != u.count(","):
                 raise BindingError(f"'{family}' is bound with {b.count(',') + 1} index(es) "
                                    f"({b}) but the program uses {u.count(',') + 1} ({u})")
-            if missing and _a_whole_list(bound[family]):  # as x=[…] binds: say so
+            if missing and _a_list(bindings, family, bound[family]):  # x=[…]: say so
                 have = set(bound[family])
                 lost = [n for n in used[family] if n not in have]
                 if lost:
@@ -501,6 +501,14 @@ def _families(names) -> dict[str, list[str]]:
         if "[" in n:
             out.setdefault(n.partition("[")[0], []).append(n)
     return out
+
+
+def _a_list(bindings, family: str, elements: list[str]) -> bool:
+    """Whether a list bound `family`: as the command line and --bindings say (their
+    `Bindings.lists`), or for a plain dict (the library's), whether its elements are what
+    a list binds."""
+    lists = getattr(bindings, "lists", None)
+    return family in lists if lists is not None else _a_whole_list(elements)
 
 
 def _a_whole_list(elements: list[str]) -> bool:
