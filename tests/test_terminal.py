@@ -316,6 +316,16 @@ def test_checks_rule_breaks_before_its_relation(width):
         expected = [RULE] if width >= len(RULE) else [RULE[:30], "    " + RULE[31:]]
         assert rule == expected, shown.screen
         assert max(map(len, lines)) <= width, shown.screen
+    # tolerances that make the right side wider than a line: it breaks before its +
+    shown = on_terminal(["check", "x*2", "x=1", "--atol", "0.000123456", "--rtol",
+                         "1.234567e-3"], width)
+    lines = [line.rstrip() for line in shown.lines]
+    rule = [line for line in lines[next(k for k, line in enumerate(lines)
+                                         if line.startswith("pass when")):] if line]
+    wide = "pass when |analytic - numeric| <= 0.000123456 + 0.001234567·|numeric|"
+    assert rule == ([wide] if width >= len(wide) else [
+        "pass when |analytic - numeric|", "    <= 0.000123456",
+        "    + 0.001234567·|numeric|"]), shown.screen
 
 
 def _typed(args, text: bytes):

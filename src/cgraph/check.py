@@ -193,9 +193,10 @@ def to_table(rows, rtol, atol, digits=numtext.CHECK):
                       num(r.abs_error, numtext.ERROR_CELL),
                       num(r.rel_error, numtext.ERROR_CELL),
                       "[green]ok[/]" if ok else f"[bold red]{verdict(r, rtol, atol)}[/]")
-    # the rule, broken (where it must) before its relation: each side whole
-    rule = Pairs(["pass when", "|analytic - numeric|", f"<= {num(atol)} + {num(rtol)}·"
-                  "|numeric|"], sep=" ", hang=4)
+    # the rule, broken (where it must) before its relation, each side whole; its right
+    # side before its + only where that side is wider than a line
+    rule = Pairs(["pass when", "|analytic - numeric|",
+                  [f"<= {num(atol)}", f"+ {num(rtol)}·|numeric|"]], sep=" ", hang=4)
     return Fitted(table, rule)
 
 

@@ -91,9 +91,11 @@ class Pairs:
     """`a = 1   b = 2   …` (or `a 6%, b 2%, …`), as many pairs to a line as fit; a pair is
     never split, and a line that breaks ends with the separator's mark (the comma). With
     `hang`, the lines after the first start that much further in (a formula broken
-    before a relation: its second line reads as the first one's continuation)."""
+    before a relation: its second line reads as the first one's continuation). A list
+    among the pairs is a group: whole on a line where it fits on one, else broken between
+    its members (`<= 1e-08 + 1e-05·|numeric|`, broken before `+` only when it must)."""
 
-    def __init__(self, pairs: list[str], sep: str = "   ", style: str | None = None,
+    def __init__(self, pairs: list, sep: str = "   ", style: str | None = None,
                  hang: int = 0):
         self.pairs = pairs
         self.sep = sep
@@ -101,15 +103,23 @@ class Pairs:
         self.hang = hang
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        line = ""
+        width = options.max_width
         mark = self.sep.rstrip()
-        last = len(self.pairs) - 1
-        pad = ""  # the first line's
-        for k, pair in enumerate(self.pairs):
+        pairs = list(self.pairs)
+        line, pad = "", ""  # pad: the first line's
+        while pairs:
+            pair = pairs.pop(0)
+            ends = len(mark) if pairs else 0  # a line that breaks after it needs the mark
+            if isinstance(pair, list):  # a group: whole if it fits on a line, here or next
+                whole = self.sep.join(pair)
+                here = f"{pad}{line}{self.sep}{whole}" if line else pad + whole
+                if cell_len(here) + ends > width and (
+                        not line or cell_len(" " * self.hang + whole) + ends > width):
+                    pairs[:0] = pair
+                    continue
+                pair = whole
             candidate = f"{line}{self.sep}{pair}" if line else pair
-            # a line that breaks after this pair needs room for the mark
-            if line and cell_len(pad + candidate) + (len(mark) if k < last else 0) > \
-                    options.max_width:
+            if line and cell_len(pad + candidate) + ends > width:
                 yield Text(pad + line + mark, style=self.style or "", overflow="fold")
                 line, pad = pair, " " * self.hang
             else:
