@@ -388,6 +388,13 @@ def test_help_says_what_help_says(args):
     assert asked.stdout == shown.stdout and "Usage: cgraph " in asked.stdout
 
 
+def test_help_completes_its_topic_with_the_commands():
+    env = {"_CGRAPH_COMPLETE": "bash_complete", "COMP_WORDS": "cgraph help e",
+           "COMP_CWORD": "2"}
+    r = CliRunner().invoke(cli, [], env=env, prog_name="cgraph")
+    assert r.stdout.split() == ["plain,eval", "plain,explain"], r.output
+
+
 @pytest.mark.parametrize("name", sorted(cli.commands))
 def test_help_names_every_value_not_its_python_type(name):
     """Every option's value has a name in --help (N, X,Y, FILE), never click's type
