@@ -175,7 +175,9 @@ class GraphBuilder:
                 found = len(nodes)
                 nodes.append(BareNode(found, VAR, (), name))
                 self.first_use.setdefault(name, pos)
-            self._bind(name, found)
+            if self.marks or self.open:  # (as _bind does; a new name: nothing it replaces)
+                self.journal.append((name, None))
+            self.scope[name] = found
         return found
 
     def _at(self, pos: int):

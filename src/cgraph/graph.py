@@ -14,7 +14,7 @@ from typing import Iterable, Mapping, Sequence
 from . import ops
 from .batch import BatchResult, evaluate_batch
 from .errors import BindingError, InputError, did_you_mean, listed
-from .ops import CONST, VAR, Op
+from .ops import ADD, CONST, MUL, VAR, Op
 
 
 # How a Graph or an Evaluation shows itself in Jupyter and VS Code: set by cgraph.notebook,
@@ -103,6 +103,9 @@ class Graph:
         or a variable left unbound (`missing`); `lists`: the bindings may be lists (the
         command line), so a family nothing binds is hinted as one (W=[[…]] (4×2))."""
         if bindings.keys() == self.variables.keys():  # (the usual call: nothing is wrong)
+            return
+        if not unknown and bindings.keys() >= self.variables.keys() and \
+                "[" not in "".join(self.variables):  # (every variable bound, no family)
             return
         if any("[" in k for k in bindings):
             self._check_families(bindings, missing)
@@ -227,7 +230,13 @@ class Graph:
                 args = n.inputs
                 k = len(args)
                 if k == 2:
-                    values[n.id] = n.op.scalar(values[args[0]], values[args[1]])
+                    op = n.op  # (+ and *, the most frequent, inline: their scalar rules)
+                    if op is ADD:
+                        values[n.id] = values[args[0]] + values[args[1]]
+                    elif op is MUL:
+                        values[n.id] = values[args[0]] * values[args[1]]
+                    else:
+                        values[n.id] = op.scalar(values[args[0]], values[args[1]])
                 elif k == 1:
                     values[n.id] = n.op.scalar(values[args[0]])
                 elif n.op is VAR:
@@ -284,6 +293,18 @@ class Graph:
             if not args:
                 continue
             op = n.op
+            if op is ADD or op is MUL:  # (the most frequent, inline: their partial rules)
+                a, b = args
+                if op is ADD:
+                    adjoint[a] += g  # (g * 1.0 is g, bit for bit)
+                    adjoint[b] += g
+                else:
+                    va = values[a]
+                    adjoint[a] += g * values[b]
+                    adjoint[b] += g * va
+                if find:
+                    live[a] = live[b] = True
+                continue
             rules = op.partials
             k = len(args)
             if find and op.gate is not None:  # (when liveness is known, there is none)
@@ -431,8 +452,10 @@ class Evaluation:
 
     def gradient(self, wrt: Iterable[str] | None = None) -> dict[str, float]:
         """∂output/∂v for each variable v (all of them, in order of first use, or `wrt`)."""
-        names = self.graph.variables if wrt is None else wrt
-        return {v: self.grads[self.graph.variables[v]] for v in names}
+        variables, grads = self.graph.variables, self.grads
+        if wrt is None:
+            return {v: grads[i] for v, i in variables.items()}
+        return {v: grads[variables[v]] for v in wrt}
 
     def first_nonfinite(self) -> Node | None:
         """The first node whose value is non-finite although all its inputs are finite."""

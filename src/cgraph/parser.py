@@ -379,10 +379,6 @@ def _drive(t: tables.Tables, builder, text: str) -> None:
                 j = len(nodes)
                 nodes.append(node(j, x, (values[-1], right)))
                 values[-1] = j
-            elif what is PUSH:
-                push_value(i0 + x)
-            elif what is PUSH_CALL:
-                push_value(x[1](builder, (i0 + x[0],)))
             elif what is GATHER:  # (as kept() does, inline)
                 how, n, fn, checked = x
                 args = values[-n:]
@@ -395,6 +391,10 @@ def _drive(t: tables.Tables, builder, text: str) -> None:
                 else:
                     push_value((_Splice(args) if args else _EMPTY) if how is SPLICE
                                else fn(builder, args))
+            elif what is PUSH:
+                push_value(i0 + x)
+            elif what is PUSH_CALL:
+                push_value(x[1](builder, (i0 + x[0],)))
             elif what is NAMED:
                 k = values[-1]
                 v = scope.get(pieces[k])
@@ -422,9 +422,11 @@ def _drive(t: tables.Tables, builder, text: str) -> None:
     i0 = 0
     cut = auto.segments.findall
     # (cut a block of tokens at a time: a list of every segment of a 10^6-node program
-    # would cost 25 bytes a node; a segment cut short where a block ends is still a segment)
-    for segment in (s for at in range(0, len(kinds), 1 << 16)
-                    for s in cut(kinds, at, at + (1 << 16))):
+    # would cost 25 bytes a node; a segment cut short where a block ends is still a segment.
+    # One block: a list, without a generator to resume at each segment)
+    for segment in (cut(kinds) if len(kinds) <= 1 << 16 else
+                    (s for at in range(0, len(kinds), 1 << 16)
+                     for s in cut(kinds, at, at + (1 << 16)))):
         key = (top, segment)
         trace = traces.get(key)
         if trace is not None and stack[-trace[0]:] == trace[1]:
