@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import os
+import signal
 from typing import Callable, NamedTuple
 
 import pytest
@@ -25,6 +26,15 @@ settings.register_profile("cgraph", deadline=None)
 # draws new examples every time and keeps exploring.
 settings.register_profile("ci", settings.get_profile("cgraph"), derandomize=True)
 settings.load_profile("ci" if os.environ.get("CI") == "true" else "cgraph")
+
+# The suite starts its commands as a shell starts one: with Ctrl-C (SIGINT) at its default.
+# A runner started in the background of a script (`python3 -m pytest &`, no job control)
+# ignores SIGINT and every child inherits that; Python then leaves SIGINT ignored until
+# cgraph's __main__ installs its handler, so a Ctrl-C landing in Python's own start-up was
+# lost, and the start-up Ctrl-C test waited 30 s for a descent of 10^8 steps. A handler
+# (here Python's own) is reset to the default at exec; SIG_IGN is not.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def sympy_of(graph):
