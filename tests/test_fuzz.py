@@ -122,8 +122,7 @@ def check(code: int, stdout: str, output: str) -> None:
 
 
 def test_every_command_and_option_is_fuzzed(tmp_path_factory):
-    @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck),
-              derandomize=False)
+    @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
     @given(st.data())
     def run_one(data):
         tmp = tmp_path_factory.mktemp("fuzz", numbered=True)

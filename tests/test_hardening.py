@@ -337,6 +337,17 @@ def python_start_up() -> float:
     return max(_START)
 
 
+def ended(p: subprocess.Popen, timeout: float = 30) -> tuple[bytes, bytes]:
+    """(stdout, stderr) of a process sent a Ctrl-C; one that does not end is killed (not
+    left to run its 10^8 steps beside the rest of the suite) and the test fails."""
+    try:
+        return p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out, err = p.communicate()
+        pytest.fail(f"no end {timeout} s after the Ctrl-C; standard error: {err[-800:]!r}")
+
+
 @pytest.mark.parametrize("after", [0.0, 0.01, 0.02, 0.04, 0.08, 0.15, 0.3, 0.5])
 def test_ctrl_c_at_start_up_is_one_line_and_130(after):
     """From cgraph's first line on (before click, numpy or the parser are imported)."""
@@ -345,7 +356,7 @@ def test_ctrl_c_at_start_up_is_one_line_and_130(after):
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env_for())
     time.sleep(delay)
     p.send_signal(signal.SIGINT)
-    out, err = p.communicate(timeout=30)
+    out, err = ended(p)
     if p.returncode != 130 and after < 0.3:
         # still in Python's own start-up on a loaded machine: no line of cgraph ran
         assert b"/cgraph/" not in err and p.returncode in (1, -signal.SIGINT), err
@@ -354,6 +365,16 @@ def test_ctrl_c_at_start_up_is_one_line_and_130(after):
     # once the descent runs, the line says where it was (descend.where_it_stopped)
     assert re.fullmatch(rb"Interrupted(: at step [\d,]+ the cost was \S+, at w=\S+)?\.\n",
                         err) and out == b"", err
+
+
+def test_a_command_starts_with_ctrl_c_at_its_default():
+    """As a shell starts it, whatever the runner's own SIGINT (conftest.py): under
+    `pytest &` in a script the child inherited SIGINT ignored, and a Ctrl-C in its Python
+    start-up was lost (the start-up test above then hung)."""
+    r = subprocess.run([sys.executable, "-c", "import signal; print(signal.getsignal("
+                        "signal.SIGINT) is signal.default_int_handler)"], capture_output=True,
+                       timeout=60)
+    assert r.stdout == b"True\n", r.stderr
 
 
 _LOST = """
@@ -390,7 +411,7 @@ def test_ctrl_c_mid_run_says_the_csv_is_incomplete(tmp_path):
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env_for())
     first = os.read(p.stdout.fileno(), 100)  # rows are coming out
     p.send_signal(signal.SIGINT)
-    rest, err = p.communicate(timeout=30)
+    rest, err = ended(p)
     assert p.returncode == 130 and first
     err = err.decode()
     assert len(err.splitlines()) == 1 and "incomplete" in err and "Traceback" not in err
