@@ -377,6 +377,25 @@ def test_a_command_starts_with_ctrl_c_at_its_default():
     assert r.stdout == b"True\n", r.stderr
 
 
+def test_a_command_started_with_ctrl_c_ignored_keeps_it_ignored():
+    """`cgraph … &` in a script: the shell starts a background job with SIGINT ignored, so
+    that a Ctrl-C meant for the foreground leaves it running. cgraph keeps it so (Python
+    itself does), and SIGTERM still stops it."""
+    p = subprocess.Popen([*PY, "descend", "(w-1)^2", "w=0", "--steps", "100000000"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env_for(),
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    try:
+        for delay in (0.0, python_start_up() + 0.3, 0.5):  # in Python's start-up, and later
+            time.sleep(delay)
+            p.send_signal(signal.SIGINT)
+        time.sleep(0.5)
+        assert p.poll() is None, p.communicate()[1]
+    finally:
+        p.terminate()
+        out, err = p.communicate(timeout=60)
+    assert p.returncode == -signal.SIGTERM and b"Interrupted" not in err, err
+
+
 _LOST = """
 import os, signal, sys, time
 from cgraph import entry

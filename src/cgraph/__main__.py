@@ -3,9 +3,12 @@
 import _signal  # signal's C module: signal.py itself builds enums at import (0.5 ms)
 
 # Before anything else is imported: a Ctrl-C from here on is remembered, and entry.run
-# turns it into exit status 130 as soon as its own handler is in place.
+# turns it into exit status 130 as soon as its own handler is in place. A command that
+# starts with Ctrl-C ignored (`cgraph … &` in a script: the shell ignores it for background
+# jobs) keeps it ignored, as Python itself and Unix tools do (interrupts.install too).
 _early: list = []
-_signal.signal(_signal.SIGINT, lambda signum, frame: _early.append(signum))
+if _signal.getsignal(_signal.SIGINT) != _signal.SIG_IGN:
+    _signal.signal(_signal.SIGINT, lambda signum, frame: _early.append(signum))
 
 import gc  # noqa: E402
 

@@ -48,7 +48,11 @@ def _lost(unraisable) -> None:
 
 
 def install() -> None:
-    signal.signal(signal.SIGINT, _handler)
+    """The Ctrl-C handler, unless Ctrl-C is ignored: a background job of a script (the
+    shell ignores SIGINT for it) is not stopped by a Ctrl-C meant for the foreground, as
+    with Python itself and other Unix tools; kill (SIGTERM) stops it."""
+    if signal.getsignal(signal.SIGINT) != signal.SIG_IGN:
+        signal.signal(signal.SIGINT, _handler)
     if sys.unraisablehook is sys.__unraisablehook__:  # (a test runner's own hook stays)
         sys.unraisablehook = _lost
 
