@@ -139,6 +139,17 @@ def test_parquet_columns_that_are_not_numbers_or_have_nulls(tmp_path):
     assert r.exit_code == 2 and "row 2, column 'x'" in r.stderr
 
 
+def test_a_parquet_column_named_twice_is_one_line_exit_2(tmp_path):
+    """pyarrow writes a table with two columns named x: it was an internal error (70)."""
+    path = tmp_path / "dup.parquet"
+    pq.write_table(pa.Table.from_arrays([pa.array([1.0]), pa.array([2.0]), pa.array([3.0])],
+                                        names=["x", "y", "x"]), path)
+    for args in (["eval", "x*y"], ["descend", "(w*x - y)^2", "w=0", "--epochs", "1"]):
+        r = run(*args, "--data", path)
+        assert r.exit_code == 2, r.output
+        assert r.stderr == f"Error: {path}: column 'x' appears twice in its schema\n"
+
+
 def test_blocks_cut_inside_quotes_and_blank_lines_with_spaces(tmp_path, monkeypatch):
     """Tiny blocks: every cut falls somewhere; quoted line breaks, blank lines with spaces
     and spaces around numbers (which Arrow refuses) give what the slow reader gives."""

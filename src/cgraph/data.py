@@ -75,12 +75,7 @@ class CsvReader:
             import unicodedata
 
             header = [unicodedata.normalize("NFC", name) for name in header]
-        seen = set()
-        for name in header:
-            if name in seen:
-                raise DataError(f"{self.name}: column '{name}' appears twice in the header")
-            seen.add(name)
-        return header
+        return once_each(self.name, header)
 
     def chunks(self, columns: list[str], rows: int = ROWS, echo: bool = False
                ) -> Iterator[tuple[dict, list[str] | None]]:
@@ -433,6 +428,16 @@ class LineReader:
             yield Batch(arrays, _split(echoed, len(columns)), len(echoed))
 
 
+def once_each(where: str, header: list[str], of: str = "the header") -> list[str]:
+    """`header`, when no column name is in it twice (a CSV header, a Parquet schema)."""
+    seen = set()
+    for name in header:
+        if name in seen:
+            raise DataError(f"{where}: column '{name}' appears twice in {of}")
+        seen.add(name)
+    return header
+
+
 class ParquetPoints:
     """A Parquet data file, read a batch of rows at a time (numeric columns, no nulls)."""
 
@@ -447,11 +452,12 @@ class ParquetPoints:
             # read as it goes, in buffers of 1 MiB (pre-buffering the row groups took
             # 205 MiB for 2*10^6 rows of five columns; this way 94 MiB)
             self.file = parquet.ParquetFile(path, pre_buffer=False, buffer_size=1 << 20)
-            self.header = self.file.schema_arrow.names
+            header = self.file.schema_arrow.names
         except FileNotFoundError:
             raise DataError(f"cannot read {path}: No such file or directory") from None
         except (pa.ArrowException, OSError, ValueError) as e:
             raise DataError(f"{path}: cannot read it as Parquet ({_first_line(e)})") from None
+        self.header = once_each(path, header, "its schema")  # pyarrow writes two x
         self.rows = self.file.metadata.num_rows
         self.size = os.path.getsize(path)
         self.done = 0  # bytes, as the progress bar counts them: the share of rows read
