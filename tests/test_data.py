@@ -150,6 +150,24 @@ def test_a_parquet_column_named_twice_is_one_line_exit_2(tmp_path):
         assert r.stderr == f"Error: {path}: column 'x' appears twice in its schema\n"
 
 
+@pytest.mark.parametrize("lead", ["\n\n", "\r\n  \n", "\ufeff\n"])
+def test_empty_lines_before_the_header_are_skipped_and_counted(tmp_path, lead):
+    """README: empty lines are skipped and line numbers count them. Before the header they
+    made "empty file"."""
+    path = tmp_path / "lead.csv"
+    path.write_text(lead + "x,y\n1,2\n\n3,4\n", newline="")
+    for source, given in ((path, None), ("-", path.read_bytes().decode())):
+        r = run("eval", "x*y", "--data", source, input=given)
+        assert r.exit_code == 0 and r.stdout == "x,y,f,df_dx,df_dy\n1,2,2,2,1\n3,4,12,4,3\n"
+    path.write_text(lead + "x,y\n1,2\nabc,4\n", newline="")
+    r = run("eval", "x*y", "--data", path)
+    line = 3 + lead.count("\n")
+    assert r.exit_code == 2 and f"line {line}, column 'x': 'abc'" in r.stderr, r.stderr
+    path.write_text(lead)
+    r = run("eval", "x*y", "--data", path)
+    assert r.exit_code == 2 and "empty file" in r.stderr
+
+
 def test_blocks_cut_inside_quotes_and_blank_lines_with_spaces(tmp_path, monkeypatch):
     """Tiny blocks: every cut falls somewhere; quoted line breaks, blank lines with spaces
     and spaces around numbers (which Arrow refuses) give what the slow reader gives."""

@@ -63,13 +63,15 @@ class CsvReader:
         self.header = header if header is not None else self._read_header()
 
     def _read_header(self) -> list[str]:
-        first = self.stream.readline()
-        if not first.strip():
+        first, skipped = self.stream.readline(), 0
+        while first and not first.strip():  # empty lines are skipped, before it too
+            first, skipped = self.stream.readline(), skipped + 1
+        if not first:
             raise DataError(f"{self.name}: empty file (a header line naming the columns "
                             "comes first)")
-        lines = _whole_records([first], self.stream, self.path, 0)
-        check_utf8(lines, self.path, 1, "".join(lines))
-        self.line_no = len(lines)
+        lines = _whole_records([first], self.stream, self.path, skipped)
+        check_utf8(lines, self.path, skipped + 1, "".join(lines))
+        self.line_no = skipped + len(lines)
         header = [name.strip() for name in next(csv.reader(lines))]
         if not all(map(str.isascii, header)):  # é as e + U+0301 is é, as in programs
             import unicodedata
@@ -323,11 +325,12 @@ class CsvBlocks:
         self.raw = raw  # binary stream, after the header
         self.path = path
         first, lines = b"", 0
-        while True:  # the header: one record, however many lines its quotes hold
-            line = raw.readline()
+        while True:  # the header: one record, however many lines its quotes hold, after
+            line = raw.readline()  # any empty lines (CsvReader skips and counts them)
             first += line
             lines += 1
-            if not line or first.count(b'"') % 2 == 0:
+            if not line or (first.count(b'"') % 2 == 0
+                            and first.removeprefix(b"\xef\xbb\xbf").strip()):
                 break
         if first.startswith(b"PAR1"):  # Parquet's magic number: it is read by its path
             where = "standard input" if path == "-" else path
