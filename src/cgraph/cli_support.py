@@ -253,7 +253,9 @@ def program_arguments(fn):
                  f"has no variables; if it is a binding, {_program_first(args)}")
         bindings, sigmas = parse_uncertain_bindings(binding_args)
         if bindings_file:  # the command line wins over the file
-            bindings = {**read_bindings_file(bindings_file), **bindings}
+            kept, kept_sigmas = read_bindings_file(bindings_file)
+            sigmas = {**{k: s for k, s in kept_sigmas.items() if k not in bindings}, **sigmas}
+            bindings = {**kept, **bindings}
         return fn(program=Program(graph, bindings, sigmas, source), **kwargs)
 
     command = click.argument("args", nargs=-1, metavar="PROGRAM [NAME=VALUE]...")(command)
@@ -288,7 +290,7 @@ def _file_names(bindings_file) -> set[str]:
     if not bindings_file or bindings_file == "-":
         return set()
     try:
-        return set(read_bindings_file(bindings_file))
+        return set(read_bindings_file(bindings_file)[0])
     except CgraphError:
         return set()
 
