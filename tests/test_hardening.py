@@ -67,6 +67,21 @@ def test_a_byte_that_is_not_utf8_is_one_line_naming_line_and_column(tmp_path, ho
     assert r.stdout == b""
 
 
+@pytest.mark.parametrize("args, where", [
+    ([b"x\xe9 * 2", b"x\xe9=1"], "the argument 'x\ufffd * 2', column 2: byte 0xe9"),
+    ([b"x * 2", b"x=1\xff"], "the argument 'x=1\ufffd', column 4: byte 0xff"),
+    ([b"--file", b"/dev/null", b"\xe9=1"], "the argument '\ufffd=1', column 1: byte 0xe9"),
+])
+def test_an_argument_that_is_not_utf8_names_its_byte(args, where):
+    """A program or binding typed on a Latin-1 terminal: the parser said "unexpected
+    character '\\udce9'"."""
+    r = subprocess.run([*map(os.fsencode, PY), b"eval", *args], capture_output=True,
+                       env=env_for())
+    stderr = r.stderr.decode()
+    one_line_error(stderr, 2, r.returncode)
+    assert stderr.startswith(f"Error: {where} is not UTF-8"), stderr
+
+
 @pytest.mark.parametrize("how", ["file", "stdin", "eval-data", "descend-data"])
 def test_a_byte_order_mark_is_accepted(tmp_path, how):
     bom = b"\xef\xbb\xbf"

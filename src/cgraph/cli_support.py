@@ -273,6 +273,8 @@ def program_arguments(fn):
 def _split_args(args, program_file) -> tuple[str, list[str]]:
     """The program text and the binding arguments."""
     args = list(args)
+    if not all(map(str.isascii, args)):  # (files.py is not imported for ASCII arguments)
+        lazy.files.check_arguments_utf8(args)
     if program_file is not None:
         return lazy.files.read_text(program_file, "the program"), args
     if not args:
