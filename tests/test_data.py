@@ -380,3 +380,26 @@ def test_parquet_integers_are_widened_to_the_nearest_double(tmp_path):
     rows = [line.split(",") for line in r.output.splitlines()[1:]]
     assert [float(row[0]) for row in rows] == [float(2**60 + 1), -3.0]
     assert [float(row[1]) for row in rows] == [2.0 * 2**60, -6.0]
+
+
+def test_a_two_index_name_is_one_quoted_csv_column(tmp_path):
+    """W[1,2] holds a comma: unquoted, the header of eval --data and of descend --trace had
+    more fields than its rows, for Python's csv module as for any CSV reader."""
+    import csv as pycsv
+    import io
+
+    data = tmp_path / "d.csv"
+    data.write_text('"W[1,2]",x\n2,1\n3,0.5\n')
+    out = run("eval", "W[1,2]*x + W[2,1]", "W[2,1]=4", "--data", data).stdout
+    rows = list(pycsv.reader(io.StringIO(out)))
+    assert rows[0] == ["W[1,2]", "x", "f", "df_dW[1,2]", "df_dx"]
+    assert all(len(row) == len(rows[0]) for row in rows) and len(rows) == 3
+    again = run("eval", "W[1,2]*x", "--data", "-", input=out)  # cgraph reads its own CSV
+    assert again.exit_code == 0 and again.stdout.splitlines()[1] == "2,1,2,1,2"
+    trace = tmp_path / "t.csv"
+    r = run("descend", "(W[1,2]*x - 1)^2", "W=[[0,3]]", "x=1", "--steps", "2",
+            "--trace", trace)
+    assert r.exit_code == 0, r.output
+    rows = list(pycsv.reader(trace.open()))
+    assert rows[0] == ["step", "cost", "W[1,2]", "x", "grad_W[1,2]", "grad_x"]
+    assert [len(row) for row in rows] == [6, 6, 6]

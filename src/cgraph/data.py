@@ -431,6 +431,13 @@ class LineReader:
             yield Batch(arrays, _split(echoed, len(columns)), len(echoed))
 
 
+def csv_record(fields: list[str]) -> str:
+    """One CSV line, RFC 4180's quoting where a field needs it: a name of a two-index
+    family, W[1,2], holds a comma ("W[1,2]"), which unquoted split the header in two."""
+    return ",".join(f'"{f.replace(chr(34), chr(34) * 2)}"' if any(c in f for c in ',"\r\n')
+                    else f for f in fields) + "\n"
+
+
 def once_each(where: str, header: list[str], of: str = "the header") -> list[str]:
     """`header`, when no column name is in it twice (a CSV header, a Parquet schema)."""
     seen = set()
@@ -571,7 +578,7 @@ class CsvSink:
 
     def __init__(self, write, names: list[str]):
         self.write = write  # bytes -> None
-        self.header = (",".join(names) + "\n").encode()
+        self.header = csv_record(names).encode()
 
     def rows(self, texts: list, values: list):
         """The CSV text of a batch (Arrow formats the numbers and releases the GIL: the
