@@ -452,6 +452,14 @@ def test_names_the_toolchains_reserve_run(tmp_path):
     assert cc.returncode == 0, cc.stderr
 
 
+def test_names_python_reads_as_one_are_two_arguments(tmp_path):
+    """Python reads identifiers in NFKC: ｘ is x, ﬁ is fi, ℌ is H, ｍａｔｈ the math module
+    (`def f(x, ｘ)` was "duplicate argument 'x'"); cgraph's names stay distinct."""
+    g = cgraph.parse("x*ｘ + ﬁ*fi + ℌ/H + sin(ｍａｔｈ)")
+    assert "def f(x, x_, fi, fi_, H, H_, math_):" in generate(g, name="f")
+    check([g], tmp_path)
+
+
 HESSIAN_PROGRAMS = ["x^2*y + sin(x*y)", "(a-1)^2 + 100*(b-a^2)^2", "log(x)*exp(y) / (1 + z^2)",
                     "o = sigmoid(w*x + b); -(t*log(o) + (1 - t)*log(1 - o))",
                     "tanh(x*y) + sqrt(x) * atan2(y, x) + max(x, y)^2 + x^y"]

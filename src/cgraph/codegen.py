@@ -374,7 +374,8 @@ def command(program, lang: str, name: str | None, wrt: list[str] | None,
 def _identifier(name: str, lang: str, taken: set) -> str:
     """`name` as an identifier of `lang`: kept where it is one and not reserved, else
     spelled in ASCII (C) with an element's indices after `_` (`W[1,2]` is `W_1_2`, `w[-1]`
-    is `w_m1`), and suffixed with `_` until it is free. A name of C's implementation (`_`
+    is `w_m1`), in Python in the form Python reads it (NFKC: `ｘ` is `x`), and suffixed with
+    `_` until it is free. A name of C's implementation (`_`
     then a capital or `_`: `_Bool`, `__LINE__`) gets a `v` in front in C, as does one spelled as
     the Python helpers are (`_cg_exp`: see _python_helpers)."""
     keywords, used = _RESERVED[lang]
@@ -383,6 +384,10 @@ def _identifier(name: str, lang: str, taken: set) -> str:
         ident = re.sub(r"\W+", "_", name.replace("-", "m")).rstrip("_")
     if lang == "c" and not ident.isascii():
         ident = "".join(c if c.isascii() else f"_u{ord(c):04x}" for c in ident)
+    elif lang in ("python", "numpy") and not ident.isascii():  # Python reads ｘ as x, ﬁ
+        import unicodedata  # as fi, ℌ as H (NFKC): two such names would be one argument
+
+        ident = unicodedata.normalize("NFKC", ident)
     if re.match(r"_[A-Z_]" if lang == "c" else "_cg_", ident):
         ident = "v" + ident
     while ident in keywords or ident in used or ident in taken:
