@@ -354,6 +354,7 @@ def jacobian_command(program, out, outputs, wrt, mode, verbose, digits):
     digits_apply(out)
     program.check()
     jac = lazy.jacobian.jacobian(program.graph, program.bindings, outputs, wrt, mode)
+    program.warn_nonfinite_value()
     if verbose:
         click.echo(jac.why(asked=mode is not None), err=True)
     out.emit(jac)
@@ -384,7 +385,9 @@ def hessian_command(program, out, wrt, output_name, digits):
                                "(--output NAME); cgraph jacobian takes several outputs")
     digits_apply(out)
     program.check()
-    out.emit(lazy.hessian.hessian(program.graph, program.bindings, wrt, output_name))
+    result = lazy.hessian.hessian(program.graph, program.bindings, wrt, output_name)
+    program.warn_nonfinite_value()
+    out.emit(result)
 
 
 @cli.command("descend", cls=Command)

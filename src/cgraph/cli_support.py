@@ -207,6 +207,13 @@ class Program:
         self.report_nonfinite(ev, finite)
         return ev
 
+    def warn_nonfinite_value(self) -> None:
+        """jacobian and hessian, whose tables show derivatives: warn, as eval does, where a
+        value first stops being finite from finite inputs (one more pass)."""
+        ev = self.graph.evaluate(self.bindings)
+        if ev.first_nonfinite() is not None:
+            warn(nonfinite_messages(ev)[0])
+
     @staticmethod
     def report_nonfinite(ev, finite: str | None = "warn") -> None:
         if finite is not None:
