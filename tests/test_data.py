@@ -403,3 +403,18 @@ def test_a_two_index_name_is_one_quoted_csv_column(tmp_path):
     rows = list(pycsv.reader(trace.open()))
     assert rows[0] == ["step", "cost", "W[1,2]", "x", "grad_W[1,2]", "grad_x"]
     assert [len(row) for row in rows] == [6, 6, 6]
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet"])
+def test_an_element_column_is_read_as_a_binding_reads_its_name(tmp_path, kind):
+    """`'W[1, 2]=3'` and `w[01]=2` bind W[1,2] and w[1] on the command line; a column so
+    named was "no column 'W[1,2]'"."""
+    path = tmp_path / f"d.{kind}"
+    if kind == "csv":
+        path.write_text('"W[1, 2]",w[01],x\n2,3,1\n4,5,0.5\n')
+    else:
+        pq.write_table(pa.table({"W[1, 2]": [2.0, 4.0], "w[01]": [3, 5], "x": [1.0, 0.5]}),
+                       path)
+    r = run("eval", "W[1,2]*x + w[1]", "--data", path, "--wrt", "x")
+    assert r.exit_code == 0, r.output
+    assert r.stdout == '"W[1,2]",w[1],x,f,df_dx\n2,3,1,5,2\n4,5,0.5,7,4\n'

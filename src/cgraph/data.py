@@ -77,7 +77,7 @@ class CsvReader:
             import unicodedata
 
             header = [unicodedata.normalize("NFC", name) for name in header]
-        return once_each(self.name, header)
+        return once_each(self.name, elements(header))
 
     def chunks(self, columns: list[str], rows: int = ROWS, echo: bool = False
                ) -> Iterator[tuple[dict, list[str] | None]]:
@@ -431,6 +431,16 @@ class LineReader:
             yield Batch(arrays, _split(echoed, len(columns)), len(echoed))
 
 
+def elements(header: list[str]) -> list[str]:
+    """Column names, an element's spelled as bindings read it (`W[1, 2]` and `W[1,02]` are
+    W[1,2], as `'W[1, 2]=3'` binds it); other names as they are."""
+    if not any("[" in name for name in header):
+        return header
+    from .bindings import binding_name
+
+    return [(binding_name(name) or name) if "[" in name else name for name in header]
+
+
 def csv_record(fields: list[str]) -> str:
     """One CSV line, RFC 4180's quoting where a field needs it: a name of a two-index
     family, W[1,2], holds a comma ("W[1,2]"), which unquoted split the header in two."""
@@ -467,7 +477,8 @@ class ParquetPoints:
             raise DataError(f"cannot read {path}: No such file or directory") from None
         except (pa.ArrowException, OSError, ValueError) as e:
             raise DataError(f"{path}: cannot read it as Parquet ({_first_line(e)})") from None
-        self.header = once_each(path, header, "its schema")  # pyarrow writes two x
+        self.header = once_each(path, elements(header), "its schema")  # pyarrow: two x
+        self.stored = dict(zip(self.header, header))  # a column's name in the file
         self.rows = self.file.metadata.num_rows
         self.size = os.path.getsize(path)
         self.done = 0  # bytes, as the progress bar counts them: the share of rows read
@@ -476,16 +487,17 @@ class ParquetPoints:
         import pyarrow as pa
 
         for name in columns:
-            kind = self.file.schema_arrow.field(name).type
+            kind = self.file.schema_arrow.field(self.stored[name]).type
             if not (pa.types.is_floating(kind) or pa.types.is_integer(kind)
                     or pa.types.is_decimal(kind)):
                 raise DataError(f"{self.path}, column '{name}': {kind} is not a number type")
         seen = 0
         try:
-            for part in self.file.iter_batches(batch_size=PARQUET_ROWS, columns=columns):
+            stored = [self.stored[name] for name in columns]
+            for part in self.file.iter_batches(batch_size=PARQUET_ROWS, columns=stored):
                 arrays = {}
                 for name in columns:
-                    column = part.column(name)
+                    column = part.column(self.stored[name])
                     if column.null_count:
                         row = seen + column.is_null().to_numpy(zero_copy_only=False).argmax()
                         raise DataError(f"{self.path}, row {row + 1:,}, column '{name}': "
