@@ -588,6 +588,20 @@ def test_standard_input_is_not_both_program_and_data():
     assert r.exit_code == 2 and r.stdout == ""
 
 
+@pytest.mark.parametrize("args, held", [
+    (["eval", "-", "--bindings", "-"], "the program and the bindings (--bindings -)"),
+    (["eval", "--file", "-", "--bindings", "-"], "the program and the bindings"),
+    (["eval", "x*y", "--data", "-", "--bindings", "-"], "the --data rows and the bindings"),
+    (["descend", "(w*x - 1)^2", "--data", "-", "--bindings", "-"], "the --data rows and"),
+])
+def test_standard_input_is_not_both_bindings_and_program_or_rows(args, held):
+    """`cgraph eval - --bindings -` ran the bindings `x=1` as the program; with `--data -`
+    the rows were read as bindings ("malformed binding 'x'")."""
+    r = run(*args, input="x=1\n")
+    assert r.exit_code == 2 and r.stdout == ""
+    assert r.stderr.startswith(f"Error: standard input cannot hold both {held}"), r.stderr
+
+
 def test_special_files_are_written_in_place_and_links_followed(tmp_path):
     r = proc("graph", "x*y", "--format", "dot", "-o", "/dev/stdout")
     assert r.returncode == 0 and r.stdout.startswith(b"digraph")

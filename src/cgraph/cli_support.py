@@ -230,9 +230,13 @@ def program_arguments(fn):
     @functools.wraps(fn)
     def command(args, program_file, bindings_file, **kwargs):
         source = program_file or ("-" if args and args[0] == "-" else None)
-        if kwargs.get("data_path") == "-" and source == "-":
-            raise click.UsageError("standard input cannot hold both the program and the "
-                                   "--data rows: give one of them as a file")
+        streams = (source, kwargs.get("data_path"), bindings_file)
+        if streams.count("-") > 1:  # one standard input: the program, the rows, the bindings
+            held = [what for what, name in zip(("the program", "the --data rows",
+                                                "the bindings (--bindings -)"), streams)
+                    if name == "-"]
+            raise click.UsageError(f"standard input cannot hold both {held[0]} and "
+                                   f"{held[1]}: give one of them as a file")
         text, binding_args = _split_args(args, program_file)
         typed = args[0] if source is None and program_file is None else None
         try:
