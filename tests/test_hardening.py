@@ -240,6 +240,21 @@ def test_never_onto_an_input_of_the_same_command(tmp_path):
     assert r.exit_code == 2 and program.read_text() == "x*y"
 
 
+@pytest.mark.parametrize("args, name", [
+    (["eval", "x*2"], "b.txt"), (["eval", "x*2", "--format", "tsv"], "b.tsv"),
+    (["explain", "x*2"], "b.md"), (["graph", "x*2"], "b.mmd"),
+    (["descend", "(x-1)^2", "--steps", "2"], "b.csv"),
+])
+def test_never_onto_its_bindings_file(tmp_path, args, name):
+    """`eval x*2 --bindings b.txt -o b.txt` replaced the bindings with the table."""
+    bindings = tmp_path / name
+    bindings.write_text("x = 1\n")
+    r = run(*args, "--bindings", bindings, "--trace" if args[0] == "descend" else "-o",
+            bindings)
+    assert r.exit_code == 2 and "is also an input of this command" in r.stderr, r.output
+    assert bindings.read_text() == "x = 1\n"
+
+
 @pytest.mark.parametrize("name", ["g.jpg", "g", "g.txt"])
 def test_an_unknown_output_suffix_is_a_usage_error(tmp_path, name):
     r = run("graph", "x*y", "-o", tmp_path / name)

@@ -295,7 +295,7 @@ def codegen_command(program, lang, name, wrt, hessian, output_path):
     if output_path is None:
         click.echo(text, nl=False)
     else:  # whole or not at all, and never onto the program's own --file
-        lazy.files.write_text(output_path, text, [program.path])
+        lazy.files.write_text(output_path, text, program.inputs)
 
 
 @cli.command("check", cls=Command)
@@ -446,7 +446,7 @@ def descend_command(program, out, wrt, lr, steps, until, optimizer, data_path, e
     if steps is None:
         steps = 100_000 if until is not None else 1000
     progress = StepProgress()
-    tracer = (lazy.descend.TraceFile(trace, names, inputs=[program.path, data_path])
+    tracer = (lazy.descend.TraceFile(trace, names, inputs=[*program.inputs, data_path])
               if trace is not None else None)
     try:
         with tracer or contextlib.nullcontext():

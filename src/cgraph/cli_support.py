@@ -173,11 +173,12 @@ class Program:
     """A parsed program and its parsed bindings (not yet checked against each other)."""
 
     def __init__(self, graph: Graph, bindings: dict, sigmas: dict | None = None,
-                 path: str | None = None):
+                 path: str | None = None, bindings_path: str | None = None):
         self.graph = graph
         self.bindings = bindings
         self.sigmas = sigmas or {}  # `x=2±0.1`: only eval takes these
         self.path = path  # the --file it came from ('-': standard input)
+        self.inputs = [path, bindings_path]  # files read: never written onto (-o, --trace)
 
     def check(self, uncertain: bool = False) -> "Program":
         """Every variable bound, and nothing else; an uncertainty only if `uncertain`."""
@@ -267,7 +268,7 @@ def program_arguments(fn):
             kept, kept_sigmas = read_bindings_file(bindings_file)
             sigmas = {**{k: s for k, s in kept_sigmas.items() if k not in bindings}, **sigmas}
             bindings = {**kept, **bindings}
-        return fn(program=Program(graph, bindings, sigmas, source), **kwargs)
+        return fn(program=Program(graph, bindings, sigmas, source, bindings_file), **kwargs)
 
     command = click.argument("args", nargs=-1, metavar="PROGRAM [NAME=VALUE]...")(command)
     command = click.option("--bindings", "bindings_file", metavar="FILE",
@@ -566,7 +567,7 @@ def output_options(module: str, *, terminal: str | None = None, piped: str | Non
             formats = getattr(lazy, module).FORMATS
             suffixes = getattr(getattr(lazy, module), "SUFFIXES", None)
             program = kwargs.get("program")
-            inputs = [program.path] if program is not None else []
+            inputs = program.inputs if program is not None else []
             return fn(out=Output(formats, fmt, path, options, terminal, piped, inputs,
                                  suffixes), **kwargs)
 
