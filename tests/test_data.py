@@ -418,3 +418,25 @@ def test_an_element_column_is_read_as_a_binding_reads_its_name(tmp_path, kind):
     r = run("eval", "W[1,2]*x + w[1]", "--data", path, "--wrt", "x")
     assert r.exit_code == 0, r.output
     assert r.stdout == '"W[1,2]",w[1],x,f,df_dx\n2,3,1,5,2\n4,5,0.5,7,4\n'
+
+
+def test_result_columns_do_not_repeat_a_name(tmp_path):
+    """A variable named df_dx gave two columns df_dx (and a Parquet file cgraph then
+    refuses to read); a weight named grad_w or step the same in a trace. The later one
+    gets a `_`, as diff names such a clash."""
+    import csv as pycsv
+
+    data = tmp_path / "d.csv"
+    data.write_text("x,df_dx\n1,2\n")
+    r = run("eval", "x*df_dx", "--data", data)
+    assert r.stdout == "x,df_dx,f,df_dx_,df_ddf_dx\n1,2,2,2,1\n"
+    out = tmp_path / "o.parquet"
+    assert run("eval", "x*df_dx", "--data", data, "-o", out).exit_code == 0
+    assert run("eval", "x + df_dx_", "--data", out).exit_code == 0
+    trace = tmp_path / "t.csv"
+    r = run("descend", "(w*x - grad_w)^2 + step", "w=0", "grad_w=1", "step=0", "x=1",
+            "--wrt", "w,grad_w,step", "--steps", "1", "--trace", trace)
+    assert r.exit_code == 0, r.output
+    header = next(pycsv.reader(trace.open()))
+    assert header == ["step", "cost", "w", "grad_w", "step_", "grad_w_", "grad_grad_w",
+                      "grad_step"]

@@ -441,6 +441,19 @@ def elements(header: list[str]) -> list[str]:
     return [(binding_name(name) or name) if "[" in name else name for name in header]
 
 
+def distinct(fields: list[str]) -> list[str]:
+    """Column names, each one that repeats an earlier one followed by `_` until it does not
+    (a variable named df_dx beside the gradient column df_dx, as diff names them)."""
+    seen: set[str] = set()
+    out = []
+    for name in fields:
+        while name in seen:
+            name += "_"
+        seen.add(name)
+        out.append(name)
+    return out
+
+
 def csv_record(fields: list[str]) -> str:
     """One CSV line, RFC 4180's quoting where a field needs it: a name of a two-index
     family, W[1,2], holds a comma ("W[1,2]"), which unquoted split the header in two."""
