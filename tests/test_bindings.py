@@ -487,11 +487,11 @@ def test_any_json_object_as_a_bindings_file_is_read_or_refused_in_words(data):
         with open(path, "w", encoding="utf-8") as f:
             f.write(json.dumps(data))
         try:
-            values = read_bindings_file(path)
+            values, sigmas = read_bindings_file(path)
         except BindingError as e:
             assert "\n" not in e.message
         else:
-            assert all(isinstance(v, float) for v in values.values())
+            assert all(isinstance(v, float) for v in values.values()) and sigmas == {}
 
 
 @settings(max_examples=300, deadline=None)

@@ -91,6 +91,22 @@ def test_table_and_markdown():
     assert md.splitlines()[0].startswith("| # | node |") and "**f = -12**" in md
 
 
+def test_markdown_shows_names_as_written_when_rendered():
+    """A CommonMark renderer (markdown-it, which rich brings) shows every name as typed: `__a__`
+    was bold "a" and `_b_` italic "b" in the node column, heading and gradient line."""
+    from markdown_it import MarkdownIt
+
+    md = run("eval", "_o_ = __a__ * _b_ + a_b", "__a__=1", "_b_=2", "a_b=3",
+             "--format", "markdown").stdout
+    html = MarkdownIt().enable("table").render(md)
+    assert "<em>" not in html and "<strong>a<" not in html
+    cells = re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", html)
+    assert ["__a__", "_b_", "a_b", "_o_"] == [c for c in cells if c in ("__a__", "_b_", "a_b",
+                                                                         "_o_")]
+    assert "∂_o_/∂node" in cells
+    assert "<strong>_o_ = 5</strong>; ∂_o_/∂__a__ = 2, ∂_o_/∂_b_ = 1, ∂_o_/∂a_b = 1" in html
+
+
 def test_table_of_200_nodes_fits_80_columns_without_truncation():
     long = "a_rather_long_input_name"
     text = "; ".join(f"v{i} = atan2(v{i - 1} * {long}, {long}_number_two + v{i - 1})"

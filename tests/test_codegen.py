@@ -436,6 +436,30 @@ def test_awkward_variable_names_run(tmp_path):
           tmp_path)
 
 
+
+def test_names_the_toolchains_reserve_run(tmp_path):
+    """`_` (once an empty parameter in every language), names the preprocessor rewrites in C
+    (`HUGE_VAL` compiled and crashed; `M_PI` is glibc's outside strict C99, as `cc` runs by
+    default), C's reserved `_Bool` and `__LINE__`, and Python's `float` (numpy's dtype) and
+    `_cg_exp` (a helper)."""
+    g = cgraph.parse("_ * HUGE_VAL + exp(M_PI) * FP_NAN - _Bool / __LINE__ + malloc * errno"
+                     " + sqrt(float) * _cg_exp + __ + x_ * x")
+    check([g], tmp_path)
+    src = tmp_path / "default.c"
+    src.write_text(generate(g, "c", name="f"))
+    cc = subprocess.run(["cc", "-Wall", "-Werror", "-O2", "-c", "-o", str(tmp_path / "d.o"),
+                         str(src)], capture_output=True, text=True)
+    assert cc.returncode == 0, cc.stderr
+
+
+def test_names_python_reads_as_one_are_two_arguments(tmp_path):
+    """Python reads identifiers in NFKC: ｘ is x, ﬁ is fi, ℌ is H, ｍａｔｈ the math module
+    (`def f(x, ｘ)` was "duplicate argument 'x'"); cgraph's names stay distinct."""
+    g = cgraph.parse("x*ｘ + ﬁ*fi + ℌ/H + sin(ｍａｔｈ)")
+    assert "def f(x, x_, fi, fi_, H, H_, math_):" in generate(g, name="f")
+    check([g], tmp_path)
+
+
 HESSIAN_PROGRAMS = ["x^2*y + sin(x*y)", "(a-1)^2 + 100*(b-a^2)^2", "log(x)*exp(y) / (1 + z^2)",
                     "o = sigmoid(w*x + b); -(t*log(o) + (1 - t)*log(1 - o))",
                     "tanh(x*y) + sqrt(x) * atan2(y, x) + max(x, y)^2 + x^y"]

@@ -139,6 +139,35 @@ def test_parquet_columns_that_are_not_numbers_or_have_nulls(tmp_path):
     assert r.exit_code == 2 and "row 2, column 'x'" in r.stderr
 
 
+def test_a_parquet_column_named_twice_is_one_line_exit_2(tmp_path):
+    """pyarrow writes a table with two columns named x: it was an internal error (70)."""
+    path = tmp_path / "dup.parquet"
+    pq.write_table(pa.Table.from_arrays([pa.array([1.0]), pa.array([2.0]), pa.array([3.0])],
+                                        names=["x", "y", "x"]), path)
+    for args in (["eval", "x*y"], ["descend", "(w*x - y)^2", "w=0", "--epochs", "1"]):
+        r = run(*args, "--data", path)
+        assert r.exit_code == 2, r.output
+        assert r.stderr == f"Error: {path}: column 'x' appears twice in its schema\n"
+
+
+@pytest.mark.parametrize("lead", ["\n\n", "\r\n  \n", "\ufeff\n"])
+def test_empty_lines_before_the_header_are_skipped_and_counted(tmp_path, lead):
+    """README: empty lines are skipped and line numbers count them. Before the header they
+    made "empty file"."""
+    path = tmp_path / "lead.csv"
+    path.write_text(lead + "x,y\n1,2\n\n3,4\n", newline="")
+    for source, given in ((path, None), ("-", path.read_bytes().decode())):
+        r = run("eval", "x*y", "--data", source, input=given)
+        assert r.exit_code == 0 and r.stdout == "x,y,f,df_dx,df_dy\n1,2,2,2,1\n3,4,12,4,3\n"
+    path.write_text(lead + "x,y\n1,2\nabc,4\n", newline="")
+    r = run("eval", "x*y", "--data", path)
+    line = 3 + lead.count("\n")
+    assert r.exit_code == 2 and f"line {line}, column 'x': 'abc'" in r.stderr, r.stderr
+    path.write_text(lead)
+    r = run("eval", "x*y", "--data", path)
+    assert r.exit_code == 2 and "empty file" in r.stderr
+
+
 def test_blocks_cut_inside_quotes_and_blank_lines_with_spaces(tmp_path, monkeypatch):
     """Tiny blocks: every cut falls somewhere; quoted line breaks, blank lines with spaces
     and spaces around numbers (which Arrow refuses) give what the slow reader gives."""
@@ -351,3 +380,63 @@ def test_parquet_integers_are_widened_to_the_nearest_double(tmp_path):
     rows = [line.split(",") for line in r.output.splitlines()[1:]]
     assert [float(row[0]) for row in rows] == [float(2**60 + 1), -3.0]
     assert [float(row[1]) for row in rows] == [2.0 * 2**60, -6.0]
+
+
+def test_a_two_index_name_is_one_quoted_csv_column(tmp_path):
+    """W[1,2] holds a comma: unquoted, the header of eval --data and of descend --trace had
+    more fields than its rows, for Python's csv module as for any CSV reader."""
+    import csv as pycsv
+    import io
+
+    data = tmp_path / "d.csv"
+    data.write_text('"W[1,2]",x\n2,1\n3,0.5\n')
+    out = run("eval", "W[1,2]*x + W[2,1]", "W[2,1]=4", "--data", data).stdout
+    rows = list(pycsv.reader(io.StringIO(out)))
+    assert rows[0] == ["W[1,2]", "x", "f", "df_dW[1,2]", "df_dx"]
+    assert all(len(row) == len(rows[0]) for row in rows) and len(rows) == 3
+    again = run("eval", "W[1,2]*x", "--data", "-", input=out)  # cgraph reads its own CSV
+    assert again.exit_code == 0 and again.stdout.splitlines()[1] == "2,1,2,1,2"
+    trace = tmp_path / "t.csv"
+    r = run("descend", "(W[1,2]*x - 1)^2", "W=[[0,3]]", "x=1", "--steps", "2",
+            "--trace", trace)
+    assert r.exit_code == 0, r.output
+    rows = list(pycsv.reader(trace.open()))
+    assert rows[0] == ["step", "cost", "W[1,2]", "x", "grad_W[1,2]", "grad_x"]
+    assert [len(row) for row in rows] == [6, 6, 6]
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet"])
+def test_an_element_column_is_read_as_a_binding_reads_its_name(tmp_path, kind):
+    """`'W[1, 2]=3'` and `w[01]=2` bind W[1,2] and w[1] on the command line; a column so
+    named was "no column 'W[1,2]'"."""
+    path = tmp_path / f"d.{kind}"
+    if kind == "csv":
+        path.write_text('"W[1, 2]",w[01],x\n2,3,1\n4,5,0.5\n')
+    else:
+        pq.write_table(pa.table({"W[1, 2]": [2.0, 4.0], "w[01]": [3, 5], "x": [1.0, 0.5]}),
+                       path)
+    r = run("eval", "W[1,2]*x + w[1]", "--data", path, "--wrt", "x")
+    assert r.exit_code == 0, r.output
+    assert r.stdout == '"W[1,2]",w[1],x,f,df_dx\n2,3,1,5,2\n4,5,0.5,7,4\n'
+
+
+def test_result_columns_do_not_repeat_a_name(tmp_path):
+    """A variable named df_dx gave two columns df_dx (and a Parquet file cgraph then
+    refuses to read); a weight named grad_w or step the same in a trace. The later one
+    gets a `_`, as diff names such a clash."""
+    import csv as pycsv
+
+    data = tmp_path / "d.csv"
+    data.write_text("x,df_dx\n1,2\n")
+    r = run("eval", "x*df_dx", "--data", data)
+    assert r.stdout == "x,df_dx,f,df_dx_,df_ddf_dx\n1,2,2,2,1\n"
+    out = tmp_path / "o.parquet"
+    assert run("eval", "x*df_dx", "--data", data, "-o", out).exit_code == 0
+    assert run("eval", "x + df_dx_", "--data", out).exit_code == 0
+    trace = tmp_path / "t.csv"
+    r = run("descend", "(w*x - grad_w)^2 + step", "w=0", "grad_w=1", "step=0", "x=1",
+            "--wrt", "w,grad_w,step", "--steps", "1", "--trace", trace)
+    assert r.exit_code == 0, r.output
+    header = next(pycsv.reader(trace.open()))
+    assert header == ["step", "cost", "w", "grad_w", "step_", "grad_w_", "grad_grad_w",
+                      "grad_step"]

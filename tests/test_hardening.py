@@ -67,6 +67,21 @@ def test_a_byte_that_is_not_utf8_is_one_line_naming_line_and_column(tmp_path, ho
     assert r.stdout == b""
 
 
+@pytest.mark.parametrize("args, where", [
+    ([b"x\xe9 * 2", b"x\xe9=1"], "the argument 'x\ufffd * 2', column 2: byte 0xe9"),
+    ([b"x * 2", b"x=1\xff"], "the argument 'x=1\ufffd', column 4: byte 0xff"),
+    ([b"--file", b"/dev/null", b"\xe9=1"], "the argument '\ufffd=1', column 1: byte 0xe9"),
+])
+def test_an_argument_that_is_not_utf8_names_its_byte(args, where):
+    """A program or binding typed on a Latin-1 terminal: the parser said "unexpected
+    character '\\udce9'"."""
+    r = subprocess.run([*map(os.fsencode, PY), b"eval", *args], capture_output=True,
+                       env=env_for())
+    stderr = r.stderr.decode()
+    one_line_error(stderr, 2, r.returncode)
+    assert stderr.startswith(f"Error: {where} is not UTF-8"), stderr
+
+
 @pytest.mark.parametrize("how", ["file", "stdin", "eval-data", "descend-data"])
 def test_a_byte_order_mark_is_accepted(tmp_path, how):
     bom = b"\xef\xbb\xbf"
@@ -223,6 +238,21 @@ def test_never_onto_an_input_of_the_same_command(tmp_path):
     program.write_text("x*y")
     r = run("graph", "--file", program, "-o", program)
     assert r.exit_code == 2 and program.read_text() == "x*y"
+
+
+@pytest.mark.parametrize("args, name", [
+    (["eval", "x*2"], "b.txt"), (["eval", "x*2", "--format", "tsv"], "b.tsv"),
+    (["explain", "x*2"], "b.md"), (["graph", "x*2"], "b.mmd"),
+    (["descend", "(x-1)^2", "--steps", "2"], "b.csv"),
+])
+def test_never_onto_its_bindings_file(tmp_path, args, name):
+    """`eval x*2 --bindings b.txt -o b.txt` replaced the bindings with the table."""
+    bindings = tmp_path / name
+    bindings.write_text("x = 1\n")
+    r = run(*args, "--bindings", bindings, "--trace" if args[0] == "descend" else "-o",
+            bindings)
+    assert r.exit_code == 2 and "is also an input of this command" in r.stderr, r.output
+    assert bindings.read_text() == "x = 1\n"
 
 
 @pytest.mark.parametrize("name", ["g.jpg", "g", "g.txt"])
@@ -611,6 +641,20 @@ def test_standard_input_is_not_both_program_and_data():
     assert r.exit_code == 2 and "standard input cannot hold both" in r.stderr
     r = run("descend", "--file", "-", "w=0", "--data", "-", input="(w-x)^2\n")
     assert r.exit_code == 2 and r.stdout == ""
+
+
+@pytest.mark.parametrize("args, held", [
+    (["eval", "-", "--bindings", "-"], "the program and the bindings (--bindings -)"),
+    (["eval", "--file", "-", "--bindings", "-"], "the program and the bindings"),
+    (["eval", "x*y", "--data", "-", "--bindings", "-"], "the --data rows and the bindings"),
+    (["descend", "(w*x - 1)^2", "--data", "-", "--bindings", "-"], "the --data rows and"),
+])
+def test_standard_input_is_not_both_bindings_and_program_or_rows(args, held):
+    """`cgraph eval - --bindings -` ran the bindings `x=1` as the program; with `--data -`
+    the rows were read as bindings ("malformed binding 'x'")."""
+    r = run(*args, input="x=1\n")
+    assert r.exit_code == 2 and r.stdout == ""
+    assert r.stderr.startswith(f"Error: standard input cannot hold both {held}"), r.stderr
 
 
 def test_special_files_are_written_in_place_and_links_followed(tmp_path):

@@ -368,3 +368,20 @@ def test_a_variable_given_twice_in_wrt_is_refused_by_every_command(command):
     assert r.exit_code == 2 and "--wrt: 'x' is given twice" in r.stderr, r.output
     with pytest.raises(InputError, match="'x' is given twice"):
         hessian(cgraph.parse("x^2"), {"x": 1}, ["x", "x"])
+
+
+@pytest.mark.parametrize("command", ["jacobian", "hessian"])
+def test_a_value_that_stops_being_finite_is_a_warning_as_in_eval(command):
+    """CONTRACT: where a non-finite value first appears from finite inputs, a warning on
+    standard error names that node (eval, explain and graph did; these two said nothing)."""
+    from click.testing import CliRunner
+
+    from cgraph.cli import cli
+
+    r = CliRunner().invoke(cli, [command, "y = log(x) * 2; y + x", "x=0"])
+    assert r.exit_code == 0, r.output
+    assert r.stderr == "warning: node 1 (t1 = log(x)) is -Infinity, from finite inputs\n"
+    eval_warning = CliRunner().invoke(cli, ["eval", "y = log(x) * 2; y + x", "x=0"]).stderr
+    assert eval_warning.splitlines()[0] == r.stderr.strip()
+    r = CliRunner().invoke(cli, [command, "x^2 + 1", "x=3"])
+    assert r.exit_code == 0 and r.stderr == ""

@@ -52,6 +52,9 @@ PROGRAMS = {  # program, point, and a new value for each variable (in turn)
                {"x": -1.25, "y": 3.5}),
     "hostile": (HOSTILE, {"x": 1.5, "constructor": 2, "function": -1, "NaN": 4},
                 {"x": -2, "constructor": 0.25, "function": 3, "NaN": -8}),
+    # `_` and `__` were empty parameters of the page's script (a dead page)
+    "underscore": ("_ = x*__; _ * x_ + _", {"x": 1.5, "__": 2, "x_": -1},
+                   {"x": -0.5, "__": 0.25, "x_": 3}),
     # IEEE edges at the new point: log(0) = -inf, 0/0 = NaN, sqrt(-1) = NaN, 1/0 = inf
     "edges": ("a = log(x); b = y / z; c = sqrt(w); a + b + c + 1/z",
               {"x": 1, "y": 2, "z": 4, "w": 9}, {"x": 0, "y": 0, "z": 0, "w": -1}),

@@ -116,3 +116,25 @@ def test_bad_uncertainties_exit_2_with_one_line(args, message):
     r = _run(*args)
     assert r.exit_code == 2 and r.stdout == ""
     assert r.stderr.startswith(f"Error: {message}") and r.stderr.count("\n") == 1
+
+
+def test_a_bindings_file_carries_uncertainties_and_the_command_line_wins(tmp_path):
+    """NAME=VALUE lines take `±` as the command line does (eval said "only eval propagates
+    an uncertainty"); a value given again on the command line replaces the file's with its
+    uncertainty, or without one. The oracle is the `uncertainties` package."""
+    import json
+
+    path = tmp_path / "b.txt"
+    path.write_text("x = 2±0.1  # a length\ny=3+-0.2\nz=0.5\n")
+    x, y = uncertainties.ufloat(2, 0.1), uncertainties.ufloat(3, 0.2)
+    for extra, want in (([], x * umath.sin(y) + 0.5), (["y=3"], x * math.sin(3) + 0.5),
+                        (["z=0.5±0.3"], x * umath.sin(y) + uncertainties.ufloat(0.5, 0.3))):
+        r = _run("eval", "x*sin(y) + z", "--bindings", str(path), *extra, "--format", "json")
+        assert r.exit_code == 0, r.stderr
+        doc = json.loads(r.stdout)
+        assert doc["value"] == pytest.approx(want.nominal_value, rel=1e-15)
+        assert doc["uncertainty"]["sigma"] == pytest.approx(want.std_dev, rel=1e-12)
+    r = _run("check", "x*sin(y) + z", "--bindings", str(path))
+    assert r.exit_code == 2 and "x: only eval propagates an uncertainty (±)" in r.stderr
+    r = _run("check", "x*sin(y) + z", "--bindings", str(path), "x=2", "y=3")
+    assert r.exit_code == 0, r.stderr

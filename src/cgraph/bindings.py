@@ -209,9 +209,11 @@ def _add(bindings: dict, new: dict, where: str = "") -> None:
         bindings[name] = value
 
 
-def read_bindings_file(path: str) -> Bindings:
+def read_bindings_file(path: str) -> tuple[Bindings, dict[str, float]]:
     """Bindings from a file: a JSON object (name -> number, or a list for a family;
-    `descend --format json` output is read for its weights), or NAME=VALUE lines."""
+    `descend --format json` output is read for its weights), or NAME=VALUE lines, which
+    may carry an uncertainty as the command line's do (`x=2±0.1`). Returns (bindings,
+    sigmas) as parse_uncertain_bindings does."""
     from .files import read_text
 
     try:
@@ -227,6 +229,6 @@ def read_bindings_file(path: str) -> Bindings:
             _add(bindings, new, where)
             if family is not None:
                 bindings.lists.add(family)
-        return bindings
+        return bindings, {}
     lines = [line.split("#", 1)[0].strip() for line in text.splitlines()]
-    return parse_bindings([line for line in lines if line], where)
+    return parse_uncertain_bindings([line for line in lines if line], where)

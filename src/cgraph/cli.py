@@ -295,7 +295,7 @@ def codegen_command(program, lang, name, wrt, hessian, output_path):
     if output_path is None:
         click.echo(text, nl=False)
     else:  # whole or not at all, and never onto the program's own --file
-        lazy.files.write_text(output_path, text, [program.path])
+        lazy.files.write_text(output_path, text, program.inputs)
 
 
 @cli.command("check", cls=Command)
@@ -354,6 +354,7 @@ def jacobian_command(program, out, outputs, wrt, mode, verbose, digits):
     digits_apply(out)
     program.check()
     jac = lazy.jacobian.jacobian(program.graph, program.bindings, outputs, wrt, mode)
+    program.warn_nonfinite_value()
     if verbose:
         click.echo(jac.why(asked=mode is not None), err=True)
     out.emit(jac)
@@ -384,7 +385,9 @@ def hessian_command(program, out, wrt, output_name, digits):
                                "(--output NAME); cgraph jacobian takes several outputs")
     digits_apply(out)
     program.check()
-    out.emit(lazy.hessian.hessian(program.graph, program.bindings, wrt, output_name))
+    result = lazy.hessian.hessian(program.graph, program.bindings, wrt, output_name)
+    program.warn_nonfinite_value()
+    out.emit(result)
 
 
 @cli.command("descend", cls=Command)
@@ -443,7 +446,7 @@ def descend_command(program, out, wrt, lr, steps, until, optimizer, data_path, e
     if steps is None:
         steps = 100_000 if until is not None else 1000
     progress = StepProgress()
-    tracer = (lazy.descend.TraceFile(trace, names, inputs=[program.path, data_path])
+    tracer = (lazy.descend.TraceFile(trace, names, inputs=[*program.inputs, data_path])
               if trace is not None else None)
     try:
         with tracer or contextlib.nullcontext():

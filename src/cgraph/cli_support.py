@@ -181,11 +181,12 @@ class Program:
     """A parsed program and its parsed bindings (not yet checked against each other)."""
 
     def __init__(self, graph: Graph, bindings: dict, sigmas: dict | None = None,
-                 path: str | None = None):
+                 path: str | None = None, bindings_path: str | None = None):
         self.graph = graph
         self.bindings = bindings
         self.sigmas = sigmas or {}  # `x=2±0.1`: only eval takes these
         self.path = path  # the --file it came from ('-': standard input)
+        self.inputs = [path, bindings_path]  # files read: never written onto (-o, --trace)
 
     def check(self, uncertain: bool = False) -> "Program":
         """Every variable bound, and nothing else; an uncertainty only if `uncertain`."""
@@ -215,6 +216,13 @@ class Program:
         self.report_nonfinite(ev, finite)
         return ev
 
+    def warn_nonfinite_value(self) -> None:
+        """jacobian and hessian, whose tables show derivatives: warn, as eval does, where a
+        value first stops being finite from finite inputs (one more pass)."""
+        ev = self.graph.evaluate(self.bindings)
+        if ev.first_nonfinite() is not None:
+            warn(nonfinite_messages(ev)[0])
+
     @staticmethod
     def report_nonfinite(ev, finite: str | None = "warn") -> None:
         if finite is not None:
@@ -231,9 +239,13 @@ def program_arguments(fn):
     @functools.wraps(fn)
     def command(args, program_file, bindings_file, **kwargs):
         source = program_file or ("-" if args and args[0] == "-" else None)
-        if kwargs.get("data_path") == "-" and source == "-":
-            raise click.UsageError("standard input cannot hold both the program and the "
-                                   "--data rows: give one of them as a file")
+        streams = (source, kwargs.get("data_path"), bindings_file)
+        if streams.count("-") > 1:  # one standard input: the program, the rows, the bindings
+            held = [what for what, name in zip(("the program", "the --data rows",
+                                                "the bindings (--bindings -)"), streams)
+                    if name == "-"]
+            raise click.UsageError(f"standard input cannot hold both {held[0]} and "
+                                   f"{held[1]}: give one of them as a file")
         text, binding_args = _split_args(args, program_file)
         typed = args[0] if source is None and program_file is None else None
         try:
@@ -261,8 +273,10 @@ def program_arguments(fn):
                  f"has no variables; if it is a binding, {_program_first(args)}")
         bindings, sigmas = parse_uncertain_bindings(binding_args)
         if bindings_file:  # the command line wins over the file
-            bindings = bindings.over(read_bindings_file(bindings_file))
-        return fn(program=Program(graph, bindings, sigmas, source), **kwargs)
+            kept, kept_sigmas = read_bindings_file(bindings_file)
+            sigmas = {**{k: s for k, s in kept_sigmas.items() if k not in bindings}, **sigmas}
+            bindings = bindings.over(kept)
+        return fn(program=Program(graph, bindings, sigmas, source, bindings_file), **kwargs)
 
     command = click.argument("args", nargs=-1, metavar="PROGRAM [NAME=VALUE]...")(command)
     command = click.option("--bindings", "bindings_file", metavar="FILE",
@@ -279,6 +293,8 @@ def program_arguments(fn):
 def _split_args(args, program_file) -> tuple[str, list[str]]:
     """The program text and the binding arguments."""
     args = list(args)
+    if not all(map(str.isascii, args)):  # (files.py is not imported for ASCII arguments)
+        lazy.files.check_arguments_utf8(args)
     if program_file is not None:
         return lazy.files.read_text(program_file, "the program"), args
     if not args:
@@ -296,7 +312,7 @@ def _file_names(bindings_file) -> set[str]:
     if not bindings_file or bindings_file == "-":
         return set()
     try:
-        return set(read_bindings_file(bindings_file))
+        return set(read_bindings_file(bindings_file)[0])
     except CgraphError:
         return set()
 
@@ -561,7 +577,7 @@ def output_options(module: str, *, terminal: str | None = None, piped: str | Non
             formats = getattr(lazy, module).FORMATS
             suffixes = getattr(getattr(lazy, module), "SUFFIXES", None)
             program = kwargs.get("program")
-            inputs = [program.path] if program is not None else []
+            inputs = program.inputs if program is not None else []
             return fn(out=Output(formats, fmt, path, options, terminal, piped, inputs,
                                  suffixes), **kwargs)
 

@@ -64,11 +64,19 @@ enum export extends false finally for function if import in instanceof let new n
 super switch this throw true try typeof var void while with yield await static implements
 interface package private protected public""".split())
 _MATH_NAMES = {name for name in dir(math) if not name.startswith("_")} | {"fabs", "log1p"}
+# Macros of <math.h> (C99's, and glibc's M_ constants, defined unless -std=c99 is strict)
+# and what the heap tape takes from <stdlib.h>: a parameter so named is rewritten by the
+# preprocessor (`double HUGE_VAL` compiles, and the function then crashes).
+_C_MACROS = set("""HUGE_VAL HUGE_VALF HUGE_VALL FP_INFINITE FP_NAN FP_NORMAL FP_SUBNORMAL
+FP_ZERO FP_FAST_FMA FP_FAST_FMAF FP_FAST_FMAL FP_ILOGB0 FP_ILOGBNAN MATH_ERRNO MATH_ERREXCEPT
+math_errhandling errno M_E M_LOG2E M_LOG10E M_LN2 M_LN10 M_PI M_PI_2 M_PI_4 M_1_PI M_2_PI
+M_2_SQRTPI M_SQRT2 M_SQRT1_2 malloc free NULL EXIT_SUCCESS EXIT_FAILURE RAND_MAX
+MB_CUR_MAX""".split())
 # Per language: its keywords, and the names its generated code uses (its library, the
 # arrays it declares): neither can name the function or a variable.
 _RESERVED = {
-    "python": (set(keyword.kwlist), {"math", "np", "abs", "shape"}),
-    "c": (_C_KEYWORDS, {"NAN", "INFINITY", "grad", "main"} | _MATH_NAMES),
+    "python": (set(keyword.kwlist), {"math", "np", "abs", "shape", "float"}),
+    "c": (_C_KEYWORDS, {"NAN", "INFINITY", "grad", "main"} | _MATH_NAMES | _C_MACROS),
     "js": (_JS_KEYWORDS, set("arguments eval Math NaN Infinity undefined Float64Array".split())),
 }
 _RESERVED["numpy"] = _RESERVED["python"]
@@ -366,11 +374,22 @@ def command(program, lang: str, name: str | None, wrt: list[str] | None,
 def _identifier(name: str, lang: str, taken: set) -> str:
     """`name` as an identifier of `lang`: kept where it is one and not reserved, else
     spelled in ASCII (C) with an element's indices after `_` (`W[1,2]` is `W_1_2`, `w[-1]`
-    is `w_m1`), and suffixed with `_` until it is free."""
+    is `w_m1`), in Python in the form Python reads it (NFKC: `ｘ` is `x`), and suffixed with
+    `_` until it is free. A name of C's implementation (`_`
+    then a capital or `_`: `_Bool`, `__LINE__`) gets a `v` in front in C, as does one spelled as
+    the Python helpers are (`_cg_exp`: see _python_helpers)."""
     keywords, used = _RESERVED[lang]
-    ident = re.sub(r"\W+", "_", name.replace("-", "m")).rstrip("_")  # w[1] -> w_1
+    ident = name
+    if not ident.isidentifier():  # w[1] -> w_1 (not `_` -> '')
+        ident = re.sub(r"\W+", "_", name.replace("-", "m")).rstrip("_")
     if lang == "c" and not ident.isascii():
         ident = "".join(c if c.isascii() else f"_u{ord(c):04x}" for c in ident)
+    elif lang in ("python", "numpy") and not ident.isascii():  # Python reads ｘ as x, ﬁ
+        import unicodedata  # as fi, ℌ as H (NFKC): two such names would be one argument
+
+        ident = unicodedata.normalize("NFKC", ident)
+    if re.match(r"_[A-Z_]" if lang == "c" else "_cg_", ident):
+        ident = "v" + ident
     while ident in keywords or ident in used or ident in taken:
         ident += "_"
     return ident

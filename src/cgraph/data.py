@@ -63,24 +63,21 @@ class CsvReader:
         self.header = header if header is not None else self._read_header()
 
     def _read_header(self) -> list[str]:
-        first = self.stream.readline()
-        if not first.strip():
+        first, skipped = self.stream.readline(), 0
+        while first and not first.strip():  # empty lines are skipped, before it too
+            first, skipped = self.stream.readline(), skipped + 1
+        if not first:
             raise DataError(f"{self.name}: empty file (a header line naming the columns "
                             "comes first)")
-        lines = _whole_records([first], self.stream, self.path, 0)
-        check_utf8(lines, self.path, 1, "".join(lines))
-        self.line_no = len(lines)
+        lines = _whole_records([first], self.stream, self.path, skipped)
+        check_utf8(lines, self.path, skipped + 1, "".join(lines))
+        self.line_no = skipped + len(lines)
         header = [name.strip() for name in next(csv.reader(lines))]
         if not all(map(str.isascii, header)):  # é as e + U+0301 is é, as in programs
             import unicodedata
 
             header = [unicodedata.normalize("NFC", name) for name in header]
-        seen = set()
-        for name in header:
-            if name in seen:
-                raise DataError(f"{self.name}: column '{name}' appears twice in the header")
-            seen.add(name)
-        return header
+        return once_each(self.name, elements(header))
 
     def chunks(self, columns: list[str], rows: int = ROWS, echo: bool = False
                ) -> Iterator[tuple[dict, list[str] | None]]:
@@ -328,11 +325,12 @@ class CsvBlocks:
         self.raw = raw  # binary stream, after the header
         self.path = path
         first, lines = b"", 0
-        while True:  # the header: one record, however many lines its quotes hold
-            line = raw.readline()
+        while True:  # the header: one record, however many lines its quotes hold, after
+            line = raw.readline()  # any empty lines (CsvReader skips and counts them)
             first += line
             lines += 1
-            if not line or first.count(b'"') % 2 == 0:
+            if not line or (first.count(b'"') % 2 == 0
+                            and first.removeprefix(b"\xef\xbb\xbf").strip()):
                 break
         if first.startswith(b"PAR1"):  # Parquet's magic number: it is read by its path
             where = "standard input" if path == "-" else path
@@ -433,6 +431,46 @@ class LineReader:
             yield Batch(arrays, _split(echoed, len(columns)), len(echoed))
 
 
+def elements(header: list[str]) -> list[str]:
+    """Column names, an element's spelled as bindings read it (`W[1, 2]` and `W[1,02]` are
+    W[1,2], as `'W[1, 2]=3'` binds it); other names as they are."""
+    if not any("[" in name for name in header):
+        return header
+    from .bindings import binding_name
+
+    return [(binding_name(name) or name) if "[" in name else name for name in header]
+
+
+def distinct(fields: list[str]) -> list[str]:
+    """Column names, each one that repeats an earlier one followed by `_` until it does not
+    (a variable named df_dx beside the gradient column df_dx, as diff names them)."""
+    seen: set[str] = set()
+    out = []
+    for name in fields:
+        while name in seen:
+            name += "_"
+        seen.add(name)
+        out.append(name)
+    return out
+
+
+def csv_record(fields: list[str]) -> str:
+    """One CSV line, RFC 4180's quoting where a field needs it: a name of a two-index
+    family, W[1,2], holds a comma ("W[1,2]"), which unquoted split the header in two."""
+    return ",".join(f'"{f.replace(chr(34), chr(34) * 2)}"' if any(c in f for c in ',"\r\n')
+                    else f for f in fields) + "\n"
+
+
+def once_each(where: str, header: list[str], of: str = "the header") -> list[str]:
+    """`header`, when no column name is in it twice (a CSV header, a Parquet schema)."""
+    seen = set()
+    for name in header:
+        if name in seen:
+            raise DataError(f"{where}: column '{name}' appears twice in {of}")
+        seen.add(name)
+    return header
+
+
 class ParquetPoints:
     """A Parquet data file, read a batch of rows at a time (numeric columns, no nulls)."""
 
@@ -447,11 +485,13 @@ class ParquetPoints:
             # read as it goes, in buffers of 1 MiB (pre-buffering the row groups took
             # 205 MiB for 2*10^6 rows of five columns; this way 94 MiB)
             self.file = parquet.ParquetFile(path, pre_buffer=False, buffer_size=1 << 20)
-            self.header = self.file.schema_arrow.names
+            header = self.file.schema_arrow.names
         except FileNotFoundError:
             raise DataError(f"cannot read {path}: No such file or directory") from None
         except (pa.ArrowException, OSError, ValueError) as e:
             raise DataError(f"{path}: cannot read it as Parquet ({_first_line(e)})") from None
+        self.header = once_each(path, elements(header), "its schema")  # pyarrow: two x
+        self.stored = dict(zip(self.header, header))  # a column's name in the file
         self.rows = self.file.metadata.num_rows
         self.size = os.path.getsize(path)
         self.done = 0  # bytes, as the progress bar counts them: the share of rows read
@@ -460,16 +500,17 @@ class ParquetPoints:
         import pyarrow as pa
 
         for name in columns:
-            kind = self.file.schema_arrow.field(name).type
+            kind = self.file.schema_arrow.field(self.stored[name]).type
             if not (pa.types.is_floating(kind) or pa.types.is_integer(kind)
                     or pa.types.is_decimal(kind)):
                 raise DataError(f"{self.path}, column '{name}': {kind} is not a number type")
         seen = 0
         try:
-            for part in self.file.iter_batches(batch_size=PARQUET_ROWS, columns=columns):
+            stored = [self.stored[name] for name in columns]
+            for part in self.file.iter_batches(batch_size=PARQUET_ROWS, columns=stored):
                 arrays = {}
                 for name in columns:
-                    column = part.column(name)
+                    column = part.column(self.stored[name])
                     if column.null_count:
                         row = seen + column.is_null().to_numpy(zero_copy_only=False).argmax()
                         raise DataError(f"{self.path}, row {row + 1:,}, column '{name}': "
@@ -562,7 +603,7 @@ class CsvSink:
 
     def __init__(self, write, names: list[str]):
         self.write = write  # bytes -> None
-        self.header = (",".join(names) + "\n").encode()
+        self.header = csv_record(names).encode()
 
     def rows(self, texts: list, values: list):
         """The CSV text of a batch (Arrow formats the numbers and releases the GIL: the

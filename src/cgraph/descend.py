@@ -318,11 +318,12 @@ class TraceFile:
 
     def __call__(self, step: Step) -> None:
         if self.out is None:
+            from .data import csv_record, distinct
             from .files import AtomicWriter
 
             self.out = AtomicWriter(self.path, self.inputs, keep_partial=True)
             header = ["step", "cost"] + self.wrt + [f"grad_{v}" for v in self.wrt]
-            self.out.write(",".join(header) + "\n")
+            self.out.write(csv_record(distinct(header)))
         self.out.write(",".join([str(step.step), numtext.text(step.cost),
                                  *map(numtext.text, step.weights),
                                  *map(numtext.text, step.grads)]) + "\n")

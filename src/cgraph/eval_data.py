@@ -8,7 +8,7 @@ import collections
 import contextlib
 
 from .batch import BatchEvaluator
-from .data import PARQUET_SUFFIXES, CsvSink, ParquetSink, open_points, threads
+from .data import PARQUET_SUFFIXES, CsvSink, ParquetSink, distinct, open_points, threads
 from .errors import BindingError, DataError, Interrupted
 from .files import AtomicWriter, display_name
 from .interrupts import deferred
@@ -71,7 +71,7 @@ def eval_points(graph, bindings, path, wrt=None, progress=None, outputs=None,
                       for f, i in targets]
         out = AtomicWriter(target, inputs, binary=True) if target else None
         sink = (ParquetSink if parquet else CsvSink)(out.write if out else _stdout_bytes(),
-                                                     columns + names)
+                                                     distinct(columns + names))
         what = (f"the Parquet file {target}" if parquet else f"the CSV {target}" if target
                 else "the CSV on standard output")
         bar = progress(size) if progress else None

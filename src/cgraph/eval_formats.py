@@ -250,7 +250,15 @@ def to_delimited(ev: Evaluation, delimiter: str, digits: int | None = None) -> s
 
 
 def _md_cell(text: str) -> str:
-    return text.replace("|", r"\|")
+    """Text as Markdown shows it as written: `|` and the `_` that would open or close
+    emphasis (a name's first or last, `__a__` is bold a; `a_b` is plain) escaped."""
+    text = text.replace("|", r"\|")
+    if "_" in text:
+        import re
+
+        text = re.sub(r"(?<![^\W_])_+|_+(?![^\W_])",
+                      lambda m: m.group().replace("_", r"\_"), text)
+    return text
 
 
 def summary_lines(ev: Evaluation, wrt=None,
@@ -295,7 +303,7 @@ def summary_lines(ev: Evaluation, wrt=None,
 def to_markdown(ev: Evaluation, wrt=None, digits: int | None = None) -> str:
     cols = columns(ev)
     made = calls(ev.graph)
-    lines = ["| # | node | op | expr | value | " + " | ".join(c.heading for c in cols)
+    lines = ["| # | node | op | expr | value | " + " | ".join(_md_cell(c.heading) for c in cols)
              + " | call" * bool(made) + " |",
              "|--:|---|---|---|--:|" + "--:|" * len(cols) + "---|" * bool(made)]
     for i, op, _, label, expr, value, *more in rows(ev):
@@ -304,8 +312,8 @@ def to_markdown(ev: Evaluation, wrt=None, digits: int | None = None) -> str:
                      + " | ".join(_cell(x, digits) for x in more)
                      + (f" | {made[i]}" if made else "") + " |")
     (value, _), *rest = summary_lines(ev, wrt, digits)
-    value = SUMMARY_SEP.join(value)
-    rest = [", ".join(pairs) for pairs, _ in rest]
+    value = _md_cell(SUMMARY_SEP.join(value))
+    rest = [_md_cell(", ".join(pairs)) for pairs, _ in rest]
     lines += ["", f"**{value}**" + (f"; {rest[0]}" if rest else "")] + rest[1:]
     return "\n".join(lines) + "\n"
 

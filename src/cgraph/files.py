@@ -117,6 +117,19 @@ def check_utf8(lines: list[str], path: str, first_line: int, text: str) -> None:
             raise _bad_byte(path, first_line + k, m.start() + 1, byte)
 
 
+def check_arguments_utf8(args) -> None:
+    """Command-line arguments (a program, bindings) are text: one typed on a terminal that
+    is not UTF-8 (é as Latin-1's byte 0xe9) comes through as a lone surrogate, which the
+    parser would call "unexpected character '\\udce9'". Free for ASCII arguments."""
+    for k, arg in enumerate(args):
+        m = None if arg.isascii() else _ESCAPED.search(arg)
+        if m:
+            shown = _ESCAPED.sub("\ufffd", arg)
+            raise InputError(f"the argument {shown!r}, column {m.start() + 1}: byte "
+                             f"0x{ord(m.group()) - 0xDC00:02x} is not UTF-8 (cgraph reads "
+                             "UTF-8 text: set the terminal's encoding to UTF-8)")
+
+
 # -- writing ------------------------------------------------------------------------------
 
 # /dev/stdout, /dev/fd/1, /proc/self/fd/1: names of a descriptor the process already has

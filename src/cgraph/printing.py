@@ -93,7 +93,7 @@ def latex_name(name: str) -> str:
     m = re.fullmatch(r"([^\W\d_])_?(\d+)", name)
     if m:
         return f"{_latex_letter(m.group(1))}_{{{m.group(2)}}}"
-    if len(name) == 1:
+    if len(name) == 1 and name != "_":  # `_` alone is TeX's subscript: \mathrm{\_}
         return _latex_letter(name)
     return r"\mathrm{" + name.replace("_", r"\_") + "}"
 
