@@ -78,19 +78,28 @@ t = time.perf_counter()
 code = subprocess.call(sys.argv[1], shell=True, stdin=stdin, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL)
 elapsed = time.perf_counter() - t
-print(code, elapsed, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+use = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(code, elapsed, use.ru_maxrss, use.ru_utime + use.ru_stime)
 """
 
 
-def run_command(cmd: str, stdin_path=None) -> tuple[float, float]:
-    """Wall time and peak RSS (MiB) of one shell command, measured from a small parent
-    process (so the peak is the command's own, not a copy of this big process)."""
+def run_command(cmd: str, stdin_path=None) -> tuple[float, float, float]:
+    """Wall time, peak RSS (MiB) and CPU time (user + system) of one shell command, measured
+    from a small parent process (so the peak is the command's own, not a copy of this big
+    process, and the CPU time is the command's alone)."""
     args = [sys.executable, "-c", _MEASURE, cmd] + ([str(stdin_path)] if stdin_path else [])
     out = subprocess.run(args, capture_output=True, text=True, check=True).stdout.split()
-    code, elapsed, peak_kib = int(out[0]), float(out[1]), int(out[2])
+    code, elapsed, peak_kib, cpu = int(out[0]), float(out[1]), int(out[2]), float(out[3])
     if code != 0:
         raise RuntimeError(f"failed ({code}): {cmd}")
-    return elapsed, peak_kib / 1024
+    return elapsed, peak_kib / 1024, cpu
+
+
+def cpu_note(cpu: dict, ours: str, base: str) -> str:
+    """The same rounds' CPU times (medians), which a loaded machine disturbs less than
+    wall time."""
+    a, b = statistics.median(cpu[ours]), statistics.median(cpu[base])
+    return f"CPU {a * 1e3:.1f} / {b * 1e3:.1f} ms = {a / b:.2f}"
 
 
 def wide_sum(nodes: int) -> str:
@@ -124,17 +133,20 @@ STARTUP = {  # name -> command; cgraph's own beside the floor a user would compa
 def bench_startup(repeat):
     for cmd in STARTUP.values():  # warm the LALR table cache and the OS file cache
         run_command(cmd)
-    times = {k: [] for k in STARTUP}
+    times, cpu = {k: [] for k in STARTUP}, {k: [] for k in STARTUP}
     for _ in range(repeat):  # interleaved, so drifts in machine load hit all alike
         for k, cmd in STARTUP.items():
-            times[k].append(run_command(cmd)[0])
+            wall, _, c = run_command(cmd)
+            times[k].append(wall)
+            cpu[k].append(c)
     t = {k: statistics.median(v) for k, v in times.items()}
     row("start-up", "eval tutorial --format json", t["json"], "python -c 'import click'",
-        t["import click"], 1.15)
+        t["import click"], 1.15, note=cpu_note(cpu, "json", "import click"))
     row("start-up", "eval tutorial --format table", t["table"],
-        "python -c 'import click, rich.console, rich.table'", t["import click, rich"], 1.10)
+        "python -c 'import click, rich.console, rich.table'", t["import click, rich"], 1.10,
+        note=cpu_note(cpu, "table", "import click, rich"))
     row("start-up", "import cgraph + one evaluation (library script)", t["library"],
-        "python -c pass", t["pass"], 2.5)
+        "python -c pass", t["pass"], 2.5, note=cpu_note(cpu, "library", "pass"))
 
 
 def bench_whole_process(sizes, repeat, tmp: Path):
@@ -164,22 +176,26 @@ def bench_whole_process(sizes, repeat, tmp: Path):
                                                "--fields value,gradient"}
             cmds = {**ours, **{p: f"{PY} {scripts[p]} {kind} {n}" for p in scripts},
                     floor: f"{PY} -c 'import click'"}
-            times = {k: [] for k in cmds}
+            times, cpu = {k: [] for k in cmds}, {k: [] for k in cmds}
             for _ in range(repeat):  # interleaved
                 for k, cmd in cmds.items():
-                    times[k].append(run_command(cmd)[0])
+                    wall, _, c = run_command(cmd)
+                    times[k].append(wall)
+                    cpu[k].append(c)
             t = {k: statistics.median(v) for k, v in times.items()}
             target = 0.8 if size >= 10**4 else None
             for how in ours:
                 label = f"{kind} of {size:,} nodes, eval {how}"
                 for p in scripts:  # the target is the same job's: value and gradient
                     row("whole process", label, t[how], f"{p} script", t[p],
-                        target if how.startswith("--fields") else None)
+                        target if how.startswith("--fields") else None,
+                        note=cpu_note(cpu, how, p))
                 if not scripts:
                     row("whole process", label, t[how], "micrograd, torch not installed",
                         None)
             row("whole process", f"{kind} of {size:,} nodes, eval --fields value,gradient "
-                "[floor: cgraph's start-up]", t["--fields value,gradient"], floor, t[floor])
+                "[floor: cgraph's start-up]", t["--fields value,gradient"], floor, t[floor],
+                note=cpu_note(cpu, "--fields value,gradient", floor))
 
 
 def bench_big(nodes, repeat, tmp: Path):
@@ -331,7 +347,7 @@ def _with_cpu(cmd: str) -> tuple[float, float, float]:
     import resource
 
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t, mib = run_command(cmd)
+    t, mib, _ = run_command(cmd)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return t, mib, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
@@ -377,7 +393,7 @@ def bench_data(sizes, repeat, tmp: Path):
             150.0, 1.0, unit="MiB")
         pq = tmp / f"pts{rows}.parquet"  # the same points in Parquet, to CSV on stdout
         pyarrow.parquet.write_table(pyarrow.csv.read_csv(csv), pq, row_group_size=65536)
-        t, mib = run_command(f"{CGRAPH} eval '{DATA_PROGRAM}' --data {pq}")
+        t, mib, _ = run_command(f"{CGRAPH} eval '{DATA_PROGRAM}' --data {pq}")
         row("data", f"eval --data, {rows:,} Parquet rows: peak memory", mib, "limit", 150.0,
             1.0, unit="MiB", note=f"{t:.2f} s end to end")
         csv.unlink()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from types import SimpleNamespace
 from unittest import mock
@@ -57,7 +56,7 @@ def _numpy_float(op):
     return lambda *args: float(op.array(np, *(np.float64(a) for a in args)))
 
 
-NUMPY_OPS = {op: dataclasses.replace(op, scalar=_numpy_float(op))
+NUMPY_OPS = {op: ops.Op(**{**vars(op), "scalar": _numpy_float(op)})
              for op in ops.OPS.values() if op.array}
 NUMPY_SCALAR = SimpleNamespace(**{op.name: o.scalar for op, o in NUMPY_OPS.items()})
 

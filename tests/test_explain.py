@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 
@@ -105,7 +104,7 @@ def test_check_passes_on_every_op(name):
 
 
 def test_check_fails_on_a_wrong_gradient(monkeypatch):
-    wrong = dataclasses.replace(ops.SIN, partials=(lambda m, a, out: m.sin(a),))
+    wrong = ops.Op(**{**vars(ops.SIN), "partials": (lambda m, a, out: m.sin(a),)})
     monkeypatch.setitem(ops.FUNCTIONS, ("sin", 1), wrong)
     r = run("check", "sin(x)*y", "x=0.7", "y=2")
     assert r.exit_code == 1

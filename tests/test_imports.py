@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import cgraph
 
 PACKAGE = Path(cgraph.__file__).parent
@@ -48,6 +50,32 @@ def test_import_cgraph_leaves_numpy_rich_lark_and_difflib_for_later():
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                              check=True).stdout
     assert out.strip() == "[]"
+
+
+
+def _imported_by(*args: str) -> set[str]:
+    """The modules `cgraph ARGS` imports: `python -X importtime` lists each as it loads."""
+    for _ in range(2):  # the first run may build the parser's table cache, with lark
+        err = subprocess.run([sys.executable, "-X", "importtime", "-m", "cgraph", *args],
+                             capture_output=True, text=True, check=True).stderr
+    return {line.split("|")[2].strip() for line in err.splitlines()
+            if line.startswith("import time:") and line.count("|") == 2}
+
+
+# Not needed by one evaluation; each costs start-up time (dataclasses ~1 ms with its
+# decorator, cgraph.batch 1 ms, numpy ~60 ms, lark ~35 ms)
+NOT_FOR_ONE_EVALUATION = {"dataclasses", "copy", "cgraph.batch", "numpy", "lark", "difflib",
+                          "csv", "cgraph.forward", "cgraph.uncertainty", "concurrent.futures"}
+
+
+@pytest.mark.parametrize("fmt", ["json", "table"])
+def test_eval_imports_only_what_one_evaluation_needs(fmt):
+    found = _imported_by("eval", "(x+y)*z", "x=1", "y=3", "z=-3", "--format", fmt)
+    assert "cgraph.eval_formats" in found  # (the listing works)
+    # a table is drawn by rich, which imports dataclasses and copy itself
+    unwanted = NOT_FOR_ONE_EVALUATION | {"rich"} if fmt == "json" else \
+        NOT_FOR_ONE_EVALUATION - {"dataclasses", "copy"}
+    assert not found & unwanted, sorted(found & unwanted)
 
 
 RUNS_TEXT = {"eval", "exec", "compile", "__import__"}  # builtins that run text as Python

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Mapping
 
 from .ops import CONST, OPS, VAR
 
-if TYPE_CHECKING:  # graph.py imports this module: no import back at run time
+if TYPE_CHECKING:  # Graph.evaluate_batch imports this module: no import back
     from .graph import Graph
 
 # points per chunk: 128 KiB arrays, a few of them live at a time (CPU time of the kernel at
@@ -42,8 +42,8 @@ def array_namespace():
 
 
 class BatchResult:
-    """What `evaluate_batch` returns. A plain class, not a dataclass: graph.py imports this
-    module, so it is built at every start-up, where a dataclass costs about a millisecond."""
+    """What `evaluate_batch` returns (a plain class: a dataclass costs about a millisecond
+    to build, and `dataclasses` to import)."""
 
     __slots__ = ("value", "gradient")
 

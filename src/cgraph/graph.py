@@ -8,13 +8,14 @@ returns a fresh list of adjoints, so running it twice gives the same answer.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 
 from . import ops
-from .batch import BatchResult, evaluate_batch
 from .errors import BindingError, InputError, did_you_mean, listed
 from .ops import ADD, CONST, MUL, VAR, Op
+
+if TYPE_CHECKING:
+    from .batch import BatchResult
 
 
 # How a Graph or an Evaluation shows itself in Jupyter and VS Code: set by cgraph.notebook,
@@ -390,6 +391,8 @@ class Graph:
 
     def evaluate_batch(self, columns, wrt=None, **options) -> BatchResult:
         """Values and gradients at many points at once (numpy arrays); see cgraph.batch."""
+        from .batch import evaluate_batch  # here: a single evaluation does without it
+
         return evaluate_batch(self, columns, wrt, **options)
 
     # -- structure ----------------------------------------------------------------------
@@ -424,9 +427,12 @@ def reachable(nodes: Sequence[Node], roots) -> list[bool]:
     return live
 
 
-@dataclass
 class Evaluation:
-    """The result of `Graph.evaluate`: values and adjoints of every node."""
+    """The result of `Graph.evaluate`: values and adjoints of every node.
+
+    (A plain class, not a dataclass: this module is imported at every start-up, where the
+    `dataclass` decorator and the import of `dataclasses` cost about 1 ms. It compares and
+    prints as the dataclass did.)"""
 
     graph: Graph
     bindings: dict[str, float]
@@ -434,10 +440,35 @@ class Evaluation:
     grads: list[float]
     # several outputs (`--output p,q`): (name, node id) and the adjoints of each; `grads`
     # are then the first one's
-    outputs: list[tuple[str, int]] | None = None
-    adjoints: list[list[float]] | None = None
-    uncertainty: list | None = None  # per output, a cgraph.uncertainty.Uncertainty
-    sigmas: list[float] | None = None  # σ of every node, when the inputs carry one
+    outputs: list[tuple[str, int]] | None
+    adjoints: list[list[float]] | None
+    uncertainty: list | None  # per output, a cgraph.uncertainty.Uncertainty
+    sigmas: list[float] | None  # σ of every node, when the inputs carry one
+
+    _FIELDS = ("graph", "bindings", "values", "grads", "outputs", "adjoints", "uncertainty",
+               "sigmas")
+
+    def __init__(self, graph: Graph, bindings: dict[str, float], values: list[float],
+                 grads: list[float], outputs: list[tuple[str, int]] | None = None,
+                 adjoints: list[list[float]] | None = None, uncertainty: list | None = None,
+                 sigmas: list[float] | None = None):
+        self.graph, self.bindings, self.values, self.grads = graph, bindings, values, grads
+        self.outputs, self.adjoints = outputs, adjoints
+        self.uncertainty, self.sigmas = uncertainty, sigmas
+
+    def _fields(self) -> tuple:
+        return tuple(getattr(self, f) for f in self._FIELDS)
+
+    def __eq__(self, other):
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    __hash__ = None  # mutable, compared by value
+
+    def __repr__(self) -> str:
+        return "Evaluation(" + ", ".join(f"{f}={v!r}" for f, v in zip(
+            self._FIELDS, self._fields())) + ")"
 
     @property
     def value(self) -> float:

@@ -25,7 +25,6 @@ pass skip the partials of inputs that need none; `_op` refuses an op without one
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Callable
 
@@ -35,10 +34,11 @@ from . import scalar as S
 P_COMPARE, P_SUM, P_PRODUCT, P_UNARY, P_POWER, P_ATOM = 0, 1, 2, 3, 4, 5
 
 
-@dataclass(frozen=True, eq=False, repr=False)
 class Op:
-    """One registry entry, read-only; ops compare by identity. (A docstring, and no
-    generated __repr__: building the dataclass costs 0.2 ms less at every start-up.)"""
+    """One registry entry, read-only; ops compare by identity.
+
+    A plain class, not a dataclass: this module is imported at every start-up, where the
+    `dataclass` decorator and the import of `dataclasses` cost about 1 ms."""
 
     name: str  # registry key; the "op" field of JSON output
     arity: int
@@ -46,15 +46,30 @@ class Op:
     array: Callable | None  # (np, *arrays) -> array
     partials: tuple[Callable, ...]  # per input: (m, *inputs, out) -> ∂out/∂input
     spelling: str  # infix symbol ("+") or function name ("sin")
-    infix: bool = False
-    prec: int = P_ATOM
-    latex: str = ""
-    kinks: Callable | None = None  # (*inputs) -> signed distances from each kink, or None
-    code: dict = field(default_factory=dict)  # language -> template, where not the default
-    ufunc: str | None = None  # the numpy ufunc that is the array rule, if one is
+    infix: bool
+    prec: int
+    latex: str
+    kinks: Callable | None  # (*inputs) -> signed distances from each kink, or None
+    code: dict  # language -> template, where not the default
+    ufunc: str | None  # the numpy ufunc that is the array rule, if one is
     # (*inputs) -> per input, whether it gets a gradient at all (floats or arrays of bools);
     # None: every input does. The passes skip the others entirely (no 0·NaN).
-    gate: Callable | None = None
+    gate: Callable | None
+
+    def __init__(self, name: str, arity: int, scalar: Callable | None,
+                 array: Callable | None, partials: tuple, spelling: str,
+                 infix: bool = False, prec: int = P_ATOM, latex: str = "",
+                 kinks: Callable | None = None, code: dict | None = None,
+                 ufunc: str | None = None, gate: Callable | None = None):
+        self.__dict__.update(name=name, arity=arity, scalar=scalar, array=array,
+                             partials=partials, spelling=spelling, infix=infix, prec=prec,
+                             latex=latex, kinks=kinks, code={} if code is None else code,
+                             ufunc=ufunc, gate=gate)
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"an op is read-only (Op({self.name}).{name})")
+
+    __delattr__ = __setattr__
 
     def __repr__(self) -> str:
         return f"Op({self.name})"
