@@ -121,6 +121,16 @@ def test_library_matches_cli_and_table_output():
     assert r.stdout.rstrip().endswith("stopped: 3 steps")
 
 
+def test_one_step_and_one_epoch_are_singular(tmp_path):
+    r = run("(w - 3)^2", "w=0", "--steps", "1", "--format", "table")
+    assert "after 1 step;" in r.stdout and r.stdout.rstrip().endswith("stopped: 1 step")
+    assert json.loads(run("(w - 3)^2", "w=0", "--steps", "1").stdout)["stopped"] == "1 step"
+    data = tmp_path / "d.csv"
+    data.write_text("x\n1\n2\n")
+    doc = json.loads(run("(w*x - 1)^2", "w=0", "--data", str(data), "--epochs", "1").stdout)
+    assert doc["stopped"] == "1 epoch (1 step)"
+
+
 def test_sparkline():
     assert sparkline([4, 3, 2, 1]) == "█▅▃▁"  # levels 7·(c-1)/3: 7, 4.7, 2.3, 0
     assert sparkline([1]) == ""

@@ -23,13 +23,9 @@ from typing import Iterator
 
 from .errors import DataError
 from .files import check_utf8, display_name
+from .printing import counted
 
 ROWS = 1 << 16  # lines per chunk
-
-
-def _count(n: int) -> str:
-    """'1 field', '3 fields'."""
-    return f"{n} field" if n == 1 else f"{n} fields"
 
 
 def _fields(line: str) -> list[str]:
@@ -113,7 +109,7 @@ class CsvReader:
         if ragged:
             k = ragged[0]
             raise DataError(f"{self.name}, line {first + _line_of(lines, k)}: "
-                            f"{_count(len(_fields(kept[k])))}, but the header has {width}")
+                            f"{counted(len(_fields(kept[k])), 'field')}, but the header has {width}")
         text = "".join(kept)
         try:
             table = np.loadtxt(io.StringIO(text), delimiter=",", usecols=where,
@@ -144,7 +140,7 @@ class CsvReader:
         width = len(self.header)
         for fields, line in zip(records, starts):
             if len(fields) != width:
-                raise DataError(f"{self.name}, line {line}: {_count(len(fields))}, but "
+                raise DataError(f"{self.name}, line {line}: {counted(len(fields), 'field')}, but "
                                 f"the header has {width}")
         cells = [[fields[i] for fields in records] for i in where]
         try:

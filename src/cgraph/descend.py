@@ -17,6 +17,7 @@ from .batch import evaluator
 from .errors import EvaluationError, InputError, Interrupted
 from .graph import Graph
 from .optimizers import OPTIMIZERS
+from .printing import counted
 from .scalar import is_finite
 
 
@@ -147,8 +148,8 @@ def descend(graph: Graph, bindings: dict, wrt: list[str], *, lr: float = 0.01,
         else:
             cost, grads = cost_and_grad(weights, total)
             run.cost, run.grad_norm, run.steps, run.weights = cost, _norm(grads), total, weights
-            run.stopped = (f"{total} steps" if data is None
-                           else f"{total // per_epoch} epochs ({total} steps)")
+            run.stopped = (counted(total, "step") if data is None else
+                           f"{counted(total // per_epoch, 'epoch')} ({counted(total, 'step')})")
     except Interrupted as e:  # Ctrl-C: say where the run was, or its weights are lost
         if run.start_cost is not None and not e.note:
             e.note = where_it_stopped(run)
@@ -359,7 +360,7 @@ def to_table(run: Run, digits: int = numtext.DESCENT, plot: bool = False):
                   num(run.cost, digits))
     parts = [Fitted(table), Text(""),
              Pairs([f"gradient norm {num(run.grad_norm, numtext.ERROR)}",
-                    f"after {run.steps} steps;", f"stopped: {run.stopped}"], sep=" ")]
+                    f"after {counted(run.steps, 'step')};", f"stopped: {run.stopped}"], sep=" ")]
     if plot:
         parts.append(_Spark([s.cost for s in run.history]))
     return Group(*parts)

@@ -178,3 +178,8 @@ def node_expr(graph, node, labels: list[str]) -> str:
     if not node.inputs:
         return node.name or labels[node.id]
     return op_template(node.op) % tuple([labels[j] for j in node.inputs])
+
+
+def counted(n: int, word: str) -> str:
+    """'1 step', '3 steps' (a word whose plural takes an s)."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
