@@ -440,3 +440,15 @@ def test_result_columns_do_not_repeat_a_name(tmp_path):
     header = next(pycsv.reader(trace.open()))
     assert header == ["step", "cost", "w", "grad_w", "step_", "grad_w_", "grad_grad_w",
                       "grad_step"]
+
+
+@pytest.mark.parametrize("typed, said", [(["--mode", "forward"], "--mode forward"),
+                                         (["--tangent", "x=1"], "--tangent"),
+                                         (["--mode", "forward", "--tangent", "x=1"],
+                                          "--mode forward")])
+def test_forward_mode_with_data_names_what_was_typed(tmp_path, typed, said):
+    data = tmp_path / "d.csv"
+    data.write_text("x,y\n1,2\n")
+    r = CliRunner().invoke(cli, ["eval", "x*y", "--data", str(data), *typed])
+    assert r.exit_code == 2 and r.stdout == ""
+    assert r.stderr == f"Error: --data evaluates in reverse mode; {said} does not apply\n"

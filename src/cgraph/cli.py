@@ -98,9 +98,9 @@ def eval_command(program, out, wrt, outputs, mode, tangents, digits, strict, dat
                 "document, and --data writes CSV or Parquet")
         applies("strict", False, "does not apply to --data: its CSV writes NaN and "
                 "Infinity as such (filter them with any CSV tool)")
-        if forward:
-            raise InputError("--data evaluates in reverse mode; --mode forward does not "
-                             "apply")
+        if forward:  # (what the user typed: --mode forward, or a --tangent alone)
+            said = "--mode forward" if mode == "forward" else "--tangent"
+            raise InputError(f"--data evaluates in reverse mode; {said} does not apply")
         program.refuse_uncertainty("--data takes no uncertainty")
         return lazy.eval_data.eval_points(graph, program.bindings, data_path, wrt,
                                           byte_progress, outputs=outputs, target=out.path,
