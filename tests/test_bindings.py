@@ -513,3 +513,16 @@ def test_is_name_reads_a_name_as_the_grammar_does(text):
     from cgraph.parser import terminal
 
     assert is_name(text) == (re.fullmatch(terminal("NAME"), text) is not None)
+
+
+def test_a_list_nested_deeper_than_json_reads_is_the_value_s_fault(tmp_path):
+    """json's reader recurses once a level: past about 1,000 it gave up with the message
+    for a program nested too deeply, exit 1, though the program was fine."""
+    deep = "[" * 3000 + "1" + "]" * 3000
+    assert refused("eval", "w[1]", f"w={deep}") == (
+        "the value of w is nested too deeply to read (lists in lists: one level an index)")
+    path = tmp_path / "deep.json"
+    path.write_text('{"w": ' + deep + "}")
+    assert refused("eval", "w[1]", "--bindings", str(path)) == (
+        f"--bindings {path}: a value is nested too deeply to read (lists in lists: one "
+        "level an index)")

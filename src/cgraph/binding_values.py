@@ -175,7 +175,15 @@ def list_value(name: str, text: str, where: str = "", kind: str = "value"
     except ValueError:
         raise BindingError(f"{where}the {kind} of {name} is not a list of numbers: "
                            f"{text.strip()!r}") from None
+    except RecursionError:  # (json's reader recurses once a level)
+        raise BindingError(too_deep(f"{where}the {kind} of {name}")) from None
     return family_bindings(name, values, where, kind)
+
+
+def too_deep(what: str) -> str:
+    """The message for a list nested deeper than JSON's reader goes (about 1,000 levels;
+    a family has one level an index)."""
+    return f"{what} is nested too deeply to read (lists in lists: one level an index)"
 
 
 def family_bindings(name: str, values, where: str = "", kind: str = "value"
@@ -220,6 +228,8 @@ def json_bindings(text: str, where: str):
         data = json.loads(text, parse_float=_JsonNumber, parse_int=_JsonNumber)
     except ValueError as e:
         raise BindingError(f"{where}not valid JSON ({e})") from None
+    except RecursionError:  # (json's reader recurses once a level)
+        raise BindingError(too_deep(f"{where}a value")) from None
     if isinstance(data.get("weights"), dict) and "cost" in data:
         data = data["weights"]  # descend's output: its weights
     for name, value in data.items():
