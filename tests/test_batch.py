@@ -377,3 +377,33 @@ def test_a_rule_that_hands_back_its_input_keeps_that_buffer_alive():
             ev = graph.evaluate({"x": x, "y": y, "p": p})
             assert close(float(r.value[k]), ev.value, rel=1e-12), (p, x)
             assert close(float(r.gradient["x"][k]), ev.gradient()["x"], rel=1e-11), (p, x)
+
+
+@given(st.lists(st.integers(1, 4), min_size=2, max_size=3), st.data())
+@settings(max_examples=40)
+def test_columns_of_any_shapes_that_broadcast_give_results_of_that_shape(shape, data):
+    """np.meshgrid's arrays (dense or sparse: shapes that broadcast) for a surface: the
+    results have the broadcast shape and equal the flat evaluation point by point."""
+    shape = tuple(shape)
+    sparse = [tuple(n if data.draw(st.booleans()) else 1 for n in shape) for _ in "xy"]
+    rng = np.random.default_rng(len(shape))
+    x, y = (rng.uniform(-2, 2, s) for s in sparse)
+    full = np.broadcast_shapes(x.shape, y.shape)
+    g = cgraph.parse("sin(x)*exp(-y^2) + log(1+x^2)*y*z")
+    r = g.evaluate_batch({"x": x, "y": y, "z": 0.5})
+    flat = g.evaluate_batch({"x": np.broadcast_to(x, full).ravel(),
+                             "y": np.broadcast_to(y, full).ravel(), "z": 0.5})
+    assert r.value.shape == full and set(r.gradient) == {"x", "y"}
+    assert np.array_equal(r.value.ravel(), flat.value)
+    for v in "xy":
+        assert r.gradient[v].shape == full
+        assert np.array_equal(r.gradient[v].ravel(), flat.gradient[v])
+
+
+def test_columns_whose_shapes_do_not_broadcast_are_named():
+    g = cgraph.parse("x*y")
+    with pytest.raises(ValueError, match=r"^columns of shapes that do not broadcast "
+                                         r"together: x \(3, 2\), y \(4, 1\)$"):
+        g.evaluate_batch({"x": np.ones((3, 2)), "y": np.ones((4, 1))})
+    with pytest.raises(ValueError, match=r"different lengths: \[3, 4\]"):
+        g.evaluate_batch({"x": np.ones(3), "y": np.ones(4)})

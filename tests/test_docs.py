@@ -331,3 +331,26 @@ def test_readme_long_name_list_example_matches_real_output():
     pasted = README[at:README.index("\n", at)].strip()
     r = CliRunner().invoke(cli, ["eval", " + ".join(f"x{i}" for i in range(1, 31))])
     assert r.exit_code == 2 and r.stderr.strip() == pasted
+
+
+def test_readme_library_code_runs_and_gives_the_values_its_comments_say():
+    """The Library section's code, run as written (README's own code, not anything a user
+    types): each line `EXPRESSION  # VALUE` whose comment is a Python literal must give it."""
+    import ast
+
+    section = README[README.index("### The library"):]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    scope: dict = {"__name__": "readme_library"}
+    exec(code, scope)  # noqa: S102 - the README's code, checked here
+    checked = 0
+    for line in code.splitlines():
+        expression, _, comment = line.partition("  # ")
+        try:
+            expected = ast.literal_eval(comment.strip())
+        except (ValueError, SyntaxError):
+            continue  # a comment in words
+        got = eval(expression, scope)  # noqa: S307 - as above
+        got = got.tolist() if hasattr(got, "tolist") else got
+        assert got == expected, line
+        checked += 1
+    assert checked >= 4  # the gradient, the surface's shape, the Jacobian, the sigma

@@ -742,10 +742,12 @@ class BatchEvaluator:
 def evaluate_batch(graph: Graph, columns: Mapping[str, "object"],
                    wrt: list[str] | None = None, *, chunk: int = CHUNK,
                    threads: int | None = None) -> BatchResult:
-    """The output and its gradient at every point of `columns` (name -> 1-d array).
+    """The output and its gradient at every point of `columns` (name -> array).
 
     Every variable is either a column or a scalar in `columns`; scalars hold a variable
-    fixed. `wrt` picks the gradients (default: every variable given as a column).
+    fixed. Columns are 1-d arrays of one length, or arrays of any shapes that broadcast
+    together as numpy's do (np.meshgrid's, for a surface): the results then have that
+    shape. `wrt` picks the gradients (default: every variable given as a column).
     """
     import numpy as np
 
@@ -753,13 +755,26 @@ def evaluate_batch(graph: Graph, columns: Mapping[str, "object"],
     graph.check_bindings(arrays, unknown=False)
     fixed = {k: float(v) for k, v in arrays.items() if v.ndim == 0}
     data = {k: v for k, v in arrays.items() if v.ndim > 0}
+    shape = None
+    if any(v.ndim > 1 for v in data.values()):  # evaluated flat, then given their shape
+        try:
+            shape = np.broadcast_shapes(*(v.shape for v in data.values()))
+        except ValueError:
+            shapes = ", ".join(f"{k} {v.shape}" for k, v in data.items())
+            raise ValueError(f"columns of shapes that do not broadcast together: "
+                             f"{shapes}") from None
+        data = {k: np.broadcast_to(v, shape).ravel() for k, v in data.items()}
     sizes = {v.shape[0] for v in data.values()}
     if len(sizes) > 1:
         raise ValueError(f"columns have different lengths: {sorted(sizes)}")
     if wrt is None:
         wrt = [v for v in graph.variables if v in data]
     run = evaluator(graph, fixed, list(wrt), chunk, threads)
-    return run(data, size=sizes.pop() if sizes else 1)
+    result = run(data, size=sizes.pop() if sizes else 1)
+    if shape is not None:
+        result.value = np.reshape(result.value, shape)
+        result.gradient = {k: np.reshape(g, shape) for k, g in result.gradient.items()}
+    return result
 
 
 _EVALUATORS = None  # graph -> {its bindings and options: BatchEvaluator}, while it lives
