@@ -518,3 +518,37 @@ def test_every_format_says_which_call_made_each_node(program, bindings, extra):
         assert all(len(row) == len(cells[0]) for row in cells)
     table = [line for line in out("table").splitlines() if "│" in line]
     assert [line.split("│")[-1].strip() if has else "" for line in table] == want
+
+
+def test_every_command_lists_the_variables_as_eval_does():
+    """eval, descend and the page list a family's elements together (W[1,1], W[1,2], …,
+    x[1], x[2], b[1], …), but explain's Result, check's rows, jacobian's columns,
+    hessian's rows and columns and diff's derivatives still came in order of first use
+    (W[1,1], x[1], W[1,2], x[2], b[1], …): a student comparing explain with eval found
+    the same gradients in another order. The oracle is eval's JSON gradient."""
+    from pathlib import Path
+
+    ex = Path(__file__).parent.parent / "examples"
+    point = ["--file", str(ex / "xor.cg"), "--bindings", str(ex / "xor-init.json"),
+             "x=[0,1]", "y=1"]
+
+    def out(*args):
+        r = run(*args, env={"COLUMNS": "200"})
+        assert r.exit_code == 0, r.output
+        return r.stdout
+
+    order = list(json.loads(out("eval", *point, "--format", "json"))["gradient"])
+    assert order[:3] == ["W[1,1]", "W[1,2]", "W[2,1]"]  # family by family, as README says
+    result = out("explain", *point, "--format", "text").split("\nResult\n")[1]
+    assert re.findall(r"∂loss/∂(\S+) =", result) == order
+    rows = [line.split("\t")[0] for line in out("check", *point, "--format", "tsv")
+            .splitlines()[1:]]
+    assert rows == order
+    assert out("jacobian", *point, "--format", "tsv").splitlines()[0].split("\t")[1:] == order
+    hessian = json.loads(out("hessian", *point, "--format", "json"))
+    assert hessian["variables"] == order and list(hessian["gradient"]) == order
+    derivatives = out("diff", "--file", str(ex / "xor.cg"))
+    assert re.findall(r"^dloss_d(\S+) =", derivatives, re.M) == order
+    # --wrt keeps the order asked for
+    asked = json.loads(out("hessian", *point, "--wrt", "b[2],W[1,1]", "--format", "json"))
+    assert asked["variables"] == ["b[2]", "W[1,1]"]

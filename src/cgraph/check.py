@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from . import numtext
 from .errors import listed
 from .graph import Evaluation
-from .printing import node_expr, node_labels
+from .printing import node_expr, node_labels, reading_order
 
 # The step that balances truncation (h²) and rounding (ε/h) errors of a central difference.
 DEFAULT_EPS = 6.055454452393343e-06  # cbrt(2**-52)
@@ -53,7 +53,9 @@ def check(ev: Evaluation, eps: float | None = None) -> tuple[list[Row], list[str
     base_side = {n.id: _kink_sides(n, ev.values) for n in kinky}
     warnings: dict[int, str] = {}
     rows = []
-    for name, analytic in ev.gradient().items():
+    gradient = ev.gradient()
+    for name in reading_order(gradient):  # as eval lists them: W[1,1], W[1,2], …, x[1], …
+        analytic = gradient[name]
         x = ev.bindings[name]
         h = eps if eps is not None else DEFAULT_EPS * max(1.0, abs(x))
         up = graph.forward({**ev.bindings, name: x + h})

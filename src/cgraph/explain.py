@@ -17,7 +17,8 @@ from .formula import render as render_formula
 from .graph import Evaluation
 from .stepper import edge_ids
 from .ops import CONST, P_ATOM, Op
-from .printing import apply_infix, apply_latex, latex_name, node_labels, output_labels
+from .printing import (apply_infix, apply_latex, latex_name, node_labels, output_labels,
+                       reading_order)
 from .symbolic import Sym, SymbolicBuilder
 
 TIMES = {"mul": "·"}  # explain writes products with a centred dot
@@ -316,9 +317,10 @@ def walkthrough(ev: Evaluation) -> list[Section]:
     result = Section("Result")
     result.lines.append(Step([Name(f), Num(ev.value, ("v", g.output))], kind="result",
                              at=(g.output,)))
-    for v, gv in ev.gradient().items():
+    gradient = ev.gradient()
+    for v in reading_order(gradient):  # as eval lists them: W[1,1], W[1,2], …, x[1], …
         vid = g.variables[v]
-        result.lines.append(Step([Partial(f, v), Num(gv, ("g", vid))], kind="result",
+        result.lines.append(Step([Partial(f, v), Num(gradient[v], ("g", vid))], kind="result",
                                  at=(vid,)))
     return [forward, backward, result]
 

@@ -175,8 +175,14 @@ class Graph:
 
     def wrt_names(self, wrt=None) -> list[str]:
         """The variables to differentiate with respect to: `wrt` (checked), or every one;
-        none at all is an error (diff, jacobian, hessian and check say it alike)."""
-        names = list(self.variables) if wrt is None else list(wrt)
+        none at all is an error (diff, jacobian, hessian and check say it alike). Every one
+        is listed as eval lists them, a family's elements together (reading_order)."""
+        if wrt is None:
+            from .printing import reading_order
+
+            names = reading_order(self.variables)
+        else:
+            names = list(wrt)
         self.check_names(names)
         if not names:
             raise InputError("the program has no variables to differentiate with respect to")
