@@ -399,6 +399,33 @@ def test_an_element_bound_alone_must_be_a_variable_of_the_program():
         "'x[0]' is not a variable of the program")
 
 
+def test_an_element_typed_beside_a_list_must_be_a_variable_of_the_program(tmp_path):
+    """`eval 'w[1]*2' 'w=[1,2]' 'w[7]=1'` ran without a word about w[7]: once a list bound
+    w, every w[…] passed as one of the list's. The list's own elements may go unused (w[2]
+    here); an element typed beside it is a name like any other, in either order, and a
+    --bindings file's list excuses only its own elements."""
+    ok = run("eval", "w[1]*2", "w=[1,2]", "--fields", "value")
+    assert ok.exit_code == 0 and ok.stdout == '{"value": 2.0}\n'
+    unused = "'w[7]' is not a variable of the program; did you mean 'w[1]'? " \
+        "(its variables: w[1])"
+    assert refused("eval", "w[1]*2", "w=[1,2]", "w[7]=1") == unused
+    assert refused("eval", "w[1]*2", "w[7]=1", "w=[1,2]") == unused
+    listed = tmp_path / "w.json"
+    listed.write_text('{"W": [[1, 2], [3, 4]]}')
+    assert refused("eval", "W[1,1]*W[2,2]", "--bindings", str(listed), "W[3,3]=1"
+                   ).startswith("'W[3,3]' is not a variable of the program")
+    lines = tmp_path / "w.txt"
+    lines.write_text("W[3,3]=1\n")
+    assert refused("eval", "W[1,1]*W[2,2]", "--bindings", str(lines), "W=[[1,2],[3,4]]"
+                   ).startswith("'W[3,3]' is not a variable of the program")
+    # a list over a list: each one's elements are its own (the file's W[3,3] is one)
+    big = tmp_path / "big.json"
+    big.write_text('{"W": [[1, 2, 3], [4, 5, 6], [7, 8, 9]]}')
+    both = run("eval", "W[1,1]*W[2,2]", "--bindings", str(big), "W=[[1,2],[3,4]]",
+               "--fields", "value")
+    assert both.exit_code == 0 and both.stdout == '{"value": 4.0}\n'
+
+
 def test_a_missing_element_is_out_of_a_list_or_just_missing():
     """A list binds x[1] to x[n]: an element past it is out of the list's range. Elements
     bound one by one bind no range: one the program uses and nobody bound has no value

@@ -58,22 +58,30 @@ def is_name(name: str) -> bool:
 
 
 class Bindings(dict):
-    """Bindings, name -> value, and `lists`: the families a list bound (`w=[…]`,
-    `"W": [[…]]` in a --bindings file). Such a family may bind elements the program does not
-    use, and an element it lacks is out of its range; an element bound on its own
-    (`W[1,1]=1`) is a name like any other, though `W=[[1]]` makes the same name -> value."""
+    """Bindings, name -> value, `lists`: the families a list bound (`w=[…]`, `"W": [[…]]`
+    in a --bindings file), and `listed`: the elements those lists bound. A list may bind
+    elements the program does not use, and an element it lacks is out of its range; an
+    element bound on its own (`W[1,1]=1`, or `w[7]=1` beside `w=[1,2]`) is a name like any
+    other, though `W=[[1]]` makes the same name -> value."""
 
-    __slots__ = ("lists",)
+    __slots__ = ("lists", "listed")
 
-    def __init__(self, *args, lists=()):
+    def __init__(self, *args, lists=(), listed=()):
         super().__init__(*args)
         self.lists = set(lists)
+        self.listed = set(listed)
+
+    def add_list(self, family: str, elements) -> None:
+        """Note that a list bound `family`, as these `elements`."""
+        self.lists.add(family)
+        self.listed.update(elements)
 
     def over(self, under: Mapping[str, float]) -> "Bindings":
         """These bindings (the command line's) over `under` (a --bindings file's): a name
         bound in both takes this value; a family a list bound in either is a list's."""
         return Bindings({**under, **self},
-                        lists=self.lists | getattr(under, "lists", set()))
+                        lists=self.lists | getattr(under, "lists", set()),
+                        listed=self.listed | getattr(under, "listed", set()))
 
 
 def binding_name(name: str) -> str | None:
@@ -171,7 +179,7 @@ def parse_uncertain_bindings(args, where: str = "", tangent: bool = False
             if again is not None:
                 raise twice(again)
             _add(bindings, new, where)
-            bindings.lists.add(name)
+            bindings.add_list(name, new)
             continue
         value, pm, sigma = _split_sigma(value)
         write = f"--tangent {name}={{}}" if tangent else f"{name}={{}}"
@@ -228,7 +236,7 @@ def read_bindings_file(path: str) -> tuple[Bindings, dict[str, float]]:
         for family, new in json_bindings(text, where):
             _add(bindings, new, where)
             if family is not None:
-                bindings.lists.add(family)
+                bindings.add_list(family, new)
         return bindings, {}
     lines = [line.split("#", 1)[0].strip() for line in text.splitlines()]
     return parse_uncertain_bindings([line for line in lines if line], where)

@@ -111,13 +111,16 @@ class Graph:
         if any("[" in k for k in bindings):
             self._check_families(bindings, missing)
         # a family bound as a whole (a list) may have elements the program does not use;
-        # an element typed alone (w[5]=3, W[2,3]=1 for a w[1]) is a name like any other
+        # an element typed alone (w[5]=3, W[2,3]=1 for a w[1]; w[7]=1 beside w=[1,2]) is a
+        # name like any other
         families = self._family_prefixes() if unknown and bindings else set()
         if families:
             families = {f for f, elements in _families(bindings).items()
                         if f + "[" in families and _a_list(bindings, f, elements)}
+        by_list = getattr(bindings, "listed", None)  # (the library's dict: None)
         extra = [k for k in bindings if k not in self.variables
-                 and ("[" not in k or k.partition("[")[0] not in families)] \
+                 and ("[" not in k or k.partition("[")[0] not in families
+                      or by_list is not None and k not in by_list)] \
             if unknown else []
         if extra:
             name = extra[0]
