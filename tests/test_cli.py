@@ -430,6 +430,22 @@ def test_a_mistyped_option_gets_did_you_mean_not_the_program_hint():
     assert r.exit_code == 2 and "goes after '--'" in r.stderr
 
 
+def test_an_unknown_option_after_the_program_gets_no_program_hint():
+    """`cgraph diff "x*x" -o out.txt` (diff has no -o) said "(a program that begins with
+    '--', or is '-h', goes after '--': cgraph diff -- '-o…' x=1)": the program was already
+    given, so -o is an option, and the hint's command is nothing the user meant. The hint
+    is for an option where the program would be."""
+    for command in ["diff", "check", "jacobian", "hessian", "descend"]:
+        r = run(command, "x*x", "x=1", "-o", "out.txt")
+        assert r.exit_code == 2 and "No such option '-o'" in r.stderr, (command, r.stderr)
+        assert "goes after '--'" not in r.stderr, (command, r.stderr)
+    r = run("diff", "--file", "model.cg", "--frob")
+    assert r.exit_code == 2 and "goes after '--'" not in r.stderr
+    for args in [["--x^2", "x=3"], ["--digits", "3", "--x^2"], ["--x", "x=1"]]:
+        r = run("eval", *args)
+        assert r.exit_code == 2 and "goes after '--'" in r.stderr, (args, r.stderr)
+
+
 # Real processes: the installed entry point, python -m, pipes.
 CGRAPH = shutil.which("cgraph")
 

@@ -64,12 +64,14 @@ class Command(click.Command):
         super().__init__(*args, **kwargs)
 
     def parse_args(self, ctx, args):
+        given = list(args)  # (click's parser takes the arguments from the list)
         try:
             return self._parse_args(ctx, args)
         except click.NoSuchOption as e:
             # `cgraph eval --x` or `-h`: options as far as any parser can tell; but
             # `--fromat`, close to an option, is a typo, and "Did you mean" says enough
-            if not e.possibilities and any(p.name == "args" for p in self.params):
+            if not e.possibilities and any(p.name == "args" for p in self.params) and \
+                    not self._program_before(ctx, given, e.option_name):
                 e.message += (f" (a program that begins with '--', or is '-h', goes after "
                               f"'--': cgraph {ctx.info_name} -- '{e.option_name}…' x=1)")
             raise
@@ -83,12 +85,32 @@ class Command(click.Command):
         ctx.params["args"] = (program,) + tuple(ctx.params.get("args") or ())
         return rest
 
-    def _leading_dash_program(self, ctx, args):
+    def _options(self, ctx) -> tuple[set, set]:
+        """The option names that take a value, and those that are flags."""
         takes_value, flags = set(), set()
         for p in self.get_params(ctx):
             if isinstance(p, click.Option):
                 names = set(p.opts) | set(p.secondary_opts)
                 (flags if p.is_flag or p.count else takes_value).update(names)
+        return takes_value, flags
+
+    def _program_before(self, ctx, args, option: str) -> bool:
+        """Whether the program was given before `option` (a positional, or --file): then
+        an unknown option is one (`cgraph diff "x*x" -o f`), not a program misread."""
+        takes_value = self._options(ctx)[0]
+        i = 0
+        while i < len(args):
+            a = args[i]
+            if a == option or a.startswith(option + "="):
+                return False
+            if a == "--" or not a.startswith("-") or a == "-" or a == "--file" or \
+                    a.startswith("--file="):
+                return True
+            i += 2 if a in takes_value else 1
+        return False
+
+    def _leading_dash_program(self, ctx, args):
+        takes_value, flags = self._options(ctx)
         i = 0
         while i < len(args):
             a = args[i]
