@@ -222,3 +222,20 @@ def test_a_term_that_reads_as_the_next_is_said_once(args, line):
                     if s.text() == line)
         pieces, holes = step.template()
         assert "\x00".join(pieces).count(" = ") == len(step.terms) - 1, pieces
+
+
+@pytest.mark.parametrize("program, bindings, statement", [
+    ("x", ["x=1"], r"- $f = x$"),
+    ("a = x", ["x=1"], r"- $a = x$"),
+    ("2", [], r"- $f = 2$"),
+    ("p = x + y; g = p * z", ["x=1", "y=3", "z=-3"], r"- $p = x + y$"),
+])
+def test_the_graph_section_says_what_a_one_input_program_is(program, bindings, statement):
+    """`explain x x=1 --diagrams` began its graph with "$x = \\operatorname{var}\\left(\\right)$"
+    (and `explain 2` with "f = const()"): the op of a node without inputs, applied to
+    nothing. The statement is the program's: its output is that input, f = x."""
+    r = run("explain", program, *bindings, "--diagrams", "--format", "markdown")
+    assert r.exit_code == 0, r.output
+    graph = r.stdout.split("### The graph\n\n")[1]
+    assert graph.splitlines()[0] == statement
+    assert "operatorname{var}" not in r.stdout and "operatorname{const}" not in r.stdout

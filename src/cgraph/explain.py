@@ -437,9 +437,11 @@ def with_diagrams(sections: list[Section], ev: Evaluation, digits=numtext.DIAGRA
     graph = Section("The graph")
     for node, picture in pictures.statements():
         n = g.nodes[node]
-        name = n.name or g.output_name
-        graph.lines += [Step([Name(name), Apply(n.op, [labels[j] for j in n.inputs])]),
-                        Picture(picture)]
+        if n.inputs:
+            terms = [Name(n.name or g.output_name), Apply(n.op, [labels[j] for j in n.inputs])]
+        else:  # the program is one input or one number: its output is that (f = x, f = 2)
+            terms = [Name(g.output_name), Name(labels[node])]
+        graph.lines += [Step(terms), Picture(picture)]
     out = [graph]
     for s in sections:
         draw = {"Forward pass": pictures.forward, "Backward pass": pictures.backward}.get(s.title)
