@@ -426,6 +426,21 @@ def test_an_element_typed_beside_a_list_must_be_a_variable_of_the_program(tmp_pa
     assert both.exit_code == 0 and both.stdout == '{"value": 4.0}\n'
 
 
+def test_missing_variables_are_listed_family_by_family():
+    """"no value for W[1,1], x[1], W[1,2], x[2], W[1,3], …" listed the variables in order of
+    first use, where eval, descend and the page list a family's elements together: the
+    message and its hints (and "its variables: …") now read as they do."""
+    program = "sum(W[i,j]*x[j] for i in 1..2 for j in 1..3) + c"
+    assert refused("eval", program) == \
+        "no value for W[1,1], W[1,2], W[1,3], W[2,1], W[2,2], W[2,3], x[1], x[2], x[3], c; " \
+        "bind them as W=[[…]] (2×3) x=[…] (3) c=VALUE"
+    assert refused("eval", program, "W[1,1]=1", "x=[1,2,3]") == \
+        "no value for W[1,2], W[1,3], W[2,1], W[2,2], W[2,3], c; bind them as W[1,2]=VALUE " \
+        "W[1,3]=VALUE W[2,1]=VALUE W[2,2]=VALUE W[2,3]=VALUE c=VALUE"
+    assert refused("eval", "w[1]*x[1] + w[2]*x[2]", "z=1").endswith(
+        "(its variables: w[1], w[2], x[1], x[2])")
+
+
 def test_a_missing_element_is_out_of_a_list_or_just_missing():
     """A list binds x[1] to x[n]: an element past it is out of the list's range. Elements
     bound one by one bind no range: one the program uses and nobody bound has no value
@@ -451,7 +466,7 @@ def test_one_element_bound_alone_is_an_element_not_a_one_element_list(tmp_path):
     list in a --bindings file, JSON or NAME=VALUE lines) has a range."""
     xor = str(Path(__file__).parent.parent / "examples" / "xor.cg")
     alone = refused("eval", "--file", xor, "W[1,1]=1")
-    assert alone.startswith("no value for x[1], W[1,2], x[2], b[1], W[2,1], "), alone
+    assert alone.startswith("no value for W[1,2], W[2,1], W[2,2], W[3,1], "), alone
     assert refused("eval", "w[1]*w[2]", "w[1]=1") == "no value for w[2]; bind it as w[2]=VALUE"
     out_of_range = "W[1,2] is out of range of the family bound: W has W[1,1] to W[1,1]"
     assert refused("eval", "--file", xor, "W=[[1]]") == out_of_range

@@ -123,14 +123,19 @@ class Graph:
                       or by_list is not None and k not in by_list)] \
             if unknown else []
         if extra:
+            from .printing import reading_order  # (names as eval lists them: W[1,1], W[1,2], …)
+
             name = extra[0]
             hint = did_you_mean(name, self.variables)
-            known = listed(self.variables) or "none"
+            known = listed(reading_order(self.variables)) or "none"
             raise BindingError(f"'{name}' is not a variable of the program{hint} "
                                f"(its variables: {known})")
         if missing:
             missing = [v for v in self.variables if v not in bindings]
-            if missing:
+            if missing:  # as eval lists them: W[1,1], W[1,2], …, x[1], …
+                from .printing import reading_order
+
+                missing = [v for v in reading_order(self.variables) if v not in bindings]
                 them = "them" if len(missing) > 1 else "it"
                 hints = _binding_hints(missing, self.variables) if lists else \
                     [f"{v}=VALUE" for v in missing]
