@@ -299,6 +299,51 @@ def test_a_full_disk_on_standard_output_is_one_line_exit_1(args):
     assert "No space left on device" in stderr
 
 
+@pytest.mark.parametrize("args", FULL + [["help", "eval"], ["eval", "x"]], ids=" ".join)
+def test_a_closed_standard_output_or_error_is_no_internal_error(args, tmp_path):
+    """A script's `cgraph … >&-` (standard output closed: Python's sys.stdout is None) was
+    "internal error, a bug in cgraph: AttributeError: 'NoneType' object has no attribute
+    'isatty'" and a traceback, for every command, --help and --version too; with standard
+    error closed (`2>&-`) a good run exited 1 and a usage error 1; `eval - <&-` was an
+    internal error (70). Now a closed standard output is what a full disk is (one line,
+    exit 1; nothing to write, nothing said), a closed standard error changes no exit
+    status, and a closed standard input reads as empty, as /dev/null does."""
+    import shlex
+
+    command = " ".join(map(shlex.quote, [*PY, *map(str, args)]))
+    fine = proc(*args, stdout=subprocess.DEVNULL).returncode
+    closed = subprocess.run(["bash", "-c", command + " >&-"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=env_for(), cwd=tmp_path)
+    stderr = closed.stderr.decode()
+    if fine == 0:
+        one_line_error(stderr, 1, closed.returncode)
+        assert stderr.startswith("Error: cannot write to standard output: "), stderr
+    else:  # it failed before writing anything: the same status, the same one line
+        one_line_error(stderr, fine, closed.returncode)
+    no_err = subprocess.run(["bash", "-c", command + " 2>&-"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=env_for(), cwd=tmp_path)
+    assert no_err.returncode == fine and no_err.stderr == b""
+    if fine == 0:
+        assert no_err.stdout == proc(*args).stdout
+    # standard input closed: it reads as empty, as /dev/null does
+    no_in = subprocess.run(["bash", "-c", command + " <&-"], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, env=env_for(), cwd=tmp_path)
+    assert no_in.returncode == fine and "Traceback" not in no_in.stderr.decode()
+    if args[:2] == ["eval", "x*y"]:
+        for read in (["eval", "-", "x=1"], ["eval", "x*y", "--data", "-", "y=1"]):
+            empty = subprocess.run(["bash", "-c", " ".join([*PY, *read]) + " <&-"],
+                                   capture_output=True, env=env_for(), cwd=tmp_path)
+            one_line_error(empty.stderr.decode().split("\n  ")[0], 2, empty.returncode)
+            assert subprocess.run(["bash", "-c", " ".join([*PY, *read]) + " </dev/null"],
+                                  capture_output=True, env=env_for()).stderr == empty.stderr
+    # standard output closed, the result written to a file: it works
+    if args[0] == "eval" and len(args) > 2:
+        done = subprocess.run(["bash", "-c", command + " -o out.tsv >&-"],
+                              stderr=subprocess.PIPE, env=env_for(), cwd=tmp_path)
+        assert done.returncode == 0 and done.stderr == b""
+        assert (tmp_path / "out.tsv").read_text().startswith("id\top")
+
+
 def test_the_exit_skips_the_shutdown_but_not_atexit_handlers_nor_profilers(tmp_path):
     """cgraph ends with os._exit (entry.leave): what a library registered with atexit still
     runs, a thread still running still finishes, and a profiler, which reports as the

@@ -52,6 +52,8 @@ def run(start, early=()) -> None:
         try:
             from . import streams
 
+            if sys.stdout is None or sys.stderr is None or sys.stdin is None:  # `>&-`
+                streams.closed_streams()
             streams.ascii_fallback()
             try:
                 start()

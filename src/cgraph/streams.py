@@ -6,6 +6,10 @@
   the JSON escape for it, so JSON output stays valid JSON.
 - Standard output that failed (a full disk, a closed pipe): file descriptor 1 is pointed
   at /dev/null, so the interpreter's last flush cannot fail a second time.
+- A standard stream the shell closed (`<&-`, `>&-`, `2>&-`; Python then has None for it):
+  standard output fails when written, as a closed descriptor does (one line, exit 1, by
+  the path a full disk takes); standard error takes what is said and drops it; standard
+  input reads as empty (/dev/null).
 """
 
 from __future__ import annotations
@@ -56,6 +60,37 @@ def _search(name):
     # UTF-8 (and the terminal would show mojibake); this one it leaves alone.
     return codecs.CodecInfo(_encode, ascii.decode, name=CODEC, incrementalencoder=_Encoder,
                             incrementaldecoder=ascii.incrementaldecoder)
+
+
+class _Closed(io.RawIOBase):
+    """Standard output the shell closed: writing to it fails as on a closed descriptor."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        import errno
+
+        raise OSError(errno.EBADF, os.strerror(errno.EBADF) + " (it is closed)")
+
+
+class _Dropped(_Closed):
+    """Standard error the shell closed: what is written goes nowhere, as the user chose."""
+
+    def write(self, data) -> int:
+        return len(data)
+
+
+def closed_streams() -> None:
+    """Stand-ins for a standard output or error the shell closed (see the module's notes);
+    not files, so nothing cgraph opens later (an -o file takes the free descriptor) is
+    mistaken for them."""
+    if sys.stdout is None:
+        sys.stdout = io.TextIOWrapper(io.BufferedWriter(_Closed()), encoding="utf-8")
+    if sys.stderr is None:
+        sys.stderr = io.TextIOWrapper(io.BufferedWriter(_Dropped()), encoding="utf-8")
+    if sys.stdin is None:
+        sys.stdin = open(os.devnull, encoding="utf-8")
 
 
 def ascii_fallback() -> None:
