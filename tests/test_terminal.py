@@ -363,3 +363,28 @@ def test_standard_input_from_a_pipe_is_read_in_silence():
     shown = on_terminal(["eval", "-", "x=3", "--format", "tsv"], input=b"x*2\n")
     assert shown.status == 0 and shown.stderr == ""
     assert re.search(r"^2\tmul\t\tx \* 2\t6\t1$", shown.screen, re.M), shown.screen
+
+
+@pytest.mark.parametrize("args", [
+    ["eval", "x*y", "x=1", "y=2"],
+    ["explain", "x*y", "x=1", "y=2"],
+    ["check", "x*y", "x=1", "y=2"],
+    ["descend", "(w-1)^2", "w=0", "--steps", "3"],
+], ids=lambda a: a[0])
+def test_columns_zero_in_the_environment_shows_the_output_all_the_same(args):
+    """With COLUMNS=0 in the environment (an unknown width, as some CI runners and
+    `docker exec` set it) eval's table, explain, check and descend printed NOTHING and
+    exited 0: Rich took 0 as the width. cgraph now takes the terminal's width (or 80),
+    as shutil.get_terminal_size does with a 0; on a terminal and in a pipe."""
+    import subprocess
+
+    from terminal import env_for
+
+    on_screen = on_terminal(args, 80).screen
+    assert on_terminal(args, 80, env={"COLUMNS": "0"}).screen == on_screen
+    table = [*args, "--format", "table" if args[0] != "explain" else "rich"]
+    piped = [subprocess.run([sys.executable, "-m", "cgraph", *table], capture_output=True,
+                            text=True, env=env_for({"COLUMNS": columns}))
+             for columns in ("80", "0")]
+    assert piped[1].returncode == 0 and piped[1].stdout.strip()
+    assert piped[1].stdout == piped[0].stdout

@@ -770,7 +770,16 @@ def console(stderr: bool = False):
     from rich.console import Console
 
     plain = bool(os.environ.get("NO_COLOR"))
-    return Console(stderr=stderr, highlight=False, emoji=False,
+    width, columns = None, os.environ.get("COLUMNS")
+    if columns is not None and columns.isdigit() and int(columns) == 0:
+        # COLUMNS=0 (a width nobody knows): Rich would print nothing; take the terminal's,
+        # or 80, as shutil.get_terminal_size does
+        try:
+            width = os.get_terminal_size((sys.stderr if stderr else sys.stdout).fileno())[0]
+        except (OSError, ValueError, AttributeError):
+            pass
+        width = width or 80
+    return Console(stderr=stderr, highlight=False, emoji=False, width=width,
                    color_system=None if plain else "auto")
 
 
