@@ -387,6 +387,17 @@ def test_an_ascii_terminal_gets_ascii_spellings(args):
     assert r.stdout.isascii() and b"\\u03b8" in r.stdout if "θ=2" in args else True
 
 
+def test_an_ascii_terminal_reads_plus_minus_as_the_binding_writes_it():
+    """On an ASCII terminal eval's uncertainty came out as 'f = 6 \\u00b1 0.5': ± is no
+    character of a name (the \\u escape keeps names such as θ exact in JSON), so it gets
+    the spelling a binding takes, +-: 'f = 6 +- 0.5'. (The σ column's header stays \\u03c3:
+    σ may be a name, which JSON must keep exact.)"""
+    r = proc("eval", "x*y", "x=2+-0.1", "y=3+-0.2", "--format", "table",
+             env={"PYTHONIOENCODING": "ascii"})
+    assert r.returncode == 0 and r.stdout.isascii(), r.stderr
+    assert b"f = 6 +- 0.5" in r.stdout and b"\\u00b1" not in r.stdout
+
+
 def test_ascii_json_is_still_json():
     r = proc("eval", "x*θ", "x=1", "θ=2", "--format", "json",
              env={"PYTHONIOENCODING": "ascii"})
