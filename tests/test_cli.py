@@ -568,3 +568,16 @@ def test_every_command_lists_the_variables_as_eval_does():
     # --wrt keeps the order asked for
     asked = json.loads(out("hessian", *point, "--wrt", "b[2],W[1,1]", "--format", "json"))
     assert asked["variables"] == ["b[2]", "W[1,1]"]
+
+
+@pytest.mark.parametrize("option, command", [("--wrt", "eval"), ("--output", "eval"),
+                                             ("--wrt", "diff"), ("--wrt", "descend")])
+@pytest.mark.parametrize("empty", ["", " , ", ","])
+def test_a_names_option_that_names_nothing_is_a_usage_error(option, command, empty):
+    """`--wrt ''` was taken as no --wrt at all: the gradient of every variable."""
+    r = CliRunner().invoke(cli, [command, "x*y", "x=1", "y=2", option, empty],
+                           prog_name="cgraph")
+    assert r.exit_code == 2 and r.stdout == ""
+    assert r.stderr == (f"Error: Invalid value for '{option}': {empty!r} names nothing: give "
+                        f"names (X,Y), or leave the option out (see 'cgraph {command} "
+                        "--help')\n")

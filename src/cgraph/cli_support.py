@@ -392,11 +392,16 @@ class NameList(click.ParamType):
         if isinstance(value, list):
             return value
         if "[" not in value:
-            return [n.strip() for n in value.split(",") if n.strip()]
-        import re
+            names = [n.strip() for n in value.split(",") if n.strip()]
+        else:
+            import re
 
-        names = [n.strip() for n in re.split(r",(?![^\[]*\])", value) if n.strip()]
-        return [binding_name(n) or n for n in names]
+            names = [binding_name(n.strip()) or n.strip()
+                     for n in re.split(r",(?![^\[]*\])", value) if n.strip()]
+        if not names:  # (--wrt '' was taken as no --wrt: every variable)
+            self.fail(f"{value!r} names nothing: give names (X,Y), or leave the option out",
+                      param, ctx)
+        return names
 
 
 NAMES = NameList()
