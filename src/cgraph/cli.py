@@ -13,7 +13,7 @@ import contextlib
 import click
 
 from . import __version__, numtext
-from .cli_support import (CONTEXT, INPUT_FILE, NAMES, NONNEGATIVE, OUTPUT_FILE, POSITIVE,
+from .cli_support import (CONTEXT, INPUT_FILE, KEYS, NAMES, NONNEGATIVE, OUTPUT_FILE, POSITIVE,
                           Command, Group, StepProgress, WholeNumber, applies, by_suffix,
                           byte_progress, lazy, output_file, output_options, program_arguments,
                           warn)
@@ -64,7 +64,7 @@ def digits_apply(out) -> None:
               help="Write to FILE instead of standard output ('-'); its suffix chooses "
               "the format: .tsv, .csv, .json, .md, .txt (the table); with --data, .csv or "
               ".parquet.")
-@click.option("--fields", type=NAMES, metavar="KEY,KEY", help="Only these top-level keys "
+@click.option("--fields", type=KEYS, metavar="KEY,KEY", help="Only these top-level keys "
               "of the JSON document, e.g. value,gradient (implies --format json; without "
               "nodes, no per-node record is built).")
 def eval_command(program, out, wrt, outputs, mode, tangents, digits, strict, data_path,

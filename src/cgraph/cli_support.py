@@ -388,6 +388,9 @@ class NameList(click.ParamType):
 
     name = "names"
 
+    def __init__(self, empty_ok: bool = False):
+        self.empty_ok = empty_ok  # (--fields: check_fields says which keys there are)
+
     def convert(self, value, param, ctx):
         if isinstance(value, list):
             return value
@@ -398,13 +401,14 @@ class NameList(click.ParamType):
 
             names = [binding_name(n.strip()) or n.strip()
                      for n in re.split(r",(?![^\[]*\])", value) if n.strip()]
-        if not names:  # (--wrt '' was taken as no --wrt: every variable)
+        if not names and not self.empty_ok:  # (--wrt '' was taken as every variable)
             self.fail(f"{value!r} names nothing: give names (X,Y), or leave the option out",
                       param, ctx)
         return names
 
 
 NAMES = NameList()
+KEYS = NameList(empty_ok=True)
 # One instance of each file type, shared by every option that takes one: click looks up a
 # translation of the word "file" (gettext, 80 µs) for each click.Path it builds.
 INPUT_FILE = click.Path(dir_okay=False, allow_dash=True)  # '-': standard input
