@@ -302,6 +302,24 @@ def node_lines(b: Box, output: str) -> list[str]:
     return [first]
 
 
+def _beside(edges: list[Edge]) -> list[Edge]:
+    """The edges with each gradient edge right after the forward edge it runs back along.
+    dot's `ordering=in` keeps a node's in-edges in this order, and Mermaid's dagre draws
+    edges written together next to each other (measured: see `render_mermaid`), so a
+    gradient and its label stay beside their own forward edge instead of crossing the next
+    one's label."""
+    back: dict = {}
+    for e in edges:
+        if e.grad:
+            back.setdefault((e.dst, e.src), []).append(e)
+    out = []
+    for e in edges:
+        if not e.grad:
+            out.append(e)
+            out += back.pop((e.src, e.dst), [])
+    return out + [e for es in back.values() for e in es]
+
+
 # -- Mermaid ------------------------------------------------------------------------------
 
 def _mermaid_text(text: str) -> str:
@@ -355,6 +373,13 @@ def render_mermaid(d: Diagram, direction: str | None = None, fence: bool = False
     other (160 overlapping pairs in the test corpus, most in top-to-bottom graphs). A
     Catmull-Rom curve passes through every point, so each label stays where dagre made room
     for it (0 overlaps), and the edges stay smooth.
+
+    Each gradient edge is written right after its forward edge (`_beside`), not all of them
+    after the forward ones: dagre then draws it beside that edge, its label next to the
+    forward edge's. Measured on the geometry corpus of tests/test_diagrams.py: a gradient
+    label's mean distance to its forward edge went from 83 to 40 px (xor.cg: 70 to 30),
+    edge crossings from 501 to 291, and with function calls (subgraphs) drawing the
+    gradients no longer reordered the forward nodes (11 pairs in a rank swapped, 0 now).
     """
     lines = [f"flowchart {direction or d.direction}", MERMAID_INIT]
     for call, boxes in _by_call(d.boxes):
@@ -374,7 +399,7 @@ def render_mermaid(d: Diagram, direction: str | None = None, fence: bool = False
                 lines.append(f'{indent}{b.id}["{text}"]')
         if call is not None:
             lines.append("  end")
-    edges = [e for e in d.edges if not e.grad] + [e for e in d.edges if e.grad]
+    edges = _beside(d.edges)
     styles: dict[str, list[str]] = {}  # linkStyle -> edge indices
     for i, e in enumerate(edges):
         label = f"|{_mermaid_label(e.label)}|" if e.label else ""
@@ -477,22 +502,6 @@ def _in_order(d: Diagram) -> set[str]:
             inputs.setdefault(e.dst, []).append(e.src)
     return {n for n, ins in inputs.items() if len(ins) > 1 and kind[n] == "op"
             and all(kind[j] != "op" and uses[j] == 1 for j in ins)}
-
-
-def _beside(edges: list[Edge]) -> list[Edge]:
-    """The edges with each gradient edge right after the forward edge it runs back along:
-    `ordering=in` keeps a node's in-edges in this order, so a gradient stays beside its
-    own forward edge instead of crossing the next one's label."""
-    back: dict = {}
-    for e in edges:
-        if e.grad:
-            back.setdefault((e.dst, e.src), []).append(e)
-    out = []
-    for e in edges:
-        if not e.grad:
-            out.append(e)
-            out += back.pop((e.src, e.dst), [])
-    return out + [e for es in back.values() for e in es]
 
 
 def render_dot(d: Diagram, direction: str | None = None) -> str:
