@@ -581,3 +581,12 @@ def test_a_names_option_that_names_nothing_is_a_usage_error(option, command, emp
     assert r.stderr == (f"Error: Invalid value for '{option}': {empty!r} names nothing: give "
                         f"names (X,Y), or leave the option out (see 'cgraph {command} "
                         "--help')\n")
+
+
+@pytest.mark.parametrize("args", [["EVAL", "x"], ["help", "EVAL"], ["Eval"]])
+def test_a_command_typed_in_capitals_is_told_of_its_name(args):
+    """click's "Did you mean" is case-sensitive: `cgraph EVAL` got none (trial6)."""
+    r = CliRunner().invoke(cli, args, prog_name="cgraph")
+    assert r.exit_code == 2 and r.stdout == ""
+    assert r.stderr == (f"Error: No such command {args[-1] if args[0] == 'help' else args[0]!r}."
+                        " Did you mean 'eval'? (see 'cgraph --help')\n")

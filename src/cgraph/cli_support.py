@@ -168,6 +168,17 @@ class Group(click.Group):
     def invoke(self, ctx):
         super().invoke(ctx)  # what a command returns is not a status: main's is None
 
+    def resolve_command(self, ctx, args):
+        """click's, whose "Did you mean" is case-sensitive: `cgraph EVAL` (or `cgraph help
+        EVAL`) is told of eval too. Commands stay case-sensitive, as git's are."""
+        try:
+            return super().resolve_command(ctx, args)
+        except click.exceptions.NoSuchCommand as e:
+            folded = args[0].lower()
+            if not e.possibilities and folded in self.commands:
+                e.possibilities = [folded]
+            raise
+
     def format_commands(self, ctx, formatter):
         from .helptext import format_commands
 
