@@ -568,3 +568,17 @@ def test_a_list_nested_deeper_than_json_reads_is_the_value_s_fault(tmp_path):
     assert refused("eval", "w[1]", "--bindings", str(path)) == (
         f"--bindings {path}: a value is nested too deeply to read (lists in lists: one "
         "level an index)")
+
+
+@pytest.mark.parametrize("text, said", [
+    ('{"W": [[1,2],[3,4]], "W[1,1]": 9}', 'W[1,1] is bound twice ("W", then "W[1,1]"): give '
+                                         'it one value'),
+    ('{"W[1,1]": 9, "W": [[1,2],[3,4]]}', 'W[1,1] is bound twice ("W[1,1]", then "W"): give '
+                                         'it one value'),
+    ('{"x": 1, "x": 2}', '"x" is given twice: give it one value'),  # json kept the last
+])
+def test_a_bindings_file_binding_a_name_twice_says_by_which_keys(tmp_path, text, said):
+    path = tmp_path / "b.json"
+    path.write_text(text)
+    assert refused("eval", "W[1,1]*W[2,2] + x", "--bindings", str(path)) == (
+        f"--bindings {path}: {said}")

@@ -224,8 +224,17 @@ def json_bindings(text: str, where: str):
     name a list bound, else None (a number, or one element: "w[1]": 2)."""
     import json
 
+    def once_each(pairs):  # (json.loads keeps the last of two equal keys, silently)
+        seen = {}
+        for key, value in pairs:
+            if key in seen:
+                raise BindingError(f'{where}"{key}" is given twice: give it one value')
+            seen[key] = value
+        return seen
+
     try:
-        data = json.loads(text, parse_float=_JsonNumber, parse_int=_JsonNumber)
+        data = json.loads(text, parse_float=_JsonNumber, parse_int=_JsonNumber,
+                          object_pairs_hook=once_each)
     except ValueError as e:
         raise BindingError(f"{where}not valid JSON ({e})") from None
     except RecursionError:  # (json's reader recurses once a level)

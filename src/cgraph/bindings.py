@@ -233,7 +233,14 @@ def read_bindings_file(path: str) -> tuple[Bindings, dict[str, float]]:
         from .binding_values import json_bindings
 
         bindings = Bindings()
+        keys: dict[str, str] = {}  # name -> the key that bound it ("W", or "W[1,1]")
         for family, new in json_bindings(text, where):
+            key = family or next(iter(new), "")
+            for name in new:
+                if name in keys:  # as the command line says it (W=[[…]], then W[1,1]=9)
+                    raise BindingError(f'{where}{name} is bound twice ("{keys[name]}", then '
+                                       f'"{key}"): give it one value')
+                keys[name] = key
             _add(bindings, new, where)
             if family is not None:
                 bindings.add_list(family, new)
