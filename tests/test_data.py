@@ -452,3 +452,20 @@ def test_forward_mode_with_data_names_what_was_typed(tmp_path, typed, said):
     r = CliRunner().invoke(cli, ["eval", "x*y", "--data", str(data), *typed])
     assert r.exit_code == 2 and r.stdout == ""
     assert r.stderr == f"Error: --data evaluates in reverse mode; {said} does not apply\n"
+
+
+def test_a_column_named_as_a_constant_the_program_uses_is_a_warning(tmp_path):
+    """`x*e` over a file with a column e: e is the constant, and the column was ignored
+    without a word (trial5)."""
+    data = tmp_path / "d.csv"
+    data.write_text("x,e\n1,2\n")
+    said = (f"warning: column 'e' of {data} is not read: in a program e is the constant "
+            "2.718281828459045 (to read the column, rename it and the variable)\n")
+    r = CliRunner().invoke(cli, ["eval", "x*e", "--data", str(data)])
+    assert r.exit_code == 0 and r.stderr == said
+    assert r.stdout == "x,f,df_dx\n1,2.718281828459045,2.718281828459045\n"
+    r = CliRunner().invoke(cli, ["descend", "(w*x - e)^2", "w=0", "--data", str(data),
+                                 "--epochs", "1", "--format", "json"])
+    assert r.exit_code == 0 and r.stderr == said
+    r = CliRunner().invoke(cli, ["eval", "x*2", "--data", str(data)])  # e not used: quiet
+    assert r.exit_code == 0 and r.stderr == ""

@@ -105,7 +105,7 @@ def eval_command(program, out, wrt, outputs, mode, tangents, digits, strict, dat
         return lazy.eval_data.eval_points(graph, program.bindings, data_path, wrt,
                                           byte_progress, outputs=outputs, target=out.path,
                                           parquet=kind == "parquet",
-                                          inputs=[*out.inputs, data_path])
+                                          inputs=[*out.inputs, data_path], warn=warn)
     if fields is not None:  # keys of the JSON document: JSON it is
         out.imply("json", "--fields", "selects keys of the JSON document")
     out.by_suffix(writer="cgraph eval (without --data)")
@@ -439,7 +439,7 @@ def descend_command(program, out, wrt, lr, steps, until, optimizer, data_path, e
             "by the Hessian, halving the step until the cost falls)")
     if data_path is not None:
         program.refuse_uncertainty()
-        data = lazy.eval_data.read_all(graph, bindings, data_path)
+        data = lazy.eval_data.read_all(graph, bindings, data_path, warn)
     else:
         program.check()
     names = wrt or [v for v in lazy.printing.reading_order(graph.variables) if v in bindings]

@@ -14,9 +14,19 @@ from .files import AtomicWriter, display_name
 from .interrupts import deferred
 
 
-def split_variables(graph, header, bindings, path):
-    """Which variables come from the file's columns; every other one must be bound."""
+def split_variables(graph, header, bindings, path, warn=None):
+    """Which variables come from the file's columns; every other one must be bound. A
+    column named as a constant the program uses (`e`, `pi`) is not read, and `warn` is told
+    so: in a program the name is the constant."""
     path = display_name(path)
+    if warn is not None:
+        from .ops import CONST, CONSTANTS
+
+        used = {n.name for n in graph.nodes if n.op is CONST and n.name in CONSTANTS}
+        for c in header:
+            if c in used:
+                warn(f"column '{c}' of {path} is not read: in a program {c} is the constant "
+                     f"{CONSTANTS[c]!r} (to read the column, rename it and the variable)")
     columns = [c for c in header if c in graph.variables]
     if not columns:
         raise DataError(f"{path}: none of its columns ({', '.join(header)}) is a variable "
@@ -48,7 +58,7 @@ SUFFIXES = {".csv": "csv", **dict.fromkeys(PARQUET_SUFFIXES, "parquet")}
 
 
 def eval_points(graph, bindings, path, wrt=None, progress=None, outputs=None,
-                target=None, parquet=False, inputs=()) -> None:
+                target=None, parquet=False, inputs=(), warn=None) -> None:
     """Write the variable columns, then for each output (default: the program's) its value
     and one column per gradient, d<output>_d<variable>: CSV on standard output, or to the
     file `target` (Parquet with `parquet`, CSV otherwise).
@@ -60,7 +70,7 @@ def eval_points(graph, bindings, path, wrt=None, progress=None, outputs=None,
     targets = graph.output_nodes(outputs)
     reader, raw, size = open_points(path)
     with raw or contextlib.nullcontext():
-        columns = split_variables(graph, reader.header, bindings, path)
+        columns = split_variables(graph, reader.header, bindings, path, warn)
         if wrt is None:
             wrt = [v for v in graph.variables if v in columns]
         names = []
@@ -187,14 +197,14 @@ def ahead(batches):
         pool.shutdown(wait=False, cancel_futures=True)
 
 
-def read_all(graph, bindings, path) -> dict:
+def read_all(graph, bindings, path, warn=None) -> dict:
     """Every row of a data file, as {column: array} (descent goes over them epoch after
     epoch, so they are kept in memory)."""
     import numpy as np
 
     reader, raw, _ = open_points(path)
     with raw or contextlib.nullcontext():
-        columns = split_variables(graph, reader.header, bindings, path)
+        columns = split_variables(graph, reader.header, bindings, path, warn)
         parts = [batch.arrays for batch in reader.batches(columns)]
     if not parts:
         raise DataError(f"{display_name(path)} has no rows")
