@@ -293,3 +293,29 @@ def test_an_interrupted_run_names_only_the_weights_it_moved(width):
         descend(cgraph.parse("(w-1)^2 + step(x)"), {"w": 1.0, "x": 1.0}, ["w", "x"],
                 steps=100, on_step=ctrl_c_at_step_1)
     assert caught.value.note == "at step 1 the cost was 1, the weights as given"
+
+
+def _mean_cost(path, w1, w2, b):
+    """The oracle: numpy's mean of the squared error over every row of the file."""
+    rows = np.loadtxt(path, delimiter=",", skiprows=1)
+    return float(np.mean((w1 * rows[:, 0] + w2 * rows[:, 1] + b - rows[:, 2]) ** 2))
+
+
+@pytest.mark.parametrize("extra", [["--epochs", "3"], ["--until", "1e-4", "--epochs", "400"]])
+def test_mini_batches_report_the_whole_data_s_cost_and_stop_on_epochs(regression_csv, extra):
+    """With --batch-size a step's cost is one batch's: the start and the end are reported
+    as the whole data's cost (the first batch's was reported as the start), and --until
+    compares epochs' mean costs, not two batches' (it stopped on noise)."""
+    doc = json.loads(run("(w1*x1 + w2*x2 + b - y)^2", "w1=0.1", "w2=-0.2", "b=0", "--data",
+                         str(regression_csv), "--lr", "0.05", "--batch-size", "50",
+                         "--seed", "3", *extra).stdout)
+    start = _mean_cost(regression_csv, 0.1, -0.2, 0)
+    assert doc["start"]["cost"] == pytest.approx(start, rel=1e-12)
+    w = doc["weights"]
+    assert doc["cost"] == pytest.approx(_mean_cost(regression_csv, w["w1"], w["w2"], w["b"]),
+                                        rel=1e-9, abs=1e-15)
+    if "--until" in extra:  # 500 rows in batches of 50: an epoch is 10 steps
+        assert doc["stopped"].startswith(("cost change", "gradient norm")), doc["stopped"]
+        assert (doc["steps"] + 1) % 10 == 0 and doc["steps"] < 3999
+    else:
+        assert doc["stopped"] == "3 epochs (30 steps)"

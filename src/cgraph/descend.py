@@ -104,6 +104,12 @@ def descend(graph: Graph, bindings: dict, wrt: list[str], *, lr: float = 0.01,
                      else _data_objective(graph, bindings, wrt, data, batch_size, seed))
     per_epoch = cost_and_grad.batches if data is not None else 1
     total = steps if data is None else (epochs or 100) * per_epoch
+    # Mini-batches: each step's cost is one batch's, so the stop rule and the growing-cost
+    # note look at an epoch's mean cost and mean gradient, once an epoch; the start and the
+    # end are reported as the whole data's cost.
+    whole = _data_objective(graph, bindings, wrt, data, None, seed) if per_epoch > 1 else None
+    unit = "epoch" if whole is not None else "step"
+    epoch_cost, epoch_grads = 0.0, None
     previous = None
     growing = 0
     every = 1  # the plot's stride: every step at first, doubled whenever 200 are kept
@@ -111,25 +117,41 @@ def descend(graph: Graph, bindings: dict, wrt: list[str], *, lr: float = 0.01,
         for k in range(1, total + 1):
             cost, grads = cost_and_grad(weights, k - 1)
             if run.start_cost is None:
-                run.start_cost = cost
+                run.start_cost = cost if whole is None else whole(weights, 0)[0]
             if not _finite([cost]) or not _finite(grads):
                 raise EvaluationError(_nonfinite_cause(k, cost, grads, weights, run, bindings,
                                                        data, growing))
             norm = _norm(grads)
             run.cost, run.grad_norm, run.steps, run.weights = cost, norm, k - 1, list(weights)
-            if until is not None and norm < until:
-                run.stopped = f"gradient norm {_stop(norm)} < {_stop(until, numtext.SETTING)}"
-                break
-            if until is not None and previous is not None and abs(previous - cost) < until:
-                run.stopped = (f"cost change {_stop(abs(previous - cost))} < "
-                               f"{_stop(until, numtext.SETTING)}")
-                break
-            growing = growing + 1 if previous is not None and cost > previous else 0
-            if growing == GROWING:
-                run.notes.append(f"the cost grew for {GROWING} steps in a row (steps "
-                                 f"{k - GROWING} to {k}, up to {numtext.text(cost)}); "
-                                 "the step size --lr may be too large")
-            previous = cost
+            seen = (cost, norm)  # what the stop rule sees: this step, or a whole epoch
+            if whole is not None:
+                epoch_cost += cost
+                epoch_grads = list(grads) if epoch_grads is None else \
+                    [a + b for a, b in zip(epoch_grads, grads)]
+                seen = None
+                if k % per_epoch == 0:
+                    seen = (epoch_cost / per_epoch, _norm([g / per_epoch for g in epoch_grads]))
+                    epoch_cost, epoch_grads = 0.0, None
+            if seen is not None:
+                now, norm = seen
+                if until is not None and norm < until:
+                    run.stopped = (f"gradient norm {_stop(norm)} < "
+                                   f"{_stop(until, numtext.SETTING)}")
+                elif until is not None and previous is not None and abs(previous - now) < until:
+                    run.stopped = (f"cost change {_stop(abs(previous - now))} < "
+                                   f"{_stop(until, numtext.SETTING)}")
+                if run.stopped:
+                    if whole is not None:  # the whole data's, at the weights it stopped at
+                        cost, grads = whole(run.weights, 0)
+                        run.cost, run.grad_norm = cost, _norm(grads)
+                    break
+                growing = growing + 1 if previous is not None and now > previous else 0
+                if growing == GROWING:
+                    n = k // per_epoch
+                    run.notes.append(f"the cost grew for {GROWING} {unit}s in a row ({unit}s "
+                                     f"{n - GROWING} to {n}, up to {numtext.text(now)}); "
+                                     "the step size --lr may be too large")
+                previous = now
             if trace is not None:
                 trace(Step(k, cost, weights, grads))
             if (k - 1) % every == 0:
@@ -146,7 +168,7 @@ def descend(graph: Graph, bindings: dict, wrt: list[str], *, lr: float = 0.01,
             if on_step:
                 on_step(k, total)
         else:
-            cost, grads = cost_and_grad(weights, total)
+            cost, grads = (cost_and_grad if whole is None else whole)(weights, total)
             run.cost, run.grad_norm, run.steps, run.weights = cost, _norm(grads), total, weights
             run.stopped = (counted(total, "step") if data is None else
                            f"{counted(total // per_epoch, 'epoch')} ({counted(total, 'step')})")
