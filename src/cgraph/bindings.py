@@ -208,12 +208,12 @@ def _split_sigma(text: str) -> tuple[str, str, str]:
 
 
 def _add(bindings: dict, new: dict, where: str = "") -> None:
+    """Add `new` to `bindings`. A name bound twice is the caller's to report, since only it
+    knows what bound the name first: the argument (`W=[[…]]`) or the file's key (`"W"`)."""
     for name, value in new.items():
         family = name.partition("[")[0]
         if family in CONSTANTS:
             raise BindingError(f"{where}cannot bind the constant '{family}'")
-        if name in bindings:
-            raise BindingError(f"{where}'{name}' is bound twice")
         bindings[name] = value
 
 

@@ -151,10 +151,6 @@ def node_labels(graph) -> list[str]:
     return labels
 
 
-_TEMPLATES: dict = {}
-
-
-
 def output_labels(graph) -> list[str]:
     """`node_labels`, but an unnamed output called by the output's name (`f`), as explain
     narrates it and the stepper draws it: `∂f/∂f = 1`, never a `t5` named nowhere else."""
@@ -163,6 +159,10 @@ def output_labels(graph) -> list[str]:
     if out.name is None and out.inputs:
         labels[out.id] = graph.output_name
     return labels
+
+
+_TEMPLATES: dict = {}
+
 
 def op_template(op: Op) -> str:
     """`%s + %s`, `%s^%s`, `-%s`, `sin(%s)`: the op over atoms, as a %-format string."""
