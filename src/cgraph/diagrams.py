@@ -600,9 +600,10 @@ def plan(graph: Graph, direction: str | None = None, collapse: bool | None = Non
 def warnings(graph: Graph, d: Diagram, fmt: str) -> list[str]:
     """What to tell the user about a diagram a renderer may refuse or choke on."""
     notes = []
-    if fmt == "mermaid" and mermaid_links(d) > MERMAID_MAX_EDGES:
+    links = mermaid_links(d) if fmt == "mermaid" else 0
+    if links > MERMAID_MAX_EDGES:
         grads = any(e.grad for e in d.edges)
-        notes.append(f"{mermaid_links(d)} edges: Mermaid renders at most {MERMAID_MAX_EDGES} by "
+        notes.append(f"{links} edges: Mermaid renders at most {MERMAID_MAX_EDGES} by "
                      "default (GitHub too); use --format dot for big graphs"
                      + (", or leave out --grads (half the edges)" if grads else ""))
     if len(graph.nodes) > SLOW_NODES:
