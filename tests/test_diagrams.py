@@ -316,6 +316,21 @@ def test_big_graphs_get_a_readable_layout_and_say_so():
     assert r.stdout.startswith("flowchart LR") and r.stderr == ""
 
 
+def test_the_slow_renderer_warning_counts_the_nodes_drawn():
+    """A 1,200-term sum folded into one + node draws 1,202 shapes, and was warned about as
+    "2399 nodes: renderers slow down past 2,000 nodes", the count of the graph before the
+    folding (trial7's finding)."""
+    program = " + ".join(f"x{i}" for i in range(1200))
+    r = graph_cli(program, "--format", "dot")
+    assert r.exit_code == 0 and "ranks deep" in r.stderr
+    assert "renderers slow down" not in r.stderr, r.stderr
+    drawn = r.stdout.count("label=")  # one per shape: 1,200 variables, the +, the output
+    assert drawn == 1202
+    r = graph_cli(program, "--format", "dot", "--no-collapse")
+    assert "warning: 2400 nodes: renderers slow down past 2,000 nodes" in r.stderr, r.stderr
+    assert r.stdout.count("label=") == 2400  # every shape drawn
+
+
 def test_the_html_page_is_not_said_to_fold_what_it_draws(tmp_path):
     """graph --format html warned "long sums drawn as one + node each (28 additions folded
     in; --no-collapse draws them all)" while the page drew all 29 additions, and took

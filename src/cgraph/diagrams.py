@@ -606,9 +606,8 @@ def warnings(graph: Graph, d: Diagram, fmt: str) -> list[str]:
         notes.append(f"{links} edges: Mermaid renders at most {MERMAID_MAX_EDGES} by "
                      "default (GitHub too); use --format dot for big graphs"
                      + (", or leave out --grads (half the edges)" if grads else ""))
-    if len(graph.nodes) > SLOW_NODES:
-        notes.append(f"{len(graph.nodes)} nodes: renderers slow down past "
-                     f"{SLOW_NODES:,} nodes")
+    if len(d.boxes) > SLOW_NODES:  # the shapes drawn: a folded sum is one
+        notes.append(f"{len(d.boxes)} nodes: renderers slow down past {SLOW_NODES:,} nodes")
     return notes
 
 
