@@ -643,6 +643,13 @@ def test_descend_names_the_cause_of_a_non_finite_cost(tmp_path):
         in r.stderr
     r = run("descend", "log(w)", "w=-1")
     assert r.exit_code == 1 and "at the starting weights (w=-1)" in r.stderr
+    assert "the program is not finite there" in r.stderr  # log(-1) is NaN
+    # sqrt(0) is 0, a finite cost: only its derivative is not finite (trial7's finding:
+    # "the program is not finite there")
+    r = run("descend", "sqrt(w) + v^2", "w=0", "v=1")
+    assert r.exit_code == 1 and r.stderr == (
+        "Error: the gradient is not finite at the starting weights (w=0, v=1): the cost is "
+        "1 there, but its derivative by w is Infinity; start somewhere else\n")
     r = run("descend", "x^2", "x=1", "--lr", "1.5")
     assert r.exit_code == 1 and "step size is too large" in r.stderr
     r = run("descend", "(w*x-y)^2", "w=0", "x=nan", "y=1", "--wrt", "w")

@@ -215,14 +215,20 @@ def _nonfinite_cause(k, cost, grads, weights, run, bindings, data, growing) -> s
         return (f"{what} at step {k} because the binding {fixed[0][0]} = "
                 f"{numtext.text(fixed[0][1])} is not finite")
     point = ", ".join(f"{v}={numtext.text(w)}" for v, w in zip(run.wrt, weights))
+    # a finite cost whose derivative is not (sqrt(w) at w=0): say which, not that the
+    # program is not finite
+    why = "the program is not finite there"
+    if _finite([cost]):
+        v, g = next((v, g) for v, g in zip(run.wrt, grads) if not _finite([g]))
+        why = (f"the cost is {numtext.text(cost)} there, but its derivative by {v} is "
+               f"{numtext.text(g)}")
     if k == 1:
-        return (f"{what} at the starting weights ({point}): the program is not finite "
-                "there; start somewhere else")
+        return f"{what} at the starting weights ({point}): {why}; start somewhere else"
     if growing >= 3 or not _finite([cost]):
         return (f"diverged at step {k}: {what} after the cost grew from "
                 f"{numtext.text(run.start_cost)}; the step size is too large, try a "
                 "smaller --lr")
-    return (f"{what} at step {k} (weights {point}): the program is not finite there")
+    return f"{what} at step {k} (weights {point}): {why}"
 
 
 def _scalar_objective(graph: Graph, bindings: dict, wrt: list[str]):
