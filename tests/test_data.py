@@ -469,3 +469,22 @@ def test_a_column_named_as_a_constant_the_program_uses_is_a_warning(tmp_path):
     assert r.exit_code == 0 and r.stderr == said
     r = CliRunner().invoke(cli, ["eval", "x*2", "--data", str(data)])  # e not used: quiet
     assert r.exit_code == 0 and r.stderr == ""
+
+
+def test_a_tab_or_semicolon_separated_file_is_named_as_such(tmp_path):
+    """A TSV file (what cgraph writes when piped) given to --data said "none of its columns
+    (x<TAB>y) is a variable of the program (x, y)", a tab inside the list (trial7's finding)."""
+    tsv = tmp_path / "pts.tsv"
+    tsv.write_text("x\ty\n1\t2\n")
+    semi = tmp_path / "semi.csv"
+    semi.write_text("x;y\n1,5;2\n")  # a spreadsheet's, where the decimal point is ','
+    for path, header, sep in ((tsv, "'x\\ty'", "tabs"), (semi, "'x;y'", "semicolons")):
+        for args in (["eval", "x*y"], ["descend", "(w*x - y)^2", "w=0", "--epochs", "1"]):
+            r = run(*args, "--data", path)
+            assert r.exit_code == 2 and r.stderr == (
+                f"Error: {path}: its header, {header}, is one column: cgraph reads "
+                f"comma-separated files, and this one is separated by {sep}\n"), r.stderr
+    one = tmp_path / "one.csv"
+    one.write_text("z\n1\n")  # one column, no separator in it: as before
+    r = run("eval", "x*y", "--data", one)
+    assert r.exit_code == 2 and "none of its columns (z) is a variable" in r.stderr

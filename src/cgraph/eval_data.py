@@ -8,17 +8,21 @@ import collections
 import contextlib
 
 from .batch import BatchEvaluator
-from .data import PARQUET_SUFFIXES, CsvSink, ParquetSink, distinct, open_points, threads
+from .data import (PARQUET_SUFFIXES, CsvSink, ParquetSink, distinct, is_parquet,
+                   open_points, threads)
 from .errors import BindingError, DataError, Interrupted
 from .files import AtomicWriter, display_name
 from .interrupts import deferred
+
+
+SEPARATORS = {"\t": "tabs", ";": "semicolons"}
 
 
 def split_variables(graph, header, bindings, path, warn=None):
     """Which variables come from the file's columns; every other one must be bound. A
     column named as a constant the program uses (`e`, `pi`) is not read, and `warn` is told
     so: in a program the name is the constant."""
-    path = display_name(path)
+    parquet, path = is_parquet(path), display_name(path)
     if warn is not None:
         from .ops import CONST, CONSTANTS
 
@@ -28,6 +32,13 @@ def split_variables(graph, header, bindings, path, warn=None):
                 warn(f"column '{c}' of {path} is not read: in a program {c} is the constant "
                      f"{CONSTANTS[c]!r} (to read the column, rename it and the variable)")
     columns = [c for c in header if c in graph.variables]
+    if not columns and len(header) == 1 and not parquet:
+        # a TSV (what cgraph eval writes when piped) or a semicolon CSV: one column named
+        # 'x\ty'; say so, rather than list it as if it were a name
+        sep = next((name for c, name in SEPARATORS.items() if c in header[0]), None)
+        if sep:
+            raise DataError(f"{path}: its header, {header[0]!r}, is one column: cgraph reads "
+                            f"comma-separated files, and this one is separated by {sep}")
     if not columns:
         raise DataError(f"{path}: none of its columns ({', '.join(header)}) is a variable "
                         f"of the program ({', '.join(graph.variables) or 'it has none'})")
