@@ -417,6 +417,26 @@ def test_cli_writes_the_code_and_rejects_bad_input(tmp_path):
         assert r.exit_code == 2 and message in r.stderr and r.stdout == "", args
 
 
+def test_the_default_name_is_a_function_name_for_any_output(tmp_path):
+    """The default --name is the output's name and _grad: for an output h[2] (an indexed
+    assignment) or θ it was 'h[2]_grad' or 'θ_grad', refused as "--name: 'h[2]_grad' is not
+    a function name" though no --name was given (trial7's finding)."""
+    for program, name in [("h[j] = x^j for j in 1..2", "h_2_grad"), ("w[-1] = 2*x", "w_m1_grad"),
+                          ("θ = x^2", "f_grad"), ("_ = x*2", "f_grad"),
+                          ("loss = x^2", "loss_grad"), ("x^2", "f_grad")]:
+        for lang, head in [("python", f"def {name}(x"), ("numpy", f"def {name}(x"),
+                           ("c", f"double {name}(double x"), ("js", f"function {name}(x")]:
+            r = run_cli(program, "--lang", lang)
+            assert r.exit_code == 0 and ("\n" + r.stdout).count(f"\n{head}") == 1, (
+                program, lang, r.stderr)
+    if shutil.which("cc"):  # and it compiles
+        src = tmp_path / "h.c"
+        src.write_text(run_cli("h[j] = x^j for j in 1..2", "--lang", "c").stdout)
+        cc = subprocess.run(["cc", "-Wall", "-Werror", "-std=c99", "-c", "-o",
+                             str(tmp_path / "h.o"), str(src)], capture_output=True, text=True)
+        assert cc.returncode == 0, cc.stderr
+
+
 def test_cli_languages_are_the_generators():
     from cgraph import codegen
     from cgraph.cli import cli

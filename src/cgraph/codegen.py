@@ -417,8 +417,12 @@ def generate(graph: Graph, lang: str = "python", name: str | None = None,
     graph.check_names(wrt)
     if all_nodes and lang == "c":
         raise InputError("all_nodes is not offered for C")
-    name = name or f"{graph.output_name}_grad"
     keywords, used = _RESERVED[lang]
+    if name is None:  # the output's name and _grad, spelled as --name must be (h[2]: h_2)
+        name = re.sub(r"\W+", "_", graph.output_name.replace("-", "m")).strip("_")
+        name += "_grad"
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):  # θ, 損失, _: f_grad
+            name = "f_grad"
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
         raise InputError(f"--name: '{name}' is not a function name: ASCII letters, digits and _, "
                          "not starting with a digit")
