@@ -120,6 +120,32 @@ def test_mixed_partials_parse_back_and_match_sympy(text, order):
         assert close(got, want, rel=1e-9, abs_=1e-9), (name, formula)
 
 
+def test_partials_by_family_elements_and_of_an_element_read_back():
+    """The names of partials by an element W[1,2], or of an output h[2], keep the indices
+    last, so the printed program parses back: it printed `d2f_dW[1,2]2 = 0`, `d2f_dW[1,2]dx
+    = 2 * x` and `dh[2]_dx = …`, which do not parse (trial7's finding). The oracle for the
+    values: `cgraph hessian`'s forward-over-reverse."""
+    from cgraph.hessian import hessian
+
+    point = {"W[1,2]": 0.7, "W[2,1]": -0.4, "x": 1.3}
+    for text in ["W[1,2]*x^2 + sin(W[2,1]*x)*W[1,2]",
+                 "h[j] = W[1,2]*x^j + sin(W[2,1]*x)*W[1,2] for j in 1..2"]:
+        graph = cgraph.parse(text)
+        for order in (1, 2, 3):
+            d = differentiate(graph, None, order)
+            assert cgraph.parse(d.text()).output_name == d.name(list(d.partials)[-1])
+        d = differentiate(graph, None, 2)
+        definitions, outputs = d.program()
+        h = hessian(graph, point, d.wrt)
+        for (name, formula), combo in zip(outputs, d.partials.values()):
+            i, j = (d.wrt.index(v) for v in combo)
+            got = _program_value(definitions, name, formula, point)
+            assert close(got, h.matrix[i, j], rel=1e-12, abs_=1e-12), (name, formula)
+    names = [n for n, _ in differentiate(cgraph.parse(text), None, 2).program()[1]]
+    assert names[:3] == ["d2h_dW2[2,1,2]", "d2h_dWdW[2,1,2,2,1]", "d2h_dWdx[2,1,2]"]
+    assert "\ndh_dW[2,1,2] = x^2 + sin(x * W[2,1])\n" in differentiate(cgraph.parse(text)).text()
+
+
 def test_mixed_partial_names_and_the_size_limit():
     d = differentiate(cgraph.parse("x^2*y^3"), ["x", "y"], 3)
     assert [name for name, _ in d.program()[1]] == [

@@ -41,14 +41,20 @@ class Derivatives:
         return self.of[key] if self.of else self.graph.output_name
 
     def name(self, key: str) -> str:
-        """`df_dx`, `d2f_dx2`, `d2f_dxdy`: the statement name of a partial in the program."""
-        f, n = self.output(key), self.order
+        """`df_dx`, `d2f_dx2`, `d2f_dxdy`: the statement name of a partial in the program.
+        Indices of family elements go last, so that the name reads back as an element
+        (`df_dW[1,2]`, `d2f_dW2[1,2]`, `d2f_dWdx[1,2]`, `dh_dx[2]` for an output `h[2]`)."""
+        f, n = _element(self.output(key)), self.order
         counts = Counter(self.partials[key])
-        base = f"d{'' if n == 1 else n}{f}_" + "".join(
-            f"d{v}{'' if c == 1 else c}" for v, c in counts.items())
-        while base in self.graph.variables:
+        parts = [(f"d{'' if n == 1 else n}{f[0]}_", f[1])] + [
+            (f"d{stem}{'' if c == 1 else c}", index)
+            for (stem, index), c in ((_element(v), c) for v, c in counts.items())]
+        base = "".join(stem for stem, _ in parts)
+        indices = [index for _, index in parts if index]
+        tail = f"[{','.join(indices)}]" if indices else ""
+        while base + tail in self.graph.variables:
             base += "_"
-        return base
+        return base + tail
 
     def _render(self, latex: bool):
         outputs = [(self.name(k), self.ids[k]) for k in self.partials]
@@ -103,6 +109,12 @@ class Derivatives:
             g = self.builder.graph(self.ids[k])
             out[k] = g.forward(bindings)[g.output]
         return out
+
+
+def _element(name: str) -> tuple[str, str]:
+    """`W[1,2]` -> ("W", "1,2"); a plain name -> (name, "")."""
+    stem, bracket, index = name.partition("[")
+    return (stem, index[:-1]) if bracket else (name, "")
 
 
 def differentiate(graph: Graph, wrt: list[str] | None = None, order: int = 1,
