@@ -105,6 +105,29 @@ def test_derivatives_at_kinks_follow_pytorch(text, x, expected):
     assert close(cgraph.parse(text).evaluate({"x": x}).gradient()["x"], expected)
 
 
+def test_check_warns_where_a_comparison_flips():
+    """`(x > 0)*x` is step(x)*x: check warned for step at x = 1e-7 (the step 6e-6 crosses
+    0) but not for the comparison, nor for where's condition, and only said "gradient
+    mismatch" for a gradient that is right (trial7's finding)."""
+    from click.testing import CliRunner
+
+    from cgraph.cli import cli
+
+    def check(*args):
+        return CliRunner().invoke(cli, ["check", *args, "--format", "tsv"])
+
+    for program, node in [("(x > 0)*x + x", "node 2 (x > 0)"),
+                          ("step(x)*x + x", "node 1 (step(x))"),
+                          ("where(x > 0, x, x + 1)", "node 2 (x > 0)"),
+                          ("where(x <= y, x, y)", "node 2 (x <= y)"),
+                          ("(x == 1e-7) + x", "node 2 (x == 1e-07)")]:
+        r = check(program, "x=1e-7", *(["y=1e-7"] if "y" in program else []))
+        assert f"warning: {node}" in r.stderr and "sits on a kink" in r.stderr, r.stderr
+    for program in ["(x > 0)*x + x", "where(x > 0, x, x + 1)", "(x == 1e-7) + x"]:
+        r = check(program, "x=0.5")  # away from the jump: nothing to say, and it passes
+        assert r.exit_code == 0 and r.stderr == "", (program, r.stderr)
+
+
 # (x, lo, hi) -> value, [∂/∂x, ∂/∂lo, ∂/∂hi], as torch 2.13.0 (CPU) gives them for
 # torch.clamp(x, lo, hi) on float64 tensors with requires_grad (run by hand, recorded here).
 TORCH_CLAMP = [

@@ -266,12 +266,14 @@ CLAMP = _fn("clamp", S.clamp, lambda np, x, lo, hi: np.minimum(np.maximum(x, lo)
             code={"ops": lambda m, x, lo, hi: m.min(m.max(x, lo), hi)})
 
 # Comparisons: 1 or 0 (NaN compares false, except !=), derivative 0 everywhere: no
-# gradient reaches their inputs at all (`gate`).
+# gradient reaches their inputs at all (`gate`). They jump where a = b, as step does: a
+# kink for `check`, whose finite differences cannot be trusted across it.
 def _compare(name, spelling, ufunc, latex):
     return _op(name, 2, getattr(S, name),
                lambda np, a, b: np.where(getattr(np, ufunc)(a, b), 1.0, 0.0),
                (lambda m, a, b, out: 0.0, lambda m, a, b, out: 0.0),
                spelling=spelling, infix=True, prec=P_COMPARE, latex=latex,
+               kinks=lambda a, b: (a - b,),
                code={"c": f"(({{0}}) {spelling} ({{1}}) ? 1.0 : 0.0)",
                      "js": f"(({{0}}) {spelling} ({{1}}) ? 1 : 0)"},
                gate=lambda a, b: (False, False))
