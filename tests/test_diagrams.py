@@ -254,6 +254,49 @@ def test_dot_renders_the_corpus(tmp_path):
         assert done.returncode == 0, (path.name, done.stderr)
 
 
+def _luminance(css: str) -> float:
+    """WCAG's relative luminance of a CSS rgb() colour."""
+    channels = [int(c) / 255 for c in re.findall(r"\d+", css)[:3]]
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+@pytest.mark.renderers
+def test_operation_symbols_read_in_mermaids_dark_theme(tmp_path):
+    """GitHub draws Mermaid with the dark theme for a reader in dark mode, whose text is
+    light: the + and * on the ops' light yellow circles were light on light, unreadable
+    (trial7's finding). Rendered by mmdc -t dark, measured in Chromium: each symbol's colour
+    against its circle's fill, by WCAG's contrast ratio (4.5 for text)."""
+    import subprocess
+
+    renderers.require_mmdc()
+    renderers.require_browser()
+    from playwright.sync_api import sync_playwright
+
+    mmd, svg = tmp_path / "t.mmd", tmp_path / "t.svg"
+    mmd.write_text(graph_cli(*GOLDENS["tutorial_backward.mmd"]).stdout, encoding="utf-8")
+    done = subprocess.run([str(renderers.MMDC), "-q", "-p", str(renderers.PUPPETEER), "-t",
+                           "dark", "-i", str(mmd), "-o", str(svg)], capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=renderers.CHROMIUM,
+                                    args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page()
+        page.goto(svg.as_uri())
+        pairs = page.evaluate("""() => [...document.querySelectorAll('g.node.op')].map(g => {
+            const label = [...g.querySelectorAll('.nodeLabel, span, p, tspan, text')]
+                .find(e => e.textContent.trim() !== '');
+            return [label.textContent.trim(), getComputedStyle(g.querySelector('circle')).fill,
+                    getComputedStyle(label).color];
+        })""")
+        browser.close()
+    assert sorted(symbol for symbol, _, _ in pairs) == ["*", "+"]
+    for symbol, fill, color in pairs:
+        light, dark = sorted([_luminance(fill), _luminance(color)], reverse=True)
+        assert (light + 0.05) / (dark + 0.05) >= 4.5, (symbol, fill, color)
+
+
 def test_mermaid_edge_limit_is_warned_about():
     r = graph_cli(_chain(37), "x=0.5", "c=0.9", "d=0.3", "--grads")  # 506 edges
     assert r.exit_code == 0 and "Mermaid renders at most 500" in r.stderr

@@ -345,6 +345,7 @@ _CLASS = {"op": "op", "const": "lit"}
 # After the `flowchart` line, where Mermaid reads directives too: files still start with it.
 MERMAID_INIT = '  %%{init: {"flowchart": {"curve": "catmullRom"}}}%%'
 CURRENT = "#dc322f"  # what a step of a walk-through is about
+OP_FILL, OP_TEXT = "#fff5d6", "#1b1b1b"  # an operation's circle and its symbol
 
 
 def _spacers(d: Diagram) -> list[Edge]:
@@ -436,7 +437,10 @@ def render_mermaid(d: Diagram, direction: str | None = None, fence: bool = False
             links += 1
     for style, indices in styles.items():
         lines.append(f"  linkStyle {','.join(indices)} {style}")
-    classes = [("op", "fill:#fff5d6,stroke:#b58900"), ("lit", "fill:none,stroke:none"),
+    # an operation's symbol is dark on its light fill whatever the theme: GitHub draws
+    # Mermaid with the dark theme, whose light text vanished on it
+    classes = [("op", f"fill:{OP_FILL},stroke:#b58900,color:{OP_TEXT}"),
+               ("lit", "fill:none,stroke:none"),
                ("current", f"stroke:{CURRENT},stroke-width:3px")]
     for name, style in classes:
         ids = [b.id for b in d.boxes if (b.current if name == "current"
@@ -465,10 +469,10 @@ def _dot_node(b: Box, output: str) -> str:
     """A box's DOT attributes."""
     if b.kind == "op" and b.paths > 1 and b.grad is not None:
         # the sum of a shared node's paths: a circle would grow round it
-        return ('shape=box, style="rounded,filled", fillcolor="#fff5d6", '
+        return (f'shape=box, style="rounded,filled", fillcolor="{OP_FILL}", '
                 f"label={_dot_string(chr(10).join(node_lines(b, output)))}")
     if b.kind == "op":
-        return ('shape=circle, width=0.45, margin=0.02, style=filled, fillcolor="#fff5d6", '
+        return (f'shape=circle, width=0.45, margin=0.02, style=filled, fillcolor="{OP_FILL}", '
                 f"label={_dot_string(b.title)}")
     if b.kind == "ref":
         return f'shape=box, style="rounded,dashed", label={_dot_string(b.title)}'
