@@ -307,8 +307,9 @@ def program_arguments(fn):
         bindings, sigmas = parse_uncertain_bindings(binding_args)
         if bindings_file:  # the command line wins over the file
             kept, kept_sigmas = read_bindings_file(bindings_file)
-            sigmas = {**{k: s for k, s in kept_sigmas.items() if k not in bindings}, **sigmas}
-            bindings = bindings.over(kept)
+            line, bindings = bindings, bindings.over(kept)
+            sigmas = {**{k: s for k, s in kept_sigmas.items()
+                         if k in bindings and k not in line}, **sigmas}
         return fn(program=Program(graph, bindings, sigmas, source, bindings_file), **kwargs)
 
     command = click.argument("args", nargs=-1, metavar="PROGRAM [NAME=VALUE]...")(command)
