@@ -228,6 +228,20 @@ def test_the_variance_line_wraps_between_shares(width):
     assert len(variance) == (1 if width >= 80 else 3), variance
 
 
+@pytest.mark.parametrize("width", (40, 41, 42, 43))
+def test_a_table_that_would_be_cut_is_laid_out_in_blocks(width):
+    """Forward mode's table at 40 columns cut its last column to `tang` and dropped the
+    tangents: the width it needs counted the expr column at its widest cell (5) where
+    Rich gives it its minimum (8). Below 43 columns it now falls back to one block a row,
+    every number whole."""
+    args = ["eval", "x*y", "x=2", "y=3", "--tangent", "x=1", "--tangent", "y=1"]
+    wide, shown = on_terminal(args, 200), on_terminal(args, width)
+    assert shown.status == wide.status == 0, shown.stderr
+    assert max(map(len, shown.lines)) <= width, shown.screen
+    assert re.search(r"\btangent\b", shown.screen), shown.screen
+    assert sorted(NUMBER.findall(shown.screen)) == sorted(NUMBER.findall(wide.screen))
+
+
 LONG = "learning_rate_of_the_first_layer_weights"  # 40 letters
 
 

@@ -47,7 +47,7 @@ def _needed(table: Table) -> int:
             width = max([cell_len(w) for c in cells for w in c.split()] + [1])
         if column.max_width is not None:  # such a column folds its long cells
             width = min(width, column.max_width)
-        total += width
+        total += max(width, column.min_width or 0)  # Rich gives it that much, whatever holds
     gap = table.padding[1] + table.padding[3] + (1 if table.box else 0)
     edges = (2 if table.show_edge and table.box else 0) + \
         (table.padding[1] + table.padding[3] if table.pad_edge else 0)
