@@ -190,7 +190,7 @@ def test_a_web_page_is_not_written_to_a_terminal(tmp_path, command, width):
     said = README.split('--format html\n  Error: ')[1].split("\n")[0]
     said = "Error: " + said.replace("cgraph graph", f"cgraph {command}")
     assert (shown.status, shown.screen) == (2, ""), shown.screen[:200]
-    assert shown.stderr.replace("\n", "") == said, shown.stderr
+    assert shown.stderr.strip().replace("\n", " ") == said, shown.stderr  # broken at spaces
     forced = on_terminal([*args, "-o", "-"], width)
     assert forced.status == 0 and forced.screen.startswith("<!doctype html>"), forced.stderr
     with open(tmp_path / "redirected.html", "wb") as redirected:  # `> page.html`
@@ -204,6 +204,33 @@ def test_a_web_page_is_not_written_to_a_terminal(tmp_path, command, width):
     piped = subprocess.run([sys.executable, "-m", "cgraph", *args], capture_output=True,
                            env=env_for(), text=True)
     assert piped.returncode == 0 and piped.stdout == page, piped.stderr
+
+
+MESSAGES = [  # a usage error of click's, of cgraph's, an input error, a warning
+    ["eval", "x", "x=1", "--digits", "abc"],
+    ["graph", "(x+y)*z", "x=1", "y=3", "z=-3", "--format", "html"],
+    ["eval", "w[1]*2", "w=[1,2]", "w[7]=1"],
+    ["eval", "学习率很长的中文名字*x + 目標很长的中文名字很长的中文名字", "x=1"],
+    ["eval", "x=1"],
+]
+
+
+@pytest.mark.parametrize("width", (30, 40, 80))
+def test_a_message_on_a_terminal_breaks_between_words(width):
+    """click's usage errors (and cgraph's own) were one line the terminal folded mid-word
+    at 40 columns (`… write it with -o page.h` / `tml …`). On a terminal a message breaks
+    at its spaces; on one wide enough, and piped, it is one line, as scripts read it."""
+    from rich.cells import cell_len
+
+    for args in MESSAGES:
+        wide, shown = on_terminal(args, 1000), on_terminal(args, width)
+        assert shown.status == wide.status and wide.stderr, wide.stderr
+        said, *rest = wide.stderr.splitlines()  # (a program's line and caret follow)
+        lines = shown.stderr.splitlines()[:len(shown.stderr.splitlines()) - len(rest)]
+        assert " ".join(lines) == said, shown.stderr  # every word whole, in its order
+        # (a word longer than a line is the terminal's to fold: it has no space)
+        assert all(cell_len(line) <= width or " " not in line for line in lines), lines
+        assert (len(lines) > 1) == (cell_len(said) > width), shown.stderr
 
 
 UNCERTAIN = ["eval", "a*b*c*d*alpha*beta", "a=1.2345±0.1", "b=4.5±0.1", "c=0.001±0.00001",

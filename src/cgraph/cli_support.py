@@ -31,7 +31,7 @@ import click
 
 from . import numtext
 from .bindings import binding_name, parse_uncertain_bindings, read_bindings_file
-from .errors import BindingError, CgraphError, EvaluationError
+from .errors import BindingError, CgraphError, EvaluationError, folded
 from .eval_formats import nonfinite_messages
 from .graph import Evaluation, Graph
 from .parser import parse
@@ -154,8 +154,8 @@ class Group(click.Group):
         except click.exceptions.NoArgsIsHelpError as e:
             e.show()  # `cgraph` alone: the help, on standard error, status 2
             sys.exit(e.exit_code)
-        except click.UsageError as e:
-            click.echo(one_line(e), err=True)
+        except click.UsageError as e:  # one line, broken at spaces on a terminal
+            click.echo(folded(one_line(e), _stderr_width()), err=True)
             sys.exit(e.exit_code)
         except click.ClickException as e:  # a library error (_Failure): already one line
             e.show()
@@ -771,7 +771,7 @@ class Output:
 
 
 def warn(message: str) -> None:
-    click.echo(f"warning: {message}", err=True)
+    click.echo(folded(f"warning: {message}", _stderr_width()), err=True)
 
 
 def plain_text(renderable) -> str:

@@ -17,9 +17,9 @@ class CgraphError(Exception):
         self.message = message
 
     def render(self, width: int | None = None) -> str:
-        """The message a person reads on standard error (without the `error: ` prefix);
-        `width`: the columns of the terminal it is shown on, if it is one."""
-        return self.message
+        """The message a person reads on standard error (without the `Error: ` prefix);
+        `width`: the columns of the terminal it is shown on, if it is one (see `folded`)."""
+        return folded(self.message, width, len("Error: "))
 
 
 class InputError(CgraphError):
@@ -53,7 +53,32 @@ class SourceError(InputError):
         suffix = "…" if end < len(text) else ""
         caret = " " * len(prefix) + _under(shown[:col - 1 - start]) + "^"
         where = f"line {self.line}, column {self.column}"
-        return f"{self.message} (at {where})\n  {prefix}{shown}{suffix}\n  {caret}"
+        message = folded(f"{self.message} (at {where})", width, len("Error: "))
+        return f"{message}\n  {prefix}{shown}{suffix}\n  {caret}"
+
+
+def folded(text: str, width: int | None, taken: int = 0) -> str:
+    """`text` as a terminal `width` columns wide shows it (None: not a terminal; the text
+    as it is, one line a message for scripts): each line too long broken at its spaces,
+    where the terminal would fold it mid-word; `taken`, the columns the first line's
+    prefix takes (`Error: `). A word longer than a line is left for the terminal."""
+    if width is None or text.isascii() and "\n" not in text and taken + len(text) <= width:
+        return text
+    from rich.cells import cell_len
+
+    lines = []
+    for k, line in enumerate(text.split("\n")):
+        used = taken if k == 0 else 0
+        words = line.split(" ")
+        current = words[0]
+        for word in words[1:]:
+            if used + cell_len(current) + 1 + cell_len(word) <= width or not current:
+                current += " " + word
+            else:
+                lines.append(current)
+                current, used = word, 0
+        lines.append(current)
+    return "\n".join(lines)
 
 
 TAB = 8  # the most columns a tab may take
