@@ -311,10 +311,37 @@ def test_a_wrapped_explain_step_stays_under_its_node(width):
     assert max(map(len, shown.lines)) <= width, shown.screen
     assert _steps(shown.screen) == _steps(text.screen), shown.screen
     if width < 80:
-        assert any(line.startswith("        0.") for line in shown.lines), shown.screen
+        assert any(line.startswith("        = 0.") for line in shown.lines), shown.screen
     if width == 40:  # README's excerpt of this run, at 40 columns
         pasted = "  t7 = y - t\n" + README.split("```\n  t7 = y - t\n")[1].split("```")[0]
         assert pasted in "\n".join(line.rstrip() for line in shown.lines) + "\n"
+
+
+@pytest.mark.parametrize("width", (30, 40))
+def test_a_wrapped_explain_step_breaks_before_its_equals_sign(width):
+    """At 30 columns explain broke one step after its `=` (`t2 = w · x = 0.8 · 1.2 =` /
+    `0.96`) and the next before it (`… - 0.5` / `= 0.202661`), and a term mid-way
+    (`∂loss/∂y = ∂loss/∂t7 ·` / `∂t7/∂y = …`). It breaks before `=`, as check's rule
+    breaks before `<=`: no line ends with `=`, and a term that fits on a line is whole
+    on one, so every continuation line begins `= `."""
+    args = ["explain", "z = w*x + b; y = sigmoid(z); loss = (y - t)^2", "w=0.8", "x=1.2",
+            "b=-0.1", "t=0.5"]
+    shown = on_terminal(args, width)
+    assert shown.status == 0, shown.stderr
+    lines = [line.rstrip() for line in shown.lines]
+    assert not [line for line in lines if line.endswith("=")], shown.screen
+    steps, in_note = [], False  # the lines of steps, less notes (`(the output …` / `…)`)
+    for line in lines:
+        in_note = in_note or line.strip().startswith("(")
+        if line.strip() and not in_note:
+            steps.append(line)
+        in_note = in_note and not line.endswith(")")
+    hung = [b for a, b in zip(steps, steps[1:])
+            if len(b) - len(b.lstrip()) >= len(a) - len(a.lstrip()) + 4]
+    assert hung and all(line.lstrip().startswith("= ") for line in hung), shown.screen
+    assert "    ∂loss/∂y\n        = ∂loss/∂t7 · ∂t7/∂y\n" in "\n".join(lines) \
+        if width == 30 else "    ∂loss/∂y = ∂loss/∂t7 · ∂t7/∂y\n        = 0.405321 · 1" \
+        in "\n".join(lines), shown.screen
 
 
 CJK_NAMES = ("預測很長的中文名字", "学习率很长的中文名字", "目標", "成本")
