@@ -84,15 +84,23 @@ def folded(text: str, width: int | None, taken: int = 0) -> str:
 TAB = 8  # the most columns a tab may take
 
 
+def _cells(c: str) -> int:
+    """The columns a terminal gives the character `c`, as Rich counts them: 2 for a wide
+    one (成, ＋), 0 for one that joins the one before it (a combining accent, a Hangul
+    vowel jamo ᅡ), TAB for a tab (the most it may take). The one measure of the window and
+    of the blanks before the caret, so that the caret stands under its character."""
+    if c == "\t":
+        return TAB
+    from rich.cells import get_character_cell_size
+
+    return get_character_cell_size(c)
+
+
 def _window(text: str, at: int, room: int) -> tuple[int, int]:
     """`(start, end)`: the piece of `text` around the character at `at` that fits in `room`
     columns with its `…` marks (and the caret, past the end), about two thirds of it
     before that character."""
-    from rich.cells import get_character_cell_size as cells
-
-    def width(c: str) -> int:
-        return TAB if c == "\t" else cells(c)
-
+    width = _cells
     n = len(text)
     at = min(at, n)
     start, end = at, min(at + 1, n)
@@ -117,14 +125,12 @@ def _window(text: str, at: int, room: int) -> tuple[int, int]:
 
 
 def _under(text: str) -> str:
-    """Blanks as wide on a terminal as `text`, so that a caret after them stands under the
-    next character: two for a wide character (成, ＋), a tab for a tab."""
+    """Blanks as wide on a terminal as `text` (`_cells`), so that a caret after them stands
+    under the next character: two for a wide character, none for a combining one, a tab
+    for a tab."""
     if text.isascii():
         return "".join("\t" if c == "\t" else " " for c in text)
-    import unicodedata
-
-    return "".join("\t" if c == "\t" else "  " if unicodedata.east_asian_width(c) in "WF"
-                   else " " for c in text)
+    return "".join("\t" if c == "\t" else " " * _cells(c) for c in text)
 
 
 def line_column(text: str, pos: int) -> tuple[int, int]:
