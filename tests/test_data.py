@@ -150,6 +150,18 @@ def test_a_parquet_column_named_twice_is_one_line_exit_2(tmp_path):
         assert r.stderr == f"Error: {path}: column 'x' appears twice in its schema\n"
 
 
+@given(st.lists(st.sampled_from("abcdefgh"), max_size=8))
+def test_the_first_name_given_twice_is_found_by_one_function(names):
+    """A CSV header, a Parquet schema, a --bindings JSON object's keys and an option's list
+    (--wrt x,y,x) each looked for a name given twice with a loop of its own (two named
+    once_each); errors.repeated serves all of them, each caller saying it in its words."""
+    from cgraph.errors import repeated
+
+    twice = [name for k, name in enumerate(names) if name in names[:k]]
+    assert repeated(names) == (twice[0] if twice else None)
+    assert repeated(iter(names)) == repeated(names)
+
+
 @pytest.mark.parametrize("lead", ["\n\n", "\r\n  \n", "\ufeff\n"])
 def test_empty_lines_before_the_header_are_skipped_and_counted(tmp_path, lead):
     """README: empty lines are skipped and line numbers count them. Before the header they

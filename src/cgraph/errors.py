@@ -204,6 +204,18 @@ def did_you_mean(word: str, choices) -> str:
     return f"; did you mean '{match[0]}'?" if match else ""
 
 
+def repeated(names) -> str | None:
+    """The first name given a second time in `names` (a CSV header, a Parquet schema, a
+    JSON object's keys, an option's list), or None; each caller says so in its own words,
+    since only it knows what the names are."""
+    seen = set()
+    for name in names:
+        if name in seen:
+            return name
+        seen.add(name)
+    return None
+
+
 def listed(names, limit: int = 10) -> str:
     """`a, b, c`; past `limit` names, the first ones and how many more (`x0, x1, …, x9 and
     2,990 more`): a message about a program of 10^4 variables stays one short line."""
