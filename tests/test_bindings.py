@@ -414,16 +414,42 @@ def test_an_element_typed_beside_a_list_must_be_a_variable_of_the_program(tmp_pa
     listed.write_text('{"W": [[1, 2], [3, 4]]}')
     assert refused("eval", "W[1,1]*W[2,2]", "--bindings", str(listed), "W[3,3]=1"
                    ).startswith("'W[3,3]' is not a variable of the program")
-    lines = tmp_path / "w.txt"
-    lines.write_text("W[3,3]=1\n")
-    assert refused("eval", "W[1,1]*W[2,2]", "--bindings", str(lines), "W=[[1,2],[3,4]]"
-                   ).startswith("'W[3,3]' is not a variable of the program")
-    # a list over a list: each one's elements are its own (the file's W[3,3] is one)
+    # a list over a list: the command line's replaces the file's (W[3,3] is not bound)
     big = tmp_path / "big.json"
     big.write_text('{"W": [[1, 2, 3], [4, 5, 6], [7, 8, 9]]}')
     both = run("eval", "W[1,1]*W[2,2]", "--bindings", str(big), "W=[[1,2],[3,4]]",
                "--fields", "value")
     assert both.exit_code == 0 and both.stdout == '{"value": 4.0}\n'
+
+
+def test_a_list_on_the_command_line_replaces_the_files_whole_family(tmp_path):
+    """A file's `w=[1,2,3]` under the command line's `w=[5,6]` gave 5, 6, 3: the merge
+    overrode one element at a time. A list replaces the family, as a later value replaces
+    an earlier one (the file's elements bound one by one too, and their uncertainties);
+    an element on the command line still replaces one element."""
+    program = "w[1] + 10*w[2] + 100*w[3]"
+    listed = tmp_path / "w.json"
+    listed.write_text('{"w": [1, 2, 3]}')
+    assert refused("eval", program, "--bindings", str(listed), "w=[5,6]") == \
+        "w[3] is out of range of the family bound: w has w[1] to w[2]"
+    value = run("eval", program, "--bindings", str(listed), "w=[5,6,7]", "--fields", "value")
+    assert value.exit_code == 0 and value.stdout == '{"value": 765.0}\n'
+    element = run("eval", program, "--bindings", str(listed), "w[2]=9", "--fields", "value")
+    assert element.exit_code == 0 and element.stdout == '{"value": 391.0}\n'
+    lines = tmp_path / "w.txt"  # elements bound one by one, one with an uncertainty
+    lines.write_text("w[3]=9±0.5\nw[4]=1\nx=2±0.1\n")
+    assert refused("eval", program, "--bindings", str(lines), "w=[5,6]") == \
+        "w[3] is out of range of the family bound: w has w[1] to w[2]"
+    replaced = run("eval", "w[1] + w[2] + x", "--bindings", str(lines), "w=[5,6]",
+                   "--format", "json")
+    assert replaced.exit_code == 0, replaced.output
+    result = json.loads(replaced.stdout)
+    assert result["inputs"] == {"x": 2.0, "w[1]": 5.0, "w[2]": 6.0}
+    assert result["uncertainty"]["sigma"] == 0.1
+    # the file's list over nothing, and a list the command line does not touch, stay whole
+    other = run("eval", "w[1] + w[2] + w[3] + y[1]", "--bindings", str(listed), "y=[1]",
+                "--fields", "value")
+    assert other.exit_code == 0 and other.stdout == '{"value": 7.0}\n'
 
 
 def test_missing_variables_are_listed_family_by_family():

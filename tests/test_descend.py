@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 
 import numpy as np
@@ -84,6 +85,32 @@ def test_trace_has_one_row_per_step(tmp_path):
     assert rows[1] == ["1", "16", "0", "-16"]  # cost (0·2-4)², ∂/∂w = 2(wx-y)x = -16
     w1 = float(rows[2][2])
     assert w1 == 0 - 0.05 * -16
+
+
+@pytest.mark.parametrize("trace", ["-", "/dev/stdout", "/dev/fd/1"])
+def test_a_trace_on_standard_output_is_refused(trace, tmp_path):
+    """`descend … --trace -` wrote the trace's rows, then the result, both on standard
+    output: neither read as what it is. The result always goes there, so the trace may
+    not; standard error may take it (as the shell opened it: `2>> log` appends), and the
+    two then read apart."""
+    import subprocess
+    import sys
+
+    args = [sys.executable, "-m", "cgraph", "descend", "(x-1)^2", "x=0", "--steps", "3"]
+    r = subprocess.run([*args, "--trace", trace], capture_output=True, text=True)
+    assert (r.returncode, r.stdout) == (2, "")
+    assert r.stderr == (f"Error: --trace {trace}: standard output carries descend's result; "
+                        "write the trace to a file (--trace run.csv) or to standard error "
+                        "(--trace /dev/stderr)\n")
+    log = tmp_path / "log.txt"
+    log.write_text("keep\n")
+    with open(log, "a") as err:
+        apart = subprocess.run([*args, "--trace", "/dev/stderr", "--format", "json"],
+                               stdout=subprocess.PIPE, stderr=err, text=True)
+    assert apart.returncode == 0 and json.loads(apart.stdout)["steps"] == 3
+    kept, *rows = csv.reader(io.StringIO(log.read_text()))
+    assert kept == ["keep"] and rows[0] == ["step", "cost", "x", "grad_x"] and len(rows) == 4
+    assert sorted(os.listdir(tmp_path)) == ["log.txt"]  # no temporary file
 
 
 def test_divergence_exits_1_naming_the_step():

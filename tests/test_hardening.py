@@ -390,12 +390,49 @@ def test_an_ascii_terminal_gets_ascii_spellings(args):
 def test_an_ascii_terminal_reads_plus_minus_as_the_binding_writes_it():
     """On an ASCII terminal eval's uncertainty came out as 'f = 6 \\u00b1 0.5': ± is no
     character of a name (the \\u escape keeps names such as θ exact in JSON), so it gets
-    the spelling a binding takes, +-: 'f = 6 +- 0.5'. (The σ column's header stays \\u03c3:
-    σ may be a name, which JSON must keep exact.)"""
+    the spelling a binding takes, +-: 'f = 6 +- 0.5'. (σ may be a name, which JSON must
+    keep exact: the σ column's header is spelled at the source, below.)"""
     r = proc("eval", "x*y", "x=2+-0.1", "y=3+-0.2", "--format", "table",
              env={"PYTHONIOENCODING": "ascii"})
     assert r.returncode == 0 and r.stdout.isascii(), r.stderr
     assert b"f = 6 +- 0.5" in r.stdout and b"\\u00b1" not in r.stdout
+
+
+ASCII = {"PYTHONIOENCODING": "ascii"}
+
+
+@pytest.mark.parametrize("width", [40, 80])
+def test_an_ascii_terminal_reads_cgraphs_notation_in_words_and_a_names_letters_exactly(width):
+    """On an ASCII terminal σ, ᵢ, ⱼ and forward mode's dot came out as \\u03c3, \\u1d62,
+    \\u2c7c, \\u1e1f: the codec cannot tell cgraph's notation from a name's letter. Where
+    cgraph writes them (help, the σ heading, the dot on a tangent) they are words now
+    (sigma, _i, _j, x'); a name's own letters keep their exact escape, and JSON stays
+    exact."""
+    table = on_terminal(["eval", "x*y", "x=2+-0.1", "y=3+-0.2"], width, ASCII)
+    assert table.status == 0 and table.screen.isascii(), table.stderr
+    assert re.search(r"^(# .*\| )?sigma\b", table.screen, re.M) and "\\u" not in table.screen
+    forward = on_terminal(["explain", "σ*y", "σ=2", "y=3", "--mode", "forward",
+                           "--format", "text"], width, ASCII)
+    assert forward.status == 0 and forward.screen.isascii(), forward.stderr
+    assert "Forward pass, with tangents n' = dn/d\\u03c3" in forward.screen
+    assert "\\u03c3' = 1    (seed)" in forward.screen
+    assert "f' = y * \\u03c3' + \\u03c3 * y' = 3 * 1 + 2 * 0 = 3" in forward.screen
+    tangents = on_terminal(["eval", "x*y", "x=2", "y=3", "--tangent", "x=1", "--tangent",
+                            "y=1", "--format", "table"], width, ASCII)
+    assert tangents.status == 0, tangents.stderr
+    assert "f' = 5 (along x' = 1, y' = 1)" in tangents.screen
+    for page in (["help"], ["hessian", "--help"], ["jacobian", "--help"], ["eval", "--help"],
+                 ["explain", "--help"], ["descend", "--help"]):
+        shown = on_terminal(page, width, ASCII)
+        assert shown.status == 0 and shown.screen.isascii(), shown.stderr
+        assert "\\u" not in shown.screen, (page, shown.screen)
+        assert max(map(len, shown.lines)) <= width, (page, shown.screen)
+    assert "d2f/dx_idx_j" in on_terminal(["help"], 200, ASCII).screen
+    named = proc("eval", "σᵢ*y", "σᵢ=2+-0.1", "y=3", "--format", "json", env=ASCII)
+    assert named.returncode == 0 and named.stdout.isascii(), named.stderr
+    result = json.loads(named.stdout)
+    assert result["gradient"] == {"σᵢ": 3.0, "y": 2.0}
+    assert result["uncertainty"]["inputs"]["σᵢ"]["sigma"] == 0.1
 
 
 def test_ascii_json_is_still_json():

@@ -334,6 +334,9 @@ def test_a_name_bound_in_a_bindings_file_is_a_product_as_on_the_command_line(tmp
     ("成本 = 預測 ∗ 2", 9),  # wide characters: two columns each on a terminal
     ("x +\t* 2", 5),  # a tab
     ("cafe\u0301 + * 2", 5 + 3),  # é as e + U+0301: read (and shown) composed, NFC
+    # a Hangul vowel jamo after a letter takes no column (no syllable to compose): the
+    # blanks before the caret counted it as one, where the window counted none
+    ("x\u1161\u1161 + * 2", 7), ("成本\u1161 + * 2", 7),
 ])
 def test_the_caret_stands_under_the_character_on_a_terminal(text, column):
     """The caret was placed by counting characters: under '測' for the '∗' of
@@ -346,7 +349,8 @@ def test_the_caret_stands_under_the_character_on_a_terminal(text, column):
     import unicodedata
 
     shown = on_terminal(["eval", text, "x=1"], 80)
-    message, line, caret = shown.stderr.splitlines()
+    *message, line, caret = shown.stderr.splitlines()  # (the message broken at spaces)
+    message = " ".join(message)
     assert shown.status == 2 and message.endswith(f"(at line 1, column {column})"), message
     text = unicodedata.normalize("NFC", text)
     assert line == "  " + text
@@ -359,6 +363,7 @@ def test_the_caret_stands_under_the_character_on_a_terminal(text, column):
     ("成本" * 12 + " + 預測 ∗ 2", "∗"),  # 48 columns of wide characters before the place
     ("x + " * 40 + "* 2" + " + y" * 30, "*"),  # a long sum, the place in its middle
     ("\t" * 5 + "x + * 2", "*"),  # tabs
+    ("x\u1161" * 40 + " + * 2", "*"),  # characters of no width, in and before the window
 ])
 def test_a_long_line_and_its_caret_fit_the_terminal(text, bad, width):
     """At 30 columns the program's line and the caret line each wrapped (a 100-character
@@ -371,7 +376,8 @@ def test_a_long_line_and_its_caret_fit_the_terminal(text, bad, width):
     from terminal import on_terminal
 
     shown = on_terminal(["eval", text, "x=1"], width)
-    message, line, caret = shown.stderr.splitlines()
+    *message, line, caret = shown.stderr.splitlines()  # (the message broken at spaces)
+    message = " ".join(message)
     assert shown.status == 2 and message.startswith("Error: unexpected "), shown.stderr
     assert cell_len(line.expandtabs(8)) <= width and len(caret.expandtabs(8)) <= width
     at = len(caret.expandtabs(8)) - 1

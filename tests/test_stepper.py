@@ -116,9 +116,9 @@ class Page:
     """A page opened from file:// with the network blocked; every request, console error,
     page error and dialog recorded."""
 
-    def __init__(self, browser, path: Path, scheme: str = "light"):
+    def __init__(self, browser, path: Path, scheme: str = "light", width: int = 1280):
         self.url = path.as_uri()
-        self.context = browser.new_context(viewport={"width": 1280, "height": 860},
+        self.context = browser.new_context(viewport={"width": width, "height": 860},
                                            color_scheme=scheme, offline=True)
         self.requests, self.errors, self.dialogs = [], [], []
         self.context.on("request", lambda r: self.requests.append(r.url))
@@ -420,6 +420,64 @@ def test_screenshots_of_first_middle_and_last_step(browser, tmp_path):
         finally:
             p.close()
     print(f"screenshots in {out}")
+
+
+MEASURE = """() => {
+  const box = (el) => el.getBoundingClientRect();
+  const pic = document.getElementById('picture'), svg = pic.querySelector('svg.graph');
+  return {page: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+          scrolls: pic.scrollWidth - pic.clientWidth, drawn: svg.width.baseVal.value,
+          shown: box(svg).width, left: box(svg).left - box(pic).left,
+          right: box(pic).right - box(svg).right,
+          hint: getComputedStyle(pic, '::after').content,
+          focus: Array.from(pic.querySelectorAll('.focus')).map((el) => {
+            const r = box(el), p = box(pic);
+            return r.left >= p.left - 1 && r.right <= p.right + 1; })};
+}"""
+
+
+@pytest.mark.parametrize("width", (320, 400))
+def test_on_a_phone_the_picture_fits_and_a_tap_shows_it_full_size(browser, tmp_path, width):
+    """At 400 px the picture was scaled to 75% at most and then cut at the right edge, its
+    box scrolling with nothing to say so (trial6); at 320 px its box's minimum width made
+    the page scroll sideways. On a screen that narrow it fits its box, whole, and says a
+    tap shows it at full size; there it scrolls to the step's place, and a tap fits it
+    again. The page itself never scrolls sideways."""
+    for name in ("tutorial", "mlp"):
+        p = Page(browser, explain_page(tmp_path, name), width=width)
+        try:
+            fit = p.page.evaluate(MEASURE)
+            assert fit["page"] <= 0 and fit["scrolls"] <= 0, fit
+            assert fit["left"] >= 0 and fit["right"] >= 0 and fit["shown"] < fit["drawn"], fit
+            assert fit["hint"] == '"tap the picture for its full size"', fit
+            p.page.click("#picture")
+            p.page.keyboard.press("End")  # the last step: the output, at the right edge
+            full = p.page.evaluate(MEASURE)
+            assert full["shown"] == full["drawn"] and full["scrolls"] > 0, full
+            assert full["page"] <= 0 and full["focus"] and all(full["focus"]), full
+            assert full["hint"] == '"tap the picture to fit it in"', full
+            p.page.click("#picture")
+            again = p.page.evaluate(MEASURE)
+            assert again["scrolls"] <= 0 and again["shown"] == fit["shown"], again
+            assert p.errors == []
+        finally:
+            p.close()
+    page = tmp_path / "graph.html"  # the picture alone (no script): it fits all the same
+    run("graph", "p = x + y; g = p * z", "x=1", "y=3", "z=-3", "-o", page)
+    p = Page(browser, page, width=width)
+    try:
+        alone = p.page.evaluate(MEASURE)
+        assert alone["page"] <= 0 and alone["scrolls"] <= 0 and alone["right"] >= 0, alone
+    finally:
+        p.close()
+    p = Page(browser, explain_page(tmp_path, "tutorial"))  # wide: as drawn, no hint
+    try:
+        wide = p.page.evaluate(MEASURE)
+        assert wide["shown"] == wide["drawn"] and wide["hint"] == "none", wide
+        p.page.click("#picture")
+        assert p.page.evaluate(MEASURE) == wide
+    finally:
+        p.close()
 
 
 def test_dark_and_light_schemes(browser, tmp_path):

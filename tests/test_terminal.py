@@ -190,7 +190,7 @@ def test_a_web_page_is_not_written_to_a_terminal(tmp_path, command, width):
     said = README.split('--format html\n  Error: ')[1].split("\n")[0]
     said = "Error: " + said.replace("cgraph graph", f"cgraph {command}")
     assert (shown.status, shown.screen) == (2, ""), shown.screen[:200]
-    assert shown.stderr.replace("\n", "") == said, shown.stderr
+    assert shown.stderr.strip().replace("\n", " ") == said, shown.stderr  # broken at spaces
     forced = on_terminal([*args, "-o", "-"], width)
     assert forced.status == 0 and forced.screen.startswith("<!doctype html>"), forced.stderr
     with open(tmp_path / "redirected.html", "wb") as redirected:  # `> page.html`
@@ -204,6 +204,33 @@ def test_a_web_page_is_not_written_to_a_terminal(tmp_path, command, width):
     piped = subprocess.run([sys.executable, "-m", "cgraph", *args], capture_output=True,
                            env=env_for(), text=True)
     assert piped.returncode == 0 and piped.stdout == page, piped.stderr
+
+
+MESSAGES = [  # a usage error of click's, of cgraph's, an input error, a warning
+    ["eval", "x", "x=1", "--digits", "abc"],
+    ["graph", "(x+y)*z", "x=1", "y=3", "z=-3", "--format", "html"],
+    ["eval", "w[1]*2", "w=[1,2]", "w[7]=1"],
+    ["eval", "学习率很长的中文名字*x + 目標很长的中文名字很长的中文名字", "x=1"],
+    ["eval", "x=1"],
+]
+
+
+@pytest.mark.parametrize("width", (30, 40, 80))
+def test_a_message_on_a_terminal_breaks_between_words(width):
+    """click's usage errors (and cgraph's own) were one line the terminal folded mid-word
+    at 40 columns (`… write it with -o page.h` / `tml …`). On a terminal a message breaks
+    at its spaces; on one wide enough, and piped, it is one line, as scripts read it."""
+    from rich.cells import cell_len
+
+    for args in MESSAGES:
+        wide, shown = on_terminal(args, 1000), on_terminal(args, width)
+        assert shown.status == wide.status and wide.stderr, wide.stderr
+        said, *rest = wide.stderr.splitlines()  # (a program's line and caret follow)
+        lines = shown.stderr.splitlines()[:len(shown.stderr.splitlines()) - len(rest)]
+        assert " ".join(lines) == said, shown.stderr  # every word whole, in its order
+        # (a word longer than a line is the terminal's to fold: it has no space)
+        assert all(cell_len(line) <= width or " " not in line for line in lines), lines
+        assert (len(lines) > 1) == (cell_len(said) > width), shown.stderr
 
 
 UNCERTAIN = ["eval", "a*b*c*d*alpha*beta", "a=1.2345±0.1", "b=4.5±0.1", "c=0.001±0.00001",
@@ -226,6 +253,20 @@ def test_the_variance_line_wraps_between_shares(width):
     assert all(re.fullmatch(r"\w+ \d[\d.]*%", s) for s in shares), variance
     assert all(line.endswith(",") for line in variance[:-1]), variance
     assert len(variance) == (1 if width >= 80 else 3), variance
+
+
+@pytest.mark.parametrize("width", (40, 41, 42, 43))
+def test_a_table_that_would_be_cut_is_laid_out_in_blocks(width):
+    """Forward mode's table at 40 columns cut its last column to `tang` and dropped the
+    tangents: the width it needs counted the expr column at its widest cell (5) where
+    Rich gives it its minimum (8). Below 43 columns it now falls back to one block a row,
+    every number whole."""
+    args = ["eval", "x*y", "x=2", "y=3", "--tangent", "x=1", "--tangent", "y=1"]
+    wide, shown = on_terminal(args, 200), on_terminal(args, width)
+    assert shown.status == wide.status == 0, shown.stderr
+    assert max(map(len, shown.lines)) <= width, shown.screen
+    assert re.search(r"\btangent\b", shown.screen), shown.screen
+    assert sorted(NUMBER.findall(shown.screen)) == sorted(NUMBER.findall(wide.screen))
 
 
 LONG = "learning_rate_of_the_first_layer_weights"  # 40 letters
@@ -270,10 +311,37 @@ def test_a_wrapped_explain_step_stays_under_its_node(width):
     assert max(map(len, shown.lines)) <= width, shown.screen
     assert _steps(shown.screen) == _steps(text.screen), shown.screen
     if width < 80:
-        assert any(line.startswith("        0.") for line in shown.lines), shown.screen
+        assert any(line.startswith("        = 0.") for line in shown.lines), shown.screen
     if width == 40:  # README's excerpt of this run, at 40 columns
         pasted = "  t7 = y - t\n" + README.split("```\n  t7 = y - t\n")[1].split("```")[0]
         assert pasted in "\n".join(line.rstrip() for line in shown.lines) + "\n"
+
+
+@pytest.mark.parametrize("width", (30, 40))
+def test_a_wrapped_explain_step_breaks_before_its_equals_sign(width):
+    """At 30 columns explain broke one step after its `=` (`t2 = w · x = 0.8 · 1.2 =` /
+    `0.96`) and the next before it (`… - 0.5` / `= 0.202661`), and a term mid-way
+    (`∂loss/∂y = ∂loss/∂t7 ·` / `∂t7/∂y = …`). It breaks before `=`, as check's rule
+    breaks before `<=`: no line ends with `=`, and a term that fits on a line is whole
+    on one, so every continuation line begins `= `."""
+    args = ["explain", "z = w*x + b; y = sigmoid(z); loss = (y - t)^2", "w=0.8", "x=1.2",
+            "b=-0.1", "t=0.5"]
+    shown = on_terminal(args, width)
+    assert shown.status == 0, shown.stderr
+    lines = [line.rstrip() for line in shown.lines]
+    assert not [line for line in lines if line.endswith("=")], shown.screen
+    steps, in_note = [], False  # the lines of steps, less notes (`(the output …` / `…)`)
+    for line in lines:
+        in_note = in_note or line.strip().startswith("(")
+        if line.strip() and not in_note:
+            steps.append(line)
+        in_note = in_note and not line.endswith(")")
+    hung = [b for a, b in zip(steps, steps[1:])
+            if len(b) - len(b.lstrip()) >= len(a) - len(a.lstrip()) + 4]
+    assert hung and all(line.lstrip().startswith("= ") for line in hung), shown.screen
+    assert "    ∂loss/∂y\n        = ∂loss/∂t7 · ∂t7/∂y\n" in "\n".join(lines) \
+        if width == 30 else "    ∂loss/∂y = ∂loss/∂t7 · ∂t7/∂y\n        = 0.405321 · 1" \
+        in "\n".join(lines), shown.screen
 
 
 CJK_NAMES = ("預測很長的中文名字", "学习率很长的中文名字", "目標", "成本")

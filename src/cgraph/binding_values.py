@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from . import numtext
-from .errors import BindingError, CgraphError, NumberError
+from .errors import BindingError, CgraphError, NumberError, repeated
 from .parser import parse, terminal
 
 _ASSIGNMENT = re.compile(r"(?<![=<>!])=(?!=)")  # compiled when a value is not a number
@@ -225,12 +225,10 @@ def json_bindings(text: str, where: str):
     import json
 
     def once_each(pairs):  # (json.loads keeps the last of two equal keys, silently)
-        seen = {}
-        for key, value in pairs:
-            if key in seen:
-                raise BindingError(f'{where}"{key}" is given twice: give it one value')
-            seen[key] = value
-        return seen
+        twice = repeated(key for key, _ in pairs)
+        if twice is not None:
+            raise BindingError(f'{where}"{twice}" is given twice: give it one value')
+        return dict(pairs)
 
     try:
         data = json.loads(text, parse_float=_JsonNumber, parse_int=_JsonNumber,

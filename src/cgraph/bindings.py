@@ -78,10 +78,16 @@ class Bindings(dict):
 
     def over(self, under: Mapping[str, float]) -> "Bindings":
         """These bindings (the command line's) over `under` (a --bindings file's): a name
-        bound in both takes this value; a family a list bound in either is a list's."""
-        return Bindings({**under, **self},
-                        lists=self.lists | getattr(under, "lists", set()),
-                        listed=self.listed | getattr(under, "listed", set()))
+        bound in both takes this value, and a family a list binds here is this list's
+        alone: `w=[5,6]` over a file's `w=[1,2,3]` (or its `w[3]=9`) binds w[1] and w[2],
+        as a later value replaces an earlier one, where `w[2]=9` replaces one element."""
+        lists = getattr(under, "lists", set()) | self.lists
+        listed = getattr(under, "listed", set())
+        if self.lists:
+            under = {name: v for name, v in under.items()
+                     if name.partition("[")[0] not in self.lists}
+            listed = {e for e in listed if e in under}
+        return Bindings({**under, **self}, lists=lists, listed=self.listed | listed)
 
 
 def binding_name(name: str) -> str | None:

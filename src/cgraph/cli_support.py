@@ -31,7 +31,7 @@ import click
 
 from . import numtext
 from .bindings import binding_name, parse_uncertain_bindings, read_bindings_file
-from .errors import BindingError, CgraphError, EvaluationError
+from .errors import BindingError, CgraphError, EvaluationError, folded
 from .eval_formats import nonfinite_messages
 from .graph import Evaluation, Graph
 from .parser import parse
@@ -154,8 +154,8 @@ class Group(click.Group):
         except click.exceptions.NoArgsIsHelpError as e:
             e.show()  # `cgraph` alone: the help, on standard error, status 2
             sys.exit(e.exit_code)
-        except click.UsageError as e:
-            click.echo(one_line(e), err=True)
+        except click.UsageError as e:  # one line, broken at spaces on a terminal
+            click.echo(folded(one_line(e), _stderr_width()), err=True)
             sys.exit(e.exit_code)
         except click.ClickException as e:  # a library error (_Failure): already one line
             e.show()
@@ -307,8 +307,9 @@ def program_arguments(fn):
         bindings, sigmas = parse_uncertain_bindings(binding_args)
         if bindings_file:  # the command line wins over the file
             kept, kept_sigmas = read_bindings_file(bindings_file)
-            sigmas = {**{k: s for k, s in kept_sigmas.items() if k not in bindings}, **sigmas}
-            bindings = bindings.over(kept)
+            line, bindings = bindings, bindings.over(kept)
+            sigmas = {**{k: s for k, s in kept_sigmas.items()
+                         if k in bindings and k not in line}, **sigmas}
         return fn(program=Program(graph, bindings, sigmas, source, bindings_file), **kwargs)
 
     command = click.argument("args", nargs=-1, metavar="PROGRAM [NAME=VALUE]...")(command)
@@ -770,7 +771,7 @@ class Output:
 
 
 def warn(message: str) -> None:
-    click.echo(f"warning: {message}", err=True)
+    click.echo(folded(f"warning: {message}", _stderr_width()), err=True)
 
 
 def plain_text(renderable) -> str:

@@ -21,7 +21,7 @@ import re
 from itertools import islice
 from typing import Iterator
 
-from .errors import DataError
+from .errors import DataError, repeated
 from .files import check_utf8, display_name
 from .printing import counted
 
@@ -459,11 +459,9 @@ def csv_record(fields: list[str]) -> str:
 
 def once_each(where: str, header: list[str], of: str = "the header") -> list[str]:
     """`header`, when no column name is in it twice (a CSV header, a Parquet schema)."""
-    seen = set()
-    for name in header:
-        if name in seen:
-            raise DataError(f"{where}: column '{name}' appears twice in {of}")
-        seen.add(name)
+    twice = repeated(header)
+    if twice is not None:
+        raise DataError(f"{where}: column '{twice}' appears twice in {of}")
     return header
 
 

@@ -338,8 +338,12 @@ class TraceFile:
     the record of what went wrong."""
 
     def __init__(self, path: str, wrt: list[str], inputs=()):
-        from .files import check_target
+        from .files import check_target, descriptor
 
+        if descriptor(path) == 1:  # the rows and the result, one after the other: neither reads
+            raise InputError(f"--trace {path}: standard output carries descend's result; "
+                             "write the trace to a file (--trace run.csv) or to standard "
+                             "error (--trace /dev/stderr)")
         check_target(path, inputs)  # now, before any work
         self.path, self.inputs, self.wrt = path, inputs, list(wrt)
         self.out = None  # opened at the first step: an input error leaves no file

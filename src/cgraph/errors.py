@@ -17,9 +17,9 @@ class CgraphError(Exception):
         self.message = message
 
     def render(self, width: int | None = None) -> str:
-        """The message a person reads on standard error (without the `error: ` prefix);
-        `width`: the columns of the terminal it is shown on, if it is one."""
-        return self.message
+        """The message a person reads on standard error (without the `Error: ` prefix);
+        `width`: the columns of the terminal it is shown on, if it is one (see `folded`)."""
+        return folded(self.message, width, len("Error: "))
 
 
 class InputError(CgraphError):
@@ -53,21 +53,54 @@ class SourceError(InputError):
         suffix = "…" if end < len(text) else ""
         caret = " " * len(prefix) + _under(shown[:col - 1 - start]) + "^"
         where = f"line {self.line}, column {self.column}"
-        return f"{self.message} (at {where})\n  {prefix}{shown}{suffix}\n  {caret}"
+        message = folded(f"{self.message} (at {where})", width, len("Error: "))
+        return f"{message}\n  {prefix}{shown}{suffix}\n  {caret}"
+
+
+def folded(text: str, width: int | None, taken: int = 0) -> str:
+    """`text` as a terminal `width` columns wide shows it (None: not a terminal; the text
+    as it is, one line a message for scripts): each line too long broken at its spaces,
+    where the terminal would fold it mid-word; `taken`, the columns the first line's
+    prefix takes (`Error: `). A word longer than a line is left for the terminal."""
+    if width is None or text.isascii() and "\n" not in text and taken + len(text) <= width:
+        return text
+    from rich.cells import cell_len
+
+    lines = []
+    for k, line in enumerate(text.split("\n")):
+        used = taken if k == 0 else 0
+        words = line.split(" ")
+        current = words[0]
+        for word in words[1:]:
+            if used + cell_len(current) + 1 + cell_len(word) <= width or not current:
+                current += " " + word
+            else:
+                lines.append(current)
+                current, used = word, 0
+        lines.append(current)
+    return "\n".join(lines)
 
 
 TAB = 8  # the most columns a tab may take
+
+
+def _cells(c: str) -> int:
+    """The columns a terminal gives the character `c`, as Rich counts them: 2 for a wide
+    one (成, ＋), 0 for one that joins the one before it (a combining accent, a Hangul
+    vowel jamo ᅡ), TAB for a tab (the most it may take). The one measure of the window and
+    of the blanks before the caret, so that the caret stands under its character."""
+    if c == "\t":
+        return TAB
+    from rich.cells import get_character_cell_size
+
+    return get_character_cell_size(c)
 
 
 def _window(text: str, at: int, room: int) -> tuple[int, int]:
     """`(start, end)`: the piece of `text` around the character at `at` that fits in `room`
     columns with its `…` marks (and the caret, past the end), about two thirds of it
     before that character."""
-    from rich.cells import get_character_cell_size as cells
-
-    def width(c: str) -> int:
-        return TAB if c == "\t" else cells(c)
-
+    width = _cells
     n = len(text)
     at = min(at, n)
     start, end = at, min(at + 1, n)
@@ -92,14 +125,12 @@ def _window(text: str, at: int, room: int) -> tuple[int, int]:
 
 
 def _under(text: str) -> str:
-    """Blanks as wide on a terminal as `text`, so that a caret after them stands under the
-    next character: two for a wide character (成, ＋), a tab for a tab."""
+    """Blanks as wide on a terminal as `text` (`_cells`), so that a caret after them stands
+    under the next character: two for a wide character, none for a combining one, a tab
+    for a tab."""
     if text.isascii():
         return "".join("\t" if c == "\t" else " " for c in text)
-    import unicodedata
-
-    return "".join("\t" if c == "\t" else "  " if unicodedata.east_asian_width(c) in "WF"
-                   else " " for c in text)
+    return "".join("\t" if c == "\t" else " " * _cells(c) for c in text)
 
 
 def line_column(text: str, pos: int) -> tuple[int, int]:
@@ -171,6 +202,18 @@ def did_you_mean(word: str, choices) -> str:
         return f"; did you mean '{OTHER_SPELLINGS[word]}'?"
     match = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
     return f"; did you mean '{match[0]}'?" if match else ""
+
+
+def repeated(names) -> str | None:
+    """The first name given a second time in `names` (a CSV header, a Parquet schema, a
+    JSON object's keys, an option's list), or None; each caller says so in its own words,
+    since only it knows what the names are."""
+    seen = set()
+    for name in names:
+        if name in seen:
+            return name
+        seen.add(name)
+    return None
 
 
 def listed(names, limit: int = 10) -> str:

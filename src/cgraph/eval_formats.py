@@ -48,7 +48,9 @@ def columns(ev) -> list[Column]:
     else:
         cols = [Column("grad", f"∂{ev.graph.output_name}/∂node", ev.grads, gradient=True)]
     if getattr(ev, "sigmas", None) is not None:
-        cols.append(Column("sigma", "σ", ev.sigmas))
+        from .streams import ascii_only  # (σ may be a name's letter: the codec keeps it)
+
+        cols.append(Column("sigma", "sigma" if ascii_only() else "σ", ev.sigmas))
     return cols
 
 

@@ -354,7 +354,9 @@ def forward_walkthrough(fe) -> list[Section]:
     builder = SymbolicBuilder()
     x = fe.unit
     if x:
-        section = Section(f"Forward pass, with tangents ṅ = ∂n/∂{x}")
+        from .forward import dotted
+
+        section = Section(f"Forward pass, with tangents {dotted('n')} = ∂n/∂{x}")
         independent = f"does not depend on {x}"
     else:
         seed = ", ".join(f"{Dot(v).text(None)} = {numtext.text(t)}" for v, t in fe.seed.items())

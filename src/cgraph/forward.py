@@ -128,7 +128,12 @@ def scale(t, c):
 
 
 def dotted(name: str) -> str:
-    """`ẋ`: the name with a dot above (precomposed where Unicode has the letter)."""
+    """`ẋ`: the name with a dot above (precomposed where Unicode has the letter); `x'` on
+    standard output that spells in ASCII, where the dot, cgraph's, would read as \\u1e8b."""
+    from .streams import ascii_only
+
+    if ascii_only():
+        return name + "'"
     return unicodedata.normalize("NFC", name + "\u0307")
 
 

@@ -11,7 +11,7 @@ import math
 from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 
 from . import ops
-from .errors import BindingError, InputError, did_you_mean, listed
+from .errors import BindingError, InputError, did_you_mean, listed, repeated
 from .ops import ADD, CONST, MUL, VAR, Op
 
 if TYPE_CHECKING:
@@ -594,8 +594,6 @@ def _a_whole_list(elements: list[str]) -> bool:
 
 def _given_once(names, option: str) -> None:
     """InputError for the first name an option's list gives twice (`--wrt x,y,x`)."""
-    seen = set()
-    for name in names:
-        if name in seen:
-            raise InputError(f"{option}: '{name}' is given twice")
-        seen.add(name)
+    twice = repeated(names)
+    if twice is not None:
+        raise InputError(f"{option}: '{twice}' is given twice")

@@ -31,6 +31,20 @@ class HelpFormatter(click.HelpFormatter):
             width = max(min(columns, max_width or 80) - 2, NARROWEST)
         super().__init__(indent_increment, width, max_width)
 
+        from .streams import ascii_only
+
+        self.ascii = ascii_only()
+
+    def spelled(self, text: str) -> str:
+        """On standard output that spells in ASCII, the text with cgraph's notation in
+        ASCII words (help holds no name a user chose): ∂xᵢ -> dx_i, not dx\\u1d62; before it
+        is wrapped, since a word is longer than its sign."""
+        if not self.ascii or text.isascii():
+            return text
+        from .streams import notation
+
+        return notation(text)
+
     def narrow(self, first: int) -> bool:
         """Whether a definition list whose terms take `first` columns (and the 2 after
         them) goes term above text: beside them the text would get fewer columns than
@@ -54,6 +68,7 @@ class HelpFormatter(click.HelpFormatter):
                                          "".join(self.buffer[start:]).split("\n"))]
 
     def write_text(self, text: str) -> None:
+        text = self.spelled(text)
         start = len(self.buffer)
         super().write_text(text)
         written = "".join(self.buffer[start:])
@@ -62,7 +77,7 @@ class HelpFormatter(click.HelpFormatter):
                              for line in fold_command(long, self.width)))
 
     def write_dl(self, rows, col_max: int = 30, col_spacing: int = 2) -> None:
-        rows = list(rows)
+        rows = [(term, self.spelled(help)) for term, help in rows]
         if not self.narrow(min(max((len(t) for t, _ in rows), default=0), col_max)):
             return super().write_dl(rows, col_max, col_spacing)  # side by side
         self.write_stacked(rows)
@@ -72,6 +87,7 @@ class HelpFormatter(click.HelpFormatter):
         indent = " " * self.current_indent
         under = self.current_indent + INDENT
         for term, help in rows:
+            help = self.spelled(help)
             pieces = _TERM_BREAK.split(term)
             for line in fold(pieces, self.width - self.current_indent, TERM_INDENT):
                 self.write(f"{indent}{line}\n")

@@ -47,7 +47,7 @@ def _needed(table: Table) -> int:
             width = max([cell_len(w) for c in cells for w in c.split()] + [1])
         if column.max_width is not None:  # such a column folds its long cells
             width = min(width, column.max_width)
-        total += width
+        total += max(width, column.min_width or 0)  # Rich gives it that much, whatever holds
     gap = table.padding[1] + table.padding[3] + (1 if table.box else 0)
     edges = (2 if table.show_edge and table.box else 0) + \
         (table.padding[1] + table.padding[3] if table.pad_edge else 0)
@@ -161,8 +161,26 @@ class Hanging:
             yield Text(" " * pad, overflow="fold") + line
 
 
+def _units(plain: str, room: int) -> list[tuple[int, int]]:
+    """The spans `wrap` keeps whole: each relation with its term (`= ∂y/∂z · 0.4`) where it
+    fits on a line, else its words, the `=` with the first (a line never ends with it)."""
+    units = []
+    bounds = [len(plain) - len(plain.lstrip(" "))]
+    bounds += [m.start() + 1 for m in re.finditer(" = ", plain)] + [len(plain)]
+    for start, end in zip(bounds, bounds[1:]):
+        end = start + len(plain[start:end].rstrip(" "))
+        if cell_len(plain[start:end]) <= room:
+            units.append((start, end))
+        else:
+            units += [w.span() for w in re.finditer(r"(?:= +)?\S+", plain[:end])
+                      if w.start() >= start]
+    return units
+
+
 def wrap(text: Text, first: int, room: int) -> list[Text]:
-    """`text` in lines of at most `first` columns, then `room`, broken at spaces. A word
+    """`text` in lines of at most `first` columns, then `room`, broken before a relation
+    (`=`) where it can be, as check's rule breaks, each term whole on its line (`= 0.96`),
+    else at spaces (see `_units`). A word
     too long for its line (`∂成本/∂預測很長的中文名字`: CJK names have no space to break at)
     breaks after its last `/` that fits, so that each name in it stays whole; only a name
     longer than a line is cut, where the line ends. Wide characters count as two columns."""
@@ -171,10 +189,9 @@ def wrap(text: Text, first: int, room: int) -> list[Text]:
     plain = text.plain
     starts: list[int] = []  # where each line after the first begins
     used = last = len(plain) - len(plain.lstrip(" "))  # columns taken; the last word's end
-    for word in re.finditer(r"\S+", plain):
-        start, end = word.span()
+    for start, end in _units(plain, room):
         limit = room if starts else first
-        size, gap, last = cell_len(word.group()), cell_len(plain[last:start]), end
+        size, gap, last = cell_len(plain[start:end]), cell_len(plain[last:start]), end
         if used + gap + size <= limit:
             used += gap + size
             continue

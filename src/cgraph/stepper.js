@@ -243,6 +243,25 @@
     refresh();
   }
 
+  // On a narrow screen (a phone) the picture fits its box, whole (stepper.css), where it
+  // scrolled, cut at the right edge; a tap shows it at full size, where it scrolls to the
+  // step's place, and another tap fits it again. `scaled` says it is smaller than drawn.
+  const picture = document.getElementById("picture");
+  const drawing = picture && picture.querySelector("svg.graph");
+  if (drawing) {
+    const narrow = window.matchMedia("(max-width: 37.5rem)");
+    const mark = () => picture.classList.toggle("scaled", narrow.matches &&
+      drawing.getBoundingClientRect().width < drawing.width.baseVal.value - 1);
+    picture.addEventListener("click", () => {
+      if (!narrow.matches) return;
+      picture.classList.toggle("zoomed");
+      mark();
+      if (focused.length) focused[0].scrollIntoView({block: "nearest", inline: "nearest"});
+    });
+    window.addEventListener("resize", mark);
+    mark();
+  }
+
   // live inputs: each has a number field and a slider. A field that holds no number
   // (emptied, or "1e" half typed) is marked invalid and says so beside it; the picture
   // and every number keep the last value it did hold, which the message names, so

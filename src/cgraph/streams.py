@@ -3,7 +3,10 @@
 - An output encoding that cannot spell cgraph's characters (PYTHONIOENCODING=ascii, a C
   locale, a Latin-1 terminal): those characters get ASCII spellings (`d` for ∂, `*` for ·,
   `...` for …) and anything else is written as `\\uXXXX`, which inside a JSON string is
-  the JSON escape for it, so JSON output stays valid JSON.
+  the JSON escape for it, so JSON output stays valid JSON, and a name keeps every letter.
+  Letters that may be in names (σ, ẋ) are cgraph's notation only where cgraph writes them
+  (help, the σ heading, forward mode's dot): there they are spelled as words at the
+  source (sigma, x'), as `notation` and `ascii_only` say.
 - Standard output that failed (a full disk, a closed pipe): file descriptor 1 is pointed
   at /dev/null, so the interpreter's last flush cannot fail a second time.
 - A standard stream the shell closed (`<&-`, `>&-`, `2>&-`; Python then has None for it):
@@ -25,6 +28,32 @@ ASCII = {"∂": "d", "·": "*", "…": "...", "≤": "<=", "≥": ">=", "→": "
          "¹": "1", "²": "2", "³": "3", "ⁿ": "n", "∑": "sum", "√": "sqrt", "∞": "inf",
          "▁": "_", "▂": ".", "▃": "-", "▄": "-", "▅": "=", "▆": "=", "▇": "#", "█": "#",
          "±": "+-"}  # as a binding writes it (x=2+-0.1)
+
+
+# cgraph's own notation, in its help and headings (never in a name someone chose, which
+# the codec writes as \uXXXX, exact): in words where ASCII has no sign for it
+NOTATION = {"σ": "sigma", "Σ": "sum", "β": "beta", "ᵢ": "_i", "ⱼ": "_j", "\u0307": "'"}
+
+
+def ascii_only() -> bool:
+    """Whether standard output spells cgraph's characters in ASCII (`ascii_fallback`):
+    then its notation is written in ASCII at the source (`notation`, forward.dotted)."""
+    return getattr(sys.stdout, "encoding", None) == CODEC
+
+
+def notation(text: str) -> str:
+    """cgraph's own text (help) with its notation in ASCII words: σ -> sigma, ∂xᵢ -> ∂x_i,
+    a dot above -> ' (ṅ -> n'); for text in which no name a user chose appears."""
+    import unicodedata
+
+    out = []
+    for c in text:
+        if not c.isascii() and c not in NOTATION:
+            base = unicodedata.normalize("NFD", c)
+            if base.endswith("\u0307") and base[:-1].isascii():
+                c = base
+        out.append("".join(NOTATION.get(d, d) for d in c))
+    return "".join(out)
 
 
 def _spell(error):
@@ -113,8 +142,11 @@ def ascii_fallback() -> None:
             registered = True
         stream.flush()
         line_buffering = stream.line_buffering
-        setattr(sys, name, io.TextIOWrapper(stream.detach(), encoding=CODEC,
-                                            line_buffering=line_buffering))
+        spelled = io.TextIOWrapper(stream.detach(), encoding=CODEC,
+                                   line_buffering=line_buffering)
+        setattr(sys, name, spelled)
+        if getattr(sys, f"__{name}__") is stream:  # (shutil.get_terminal_size asks it the
+            setattr(sys, f"__{name}__", spelled)  # terminal's width: help was 80 wide)
 
 
 def silence_stdout() -> None:
