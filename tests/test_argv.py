@@ -164,6 +164,10 @@ SAME = [
     ["x*y", "x=1", "y=2", "--tangent", "x=1", "--mode", "reverse"],
     ["x*y", "x=1", "y=2", "--data", "p.cg", "--format", "json"],
     ["x*y", "x=\x1b[31m1"],                                      # an escape in a message
+    ["x*y", "y=2", "--data", "d.csv"],                           # rows: CSV out
+    ["x*y", "y=2", "--data", "d.csv", "-o", "out.parquet", "--wrt", "x"],
+    ["x*y", "--bindings", "b.json", "y=3", "--format", "json"],
+    ["x*y", "--bindings", "b.json", "--data", "-"],              # two standard inputs
 ]
 
 
@@ -175,6 +179,8 @@ def _both(args, tmp_path, input=b"x*y"):
         work = tmp_path / ("click" if switch else "argv")
         work.mkdir()
         (work / "p.cg").write_text("x*y")
+        (work / "d.csv").write_text("x\n1\n2.5\n")
+        (work / "b.json").write_text('{"x": 2, "y": 5}')
         r = subprocess.run([sys.executable, "-m", "cgraph", "eval", *args], input=input,
                            capture_output=True, env=env_for(switch), cwd=work)
         files = {p.name: p.read_bytes() for p in sorted(work.iterdir())}

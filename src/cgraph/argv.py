@@ -33,7 +33,7 @@ def eval_call(args: list[str]):
     """A function that runs `cgraph ARGS` as click would, or None where click must read
     ARGS (see the module's notes)."""
     if not args or args[0] != "eval" or os.environ.get("CGRAPH_CLICK") or \
-            "_CGRAPH_COMPLETE" in os.environ:
+            "_CGRAPH_COMPLETE" in os.environ or os.name == "nt":  # (click expands globs there)
         return None
     read = read_eval(args[1:])
     if read is None:
@@ -137,7 +137,7 @@ def _convert(vtype: tuple, value: str):
 def run_eval(params: dict, given: dict) -> None:
     """eval's function with `params`, its errors said as cli_click's Command and Group say
     them; ends with SystemExit, as click's main does."""
-    from .cli_support import UsageError, _stderr_width, begin, echo, usage_line
+    from .cli_support import UsageError, begin, echo, failure_line, usage_line
     from .errors import CgraphError, EvaluationError
     from .eval_command import eval_command
 
@@ -151,7 +151,7 @@ def run_eval(params: dict, given: dict) -> None:
         echo(usage_line(e.message, COMMAND_PATH), err=True)
         sys.exit(e.exit_code)
     except CgraphError as e:
-        echo(f"Error: {e.render(_stderr_width())}", err=True)
+        echo(failure_line(e), err=True)
         sys.exit(e.exit_code)
     except (EOFError, KeyboardInterrupt):  # as click's main: a blank line, then Aborted!
         echo("", err=True)

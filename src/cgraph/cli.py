@@ -1,9 +1,11 @@
 """The command line: each command's arguments, and a call into the module that does the work.
 
 Shared machinery (the program and its bindings, `--format` and its terminal default, error
-messages and exit statuses, consoles) is in `cli_support`; each command's renderers are the
-`FORMATS` map of its own module, which `lazy.<module>` imports when the command runs. A new
-command is a module plus one function here.
+messages and exit statuses, consoles) is in `cli_support`, and click's side of it (command
+classes, option types, the shared arguments' declarations) in `cli_click`; each command's
+renderers are the `FORMATS` map of its own module, which `lazy.<module>` imports when the
+command runs. A new command is a module plus one function here. eval's function is in
+`eval_command`, so that `argv` can run it without importing click (see argv.py).
 """
 
 from __future__ import annotations

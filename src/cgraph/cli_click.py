@@ -14,7 +14,7 @@ import click
 from click.core import ParameterSource
 
 from . import option_values
-from .cli_support import (UsageError, _stderr_width, begin, echo, lazy, shown, usage_line,
+from .cli_support import (UsageError, begin, echo, failure_line, lazy, shown, usage_line,
                           with_output, with_program)
 from .errors import CgraphError, EvaluationError
 
@@ -142,8 +142,11 @@ class Group(click.Group):
         except click.UsageError as e:
             click.echo(one_line(e), err=True)
             sys.exit(e.exit_code)
-        except click.ClickException as e:  # a library error (_Failure): already one line
-            echo(f"Error: {e.format_message()}", err=True)
+        except _Failure as e:  # a library error: already one line
+            echo(e.message, err=True)
+            sys.exit(e.exit_code)
+        except click.ClickException as e:
+            e.show()
             sys.exit(e.exit_code)
         except click.Abort:
             click.echo("Aborted!", err=True)
@@ -186,7 +189,7 @@ def one_line(e: click.UsageError) -> str:
 
 class _Failure(click.ClickException):
     def __init__(self, error: CgraphError):
-        super().__init__(error.render(_stderr_width()))
+        super().__init__(failure_line(error))
         self.exit_code = error.exit_code
 
 

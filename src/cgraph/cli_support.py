@@ -36,12 +36,19 @@ from .eval_formats import nonfinite_messages
 from .graph import Evaluation, Graph
 from .parser import parse
 
+
 def _stderr_width() -> int | None:
     """The width of the terminal standard error is, or None (a pipe, a file)."""
     try:
         return os.get_terminal_size(sys.stderr.fileno()).columns or None
     except (OSError, ValueError, AttributeError):
         return None
+
+
+def failure_line(error: CgraphError) -> str:
+    """`Error: <what went wrong>`: a library error in one line (several for a syntax error's
+    window), laid out for the terminal standard error is."""
+    return f"Error: {error.render(_stderr_width())}"
 
 
 class UsageError(Exception):
