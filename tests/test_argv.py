@@ -49,7 +49,8 @@ EXISTING, DIRECTORY = str(FILES / "p.cg"), str(FILES / "dir")
 OPTIONS = ["--file", "--bindings", "--format", "--wrt", "--output", "--mode", "--tangent",
            "--digits", "--strict", "--data", "-o", "--fields"]
 ODD = ["-h", "--help", "--version", "-V", "--", "--frmat", "-x", "-f", "--Format", "-o",
-       "--strict=1", "--strict=", "--fields=", "-", "--=x", "---format"]
+       "--strict=1", "--strict=", "--fields=", "-", "--=x", "---format", "-o-", "-o=x",
+       "-ojson", "--format=json=x", "--wrt=", "=x", "-oh", "--tangent=x=1"]
 VALUES = ["json", "table", "tsv", "csv", "md", "JSON", "", "x", "x,y", "W[1,1],b", ",",
           " x , y ", "3", "0", "17", "18", "1e1", "2.0", "abc", "-3", "reverse", "forward",
           "-", "x=1", EXISTING, DIRECTORY, DIRECTORY + "/", "missing.json", "out.csv",

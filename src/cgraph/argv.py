@@ -10,10 +10,10 @@ Anything else goes to click, which then behaves exactly as it always did.
 What it reads: `eval`, then any order of positional arguments (the program and the
 bindings) and eval's options, each at most once (except --tangent, which repeats), as
 `--opt VALUE`, `--opt=VALUE`, `-o FILE` or `-oFILE`, each value one its type takes (the
-same functions click's types call: option_values). What it leaves to click: every other
-command, `--`, any other word that begins with '-' (-h, --help, --version, an unknown
-option, a program that begins with a minus sign), an option given twice, a flag with a
-value, an option without its value, a value click's type would refuse, and shell
+same functions click's types call: cli_support's option values). What it leaves to click:
+every other command, `--`, any other word that begins with '-' (-h, --help, --version, an
+unknown option, a program that begins with a minus sign), an option given twice, a flag
+with a value, an option without its value, a value click's type would refuse, and shell
 completion (_CGRAPH_COMPLETE). CGRAPH_CLICK=1 sends every command line to click (tests).
 
 The table of eval's options is not written here: argv_eval.py is generated from click's
@@ -107,29 +107,28 @@ _REFUSED = object()
 
 def _convert(vtype: tuple, value: str):
     """`value` as the option's type converts it, or _REFUSED where it would fail."""
-    from . import option_values
+    from . import cli_support
 
     kind = vtype[0]
     try:
         if kind == "string":
             return value
         if kind == "names":
-            return option_values.names(value, *vtype[1:])
+            return cli_support.names(value, *vtype[1:])
         if kind == "whole number":
-            return option_values.whole_number(value, *vtype[1:])
+            return cli_support.whole_number(value, *vtype[1:])
         if kind == "number":
-            return option_values.number(value, *vtype[1:])
+            return cli_support.number(value, *vtype[1:])
         if kind == "choice":
             return value if value in vtype[1] else _REFUSED
         if kind == "formats":
-            from .cli_support import lazy
-
-            return value if value in getattr(lazy, vtype[1]).FORMATS else _REFUSED
+            return value if value in getattr(cli_support.lazy, vtype[1]).FORMATS \
+                else _REFUSED
         if kind == "output file":
-            option_values.output_file(value)
+            cli_support.output_file(value)
         if kind in ("file", "output file"):
-            return value if option_values.passes_as_file(value) else _REFUSED
-    except option_values.Refused:
+            return value if cli_support.passes_as_file(value) else _REFUSED
+    except cli_support.Refused:
         return _REFUSED
     return _REFUSED
 

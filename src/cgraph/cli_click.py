@@ -3,7 +3,7 @@ types of the options' values, and the declarations of the arguments every comman
 
 What a command does once its arguments are read needs no click (cli_support), so that
 `argv` can run `cgraph eval` without importing click; the types' conversions are plain
-functions (option_values) for the same reason.
+functions there for the same reason.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sys
 import click
 from click.core import ParameterSource
 
-from . import option_values
+from . import cli_support
 from .cli_support import (UsageError, begin, echo, failure_line, lazy, shown, usage_line,
                           with_output, with_program)
 from .errors import CgraphError, EvaluationError
@@ -194,7 +194,7 @@ class _Failure(click.ClickException):
 
 
 class NameList(click.ParamType):
-    """`x,y` -> ["x", "y"] (option_values.names)."""
+    """`x,y` -> ["x", "y"] (cli_support.names)."""
 
     name = "names"
 
@@ -203,8 +203,8 @@ class NameList(click.ParamType):
 
     def convert(self, value, param, ctx):
         try:
-            return option_values.names(value, self.empty_ok)
-        except option_values.Refused as e:
+            return cli_support.names(value, self.empty_ok)
+        except cli_support.Refused as e:
             self.fail(str(e), param, ctx)
 
 
@@ -216,15 +216,15 @@ INPUT_FILE = click.Path(dir_okay=False, allow_dash=True)  # '-': standard input
 
 
 class OutputFile(click.Path):
-    """A file to write (option_values.output_file), then as click.Path takes it."""
+    """A file to write (cli_support.output_file), then as click.Path takes it."""
 
     def __init__(self):
         super().__init__(dir_okay=False, allow_dash=True)
 
     def convert(self, value, param, ctx):
         try:
-            option_values.output_file(value)
-        except option_values.Refused as e:
+            cli_support.output_file(value)
+        except cli_support.Refused as e:
             self.fail(str(e), param, ctx)
         return super().convert(value, param, ctx)
 
@@ -250,7 +250,7 @@ class _OptionValue:
 
 
 class Number(_OptionValue, click.ParamType):
-    """A finite float, positive (`above=0`) or at least 0 (`least=0`) (option_values.number)."""
+    """A finite float, positive (`above=0`) or at least 0 (`least=0`) (cli_support.number)."""
 
     name = "number"
 
@@ -259,8 +259,8 @@ class Number(_OptionValue, click.ParamType):
 
     def convert(self, value, param, ctx):
         try:
-            return option_values.number(value, self.above, self.least)
-        except option_values.Refused as e:
+            return cli_support.number(value, self.above, self.least)
+        except cli_support.Refused as e:
             self.fail(str(e), param, ctx)
 
 
@@ -269,7 +269,7 @@ NONNEGATIVE = Number(least=0)
 
 
 class WholeNumber(_OptionValue, click.IntRange):
-    """An integer option from `low` (to `high`) (option_values.whole_number): every one
+    """An integer option from `low` (to `high`) (cli_support.whole_number): every one
     (--digits, --order, --steps, --seed …) says `--steps: 'abc' is not a whole number` or
     `--digits: 0 is out of range (1 to 17)`, not click's "is not a valid integer range"."""
 
@@ -279,12 +279,12 @@ class WholeNumber(_OptionValue, click.IntRange):
         super().__init__(low, high)
 
     def _describe_range(self) -> str:  # click's --help shows it too: [default: 1; 1 to 10]
-        return option_values.whole_range(self.min, self.max)
+        return cli_support.whole_range(self.min, self.max)
 
     def convert(self, value, param, ctx):
         try:
-            return option_values.whole_number(value, self.min, self.max)
-        except option_values.Refused as e:
+            return cli_support.whole_number(value, self.min, self.max)
+        except cli_support.Refused as e:
             self.fail(str(e), param, ctx)
 
 
