@@ -206,14 +206,20 @@ def test_a_closed_pipe_ends_as_on_the_click_path(tmp_path):
 
 
 @pytest.mark.parametrize("extra", [{}, {"NO_COLOR": "1"}])
-@pytest.mark.parametrize("args", [["(x+y)*z", "x=1", "y=3", "z=-3"],
-                                  ["(x+y)*z", "x=1", "y=3"],
-                                  ["(x+", "x=1"]])
-def test_a_terminal_sees_what_the_click_path_shows(args, extra):
-    """On a real pty: the table (Rich, colours unless NO_COLOR), the errors."""
+@pytest.mark.parametrize("args,width", [
+    (["(x+y)*z", "x=1", "y=3", "z=-3"], 80),
+    (["(x+y)*z", "x=1", "y=3"], 80),
+    (["(x+", "x=1"], 80),
+    (["(x+y)*z", "x=1", "y=3", "z=-3", "--format", "json", "--digits", "3"], 30),  # usage
+    (["log(x)*y + (x+", "x=0", "y=1"], 30),                                         # syntax
+    (["log(x)*y", "x=0", "y=1", "--digits", "3"], 30),                              # warning
+])
+def test_a_terminal_sees_what_the_click_path_shows(args, width, extra):
+    """On a real pty: the table (Rich, colours unless NO_COLOR), errors and warnings laid
+    out for a narrow terminal."""
     shown = []
     for switch in ({}, {"CGRAPH_CLICK": "1"}):
-        proc, out, err = start(["eval", *args], width=80, env={**extra, **switch})
+        proc, out, err = start(["eval", *args], width=width, env={**extra, **switch})
         shown.append(collect(proc, out, err))
     assert shown[0] == shown[1]
     if len(args) == 4:

@@ -136,7 +136,7 @@ def _convert(vtype: tuple, value: str):
 def run_eval(params: dict, given: dict) -> None:
     """eval's function with `params`, its errors said as cli_click's Command and Group say
     them; ends with SystemExit, as click's main does."""
-    from .cli_support import UsageError, begin, echo, failure_line, usage_line
+    from .cli_support import UsageError, begin, echo, say_failure, say_usage_error
     from .errors import CgraphError, EvaluationError
     from .eval_command import eval_command
 
@@ -147,10 +147,10 @@ def run_eval(params: dict, given: dict) -> None:
         except RecursionError:  # should never happen: nothing recurses on the input
             raise EvaluationError("the program is too deeply nested") from None
     except UsageError as e:
-        echo(usage_line(e.message, COMMAND_PATH), err=True)
+        say_usage_error(e.message, COMMAND_PATH)
         sys.exit(e.exit_code)
     except CgraphError as e:
-        echo(failure_line(e), err=True)
+        say_failure(e)
         sys.exit(e.exit_code)
     except (EOFError, KeyboardInterrupt):  # as click's main: a blank line, then Aborted!
         echo("", err=True)

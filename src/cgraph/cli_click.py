@@ -14,8 +14,8 @@ import click
 from click.core import ParameterSource
 
 from . import cli_support
-from .cli_support import (UsageError, begin, echo, failure_line, lazy, shown, usage_line,
-                          with_output, with_program)
+from .cli_support import (UsageError, begin, failure_line, lazy, say_failure,
+                          say_usage_error, shown, with_output, with_program)
 from .errors import CgraphError, EvaluationError
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -140,10 +140,10 @@ class Group(click.Group):
             e.show()  # `cgraph` alone: the help, on standard error, status 2
             sys.exit(e.exit_code)
         except click.UsageError as e:
-            click.echo(one_line(e), err=True)
+            say_usage_error(e.format_message(), help_path(e))
             sys.exit(e.exit_code)
-        except _Failure as e:  # a library error: already one line
-            echo(e.message, err=True)
+        except _Failure as e:  # a library error
+            say_failure(e.error)
             sys.exit(e.exit_code)
         except click.ClickException as e:
             e.show()
@@ -181,15 +181,17 @@ def given_options(ctx: click.Context) -> dict:
             not in (None, ParameterSource.DEFAULT)}
 
 
-def one_line(e: click.UsageError) -> str:
-    """`Error: <message> (see 'cgraph eval --help')`."""
-    help_shown = e.ctx is not None and e.ctx.command.get_help_option(e.ctx) is not None
-    return usage_line(e.format_message(), e.ctx.command_path if help_shown else None)
+def help_path(e: click.UsageError) -> str | None:
+    """The command whose --help the usage error points to (`cgraph eval`), if it has one."""
+    if e.ctx is not None and e.ctx.command.get_help_option(e.ctx) is not None:
+        return e.ctx.command_path
+    return None
 
 
 class _Failure(click.ClickException):
     def __init__(self, error: CgraphError):
         super().__init__(failure_line(error))
+        self.error = error
         self.exit_code = error.exit_code
 
 

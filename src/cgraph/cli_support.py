@@ -70,6 +70,17 @@ def usage_line(message: str, command_path: str | None) -> str:
     return f"Error: {message}" + (f" (see '{command_path} --help')" if command_path else "")
 
 
+def say_usage_error(message: str, command_path: str | None) -> None:
+    """A usage error on standard error, whether click read the command line (cli_click's
+    Group) or `argv` did: the one place it is written."""
+    echo(usage_line(message, command_path), err=True)
+
+
+def say_failure(error: CgraphError) -> None:
+    """A library error on standard error, whichever path ran the command."""
+    echo(failure_line(error), err=True)
+
+
 class Invocation:
     """The command running, as its checks and messages need it: `name` (eval), `path`
     (cgraph eval), and `given`, the options the user gave ({parameter: how messages name
