@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cgraph.cli import cli
-from cgraph.cli_support import NameList, Number
+from cgraph.cli_click import NameList, Number
 from terminal import env_for
 
 COMMANDS = sorted(cli.commands)

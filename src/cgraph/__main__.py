@@ -20,6 +20,14 @@ from . import entry  # noqa: E402
 
 
 def _command_line() -> None:
+    import sys
+
+    if sys.argv[1:2] == ["eval"]:  # as click would read it, without click (argv.py)
+        from .argv import eval_call
+
+        call = eval_call(sys.argv[1:])
+        if call is not None:
+            return call()
     from .cli import cli
     from .cli_support import run
 

@@ -1,9 +1,11 @@
 """The command line: each command's arguments, and a call into the module that does the work.
 
 Shared machinery (the program and its bindings, `--format` and its terminal default, error
-messages and exit statuses, consoles) is in `cli_support`; each command's renderers are the
-`FORMATS` map of its own module, which `lazy.<module>` imports when the command runs. A new
-command is a module plus one function here.
+messages and exit statuses, consoles) is in `cli_support`, and click's side of it (command
+classes, option types, the shared arguments' declarations) in `cli_click`; each command's
+renderers are the `FORMATS` map of its own module, which `lazy.<module>` imports when the
+command runs. A new command is a module plus one function here. eval's function is in
+`eval_command`, so that `argv` can run it without importing click (see argv.py).
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ import contextlib
 import click
 
 from . import __version__, numtext
-from .cli_support import (CONTEXT, INPUT_FILE, KEYS, NAMES, NONNEGATIVE, OUTPUT_FILE, POSITIVE,
-                          Command, Group, StepProgress, WholeNumber, applies, by_suffix,
-                          byte_progress, lazy, output_file, output_options, program_arguments,
-                          warn)
+from .cli_click import (CONTEXT, INPUT_FILE, KEYS, NAMES, NONNEGATIVE, OUTPUT_FILE, POSITIVE,
+                        Command, Group, WholeNumber, declared, format_option, output_file,
+                        output_options, program_arguments, program_params)
+from .cli_support import StepProgress, applies, by_suffix, digits_apply, lazy, warn
+from .eval_command import eval_command as eval_function
 from .errors import BindingError, EvaluationError, InputError
 
 DIGITS = WholeNumber(1, 17)
@@ -33,97 +36,37 @@ def cli():
     """
 
 
-def digits_apply(out) -> None:
-    """--digits rounds what is shown; JSON keeps every number whole, so it is a usage error
-    there (eval, diff, jacobian and hessian alike)."""
-    applies("digits", out.format_name() != "json", "does not apply to JSON: its numbers keep "
-            "full precision (they round-trip)")
-
-
-@cli.command("eval", cls=Command)
-@program_arguments
-@output_options("eval_formats", terminal="table", piped="tsv")
-@click.option("--wrt", type=NAMES, metavar="X,Y",
-              help="Report the gradient for these variables only.")
-@click.option("--output", "outputs", type=NAMES, metavar="A,B", help="The outputs: named "
-              "statements [default: the last statement]; one gradient column for each.")
-@click.option("--mode", type=click.Choice(["reverse", "forward"]), help="reverse: "
-              "∂output/∂node for every node; forward: ∂node/∂x for every node, along "
-              "--tangent [default: reverse, or forward with --tangent].")
-@click.option("--tangent", "tangents", multiple=True, metavar="X=T", help="Forward mode's "
-              "direction: the tangent of an input (repeat for several) [default: the first "
-              "variable, 1].")
-@click.option("--digits", type=DIGITS, metavar="N", help="Significant digits shown "
-              f"[default: {numtext.TABLE} in tables, full precision elsewhere].")
-@click.option("--strict", is_flag=True, help="A non-finite value is an error (exit 1).")
-@click.option("--data", "data_path", type=INPUT_FILE,
-              metavar="FILE.csv", help="Evaluate at every point of a CSV or Parquet file "
-              "('-': CSV on standard input); writes CSV: inputs, value, one column per "
-              "gradient.")
-@click.option("-o", "output_path", type=OUTPUT_FILE, metavar="FILE",
-              help="Write to FILE instead of standard output ('-'); its suffix chooses "
-              "the format: .tsv, .csv, .json, .md, .txt (the table); with --data, .csv or "
-              ".parquet.")
-@click.option("--fields", type=KEYS, metavar="KEY,KEY", help="Only these top-level keys "
-              "of the JSON document, e.g. value,gradient (implies --format json; without "
-              "nodes, no per-node record is built).")
-def eval_command(program, out, wrt, outputs, mode, tangents, digits, strict, data_path,
-                 fields):
-    """Forward and reverse pass: every node's value and ∂output/∂node.
-
-    A binding may carry an uncertainty, x=2±0.1 (or x=2+-0.1): the output is then
-    reported as value ± σ, by first-order propagation, with each input's share.
-
-    \b
-      cgraph eval "(x+y)*z" x=1 y=3 z=-3
-      echo "x^2 + sin(x)" | cgraph eval - x=0.5 --format tsv
-      cgraph eval --file model.cg w=0.8 x=1.2 b=-0.1 t=0.5 --wrt w,b
-      cgraph eval "p = x + y; g = p * z" x=1 y=3 z=-3 --output p,g
-      cgraph eval "(x+y)*z" x=1 y=3 z=-3 --mode forward --tangent x=1
-      cgraph eval "x*y" x=2±0.1 y=3±0.2
-      cgraph eval --file model.cg w=0.8 x=1.2 b=-0.1 t=0.5 --fields value,gradient
-    """
-    graph = program.graph
-    graph.check_names(wrt)
-    forward = mode == "forward" or (mode is None and tangents)
-    if tangents and not forward:
-        raise InputError("--tangent is forward mode's: use it with --mode forward")
-    if data_path is not None:
-        if out.format not in (None, "csv"):
-            raise click.UsageError("--data writes CSV, or Parquet to -o FILE.parquet; "
-                                   "--format does not apply")
-        kind = out.by_suffix(lazy.eval_data.SUFFIXES, "cgraph eval --data")
-        applies("digits", False, "does not apply to --data: its CSV keeps full precision")
-        applies("fields", False, "does not apply to --data: it selects keys of the JSON "
-                "document, and --data writes CSV or Parquet")
-        applies("strict", False, "does not apply to --data: its CSV writes NaN and "
-                "Infinity as such (filter them with any CSV tool)")
-        if forward:  # (what the user typed: --mode forward, or a --tangent alone)
-            said = "--mode forward" if mode == "forward" else "--tangent"
-            raise InputError(f"--data evaluates in reverse mode; {said} does not apply")
-        program.refuse_uncertainty("--data takes no uncertainty")
-        return lazy.eval_data.eval_points(graph, program.bindings, data_path, wrt,
-                                          byte_progress, outputs=outputs, target=out.path,
-                                          parquet=kind == "parquet",
-                                          inputs=[*out.inputs, data_path], warn=warn)
-    if fields is not None:  # keys of the JSON document: JSON it is
-        out.imply("json", "--fields", "selects keys of the JSON document")
-    out.by_suffix(writer="cgraph eval (without --data)")
-    if fields is not None:
-        lazy.eval_formats.check_fields(fields, lazy.eval_formats.json_keys(
-            forward, len(outputs or ()) > 1, bool(program.sigmas)))
-    digits_apply(out)
-    applies("wrt", not forward, "is reverse mode's (the gradient's variables); forward mode "
-            f"differentiates along --tangent, e.g. --tangent {(wrt or ['x'])[0]}=1")
-    if forward:
-        program.refuse_uncertainty("forward mode does not propagate an uncertainty")
-        program.check()
-        seed = lazy.bindings.parse_tangents(tangents) if tangents else None
-        fe = lazy.forward.evaluate_forward(graph, program.bindings, seed, outputs)
-        if strict:
-            program.report_nonfinite(fe.graph.evaluate(program.bindings), "strict")
-        return out.emit(fe)
-    out.emit(program.evaluate("strict" if strict else "warn", outputs, uncertain=True))
+# eval's function is in eval_command, which does not import click: `argv` calls it too, for
+# the command lines it reads as click would (see argv.py). These are its declarations.
+eval_command = declared(
+    eval_function,
+    cli.command("eval", cls=Command),
+    program_params,
+    format_option,
+    click.option("--wrt", type=NAMES, metavar="X,Y",
+                 help="Report the gradient for these variables only."),
+    click.option("--output", "outputs", type=NAMES, metavar="A,B", help="The outputs: named "
+                 "statements [default: the last statement]; one gradient column for each."),
+    click.option("--mode", type=click.Choice(["reverse", "forward"]), help="reverse: "
+                 "∂output/∂node for every node; forward: ∂node/∂x for every node, along "
+                 "--tangent [default: reverse, or forward with --tangent]."),
+    click.option("--tangent", "tangents", multiple=True, metavar="X=T", help="Forward mode's "
+                 "direction: the tangent of an input (repeat for several) [default: the first "
+                 "variable, 1]."),
+    click.option("--digits", type=DIGITS, metavar="N", help="Significant digits shown "
+                 f"[default: {numtext.TABLE} in tables, full precision elsewhere]."),
+    click.option("--strict", is_flag=True, help="A non-finite value is an error (exit 1)."),
+    click.option("--data", "data_path", type=INPUT_FILE,
+                 metavar="FILE.csv", help="Evaluate at every point of a CSV or Parquet file "
+                 "('-': CSV on standard input); writes CSV: inputs, value, one column per "
+                 "gradient."),
+    click.option("-o", "output_path", type=OUTPUT_FILE, metavar="FILE",
+                 help="Write to FILE instead of standard output ('-'); its suffix chooses "
+                 "the format: .tsv, .csv, .json, .md, .txt (the table); with --data, .csv or "
+                 ".parquet."),
+    click.option("--fields", type=KEYS, metavar="KEY,KEY", help="Only these top-level keys "
+                 "of the JSON document, e.g. value,gradient (implies --format json; without "
+                 "nodes, no per-node record is built)."))
 
 
 @cli.command("graph", cls=Command)

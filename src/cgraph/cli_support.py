@@ -1,6 +1,9 @@
 """What every command shares: the program and its bindings, output formats, errors, consoles.
 
-A command declares its arguments with two decorators and keeps its logic in its own module:
+Nothing here imports click: click reads the command line (cli_click declares the shared
+arguments), or `argv` does for the usual `cgraph eval` command lines, and both call the
+same functions made with `with_program` and `with_output`. A command declares its arguments
+with two decorators (cli_click) and keeps its logic in its own module:
 
     @cli.command("explain", cls=Command)
     @program_arguments                       # PROGRAM [NAME=VALUE…] or --file: `program`
@@ -27,177 +30,12 @@ import os
 import sys
 from types import SimpleNamespace
 
-import click
-
 from . import numtext
 from .bindings import binding_name, parse_uncertain_bindings, read_bindings_file
 from .errors import BindingError, CgraphError, EvaluationError, folded
 from .eval_formats import nonfinite_messages
 from .graph import Evaluation, Graph
 from .parser import parse
-
-CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-
-
-class Context(click.Context):
-    """Help laid out for the terminal it is shown on, 40 columns too (`helptext`)."""
-
-    def make_formatter(self):
-        from .helptext import HelpFormatter
-
-        return HelpFormatter(width=self.terminal_width, max_width=self.max_content_width)
-
-
-class Command(click.Command):
-    """A command taking `PROGRAM [NAME=VALUE…]`, where PROGRAM may begin with a minus sign.
-
-    `cgraph eval "-x^2" x=3`: a first positional argument that starts with `-` but is not
-    one of the command's options is the program, not an unknown option. Errors from the
-    library (`CgraphError`) become one line on standard error and the contract's exit
-    status (2 for input errors, 1 for evaluation failures).
-    """
-
-    context_class = Context
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("context_settings", CONTEXT)
-        super().__init__(*args, **kwargs)
-
-    def parse_args(self, ctx, args):
-        given = list(args)  # (click's parser takes the arguments from the list)
-        try:
-            return self._parse_args(ctx, args)
-        except click.NoSuchOption as e:
-            # `cgraph eval --x` or `-h`: options as far as any parser can tell; but
-            # `--fromat`, close to an option, is a typo, and "Did you mean" says enough
-            if not e.possibilities and any(p.name == "args" for p in self.params) and \
-                    not self._program_before(ctx, given, e.option_name):
-                e.message += (f" (a program that begins with '--', or is '-h', goes after "
-                              f"'--': cgraph {ctx.info_name} -- '{e.option_name}…' x=1)")
-            raise
-
-    def _parse_args(self, ctx, args):
-        at = self._leading_dash_program(ctx, args)
-        if at is None:
-            return super().parse_args(ctx, args)
-        program = args[at]
-        rest = super().parse_args(ctx, args[:at] + args[at + 1:])
-        ctx.params["args"] = (program,) + tuple(ctx.params.get("args") or ())
-        return rest
-
-    def _options(self, ctx) -> tuple[set, set]:
-        """The option names that take a value, and those that are flags."""
-        takes_value, flags = set(), set()
-        for p in self.get_params(ctx):
-            if isinstance(p, click.Option):
-                names = set(p.opts) | set(p.secondary_opts)
-                (flags if p.is_flag or p.count else takes_value).update(names)
-        return takes_value, flags
-
-    def _program_before(self, ctx, args, option: str) -> bool:
-        """Whether the program was given before `option` (a positional, or --file): then
-        an unknown option is one (`cgraph diff "x*x" -o f`), not a program misread."""
-        takes_value = self._options(ctx)[0]
-        i = 0
-        while i < len(args):
-            a = args[i]
-            if a == option or a.startswith(option + "="):
-                return False
-            if a == "--" or not a.startswith("-") or a == "-" or a == "--file" or \
-                    a.startswith("--file="):
-                return True
-            i += 2 if a in takes_value else 1
-        return False
-
-    def _leading_dash_program(self, ctx, args):
-        takes_value, flags = self._options(ctx)
-        i = 0
-        while i < len(args):
-            a = args[i]
-            if a == "--" or not a.startswith("-") or a == "-":
-                return None  # a positional (or the end of options) comes first
-            if a.startswith("--"):
-                i += 2 if a in takes_value else 1
-                continue
-            if a in takes_value:
-                i += 2
-                continue
-            if a in flags or a[:2] in takes_value:
-                i += 1
-                continue
-            return i
-        return None
-
-    def invoke(self, ctx):
-        try:
-            return super().invoke(ctx)
-        except CgraphError as e:
-            raise _Failure(e) from None
-        except RecursionError:  # should never happen: nothing recurses on the input
-            raise _Failure(EvaluationError("the program is too deeply nested")) from None
-
-
-class Group(click.Group):
-    """The `cgraph` group: every error, a usage error included, is one line on standard
-    error (`Error: … (see 'cgraph eval --help')`, exit 2), not click's four lines of usage,
-    hint, blank and error. --help, --version and `cgraph` alone print as click prints."""
-
-    context_class = Context
-
-    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,
-             **extra):
-        if not standalone_mode:
-            return super().main(args, prog_name, complete_var, False, **extra)
-        try:
-            # None when a command ran, the status of --help or --version (click.Exit)
-            status = super().main(args, prog_name, complete_var, False, **extra)
-        except click.exceptions.NoArgsIsHelpError as e:
-            e.show()  # `cgraph` alone: the help, on standard error, status 2
-            sys.exit(e.exit_code)
-        except click.UsageError as e:  # one line, broken at spaces on a terminal
-            click.echo(folded(one_line(e), _stderr_width()), err=True)
-            sys.exit(e.exit_code)
-        except click.ClickException as e:  # a library error (_Failure): already one line
-            e.show()
-            sys.exit(e.exit_code)
-        except click.Abort:
-            click.echo("Aborted!", err=True)
-            sys.exit(1)
-        sys.exit(status or 0)
-
-    def invoke(self, ctx):
-        super().invoke(ctx)  # what a command returns is not a status: main's is None
-
-    def resolve_command(self, ctx, args):
-        """click's, whose "Did you mean" is case-sensitive: `cgraph EVAL` (or `cgraph help
-        EVAL`) is told of eval too. Commands stay case-sensitive, as git's are."""
-        try:
-            return super().resolve_command(ctx, args)
-        except click.exceptions.NoSuchCommand as e:
-            folded = args[0].lower()
-            if not e.possibilities and folded in self.commands:
-                e.possibilities = [folded]
-            raise
-
-    def format_commands(self, ctx, formatter):
-        from .helptext import format_commands
-
-        format_commands(self, ctx, formatter)
-
-
-def one_line(e: click.UsageError) -> str:
-    """`Error: <message> (see 'cgraph eval --help')`."""
-    message = " ".join(e.format_message().split("\n")).strip().rstrip(".")
-    hint = ""
-    if e.ctx is not None and e.ctx.command.get_help_option(e.ctx) is not None:
-        hint = f" (see '{e.ctx.command_path} --help')"
-    return f"Error: {message}{hint}"
-
-
-class _Failure(click.ClickException):
-    def __init__(self, error: CgraphError):
-        super().__init__(error.render(_stderr_width()))
-        self.exit_code = error.exit_code
 
 
 def _stderr_width() -> int | None:
@@ -206,6 +44,80 @@ def _stderr_width() -> int | None:
         return os.get_terminal_size(sys.stderr.fileno()).columns or None
     except (OSError, ValueError, AttributeError):
         return None
+
+
+def failure_line(error: CgraphError) -> str:
+    """`Error: <what went wrong>`: a library error in one line (several for a syntax error's
+    window), laid out for the terminal standard error is."""
+    return f"Error: {error.render(_stderr_width())}"
+
+
+class UsageError(Exception):
+    """A usage error found while a command runs (exit status 2): `Error: <message> (see
+    'cgraph eval --help')`, whether click read the command line (cli_click turns it into
+    click's UsageError) or `argv` did."""
+
+    exit_code = 2
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def usage_line(message: str, command_path: str | None) -> str:
+    """`Error: <message> (see 'cgraph eval --help')`: a usage error in one line."""
+    message = " ".join(message.split("\n")).strip().rstrip(".")
+    return f"Error: {message}" + (f" (see '{command_path} --help')" if command_path else "")
+
+
+def say_usage_error(message: str, command_path: str | None) -> None:
+    """A usage error on standard error, whether click read the command line (cli_click's
+    Group) or `argv` did: the one place it is written, broken at spaces on a terminal."""
+    echo(folded(usage_line(message, command_path), _stderr_width()), err=True)
+
+
+def say_failure(error: CgraphError) -> None:
+    """A library error on standard error, whichever path ran the command."""
+    echo(failure_line(error), err=True)
+
+
+class Invocation:
+    """The command running, as its checks and messages need it: `name` (eval), `path`
+    (cgraph eval), and `given`, the options the user gave ({parameter: how messages name
+    it}). cli_click's Command sets it from click's context, `argv` from what it read."""
+
+    def __init__(self, name: str = "", path: str = "", given: dict | None = None):
+        self.name, self.path, self.given = name, path, given or {}
+
+
+invocation = Invocation()
+
+
+def begin(name: str, path: str, given: dict) -> None:
+    """The command `name` starts (see `Invocation`)."""
+    global invocation
+    invocation = Invocation(name, path, given)
+
+
+def echo(message: str, nl: bool = True, err: bool = False) -> None:
+    """What click.echo does with text: written and flushed, ANSI escape codes removed when
+    the stream is not a terminal (a message may quote what the user typed)."""
+    stream = sys.stderr if err else sys.stdout
+    if nl:
+        message += "\n"
+    if not message:
+        stream.flush()
+        return
+    try:
+        tty = stream.isatty()
+    except Exception:
+        tty = False
+    if not tty and "\033[" in message:
+        import re
+
+        message = re.sub(r"\033\[[;?0-9]*[a-zA-Z]", "", message)
+    stream.write(message)
+    stream.flush()
 
 
 # -- the program and its bindings ---------------------------------------------------------
@@ -265,9 +177,11 @@ class Program:
                 warn(message)
 
 
-def program_arguments(fn):
-    """`PROGRAM [NAME=VALUE…]` or `--file PATH [NAME=VALUE…]` ('-' reads standard input),
-    handed to the command as `program`, a parsed `Program`."""
+def with_program(fn):
+    """`fn` taking `program`, a parsed `Program`, called with what the command line says:
+    `args` (PROGRAM [NAME=VALUE…], or only the bindings with --file), `program_file` (--file
+    PATH; '-' reads standard input) and `bindings_file` (--bindings FILE). cli_click's
+    `program_arguments` declares those to click."""
 
     @functools.wraps(fn)
     def command(args, program_file, bindings_file, **kwargs):
@@ -277,7 +191,7 @@ def program_arguments(fn):
             held = [what for what, name in zip(("the program", "the --data rows",
                                                 "the bindings (--bindings -)"), streams)
                     if name == "-"]
-            raise click.UsageError(f"standard input cannot hold both {held[0]} and "
+            raise UsageError(f"standard input cannot hold both {held[0]} and "
                                    f"{held[1]}: give one of them as a file")
         text, binding_args = _split_args(args, program_file)
         typed = args[0] if source is None and program_file is None else None
@@ -289,8 +203,8 @@ def program_arguments(fn):
             if typed is not None and _a_file(typed):  # cgraph eval model.cg: --file was meant
                 import shlex
 
-                command = click.get_current_context().command_path
-                raise click.UsageError(
+                command = invocation.path
+                raise UsageError(
                     f"{typed!r} is the name of a file, not a program: read "
                     f"the program from it with --file ({command} --file "
                     f"{' '.join(map(shlex.quote, args))})") from None
@@ -312,16 +226,7 @@ def program_arguments(fn):
                          if k in bindings and k not in line}, **sigmas}
         return fn(program=Program(graph, bindings, sigmas, source, bindings_file), **kwargs)
 
-    command = click.argument("args", nargs=-1, metavar="PROGRAM [NAME=VALUE]...")(command)
-    command = click.option("--bindings", "bindings_file", metavar="FILE",
-                           help="Read bindings from FILE: a JSON object (a list binds a "
-                                "family: \"w\": [0.1, 0.2]; descend's JSON output works "
-                                "as it is) or NAME=VALUE lines. Bindings on the command "
-                                "line override it.")(command)
-    return click.option("--file", "program_file",
-                        type=INPUT_FILE,
-                        help="Read the program from this file ('-' for standard "
-                             "input).")(command)
+    return command
 
 
 def _split_args(args, program_file) -> tuple[str, list[str]]:
@@ -332,7 +237,7 @@ def _split_args(args, program_file) -> tuple[str, list[str]]:
     if program_file is not None:
         return lazy.files.read_text(program_file, "the program"), args
     if not args:
-        raise click.UsageError("missing PROGRAM (give it as an argument, '-' for "
+        raise UsageError("missing PROGRAM (give it as an argument, '-' for "
                                "standard input, or --file PATH)")
     program = args.pop(0)
     if program == "-":
@@ -365,7 +270,7 @@ def _binding_like(arg: str) -> bool:
     only when the program has no variables or does not parse, so never on the usual path."""
     if "=" not in arg or any(c.isspace() for c in arg):
         return False
-    if click.get_current_context().command.name == "codegen":  # it takes no bindings
+    if invocation.name == "codegen":  # it takes no bindings
         return False
     try:
         parse_uncertain_bindings([arg])
@@ -385,139 +290,112 @@ def _program_first(args) -> str:
     example = '"' + ("*".join(names) if len(names) > 1 else f"{names[0]}*2") + '"'
     if any(a.partition("=")[2].startswith("[") for a in args):
         example = "PROGRAM"  # a family is used by index: w[1]
-    command = click.get_current_context().command_path
+    command = invocation.path
     return f"the program comes first (e.g. {command} {example} {' '.join(args)})"
 
 
-def _forgot_program(args) -> click.UsageError:
-    return click.UsageError(f"missing PROGRAM: {args[0]!r} looks like a binding, and "
+def _forgot_program(args) -> UsageError:
+    return UsageError(f"missing PROGRAM: {args[0]!r} looks like a binding, and "
                             + _program_first(args))
 
 
-class NameList(click.ParamType):
+def given(name: str) -> bool:
+    """Whether the user gave the option `name` (not its default)."""
+    return name in invocation.given
+
+
+def applies(name: str, condition: bool, reason: str) -> None:
+    """A usage error for an option given where it would be silently ignored."""
+    if not condition and given(name):
+        raise UsageError(f"{name_of(name)} {reason}")
+
+
+def name_of(param: str) -> str:
+    """The option as the user typed it: `--no-collapse` for a flag pair's off side."""
+    return invocation.given.get(param, param)
+
+
+def shown(opts, secondary_opts, value) -> str:
+    """How messages name an option: its longest spelling (`--output`, not `-o`), the off
+    side's for a flag pair given as off (`--no-collapse`)."""
+    if secondary_opts and value is False:
+        return max(secondary_opts, key=len)
+    return max(opts, key=len)
+
+
+def digits_apply(out) -> None:
+    """--digits rounds what is shown; JSON keeps every number whole, so it is a usage error
+    there (eval, diff, jacobian and hessian alike)."""
+    applies("digits", out.format_name() != "json", "does not apply to JSON: its numbers keep "
+            "full precision (they round-trip)")
+
+
+# -- what an option's value means ---------------------------------------------------------
+# The conversions behind cgraph's own click types (cli_click), as plain functions, so that
+# `argv`, which reads `cgraph eval`'s command line without importing click, converts with the
+# very same code. Each returns the converted value, or raises `Refused` with the message the
+# option's usage error shows (`--digits: 0 is out of range (1 to 17)`).
+
+class Refused(ValueError):
+    """The value is not one the option takes; `str()` says why."""
+
+
+def names(value, empty_ok: bool = False) -> list[str]:
     """`x,y` -> ["x", "y"]; an element's commas are its own: `W[1,1],b[2]` -> ["W[1,1]",
-    "b[2]"] (written as cgraph prints it: `W[1, 01]` is W[1,1])."""
+    "b[2]"] (written as cgraph prints it: `W[1, 01]` is W[1,1]). Nothing named is refused
+    unless `empty_ok` (--fields: check_fields says which keys there are)."""
+    if isinstance(value, list):
+        return value
+    if "[" not in value:
+        found = [n.strip() for n in value.split(",") if n.strip()]
+    else:
+        import re
 
-    name = "names"
-
-    def __init__(self, empty_ok: bool = False):
-        self.empty_ok = empty_ok  # (--fields: check_fields says which keys there are)
-
-    def convert(self, value, param, ctx):
-        if isinstance(value, list):
-            return value
-        if "[" not in value:
-            names = [n.strip() for n in value.split(",") if n.strip()]
-        else:
-            import re
-
-            names = [binding_name(n.strip()) or n.strip()
-                     for n in re.split(r",(?![^\[]*\])", value) if n.strip()]
-        if not names and not self.empty_ok:  # (--wrt '' was taken as every variable)
-            self.fail(f"{value!r} names nothing: give names (X,Y), or leave the option out",
-                      param, ctx)
-        return names
+        found = [binding_name(n.strip()) or n.strip()
+                 for n in re.split(r",(?![^\[]*\])", value) if n.strip()]
+    if not found and not empty_ok:  # (--wrt '' was taken as every variable)
+        raise Refused(f"{value!r} names nothing: give names (X,Y), or leave the option out")
+    return found
 
 
-NAMES = NameList()
-KEYS = NameList(empty_ok=True)
-# One instance of each file type, shared by every option that takes one: click looks up a
-# translation of the word "file" (gettext, 80 µs) for each click.Path it builds.
-INPUT_FILE = click.Path(dir_okay=False, allow_dash=True)  # '-': standard input
+def number(value, above: float | None = None, least: float | None = None) -> float:
+    """A finite float, greater than `above` or at least `least`: NaN, infinities and values
+    out of range are refused, not silently ignored or divided by."""
+    if isinstance(value, float):
+        found = value
+    else:
+        try:
+            found = float(value)
+        except ValueError:
+            raise Refused(f"{value!r} is not a number") from None
+    if found != found or found in (float("inf"), float("-inf")):
+        raise Refused(f"{value} is not a finite number")
+    if above is not None and not found > above:
+        raise Refused(f"{value} is not greater than {numtext.text(above, numtext.SETTING)}")
+    if least is not None and not found >= least:
+        raise Refused(f"{value} is less than {numtext.text(least, numtext.SETTING)}")
+    return found
 
 
-class OutputFile(click.Path):
-    """A file to write: '-' is standard output; '' and a directory (`out/`, or one that
-    exists) are usage errors, not a file named `out` or a failure after the work."""
-
-    def __init__(self):
-        super().__init__(dir_okay=False, allow_dash=True)
-
-    def convert(self, value, param, ctx):
-        if isinstance(value, str) and value != "-":
-            if not value:
-                self.fail("an empty file name (write '-' for standard output)", param, ctx)
-            if value.endswith(("/", os.sep)) or os.path.isdir(value):
-                self.fail(f"{value} names a directory, not a file", param, ctx)
-        return super().convert(value, param, ctx)
-
-
-OUTPUT_FILE = OutputFile()
+def whole_number(value, low: int, high: int | None = None) -> int:
+    """An integer from `low` (to `high`); `1e3` and `2.0` are whole."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        found = value
+    else:
+        found = _whole(str(value).strip())
+        if found is None:
+            raise Refused(f"{value!r} is not a whole number")
+    if found < low or (high is not None and found > high):
+        # 1e20, not 10**20: compiling 10**20 folds it, and a Ctrl-C landing in that
+        # fold was dropped by the compiler (a run went on with Ctrl-C ignored)
+        shown = found if abs(found) < 1e20 else value
+        raise Refused(f"{shown} is out of range ({whole_range(low, high)})")
+    return found
 
 
-class _OptionValueError(click.BadParameter):
-    """`--digits: 'abc' is not a whole number`: the option, then why, as the other usage
-    errors read, not click's "Invalid value for '--digits': …"."""
-
-    def format_message(self):
-        if self.param is not None and self.param.opts:
-            return f"{max(self.param.opts, key=len)}: {self.message}"
-        return super().format_message()
-
-
-class _OptionValue:
-    """The numeric option types' failures, in one form."""
-
-    def fail(self, message, param=None, ctx=None):
-        raise _OptionValueError(message, ctx=ctx, param=param)
-
-
-class Number(_OptionValue, click.ParamType):
-    """A finite float, positive (`above=0`) or at least 0 (`least=0`): NaN, infinities and
-    values out of range are usage errors, not silently ignored or divided by."""
-
-    name = "number"
-
-    def __init__(self, above: float | None = None, least: float | None = None):
-        self.above, self.least = above, least
-
-    def convert(self, value, param, ctx):
-        if isinstance(value, float):
-            number = value
-        else:
-            try:
-                number = float(value)
-            except ValueError:
-                self.fail(f"{value!r} is not a number", param, ctx)
-        if number != number or number in (float("inf"), float("-inf")):
-            self.fail(f"{value} is not a finite number", param, ctx)
-        if self.above is not None and not number > self.above:
-            self.fail(f"{value} is not greater than {numtext.text(self.above, numtext.SETTING)}", param, ctx)
-        if self.least is not None and not number >= self.least:
-            self.fail(f"{value} is less than {numtext.text(self.least, numtext.SETTING)}", param, ctx)
-        return number
-
-
-POSITIVE = Number(above=0)
-NONNEGATIVE = Number(least=0)
-
-
-class WholeNumber(_OptionValue, click.IntRange):
-    """An integer option from `low` (to `high`): every one (--digits, --order, --steps,
-    --seed …) says `--steps: 'abc' is not a whole number` or `--digits: 0 is out of range
-    (1 to 17)`, not click's "is not a valid integer range"; `1e3` and `2.0` are whole."""
-
-    name = "whole number"
-
-    def __init__(self, low: int, high: int | None = None):
-        super().__init__(low, high)
-
-    def _describe_range(self) -> str:  # click's --help shows it too: [default: 1; 1 to 10]
-        return f"at least {self.min}" if self.max is None else f"{self.min} to {self.max}"
-
-    def convert(self, value, param, ctx):
-        if isinstance(value, int) and not isinstance(value, bool):
-            number = value
-        else:
-            number = _whole(str(value).strip())
-            if number is None:
-                self.fail(f"{value!r} is not a whole number", param, ctx)
-        if number < self.min or (self.max is not None and number > self.max):
-            # 1e20, not 10**20: compiling 10**20 folds it, and a Ctrl-C landing in that
-            # fold was dropped by the compiler (a run went on with Ctrl-C ignored)
-            shown = number if abs(number) < 1e20 else value
-            self.fail(f"{shown} is out of range ({self._describe_range()})", param, ctx)
-        return number
+def whole_range(low: int, high: int | None) -> str:
+    """`at least 1`, `1 to 10` (--help shows it too: [default: 1; 1 to 10])."""
+    return f"at least {low}" if high is None else f"{low} to {high}"
 
 
 def _whole(text: str) -> int | float | None:
@@ -528,37 +406,42 @@ def _whole(text: str) -> int | float | None:
     except ValueError:
         pass
     try:
-        number = float(text)
+        found = float(text)
     except ValueError:
         return None
-    if number in (float("inf"), float("-inf")):
-        return number
-    return int(number) if number.is_integer() else None
+    if found in (float("inf"), float("-inf")):
+        return found
+    return int(found) if found.is_integer() else None
 
 
-def given(name: str) -> bool:
-    """Whether the user gave the option `name` (not its default)."""
-    from click.core import ParameterSource
-
-    source = click.get_current_context().get_parameter_source(name)
-    return source not in (None, ParameterSource.DEFAULT)
-
-
-def applies(name: str, condition: bool, reason: str) -> None:
-    """A usage error for an option given where it would be silently ignored."""
-    if not condition and given(name):
-        raise click.UsageError(f"{name_of(name)} {reason}")
+def output_file(value):
+    """A file to write: '-' is standard output; '' and a directory (`out/`, or one that
+    exists) are refused, not a file named `out` or a failure after the work. (Then it is
+    a file name as `passes_as_file` says.)"""
+    if isinstance(value, str) and value != "-":
+        if not value:
+            raise Refused("an empty file name (write '-' for standard output)")
+        if value.endswith(("/", os.sep)) or os.path.isdir(value):
+            raise Refused(f"{value} names a directory, not a file")
+    return value
 
 
-def name_of(param: str) -> str:
-    """The option as the user typed it: `--no-collapse` for a flag pair's off side."""
-    ctx = click.get_current_context()
-    for p in ctx.command.params:
-        if p.name == param and p.opts:
-            if getattr(p, "secondary_opts", None) and ctx.params.get(param) is False:
-                return max(p.secondary_opts, key=len)
-            return max(p.opts, key=len)
-    return param
+def passes_as_file(value: str) -> bool:
+    """Whether click's `Path(dir_okay=False, allow_dash=True)` (readable, need not exist),
+    the type of every file option, takes `value` as it is: '-', a name nothing has, or
+    something other than a directory that this process may read. Where this is False
+    click's own message says why (`File 'x' is a directory.`); `argv` leaves it to click."""
+    if value == "-":
+        return True
+    try:
+        mode = os.stat(value).st_mode
+    except OSError:
+        return True
+    except ValueError:  # a NUL in the name: for click to say
+        return False
+    import stat
+
+    return not stat.S_ISDIR(mode) and os.access(value, os.R_OK)
 
 
 # -- command modules, imported when used --------------------------------------------------
@@ -575,37 +458,17 @@ class Modules:
 lazy = Modules()
 
 
-class _Formats(click.Choice):
-    """The names in a command module's FORMATS, looked up when --format is parsed or shown."""
-
-    def __init__(self, module: str):
-        self.module = module
-        super().__init__([])
-
-    @property
-    def choices(self):
-        return list(getattr(lazy, self.module).FORMATS)
-
-    @choices.setter
-    def choices(self, _value):
-        pass
-
-
 # -- output -------------------------------------------------------------------------------
 
-def output_options(module: str, *, terminal: str | None = None, piped: str | None = None,
-                   default: str | None = None, what: str = "Output format",
-                   help: str | None = None):
-    """`--format` chosen from the FORMATS ({name: renderer}) of the command's `module`,
-    handed to the command as `out`.
+def with_output(module: str, *, terminal: str | None = None, piped: str | None = None,
+                default: str | None = None):
+    """`fn` taking `out`, an `Output`, called with `fmt` (--format, a name in the FORMATS
+    ({name: renderer}) of the command's `module`) and, where the command has it,
+    `output_path` (-o FILE: `out` writes there instead of standard output).
 
-    The default is `terminal` on a terminal and `piped` otherwise, or the fixed `default`,
-    or (neither) the command's own choice (`out.format_name(fallback)`). With `output_file`
-    also on the command, `out` writes to that file instead of standard output.
-    """
-    if help is None:
-        help = (f"{what}." if default else
-                f"{what} [default: {terminal} on a terminal, {piped} otherwise].")
+    The default format is `terminal` on a terminal and `piped` otherwise, or the fixed
+    `default`, or (neither) the command's own choice (`out.format_name(fallback)`).
+    cli_click's `output_options` declares --format to click."""
 
     def decorate(fn):
         @functools.wraps(fn)
@@ -624,17 +487,11 @@ def output_options(module: str, *, terminal: str | None = None, piped: str | Non
             return fn(out=Output(formats, fmt, path, options, terminal, piped, inputs,
                                  suffixes), **kwargs)
 
-        return click.option("--format", "fmt", type=_Formats(module),
-                            default=default, show_default=default is not None,
-                            help=help)(command)
+        command.output = dict(module=module, terminal=terminal, piped=piped,
+                              default=default)
+        return command
 
     return decorate
-
-
-def output_file(help: str):
-    """`-o FILE`: the command's output goes to FILE (see `Output.path`)."""
-    return click.option("-o", "--output", "output_path", type=OUTPUT_FILE,
-                        metavar="FILE", help=help)
 
 
 def by_suffix(path: str | None, suffixes: dict, given: str | None = None, *,
@@ -657,9 +514,9 @@ def by_suffix(path: str | None, suffixes: dict, given: str | None = None, *,
     suffix = os.path.splitext(path)[1].lower()
     entry = suffixes.get(suffix)
     if writer is None:
-        writer = f"cgraph {click.get_current_context().info_name}"
+        writer = f"cgraph {invocation.name}"
     if entry is None:
-        raise click.UsageError(f"{option} {path}: {writer} writes {or_list(suffixes)} "
+        raise UsageError(f"{option} {path}: {writer} writes {or_list(suffixes)} "
                                "files, not " + (f"'{suffix}'" if suffix else
                                                 "a name without a suffix"))
     kind, formats = _kind(entry)
@@ -669,7 +526,7 @@ def by_suffix(path: str | None, suffixes: dict, given: str | None = None, *,
         holds = f" ({flag} {or_list(formats)})" if formats != (kind,) else ""
         fit = [s for s, e in suffixes.items() if given in _kind(e)[1]]
         where = f"; {given} goes to {or_list(fit)} files" if fit else ""
-        raise click.UsageError(f"{option} {path} is {article(kind)} {kind} file{holds}, "
+        raise UsageError(f"{option} {path} is {article(kind)} {kind} file{holds}, "
                                f"but {said or f'{flag} is {given}'}{where}")
     return kind, given
 
@@ -732,7 +589,7 @@ class Output:
         usage error, before any work, that says where it goes. A pipe, a redirection and
         -o FILE get it; `-o -` writes it to the terminal anyway, as curl's `--output -`."""
         if self.format in PAGES and self.options.terminal and not self.options.asked:
-            raise click.UsageError(
+            raise UsageError(
                 f"--format {self.format} is a web page, for a browser, not a terminal: "
                 f"write it with -o page.{self.format} (or > page.{self.format}); -o - puts "
                 "it here anyway")
@@ -741,7 +598,7 @@ class Output:
         """An option that writes one format (`--fields`: JSON): --format must be that one,
         and so must -o's suffix (call this before `by_suffix`)."""
         if self.format not in (None, fmt):
-            raise click.UsageError(f"{option} {reason}; it does not apply to --format "
+            raise UsageError(f"{option} {reason}; it does not apply to --format "
                                    f"{self.format} (only to --format {fmt})")
         if self.format is None:
             self.format, self.said = fmt, f"{option} writes {fmt}"
@@ -760,7 +617,7 @@ class Output:
                 lazy.files.write_text(self.path, plain_text(rendered), self.inputs)
         elif isinstance(rendered, str):
             if self.path is None:
-                click.echo(rendered, nl=False)
+                echo(rendered, nl=False)
             else:
                 lazy.files.write_text(self.path, rendered, self.inputs)
         elif self.path is None:
@@ -771,7 +628,7 @@ class Output:
 
 
 def warn(message: str) -> None:
-    click.echo(folded(f"warning: {message}", _stderr_width()), err=True)
+    echo(folded(f"warning: {message}", _stderr_width()), err=True)
 
 
 def plain_text(renderable) -> str:
@@ -840,7 +697,7 @@ class StepProgress:
         self.bar.stop()
 
 
-def run(group: click.Group) -> None:
+def run(group) -> None:
     # One short-lived process building up to millions of acyclic objects: the cyclic
     # collector would rescan them again and again (1.5-3x the run time) for nothing.
     gc.disable()
