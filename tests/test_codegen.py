@@ -417,6 +417,31 @@ def test_cli_writes_the_code_and_rejects_bad_input(tmp_path):
         assert r.exit_code == 2 and message in r.stderr and r.stdout == "", args
 
 
+def test_an_mjs_file_is_a_module_that_exports_the_function(tmp_path):
+    """`-o grad.mjs` is an ES module: another module imports the function from it (a
+    function it only defined was invisible there), and it agrees with eval; `.js` stays a
+    script, which node -e "$(cat f.js) ..." runs as README does."""
+    require("node")
+    program = "o = sigmoid(w*x + b); -(t*log(o) + (1 - t)*log(1 - o))"
+    assert run_cli(program, "--name", "loss_grad", "-o", str(tmp_path / "g.mjs")).exit_code == 0
+    assert "export function loss_grad(" in (tmp_path / "g.mjs").read_text()
+    (tmp_path / "use.mjs").write_text(
+        'import { loss_grad } from "./g.mjs";\n'
+        "console.log(JSON.stringify(loss_grad(0.5, 1.5, 0.1, 1.0)));\n")
+    import json
+
+    got = json.loads(subprocess.run(["node", str(tmp_path / "use.mjs")], capture_output=True,
+                                    text=True, check=True).stdout)
+    ev = cgraph.parse(program).evaluate({"w": 0.5, "x": 1.5, "b": 0.1, "t": 1.0})
+    assert got["value"] == pytest.approx(ev.value, rel=1e-13)  # V8's Math (module docstring)
+    assert got["gradient"] == pytest.approx(ev.gradient(), rel=1e-13)
+    assert run_cli(program, "-o", str(tmp_path / "g.js")).exit_code == 0
+    text = (tmp_path / "g.js").read_text()
+    assert "export" not in text and "\nfunction f_grad(" in text
+    r = run_cli(program, "--lang", "c", "-o", str(tmp_path / "g.mjs"))
+    assert r.exit_code == 2 and "-o " in r.stderr and "is a js module file" in r.stderr
+
+
 def test_the_default_name_is_a_function_name_for_any_output(tmp_path):
     """The default --name is the output's name and _grad: for an output h[2] (an indexed
     assignment) or θ it was 'h[2]_grad' or 'θ_grad', refused as "--name: 'h[2]_grad' is not

@@ -234,7 +234,8 @@ def codegen_command(program, lang, name, wrt, hessian, output_path):
     """
     found = by_suffix(output_path, lazy.codegen.SUFFIXES, lang, flag="--lang")
     lang = found[1] if found else lang or "python"
-    text = lazy.codegen.command(program, lang, name, wrt, hessian)
+    module = found is not None and found[0] == "js module"  # -o grad.mjs: exported
+    text = lazy.codegen.command(program, lang, name, wrt, hessian, module)
     if output_path is None:
         click.echo(text, nl=False)
     else:  # whole or not at all, and never onto the program's own --file

@@ -361,14 +361,15 @@ def _python_helpers(fns) -> str:
 
 
 def command(program, lang: str, name: str | None, wrt: list[str] | None,
-            hessian: bool = False) -> str:
+            hessian: bool = False, module: bool = False) -> str:
     """`cgraph codegen`: the generated source for a parsed program (no bindings: the
-    function takes the variables as arguments)."""
+    function takes the variables as arguments); `module`: JS for an ES module (`-o
+    grad.mjs`), whose function is exported."""
     if program.bindings:
         names = listed(program.bindings)
         raise InputError(f"codegen takes no bindings ({names}): the generated function takes "
                          "the variables as its arguments")
-    return generate(program.graph, lang, name=name, wrt=wrt, hessian=hessian)
+    return generate(program.graph, lang, name=name, wrt=wrt, hessian=hessian, module=module)
 
 
 def _identifier(name: str, lang: str, taken: set) -> str:
@@ -403,20 +404,23 @@ def _summary(graph: Graph) -> str:
 
 def generate(graph: Graph, lang: str = "python", name: str | None = None,
              wrt: list[str] | None = None, all_nodes: bool = False,
-             hessian: bool = False, split: int | None = None) -> str:
+             hessian: bool = False, split: int | None = None, module: bool = False) -> str:
     """The source of one function computing `graph`'s output and its gradient.
 
     Its arguments are the program's variables (in order of first use); it returns the
     value and ∂output/∂v for each v in `wrt` (default: every variable). With `all_nodes`
     (python, numpy, js) it also returns every node's value and adjoint, by node id; with
     `hessian`, the matrix of second partials too (forward-over-reverse, as `cgraph
-    hessian` computes it: one tangent pass per column)."""
+    hessian` computes it: one tangent pass per column). With `module` (js only) the
+    function is exported, for an ES module (`.mjs`) that other modules import."""
     if lang not in LANGS:
         raise InputError(f"--lang: unknown language '{lang}' (one of {', '.join(LANGS)})")
     wrt = list(graph.variables) if wrt is None else list(wrt)
     graph.check_names(wrt)
     if all_nodes and lang == "c":
         raise InputError("all_nodes is not offered for C")
+    if module and lang != "js":
+        raise InputError(f"module is JS's (an ES module), not {lang}'s")
     keywords, used = _RESERVED[lang]
     if name is None:  # the output's name and _grad, spelled as --name must be (h[2]: h_2)
         name = re.sub(r"\W+", "_", graph.output_name.replace("-", "m")).strip("_")
@@ -440,7 +444,8 @@ def generate(graph: Graph, lang: str = "python", name: str | None = None,
         e, *code = _emit(graph, lang, params, set(taken), wrt, all_nodes, hessian, True)
     else:
         split = None
-    return _WRITERS[lang](e, graph, name, params, wrt, *code, split)
+    return _WRITERS[lang](e, graph, name, params, wrt, *code, split,
+                          **({"module": True} if module else {}))
 
 
 def _emit(graph: Graph, lang: str, params: dict, taken: set, wrt: list, all_nodes: bool,
@@ -818,7 +823,7 @@ def _c(e, graph, name, params, wrt, value, grads, extra, hess, split):
     return "\n".join(lines) + "\n"
 
 
-def _js(e, graph, name, params, wrt, value, grads, extra, hess, split):
+def _js(e, graph, name, params, wrt, value, grads, extra, hess, split, module=False):
     f = graph.output_name
     gradient = ", ".join(f"{json.dumps(v)}: {g.text}" for v, g in zip(wrt, grads))
     result = f"value: {value.text}, gradient: {{{gradient}}}"
@@ -843,7 +848,8 @@ def _js(e, graph, name, params, wrt, value, grads, extra, hess, split):
     if body.parts:
         lines += [f" * Its {len(body.lines):,} statements run in "
                   f"{len(body.parts)} parts, which pass values through a Float64Array."]
-    lines += [" */", f"function {name}({', '.join(params.values())}) {{"]
+    export = "export " if module else ""  # a script (.js) defines it; a module exports it
+    lines += [" */", f"{export}function {name}({', '.join(params.values())}) {{"]
     for part in body.parts:
         lines += ["  " + p for p in part]
     lines += ["  " + b for b in body.statements + body.entry]
@@ -856,4 +862,5 @@ _WRITERS = {"python": _python, "numpy": lambda *a: _python(*a, numpy=True), "c":
 
 # `codegen -o FILE`: the languages its suffix holds, the first without --lang (see
 # cli_support.by_suffix)
-SUFFIXES = {".py": ("python", ("python", "numpy")), ".c": "c", ".js": "js", ".mjs": "js"}
+SUFFIXES = {".py": ("python", ("python", "numpy")), ".c": "c", ".js": "js",
+            ".mjs": ("js module", ("js",))}
