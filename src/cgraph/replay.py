@@ -1,0 +1,271 @@
+"""A recorded segment's steps compiled into closures, so that a statement shape the parser
+has met before costs one lookup and its node constructions.
+
+The driver (parser._drive) records what its LALR moves did to the values on a segment of
+tokens (a short statement, or a long one up to a "+" or "-") when it meets the segment again
+in the same state, as a list of steps: push a token, look a name up, make a node, call a
+builder callback. The steps are a postfix program: each takes the last values the steps
+before it left (or values from before the segment) and leaves its own. `compile` turns that
+program, once per shape and parse, into a tree of closures, one per node or callback, that
+read the tokens by their offset in the segment and pass values to each other directly:
+no value stack between them, no dispatch on what a step is. Run depth first, left to
+right, the tree makes the same nodes and calls the same callbacks, in the same order, with
+the same arguments, as the steps do one by one (a postfix program is its tree's post-order).
+
+Nothing is generated as source: the closures are made by the functions below from the
+steps, which come from the LALR tables and the builder's callbacks alone. A program whose
+steps this does not cover (a reduction that leaves its values as they are, `VALUES`; a
+statement's callback with values still pending under it; a tree deeper than DEPTH, which
+the closures would walk by recursion) gets None, and the driver runs its steps one by one
+(parser's `run`), as it does for a segment met once or twice.
+"""
+
+from __future__ import annotations
+
+from .graph import BareNode
+
+
+class Splice(tuple):
+    """The children of an inlined rule (`_args`, Lark's `*` helpers), for the parent."""
+
+
+EMPTY = Splice()
+
+# What the driver does to the values, as steps it records (see parser._drive):
+PUSH = "push"  # a kept token's index (its offset in the segment): (PUSH, offset)
+NODE = "node"  # a BINARY reduction: (NODE, op)
+NAMED = "named"  # a LOOKUP reduction: the top value, a name, becomes its node
+CALL = "call"  # a builder callback on the top value: (CALL, callback)
+GATHER = "gather"  # an ACTION, SPLICE or DROP reduction of n > 0 values:
+#                    (GATHER, (how, n, fn, whether the values are checked))
+PUSH_NAMED = "push named"  # PUSH then NAMED: (PUSH_NAMED, (offset, callback))
+PUSH_CALL = "push call"  # PUSH then CALL: (PUSH_CALL, (offset, callback))
+NAMED_NODE = "named node"  # PUSH_NAMED then NODE, the name the right operand:
+#                            (NAMED_NODE, (offset, callback, op))
+VALUES = "values"  # any other reduction's values: (VALUES, rule)
+
+# GATHER's kinds (parser's plans name them the same)
+SPLICE, DROP = "splice", "drop"
+
+DEPTH = 32  # the deepest tree of closures compiled (one Python frame a level)
+
+
+def fused(steps: list) -> list:
+    """The same steps, a PUSH and the NAMED or CALL on it right after made one, and a
+    PUSH_NAMED and the NODE right after it made one (parser's `run` takes them so)."""
+    out = []
+    for s in steps:
+        if out and out[-1][0] is PUSH and (s[0] is NAMED or s[0] is CALL):
+            out[-1] = (PUSH_NAMED if s[0] is NAMED else PUSH_CALL, (out[-1][1], s[1]))
+        elif out and out[-1][0] is PUSH_NAMED and s[0] is NODE:
+            out[-1] = (NAMED_NODE, (*out[-1][1], s[1]))
+        else:
+            out.append(s)
+    return out
+
+
+# An operand, while compiling: (TOKEN, offset), a token's index; (BELOW, k), the value k-th
+# from the top of the values when the segment starts; (NAME, offset, callback), what a name
+# token stands for; (CLOSURE, f, depth), what f(i0) returns (i0: the segment's first token).
+TOKEN, BELOW, NAME, CLOSURE = range(4)
+
+
+def compile(steps: list, builder, values: list, nodes: list, scope: dict | None,
+            pieces: list):
+    """A function of the segment's first token index that does what `steps` (unfused) do
+    to the values and the builder (its `nodes`, `scope`, and the tokens' `pieces`, as the
+    driver reads them); None when they cannot be compiled (see above)."""
+    append, node = getattr(nodes, "append", None), BareNode  # (a builder without BINARY
+    #                                  ops may have no list of nodes)
+    stack: list = []  # the operands the steps left, oldest first
+    drops: list = []  # statements' callbacks, in order
+    below = 0  # how many values from before the segment the steps take
+
+    def pop():
+        nonlocal below
+        if stack:
+            return stack.pop()
+        below += 1
+        return (BELOW, below)
+
+    def closure(x):
+        """Operand x as (f, depth): f(i0) is its value."""
+        form = x[0]
+        if form is CLOSURE:
+            return x[1], x[2]
+        if form is TOKEN:
+            off = x[1]
+            return (lambda i0: i0 + off), 1
+        if form is BELOW:
+            k = -x[1]
+            return (lambda i0: values[k]), 1
+        off, fn = x[1], x[2]
+
+        def name(i0):
+            k = i0 + off
+            v = scope.get(pieces[k])
+            if v is None:
+                return fn(builder, (k,))
+            pieces[k] = None  # read for good: let the string go
+            return v
+        return name, 1
+
+    def binary(op, left, right):
+        """A BINARY node of `op` on two operands (a name on the right, or on both sides,
+        read inline: `t*c + d`, `x*w`)."""
+        if right[0] is NAME:
+            off, fn = right[1], right[2]
+            if left[0] is NAME:
+                off0, fn0 = left[1], left[2]
+
+                def f(i0):
+                    k = i0 + off0
+                    a = scope.get(pieces[k])
+                    if a is None:
+                        a = fn0(builder, (k,))
+                    else:
+                        pieces[k] = None
+                    k = i0 + off
+                    b = scope.get(pieces[k])
+                    if b is None:
+                        b = fn(builder, (k,))
+                    else:
+                        pieces[k] = None
+                    j = len(nodes)
+                    append(node(j, op, (a, b)))
+                    return j
+                return f, 1
+            g, depth = closure(left)
+
+            def f(i0):
+                a = g(i0)
+                k = i0 + off
+                b = scope.get(pieces[k])
+                if b is None:
+                    b = fn(builder, (k,))
+                else:
+                    pieces[k] = None
+                j = len(nodes)
+                append(node(j, op, (a, b)))
+                return j
+            return f, depth + 1
+        if left[0] is BELOW:  # (a long sum's terms, each added to the sum so far)
+            k = -left[1]
+            g, depth = closure(right)
+
+            def f(i0):
+                a = values[k]
+                b = g(i0)
+                j = len(nodes)
+                append(node(j, op, (a, b)))
+                return j
+            return f, depth + 1
+        (g, d), (h, e) = closure(left), closure(right)
+
+        def f(i0):
+            a = g(i0)
+            b = h(i0)
+            j = len(nodes)
+            append(node(j, op, (a, b)))
+            return j
+        return f, max(d, e) + 1
+
+    def call(fn, x):
+        """A callback on one value (a number's token, a name not in `scope`)."""
+        if x[0] is TOKEN:
+            off = x[1]
+            return (lambda i0: fn(builder, (i0 + off,))), 1
+        g, depth = closure(x)
+        return (lambda i0: fn(builder, (g(i0),))), depth + 1
+
+    def gather(how, fn, checked, xs):
+        """A callback on several values (or an inlined rule's Splice of them)."""
+        parts = [closure(x) for x in xs]
+        fs, depth = [f for f, _ in parts], max(d for _, d in parts) + 1
+        if not checked and how is not SPLICE and len(xs) == 2 and xs[0][0] is TOKEN:
+            off, g = xs[0][1], fs[1]  # (a name and its value: an assignment)
+            return (lambda i0: fn(builder, [i0 + off, g(i0)])), parts[1][1] + 1
+        if checked:
+            def args_of(i0):
+                args = [f(i0) for f in fs]
+                if None in args or Splice in map(type, args):
+                    args = [y for c in args if c is not None
+                            for y in (c if c.__class__ is Splice else (c,))]
+                return args
+        elif len(fs) == 2:
+            f0, f1 = fs
+
+            def args_of(i0):
+                return [f0(i0), f1(i0)]
+        else:
+            def args_of(i0):
+                return [f(i0) for f in fs]
+        if how is SPLICE:
+            return (lambda i0: Splice(args_of(i0)) or EMPTY), depth
+        return (lambda i0: fn(builder, args_of(i0))), depth
+
+    for what, x in steps:
+        if what is PUSH:
+            stack.append((TOKEN, x))
+        elif what is NAMED:
+            y = pop()
+            if y[0] is TOKEN and scope is not None:
+                stack.append((NAME, y[1], x))
+            else:  # (a name pushed by an earlier segment: rare, done as parser's run)
+                g, depth = closure(y)
+
+                def named(i0, g=g, fn=x):
+                    k = g(i0)
+                    v = scope.get(pieces[k]) if scope is not None else None
+                    if v is None:
+                        return fn(builder, (k,))
+                    pieces[k] = None
+                    return v
+                stack.append((CLOSURE, named, depth + 1))
+        elif what is NODE:
+            right = pop()
+            stack.append((CLOSURE, *binary(x, pop(), right)))
+        elif what is CALL:
+            stack.append((CLOSURE, *call(x, pop())))
+        elif what is GATHER:
+            how, n, fn, checked = x
+            xs = [pop() for _ in range(n)][::-1]
+            f, depth = gather(how, fn, checked, xs)
+            if how is DROP:  # a statement: nothing may wait under it to be made later
+                if any(y[0] is NAME or y[0] is CLOSURE for y in stack):
+                    return None
+                drops.append((f, depth))
+            else:
+                stack.append((CLOSURE, f, depth))
+        else:  # VALUES
+            return None
+    roots = [closure(x) for x in stack]
+    if max((d for _, d in roots + drops), default=0) > DEPTH:
+        return None
+    return _segment([f for f, _ in drops], [f for f, _ in roots], below, values)
+
+
+def _segment(drops: list, roots: list, below: int, values: list):
+    """The segment's function: the statements' callbacks (which come before any value
+    still made, see `compile`), then the values it leaves in place of the `below` it took."""
+    if not drops:
+        if len(roots) == 1:
+            (root,) = roots
+            if below == 1:
+                def segment(i0):
+                    values[-1] = root(i0)
+                return segment
+            if not below:
+                push = values.append
+                return lambda i0: push(root(i0))
+    elif len(drops) == 1 and not roots and not below:
+        return drops[0]
+
+    def segment(i0):
+        for d in drops:
+            d(i0)
+        out = [f(i0) for f in roots]
+        if below:
+            del values[-below:]
+        values.extend(out)
+    return segment
