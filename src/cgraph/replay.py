@@ -66,17 +66,24 @@ def fused(steps: list) -> list:
 
 # An operand, while compiling: (TOKEN, offset), a token's index; (BELOW, k), the value k-th
 # from the top of the values when the segment starts; (NAME, offset, callback), what a name
-# token stands for; (CLOSURE, f, depth), what f(i0) returns (i0: the segment's first token).
-TOKEN, BELOW, NAME, CLOSURE = range(4)
+# token stands for; (CLOSURE, f, depth, may be a Splice), what f(i0) returns (i0: the
+# segment's first token); (SPLICED, operands), an inlined rule's values, for its parent.
+TOKEN, BELOW, NAME, CLOSURE, SPLICED = range(5)
 
 
 def compile(steps: list, builder, values: list, nodes: list, scope: dict | None,
             pieces: list):
     """A function of the segment's first token index that does what `steps` (unfused) do
     to the values and the builder (its `nodes`, `scope`, and the tokens' `pieces`, as the
-    driver reads them); None when they cannot be compiled (see above)."""
+    driver reads them); None when they cannot be compiled (see above).
+
+    For a builder that names its VALUELESS symbols, no value is None (parser._plans), and
+    only the parser makes a Splice: the children of an inlined rule (a call's arguments)
+    then go to the parent's callback as they are, with no Splice made nor looked for,
+    unless a value from before the segment may be one."""
     append, node = getattr(nodes, "append", None), BareNode  # (a builder without BINARY
     #                                  ops may have no list of nodes)
+    plain = getattr(type(builder), "VALUELESS", None) is not None
     stack: list = []  # the operands the steps left, oldest first
     drops: list = []  # statements' callbacks, in order
     below = 0  # how many values from before the segment the steps take
@@ -99,6 +106,8 @@ def compile(steps: list, builder, values: list, nodes: list, scope: dict | None,
         if form is BELOW:
             k = -x[1]
             return (lambda i0: values[k]), 1
+        if form is SPLICED:  # (a parent that takes the Splice as it is)
+            return gather(SPLICE, None, False, x[1], True)[1:3]
         off, fn = x[1], x[2]
 
         def name(i0):
@@ -178,13 +187,20 @@ def compile(steps: list, builder, values: list, nodes: list, scope: dict | None,
         g, depth = closure(x)
         return (lambda i0: fn(builder, (g(i0),))), depth + 1
 
-    def gather(how, fn, checked, xs):
-        """A callback on several values (or an inlined rule's Splice of them)."""
+    def gather(how, fn, checked, xs, made=False):
+        """A callback on several values, or an inlined rule's Splice of them (`made`: the
+        Splice itself, for a parent that takes it as it is)."""
+        if plain:  # (see above)
+            if checked:
+                xs = [y for x in xs for y in (x[1] if x[0] is SPLICED else (x,))]
+                checked = any(x[0] is BELOW or x[0] is CLOSURE and x[3] for x in xs)
+            if how is SPLICE and not checked and not made:
+                return (SPLICED, xs)
         parts = [closure(x) for x in xs]
         fs, depth = [f for f, _ in parts], max(d for _, d in parts) + 1
         if not checked and how is not SPLICE and len(xs) == 2 and xs[0][0] is TOKEN:
             off, g = xs[0][1], fs[1]  # (a name and its value: an assignment)
-            return (lambda i0: fn(builder, [i0 + off, g(i0)])), parts[1][1] + 1
+            return (CLOSURE, lambda i0: fn(builder, [i0 + off, g(i0)]), depth, False)
         if checked:
             def args_of(i0):
                 args = [f(i0) for f in fs]
@@ -201,8 +217,8 @@ def compile(steps: list, builder, values: list, nodes: list, scope: dict | None,
             def args_of(i0):
                 return [f(i0) for f in fs]
         if how is SPLICE:
-            return (lambda i0: Splice(args_of(i0)) or EMPTY), depth
-        return (lambda i0: fn(builder, args_of(i0))), depth
+            return (CLOSURE, lambda i0: Splice(args_of(i0)) or EMPTY, depth, True)
+        return (CLOSURE, lambda i0: fn(builder, args_of(i0)), depth, False)
 
     for what, x in steps:
         if what is PUSH:
@@ -221,22 +237,22 @@ def compile(steps: list, builder, values: list, nodes: list, scope: dict | None,
                         return fn(builder, (k,))
                     pieces[k] = None
                     return v
-                stack.append((CLOSURE, named, depth + 1))
+                stack.append((CLOSURE, named, depth + 1, False))
         elif what is NODE:
             right = pop()
-            stack.append((CLOSURE, *binary(x, pop(), right)))
+            stack.append((CLOSURE, *binary(x, pop(), right), False))
         elif what is CALL:
-            stack.append((CLOSURE, *call(x, pop())))
+            stack.append((CLOSURE, *call(x, pop()), False))
         elif what is GATHER:
             how, n, fn, checked = x
             xs = [pop() for _ in range(n)][::-1]
-            f, depth = gather(how, fn, checked, xs)
+            made = gather(how, fn, checked, xs)
             if how is DROP:  # a statement: nothing may wait under it to be made later
-                if any(y[0] is NAME or y[0] is CLOSURE for y in stack):
+                if any(y[0] is not TOKEN and y[0] is not BELOW for y in stack):
                     return None
-                drops.append((f, depth))
+                drops.append(made[1:3])
             else:
-                stack.append((CLOSURE, f, depth))
+                stack.append(made)
         else:  # VALUES
             return None
     roots = [closure(x) for x in stack]
