@@ -140,3 +140,22 @@ def test_the_programs_compile_and_fall_back(monkeypatch):
 ])
 def test_benchmark_shapes_and_errors(text):
     same(text)
+
+
+def test_a_parse_leaves_no_reference_cycles():
+    """The compiled closures refer to the parse's builder, nodes and values, and to nothing
+    that refers back to them: the graph goes when its last user lets it go, not when the
+    collector runs (which a parse that compiled its segments used to wait for)."""
+    import gc
+
+    text = "t0 = x\n" + "\n".join(f"t{i} = sin(t{i - 1})*c + t{i - 1}*d" for i in range(1, 9))
+    text += "\n" + " + ".join(f"max(x{i % 3}, {i})*w" for i in range(9))
+    gc.collect()
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        parser.parse(text)
+        assert gc.collect() == 0
+    finally:
+        if was:
+            gc.enable()

@@ -407,6 +407,7 @@ def _drive(t: tables.Tables, builder, text: str) -> None:
     traces: dict = {}
     met: set = set()  # segments met once: recorded when met again
     same = None  # the trace of the segment before, if replaying it changed no stack entry
+    context = None  # what the compiled segments read (made when the first one is)
     i0 = 0
     cut = auto.segments.findall
     # (cut a block of tokens at a time: a list of every segment of a 10^6-node program
@@ -517,8 +518,9 @@ def _drive(t: tables.Tables, builder, text: str) -> None:
                 top = gotos[stack[-1]][r] or goto(stack[-1], r)  # (no goto to pair 0)
         # what the segment's reductions exposed: the stack entries from low - 1 up
         if record and depth - low < len(below):
-            build = replay.compile(steps, builder, values, nodes, scope, pieces) \
-                if COMPILED else None
+            if context is None:
+                context = replay.Parse(builder, values, nodes, scope, pieces)
+            build = replay.compile(steps, context) if COMPILED else None
             if build is None:  # (its steps one by one)
                 build = partial(run, fused(steps))
             build(i0)

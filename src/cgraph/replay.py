@@ -71,19 +71,31 @@ def fused(steps: list) -> list:
 TOKEN, BELOW, NAME, CLOSURE, SPLICED = range(5)
 
 
-def compile(steps: list, builder, values: list, nodes: list, scope: dict | None,
-            pieces: list):
-    """A function of the segment's first token index that does what `steps` (unfused) do
-    to the values and the builder (its `nodes`, `scope`, and the tokens' `pieces`, as the
-    driver reads them); None when they cannot be compiled (see above).
+class Parse:
+    """What the closures of one parse read and change. (The functions below are the
+    module's, not nested in `compile`: closures that referred to each other would make
+    reference cycles, and the collector, not the parse's end, would let the graph go.)"""
 
-    For a builder that names its VALUELESS symbols, no value is None (parser._plans), and
-    only the parser makes a Splice: the children of an inlined rule (a call's arguments)
-    then go to the parent's callback as they are, with no Splice made nor looked for,
-    unless a value from before the segment may be one."""
-    append, node = getattr(nodes, "append", None), BareNode  # (a builder without BINARY
-    #                                  ops may have no list of nodes)
-    plain = getattr(type(builder), "VALUELESS", None) is not None
+    __slots__ = ("builder", "values", "nodes", "append", "scope", "pieces", "plain")
+
+    def __init__(self, builder, values: list, nodes: list, scope: dict | None,
+                 pieces: list):
+        """`nodes`, `scope`: the builder's, as the driver reads them; `pieces`: the
+        tokens' text."""
+        self.builder, self.values, self.nodes, self.scope, self.pieces = \
+            builder, values, nodes, scope, pieces
+        self.append = getattr(nodes, "append", None)  # (a builder without BINARY ops may
+        #                                                have no list of nodes)
+        # For a builder that names its VALUELESS symbols, no value is None (parser._plans),
+        # and only the parser makes a Splice: the children of an inlined rule (a call's
+        # arguments) then go to the parent's callback as they are, with no Splice made nor
+        # looked for, unless a value from before the segment may be one.
+        self.plain = getattr(type(builder), "VALUELESS", None) is not None
+
+
+def compile(steps: list, p: Parse):
+    """A function of the segment's first token index that does what `steps` (unfused) do
+    to the values and the builder; None when they cannot be compiled (see above)."""
     stack: list = []  # the operands the steps left, oldest first
     drops: list = []  # statements' callbacks, in order
     below = 0  # how many values from before the segment the steps take
@@ -95,59 +107,95 @@ def compile(steps: list, builder, values: list, nodes: list, scope: dict | None,
         below += 1
         return (BELOW, below)
 
-    def closure(x):
-        """Operand x as (f, depth): f(i0) is its value."""
-        form = x[0]
-        if form is CLOSURE:
-            return x[1], x[2]
-        if form is TOKEN:
-            off = x[1]
-            return (lambda i0: i0 + off), 1
-        if form is BELOW:
-            k = -x[1]
-            return (lambda i0: values[k]), 1
-        if form is SPLICED:  # (a parent that takes the Splice as it is)
-            return gather(SPLICE, None, False, x[1], True)[1:3]
-        off, fn = x[1], x[2]
+    for what, x in steps:
+        if what is PUSH:
+            stack.append((TOKEN, x))
+        elif what is NAMED:
+            y = pop()
+            stack.append((NAME, y[1], x) if y[0] is TOKEN and p.scope is not None
+                         else (CLOSURE, *_named(p, x, y), False))
+        elif what is NODE:
+            right = pop()
+            stack.append((CLOSURE, *_binary(p, x, pop(), right), False))
+        elif what is CALL:
+            stack.append((CLOSURE, *_call(p, x, pop()), False))
+        elif what is GATHER:
+            how, n, fn, checked = x
+            xs = [pop() for _ in range(n)][::-1]
+            made = _gather(p, how, fn, checked, xs)
+            if how is DROP:  # a statement: nothing may wait under it to be made later
+                if any(y[0] is not TOKEN and y[0] is not BELOW for y in stack):
+                    return None
+                drops.append(made[1:3])
+            else:
+                stack.append(made)
+        else:  # VALUES
+            return None
+    roots = [_closure(p, x) for x in stack]
+    if max((d for _, d in roots + drops), default=0) > DEPTH:
+        return None
+    return _segment([f for f, _ in drops], [f for f, _ in roots], below, p.values)
 
-        def name(i0):
-            k = i0 + off
-            v = scope.get(pieces[k])
-            if v is None:
-                return fn(builder, (k,))
-            pieces[k] = None  # read for good: let the string go
-            return v
-        return name, 1
 
-    def binary(op, left, right):
-        """A BINARY node of `op` on two operands (a name on the right, or on both sides,
-        read inline: `t*c + d`, `x*w`)."""
-        if right[0] is NAME:
-            off, fn = right[1], right[2]
-            if left[0] is NAME:
-                off0, fn0 = left[1], left[2]
+def _closure(p: Parse, x) -> tuple:
+    """Operand x as (f, depth): f(i0) is its value."""
+    form = x[0]
+    if form is CLOSURE:
+        return x[1], x[2]
+    if form is TOKEN:
+        off = x[1]
+        return (lambda i0: i0 + off), 1
+    if form is BELOW:
+        values, k = p.values, -x[1]
+        return (lambda i0: values[k]), 1
+    if form is SPLICED:  # (a parent that takes the Splice as it is)
+        return _gather(p, SPLICE, None, False, x[1], True)[1:3]
+    off, fn = x[1], x[2]
+    builder, scope, pieces = p.builder, p.scope, p.pieces
 
-                def f(i0):
-                    k = i0 + off0
-                    a = scope.get(pieces[k])
-                    if a is None:
-                        a = fn0(builder, (k,))
-                    else:
-                        pieces[k] = None
-                    k = i0 + off
-                    b = scope.get(pieces[k])
-                    if b is None:
-                        b = fn(builder, (k,))
-                    else:
-                        pieces[k] = None
-                    j = len(nodes)
-                    append(node(j, op, (a, b)))
-                    return j
-                return f, 1
-            g, depth = closure(left)
+    def name(i0):
+        k = i0 + off
+        v = scope.get(pieces[k])
+        if v is None:
+            return fn(builder, (k,))
+        pieces[k] = None  # read for good: let the string go
+        return v
+    return name, 1
+
+
+def _named(p: Parse, fn, x) -> tuple:
+    """A LOOKUP on a value that is not a token of the segment (a name pushed by an earlier
+    segment: rare), as parser's `run` does it."""
+    g, depth = _closure(p, x)
+    builder, scope, pieces = p.builder, p.scope, p.pieces
+
+    def named(i0):
+        k = g(i0)
+        v = scope.get(pieces[k]) if scope is not None else None
+        if v is None:
+            return fn(builder, (k,))
+        pieces[k] = None
+        return v
+    return named, depth + 1
+
+
+def _binary(p: Parse, op, left, right) -> tuple:
+    """A BINARY node of `op` on two operands (a name on the right, or on both sides, read
+    inline: `t*c + d`, `x*w`)."""
+    builder, scope, pieces, nodes, append, node = \
+        p.builder, p.scope, p.pieces, p.nodes, p.append, BareNode
+    if right[0] is NAME:
+        off, fn = right[1], right[2]
+        if left[0] is NAME:
+            off0, fn0 = left[1], left[2]
 
             def f(i0):
-                a = g(i0)
+                k = i0 + off0
+                a = scope.get(pieces[k])
+                if a is None:
+                    a = fn0(builder, (k,))
+                else:
+                    pieces[k] = None
                 k = i0 + off
                 b = scope.get(pieces[k])
                 if b is None:
@@ -157,108 +205,86 @@ def compile(steps: list, builder, values: list, nodes: list, scope: dict | None,
                 j = len(nodes)
                 append(node(j, op, (a, b)))
                 return j
-            return f, depth + 1
-        if left[0] is BELOW:  # (a long sum's terms, each added to the sum so far)
-            k = -left[1]
-            g, depth = closure(right)
-
-            def f(i0):
-                a = values[k]
-                b = g(i0)
-                j = len(nodes)
-                append(node(j, op, (a, b)))
-                return j
-            return f, depth + 1
-        (g, d), (h, e) = closure(left), closure(right)
+            return f, 1
+        g, depth = _closure(p, left)
 
         def f(i0):
             a = g(i0)
-            b = h(i0)
+            k = i0 + off
+            b = scope.get(pieces[k])
+            if b is None:
+                b = fn(builder, (k,))
+            else:
+                pieces[k] = None
             j = len(nodes)
             append(node(j, op, (a, b)))
             return j
-        return f, max(d, e) + 1
+        return f, depth + 1
+    if left[0] is BELOW:  # (a long sum's terms, each added to the sum so far)
+        values, k = p.values, -left[1]
+        g, depth = _closure(p, right)
 
-    def call(fn, x):
-        """A callback on one value (a number's token, a name not in `scope`)."""
-        if x[0] is TOKEN:
-            off = x[1]
-            return (lambda i0: fn(builder, (i0 + off,))), 1
-        g, depth = closure(x)
-        return (lambda i0: fn(builder, (g(i0),))), depth + 1
+        def f(i0):
+            a = values[k]
+            b = g(i0)
+            j = len(nodes)
+            append(node(j, op, (a, b)))
+            return j
+        return f, depth + 1
+    (g, d), (h, e) = _closure(p, left), _closure(p, right)
 
-    def gather(how, fn, checked, xs, made=False):
-        """A callback on several values, or an inlined rule's Splice of them (`made`: the
-        Splice itself, for a parent that takes it as it is)."""
-        if plain:  # (see above)
-            if checked:
-                xs = [y for x in xs for y in (x[1] if x[0] is SPLICED else (x,))]
-                checked = any(x[0] is BELOW or x[0] is CLOSURE and x[3] for x in xs)
-            if how is SPLICE and not checked and not made:
-                return (SPLICED, xs)
-        parts = [closure(x) for x in xs]
-        fs, depth = [f for f, _ in parts], max(d for _, d in parts) + 1
-        if not checked and how is not SPLICE and len(xs) == 2 and xs[0][0] is TOKEN:
-            off, g = xs[0][1], fs[1]  # (a name and its value: an assignment)
-            return (CLOSURE, lambda i0: fn(builder, [i0 + off, g(i0)]), depth, False)
+    def f(i0):
+        a = g(i0)
+        b = h(i0)
+        j = len(nodes)
+        append(node(j, op, (a, b)))
+        return j
+    return f, max(d, e) + 1
+
+
+def _call(p: Parse, fn, x) -> tuple:
+    """A callback on one value (a number's token, a name not in `scope`)."""
+    builder = p.builder
+    if x[0] is TOKEN:
+        off = x[1]
+        return (lambda i0: fn(builder, (i0 + off,))), 1
+    g, depth = _closure(p, x)
+    return (lambda i0: fn(builder, (g(i0),))), depth + 1
+
+
+def _gather(p: Parse, how, fn, checked, xs, made=False) -> tuple:
+    """A callback on several values, as an operand; or an inlined rule's values, as a
+    SPLICED operand (`made`: a Splice of them, for a parent that takes it as it is)."""
+    if p.plain:  # (see Parse)
         if checked:
-            def args_of(i0):
-                args = [f(i0) for f in fs]
-                if None in args or Splice in map(type, args):
-                    args = [y for c in args if c is not None
-                            for y in (c if c.__class__ is Splice else (c,))]
-                return args
-        elif len(fs) == 2:
-            f0, f1 = fs
+            xs = [y for x in xs for y in (x[1] if x[0] is SPLICED else (x,))]
+            checked = any(x[0] is BELOW or x[0] is CLOSURE and x[3] for x in xs)
+        if how is SPLICE and not checked and not made:
+            return (SPLICED, xs)
+    builder = p.builder
+    parts = [_closure(p, x) for x in xs]
+    fs, depth = [f for f, _ in parts], max(d for _, d in parts) + 1
+    if not checked and how is not SPLICE and len(xs) == 2 and xs[0][0] is TOKEN:
+        off, g = xs[0][1], fs[1]  # (a name and its value: an assignment)
+        return (CLOSURE, lambda i0: fn(builder, [i0 + off, g(i0)]), depth, False)
+    if checked:
+        def args_of(i0):
+            args = [f(i0) for f in fs]
+            if None in args or Splice in map(type, args):
+                args = [y for c in args if c is not None
+                        for y in (c if c.__class__ is Splice else (c,))]
+            return args
+    elif len(fs) == 2:
+        f0, f1 = fs
 
-            def args_of(i0):
-                return [f0(i0), f1(i0)]
-        else:
-            def args_of(i0):
-                return [f(i0) for f in fs]
-        if how is SPLICE:
-            return (CLOSURE, lambda i0: Splice(args_of(i0)) or EMPTY, depth, True)
-        return (CLOSURE, lambda i0: fn(builder, args_of(i0)), depth, False)
-
-    for what, x in steps:
-        if what is PUSH:
-            stack.append((TOKEN, x))
-        elif what is NAMED:
-            y = pop()
-            if y[0] is TOKEN and scope is not None:
-                stack.append((NAME, y[1], x))
-            else:  # (a name pushed by an earlier segment: rare, done as parser's run)
-                g, depth = closure(y)
-
-                def named(i0, g=g, fn=x):
-                    k = g(i0)
-                    v = scope.get(pieces[k]) if scope is not None else None
-                    if v is None:
-                        return fn(builder, (k,))
-                    pieces[k] = None
-                    return v
-                stack.append((CLOSURE, named, depth + 1, False))
-        elif what is NODE:
-            right = pop()
-            stack.append((CLOSURE, *binary(x, pop(), right), False))
-        elif what is CALL:
-            stack.append((CLOSURE, *call(x, pop()), False))
-        elif what is GATHER:
-            how, n, fn, checked = x
-            xs = [pop() for _ in range(n)][::-1]
-            made = gather(how, fn, checked, xs)
-            if how is DROP:  # a statement: nothing may wait under it to be made later
-                if any(y[0] is not TOKEN and y[0] is not BELOW for y in stack):
-                    return None
-                drops.append(made[1:3])
-            else:
-                stack.append(made)
-        else:  # VALUES
-            return None
-    roots = [closure(x) for x in stack]
-    if max((d for _, d in roots + drops), default=0) > DEPTH:
-        return None
-    return _segment([f for f, _ in drops], [f for f, _ in roots], below, values)
+        def args_of(i0):
+            return [f0(i0), f1(i0)]
+    else:
+        def args_of(i0):
+            return [f(i0) for f in fs]
+    if how is SPLICE:
+        return (CLOSURE, lambda i0: Splice(args_of(i0)) or EMPTY, depth, True)
+    return (CLOSURE, lambda i0: fn(builder, args_of(i0)), depth, False)
 
 
 def _segment(drops: list, roots: list, below: int, values: list):
