@@ -665,6 +665,12 @@ def _hint(auto: tables.Automaton, tokens: Tokens, kinds: bytes, i: int,
             k -= 1
         return k
 
+    def after(k):  # the token after token k, spaces and comments skipped (len(kinds): none)
+        k += 1
+        while k < len(kinds) and kinds[k] == tables.IGNORED:
+            k += 1
+        return k
+
     def operand_before(k):  # the text of the operand that ends with token k
         start, depth = k, 0  # back to its opening bracket, and a name before it
         while start > 0:
@@ -688,7 +694,7 @@ def _hint(auto: tables.Automaton, tokens: Tokens, kinds: bytes, i: int,
                 elif depth == 0 and end > k:
                     break
                 if depth <= 0 and kinds[end] not in auto.opens and \
-                        (end + 1 >= len(kinds) or kinds[end + 1] not in auto.opens):
+                        (after(end) >= len(kinds) or kinds[after(end)] not in auto.opens):
                     return text[tokens.start(k):tokens.start(end) + len(tokens.text_of(end))]
             end += 1
         return "(…)"
