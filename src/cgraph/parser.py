@@ -17,9 +17,8 @@ import threading
 from functools import partial
 
 from . import tables
-from . import replay
-from .replay import (CALL, DROP, EMPTY, GATHER, NAMED, NAMED_NODE, NODE, PUSH, PUSH_CALL,
-                     PUSH_NAMED, SPLICE, VALUES, Splice, fused)
+from .steps import (CALL, DROP, EMPTY, GATHER, NAMED, NAMED_NODE, NODE, PUSH, PUSH_CALL,
+                    PUSH_NAMED, SPLICE, VALUES, Splice)
 from .builder import GraphBuilder
 from .errors import ParseError, line_column, product_hint, short_operand
 from .graph import BareNode, Graph
@@ -42,12 +41,12 @@ UNIT = "unit"  # a one-symbol pass-through rule (atom -> power -> unary ...): on
 #                top state changes
 PASS = "pass"  # the values stay as they are: a pass-through of one kept child among dropped
 #                tokens ("(" sum ")"), or a rule without callback of valueless symbols
-# SPLICE (replay.SPLICE): the kept children go up to the parent rule as they are
+# SPLICE (steps.py): the kept children go up to the parent rule as they are
 ONE = "one"  # a builder callback on the rule's one kept child, a token: number, name
 BINARY = "binary"  # an infix operator: a node of `op` on the two operands
 ACTION = "action"  # any other builder callback, given the kept children
 NOTHING = "nothing"  # a rule without a callback (the program): leaves nothing
-# DROP (replay.DROP): ACTION for a valueless symbol (a statement): nothing goes on the values
+# DROP (steps.py): ACTION for a valueless symbol (a statement): nothing goes on the values
 LOOKUP = "lookup"  # ONE, for the rule that `builder.LOOKUP` names: a token whose text is
 #                    in `builder.scope` stands for what it maps to, without a call
 
@@ -265,7 +264,6 @@ def one_line(text: str, limit: int = 200) -> str:
     return one if len(one) <= limit else one[:limit - 1] + "…"
 
 
-# (the steps the driver records: replay.PUSH, NODE, ...)
 TRACES = 512  # segments remembered per parse
 COMPILED = True  # replay a recorded segment by `replay.compile` (False: step by step)
 MET = 4096  # segments met once that a parse keeps in mind
@@ -518,11 +516,13 @@ def _drive(t: tables.Tables, builder, text: str) -> None:
                 top = gotos[stack[-1]][r] or goto(stack[-1], r)  # (no goto to pair 0)
         # what the segment's reductions exposed: the stack entries from low - 1 up
         if record and depth - low < len(below):
-            if context is None:
+            if context is None:  # (replay is imported when a program repeats a shape)
+                from . import replay
+
                 context = replay.Parse(builder, values, nodes, scope, pieces)
             build = replay.compile(steps, context) if COMPILED else None
             if build is None:  # (its steps one by one)
-                build = partial(run, fused(steps))
+                build = partial(run, _fused(steps))
             build(i0)
             exposed = below[len(below) - (depth - low) - 1:]
             pushed = stack[low:]
@@ -563,6 +563,20 @@ def _step(r: int, plan) -> tuple | None:
     if (how is ACTION or how is SPLICE or how is DROP) and n:
         return (GATHER, (how, n, fn, checked))
     return None if how is PASS else (VALUES, r)  # (a pass-through: nothing to do)
+
+
+def _fused(steps: list) -> list:
+    """The same steps, a PUSH and the NAMED or CALL on it right after made one, and a
+    PUSH_NAMED and the NODE right after it made one."""
+    out = []
+    for s in steps:
+        if out and out[-1][0] is PUSH and (s[0] is NAMED or s[0] is CALL):
+            out[-1] = (PUSH_NAMED if s[0] is NAMED else PUSH_CALL, (out[-1][1], s[1]))
+        elif out and out[-1][0] is PUSH_NAMED and s[0] is NODE:
+            out[-1] = (NAMED_NODE, (*out[-1][1], s[1]))
+        else:
+            out.append(s)
+    return out
 
 
 def syntax_error(t: tables.Tables, auto: tables.Automaton, tokens: Tokens, kinds: bytes,

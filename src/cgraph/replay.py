@@ -23,45 +23,9 @@ the closures would walk by recursion) gets None, and the driver runs its steps o
 from __future__ import annotations
 
 from .graph import BareNode
-
-
-class Splice(tuple):
-    """The children of an inlined rule (`_args`, Lark's `*` helpers), for the parent."""
-
-
-EMPTY = Splice()
-
-# What the driver does to the values, as steps it records (see parser._drive):
-PUSH = "push"  # a kept token's index (its offset in the segment): (PUSH, offset)
-NODE = "node"  # a BINARY reduction: (NODE, op)
-NAMED = "named"  # a LOOKUP reduction: the top value, a name, becomes its node
-CALL = "call"  # a builder callback on the top value: (CALL, callback)
-GATHER = "gather"  # an ACTION, SPLICE or DROP reduction of n > 0 values:
-#                    (GATHER, (how, n, fn, whether the values are checked))
-PUSH_NAMED = "push named"  # PUSH then NAMED: (PUSH_NAMED, (offset, callback))
-PUSH_CALL = "push call"  # PUSH then CALL: (PUSH_CALL, (offset, callback))
-NAMED_NODE = "named node"  # PUSH_NAMED then NODE, the name the right operand:
-#                            (NAMED_NODE, (offset, callback, op))
-VALUES = "values"  # any other reduction's values: (VALUES, rule)
-
-# GATHER's kinds (parser's plans name them the same)
-SPLICE, DROP = "splice", "drop"
+from .steps import CALL, DROP, EMPTY, GATHER, NAMED, NODE, PUSH, SPLICE, Splice
 
 DEPTH = 32  # the deepest tree of closures compiled (one Python frame a level)
-
-
-def fused(steps: list) -> list:
-    """The same steps, a PUSH and the NAMED or CALL on it right after made one, and a
-    PUSH_NAMED and the NODE right after it made one (parser's `run` takes them so)."""
-    out = []
-    for s in steps:
-        if out and out[-1][0] is PUSH and (s[0] is NAMED or s[0] is CALL):
-            out[-1] = (PUSH_NAMED if s[0] is NAMED else PUSH_CALL, (out[-1][1], s[1]))
-        elif out and out[-1][0] is PUSH_NAMED and s[0] is NODE:
-            out[-1] = (NAMED_NODE, (*out[-1][1], s[1]))
-        else:
-            out.append(s)
-    return out
 
 
 # An operand, while compiling: (TOKEN, offset), a token's index; (BELOW, k), the value k-th
