@@ -266,6 +266,8 @@ def one_line(text: str, limit: int = 200) -> str:
 
 TRACES = 512  # segments remembered per parse
 COMPILED = True  # replay a recorded segment by `replay.compile` (False: step by step)
+COMPILE = 4  # the fewest steps (fused) of a segment compiled: shorter ones (a long sum's
+#              `x*w +`) replay no faster compiled, and compiling costs ~4 µs, 25 replays
 MET = 4096  # segments met once that a parse keeps in mind
 
 
@@ -516,13 +518,16 @@ def _drive(t: tables.Tables, builder, text: str) -> None:
                 top = gotos[stack[-1]][r] or goto(stack[-1], r)  # (no goto to pair 0)
         # what the segment's reductions exposed: the stack entries from low - 1 up
         if record and depth - low < len(below):
-            if context is None:  # (replay is imported when a program repeats a shape)
-                from . import replay
+            fused = _fused(steps)
+            build = None
+            if COMPILED and len(fused) >= COMPILE:
+                if context is None:  # (replay is imported when a program repeats a shape)
+                    from . import replay
 
-                context = replay.Parse(builder, values, nodes, scope, pieces)
-            build = replay.compile(steps, context) if COMPILED else None
+                    context = replay.Parse(builder, values, nodes, scope, pieces)
+                build = replay.compile(steps, context)
             if build is None:  # (its steps one by one)
-                build = partial(run, _fused(steps))
+                build = partial(run, fused)
             build(i0)
             exposed = below[len(below) - (depth - low) - 1:]
             pushed = stack[low:]
