@@ -323,3 +323,11 @@ def test_repeated_token_strings_as_lark_and_the_plain_loop(tokens, times, joint)
     text = joint.join(["".join(tokens)] * times)
     same(text)
     same_error(text)
+
+
+@pytest.mark.parametrize("text", ["2x (\n", "2x (1)", "(2x\n(1))", "2x #c\n(1)"])
+def test_the_product_hint_reads_past_spaces_as_the_plain_loop_does(text):
+    """The hint for `2x (` names the operand the same whether the lexer cut the space as a
+    piece of its own (the plain loop's) or with the next piece (ours): a name followed by
+    '(' after spaces or a comment is a call."""
+    same_error(text)

@@ -14,8 +14,11 @@ time (see `_drive`)."""
 from __future__ import annotations
 
 import threading
+from functools import partial
 
 from . import tables
+from .steps import (CALL, DROP, EMPTY, GATHER, NAMED, NAMED_NODE, NODE, PUSH, PUSH_CALL,
+                    PUSH_NAMED, SPLICE, VALUES, Splice)
 from .builder import GraphBuilder
 from .errors import ParseError, line_column, product_hint, short_operand
 from .graph import BareNode, Graph
@@ -33,24 +36,17 @@ _WORDS = {
 grammar_text = tables.grammar_text
 
 
-class _Splice(tuple):
-    """The children of an inlined rule (`_args`, Lark's `*` helpers), for the parent."""
-
-
-_EMPTY = _Splice()
-
-
 # How a reduction is carried out, decided once per rule from its kind (see tables.py):
 UNIT = "unit"  # a one-symbol pass-through rule (atom -> power -> unary ...): only the
 #                top state changes
 PASS = "pass"  # the values stay as they are: a pass-through of one kept child among dropped
 #                tokens ("(" sum ")"), or a rule without callback of valueless symbols
-SPLICE = "splice"  # the kept children go up to the parent rule as they are
+# SPLICE (steps.py): the kept children go up to the parent rule as they are
 ONE = "one"  # a builder callback on the rule's one kept child, a token: number, name
 BINARY = "binary"  # an infix operator: a node of `op` on the two operands
 ACTION = "action"  # any other builder callback, given the kept children
 NOTHING = "nothing"  # a rule without a callback (the program): leaves nothing
-DROP = "drop"  # ACTION for a valueless symbol (a statement): nothing goes on the values
+# DROP (steps.py): ACTION for a valueless symbol (a statement): nothing goes on the values
 LOOKUP = "lookup"  # ONE, for the rule that `builder.LOOKUP` names: a token whose text is
 #                    in `builder.scope` stands for what it maps to, without a call
 
@@ -61,7 +57,7 @@ _plan_cache: dict = {}
 def _plans(rules, builder, terminals):
     """Per rule: (how, size, how many values it takes (its kept children that leave one,
     the last ones on the value stack), callback or op, whether those values must be looked
-    at (for a None or a _Splice, see `kept`)), and the step the driver records for it (see
+    at (for a None or a Splice, see `kept`)), and the step the driver records for it (see
     `_step`). A callback is called as `callback(builder, kept)`.
 
     A builder class may name the symbols whose callbacks return None (`VALUELESS`:
@@ -126,7 +122,7 @@ def _valueless(rules, builder) -> set | None:
 
 
 def _splicing(rules, valueless) -> set:
-    """The symbols whose value may be a _Splice: those of inlined rules, and those that a
+    """The symbols whose value may be a Splice: those of inlined rules, and those that a
     pass-through takes from one of them."""
     out = {r.origin for r in rules if r.kind == tables.SPLICE} - set(valueless)
     while True:
@@ -268,19 +264,10 @@ def one_line(text: str, limit: int = 200) -> str:
     return one if len(one) <= limit else one[:limit - 1] + "…"
 
 
-# What the driver does to the values, as steps it records (see `_drive`):
-PUSH = "push"  # a kept token's index (its offset in the segment): (PUSH, offset)
-NODE = "node"  # a BINARY reduction: (NODE, op)
-NAMED = "named"  # a LOOKUP reduction: the top value, a name, becomes its node
-CALL = "call"  # a builder callback on the top value: (CALL, callback)
-GATHER = "gather"  # an ACTION, SPLICE or DROP reduction of n > 0 values:
-#                    (GATHER, (how, n, fn, whether the values are checked))
-PUSH_NAMED = "push named"  # PUSH then NAMED: (PUSH_NAMED, (offset, callback))
-PUSH_CALL = "push call"  # PUSH then CALL: (PUSH_CALL, (offset, callback))
-NAMED_NODE = "named node"  # PUSH_NAMED then NODE, the name the right operand:
-#                            (NAMED_NODE, (offset, callback, op))
-VALUES = "values"  # any other reduction's values: (VALUES, rule)
 TRACES = 512  # segments remembered per parse
+COMPILED = True  # replay a recorded segment by `replay.compile` (False: step by step)
+COMPILE = 4  # the fewest steps (fused) of a segment compiled: shorter ones (a long sum's
+#              `x*w +`) replay no faster compiled, and compiling costs ~4 µs, 25 replays
 MET = 4096  # segments met once that a parse keeps in mind
 
 
@@ -328,12 +315,12 @@ def _drive(t: tables.Tables, builder, text: str) -> None:
 
     def kept(n, checked):
         """The last n values, taken off the stack; if `checked`, an inlined rule's children
-        in place of its _Splice, and without the None of statements."""
+        in place of its Splice, and without the None of statements."""
         out = values[-n:]
         del values[-n:]
-        if checked and (None in out or _Splice in map(type, out)):
+        if checked and (None in out or Splice in map(type, out)):
             out = [y for c in out if c is not None  # statements leave nothing: the program
-                   for y in (c if c.__class__ is _Splice else (c,))]  # list stays empty
+                   for y in (c if c.__class__ is Splice else (c,))]  # list stays empty
         return out
 
     def reduce_values(r):
@@ -350,7 +337,7 @@ def _drive(t: tables.Tables, builder, text: str) -> None:
             fn(builder, kept(n, checked) if n else [])
         elif how is not PASS:
             args = kept(n, checked) if n else []
-            push_value(None if how is NOTHING else (_Splice(args) if args else _EMPTY)
+            push_value(None if how is NOTHING else (Splice(args) if args else EMPTY)
                        if how is SPLICE else fn(builder, args))
 
     def run(steps, i0):
@@ -383,13 +370,13 @@ def _drive(t: tables.Tables, builder, text: str) -> None:
                 how, n, fn, checked = x
                 args = values[-n:]
                 del values[-n:]
-                if checked and (None in args or _Splice in map(type, args)):
+                if checked and (None in args or Splice in map(type, args)):
                     args = [y for c in args if c is not None
-                            for y in (c if c.__class__ is _Splice else (c,))]
+                            for y in (c if c.__class__ is Splice else (c,))]
                 if how is DROP:
                     fn(builder, args)
                 else:
-                    push_value((_Splice(args) if args else _EMPTY) if how is SPLICE
+                    push_value((Splice(args) if args else EMPTY) if how is SPLICE
                                else fn(builder, args))
             elif what is PUSH:
                 push_value(i0 + x)
@@ -419,6 +406,8 @@ def _drive(t: tables.Tables, builder, text: str) -> None:
     step_of = steps_of.__getitem__
     traces: dict = {}
     met: set = set()  # segments met once: recorded when met again
+    same = None  # the trace of the segment before, if replaying it changed no stack entry
+    context = None  # what the compiled segments read (made when the first one is)
     i0 = 0
     cut = auto.segments.findall
     # (cut a block of tokens at a time: a list of every segment of a 10^6-node program
@@ -429,13 +418,20 @@ def _drive(t: tables.Tables, builder, text: str) -> None:
                      for s in cut(kinds, at, at + (1 << 16)))):
         key = (top, segment)
         trace = traces.get(key)
-        if trace is not None and stack[-trace[0]:] == trace[1]:
-            _, _, drop, pushed, top, steps = trace
-            del stack[len(stack) - drop:]
-            stack += pushed
-            run(steps, i0)
-            i0 += len(segment)
-            continue
+        if trace is not None:
+            if trace is same:  # replayed just before, and the stack is as it was then
+                trace[5](i0)
+                i0 += len(segment)
+                continue
+            if stack[-trace[0]:] == trace[1]:
+                _, _, drop, pushed, top, build, unchanged = trace
+                del stack[len(stack) - drop:]
+                stack += pushed
+                build(i0)
+                i0 += len(segment)
+                same = trace if unchanged else None
+                continue
+        same = None
         depth = low = len(stack)
         # (a segment met for the first time is not recorded: most never come again)
         record = key in met and len(traces) < TRACES
@@ -520,13 +516,28 @@ def _drive(t: tables.Tables, builder, text: str) -> None:
                 if len(stack) < low:
                     low = len(stack)
                 top = gotos[stack[-1]][r] or goto(stack[-1], r)  # (no goto to pair 0)
-        run(steps, i0)
-        i0 += len(segment)
         # what the segment's reductions exposed: the stack entries from low - 1 up
         if record and depth - low < len(below):
+            fused = _fused(steps)
+            build = None
+            if COMPILED and len(fused) >= COMPILE:
+                if context is None:  # (replay is imported when a program repeats a shape)
+                    from . import replay
+
+                    context = replay.Parse(builder, values, nodes, scope, pieces)
+                build = replay.compile(steps, context)
+            if build is None:  # (its steps one by one)
+                build = partial(run, fused)
+            build(i0)
             exposed = below[len(below) - (depth - low) - 1:]
-            traces[key] = (len(exposed), exposed, depth - low, stack[low:], top,
-                           _fused(steps))
+            pushed = stack[low:]
+            unchanged = top == key[0] and pushed == exposed[len(exposed) - (depth - low):]
+            traces[key] = trace = (len(exposed), exposed, depth - low, pushed, top, build,
+                                   unchanged)
+            same = trace if unchanged else None
+        else:
+            run(steps, i0)
+        i0 += len(segment)
     end = auto.end_id
     while True:
         e = actions[top][end]
@@ -673,6 +684,12 @@ def _hint(auto: tables.Automaton, tokens: Tokens, kinds: bytes, i: int,
             k -= 1
         return k
 
+    def after(k):  # the token after token k, spaces and comments skipped (len(kinds): none)
+        k += 1
+        while k < len(kinds) and kinds[k] == tables.IGNORED:
+            k += 1
+        return k
+
     def operand_before(k):  # the text of the operand that ends with token k
         start, depth = k, 0  # back to its opening bracket, and a name before it
         while start > 0:
@@ -696,7 +713,7 @@ def _hint(auto: tables.Automaton, tokens: Tokens, kinds: bytes, i: int,
                 elif depth == 0 and end > k:
                     break
                 if depth <= 0 and kinds[end] not in auto.opens and \
-                        (end + 1 >= len(kinds) or kinds[end + 1] not in auto.opens):
+                        (after(end) >= len(kinds) or kinds[after(end)] not in auto.opens):
                     return text[tokens.start(k):tokens.start(end) + len(tokens.text_of(end))]
             end += 1
         return "(…)"
