@@ -365,6 +365,25 @@ def test_the_exit_skips_the_shutdown_but_not_atexit_handlers_nor_profilers(tmp_p
     assert r.returncode == 0 and "function calls" in r.stdout and "x * y" in r.stdout
 
 
+def test_a_result_is_freed_when_the_process_goes_on(monkeypatch):
+    """A command's result is held until os._exit ends the process (entry.keep: freeing a
+    big graph object by object only costs time there); a command run where the process
+    goes on (a test, a script calling cli.main) frees it as it returns."""
+    import gc
+    import weakref
+
+    from cgraph import cli_support
+
+    refs = []
+    emit = cli_support.Output.emit
+    monkeypatch.setattr(cli_support.Output, "emit",
+                        lambda self, result, *a: refs.append(weakref.ref(result))
+                        or emit(self, result, *a))
+    assert run("eval", "x*y", "x=1", "y=2", "--format", "json").exit_code == 0
+    gc.collect()
+    assert len(refs) == 1 and refs[0]() is None
+
+
 def test_a_full_disk_under_eval_data(tmp_path):
     data = tmp_path / "d.csv"
     data.write_text("x\n" + "".join(f"{i}\n" for i in range(200_000)))
