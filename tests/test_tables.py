@@ -73,7 +73,7 @@ def test_commands_run_where_lark_is_not_installed(tmp_path):
     (tmp_path / "sitecustomize.py").write_text(
         "import sys\nsys.modules['lark'] = None  # as if not installed\n")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), *sys.path]),
-               XDG_CACHE_HOME=str(tmp_path / "cache"))  # (no table cache, any more)
+               XDG_CACHE_HOME=str(tmp_path / "cache"))  # (empty: no tables computed before)
     out = subprocess.run([sys.executable, "-m", "cgraph", "eval", "(x+y)*z; oops(", "x=1"],
                          env=env, capture_output=True, text=True)
     assert out.returncode == 2 and out.stderr.startswith("Error: ") and "lark" not in \
