@@ -82,6 +82,10 @@ def test_commands_run_where_lark_is_not_installed(tmp_path):
                           "z=-3", "--fields", "value"], env=env, capture_output=True,
                          text=True, check=True)
     assert out.stdout.strip() == '{"value": -12.0}'
+    out = subprocess.run([sys.executable, "-m", "cgraph.tablegen", "--check"], env=env,
+                         capture_output=True, text=True)  # (the developer's command)
+    assert out.returncode == 2 and out.stderr == \
+        "python3 -m cgraph.tablegen needs Lark: python3 -m pip install -e '.[test]'\n"
 
 
 def test_the_loaded_tables_are_the_generated_ones():

@@ -344,6 +344,12 @@ def main(argv: list[str] | None = None) -> int:
     if argv not in ([], ["--check"]):
         print("usage: python3 -m cgraph.tablegen [--check]", file=sys.stderr)
         return 2
+    try:
+        import lark  # noqa: F401
+    except ImportError:
+        print("python3 -m cgraph.tablegen needs Lark: python3 -m pip install -e '.[test]'",
+              file=sys.stderr)
+        return 2
     text = module_text(grammar_text())
     path = module_path()
     try:
