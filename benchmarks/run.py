@@ -131,7 +131,7 @@ STARTUP = {  # name -> command; cgraph's own beside the floor a user would compa
 
 
 def bench_startup(repeat):
-    for cmd in STARTUP.values():  # warm the LALR table cache and the OS file cache
+    for cmd in STARTUP.values():  # warm the OS file cache
         run_command(cmd)
     times, cpu = {k: [] for k in STARTUP}, {k: [] for k in STARTUP}
     for _ in range(repeat):  # interleaved, so drifts in machine load hit all alike

@@ -25,6 +25,29 @@ def run(*args, input=None):
     return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
 
 
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text()
+    | st.floats(allow_nan=False, allow_infinity=False),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12)
+
+
+@given(_JSON_VALUES)
+def test_the_head_is_written_as_json_dumps_writes_it(value):
+    """eval writes its document's head without importing json: exactly as json.dumps."""
+    assert eval_formats.json_dumps(value) == json.dumps(value, ensure_ascii=False,
+                                                        allow_nan=False)
+
+
+@pytest.mark.parametrize("value", [float("nan"), {"x": [float("inf")]}, -float("inf")])
+def test_the_head_refuses_what_json_dumps_refuses(value):
+    with pytest.raises(ValueError):
+        json.dumps(value, allow_nan=False)
+    with pytest.raises(ValueError):
+        eval_formats.json_dumps(value)
+
+
 def encoded(ev, head: dict) -> str:
     """The document as json.dumps writes it, every node record built as a dict: the
     oracle for the records json_chunks writes by hand."""

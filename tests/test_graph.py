@@ -54,6 +54,18 @@ def test_nan_in_a_branch_that_does_not_reach_the_output_stays_there():
     assert ev.first_nonfinite().name == "q"
 
 
+@given(st.lists(st.one_of(st.floats(), st.sampled_from([1e308, -1e308, math.inf, math.nan])),
+                min_size=5, max_size=5))
+def test_first_nonfinite_is_the_first_node_made_nonfinite_from_finite_inputs(values):
+    """Any values (all finite whose sum overflows too): the first node that is not finite
+    while its inputs are, found by its definition."""
+    g = cgraph.parse("a = x + y; b = a * x; b - y")
+    finite = [math.isfinite(v) for v in values]
+    expected = next((n for n in g.nodes if n.inputs and not finite[n.id]
+                     and all(finite[j] for j in n.inputs)), None)
+    assert cgraph.Evaluation(g, {}, values, [0.0] * 5).first_nonfinite() is expected
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(expressions, coords, coords, coords)
 def test_random_expressions_agree_with_finite_differences(text, x, y, z):

@@ -67,6 +67,19 @@ def test_a_byte_that_is_not_utf8_is_one_line_naming_line_and_column(tmp_path, ho
     assert r.stdout == b""
 
 
+@pytest.mark.parametrize("how", ["file", "stdin", "bindings"])
+def test_a_bad_byte_after_a_byte_order_mark_is_named_where_it_is(tmp_path, how):
+    """The mark was dropped by the utf-8-sig codec, whose error positions leave it out:
+    the message named the byte 3 places before the bad one (0x20, column 2)."""
+    data = b"\xef\xbb\xbfx = 1\ny = \xff\n"
+    (tmp_path / "p.cg").write_bytes(data)
+    args = {"file": ["--file", tmp_path / "p.cg"], "stdin": ["-"],
+            "bindings": ["x*y", "--bindings", tmp_path / "p.cg"]}[how]
+    r = proc("eval", *args, input=data)
+    one_line_error(r.stderr.decode(), 2, r.returncode)
+    assert "line 2, column 5: byte 0xff is not UTF-8" in r.stderr.decode()
+
+
 @pytest.mark.parametrize("args, where", [
     ([b"x\xe9 * 2", b"x\xe9=1"], "the argument 'x\ufffd * 2', column 2: byte 0xe9"),
     ([b"x * 2", b"x=1\xff"], "the argument 'x=1\ufffd', column 4: byte 0xff"),
@@ -363,6 +376,25 @@ def test_the_exit_skips_the_shutdown_but_not_atexit_handlers_nor_profilers(tmp_p
     r = subprocess.run([sys.executable, "-m", "cProfile", "-m", "cgraph", "eval", "x*y", "x=1",
                         "y=3"], capture_output=True, text=True, env=env_for())
     assert r.returncode == 0 and "function calls" in r.stdout and "x * y" in r.stdout
+
+
+def test_a_result_is_freed_when_the_process_goes_on(monkeypatch):
+    """A command's result is held until os._exit ends the process (entry.keep: freeing a
+    big graph object by object only costs time there); a command run where the process
+    goes on (a test, a script calling cli.main) frees it as it returns."""
+    import gc
+    import weakref
+
+    from cgraph import cli_support
+
+    refs = []
+    emit = cli_support.Output.emit
+    monkeypatch.setattr(cli_support.Output, "emit",
+                        lambda self, result, *a: refs.append(weakref.ref(result))
+                        or emit(self, result, *a))
+    assert run("eval", "x*y", "x=1", "y=2", "--format", "json").exit_code == 0
+    gc.collect()
+    assert len(refs) == 1 and refs[0]() is None
 
 
 def test_a_full_disk_under_eval_data(tmp_path):

@@ -46,26 +46,27 @@ def test_import_cgraph_leaves_numpy_rich_lark_and_difflib_for_later():
     heavy = ("numpy", "rich", "lark", "concurrent.futures", "difflib")
     code = ("import sys, cgraph; cgraph.parse('x*y').evaluate({'x': 1, 'y': 2}); "
             f"print(sorted(m for m in {heavy!r} if m in sys.modules))")
-    for _ in range(2):  # the first run may build the parser's table cache, with lark
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                             check=True).stdout
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
     assert out.strip() == "[]"
 
 
 
 def _imported_by(*args: str) -> set[str]:
     """The modules `cgraph ARGS` imports: `python -X importtime` lists each as it loads."""
-    for _ in range(2):  # the first run may build the parser's table cache, with lark
-        err = subprocess.run([sys.executable, "-X", "importtime", "-m", "cgraph", *args],
-                             capture_output=True, text=True, check=True).stderr
+    err = subprocess.run([sys.executable, "-X", "importtime", "-m", "cgraph", *args],
+                         capture_output=True, text=True, check=True).stderr
     return {line.split("|")[2].strip() for line in err.splitlines()
             if line.startswith("import time:") and line.count("|") == 2}
 
 
 # Not needed by one evaluation; each costs start-up time (dataclasses ~1 ms with its
-# decorator, cgraph.batch 1 ms, numpy ~60 ms, lark ~35 ms)
+# decorator, cgraph.batch 1 ms, numpy ~60 ms, lark ~35 ms, json 1.2 ms: eval writes JSON
+# with json's C string encoder alone; the parser's tables are shipped in
+# cgraph._lalr_tables: their generator, cgraph.tablegen, is for developers)
 NOT_FOR_ONE_EVALUATION = {"dataclasses", "copy", "cgraph.batch", "numpy", "lark", "difflib",
-                          "csv", "cgraph.forward", "cgraph.uncertainty", "concurrent.futures"}
+                          "csv", "cgraph.forward", "cgraph.uncertainty", "concurrent.futures",
+                          "cgraph.tablegen", "json"}
 
 
 @pytest.mark.parametrize("fmt", ["json", "table"])
@@ -75,6 +76,17 @@ def test_eval_imports_only_what_one_evaluation_needs(fmt):
     # a table is drawn by rich, which imports dataclasses and copy itself
     unwanted = NOT_FOR_ONE_EVALUATION | {"rich"} if fmt == "json" else \
         NOT_FOR_ONE_EVALUATION - {"dataclasses", "copy"}
+    assert not found & unwanted, sorted(found & unwanted)
+
+
+def test_eval_of_a_file_for_its_value_and_gradient_imports_only_what_it_needs(tmp_path):
+    """What a script runs on a big program (issue 16's whole-process rows)."""
+    program = tmp_path / "p.cg"
+    program.write_text("t0 = x\nt1 = t0*c + d\nt2 = t1*c + d\n")
+    found = _imported_by("eval", "--file", str(program), "x=0.5", "c=0.9", "d=0.3",
+                         "--fields", "value,gradient")
+    assert "cgraph._lalr_tables" in found  # (the listing works)
+    unwanted = NOT_FOR_ONE_EVALUATION | {"rich"}
     assert not found & unwanted, sorted(found & unwanted)
 
 

@@ -1,75 +1,115 @@
-"""The LALR table cache: a file that is not what cgraph wrote never changes a result,
-never fails a run, never hangs; it is recomputed, and no temp file is left behind."""
+"""The LALR tables shipped in the package: what `python3 -m cgraph.tablegen` makes from
+grammar.lark (the single source of truth), the same whatever the run, checked against the
+grammar, and loaded without Lark."""
 
 from __future__ import annotations
 
 import copy
-import json
 import os
+import subprocess
+import sys
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import cgraph
-from cgraph import parser, tables
-
-PROBES = {"x + y*2": 5.0, "x - y - 2": -3.0, "2^3^2": 512.0, "atan2(y, x) * 4": 4 * 1.1071487177940904,
-          "-x^2": -1.0, "a = x + y; a * (y - x)": 3.0, "max(x, y) / min(x, y)": 2.0}
+from cgraph import tables, tablegen
 
 
-def results():
-    parser._tables = None  # load the tables afresh, from the cache if it is valid
-    return {text: cgraph.parse(text).evaluate({"x": 1.0, "y": 2.0}).value
-            for text in PROBES}
+@pytest.fixture(scope="module")
+def generated():
+    """What the generator makes now from grammar.lark, with Lark."""
+    return tablegen.module_text(tables.grammar_text())
 
 
-@pytest.fixture
-def cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    monkeypatch.setattr(parser, "_tables", None)
-    assert results() == pytest.approx(PROBES)
-    (path,) = (tmp_path / "cgraph").glob("lalr-*.json")
-    return path
+def test_the_shipped_tables_are_what_grammar_lark_makes(generated):
+    with open(tablegen.module_path(), encoding="utf-8") as fh:
+        shipped = fh.read()
+    assert shipped == generated, \
+        "src/cgraph/_lalr_tables.py is stale: run python3 -m cgraph.tablegen"
+
+
+def test_the_generated_tables_do_not_depend_on_the_run(generated):
+    """Lark numbers its states as Python's string hashes fall, which change from run to
+    run: the generator renumbers them, so any run writes the same module."""
+    code = "from cgraph import tables, tablegen; " \
+           "print(tablegen.module_text(tables.grammar_text()), end='')"
+    for seed in ("1", "2"):
+        env = dict(os.environ, PYTHONHASHSEED=seed, PYTHONPATH=os.pathsep.join(sys.path))
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                             text=True, check=True).stdout
+        assert out == generated
+
+
+def test_the_check_command_fails_on_a_stale_module(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(tablegen, "module_path", lambda: str(tmp_path / "t.py"))
+    assert tablegen.main(["--check"]) == 1  # (none yet)
+    assert tablegen.main([]) == 0
+    assert tablegen.main(["--check"]) == 0
+    (tmp_path / "t.py").write_text((tmp_path / "t.py").read_text().replace(
+        "'add'", "'mul'", 1))
+    assert tablegen.main(["--check"]) == 1
+    assert "run python3 -m cgraph.tablegen" in capsys.readouterr().err
+
+
+def test_a_run_does_not_import_lark_nor_read_the_grammar():
+    code = ("import sys, builtins; opened = []; real = builtins.open\n"
+            "builtins.open = lambda f, *a, **k: opened.append(str(f)) or real(f, *a, **k)\n"
+            "for m in ('importlib.resources', 'json', 'zlib', 'hashlib'):\n"
+            "    sys.modules.pop(m, None)  # (site may have imported them)\n"
+            "before = set(sys.modules)\n"
+            "import cgraph; cgraph.parse('x+1')\n"
+            "print(sorted(m for m in ('lark', 'cgraph.tablegen', 'json', 'difflib', "
+            "'importlib.resources', 'hashlib', 'zlib') if m in set(sys.modules) - before), "
+            "[f for f in opened if f.endswith('.lark')])")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, check=True).stdout
+    assert out.split() == ["[]", "[]"]
+
+
+def test_commands_run_where_lark_is_not_installed(tmp_path):
+    """Lark is a development dependency only (pyproject's `test` extra)."""
+    (tmp_path / "sitecustomize.py").write_text(
+        "import sys\nsys.modules['lark'] = None  # as if not installed\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), *sys.path]),
+               XDG_CACHE_HOME=str(tmp_path / "cache"))  # (empty: no tables computed before)
+    out = subprocess.run([sys.executable, "-m", "cgraph", "eval", "(x+y)*z; oops(", "x=1"],
+                         env=env, capture_output=True, text=True)
+    assert out.returncode == 2 and out.stderr.startswith("Error: ") and "lark" not in \
+        out.stderr.lower()
+    out = subprocess.run([sys.executable, "-m", "cgraph", "eval", "(x+y)*z", "x=1", "y=3",
+                          "z=-3", "--fields", "value"], env=env, capture_output=True,
+                         text=True, check=True)
+    assert out.stdout.strip() == '{"value": -12.0}'
+    out = subprocess.run([sys.executable, "-m", "cgraph.tablegen", "--check"], env=env,
+                         capture_output=True, text=True)  # (the developer's command)
+    assert out.returncode == 2 and out.stderr == \
+        "python3 -m cgraph.tablegen needs Lark: python3 -m pip install -e '.[test]'\n"
+
+
+def test_the_loaded_tables_are_the_generated_ones():
+    from cgraph import _lalr_tables as shipped
+
+    t = tables.load()
+    assert t.states == shipped.STATES and t.start == 0 and t.end == shipped.END
+    assert [(r.origin, r.expansion, r.alias, r.keep, r.kind) for r in t.rules] == \
+        list(shipped.RULES)
 
 
 def grammar_facts():
     text = tables.grammar_text()
-    return text, tables.GrammarFacts(text)
+    return text, tablegen.GrammarFacts(text)
 
 
-def test_what_lark_computes_passes_validation_and_is_cached(cache):
+@pytest.fixture(scope="module")
+def computed():
+    return tablegen.compute(tables.grammar_text())
+
+
+def test_what_lark_computes_passes_validation(computed):
     text, facts = grammar_facts()
-    fresh = tables.compute(text)
-    tables.validate(fresh, text, facts)  # our reading of the grammar agrees with Lark's
-    stored = json.loads(cache.read_text())
-    tables.validate(stored, text, facts)
-    assert stored["rules"] == fresh["rules"] and stored["terminals"] == fresh["terminals"]
-    import zlib
-
-    crc = zlib.crc32(tables.grammar_text().encode())
-    assert cache.name == f"lalr-{cgraph.__version__}-lark-{tables.lark_version()}-{crc:08x}.json"
-
-
-def test_lark_version_is_read_without_importing_lark():
-    import importlib.metadata
-
-    assert tables.lark_version() == importlib.metadata.version("lark")
-
-
-def test_a_warm_run_does_not_import_lark(cache):
-    import subprocess
-    import sys
-
-    code = ("import sys; sys.modules.pop('importlib.resources', None); "
-            "import cgraph; cgraph.parse('x+1'); "
-            "print('lark' in sys.modules, 'difflib' in sys.modules, "
-            "'importlib.resources' in sys.modules, 'hashlib' in sys.modules)")
-    env = dict(os.environ, XDG_CACHE_HOME=str(cache.parent.parent),
-               PYTHONPATH=os.pathsep.join(sys.path))
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                         text=True, check=True).stdout.split()
-    assert out == ["False", "False", "False", "False"]
+    tablegen.validate(computed, text, facts)  # our reading of the grammar agrees with Lark's
 
 
 def _rule(data, alias):
@@ -135,85 +175,20 @@ MUTATIONS = {
     "end not an int": _set("end", "0"),
     "states not a list": _set("states", {"0": {}}),
     "rules wrong shape": _set("rules", [[1, 2]]),
-    "older format": _set("format", tables.FORMAT - 1),
-    "another cgraph": _set("cgraph", "0.0.0"),
-    "another lark": _set("lark", "0.0.1"),
-    "another grammar": _set("grammar", "start: NAME"),
     "unknown kind of ignore": _set("ignore", ["NAME"]),
     "extra key": _set("evil", 1),
 }
 
 
 @pytest.mark.parametrize("name", MUTATIONS)
-def test_a_crafted_or_stale_cache_is_recomputed(cache, name):
-    data = json.loads(cache.read_text())
+def test_tables_that_are_not_what_the_grammar_says_are_refused(computed, name):
+    """The generator refuses tables its reading of grammar.lark disagrees with (a grammar
+    written with syntax that reading does not know, say) rather than write them."""
     text, facts = grammar_facts()
-    crafted = copy.deepcopy(data)
+    crafted = copy.deepcopy(computed)
     MUTATIONS[name](crafted)
-    with pytest.raises(tables.Invalid):
-        tables.validate(crafted, text, facts)
-    cache.write_text(json.dumps(crafted))
-    assert results() == pytest.approx(PROBES)
-    long_name = "x" * 40 + "é"  # where the catastrophic NAME regex would backtrack
-    assert cgraph.parse(f"{long_name} * 2").evaluate({long_name: 1.5}).value == 3.0
-    tables.validate(json.loads(cache.read_text()), text, facts)  # rewritten, valid
-    assert os.listdir(cache.parent) == [cache.name]
-
-
-@pytest.mark.parametrize("content", [
-    b"", b"{not json", b"\xff\xfe garbage", b"[" * 100_000 + b"]" * 100_000, b"null",
-    b'{"format": 2}', b" " * (tables.MAX_CACHE_BYTES + 10),
-])
-def test_a_corrupt_cache_file_is_recomputed(cache, content):
-    cache.write_bytes(content)
-    assert results() == pytest.approx(PROBES)
-    json.loads(cache.read_text())
-
-
-def test_a_cache_path_that_is_a_directory_still_parses(cache):
-    cache.unlink()
-    cache.mkdir()
-    assert results() == pytest.approx(PROBES)
-    assert [p.name for p in cache.parent.iterdir()] == [cache.name]  # no temp file left
-
-
-def test_a_failed_write_leaves_no_temp_file(cache, monkeypatch):
-    cache.unlink()
-
-    def full_disk(*args, **kwargs):
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(tables.json, "dump", full_disk)
-    assert results() == pytest.approx(PROBES)
-    assert list(cache.parent.iterdir()) == []
-
-
-def test_an_interrupted_write_leaves_no_temp_file(cache, monkeypatch):
-    cache.unlink()
-
-    def interrupted(*args, **kwargs):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(tables.json, "dump", interrupted)
-    with pytest.raises(KeyboardInterrupt):
-        results()
-    assert list(cache.parent.iterdir()) == []
-
-
-def test_an_unwritable_cache_works_from_memory(tmp_path, monkeypatch):
-    blocker = tmp_path / "file"
-    blocker.write_text("")
-    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))  # a file, not a directory
-    assert results() == pytest.approx(PROBES)
-
-
-def test_a_relative_xdg_cache_home_is_ignored(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("XDG_CACHE_HOME", "relative/cache")
-    assert results() == pytest.approx(PROBES)
-    assert not (tmp_path / "relative").exists()
-    assert list((tmp_path / "home" / ".cache" / "cgraph").glob("lalr-*.json"))
+    with pytest.raises(tablegen.Invalid):
+        tablegen.validate(crafted, text, facts)
 
 
 @settings(max_examples=400, deadline=None)

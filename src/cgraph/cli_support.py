@@ -609,6 +609,7 @@ class Output:
             lazy.files.check_target(self.path, self.inputs)
 
     def emit(self, result, fmt: str | None = None) -> None:
+        lazy.entry.keep(result)  # (freed with the process, not object by object)
         rendered = self.formats[self.format_name(fmt)](result, self.options)
         if hasattr(rendered, "__rich_console__"):
             if self.path is None:

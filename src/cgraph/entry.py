@@ -41,11 +41,25 @@ def _caused_by_ctrl_c(e: BaseException) -> bool:
     return False
 
 
+_kept: list | None = None  # what `keep` holds, while `run` runs a command
+
+
+def keep(result) -> None:
+    """Hold a command's result (an evaluation holds its graph: 10^4 nodes and more) until
+    the process ends: `leave` then gives its memory back at once, where freeing its objects
+    one by one as the command returns took 1.5 ms at 10^4 nodes. Outside `run` (a command
+    invoked by a test, in a process that goes on) it is freed as usual."""
+    if _kept is not None:
+        _kept.append(result)
+
+
 def run(start, early=()) -> None:
     """Call `start()` (which runs the command line) and exit with the contract's status.
     `early` holds the Ctrl-Cs that came before this handler was installed."""
+    global _kept
     interrupts.install()
     status = 0
+    _kept = []
     try:
         if early:
             raise Interrupted()
@@ -130,4 +144,6 @@ def leave(status: int) -> None:
             except (OSError, ValueError):
                 pass
         os._exit(status)
+    if _kept is not None:
+        _kept.clear()  # the interpreter shuts down as usual: freed now
     sys.exit(status)

@@ -1,33 +1,19 @@
-"""LALR(1) tables for grammar.lark: computed by Lark, validated, cached as JSON.
+"""LALR(1) tables for grammar.lark, shipped in the package, and recast for the driver.
 
-Lark turns the grammar into LALR(1) tables once; they are kept as JSON in the user's cache
-directory, so later runs load them in about a millisecond without importing Lark (and never
-unpickle anything). A cache file is used only if it passes `validate`: it must name this
-cgraph's version, the installed Lark's version, the table format and the very grammar text
-in use, have the right shape with every state and rule index in range, and every rule and
-terminal in it must be what grammar.lark says (read by `GrammarFacts`, a small reader of
-the Lark syntax this grammar uses; a test pins it to Lark). Anything else is recomputed,
-never trusted and never fatal.
-
-What is not checked: the automaton itself (which action each state takes) beyond its shape
-and index ranges, and the helper rules Lark makes for `*` and `?` beyond their having no
-action of their own. Checking those means recomputing the tables (about 25 ms plus 35 ms of
-importing Lark); a file crafted to pass every check above can still parse differently.
+Lark turns the grammar into LALR(1) tables when a developer runs `python3 -m
+cgraph.tablegen`, which writes them as plain literals in `_lalr_tables.py` (a test fails
+when that module is not what grammar.lark makes). A run imports that module, whose .pyc
+makes loading the tables an unmarshal: no Lark, no grammar text and no cache file.
+`Automaton` below recasts the tables for the driver (parser.py).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import threading
 
-from . import __version__
-
-FORMAT = 2  # bump when the JSON layout below changes
-MAX_CACHE_BYTES = 1 << 20  # a bigger file is not one cgraph wrote
-
-# A rule's reduction kind, derived from the grammar (never read from the cache):
+# A rule's reduction kind (tablegen.py derives each rule's from the grammar):
 PASS = "pass"  # a `?rule` alternative with one kept child: the child passes through
 SPLICE = "splice"  # an inlined `_rule` (and Lark's helpers for `*`, `?`): children go up
 # ... otherwise the rule's alias (or its name): the builder callback of that name.
@@ -41,33 +27,6 @@ def grammar_text() -> str:
     """The program grammar (grammar.lark), in Lark's EBNF."""
     with open(grammar_path(), encoding="utf-8") as fh:
         return fh.read()
-
-
-_lark_version: str | None = None
-
-
-def lark_version() -> str:
-    """The installed Lark's version, read from its module file without importing it (once:
-    finding the module costs about 2 ms, and loading the tables asks twice)."""
-    global _lark_version
-    if _lark_version is None:
-        _lark_version = _read_lark_version()
-    return _lark_version
-
-
-def _read_lark_version() -> str:
-    import importlib.util
-
-    spec = importlib.util.find_spec("lark")
-    if spec is None or not spec.origin:
-        return "none"
-    try:
-        with open(spec.origin, encoding="utf-8") as fh:
-            found = re.search(r"""^__version__\s*(?::\s*str\s*)?=\s*["']([^"']+)["']""",
-                              fh.read(), re.M)
-    except OSError:
-        return "unknown"
-    return found.group(1) if found else "unknown"
 
 
 class Rule:
@@ -85,27 +44,33 @@ class Rule:
         self.size = len(expansion)
 
 
+def lexer_pattern(terminals) -> str:
+    """The lexer's regex: the terminals as named groups, in order (longest patterns first:
+    `**` before `*`); anything else is an error (_BAD)."""
+    return "|".join(f"(?P<{n}>{r})" for n, r in terminals) + r"|(?P<_BAD>.)"
+
+
 class Tables:
-    """The tables as the driver uses them.
+    """The tables as the driver uses them, from `_lalr_tables` (what tablegen.py wrote).
 
     `states[s]` maps a symbol to an action: `k >= 0` shifts (or, for a rule name, goes)
     to state k; `k < 0` reduces by rule `~k`.
     """
 
-    def __init__(self, data: dict, facts: "GrammarFacts"):
-        self.states: list[dict[str, int]] = data["states"]
-        self.start: int = data["start"]
-        self.end: int = data["end"]
-        self.ignore = frozenset(data["ignore"])
-        self.terminals: list[tuple[str, str]] = [tuple(t) for t in data["terminals"]]
-        self.rules = [facts.rule(origin, tuple(expansion), alias)
-                      for origin, expansion, alias in data["rules"]]
-        # The terminals, longest patterns first (`**` before `*`); anything else is an
-        # error. A keyword is a string of the rules that another terminal takes whole (NAME
-        # takes "for"): as Lark's lexer reads it, a piece of that terminal whose text is the
-        # keyword is the keyword's terminal ("for" is FOR, "format" and "for1" are NAMEs).
-        self.pattern = "|".join(f"(?P<{n}>{r})" for n, r in self.terminals) \
-            + r"|(?P<_BAD>.)"
+    def __init__(self, source=None):
+        if source is None:
+            from . import _lalr_tables as source
+        self.states: tuple[dict[str, int], ...] = source.STATES
+        self.start: int = source.START
+        self.end: int = source.END
+        self.ignore = frozenset(source.IGNORE)
+        self.terminals: tuple[tuple[str, str], ...] = source.TERMINALS
+        self.rules = [Rule(*r) for r in source.RULES]
+        # A keyword is a string of the rules that another terminal takes whole (NAME
+        # takes "for"): as Lark's lexer reads it, a piece of that terminal whose text is
+        # the keyword is the keyword's terminal ("for" is FOR, "format" and "for1" are NAMEs).
+        self.keywords: dict[str, str] = source.KEYWORDS
+        self.pattern = lexer_pattern(self.terminals)
         # The same regex for ASCII text: NAME's class leaves out superscripts and other
         # number signs, whose Unicode ranges cost ~0.3 ms to compile at every start-up; no
         # ASCII text holds them, so the class without them reads ASCII text alike (tested).
@@ -115,11 +80,6 @@ class Tables:
         self.ascii_pattern = ascii_classes(self.pattern)
         self.ascii_lexer = re.compile(self.ascii_pattern, re.DOTALL | re.ASCII)
         self._lexer = None
-        strings = {re.escape(k): k for k in facts.literals}
-        self.keywords: dict[str, str] = {
-            strings[r]: n for n, r in self.terminals
-            if n not in facts.terminal_parts and r in strings
-            and self.lexer_for(strings[r]).fullmatch(strings[r]).lastgroup != n}
 
     @property
     def lexer(self) -> re.Pattern:
@@ -132,315 +92,9 @@ class Tables:
         return self.ascii_lexer if text.isascii() else self.lexer
 
 
-def compute(grammar: str) -> dict:
-    """Run Lark's LALR analysis and keep what the driver needs, as plain JSON data."""
-    from lark import Lark
-    from lark.parsers.lalr_analysis import Shift
-
-    lark = Lark(grammar, parser="lalr")
-    table = lark.parser.parser.parser.parse_table
-    rules = list(lark.rules)
-    rule_index = {id(r): k for k, r in enumerate(rules)}
-    numbers = {s: k for k, s in enumerate(sorted(table.states))}
-    states = [None] * len(numbers)
-    for state, row in table.states.items():
-        states[numbers[state]] = {str(sym): numbers[arg] if action is Shift
-                                  else ~rule_index[id(arg)]
-                                  for sym, (action, arg) in row.items()}
-    terminals = sorted(lark.lexer_conf.terminals,
-                       key=lambda t: (-t.priority, -t.pattern.max_width,
-                                      -len(t.pattern.value), t.name))
-    return {
-        "format": FORMAT, "cgraph": __version__, "lark": lark_version(), "grammar": grammar,
-        "states": states,
-        "rules": [[str(r.origin.name), [str(s.name) for s in r.expansion],
-                   str(r.alias) if r.alias else None] for r in rules],
-        "start": numbers[table.start_states["start"]],
-        "end": numbers[table.end_states["start"]],
-        "ignore": sorted(str(n) for n in lark.lexer_conf.ignore),
-        "terminals": [[str(t.name), t.pattern.to_regexp()] for t in terminals],
-    }
-
-
-# -- what the grammar says ---------------------------------------------------------------
-
-_TOKEN = re.compile(r'''\s+|//[^\n]*|(?P<tok>"(?:[^"\\]|\\.)*"|/(?:[^/\\\n]|\\.)+/|->|
-                        \??\w+|[|()?*+\[\]~.:]|%\w+)''', re.X)
-_DEFINITION = re.compile(r"^(\??)(\w+)(?:\.\d+)?\s*:", re.M)
-
-
-def _unescape_regex(body: str) -> str:
-    """How Lark reads /.../: \\n, \\t, \\f, \\r become the characters, the rest stays."""
-    return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t", "f": "\f", "r": "\r"}.get(
-        m.group(1), m.group(0)), body)
-
-
-def _string(token: str) -> str:
-    return re.sub(r"\\(.)", r"\1", token[1:-1])
-
-
-class GrammarFacts:
-    """What grammar.lark says, read from its text: the rules written out as plain sequences
-    of names and strings, which rules are `?`-inlined, and every terminal's regex.
-
-    Only the subset of Lark's syntax that grammar.lark uses is understood; a rule written
-    with `*`, `?` or groups is recorded as not checkable token by token (its expansion by
-    Lark is then only checked to have no action of its own).
-    """
-
-    def __init__(self, grammar: str):
-        self.inline: set[str] = set()  # `?rule`
-        self.plain: dict[str, list[tuple[tuple[str, ...], str | None]]] = {}
-        self.ebnf: set[str] = set()  # rules with *, ?, groups: Lark expands them
-        self.terminal_parts: dict[str, list[str]] = {}  # NAME -> its alternatives' regexes
-        self.literals: set[str] = set()  # strings written in rules
-        self.ignore_names: set[str] = set()
-        self.ignore_regexes: set[str] = set()
-        text = grammar
-        for line in text.splitlines():
-            stripped = line.strip()
-            if stripped.startswith("%ignore"):
-                arg = stripped[len("%ignore"):].strip()
-                if arg.startswith("/"):
-                    self.ignore_regexes.add(self._regex_of(arg))
-                else:
-                    self.ignore_names.add(arg)
-        body_text = "\n".join(l for l in text.splitlines() if not l.lstrip().startswith("%"))
-        heads = list(_DEFINITION.finditer(body_text))
-        for k, head in enumerate(heads):
-            end = heads[k + 1].start() if k + 1 < len(heads) else len(body_text)
-            tokens = [m.group("tok") for m in _TOKEN.finditer(body_text, head.end(), end)
-                      if m.group("tok")]
-            name = head.group(2)
-            alternatives = self._split(tokens)
-            if name.isupper() or name.lstrip("_").isupper():
-                self.terminal_parts[name] = [self._regex_of(a[0]) for a in alternatives]
-                continue
-            if head.group(1):
-                self.inline.add(name)
-            for alt in alternatives:
-                alias = None
-                if "->" in alt:
-                    at = alt.index("->")
-                    alias, alt = alt[at + 1], alt[:at]
-                if all(t.startswith('"') or re.fullmatch(r"\w+", t) for t in alt):
-                    self.plain.setdefault(name, []).append((tuple(alt), alias))
-                    self.literals.update(_string(t) for t in alt if t.startswith('"'))
-                else:
-                    self.ebnf.add(name)
-                    self.literals.update(_string(t) for t in alt if t.startswith('"'))
-        self.aliases = {alias for alts in self.plain.values() for _, alias in alts if alias}
-
-    @staticmethod
-    def _split(tokens):
-        alternatives, current, depth = [], [], 0
-        for t in tokens:
-            if t == "(":
-                depth += 1
-            elif t == ")":
-                depth -= 1
-            if t == "|" and depth == 0:
-                alternatives.append(current)
-                current = []
-            else:
-                current.append(t)
-        alternatives.append(current)
-        return alternatives
-
-    @staticmethod
-    def _regex_of(token: str) -> str:
-        if token.startswith('"'):
-            return re.escape(_string(token))
-        return _unescape_regex(token[1:token.rindex("/")])
-
-    def terminal_regex_ok(self, name: str, regex: str) -> bool:
-        """Whether `regex` is how Lark writes terminal `name`: its one alternative, or all of
-        them joined as (?:a|b|...) in some order."""
-        parts = self.terminal_parts[name]
-        if len(parts) == 1:
-            return regex == parts[0]
-        if not (regex.startswith("(?:") and regex.endswith(")")):
-            return False
-        inner, at, left = regex[3:-1], 0, sorted(parts, key=len, reverse=True)
-        while left:
-            for p in left:
-                end = at + len(p)
-                if inner.startswith(p, at) and (end == len(inner) or inner[end] == "|"):
-                    left.remove(p)
-                    at = end + 1
-                    break
-            else:
-                return False
-        return at == len(inner) + 1
-
-    def filtered(self, symbol: str) -> bool:
-        """Tokens a reduction drops: `_NAME`s and anonymous strings ("(", "+")."""
-        return symbol.startswith("_") and symbol.lstrip("_").isupper() or (
-            symbol.isupper() and symbol not in self.terminal_parts)
-
-    def rule(self, origin: str, expansion: tuple[str, ...], alias: str | None) -> Rule:
-        keep = tuple(i for i, s in enumerate(expansion) if not self.filtered(s))
-        if origin.startswith("_"):
-            kind = SPLICE
-        elif origin in self.inline and len(keep) == 1 and not alias:
-            kind = PASS
-        else:
-            kind = alias or origin
-        return Rule(origin, expansion, alias, keep, kind)
-
-
-class Invalid(Exception):
-    """A cache file that is not what cgraph would write for this grammar."""
-
-
-def validate(data, grammar: str, facts: GrammarFacts) -> None:
-    """Raise Invalid unless `data` is exactly the kind of tables `compute(grammar)` makes."""
-    def need(ok, why):
-        if not ok:
-            raise Invalid(why)
-
-    need(type(data) is dict, "not an object")
-    need(set(data) == {"format", "cgraph", "lark", "grammar", "states", "rules", "start",
-                       "end", "ignore", "terminals"}, "wrong keys")
-    need(data["format"] == FORMAT and data["cgraph"] == __version__, "another format")
-    need(data["grammar"] == grammar, "another grammar")
-    need(data["lark"] == lark_version(), "another Lark")
-
-    # terminals: exactly the grammar's, each regex as Lark writes it for this grammar
-    terminals = data["terminals"]
-    need(type(terminals) is list and terminals, "terminals")
-    names: set[str] = set()
-    anonymous: dict[str, str] = {}  # regex of an anonymous string terminal -> its name
-    escaped_literals = {re.escape(s) for s in facts.literals}
-    for t in terminals:
-        need(type(t) is list and len(t) == 2 and all(type(x) is str for x in t), "terminal")
-        name, regex = t
-        need(re.fullmatch(r"[A-Z_][A-Z0-9_]*", name) and name not in names, "terminal name")
-        names.add(name)
-        if name in facts.terminal_parts:
-            need(facts.terminal_regex_ok(name, regex), f"regex of {name}")
-        elif name.startswith("__IGNORE"):
-            need(regex in facts.ignore_regexes, f"regex of {name}")
-        else:
-            need(regex in escaped_literals and regex not in anonymous, f"regex of {name}")
-            anonymous[regex] = name
-    need(set(facts.terminal_parts) <= names, "a terminal is missing")
-    need(escaped_literals == set(anonymous), "a string terminal is missing")
-    ignore = data["ignore"]
-    need(type(ignore) is list and set(ignore) <= names
-         and facts.ignore_names <= set(ignore)
-         and all(n in facts.ignore_names or n.startswith("__IGNORE") for n in ignore),
-         "ignore")
-
-    # rules: every plain alternative of the grammar exactly once, with its alias; the
-    # rules Lark makes for `*`, `?` and groups have no action of their own
-    rules = data["rules"]
-    need(type(rules) is list and rules, "rules")
-    expected = {}
-    for origin, alternatives in facts.plain.items():
-        for alt, alias in alternatives:
-            symbols = tuple(anonymous[re.escape(_string(s))] if s.startswith('"')
-                            else s.lstrip("?") for s in alt)
-            expected[(origin, symbols)] = alias
-    seen = set()
-    nonterminals = {r[0] for r in rules if type(r) is list and r and type(r[0]) is str}
-    for r in rules:
-        need(type(r) is list and len(r) == 3, "rule shape")
-        origin, expansion, alias = r
-        need(type(origin) is str and type(expansion) is list
-             and all(type(s) is str and (s in names or s in nonterminals) for s in expansion)
-             and (alias is None or type(alias) is str), "rule fields")
-        key = (origin, tuple(expansion))
-        if key in expected:
-            need(expected[key] == alias and key not in seen, f"rule {origin}")
-            seen.add(key)
-        else:
-            need(alias is None and (origin in facts.ebnf or origin.startswith("__")),
-                 f"rule {origin} is not in the grammar")
-            need(facts.rule(origin, tuple(expansion), alias).kind in (SPLICE, origin),
-                 f"rule {origin}")
-    need(seen == set(expected), "a rule of the grammar is missing")
-
-    # states: shape, and every index in range
-    states = data["states"]
-    need(type(states) is list and states, "states")
-    symbols = names | nonterminals | {"$END"}
-    for row in states:
-        need(type(row) is dict, "state row")
-        for sym, action in row.items():
-            need(sym in symbols and type(action) is int, "action")
-            if action >= 0:
-                need(action < len(states), "shift target")
-            else:
-                need(~action < len(rules) and sym not in nonterminals, "reduced rule")
-    for k in ("start", "end"):
-        need(type(data[k]) is int and 0 <= data[k] < len(states), k)
-
-
-def cache_path(root: str | None = None, grammar: str = "") -> str | None:
-    """Where the tables are kept: $XDG_CACHE_HOME/cgraph (if absolute, as the XDG spec
-    says) or ~/.cache/cgraph; None when there is no home to keep them in. The name holds
-    cgraph's and Lark's versions and a CRC of the grammar (so checkouts with different
-    grammars do not overwrite each other's file; the file itself holds the grammar)."""
-    import zlib
-
-    root = root if root is not None else os.environ.get("XDG_CACHE_HOME", "")
-    if not os.path.isabs(root):
-        home = os.path.expanduser("~")
-        if not os.path.isabs(home):
-            return None
-        root = os.path.join(home, ".cache")
-    crc = zlib.crc32(grammar.encode("utf-8"))
-    return os.path.join(root, "cgraph",
-                        f"lalr-{__version__}-lark-{lark_version()}-{crc:08x}.json")
-
-
-def _read(path: str):
-    with open(path, "rb") as fh:
-        raw = fh.read(MAX_CACHE_BYTES + 1)
-    if len(raw) > MAX_CACHE_BYTES:
-        raise Invalid("too big")
-    return json.loads(raw.decode("utf-8"))
-
-
-def _write(path: str, data: dict) -> None:
-    """Write atomically (a temp file beside it, then rename); remove the temp file on any
-    failure. A read-only or full cache directory is not an error: the tables stay in memory."""
-    tmp = None
-    try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        tmp = f"{path}.{os.getpid()}.{id(data):x}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, separators=(",", ":"))
-        os.replace(tmp, path)  # atomic: concurrent runs never see half a file
-        tmp = None
-    except OSError:
-        pass
-    finally:
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-
-
 def load() -> Tables:
-    """The tables for grammar.lark: from the cache if it is valid, else computed (and cached)."""
-    grammar = grammar_text()
-    facts = GrammarFacts(grammar)
-    path = cache_path(grammar=grammar)
-    if path is not None:
-        try:
-            data = _read(path)
-            validate(data, grammar, facts)
-            return Tables(data, facts)
-        except Exception:  # noqa: BLE001 - absent, unreadable, stale or crafted: recompute
-            pass
-    data = compute(grammar)  # what Lark makes passes `validate` too (a test pins it)
-    if path is not None:
-        _write(path, data)
-    return Tables(data, facts)
+    """The tables for grammar.lark, as shipped in the package."""
+    return Tables()
 
 
 # -- the tables recast for the driver -------------------------------------------------------
@@ -479,8 +133,8 @@ class Automaton:
     (None: not derived yet, `goto(pair, rule)`).
     The driver thus makes the same reductions in the same order as the LALR tables say,
     calling the same callbacks, and detects an error in the same state. Everything here is
-    derived from `Tables` (which the cache validation covers), each entry when first
-    needed: a program meets a few dozen of the ~7,000, so nothing is worth caching on disk.
+    derived from `Tables` (which tablegen.py checks against the grammar), each entry when
+    first needed: a program meets a few dozen of the ~7,000, so none is worth shipping.
     """
 
     def __init__(self, t: Tables):
@@ -497,7 +151,7 @@ class Automaton:
         # inlined rule of one kept child (`_args: test`: its parent takes the child as is)
         self._chained = [r.size == 1 and r.kind != PASS and
                          not (r.kind == SPLICE and len(r.keep) == 1) for r in t.rules]
-        # a terminal is kept by every rule that has it, or by none (GrammarFacts.filtered)
+        # a terminal is kept by every rule that has it, or by none (tablegen.GrammarFacts.filtered)
         self.quiet = {n for r in t.rules for k, n in enumerate(r.expansion)
                       if n in self.terminal_ids and k not in r.keep}
         self._lock = threading.Lock()
