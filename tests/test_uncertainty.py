@@ -102,6 +102,8 @@ def test_eval_reports_value_plus_minus_sigma_and_shares():
     assert doc["uncertainty"]["inputs"]["y"] == {"sigma": 0.2, "term": 0.4,
                                                  "share": pytest.approx(0.64)}
     assert [n["sigma"] for n in doc["nodes"]] == [0.1, 0.2, pytest.approx(0.5)]
+    exact = _run("eval", "x*y", "x=1±0", "y=2±0", "--format", "table").stdout
+    assert "f = 2 ± 0\n" in exact and "variance" not in exact  # not 'x 0%, y 0%': no shares
     tsv = _run("eval", "x*y", "x=2±0.1", "y=3").stdout
     assert tsv.splitlines()[0].endswith("\tgrad\tsigma")
 

@@ -320,8 +320,9 @@ def summary_lines(ev: Evaluation, wrt=None,
                        for v in (wrt if wrt is not None else reading_order(graph.variables))],
                       SUMMARY_SEP))
     for name, _ in outputs:
-        if name in uncertainty:
-            shares = [f"{v} {numtext.text(100 * s, numtext.SHARE)}%"
+        sigma = uncertainty[name].sigma if name in uncertainty else 0.0
+        if sigma > 0 and sigma - sigma == 0:  # (shares of no variance, or of an infinite
+            shares = [f"{v} {numtext.text(100 * s, numtext.SHARE)}%"  # one, say nothing)
                       for v, s in uncertainty[name].shares().items()]
             if shares:
                 shares[0] = f"variance of {name}: {shares[0]}"
