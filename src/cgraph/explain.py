@@ -17,8 +17,8 @@ from .formula import render as render_formula
 from .graph import Evaluation
 from .stepper import edge_ids
 from .ops import CONST, P_ATOM, Op
-from .printing import (apply_infix, apply_latex, latex_name, node_labels, output_labels,
-                       reading_order)
+from .printing import (apply_infix, apply_latex, latex_name, latex_value, node_labels,
+                       output_labels, reading_order)
 from .symbolic import Sym, SymbolicBuilder
 
 TIMES = {"mul": "·"}  # explain writes products with a centred dot
@@ -93,7 +93,7 @@ class Apply:
     def latex(self, digits, in_product=False) -> str:
         atoms = [(Name(a).latex(digits) if isinstance(a, str) else a.latex(digits, True),
                   P_ATOM) for a in self.args]
-        return apply_latex(self.op, atoms)[0]
+        return latex_value(apply_latex(self.op, atoms))  # [x < 2] = [1 < 2] = 1
 
 
 @dataclass
