@@ -619,6 +619,52 @@ def test_check_fails_when_a_side_is_not_finite(args):
     assert "NOT FINITE" in run("check", *args).stdout
 
 
+@pytest.mark.parametrize("args, derivative", [
+    (["log(x)", "x=1e-7"], 1e7),
+    (["sqrt(x)", "x=1e-9"], 0.5 / 1e-9 ** 0.5),
+    (["asin(x)", "x=0.9999999"], 1 / (1 - 0.9999999 ** 2) ** 0.5),
+    (["log(x)", "x=1e-7", "--hessian"], -1e14),
+    (["log(x) + y^2", "x=1e-7", "y=2", "--eps", "1e-7"], 1e7),
+])
+def test_check_near_a_domain_edge_says_the_step_left_it_and_which_step_stays(args,
+                                                                             derivative):
+    """trial7: 6e-6·max(1, |x|) is larger than x = 1e-7, so log(x - h) is NaN and check said
+    only 'not finite (nothing to compare)'. It says the step left where the program is
+    finite, where, and an --eps that stays inside; with that --eps the check passes, and
+    its numeric derivative is the exact one."""
+    r = run("check", *args)
+    assert r.exit_code == 1, r.output
+    assert "the finite-difference step leaves where the program is finite (at x " in r.stderr
+    assert re.search(r"\(at x (-|\+) [\d.e+-]+ it is (NaN|-Infinity)\)", r.stderr), r.stderr
+    eps = re.fullmatch(r"Error: .*; a smaller step stays inside: --eps (\S+)\n", r.stderr)[1]
+    assert float(eps) < float(args[args.index("--eps") + 1] if "--eps" in args else 6e-6)
+    again = run("check", *args, "--eps", eps, "--format", "json")
+    assert again.exit_code == 0, again.output
+    row = next(iter(json.loads(again.stdout)["variables"].values()))
+    assert abs(row["numeric"] - derivative) <= 1e-5 * abs(derivative), row
+
+
+def test_check_too_near_a_domain_edge_or_off_it_suggests_no_step():
+    r = run("check", "asin(x)", "x=0.9999999999999999")  # 1.1e-16 from the edge
+    assert r.exit_code == 1 and "the point is too close to the edge" in r.stderr
+    assert "--eps" not in r.stderr
+    r = run("check", "sqrt(x)", "x=-1")  # NaN at the point itself: no step helps
+    assert r.exit_code == 1 and r.stderr == "Error: not finite (nothing to compare) for x\n"
+
+
+def test_check_rel_error_of_a_nan_is_nan():
+    """log(x) at x = inf: analytic 0, numeric NaN; rel_error was 0 (Python's max(0, NaN)
+    is 0), as if the two agreed."""
+    r = run("check", "log(x)", "x=Infinity", "--format", "tsv")
+    assert r.exit_code == 1
+    assert r.stdout.splitlines()[1].split("\t") == ["x", "0", "NaN", "NaN", "NaN",
+                                                     "NOT FINITE"]
+    # and JSON, which stopped on an internal error at the infinite step
+    doc = json.loads(run("check", "log(x)", "x=Infinity", "--format", "json").stdout)
+    assert doc["variables"]["x"]["rel_error"] == doc["variables"]["x"]["abs_error"] == "NaN"
+    assert doc["variables"]["x"]["step"] == "Infinity"
+
+
 def test_constants_get_no_gradient():
     r = run("eval", "x^2 + pi", "x=-3", "--format", "json")
     nodes = json.loads(r.stdout)["nodes"]
