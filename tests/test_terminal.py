@@ -164,6 +164,23 @@ def test_help_fits_every_terminal_and_says_the_same(help_screens):
                                          shown.screen), (page, width, opt)
 
 
+def test_a_folded_example_line_is_full(help_screens):
+    """trial7: descend's second example, continued by hand in its docstring, was folded
+    line by line, so its first half became two lines and `--lr 0.01 \\` stood alone. Now
+    an example is folded as a whole: no line of it ends early, with room for the next."""
+    from cgraph.cli_support import CONTEXT
+
+    for (page, width), shown in help_screens.items():
+        # help is laid out 2 columns inside the terminal (or its widest), and a folded
+        # example keeps room on each line for the ` \\` that continues it
+        room = min(width, CONTEXT["max_content_width"]) - 2 - 2
+        lines = shown.screen.partition("\nOptions:")[0].splitlines()
+        for line, after in zip(lines, lines[1:]):
+            if line.endswith(" \\"):
+                together = line[:-2].rstrip() + " " + after.strip()
+                assert len(together) > room, (page, width, line, after)
+
+
 @pytest.mark.parametrize("width", (40, 80))
 def test_help_command_shows_the_help_pages_on_a_terminal(help_screens, width):
     """`cgraph help` and `cgraph help COMMAND` (git's habit; it was "No such command
