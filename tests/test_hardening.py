@@ -7,6 +7,7 @@ import csv
 import errno
 import io
 import json
+import math
 import os
 import re
 import signal
@@ -642,6 +643,43 @@ def test_check_near_a_domain_edge_says_the_step_left_it_and_which_step_stays(arg
     assert again.exit_code == 0, again.output
     row = next(iter(json.loads(again.stdout)["variables"].values()))
     assert abs(row["numeric"] - derivative) <= 1e-5 * abs(derivative), row
+
+
+@pytest.mark.parametrize("args, derivative", [
+    (["1/x", "x=1e-7"], -1e14),
+    (["sin(1/x)", "x=0.001"], -math.cos(1000) / 0.001 ** 2),
+    (["1/x", "x=1e-7", "--hessian"], 2e21),
+])
+def test_check_says_when_a_smaller_step_agrees(args, derivative):
+    """trial7: 1/x at x = 1e-7 (and sin(1/x) at 0.001) was a bare 'gradient mismatch': the
+    step 6e-6 straddles the pole (or many periods), so the difference says nothing. It is
+    still a mismatch (exit 1), and the message names a step at which the difference
+    agrees; with it the check passes, its numeric derivative the exact one."""
+    r = run("check", *args)
+    assert r.exit_code == 1, r.output
+    eps = re.fullmatch(r"Error: (gradient|Hessian) mismatch for x(,x)?; at a smaller step the "
+                       r"difference agrees \(--eps (\S+)\): the step is too large for how "
+                       r"fast the program changes there\n", r.stderr)[3]
+    again = run("check", *args, "--eps", eps, "--format", "json")
+    assert again.exit_code == 0, again.output
+    row = next(iter(json.loads(again.stdout)["variables"].values()))
+    assert abs(row["numeric"] - derivative) <= 1e-5 * abs(derivative), row
+
+
+def test_a_wrong_derivative_agrees_at_no_step():
+    """The smaller step is looked for with the finite differences alone: a derivative
+    that is wrong (here off by 1%) agrees at none, and the message says only 'mismatch'."""
+    from cgraph import check
+
+    x = 0.7
+    differ = lambda s: (math.sin(x + s) - math.sin(x - s)) / (2 * s)  # noqa: E731
+    for analytic, found in ((math.cos(x), True), (1.01 * math.cos(x), False)):
+        row = check.Row("x", analytic, differ(0.5), 0.5, differ=differ, point=x)
+        report = check.Report([row], [], 1e-5, 1e-8)
+        assert (check.agreeing_step(row, 1e-5, 1e-8) is not None) == found
+        assert report.failure() == "gradient mismatch for x" + (
+            "; at a smaller step the difference agrees (--eps 0.005): the step is too large "
+            "for how fast the program changes there" if found else "")
 
 
 def test_check_too_near_a_domain_edge_or_off_it_suggests_no_step():

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Callable
 
 from . import numtext
 from .errors import listed
@@ -25,6 +26,9 @@ class Row:
     # a smaller step that stays inside (None: none useful, the point is too close to it)
     outside: str | None = None
     inside: float | None = None
+    # the difference at another step s, to look for a step at which it agrees
+    differ: Callable[[float], float] | None = field(default=None, repr=False, compare=False)
+    point: float = 0.0  # the value of the variable stepped
 
     @property
     def abs_error(self) -> float:
@@ -68,7 +72,11 @@ def check(ev: Evaluation, eps: float | None = None) -> tuple[list[Row], list[str
         up = graph.forward({**ev.bindings, name: x + h})
         down = graph.forward({**ev.bindings, name: x - h})
         numeric = (up[graph.output] - down[graph.output]) / (2 * h)
-        rows.append(Row(name, analytic, numeric, h))
+        def differ(s, x=x, name=name):
+            up, down = (graph.forward({**ev.bindings, name: x + d})[graph.output]
+                        for d in (s, -s))
+            return (up - down) / (2 * s)
+        rows.append(Row(name, analytic, numeric, h, differ=differ, point=x))
         if not math.isfinite(numeric) and math.isfinite(analytic) \
                 and math.isfinite(ev.value):
             def at(s, x=x, name=name):
@@ -99,15 +107,34 @@ def _left_domain(row: Row, name: str, x: float, at) -> None:
         return
     sign, what = bad[0]
     row.outside = f"at {name} {sign} {numtext.text(row.step, numtext.ERROR)} {what}"
-    floor = 1e3 * 2.0 ** -52 * max(abs(x), 2.0 ** -1022)  # below, rounding error rules
     s = row.step
-    while s > floor:
+    while s > _floor(x):
         s /= 10
         if not any(at(s)):
             step = float(f"{s * INSIDE:.0e}")
-            if step > floor and not any(at(step)):
+            if step > _floor(x) and not any(at(step)):
                 row.inside = step
             return
+
+
+def _floor(x: float) -> float:
+    """The smallest step worth taking at x: below it, rounding error rules the difference."""
+    return 1e3 * 2.0 ** -52 * max(abs(x), 2.0 ** -1022)
+
+
+def agreeing_step(row: Row, rtol: float, atol: float) -> float | None:
+    """The largest step, a tenth at a time below the row's own, at which the difference
+    agrees with the analytic derivative (None: none does: the derivative is wrong, or the
+    point is too close to where the program changes fast for any step to see it)."""
+    if row.differ is None or not row.finite:
+        return None
+    k = 1
+    while (s := float(f"{row.step / 10 ** k:.0e}")) > _floor(row.point):
+        numeric = row.differ(s)
+        if Row(row.variable, row.analytic, numeric, s).ok(rtol, atol):
+            return s
+        k += 1
+    return None
 
 
 def _not_finite(v: float, what: str = "it") -> str | None:
@@ -161,7 +188,14 @@ def check_hessian(graph, bindings, wrt=None, eps: float | None = None) -> list[R
     for i, u in enumerate(h.variables):
         for j, v in enumerate(h.variables[i:], i):
             step, numeric = columns[v]
-            rows.append(Row(f"{u},{v}", float(h.matrix[i, j]), numeric[u], step))
+            def differ(s, v=v, u=u, x=bindings[v]):
+                evs = sides(v, x, s)
+                if not all(math.isfinite(e.value) for e in evs):
+                    return math.nan
+                up, down = (e.gradient([u])[u] for e in evs)
+                return (up - down) / (2 * s)
+            rows.append(Row(f"{u},{v}", float(h.matrix[i, j]), numeric[u], step,
+                            differ=differ, point=bindings[v]))
             if inside and not math.isfinite(numeric[u]) and math.isfinite(rows[-1].analytic):
                 def at(s, v=v, u=u, x=bindings[v]):
                     return [_not_finite(e.value) or _not_finite(
@@ -198,6 +232,14 @@ class Report:
         parts = []
         if mismatch:
             parts.append(f"{what} mismatch for " + listed(mismatch))
+            rows = {r.variable: r for r in self.rows}
+            steps = {v: agreeing_step(rows[v], self.rtol, self.atol) for v in mismatch[:10]}
+            agree = [v for v, step in steps.items() if step is not None]
+            if agree:
+                parts[-1] += ("; at a smaller step the difference agrees"
+                              + ("" if agree == mismatch else f" for {listed(agree)}")
+                              + f" (--eps {min(steps[v] for v in agree):g}): the step is too "
+                              "large for how fast the program changes there")
         if nonfinite:
             parts.append("not finite (nothing to compare) for " + listed(nonfinite))
         left = [r for r in self.rows if r.outside and r.variable in nonfinite]
