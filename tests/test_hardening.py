@@ -658,8 +658,8 @@ def test_check_says_when_a_smaller_step_agrees(args, derivative):
     r = run("check", *args)
     assert r.exit_code == 1, r.output
     eps = re.fullmatch(r"Error: (gradient|Hessian) mismatch for x(,x)?; at a smaller step the "
-                       r"difference agrees \(--eps (\S+)\): the step is too large for how "
-                       r"fast the program changes there\n", r.stderr)[3]
+                       r"difference agrees \(--eps (\S+)\): the step is too large for the "
+                       r"program here\n", r.stderr)[3]
     again = run("check", *args, "--eps", eps, "--format", "json")
     assert again.exit_code == 0, again.output
     row = next(iter(json.loads(again.stdout)["variables"].values()))
@@ -679,7 +679,7 @@ def test_a_wrong_derivative_agrees_at_no_step():
         assert (check.agreeing_step(row, 1e-5, 1e-8) is not None) == found
         assert report.failure() == "gradient mismatch for x" + (
             "; at a smaller step the difference agrees (--eps 0.005): the step is too large "
-            "for how fast the program changes there" if found else "")
+            "for the program here" if found else "")
 
 
 def test_check_too_near_a_domain_edge_or_off_it_suggests_no_step():

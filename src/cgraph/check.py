@@ -93,6 +93,7 @@ def check(ev: Evaluation, eps: float | None = None) -> tuple[list[Row], list[str
     return rows, notes
 
 
+TRIES = 15  # steps tried below the one that failed, a tenth at a time
 INSIDE = 1e-3  # a suggested step: this fraction of the largest (a power of 10 below the
 # one that left) whose both sides are finite, for a truncation error of about INSIDE²
 
@@ -107,9 +108,10 @@ def _left_domain(row: Row, name: str, x: float, at) -> None:
         return
     sign, what = bad[0]
     row.outside = f"at {name} {sign} {numtext.text(row.step, numtext.ERROR)} {what}"
-    s = row.step
-    while s > _floor(x):
-        s /= 10
+    for k in range(1, TRIES + 1):
+        s = row.step * 10.0 ** -k
+        if s <= _floor(x):
+            return
         if not any(at(s)):
             step = float(f"{s * INSIDE:.0e}")
             if step > _floor(x) and not any(at(step)):
@@ -128,12 +130,12 @@ def agreeing_step(row: Row, rtol: float, atol: float) -> float | None:
     point is too close to where the program changes fast for any step to see it)."""
     if row.differ is None or not row.finite:
         return None
-    k = 1
-    while (s := float(f"{row.step / 10 ** k:.0e}")) > _floor(row.point):
-        numeric = row.differ(s)
-        if Row(row.variable, row.analytic, numeric, s).ok(rtol, atol):
+    for k in range(1, TRIES + 1):
+        s = float(f"{row.step * 10.0 ** -k:.0e}")
+        if s <= _floor(row.point):
+            break
+        if Row(row.variable, row.analytic, row.differ(s), s).ok(rtol, atol):
             return s
-        k += 1
     return None
 
 
@@ -239,7 +241,7 @@ class Report:
                 parts[-1] += ("; at a smaller step the difference agrees"
                               + ("" if agree == mismatch else f" for {listed(agree)}")
                               + f" (--eps {min(steps[v] for v in agree):g}): the step is too "
-                              "large for how fast the program changes there")
+                              "large for the program here")
         if nonfinite:
             parts.append("not finite (nothing to compare) for " + listed(nonfinite))
         left = [r for r in self.rows if r.outside and r.variable in nonfinite]
