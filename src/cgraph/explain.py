@@ -88,7 +88,8 @@ class Apply:
     def text(self, digits, in_product=False) -> str:
         atoms = [(a if isinstance(a, str) else a.text(digits, True), P_ATOM)
                  for a in self.args]
-        return apply_infix(self.op, atoms, TIMES)[0]
+        text, prec = apply_infix(self.op, atoms, TIMES)
+        return f"({text})" if prec == ops.P_COMPARE else text  # (x < 2) = (1 < 2) = 1
 
     def latex(self, digits, in_product=False) -> str:
         atoms = [(Name(a).latex(digits) if isinstance(a, str) else a.latex(digits, True),
@@ -105,6 +106,8 @@ class Formula:
 
     def text(self, digits, in_product=False) -> str:
         out = render_formula(self.builder.nodes, [("_", self.id)], symbols=TIMES)[1][0][1]
+        if self.builder.nodes[self.id].op.prec == ops.P_COMPARE:
+            return f"({out})"  # ∂t5/∂t4 = (t2 != 0) = 1
         return f"({out})" if in_product and _is_sum(out) else out
 
     def latex(self, digits, in_product=False) -> str:
