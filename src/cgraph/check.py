@@ -72,17 +72,18 @@ def check(ev: Evaluation, eps: float | None = None) -> tuple[list[Row], list[str
         up = graph.forward({**ev.bindings, name: x + h})
         down = graph.forward({**ev.bindings, name: x - h})
         numeric = (up[graph.output] - down[graph.output]) / (2 * h)
-        def differ(s, x=x, name=name):
-            up, down = (graph.forward({**ev.bindings, name: x + d})[graph.output]
-                        for d in (s, -s))
+        def sides(s, x=x, name=name):  # the output at x + s and x - s
+            return [graph.forward({**ev.bindings, name: x + d})[graph.output]
+                    for d in (s, -s)]
+
+        def differ(s, sides=sides):
+            up, down = sides(s)
             return (up - down) / (2 * s)
         rows.append(Row(name, analytic, numeric, h, differ=differ, point=x))
         if not math.isfinite(numeric) and math.isfinite(analytic) \
                 and math.isfinite(ev.value):
-            def at(s, x=x, name=name):
-                return [_not_finite(graph.forward({**ev.bindings, name: x + d})[graph.output])
-                        for d in (s, -s)]
-            _left_domain(rows[-1], name, x, at)
+            _left_domain(rows[-1], name, x,
+                         lambda s, sides=sides: [_not_finite(v) for v in sides(s)])
         for n in kinky:
             sides = zip(base_side[n.id], _kink_sides(n, up), _kink_sides(n, down))
             if n.id not in warnings and any(_straddles(s) for s in sides):
@@ -220,12 +221,19 @@ class Report:
     notes: list[str]
     rtol: float
     atol: float
+    said: dict = field(default_factory=dict, repr=False, compare=False)  # failure's
 
     def mismatches(self) -> list[str]:
         return [r.variable for r in self.rows if not r.ok(self.rtol, self.atol)]
 
     def failure(self, what: str = "gradient") -> str | None:
-        """The error message when the check fails (exit 1), or None."""
+        """The error message when the check fails (exit 1), or None (worked out once: the
+        search for a step that agrees costs forward passes)."""
+        if what not in self.said:
+            self.said[what] = self._failure(what)
+        return self.said[what]
+
+    def _failure(self, what: str) -> str | None:
         bad = self.mismatches()
         if not bad:
             return None
@@ -238,10 +246,10 @@ class Report:
             steps = {v: agreeing_step(rows[v], self.rtol, self.atol) for v in mismatch[:10]}
             agree = [v for v, step in steps.items() if step is not None]
             if agree:
+                step = numtext.text(min(steps[v] for v in agree))
                 parts[-1] += ("; at a smaller step the difference agrees"
                               + ("" if agree == mismatch else f" for {listed(agree)}")
-                              + f" (--eps {min(steps[v] for v in agree):g}): the step is too "
-                              "large for the program here")
+                              + f" (--eps {step}): the step is too large for the program here")
         if nonfinite:
             parts.append("not finite (nothing to compare) for " + listed(nonfinite))
         left = [r for r in self.rows if r.outside and r.variable in nonfinite]
@@ -255,7 +263,7 @@ class Report:
                 parts[-1] += (", and no step stays inside that is not lost in rounding: "
                               "the point is too close to the edge")
             else:
-                parts[-1] += f"; a smaller step stays inside: --eps {min(inside):g}"
+                parts[-1] += f"; a smaller step stays inside: --eps {numtext.text(min(inside))}"
         return "; ".join(parts)
 
 
