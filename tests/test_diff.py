@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import re
 
 import pytest
 from click.testing import CliRunner
@@ -215,6 +216,89 @@ def test_greek_letters_typed_as_themselves_are_latex_commands():
         r"\frac{\partial f}{\partial x} = \lambda"]
 
 
+COMPARING = [  # programs with comparisons and where, and points on both sides of each test
+    ("where(x > 0, x^2, -x)", [{"x": v} for v in (-1.5, 0, 0.5)]),
+    ("where(x == 0, 1, x)", [{"x": v} for v in (-1, 0, 2)]),
+    ("y = where(x > 0, x^2, -x); y*x", [{"x": v} for v in (-1.5, 0, 0.5)]),
+    ("(x > 0)*x + (x <= 1)*x^2", [{"x": v} for v in (-1, 0, 0.5, 1, 2)]),
+    ("where(x != 1, x*y, 2)", [{"x": x, "y": 3} for x in (0, 1, 2)]),
+    ("where(x >= y, x, y) + (x < 2)*y", [{"x": x, "y": y} for x, y in
+                                         ((1, 1), (0, 1), (3, 1), (1.5, 1))]),
+    ("c = x > 0; where(c, x, -x) + where(c, 2*x, 0)", [{"x": v} for v in (-1, 0, 1)]),
+    ("where((x < y) == 0, x^3, y*x)", [{"x": x, "y": 1} for x in (0, 1, 2)]),
+    ("where(x, x^2, 1)", [{"x": v} for v in (0, 1.5)]),
+]
+
+
+def _latex_to_sympy(tex: str):
+    """Our LaTeX read back by SymPy's own LaTeX parser (its Lark grammar), which knows no
+    `cases` and no Iverson brackets: the innermost of those become placeholders first,
+    `cases` a Piecewise of its pieces and `[c]` Piecewise((1, c), (0, True))."""
+    import sympy
+    from sympy.parsing.latex import parse_latex
+
+    read = lambda t: parse_latex(t, backend="lark")  # noqa: E731
+    held = {}
+
+    def hold(expr) -> str:
+        name = f"P_{{{len(held)}}}"
+        held[sympy.Symbol(name)] = expr
+        return name
+
+    cases = re.compile(r"\\begin\{cases\} ((?:(?!\\begin).)*?) & \\text\{if \} "
+                       r"((?:(?!\\begin).)*?) \\\\ ((?:(?!\\begin).)*?) & "
+                       r"\\text\{otherwise\} \\end\{cases\}")
+    iverson = re.compile(r"\\left\[((?:(?!\\left\[).)*?)\\right\]")
+    while True:
+        m = iverson.search(tex) or cases.search(tex)
+        if m is None:
+            break
+        if m.re is iverson:
+            piece = sympy.Piecewise((1, read(m[1])), (0, True))
+        else:
+            piece = sympy.Piecewise((read(m[1]), read(m[2])), (read(m[3]), True))
+        tex = tex[:m.start()] + rf"\left({hold(piece)}\right)" + tex[m.end():]
+    expr = read(tex)
+    while expr.free_symbols & held.keys():
+        expr = expr.subs(held)
+    return expr
+
+
+def test_latex_of_comparisons_and_where_reads_as_the_program_means():
+    r"""trial7: `where(x > 0, x^2, -x)` printed `\text{if } \left(x > 0\right) = 0 \ne 0`
+    and a comparison as a named step `t_{2} = \left(x > 0\right) = 0`, which read as false
+    chains of (in)equalities. Now where's cases are `\text{if } x > 0` / `\text{otherwise}`
+    and a comparison used as a number is in Iverson brackets. The oracle: SymPy's LaTeX
+    parser reads every line back, and the derivative it reads is eval's gradient at points
+    on both sides of each test (and on it)."""
+    pytest.importorskip("lark")
+    import sympy
+    from sympy.parsing.latex import parse_latex
+
+    for program, points in COMPARING:
+        text = run(program, "--format", "latex").stdout
+        # no test in parentheses, no `x > 0 \ne 0`
+        assert not re.search(r"\\left\((?:(?!\\right\)).)* (<|>|=|\\[nlg]e) ", text), text
+        assert not re.search(r"(<|>|=|\\[nlg]e) [\w{}]+ \\ne 0", text), text
+        known, derivatives = {}, {}
+        for line in text.splitlines():
+            left, right = line.split(" = ", 1)
+            expr = _latex_to_sympy(right).subs(known)
+            m = re.fullmatch(r"\\frac\{\\partial f\}\{\\partial (\w+)\}", left)
+            if m:
+                derivatives[m[1]] = expr
+            else:
+                known[parse_latex(left, backend="lark")] = expr
+        graph = cgraph.parse(program)
+        assert set(derivatives) == set(graph.variables), (program, text)
+        for point in points:
+            want = graph.evaluate(point).gradient()
+            at = {sympy.Symbol(k): v for k, v in point.items()}
+            for v, expr in derivatives.items():
+                got = float(expr.subs(at))
+                assert close(got, want[v], rel=1e-12), (program, point, v, text)
+
+
 def test_latex_of_awkward_names_reads_in_katex(tmp_path):
     """Every line of `diff --format latex` for names TeX treats specially parses in KaTeX
     (the renderer Mermaid bundles): a variable `_` was written as a bare `_`, a subscript
@@ -227,7 +311,8 @@ def test_latex_of_awkward_names_reads_in_katex(tmp_path):
     katex = renderers.TOOLS_DIR / "node_modules" / "katex"
     renderers.require("KaTeX (with mermaid-cli)", katex.exists() and shutil.which("node"))
     lines = []
-    for program in ("_ * __ + x_1", "_^2 + sin(_)", "a_b * θ_1 + w[1] * W[1,2]"):
+    for program in ("_ * __ + x_1", "_^2 + sin(_)", "a_b * θ_1 + w[1] * W[1,2]",
+                    *(p for p, _ in COMPARING)):
         for order in ("1", "2"):
             lines += run(program, "--format", "latex", "--order", order).stdout.splitlines()
     script = tmp_path / "katex.js"

@@ -115,6 +115,12 @@ def test_readme_sections_on_outputs_modes_and_newton_match_real_output():
     assert _run_console_blocks("Newton's method, `--optimizer newton`", "## Programs") >= 12
 
 
+def test_readme_check_examples_match_real_output():
+    """check's hint at a domain's edge, as pasted (the tables before it need a terminal)."""
+    assert _run_console_blocks("Near the edge of a function's domain",
+                               "`--hessian` checks second derivatives") == 3
+
+
 def test_readme_help_example_matches_real_output():
     assert _run_console_blocks("### Help", "## Speed and scale") == 1
 

@@ -142,6 +142,24 @@ def test_a_three_argument_op_in_latex():
     assert r"\frac{\partial f}{\partial \mathrm{lo}} = \operatorname{step}" in r.stdout
 
 
+def test_a_comparison_in_latex_is_a_number_in_iverson_brackets():
+    """`t_{7} = x = 1 = 1 = 1 = 1` was explain's LaTeX for `t7 = x == 1`: a comparison
+    step now reads `[x = 1] = [1 = 1] = 1`, and where's local partial `[t_{2} \ne 0]`;
+    in text, `(x == 1) = (1 == 1) = 1`."""
+    out = run("explain", "f = where(x < y, x*2, y) + (x == 1)", "x=1", "y=3",
+              "--format", "markdown").stdout
+    assert r"$t_{2} = \left[x < y\right] = \left[1 < 3\right] = 1$" in out
+    assert r"$t_{7} = \left[x = 1\right] = \left[1 = 1\right] = 1$" in out
+    assert (r"\frac{\partial t_{5}}{\partial t_{4}} = \left[t_{2} \ne 0\right] = 1$"
+            in out)
+    assert r"\text{if } t_{2} \ne 0 \\ y & \text{otherwise}" in out
+    # and in text, in parentheses: `t2 = x < y = 1 < 3 = 1` read as a chain of tests
+    text = run("explain", "f = where(x < y, x*2, y) + (x == 1)", "x=1", "y=3",
+               "--format", "text").stdout
+    assert "  t2 = (x < y) = (1 < 3) = 1\n" in text and "  t7 = (x == 1) = (1 == 1) = 1\n" in text
+    assert "    ∂t5/∂t4 = (t2 != 0) = 1\n" in text
+
+
 def test_a_variable_used_everywhere_costs_linear_work(monkeypatch):
     """Each edge into x asked how many of x's users pass it a gradient, walking all of
     them: a 50,000-statement chain that uses x in every statement never finished. The

@@ -7,6 +7,7 @@ import csv
 import errno
 import io
 import json
+import math
 import os
 import re
 import signal
@@ -686,6 +687,89 @@ def test_check_fails_when_a_side_is_not_finite(args):
     assert r.exit_code == 1 and "not finite" in r.stderr
     assert json.loads(r.stdout)["ok"] is False
     assert "NOT FINITE" in run("check", *args).stdout
+
+
+@pytest.mark.parametrize("args, derivative", [
+    (["log(x)", "x=1e-7"], 1e7),
+    (["sqrt(x)", "x=1e-9"], 0.5 / 1e-9 ** 0.5),
+    (["asin(x)", "x=0.9999999"], 1 / (1 - 0.9999999 ** 2) ** 0.5),
+    (["log(x)", "x=1e-7", "--hessian"], -1e14),
+    (["log(x) + y^2", "x=1e-7", "y=2", "--eps", "1e-7"], 1e7),
+])
+def test_check_near_a_domain_edge_says_the_step_left_it_and_which_step_stays(args,
+                                                                             derivative):
+    """trial7: 6e-6·max(1, |x|) is larger than x = 1e-7, so log(x - h) is NaN and check said
+    only 'not finite (nothing to compare)'. It says the step left where the program is
+    finite, where, and an --eps that stays inside; with that --eps the check passes, and
+    its numeric derivative is the exact one."""
+    r = run("check", *args)
+    assert r.exit_code == 1, r.output
+    assert "the finite-difference step leaves where the program is finite (at x " in r.stderr
+    assert re.search(r"\(at x (-|\+) [\d.e+-]+ it is (NaN|-Infinity)\)", r.stderr), r.stderr
+    eps = re.fullmatch(r"Error: .*; a smaller step stays inside: --eps (\S+)\n", r.stderr)[1]
+    assert float(eps) < float(args[args.index("--eps") + 1] if "--eps" in args else 6e-6)
+    again = run("check", *args, "--eps", eps, "--format", "json")
+    assert again.exit_code == 0, again.output
+    row = next(iter(json.loads(again.stdout)["variables"].values()))
+    assert abs(row["numeric"] - derivative) <= 1e-5 * abs(derivative), row
+
+
+@pytest.mark.parametrize("args, derivative", [
+    (["1/x", "x=1e-7"], -1e14),
+    (["sin(1/x)", "x=0.001"], -math.cos(1000) / 0.001 ** 2),
+    (["1/x", "x=1e-7", "--hessian"], 2e21),
+])
+def test_check_says_when_a_smaller_step_agrees(args, derivative):
+    """trial7: 1/x at x = 1e-7 (and sin(1/x) at 0.001) was a bare 'gradient mismatch': the
+    step 6e-6 straddles the pole (or many periods), so the difference says nothing. It is
+    still a mismatch (exit 1), and the message names a step at which the difference
+    agrees; with it the check passes, its numeric derivative the exact one."""
+    r = run("check", *args)
+    assert r.exit_code == 1, r.output
+    eps = re.fullmatch(r"Error: (gradient|Hessian) mismatch for x(,x)?; at a smaller step the "
+                       r"difference agrees \(--eps (\S+)\): the step is too large for the "
+                       r"program here\n", r.stderr)[3]
+    again = run("check", *args, "--eps", eps, "--format", "json")
+    assert again.exit_code == 0, again.output
+    row = next(iter(json.loads(again.stdout)["variables"].values()))
+    assert abs(row["numeric"] - derivative) <= 1e-5 * abs(derivative), row
+
+
+def test_a_wrong_derivative_agrees_at_no_step():
+    """The smaller step is looked for with the finite differences alone: a derivative
+    that is wrong (here off by 1%) agrees at none, and the message says only 'mismatch'."""
+    from cgraph import check
+
+    x = 0.7
+    differ = lambda s: (math.sin(x + s) - math.sin(x - s)) / (2 * s)  # noqa: E731
+    for analytic, found in ((math.cos(x), True), (1.01 * math.cos(x), False)):
+        row = check.Row("x", analytic, differ(0.5), 0.5, differ=differ, point=x)
+        report = check.Report([row], [], 1e-5, 1e-8)
+        assert (check.agreeing_step(row, 1e-5, 1e-8) is not None) == found
+        assert report.failure() == "gradient mismatch for x" + (
+            "; at a smaller step the difference agrees (--eps 0.005): the step is too large "
+            "for the program here" if found else "")
+
+
+def test_check_too_near_a_domain_edge_or_off_it_suggests_no_step():
+    r = run("check", "asin(x)", "x=0.9999999999999999")  # 1.1e-16 from the edge
+    assert r.exit_code == 1 and "the point is too close to the edge" in r.stderr
+    assert "--eps" not in r.stderr
+    r = run("check", "sqrt(x)", "x=-1")  # NaN at the point itself: no step helps
+    assert r.exit_code == 1 and r.stderr == "Error: not finite (nothing to compare) for x\n"
+
+
+def test_check_rel_error_of_a_nan_is_nan():
+    """log(x) at x = inf: analytic 0, numeric NaN; rel_error was 0 (Python's max(0, NaN)
+    is 0), as if the two agreed."""
+    r = run("check", "log(x)", "x=Infinity", "--format", "tsv")
+    assert r.exit_code == 1
+    assert r.stdout.splitlines()[1].split("\t") == ["x", "0", "NaN", "NaN", "NaN",
+                                                     "NOT FINITE"]
+    # and JSON, which stopped on an internal error at the infinite step
+    doc = json.loads(run("check", "log(x)", "x=Infinity", "--format", "json").stdout)
+    assert doc["variables"]["x"]["rel_error"] == doc["variables"]["x"]["abs_error"] == "NaN"
+    assert doc["variables"]["x"]["step"] == "Infinity"
 
 
 def test_constants_get_no_gradient():

@@ -609,6 +609,63 @@ def test_the_branch_not_taken_gets_no_gradient_edge(browser, tmp_path):
         p.close()
 
 
+GRADIENT_LABELS = """() => Array.from(document.querySelectorAll('svg .glabel'))
+  .filter((el) => el.getClientRects().length)
+  .map((el) => [el.textContent,
+                getComputedStyle(el.querySelector('[data-s]')).visibility === 'visible'])"""
+
+
+def stated_at(lines: list[str], label: str, value: str) -> int:
+    """The step where explain's text first gives ∂f/∂label whole: its only path's or its
+    paths' sum (`∂f/∂x = … = 2`, not `∂f/∂x (via t2) = …`), or `none` where it is 0."""
+    says = re.compile(rf"∂f/∂{re.escape(label)}( \((left|right|argument \d+)\))? = ")
+    for i, line in enumerate(lines):
+        line = line.split("    (")[0]
+        if says.match(line) and (line.endswith(f" = {value}")
+                                 or value == "0" and line.endswith(" = none")):
+            return i
+    raise AssertionError(f"explain never states ∂f/∂{label} = {value}")
+
+
+@pytest.mark.parametrize("program, point, at", [
+    # trial7: a comparison's input and where's condition are no path, so `∂f/∂x = 1` (and
+    # `∂f/∂x = 2`, `∂f/∂y = 0`) showed from the first step of the forward pass
+    ("f = (x < 2) + x", {"x": 1}, {}),
+    ("f = where(x < y, x*2, y)", {"x": 1, "y": 3}, {}),
+    ("f = where(x, x, y)", {"x": 0.5, "y": 1}, {}),
+    ("f = x*x + where(x < 1, x, 2)", {"x": 0.5}, {}),
+    ("f = sin(x)*x + x", {"x": 1}, {}),
+    # y feeds only the branch not taken: its 0 shows when the pass says that branch gets
+    # `none` (explain itself states it only in the result)
+    ("f = where(x < y, x*2, sin(y)*3)", {"x": 1, "y": 3}, {"y": "∂f/∂t7 = none"}),
+])
+def test_each_gradient_shows_at_the_step_that_gives_it(browser, tmp_path, program, point,
+                                                        at):
+    """Stepping the page, each gradient under the picture's shapes is hidden until the
+    step of explain's text that gives it, and shown from then on."""
+    lines = explain_lines(program, point)
+    path = tmp_path / "reveal.html"
+    run("explain", "--format", "html", "-o", path, "--", program, *bindings(point))
+    p = Page(browser, path)
+    try:
+        p.page.keyboard.press("End")
+        final = p.page.evaluate(GRADIENT_LABELS)
+        assert final and all(visible for _, visible in final), final
+        when = {}
+        for text, _ in final:
+            label, value = re.fullmatch(r"∂f/∂(\S+) = (\S+)", text).groups()
+            when[text] = (next(i for i, line in enumerate(lines) if line.startswith(at[label]))
+                          if label in at else stated_at(lines, label, value))
+        p.page.keyboard.press("Home")
+        for i in range(len(lines)):
+            seen = dict(p.page.evaluate(GRADIENT_LABELS))
+            assert seen == {t: when[t] <= i for t in when}, (i, lines[i])
+            p.page.keyboard.press("ArrowRight")
+        assert p.errors == []
+    finally:
+        p.close()
+
+
 GEOMETRY = """() => {
   const svg = document.querySelector('svg.graph');
   const vb = svg.viewBox.baseVal;

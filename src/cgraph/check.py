@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Callable
 
 from . import numtext
 from .errors import listed
@@ -21,6 +22,13 @@ class Row:
     analytic: float
     numeric: float
     step: float
+    # where the step left where the program is finite (`at x - 6.06e-06 it is NaN`), and
+    # a smaller step that stays inside (None: none useful, the point is too close to it)
+    outside: str | None = None
+    inside: float | None = None
+    # the difference at another step s, to look for a step at which it agrees
+    differ: Callable[[float], float] | None = field(default=None, repr=False, compare=False)
+    point: float = 0.0  # the value of the variable stepped
 
     @property
     def abs_error(self) -> float:
@@ -28,8 +36,11 @@ class Row:
 
     @property
     def rel_error(self) -> float:
+        error = self.abs_error
+        if error != error:  # NaN: max(0, NaN) is 0, and 0 is no error
+            return error
         scale = max(abs(self.analytic), abs(self.numeric))
-        return self.abs_error / scale if scale else 0.0
+        return error / scale if scale else 0.0
 
     @property
     def finite(self) -> bool:
@@ -61,7 +72,18 @@ def check(ev: Evaluation, eps: float | None = None) -> tuple[list[Row], list[str
         up = graph.forward({**ev.bindings, name: x + h})
         down = graph.forward({**ev.bindings, name: x - h})
         numeric = (up[graph.output] - down[graph.output]) / (2 * h)
-        rows.append(Row(name, analytic, numeric, h))
+        def sides(s, x=x, name=name):  # the output at x + s and x - s
+            return [graph.forward({**ev.bindings, name: x + d})[graph.output]
+                    for d in (s, -s)]
+
+        def differ(s, sides=sides):
+            up, down = sides(s)
+            return (up - down) / (2 * s)
+        rows.append(Row(name, analytic, numeric, h, differ=differ, point=x))
+        if not math.isfinite(numeric) and math.isfinite(analytic) \
+                and math.isfinite(ev.value):
+            _left_domain(rows[-1], name, x,
+                         lambda s, sides=sides: [_not_finite(v) for v in sides(s)])
         for n in kinky:
             sides = zip(base_side[n.id], _kink_sides(n, up), _kink_sides(n, down))
             if n.id not in warnings and any(_straddles(s) for s in sides):
@@ -70,6 +92,56 @@ def check(ev: Evaluation, eps: float | None = None) -> tuple[list[Row], list[str
     notes = [f"node {n.id} ({node_expr(graph, n, labels)}) sits on a kink here: finite "
              "differences cannot be trusted for it" for n in warnings.values()]
     return rows, notes
+
+
+TRIES = 15  # steps tried below the one that failed, a tenth at a time
+INSIDE = 1e-3  # a suggested step: this fraction of the largest (a power of 10 below the
+# one that left) whose both sides are finite, for a truncation error of about INSIDE²
+
+
+def _left_domain(row: Row, name: str, x: float, at) -> None:
+    """The central difference of a finite derivative is not finite: say on which side the
+    step left where the program is finite, and find a smaller step that stays inside.
+    `at(s)`: for x + s and x - s, None where what is compared is finite there, else what is
+    not (`it is NaN`)."""
+    bad = [(sign, what) for sign, what in zip("+-", at(row.step)) if what]
+    if not bad:
+        return
+    sign, what = bad[0]
+    row.outside = f"at {name} {sign} {numtext.text(row.step, numtext.ERROR)} {what}"
+    for k in range(1, TRIES + 1):
+        s = row.step * 10.0 ** -k
+        if s <= _floor(x):
+            return
+        if not any(at(s)):
+            step = float(f"{s * INSIDE:.0e}")
+            if step > _floor(x) and not any(at(step)):
+                row.inside = step
+            return
+
+
+def _floor(x: float) -> float:
+    """The smallest step worth taking at x: below it, rounding error rules the difference."""
+    return 1e3 * 2.0 ** -52 * max(abs(x), 2.0 ** -1022)
+
+
+def agreeing_step(row: Row, rtol: float, atol: float) -> float | None:
+    """The largest step, a tenth at a time below the row's own, at which the difference
+    agrees with the analytic derivative (None: none does: the derivative is wrong, or the
+    point is too close to where the program changes fast for any step to see it)."""
+    if row.differ is None or not row.finite:
+        return None
+    for k in range(1, TRIES + 1):
+        s = float(f"{row.step * 10.0 ** -k:.0e}")
+        if s <= _floor(row.point):
+            break
+        if Row(row.variable, row.analytic, row.differ(s), s).ok(rtol, atol):
+            return s
+    return None
+
+
+def _not_finite(v: float, what: str = "it") -> str | None:
+    return None if math.isfinite(v) else f"{what} is {numtext.text(v)}"
 
 
 def check_outputs(graph, bindings, outputs=None, eps: float | None = None,
@@ -101,16 +173,38 @@ def check_hessian(graph, bindings, wrt=None, eps: float | None = None) -> list[R
     h = hessian(graph, bindings, wrt)
     rows = []
     columns = {}
+    inside = math.isfinite(graph.forward(bindings)[graph.output])
+
+    def sides(v, x, s):  # the evaluations at x + s and x - s
+        return [graph.evaluate({**bindings, v: x + d}) for d in (s, -s)]
+
     for j, v in enumerate(h.variables):
         x = bindings[v]
         step = eps if eps is not None else DEFAULT_EPS * max(1.0, abs(x))
-        up = graph.evaluate({**bindings, v: x + step}).gradient(h.variables)
-        down = graph.evaluate({**bindings, v: x - step}).gradient(h.variables)
-        columns[v] = (step, {u: (up[u] - down[u]) / (2 * step) for u in h.variables})
+        evs = sides(v, x, step)
+        up, down = (e.gradient(h.variables) for e in evs)
+        numeric = {u: (up[u] - down[u]) / (2 * step) for u in h.variables}
+        if inside and not all(math.isfinite(e.value) for e in evs):
+            # log's gradient 1/x is finite at x - h < 0, where log is not: no difference
+            numeric = dict.fromkeys(numeric, math.nan)
+        columns[v] = (step, numeric)
     for i, u in enumerate(h.variables):
         for j, v in enumerate(h.variables[i:], i):
             step, numeric = columns[v]
-            rows.append(Row(f"{u},{v}", float(h.matrix[i, j]), numeric[u], step))
+            def differ(s, v=v, u=u, x=bindings[v]):
+                evs = sides(v, x, s)
+                if not all(math.isfinite(e.value) for e in evs):
+                    return math.nan
+                up, down = (e.gradient([u])[u] for e in evs)
+                return (up - down) / (2 * s)
+            rows.append(Row(f"{u},{v}", float(h.matrix[i, j]), numeric[u], step,
+                            differ=differ, point=bindings[v]))
+            if inside and not math.isfinite(numeric[u]) and math.isfinite(rows[-1].analytic):
+                def at(s, v=v, u=u, x=bindings[v]):
+                    return [_not_finite(e.value) or _not_finite(
+                        e.gradient([u])[u], f"∂{graph.output_name}/∂{u}")
+                        for e in sides(v, x, s)]
+                _left_domain(rows[-1], v, bindings[v], at)
     return rows
 
 
@@ -127,12 +221,19 @@ class Report:
     notes: list[str]
     rtol: float
     atol: float
+    said: dict = field(default_factory=dict, repr=False, compare=False)  # failure's
 
     def mismatches(self) -> list[str]:
         return [r.variable for r in self.rows if not r.ok(self.rtol, self.atol)]
 
     def failure(self, what: str = "gradient") -> str | None:
-        """The error message when the check fails (exit 1), or None."""
+        """The error message when the check fails (exit 1), or None (worked out once: the
+        search for a step that agrees costs forward passes)."""
+        if what not in self.said:
+            self.said[what] = self._failure(what)
+        return self.said[what]
+
+    def _failure(self, what: str) -> str | None:
         bad = self.mismatches()
         if not bad:
             return None
@@ -141,8 +242,28 @@ class Report:
         parts = []
         if mismatch:
             parts.append(f"{what} mismatch for " + listed(mismatch))
+            rows = {r.variable: r for r in self.rows}
+            steps = {v: agreeing_step(rows[v], self.rtol, self.atol) for v in mismatch[:10]}
+            agree = [v for v, step in steps.items() if step is not None]
+            if agree:
+                step = numtext.text(min(steps[v] for v in agree))
+                parts[-1] += ("; at a smaller step the difference agrees"
+                              + ("" if agree == mismatch else f" for {listed(agree)}")
+                              + f" (--eps {step}): the step is too large for the program here")
         if nonfinite:
             parts.append("not finite (nothing to compare) for " + listed(nonfinite))
+        left = [r for r in self.rows if r.outside and r.variable in nonfinite]
+        if left:
+            where = "; ".join(r.outside for r in left[:3]) + (
+                f"; and {len(left) - 3:,} more" if len(left) > 3 else "")
+            parts[-1] += (": the finite-difference step leaves where the program is finite "
+                          f"({where})")
+            inside = [r.inside for r in left]
+            if None in inside:
+                parts[-1] += (", and no step stays inside that is not lost in rounding: "
+                              "the point is too close to the edge")
+            else:
+                parts[-1] += f"; a smaller step stays inside: --eps {numtext.text(min(inside))}"
         return "; ".join(parts)
 
 
@@ -161,7 +282,7 @@ def to_json(rows, notes, rtol, atol) -> str:
         "variables": {r.variable: {
             "analytic": num(r.analytic), "numeric": num(r.numeric),
             "abs_error": num(r.abs_error), "rel_error": num(r.rel_error),
-            "step": r.step, "ok": r.ok(rtol, atol)} for r in rows},
+            "step": num(r.step), "ok": r.ok(rtol, atol)} for r in rows},  # x = inf: inf
         "warnings": notes,
     }
     return json.dumps(doc, ensure_ascii=False, allow_nan=False)

@@ -73,6 +73,10 @@ class HelpFormatter(click.HelpFormatter):
         super().write_text(text)
         written = "".join(self.buffer[start:])
         del self.buffer[start:]
+        # an example continued by hand in its docstring (` \\` at the end of a line) is one
+        # command, folded here as a whole: folded line by line, its first half became two
+        # lines and left the second a line of two words
+        written = re.sub(r" \\\n *", " ", written)
         self.write("\n".join(line for long in written.split("\n")
                              for line in fold_command(long, self.width)))
 

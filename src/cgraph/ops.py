@@ -288,12 +288,13 @@ NE = _compare("ne", "!=", "not_equal", r"{0} \ne {1}")
 
 # where(c, a, b): a where c != 0 (a NaN condition is not 0), b where c == 0. The branch
 # not taken gets no gradient at all (`gate`; the passes skip it), not 0·(its derivative),
-# so where(x > 0, sqrt(x), 0) at x = -1 has gradient 0, not NaN.
+# so where(x > 0, sqrt(x), 0) at x = -1 has gradient 0, not NaN. In LaTeX, {0} is the test
+# (`x > 0`, or `c \ne 0`: printing.latex_test).
 WHERE = _fn("where", S.where, lambda np, c, a, b: np.where(c != 0, a, b),
             lambda m, c, a, b, out: 0.0,
             lambda m, c, a, b, out: m.ne(c, 0.0),
             lambda m, c, a, b, out: m.eq(c, 0.0),
-            latex=r"\begin{{cases}} {1} & \text{{if }} {0} \ne 0 \\ {2} & "
+            latex=r"\begin{{cases}} {1} & \text{{if }} {0} \\ {2} & "
                   r"\text{{otherwise}} \end{{cases}}",
             code={"c": "(({0}) != 0.0 ? ({1}) : ({2}))", "js": "(({0}) !== 0 ? ({1}) : ({2}))"},
             gate=lambda c, a, b: (False, c != 0, c == 0))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from . import numtext
-from .ops import CONST, NEG, P_ATOM, P_COMPARE, P_POWER, P_UNARY, POW, Op
+from .ops import CONST, NEG, P_ATOM, P_COMPARE, P_POWER, P_UNARY, POW, WHERE, Op
 
 
 def _wrap(term: tuple[str, int], need: int, open_="(", close=")") -> str:
@@ -37,8 +37,27 @@ def apply_infix(op: Op, args: list[tuple[str, int]], symbols=None) -> tuple[str,
     return f"{op.spelling}({', '.join(text for text, _ in args)})", P_ATOM
 
 
+def latex_value(term: tuple[str, int]) -> str:
+    """A formula in LaTeX as a number: a comparison in Iverson brackets, `[x > 0]` (1 where
+    it holds, 0 where not), so `t_{2} = [x > 0]` and `[x = 0] = 0` read as what they are,
+    not as a chain of (in)equalities."""
+    text, prec = term
+    return rf"\left[{text}\right]" if prec == P_COMPARE else text
+
+
+def latex_test(term: tuple[str, int]) -> str:
+    """where's condition in LaTeX, as the test it is: a comparison as itself (`x > 0`),
+    any other number `c \\ne 0`."""
+    text, prec = term
+    return text if prec == P_COMPARE else rf"{text} \ne 0"
+
+
 def apply_latex(op: Op, args: list[tuple[str, int]]) -> tuple[str, int]:
-    """The same, in LaTeX, from the registry's template for the op."""
+    """The same, in LaTeX, from the registry's template for the op. A comparison is a test
+    as where's condition, a number in Iverson brackets anywhere else."""
+    if op is WHERE:
+        return op.latex.format(latex_test(args[0]), *map(latex_value, args[1:])), P_ATOM
+    args = [(latex_value(a), P_ATOM) if a[1] == P_COMPARE else a for a in args]
     if op.infix and op.arity == 2:
         if op is POW:
             return op.latex.format(_wrap(args[0], P_ATOM, r"\left(", r"\right)"),

@@ -150,14 +150,26 @@ def _partials(graph: "Graph", values) -> list[float]:
     return out
 
 
-def _reveals(graph: "Graph", steps) -> tuple[dict, list]:
+def _reveals(graph: "Graph", steps, values) -> tuple[dict, list]:
     """For each drawn element, the index of the step that first shows it, and for each
-    step the elements it is about (its focus)."""
+    step the elements it is about (its focus).
+
+    A node's gradient shows at the step that completes it, as `explain` says it: its only
+    path's (chain rule, or the output's own local partial), or the sum of its paths. An
+    edge that passes no gradient (a comparison's inputs, where's condition and the branch
+    not taken, at these `values`) is no path: a node that gets a gradient along none
+    shows its 0 when the pass has reached every edge out of it (the step that says
+    `none`, or the 0 of the user it feeds)."""
     shown: dict[str, int] = {}
     focus = []
     out = graph.output
-    live = graph.reaches_output()
-    paths = [sum(1 for u in us if live[u]) for us in graph.users()]
+    flows, flags = graph.gradient_flow(values)
+    paths = [0] * len(graph.nodes)  # the edges out of each node that pass it a gradient
+    for n in graph.nodes:
+        if flows[n.id]:
+            for k, j in enumerate(n.inputs):
+                paths[j] += flags[n.id] is None or bool(flags[n.id][k])
+    nothing: dict[int, int] = {}  # a node along no path: the last `none` step into it
 
     def gradient_known(j: int, i: int) -> None:
         """With its only path's contribution (several paths: at the sum step)."""
@@ -177,11 +189,15 @@ def _reveals(graph: "Graph", steps) -> tuple[dict, list]:
             focus.append([f"n{at[0]}"])
         elif s.kind == "local":
             n, k = at
+            j = graph.nodes[n].inputs[k]
             shown.setdefault(f"p{n}.{k}", i)
             focus.append([f"e{n}.{k}"])
-            if n == out:  # no chain rule for the output's own inputs
+            if flags[n] is not None and not flags[n][k]:  # `none`: no gradient this way
                 shown.setdefault(f"b{n}.{k}", i)
-                gradient_known(graph.nodes[n].inputs[k], i)
+                nothing[j] = i
+            elif n == out:  # no chain rule for the output's own inputs
+                shown.setdefault(f"b{n}.{k}", i)
+                gradient_known(j, i)
         elif s.kind == "chain":
             n, k = at
             shown.setdefault(f"b{n}.{k}", i)
@@ -193,6 +209,15 @@ def _reveals(graph: "Graph", steps) -> tuple[dict, list]:
             focus.append([f"n{j}"])
         else:  # result
             focus.append([f"n{at[0]}"] + (["nout"] if at[0] == out else []))
+    # along no path: its 0 is known once every edge out of it is (users come later)
+    live = graph.reaches_output()
+    users = graph.users()
+    for j in range(out - 1, -1, -1):
+        if live[j] and not flows[j]:
+            after = [nothing[j]] if j in nothing else []
+            after += [shown[f"g{u}"] for u in users[j] if not flows[u] and f"g{u}" in shown]
+            if after:
+                shown.setdefault(f"g{j}", max(after))
     return shown, focus
 
 
@@ -533,7 +558,7 @@ def page(graph: "Graph", ev: "Evaluation | None" = None, sections=None, *,
     doc: dict = {"digits": digits, "steps": [], "sections": [], "output": graph.output}
     shown: dict = {}  # no steps: everything from the start
     if steps:
-        shown, focus = _reveals(graph, steps)
+        shown, focus = _reveals(graph, steps, ev.values)
         at = 0
         for si, sec in enumerate(sections):
             doc["sections"].append(sec.title)
