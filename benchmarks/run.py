@@ -155,14 +155,15 @@ def bench_whole_process(sizes, repeat, tmp: Path):
 
     The peer scripts print the value and the gradient: `--fields value,gradient` is the
     same job (the target's rows); `--format json` also writes every node's record. The
-    floor is cgraph's own start-up, `python -c "import click"`, run in the same rounds."""
+    floor is cgraph's own start-up, the same command on the tutorial's 5-node program, run
+    in the same rounds (eval's usual command lines no longer import click: see argv.py)."""
     peers = [("micrograd", baselines.MICROGRAD_SCRIPT)] if _try("micrograd") else []
     peers += [("PyTorch scalar", baselines.TORCH_SCRIPT)] if _try("torch") else []
     scripts = {}
     for name, source in peers:
         scripts[name] = tmp / f"peer_{name.split()[0]}.py"  # not micrograd.py: it shadows
         scripts[name].write_text(source)
-    floor = "python -c 'import click'"
+    floor = "eval tutorial --fields value,gradient"
     for kind in ("sum", "chain"):
         for nodes in sizes:
             n = nodes // 2
@@ -175,7 +176,7 @@ def bench_whole_process(sizes, repeat, tmp: Path):
                     "--fields value,gradient": f"{CGRAPH} eval --file {path} {args} "
                                                "--fields value,gradient"}
             cmds = {**ours, **{p: f"{PY} {scripts[p]} {kind} {n}" for p in scripts},
-                    floor: f"{PY} -c 'import click'"}
+                    floor: f'{CGRAPH} eval "(x+y)*z" x=1 y=3 z=-3 --fields value,gradient'}
             times, cpu = {k: [] for k in cmds}, {k: [] for k in cmds}
             for _ in range(repeat):  # interleaved
                 for k, cmd in cmds.items():
