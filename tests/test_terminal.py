@@ -170,7 +170,7 @@ def test_a_folded_example_line_is_full(help_screens):
     """trial7: descend's second example, continued by hand in its docstring, was folded
     line by line, so its first half became two lines and `--lr 0.01 \\` stood alone. Now
     an example is folded as a whole: no line of it ends early, with room for the next."""
-    from cgraph.cli_support import CONTEXT
+    from cgraph.cli_click import CONTEXT
 
     for (page, width), shown in help_screens.items():
         # help is laid out 2 columns inside the terminal (or its widest), and a folded
