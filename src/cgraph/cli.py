@@ -298,7 +298,7 @@ def jacobian_command(program, out, outputs, wrt, mode, verbose, digits):
     digits_apply(out)
     program.check()
     jac = lazy.jacobian.jacobian(program.graph, program.bindings, outputs, wrt, mode)
-    program.warn_nonfinite_value()
+    program.warn_nonfinite_value(lazy.jacobian.nonfinite(jac))
     if verbose:
         click.echo(jac.why(asked=mode is not None), err=True)
     out.emit(jac)
@@ -330,7 +330,7 @@ def hessian_command(program, out, wrt, output_name, digits):
     digits_apply(out)
     program.check()
     result = lazy.hessian.hessian(program.graph, program.bindings, wrt, output_name)
-    program.warn_nonfinite_value()
+    program.warn_nonfinite_value(lazy.hessian.nonfinite(result), "second derivative")
     out.emit(result)
 
 

@@ -161,12 +161,19 @@ class Program:
         self.report_nonfinite(ev, finite)
         return ev
 
-    def warn_nonfinite_value(self) -> None:
+    def warn_nonfinite_value(self, derivatives=(), what: str = "derivative") -> None:
         """jacobian and hessian, whose tables show derivatives: warn, as eval does, where a
-        value first stops being finite from finite inputs (one more pass)."""
+        value first stops being finite from finite inputs (one more pass), and then, as
+        eval's "non-finite gradient for x", which of the table's `derivatives` are not
+        finite (`∂f/∂x`, of the kind `what` names)."""
         ev = self.graph.evaluate(self.bindings)
         if ev.first_nonfinite() is not None:
             warn(nonfinite_messages(ev)[0])
+        if derivatives:
+            from .errors import listed
+
+            warn(f"non-finite {what}{'s' if len(derivatives) > 1 else ''}: "
+                 f"{listed(derivatives)}")
 
     @staticmethod
     def report_nonfinite(ev, finite: str | None = "warn") -> None:

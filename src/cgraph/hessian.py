@@ -14,6 +14,7 @@ Python-level pass over the tape (and numpy work proportional to its width).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Mapping
@@ -87,6 +88,15 @@ class Hessian:
     def asymmetry(self) -> float:
         """max |Hᵢⱼ - Hⱼᵢ|: forward-over-reverse computes both, in different orders."""
         return float(np.max(np.abs(self.matrix - self.matrix.T))) if self.matrix.size else 0.0
+
+
+def nonfinite(h: Hessian) -> list[str]:
+    """The entries of the matrix that are not finite, as `∂²f/∂x∂y` (`∂²f/∂x²` on the
+    diagonal), each pair once (the upper triangle, row by row)."""
+    f, names = h.output, h.variables
+    return [f"∂²{f}/∂{x}²" if i == j else f"∂²{f}/∂{x}∂{names[j]}"
+            for i, x in enumerate(names) for j in range(i, len(names))
+            if not math.isfinite(h.matrix[i, j]) or not math.isfinite(h.matrix[j, i])]
 
 
 def size_check(n: int) -> None:

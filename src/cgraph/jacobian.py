@@ -45,6 +45,12 @@ class Jacobian:
         return f"{self.mode} mode ({reason}): {self.passes_text}, one per {per}"
 
 
+def nonfinite(jac: Jacobian) -> list[str]:
+    """The entries of the matrix that are not finite, as `∂f/∂x`, row by row."""
+    return [f"∂{f}/∂{v}" for f, row in zip(jac.outputs, jac.matrix)
+            for v, d in zip(jac.variables, row) if d - d != 0]
+
+
 def choose_mode(n_outputs: int, n_variables: int) -> str:
     """Forward mode when it needs fewer passes (one per variable) than reverse (one per
     output); reverse on a tie, since its pass also gives every node's adjoint."""
