@@ -138,6 +138,11 @@ def test_a_trace_onto_the_file_standard_output_writes_is_refused(tmp_path):
     with open(os.devnull, "w") as null:
         r = subprocess.run([*args, "--trace", os.devnull], stdout=null)
     assert r.returncode == 0
+    both = tmp_path / "both.txt"  # `--trace /dev/stderr > both.txt 2>&1`: asked for, kept
+    with open(both, "w") as stdout:
+        r = subprocess.run([*args, "--trace", "/dev/stderr"], stdout=stdout, stderr=stdout)
+    assert r.returncode == 0 and both.read_text().startswith("step,cost,x,grad_x\n")
+    assert json.loads(both.read_text().split("\n", 4)[4])["steps"] == 3
 
 
 def test_divergence_exits_1_naming_the_step():

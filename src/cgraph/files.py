@@ -155,9 +155,11 @@ def descriptor(path: str) -> int | None:
 def is_standard_output(path: str) -> bool:
     """Whether writing `path` writes where standard output goes: '-', /dev/stdout, or a
     file or pipe that is standard output's (`--trace run.csv > run.csv`, a link to
-    /dev/stdout). A terminal or /dev/null named for both mixes or loses nothing."""
-    if descriptor(path) == 1:
-        return True
+    /dev/stdout). A terminal or /dev/null named for both mixes or loses nothing, and
+    /dev/stderr is what the user chose even where `2>&1` makes it standard output's too."""
+    fd = descriptor(path)
+    if fd is not None:
+        return fd == 1
     import stat
 
     try:
