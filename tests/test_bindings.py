@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import struct
 import subprocess
@@ -608,3 +609,27 @@ def test_a_bindings_file_binding_a_name_twice_says_by_which_keys(tmp_path, text,
     path.write_text(text)
     assert refused("eval", "W[1,1]*W[2,2] + x", "--bindings", str(path)) == (
         f"--bindings {path}: {said}")
+
+
+@pytest.mark.parametrize("option", ["--bindings", "--file", "--data"])
+def test_an_empty_file_name_is_refused_not_ignored(option, tmp_path):
+    """`--bindings "$F"` with F unset: an empty name was taken as no --bindings at all (the
+    run went on without the file's values, or failed on a missing value), and --file '' or
+    --data '' said "cannot read : No such file or directory". Each now names the option, as
+    -o '' does (trial8's finding)."""
+    bound = tmp_path / "b.txt"
+    bound.write_text("y=2\n")
+    args = ["x*y", "x=1", "y=2"] if option == "--data" else ["x*y", "x=1"]
+    for command in ("eval", "descend"):
+        if command == "descend" and option == "--data":
+            continue
+        assert refused(command, *args, option, "").startswith(
+            f"{option}: an empty file name (write '-' for standard input) (see ")
+    # the fast path (argv.py) and click say it alike
+    for click_path in ("", "1"):
+        r = subprocess.run([sys.executable, "-m", "cgraph", "eval", *args, option, ""],
+                           capture_output=True, text=True, cwd=tmp_path,
+                           env={**os.environ, "CGRAPH_CLICK": click_path})
+        assert (r.returncode, r.stdout) == (2, "")
+        assert r.stderr == (f"Error: {option}: an empty file name (write '-' for standard "
+                            f"input) (see 'cgraph eval --help')\n")

@@ -113,6 +113,38 @@ def test_a_trace_on_standard_output_is_refused(trace, tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["log.txt"]  # no temporary file
 
 
+def test_a_trace_onto_the_file_standard_output_writes_is_refused(tmp_path):
+    """`descend … --format json --trace run.csv > run.csv`: the result went to the file the
+    shell opened, then the trace was renamed over it: exit 0, and the result was gone
+    (trial8's finding). The trace's path is standard output's file there, as /dev/stdout
+    is; a link to /dev/stdout with stdout a pipe too. /dev/null for both is no loss."""
+    import subprocess
+    import sys
+
+    args = [sys.executable, "-m", "cgraph", "descend", "(x-1)^2", "x=0", "--steps", "3",
+            "--format", "json"]
+    out = tmp_path / "run.csv"
+    with open(out, "w") as stdout:
+        r = subprocess.run([*args, "--trace", str(out)], stdout=stdout,
+                           stderr=subprocess.PIPE, text=True)
+    assert r.returncode == 2 and out.read_text() == ""
+    assert r.stderr == (f"Error: --trace {out}: standard output carries descend's result; "
+                        "write the trace to a file (--trace run.csv) or to standard error "
+                        "(--trace /dev/stderr)\n")
+    link = tmp_path / "so.csv"
+    link.symlink_to("/dev/stdout")
+    r = subprocess.run([*args, "--trace", str(link)], capture_output=True, text=True)
+    assert (r.returncode, r.stdout) == (2, "") and "carries descend's result" in r.stderr
+    with open(os.devnull, "w") as null:
+        r = subprocess.run([*args, "--trace", os.devnull], stdout=null)
+    assert r.returncode == 0
+    both = tmp_path / "both.txt"  # `--trace /dev/stderr > both.txt 2>&1`: asked for, kept
+    with open(both, "w") as stdout:
+        r = subprocess.run([*args, "--trace", "/dev/stderr"], stdout=stdout, stderr=stdout)
+    assert r.returncode == 0 and both.read_text().startswith("step,cost,x,grad_x\n")
+    assert json.loads(both.read_text().split("\n", 4)[4])["steps"] == 3
+
+
 def test_divergence_exits_1_naming_the_step():
     r = run("x^2", "x=1", "--lr", "1.5")
     assert r.exit_code == 1 and "diverged at step" in r.stderr and r.stdout == ""

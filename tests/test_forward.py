@@ -66,3 +66,20 @@ def test_bad_tangents_exit_2_with_one_line(args, message):
     r = run("eval", *TUTORIAL, *args)
     assert r.exit_code == 2 and r.stdout == ""
     assert r.stderr.startswith(f"Error: {message}") and r.stderr.count("\n") == 1
+
+
+def test_explain_takes_a_tangent_alone_as_forward_mode_as_eval_does():
+    """`eval … --tangent x=1` is forward mode ([default: reverse, or forward with
+    --tangent]); explain said "--tangent is forward mode's: use it with --mode forward" to
+    the same command line (trial8's finding). Now both read it alike; --mode reverse with a
+    tangent is still refused by both."""
+    alone = run("explain", *TUTORIAL, "--tangent", "x=1", "--format", "text")
+    assert alone.exit_code == 0, alone.stderr
+    assert alone.stdout == run("explain", *TUTORIAL, "--mode", "forward", "--tangent", "x=1",
+                               "--format", "text").stdout
+    assert "    ṗ = ẋ + ẏ = 1 + 0 = 1\n" in alone.stdout
+    assert "Backward pass" in run("explain", *TUTORIAL, "--format", "text").stdout
+    for command in ("eval", "explain"):
+        r = run(command, *TUTORIAL, "--mode", "reverse", "--tangent", "x=1")
+        assert r.exit_code == 2 and r.stderr == (
+            "Error: --tangent is forward mode's: use it with --mode forward\n")

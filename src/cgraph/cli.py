@@ -139,9 +139,9 @@ def graph_command(program, out, direction, collapse, grads, no_values, fence, di
 @cli.command("explain", cls=Command)
 @program_arguments
 @output_options("explain", terminal="rich", piped="text", what="Output")
-@click.option("--mode", type=click.Choice(["reverse", "forward"]), default="reverse",
-              show_default=True, help="reverse: the forward pass, then the backward pass; "
-              "forward: each node's value with its tangent, ṅ = Σ ∂n/∂input · inpuṫ.")
+@click.option("--mode", type=click.Choice(["reverse", "forward"]), help="reverse: the "
+              "forward pass, then the backward pass; forward: each node's value with its "
+              "tangent, ṅ = Σ ∂n/∂input · inpuṫ [default: reverse, or forward with --tangent].")
 @click.option("--tangent", "tangents", multiple=True, metavar="X=T", help="Forward mode's "
               "direction (repeat for several) [default: the first variable, 1].")
 @click.option("--digits", type=DIGITS, default=numtext.TABLE, show_default=True,
@@ -164,7 +164,7 @@ def explain_command(program, out, mode, tangents, digits, diagrams):
     if diagrams:
         out.imply("markdown", "--diagrams", "draws Mermaid diagrams into Markdown")
     out.by_suffix()
-    if mode == "forward":
+    if mode == "forward" or (mode is None and tangents):  # as eval reads a --tangent alone
         if diagrams:
             raise click.UsageError("--diagrams draws the reverse-mode walk-through")
         program.evaluate()  # checks the bindings, warns where values stop being finite

@@ -192,8 +192,13 @@ def with_program(fn):
 
     @functools.wraps(fn)
     def command(args, program_file, bindings_file, **kwargs):
+        streams = (program_file, kwargs.get("data_path"), bindings_file)
+        for option, name in zip(("--file", "--data", "--bindings"), streams):
+            if name == "":  # `--bindings "$F"` with F unset: not "no --bindings"
+                raise UsageError(f"{option}: an empty file name (write '-' for standard "
+                                 f"input)")
         source = program_file or ("-" if args and args[0] == "-" else None)
-        streams = (source, kwargs.get("data_path"), bindings_file)
+        streams = (source,) + streams[1:]
         if streams.count("-") > 1:  # one standard input: the program, the rows, the bindings
             held = [what for what, name in zip(("the program", "the --data rows",
                                                 "the bindings (--bindings -)"), streams)

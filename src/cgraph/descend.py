@@ -338,9 +338,10 @@ class TraceFile:
     the record of what went wrong."""
 
     def __init__(self, path: str, wrt: list[str], inputs=()):
-        from .files import check_target, descriptor
+        from .files import check_target, is_standard_output
 
-        if descriptor(path) == 1:  # the rows and the result, one after the other: neither reads
+        if is_standard_output(path):  # the rows and the result, one after the other (or the
+            # trace renamed over the result): neither reads
             raise InputError(f"--trace {path}: standard output carries descend's result; "
                              "write the trace to a file (--trace run.csv) or to standard "
                              "error (--trace /dev/stderr)")

@@ -152,6 +152,23 @@ def descriptor(path: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
+def is_standard_output(path: str) -> bool:
+    """Whether writing `path` writes where standard output goes: '-', /dev/stdout, or a
+    file or pipe that is standard output's (`--trace run.csv > run.csv`, a link to
+    /dev/stdout). A terminal or /dev/null named for both mixes or loses nothing, and
+    /dev/stderr is what the user chose even where `2>&1` makes it standard output's too."""
+    fd = descriptor(path)
+    if fd is not None:
+        return fd == 1
+    import stat
+
+    try:
+        st, out = os.stat(path), os.fstat(1)
+    except (OSError, ValueError):
+        return False
+    return os.path.samestat(st, out) and (stat.S_ISREG(st.st_mode) or stat.S_ISFIFO(st.st_mode))
+
+
 def is_special(path: str) -> bool:
     """Whether an output path is a stream or a special file (a named pipe, /dev/null):
     written in place, whatever its name ends with."""
