@@ -145,7 +145,11 @@ def _named(p: Parse, fn, x) -> tuple:
 
 def _binary(p: Parse, op, left, right) -> tuple:
     """A BINARY node of `op` on two operands (a name on the right, or on both sides, read
-    inline: `t*c + d`, `x*w`)."""
+    inline: `t*c + d`, `x*w`).
+
+    Each closure below writes out a name's lookup (in `scope`, else the name's callback)
+    rather than calling one function for it: these closures run once for every repeated
+    statement, and a call a name would cost more than the lookup itself."""
     builder, scope, pieces, nodes, append, node = \
         p.builder, p.scope, p.pieces, p.nodes, p.append, BareNode
     if right[0] is NAME:
