@@ -149,7 +149,7 @@ def _binary(p: Parse, op, left, right) -> tuple:
 
     Each closure below writes out a name's lookup (in `scope`, else the name's callback)
     rather than calling one function for it: these closures run once for every repeated
-    statement, and a call a name would cost more than the lookup itself."""
+    statement, and a call per name would cost more than the lookup itself."""
     builder, scope, pieces, nodes, append, node = \
         p.builder, p.scope, p.pieces, p.nodes, p.append, BareNode
     if right[0] is NAME:
