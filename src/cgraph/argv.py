@@ -174,8 +174,11 @@ def table_source(command) -> str:
         if isinstance(p, click.Argument):
             assert p.nargs == -1 and isinstance(p.type, click.types.StringParamType), p
             kind = "args"
-        elif p.is_flag:
-            assert p.flag_value is True and not p.secondary_opts and not p.multiple, p
+        elif p.is_flag:  # (what the flag gives, asked of click: click 8.5 keeps a plain
+            #               flag's flag_value unset where 8.4 had True)
+            given = command.make_context("eval", [p.opts[0]], resilient_parsing=True).params
+            assert given[p.name] is True and absent[p.name] is False, p
+            assert not p.secondary_opts and not p.multiple, p
             kind = "flag"
         else:
             assert p.nargs == 1 and not p.secondary_opts, p
