@@ -69,29 +69,31 @@ def check(ev: Evaluation, eps: float | None = None) -> tuple[list[Row], list[str
         analytic = gradient[name]
         x = ev.bindings[name]
         h = eps if eps is not None else DEFAULT_EPS * max(1.0, abs(x))
-        up = graph.forward({**ev.bindings, name: x + h})
-        down = graph.forward({**ev.bindings, name: x - h})
-        numeric = (up[graph.output] - down[graph.output]) / (2 * h)
-        def sides(s, x=x, name=name):  # the output at x + s and x - s
-            return [graph.forward({**ev.bindings, name: x + d})[graph.output]
-                    for d in (s, -s)]
+        def sides(s, x=x, name=name):  # every node's value at x + s and at x - s
+            return [graph.forward({**ev.bindings, name: x + d}) for d in (s, -s)]
 
-        def differ(s, sides=sides):
-            up, down = sides(s)
-            return (up - down) / (2 * s)
+        def differ(s, sides=sides):  # the central difference at step s
+            return _central(*sides(s), s, graph.output)
+        up, down = sides(h)
+        numeric = _central(up, down, h, graph.output)
         rows.append(Row(name, analytic, numeric, h, differ=differ, point=x))
         if not math.isfinite(numeric) and math.isfinite(analytic) \
                 and math.isfinite(ev.value):
-            _left_domain(rows[-1], name, x,
-                         lambda s, sides=sides: [_not_finite(v) for v in sides(s)])
+            _left_domain(rows[-1], name, x, lambda s, sides=sides: [
+                _not_finite(values[graph.output]) for values in sides(s)])
         for n in kinky:
-            sides = zip(base_side[n.id], _kink_sides(n, up), _kink_sides(n, down))
-            if n.id not in warnings and any(_straddles(s) for s in sides):
+            signs = zip(base_side[n.id], _kink_sides(n, up), _kink_sides(n, down))
+            if n.id not in warnings and any(_straddles(s) for s in signs):
                 warnings[n.id] = n
     labels = node_labels(graph)
     notes = [f"node {n.id} ({node_expr(graph, n, labels)}) sits on a kink here: finite "
              "differences cannot be trusted for it" for n in warnings.values()]
     return rows, notes
+
+
+def _central(up: list[float], down: list[float], s: float, output: int) -> float:
+    """The central difference of the output, from every node's values at x + s and x - s."""
+    return (up[output] - down[output]) / (2 * s)
 
 
 TRIES = 15  # steps tried below the one that failed, a tenth at a time
