@@ -18,7 +18,7 @@ from .graph import Evaluation
 from .stepper import edge_ids
 from .ops import CONST, P_ATOM, Op
 from .printing import (apply_infix, apply_latex, latex_name, latex_value, node_labels,
-                       output_labels, reading_order)
+                       output_labels, reading_order, text_value)
 from .symbolic import Sym, SymbolicBuilder
 
 TIMES = {"mul": "·"}  # explain writes products with a centred dot
@@ -88,8 +88,7 @@ class Apply:
     def text(self, digits, in_product=False) -> str:
         atoms = [(a if isinstance(a, str) else a.text(digits, True), P_ATOM)
                  for a in self.args]
-        text, prec = apply_infix(self.op, atoms, TIMES)
-        return f"({text})" if prec == ops.P_COMPARE else text  # (x < 2) = (1 < 2) = 1
+        return text_value(apply_infix(self.op, atoms, TIMES))  # (x < 2) = (1 < 2) = 1
 
     def latex(self, digits, in_product=False) -> str:
         atoms = [(Name(a).latex(digits) if isinstance(a, str) else a.latex(digits, True),
@@ -106,8 +105,9 @@ class Formula:
 
     def text(self, digits, in_product=False) -> str:
         out = render_formula(self.builder.nodes, [("_", self.id)], symbols=TIMES)[1][0][1]
-        if self.builder.nodes[self.id].op.prec == ops.P_COMPARE:
-            return f"({out})"  # ∂t5/∂t4 = (t2 != 0) = 1
+        prec = self.builder.nodes[self.id].op.prec
+        if prec == ops.P_COMPARE:
+            return text_value((out, prec))  # ∂t5/∂t4 = (t2 != 0) = 1
         return f"({out})" if in_product and _is_sum(out) else out
 
     def latex(self, digits, in_product=False) -> str:

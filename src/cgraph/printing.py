@@ -37,6 +37,13 @@ def apply_infix(op: Op, args: list[tuple[str, int]], symbols=None) -> tuple[str,
     return f"{op.spelling}({', '.join(text for text, _ in args)})", P_ATOM
 
 
+def text_value(term: tuple[str, int]) -> str:
+    """A formula in text as a term of a chain of equalities: a comparison in parentheses,
+    `t2 = (x < y) = (1 < 3) = 1`, not `x < y = 1 < 3 = 1` (LaTeX: `latex_value`)."""
+    text, prec = term
+    return f"({text})" if prec == P_COMPARE else text
+
+
 def latex_value(term: tuple[str, int]) -> str:
     """A formula in LaTeX as a number: a comparison in Iverson brackets, `[x > 0]` (1 where
     it holds, 0 where not), so `t_{2} = [x > 0]` and `[x = 0] = 0` read as what they are,
