@@ -239,3 +239,21 @@ def test_eval_does_not_import_click(tmp_path):
         assert "cgraph.eval_formats" in found  # (the listing works)
         assert not {m for m in found if m == "click" or m.startswith("click.")}, args
     assert "click" in _imported_by("eval", "x", "x=1", "--wrt", "x", "--wrt", "x")
+
+
+def test_a_recursion_error_is_one_line_on_both_paths():
+    """Nothing recurses on the input, but were it to, the command says so in one line and
+    exits 1 on either path: cli_support.with_program, which both call, turns it into an
+    EvaluationError (the two paths each had their own clause for it)."""
+    code = ("import sys, cgraph.graph as g\n"
+            "def deep(*args, **kwargs):\n"
+            "    raise RecursionError\n"
+            "g.Graph.evaluate = deep\n"
+            "sys.argv = ['cgraph'] + sys.argv[1:]\n"
+            "from cgraph.__main__ import main\n"
+            "main()\n")
+    for forced in ({}, {"CGRAPH_CLICK": "1"}):
+        r = subprocess.run([sys.executable, "-c", code, "eval", "x*y", "x=1", "y=2"],
+                           capture_output=True, text=True, env={**env_for(), **forced})
+        assert (r.returncode, r.stdout, r.stderr) == (
+            1, "", "Error: the program is too deeply nested\n"), forced

@@ -137,15 +137,12 @@ def run_eval(params: dict, given: dict) -> None:
     """eval's function with `params`, its errors said as cli_click's Command and Group say
     them; ends with SystemExit, as click's main does."""
     from .cli_support import UsageError, begin, echo, say_failure, say_usage_error
-    from .errors import CgraphError, EvaluationError
+    from .errors import CgraphError
     from .eval_command import eval_command
 
     begin("eval", COMMAND_PATH, given)
     try:
-        try:
-            eval_command(**params)
-        except RecursionError:  # should never happen: nothing recurses on the input
-            raise EvaluationError("the program is too deeply nested") from None
+        eval_command(**params)
     except UsageError as e:
         say_usage_error(e.message, COMMAND_PATH)
         sys.exit(e.exit_code)

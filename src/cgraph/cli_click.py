@@ -16,7 +16,7 @@ from click.core import ParameterSource
 from . import cli_support
 from .cli_support import (UsageError, begin, failure_line, lazy, say_failure,
                           say_usage_error, shown, with_output, with_program)
-from .errors import CgraphError, EvaluationError
+from .errors import CgraphError
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -116,10 +116,8 @@ class Command(click.Command):
             return super().invoke(ctx)
         except UsageError as e:  # cli_support's, raised while the command runs
             raise click.UsageError(e.message, ctx) from None
-        except CgraphError as e:
+        except CgraphError as e:  # (a RecursionError too: cli_support.with_program)
             raise _Failure(e) from None
-        except RecursionError:  # should never happen: nothing recurses on the input
-            raise _Failure(EvaluationError("the program is too deeply nested")) from None
 
 
 class Group(click.Group):

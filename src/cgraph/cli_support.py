@@ -188,10 +188,17 @@ def with_program(fn):
     """`fn` taking `program`, a parsed `Program`, called with what the command line says:
     `args` (PROGRAM [NAME=VALUE…], or only the bindings with --file), `program_file` (--file
     PATH; '-' reads standard input) and `bindings_file` (--bindings FILE). cli_click's
-    `program_arguments` declares those to click."""
+    `program_arguments` declares those to click. A RecursionError, which should never
+    happen (nothing recurses on the input), is an EvaluationError here, on either path."""
 
     @functools.wraps(fn)
-    def command(args, program_file, bindings_file, **kwargs):
+    def command(*args, **kwargs):
+        try:
+            return run(*args, **kwargs)
+        except RecursionError:
+            raise EvaluationError("the program is too deeply nested") from None
+
+    def run(args, program_file, bindings_file, **kwargs):
         streams = (program_file, kwargs.get("data_path"), bindings_file)
         for option, name in zip(("--file", "--data", "--bindings"), streams):
             if name == "":  # `--bindings "$F"` with F unset: not "no --bindings"
