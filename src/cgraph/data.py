@@ -379,18 +379,23 @@ class CsvBlocks:
         plain, quoted = csv.ParseOptions(), csv.ParseOptions(newlines_in_values=True)
         float64 = pa.float64()
 
+        where = [self.header.index(c) for c in columns]
+        width = len(self.header)
+
         def parse(block: bytes, first: int) -> list[Batch]:
             try:
-                table = csv.read_csv(pa.py_buffer(block), read_options=read,
-                                     parse_options=quoted if b'"' in block else plain,
-                                     convert_options=convert)
-                texts = [table.column(c).combine_chunks() for c in columns]
+                texts = plain_cells(block, width, where)
+                if texts is None:
+                    table = csv.read_csv(pa.py_buffer(block), read_options=read,
+                                         parse_options=quoted if b'"' in block else plain,
+                                         convert_options=convert)
+                    texts = [table.column(c).combine_chunks() for c in columns]
                 arrays = {c: cast(t, float64).to_numpy() for c, t in zip(columns, texts)}
                 if suspect(arrays.values(), texts):  # 1e999? the slow reader decides
                     raise ValueError
             except (pa.ArrowException, ValueError):
                 return list(self._slow(block, first, columns))
-            return [Batch(arrays, texts, table.num_rows)] if table.num_rows else []
+            return [Batch(arrays, texts, len(texts[0]))] if len(texts[0]) else []
 
         import numpy as np
 
@@ -405,6 +410,62 @@ class CsvBlocks:
         reader = CsvReader(io.StringIO(text, newline=""), self.path, self.header, first - 1)
         for arrays, echoed in reader.chunks(columns, echo=True):
             yield Batch(arrays, _split(echoed, len(columns)), len(echoed))
+
+
+def plain_cells(block: bytes, width: int, where: list[int]) -> list | None:
+    """The text of columns `where` of a block of `width` cells a line, as Arrow's CSV reader
+    gives it (string arrays), found without that reader where the block is plain: no
+    quote, no CR, no empty cell or line. numpy finds the commas and newlines, each cell
+    becomes a view of the block (an Arrow string_view), and Arrow's cast copies them into
+    string arrays. None for any other block (Arrow's reader reads it). 0.20 s instead of
+    0.25 for the blocks of 2*10^6 rows of two numbers, casts to float included."""
+    import numpy as np
+    import pyarrow as pa
+
+    if not block or b'"' in block or b"\r" in block:
+        return None
+    size = len(block)
+    buf = np.zeros(size + 16, np.uint8)  # padded: a short cell's 12 bytes are read whole
+    buf[:size] = np.frombuffer(block, np.uint8)
+    if block[-1] != 10:  # the file's last line
+        buf[size] = 10
+        size += 1
+    chars = buf[:size]
+    newline = chars == 10
+    seps = np.flatnonzero(newline | (chars == 44))
+    rows = len(seps) // width
+    ends = newline[seps]
+    if len(seps) != rows * width or np.count_nonzero(ends) != rows or \
+            not ends[width - 1::width].all():
+        return None
+    starts = np.empty(len(seps), np.int64)
+    starts[0] = 0
+    starts[1:] = seps[:-1] + 1
+    lengths = seps - starts
+    if not lengths.all():  # an empty cell or line
+        return None
+    words = np.ndarray((len(buf) - 3,), np.uint32, buf, 0, (1,))  # 4 bytes at each byte
+    data = pa.py_buffer(buf)
+    texts = []
+    for i in where:
+        # Arrow's view of a cell: its length, then its first 4 bytes and where it is in
+        # buffer 0, or (12 bytes or fewer) the bytes themselves, zero-padded
+        at, length = starts[i::width], lengths[i::width]
+        views = np.zeros((rows, 4), np.uint32)
+        views[:, 0] = length
+        views[:, 1] = words[at]
+        views[:, 3] = at
+        short = np.flatnonzero(length <= 12)
+        if len(short):
+            at, left = at[short], length[short]
+            for q in range(3):
+                keep = np.clip(left - 4 * q, 0, 4).astype(np.uint64) * np.uint64(8)
+                mask = ((np.uint64(1) << keep) - np.uint64(1)).astype(np.uint32)
+                views[short, q + 1] = words[at + 4 * q] & mask
+        cells = pa.Array.from_buffers(pa.string_view(), rows, [None, pa.py_buffer(views),
+                                                               data])
+        texts.append(cast(cells, pa.string()))
+    return texts
 
 
 def _split(echoed: list[str], width: int) -> list[list[str]]:
