@@ -287,7 +287,7 @@ def to_json(rows, notes, rtol, atol) -> str:
             "step": num(r.step), "ok": r.ok(rtol, atol)} for r in rows},  # x = inf: inf
         "warnings": notes,
     }
-    return json.dumps(doc, ensure_ascii=False, allow_nan=False)
+    return numtext.json_document(json.dumps(doc, ensure_ascii=False, allow_nan=False))
 
 
 def to_tsv(rows, rtol, atol, digits=None) -> str:

@@ -94,7 +94,7 @@ class Derivatives:
                "names": {k: self.name(k) for k in self.partials}, "text": self.text()}
         if values is not None:
             doc["values"] = {v: numtext.json_value(x) for v, x in values.items()}
-        return json.dumps(doc, ensure_ascii=False, allow_nan=False)
+        return numtext.json_document(json.dumps(doc, ensure_ascii=False, allow_nan=False))
 
     def at(self, bindings: dict) -> "Derivatives":
         """These derivatives with their values at a point (none when `bindings` is empty)."""

@@ -185,7 +185,7 @@ def json_dumps(value) -> str:
     if isinstance(value, float):
         if value - value != 0.0:
             raise ValueError(f"Out of range float values are not JSON compliant: {value!r}")
-        return float.__repr__(value)
+        return numtext.json_number(value)
     if value is None or isinstance(value, bool):
         return "null" if value is None else "true" if value else "false"
     if isinstance(value, int):
