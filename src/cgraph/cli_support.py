@@ -503,8 +503,13 @@ def with_output(module: str, *, terminal: str | None = None, piped: str | None =
             suffixes = getattr(getattr(lazy, module), "SUFFIXES", None)
             program = kwargs.get("program")
             inputs = program.inputs if program is not None else []
-            return fn(out=Output(formats, fmt, path, options, terminal, piped, inputs,
-                                 suffixes), **kwargs)
+            out = Output(formats, fmt, path, options, terminal, piped, inputs, suffixes)
+            if path is None:
+                return fn(out=out, **kwargs)
+            from .streams import to_file
+
+            with to_file():  # the result is made for a UTF-8 file, not the terminal
+                return fn(out=out, **kwargs)
 
         command.output = dict(module=module, terminal=terminal, piped=piped,
                               default=default)
