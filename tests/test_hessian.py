@@ -451,7 +451,7 @@ def test_a_value_that_stops_being_finite_is_a_warning_as_in_eval(command):
 
 def test_a_derivative_that_is_not_finite_is_a_warning_as_in_eval():
     """sqrt(x)*y at x=0: every value is finite (sqrt(0) = 0), but ∂f/∂x is not, and eval
-    says 'non-finite gradient for x'; jacobian and hessian showed Infinity and said nothing
+    says 'non-finite gradient: ∂f/∂x'; jacobian and hessian showed Infinity and said nothing
     (trial7's finding). The warning names exactly the entries of the matrix, read back from
     the command's own JSON, that are not finite."""
     import json
@@ -461,7 +461,7 @@ def test_a_derivative_that_is_not_finite_is_a_warning_as_in_eval():
 
     from cgraph.cli import cli
 
-    assert "non-finite gradient for x" in CliRunner().invoke(
+    assert "non-finite gradient: ∂f/∂x" in CliRunner().invoke(
         cli, ["eval", "sqrt(x)*y", "x=0", "y=1"]).stderr
     r = CliRunner().invoke(cli, ["jacobian", "a = sqrt(x); b = x*y", "x=0", "y=1",
                                  "--output", "a,b", "--format", "json"])
