@@ -187,28 +187,6 @@ def test_the_table_on_a_terminal_spells_literals_as_written():
     assert not PADDED.search(shown.screen)
 
 
-def _katex_errors(lines: list[str], tmp_path) -> list[str]:
-    import shutil
-    import subprocess
-
-    import renderers
-
-    katex = renderers.TOOLS_DIR / "node_modules" / "katex"
-    renderers.require("KaTeX (with mermaid-cli)", katex.exists() and shutil.which("node"))
-    script = tmp_path / "katex.js"
-    script.write_text(
-        f"const katex = require({json.dumps(str(katex))});\n"
-        "const bad = [];\n"
-        "for (const line of JSON.parse(require('fs').readFileSync(0, 'utf8'))) {\n"
-        "  try { katex.renderToString(line, {throwOnError: true}); }\n"
-        "  catch (e) { bad.push(line + ' -- ' + e.message); } }\n"
-        "console.log(JSON.stringify(bad));\n")
-    out = subprocess.run(["node", str(script)], input=json.dumps(lines), text=True,
-                         capture_output=True, timeout=60)
-    assert out.returncode == 0, out.stderr
-    return json.loads(out.stdout)
-
-
 def test_explain_writes_powers_of_ten_that_katex_renders(tmp_path):
     """Markdown's maths had `1e-07` (e as a variable, minus as subtraction) and, once values
     became `3 \\cdot 10^{-8}`, a power of one (`3 \\cdot 10^{-8}^{2}`: a double superscript).
@@ -223,7 +201,9 @@ def test_explain_writes_powers_of_ten_that_katex_renders(tmp_path):
     maths = re.findall(r"\$([^$]+)\$", out)
     assert len(maths) > 20 and not [m for m in maths if re.search(r"[0-9]e[-+]?[0-9]", m)]
     assert r"\left(3 \cdot 10^{-8}\right)^{2}" in out
-    assert _katex_errors(maths, tmp_path) == []
+    import renderers
+
+    assert renderers.katex_errors(maths, tmp_path) == []
 
 
 @pytest.mark.renderers
