@@ -341,9 +341,11 @@ def test_cli_errors():
 FACTORS = ["x", "x - y", "y * z", "sin(x)", "x^2", "x + 1", "exp(x) - 1", "z", "x * y - 1"]
 SHAPES = ["({e}) * ({f}) / ({f})", "({e}) / ({f}) * ({f})", "({f}) * ({e}) / ({f})^2 * ({f})",
           "({e}) + 0 * log(({f})^2)", "({e}) * (({f}) / ({f}))", "({e})"]
-# points on the factors' zeros, and others (not below 1e-100: where values underflow, any
-# rewriting of a formula may round differently, cancelled factors or not)
-EDGES = st.sampled_from([0.0, 1.0, -1.0, 0.5]) | coords.filter(lambda v: abs(v) > 1e-100)
+# points on the factors' zeros, and others (not below 1e-20: near 0, eval's reverse pass
+# divides by powers of tiny factors, 1/(y·z)³ at y = z = 3e-67 overflows, where the
+# formula, having cancelled them, is finite; README says diff agrees where no value
+# overflows or underflows)
+EDGES = st.sampled_from([0.0, 1.0, -1.0, 0.5]) | coords.filter(lambda v: abs(v) > 1e-20)
 
 
 def _same(a: float, b: float, scale: float) -> bool:
