@@ -62,6 +62,25 @@ def require_browser() -> None:
     require("Chromium", Path(CHROMIUM).exists())
 
 
+def katex_errors(lines, folder: Path) -> list[str]:
+    """Each line KaTeX (the renderer Mermaid bundles) refuses, with its message: every
+    line rendered in one node process, throwOnError. Skips the test without KaTeX."""
+    katex = TOOLS_DIR / "node_modules" / "katex"
+    require("KaTeX (with mermaid-cli)", katex.exists() and bool(shutil.which("node")))
+    script = folder / "katex.js"
+    script.write_text(
+        f"const katex = require({json.dumps(str(katex))});\n"
+        "const bad = [];\n"
+        "for (const line of JSON.parse(require('fs').readFileSync(0, 'utf8'))) {\n"
+        "  try { katex.renderToString(line, {throwOnError: true}); }\n"
+        "  catch (e) { bad.push(line + ' -- ' + e.message); } }\n"
+        "console.log(JSON.stringify(bad));\n")
+    out = subprocess.run(["node", str(script)], input=json.dumps(list(lines)), text=True,
+                         capture_output=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
 def dot_renders(path: Path) -> subprocess.CompletedProcess:
     return subprocess.run(["dot", "-Tsvg", str(path), "-o", str(path.with_suffix(".svg"))],
                           capture_output=True, text=True, timeout=120)

@@ -370,7 +370,39 @@ def test_non_finite_warns_on_stderr_and_exits_0():
     r = run("eval", "sqrt(x) + log(x)", "x=0", "--format", "json")
     assert r.exit_code == 0
     assert "warning: node 2 (t2 = log(x)) is -Infinity" in r.stderr
-    assert "non-finite gradient for x" in r.stderr
+    assert "non-finite gradient: ∂f/∂x" in r.stderr
+
+
+def test_the_gradient_warning_names_the_entries_asked_for():
+    """trial7: `eval "sqrt(x)*y + x" x=0 y=1 --wrt y` warned 'non-finite gradient for x' and
+    --strict failed on it, though the gradient shown is ∂f/∂y = 0; with several outputs
+    only the first output's gradient was looked at (q's NaN ∂q/∂y went unsaid). Now the
+    warning names each entry as the summary shows it, of the variables asked for."""
+    import json
+
+    import sympy
+
+    program, point = "sqrt(x)*y + x", ["x=0", "y=1"]
+    whole = run("eval", program, *point, "--fields", "gradient")
+    assert whole.stderr == "warning: non-finite gradient: ∂f/∂x\n"
+    assert json.loads(whole.stdout)["gradient"] == {"x": "Infinity", "y": 0.0}
+    asked = run("eval", program, *point, "--wrt", "y", "--fields", "gradient", "--strict")
+    assert asked.exit_code == 0 and asked.stderr == "", asked.stderr
+    strict = run("eval", program, *point, "--wrt", "x,y", "--strict")
+    assert strict.exit_code == 1
+    assert strict.stderr == "Error: non-finite gradient: ∂f/∂x (--strict)\n"
+    # several outputs: each one's entries (SymPy's limits: ∂p/∂x = y/(2√x), ∂q/∂y = x/(2√y)
+    # are 0/0 at the origin, NaN in IEEE arithmetic: both named)
+    x, y = sympy.symbols("x y", nonnegative=True)
+    assert sympy.diff(sympy.sqrt(x) * y, x).subs({x: 0, y: 0}) is sympy.nan
+    several = run("eval", "p = sqrt(x)*y; q = x*sqrt(y)", "x=0", "y=0", "--output", "p,q",
+                  "--format", "json")
+    doc = json.loads(several.stdout)["outputs"]
+    assert doc["p"]["gradient"]["x"] == "NaN" and doc["q"]["gradient"]["y"] == "NaN"
+    assert several.stderr == "warning: non-finite gradient: ∂p/∂x, ∂q/∂y\n"
+    only = run("eval", "p = sqrt(x)*y; q = x*sqrt(y)", "x=0", "y=0", "--output", "p,q",
+               "--wrt", "y")
+    assert only.stderr == "warning: non-finite gradient: ∂q/∂y\n"
 
 
 def test_version_and_help():

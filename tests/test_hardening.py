@@ -468,6 +468,27 @@ def test_an_ascii_terminal_reads_cgraphs_notation_in_words_and_a_names_letters_e
     assert result["uncertainty"]["inputs"]["σᵢ"]["sigma"] == 0.1
 
 
+@pytest.mark.parametrize("args, unicode, ascii", [
+    (["eval", "x*y", "x=2+-0.1", "y=3", "--format", "table"], "┃   σ", "| sigma"),
+    (["explain", "x*y", "x=2", "y=3", "--mode", "forward", "--format", "text"],
+     "with tangents ṅ = ∂n/∂x", "with tangents n' = dn/dx"),
+    (["eval", "x*y", "x=2", "y=3", "--tangent", "x=1", "--tangent", "y=1", "--format",
+      "table"], "ḟ = 5 (along ẋ = 1, ẏ = 1)", "f' = 5 (along x' = 1, y' = 1)"),
+])
+def test_an_ascii_terminal_writes_an_o_file_in_unicode(args, unicode, ascii, tmp_path):
+    """With ASCII standard output an -o file got the terminal's words (`sigma`, `x'`)
+    beside the codec-free ∂ of the same file: a file is not the terminal, and is UTF-8.
+    Standard output on that terminal still reads in ASCII; the file as UTF-8 does."""
+    target = tmp_path / "out.txt"
+    shown = on_terminal([*args, "-o", target], 80, ASCII)
+    assert shown.status == 0 and shown.screen == "", (shown.screen, shown.stderr)
+    written = target.read_text(encoding="utf-8")
+    assert unicode in written and ascii not in written, written
+    here = on_terminal(args, 80, ASCII)  # the same on the terminal itself
+    assert here.status == 0 and here.screen.isascii() and ascii in here.screen, here.screen
+    assert "-o" not in args and proc(*args, "-o", "-", env=ASCII).stdout.isascii()
+
+
 def test_ascii_json_is_still_json():
     r = proc("eval", "x*θ", "x=1", "θ=2", "--format", "json",
              env={"PYTHONIOENCODING": "ascii"})
@@ -711,6 +732,8 @@ def test_check_near_a_domain_edge_says_the_step_left_it_and_which_step_stays(arg
     again = run("check", *args, "--eps", eps, "--format", "json")
     assert again.exit_code == 0, again.output
     row = next(iter(json.loads(again.stdout)["variables"].values()))
+    if "--hessian" in args:  # entries nested by their two variables: {"x": {"x": row}}
+        row = row["x"]
     assert abs(row["numeric"] - derivative) <= 1e-5 * abs(derivative), row
 
 
@@ -726,12 +749,14 @@ def test_check_says_when_a_smaller_step_agrees(args, derivative):
     agrees; with it the check passes, its numeric derivative the exact one."""
     r = run("check", *args)
     assert r.exit_code == 1, r.output
-    eps = re.fullmatch(r"Error: (gradient|Hessian) mismatch for x(,x)?; at a smaller step the "
+    eps = re.fullmatch(r"Error: (gradient|Hessian) mismatch for (?:x|∂²f/∂x²); at a smaller step the "
                        r"difference agrees \(--eps (\S+)\): the step is too large for the "
-                       r"program here\n", r.stderr)[3]
+                       r"program here\n", r.stderr)[2]
     again = run("check", *args, "--eps", eps, "--format", "json")
     assert again.exit_code == 0, again.output
     row = next(iter(json.loads(again.stdout)["variables"].values()))
+    if "--hessian" in args:  # entries nested by their two variables: {"x": {"x": row}}
+        row = row["x"]
     assert abs(row["numeric"] - derivative) <= 1e-5 * abs(derivative), row
 
 

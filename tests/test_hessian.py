@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -248,7 +249,7 @@ def test_check_hessian_catches_a_wrong_second_order_rule(monkeypatch):
     graph = cgraph.parse("sin(x) * y + x^3")
     point = {"x": 0.7, "y": -1.3}
     rows = check_hessian(graph, point)
-    assert [r.variable for r in rows] == ["x,x", "x,y", "y,y"]
+    assert [r.variable for r in rows] == ["∂²f/∂x²", "∂²f/∂x∂y", "∂²f/∂y²"]
     assert all(r.ok(1e-5, 1e-8) for r in rows)
     # A wrong rule for cos, ∂cos(a)/∂a = +sin(a): the gradient of this program never uses
     # it (∂sin(a)/∂a = cos(a) is evaluated, not differentiated), so `check` passes; the
@@ -331,14 +332,74 @@ def test_check_hessian_exits_1_on_a_wrong_rule(monkeypatch):
     args = ("check", "sin(x) * y + x^3", "x=0.7", "y=-1.3")
     ok = _run(*args, "--hessian")
     assert ok.exit_code == 0 and ok.stdout.splitlines()[0] == (
-        "variable\tanalytic\tnumeric\tabs_error\trel_error\tverdict")
+        "entry\tanalytic\tnumeric\tabs_error\trel_error\tverdict")
     wrong = cgraph.ops.Op("cos", 1, cgraph.ops.COS.scalar, cgraph.ops.COS.array,
                           (lambda m, a, out: m.sin(a),), "cos")
     monkeypatch.setattr(hessian_module.DUAL, "cos", hessian_module._lift(wrong))
     assert _run(*args).exit_code == 0  # the gradient never differentiates cos
     bad = _run(*args, "--hessian")
-    assert bad.exit_code == 1 and "x,x" in bad.stdout and "MISMATCH" in bad.stdout
-    assert bad.stderr == "Error: Hessian mismatch for x,x\n"
+    assert bad.exit_code == 1 and "∂²f/∂x²\t" in bad.stdout and "MISMATCH" in bad.stdout
+    assert bad.stderr == "Error: Hessian mismatch for ∂²f/∂x²\n"
+
+
+FAMILY = "W[1,2]^2*x + sin(x*W[1,2]) + W[2,1]*x"
+FAMILY_POINT = ("W[1,2]=1", "x=2", "W[2,1]=0.5")
+
+
+def test_check_hessian_json_nests_entries_by_their_two_variables():
+    """Keys were `W[1,2],x`: an element's name holds a comma, so a script could not split
+    them. Now {"W[1,2]": {"x": …}}: each key is one variable, the pairs are the upper
+    triangle of `cgraph hessian`'s matrix (same order), and each analytic value is that
+    matrix's entry."""
+    import json
+
+    doc = json.loads(_run("check", FAMILY, *FAMILY_POINT, "--hessian", "--format",
+                          "json").stdout)
+    h = json.loads(_run("hessian", FAMILY, *FAMILY_POINT, "--format", "json").stdout)
+    names = h["variables"]
+    assert list(doc["variables"]) == names
+    for i, u in enumerate(names):
+        assert list(doc["variables"][u]) == names[i:]
+        for j, v in enumerate(names[i:], i):
+            assert doc["variables"][u][v]["analytic"] == h["matrix"][i][j]
+            assert doc["variables"][u][v]["ok"] is True
+
+
+def test_check_hessian_rows_say_the_entry_as_hessian_names_it():
+    """The table and TSV name an entry `∂²f/∂W[1,2]∂x` (`∂²f/∂x²` on the diagonal), the
+    spelling of hessian's own warnings; with several outputs the output is in the name,
+    and JSON nests under the gradient check's key `∂p/∂x`."""
+    import json
+
+    tsv = _run("check", FAMILY, *FAMILY_POINT, "--hessian").stdout.splitlines()
+    assert tsv[0].startswith("entry\t")
+    assert [line.split("\t")[0] for line in tsv[1:]] == [
+        "∂²f/∂W[1,2]²", "∂²f/∂W[1,2]∂W[2,1]", "∂²f/∂W[1,2]∂x", "∂²f/∂W[2,1]²",
+        "∂²f/∂W[2,1]∂x", "∂²f/∂x²"]
+    for line in tsv[1:]:  # split on ∂, which no name holds
+        _, top, *names = line.split("\t")[0].split("∂")
+        assert top == "²f/" and all(n.rstrip("²") in ("W[1,2]", "x", "W[2,1]") for n in names)
+    several = ("p = x*y^2; q = x^3", "x=1", "y=2", "--hessian", "--output", "p,q")
+    rows = _run("check", *several).stdout.splitlines()[1:]
+    assert [r.split("\t")[0] for r in rows] == ["∂²p/∂x²", "∂²p/∂x∂y", "∂²p/∂y²",
+                                               "∂²q/∂x²", "∂²q/∂x∂y", "∂²q/∂y²"]
+    doc = json.loads(_run("check", *several, "--format", "json").stdout)["variables"]
+    assert {k: list(v) for k, v in doc.items()} == {
+        "∂p/∂x": ["x", "y"], "∂p/∂y": ["y"], "∂q/∂x": ["x", "y"], "∂q/∂y": ["y"]}
+    assert doc["∂p/∂x"]["y"]["analytic"] == 4.0  # ∂/∂y of ∂p/∂x = y^2: 2y
+
+
+def test_check_hessian_table_on_a_terminal():
+    from terminal import on_terminal
+
+    for env, names in (({}, ["∂²f/∂W[1,2]²", "∂²f/∂W[1,2]∂W[2,1]", "∂²f/∂W[1,2]∂x"]),
+                       ({"PYTHONIOENCODING": "ascii"},
+                        ["d2f/dW[1,2]^2", "d2f/dW[1,2] dW[2,1]", "d2f/dW[1,2] dx"])):
+        shown = on_terminal(["check", FAMILY, *FAMILY_POINT, "--hessian"], 100, env)
+        assert shown.status == 0, shown.stderr
+        rows = [re.split("[│|]", line)[0].strip() for line in shown.lines[1:]
+                if re.search("[│|]", line)]
+        assert rows[:3] == names and shown.lines[0].startswith("entry"), shown.screen
 
 
 def test_newton_from_the_command_line():
@@ -390,7 +451,7 @@ def test_a_value_that_stops_being_finite_is_a_warning_as_in_eval(command):
 
 def test_a_derivative_that_is_not_finite_is_a_warning_as_in_eval():
     """sqrt(x)*y at x=0: every value is finite (sqrt(0) = 0), but ∂f/∂x is not, and eval
-    says 'non-finite gradient for x'; jacobian and hessian showed Infinity and said nothing
+    says 'non-finite gradient: ∂f/∂x'; jacobian and hessian showed Infinity and said nothing
     (trial7's finding). The warning names exactly the entries of the matrix, read back from
     the command's own JSON, that are not finite."""
     import json
@@ -400,7 +461,7 @@ def test_a_derivative_that_is_not_finite_is_a_warning_as_in_eval():
 
     from cgraph.cli import cli
 
-    assert "non-finite gradient for x" in CliRunner().invoke(
+    assert "non-finite gradient: ∂f/∂x" in CliRunner().invoke(
         cli, ["eval", "sqrt(x)*y", "x=0", "y=1"]).stderr
     r = CliRunner().invoke(cli, ["jacobian", "a = sqrt(x); b = x*y", "x=0", "y=1",
                                  "--output", "a,b", "--format", "json"])

@@ -120,7 +120,7 @@ def test_check_warns_where_a_comparison_flips():
                           ("step(x)*x + x", "node 1 (step(x))"),
                           ("where(x > 0, x, x + 1)", "node 2 (x > 0)"),
                           ("where(x <= y, x, y)", "node 2 (x <= y)"),
-                          ("(x == 1e-7) + x", "node 2 (x == 1e-07)")]:
+                          ("(x == 1e-7) + x", "node 2 (x == 1e-7)")]:
         r = check(program, "x=1e-7", *(["y=1e-7"] if "y" in program else []))
         assert f"warning: {node}" in r.stderr and "sits on a kink" in r.stderr, r.stderr
     for program in ["(x > 0)*x + x", "where(x > 0, x, x + 1)", "(x == 1e-7) + x"]:

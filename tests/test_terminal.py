@@ -385,7 +385,7 @@ def test_explain_keeps_cjk_names_whole(width):
     assert joined == "".join(wide.screen.split()), shown.screen
 
 
-RULE = "pass when |analytic - numeric| <= 1e-08 + 1e-05·|numeric|"
+RULE = "pass when |analytic - numeric| <= 1e-8 + 1e-5·|numeric|"
 
 
 @pytest.mark.parametrize("width", (30, 40, 80))

@@ -29,6 +29,8 @@ class Row:
     # the difference at another step s, to look for a step at which it agrees
     differ: Callable[[float], float] | None = field(default=None, repr=False, compare=False)
     point: float = 0.0  # the value of the variable stepped
+    # a Hessian entry's two keys in JSON, {first: {second: row}} (None: a gradient's row)
+    pair: tuple | None = None
 
     @property
     def abs_error(self) -> float:
@@ -160,8 +162,11 @@ def check_outputs(graph, bindings, outputs=None, eps: float | None = None,
         else:
             more, more_notes = check(g.evaluate(bindings), eps)
         if len(targets) > 1:
-            for r in more:
-                r.variable = f"∂{name}/∂{r.variable}"
+            for r in more:  # a Hessian entry's label names its output already
+                if r.pair:
+                    r.pair = (f"∂{name}/∂{r.pair[0]}", r.pair[1])
+                else:
+                    r.variable = f"∂{name}/∂{r.variable}"
         rows += more
         notes += [n for n in more_notes if n not in notes]
     return rows, notes
@@ -170,7 +175,7 @@ def check_outputs(graph, bindings, outputs=None, eps: float | None = None,
 def check_hessian(graph, bindings, wrt=None, eps: float | None = None) -> list[Row]:
     """One row per Hessian entry ∂²f/∂xᵢ∂xⱼ (i <= j): forward-over-reverse against central
     differences of the reverse-mode gradient, (∇f(x + h·eⱼ) - ∇f(x - h·eⱼ))ᵢ / 2h."""
-    from .hessian import hessian
+    from .hessian import entry, hessian
 
     h = hessian(graph, bindings, wrt)
     rows = []
@@ -199,8 +204,8 @@ def check_hessian(graph, bindings, wrt=None, eps: float | None = None) -> list[R
                     return math.nan
                 up, down = (e.gradient([u])[u] for e in evs)
                 return (up - down) / (2 * s)
-            rows.append(Row(f"{u},{v}", float(h.matrix[i, j]), numeric[u], step,
-                            differ=differ, point=bindings[v]))
+            rows.append(Row(entry(graph.output_name, u, v), float(h.matrix[i, j]),
+                            numeric[u], step, differ=differ, point=bindings[v], pair=(u, v)))
             if inside and not math.isfinite(numeric[u]) and math.isfinite(rows[-1].analytic):
                 def at(s, v=v, u=u, x=bindings[v]):
                     return [_not_finite(e.value) or _not_finite(
@@ -278,21 +283,28 @@ def verdict(row: Row, rtol: float, atol: float) -> str:
 
 
 def to_json(rows, notes, rtol, atol) -> str:
+    """`variables`: a gradient's rows by variable (`∂p/∂x` with several outputs); a
+    Hessian's nested by its two variables, {"x": {"x": …, "y": …}, "y": {"y": …}}
+    (i <= j), so a script never splits a key (an element's name holds a comma)."""
     num = numtext.json_value
-    doc = {
-        "ok": all(r.ok(rtol, atol) for r in rows), "rtol": rtol, "atol": atol,
-        "variables": {r.variable: {
-            "analytic": num(r.analytic), "numeric": num(r.numeric),
-            "abs_error": num(r.abs_error), "rel_error": num(r.rel_error),
-            "step": num(r.step), "ok": r.ok(rtol, atol)} for r in rows},  # x = inf: inf
-        "warnings": notes,
-    }
-    return json.dumps(doc, ensure_ascii=False, allow_nan=False)
+    variables: dict = {}
+    for r in rows:
+        record = {"analytic": num(r.analytic), "numeric": num(r.numeric),
+                  "abs_error": num(r.abs_error), "rel_error": num(r.rel_error),
+                  "step": num(r.step), "ok": r.ok(rtol, atol)}  # x = inf: inf
+        if r.pair:
+            variables.setdefault(r.pair[0], {})[r.pair[1]] = record
+        else:
+            variables[r.variable] = record
+    doc = {"ok": all(r.ok(rtol, atol) for r in rows), "rtol": rtol, "atol": atol,
+           "variables": variables, "warnings": notes}
+    return numtext.json_document(json.dumps(doc, ensure_ascii=False, allow_nan=False))
 
 
 def to_tsv(rows, rtol, atol, digits=None) -> str:
     num = numtext.text
-    lines = ["variable\tanalytic\tnumeric\tabs_error\trel_error\tverdict"]
+    first = "entry" if rows and rows[0].pair else "variable"  # a Hessian's: ∂²f/∂x∂y
+    lines = [f"{first}\tanalytic\tnumeric\tabs_error\trel_error\tverdict"]
     for r in rows:
         lines.append("\t".join([r.variable, num(r.analytic, digits), num(r.numeric, digits),
                                 num(r.abs_error, numtext.ERROR),
@@ -308,7 +320,7 @@ def to_table(rows, rtol, atol, digits=numtext.CHECK):
 
     num = numtext.text
     table = Table(header_style="bold", show_edge=False, pad_edge=False)
-    table.add_column("variable", style="cyan")
+    table.add_column("entry" if rows and rows[0].pair else "variable", style="cyan")
     for col in ("analytic", "numeric", "abs error", "rel error"):
         table.add_column(col, justify="right", no_wrap=True)
     table.add_column("verdict")

@@ -146,11 +146,11 @@ class Program:
             raise BindingError(f"{name}: {why}; write {name}=VALUE here")
 
     def evaluate(self, finite: str | None = "warn", outputs=None,
-                 uncertain: bool = False) -> Evaluation:
+                 uncertain: bool = False, wrt=None) -> Evaluation:
         """Check the bindings and run both passes (one reverse pass per named output, and
         the propagated uncertainties when the bindings carry some); then, where a value
-        first stops being finite, warn (`finite="warn"`), fail (`"strict"`) or say
-        nothing (None)."""
+        first stops being finite, or an entry of the gradient by `wrt` (all variables
+        without), warn (`finite="warn"`), fail (`"strict"`) or say nothing (None)."""
         self.check(uncertain)
         if self.sigmas:
             from .uncertainty import evaluate
@@ -158,13 +158,13 @@ class Program:
             ev = evaluate(self.graph, self.bindings, self.sigmas, outputs)
         else:
             ev = self.graph.evaluate(self.bindings, outputs)
-        self.report_nonfinite(ev, finite)
+        self.report_nonfinite(ev, finite, wrt)
         return ev
 
     def warn_nonfinite_value(self, derivatives=(), what: str = "derivative") -> None:
         """jacobian and hessian, whose tables show derivatives: warn, as eval does, where a
         value first stops being finite from finite inputs (one more pass), and then, as
-        eval's "non-finite gradient for x", which of the table's `derivatives` are not
+        eval's "non-finite gradient: ∂f/∂x", which of the table's `derivatives` are not
         finite (`∂f/∂x`, of the kind `what` names)."""
         ev = self.graph.evaluate(self.bindings)
         if ev.first_nonfinite() is not None:
@@ -176,9 +176,9 @@ class Program:
                  f"{listed(derivatives)}")
 
     @staticmethod
-    def report_nonfinite(ev, finite: str | None = "warn") -> None:
+    def report_nonfinite(ev, finite: str | None = "warn", wrt=None) -> None:
         if finite is not None:
-            for message in nonfinite_messages(ev):
+            for message in nonfinite_messages(ev, wrt):
                 if finite == "strict":
                     raise EvaluationError(message + " (--strict)")
                 warn(message)
@@ -503,8 +503,13 @@ def with_output(module: str, *, terminal: str | None = None, piped: str | None =
             suffixes = getattr(getattr(lazy, module), "SUFFIXES", None)
             program = kwargs.get("program")
             inputs = program.inputs if program is not None else []
-            return fn(out=Output(formats, fmt, path, options, terminal, piped, inputs,
-                                 suffixes), **kwargs)
+            out = Output(formats, fmt, path, options, terminal, piped, inputs, suffixes)
+            if path is None:
+                return fn(out=out, **kwargs)
+            from .streams import to_file
+
+            with to_file():  # the result is made for a UTF-8 file, not the terminal
+                return fn(out=out, **kwargs)
 
         command.output = dict(module=module, terminal=terminal, piped=piped,
                               default=default)

@@ -322,7 +322,7 @@ def to_json(run: Run, optimizer: str, lr: float) -> str:
                   "cost": num(run.start_cost)},
         "optimizer": optimizer, "lr": None if optimizer == "newton" else lr,  # not used
     }
-    return json.dumps(doc, ensure_ascii=False, allow_nan=False)
+    return numtext.json_document(json.dumps(doc, ensure_ascii=False, allow_nan=False))
 
 
 # `descend --trace FILE`: CSV only (see cli_support.by_suffix): its rows stream out as the

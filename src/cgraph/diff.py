@@ -18,6 +18,9 @@ from .graph import Graph
 from .printing import latex_name
 
 MAX_PARTIALS = 64  # distinct partials of one order printed at most
+_LAND = r" \land "
+_TINY = 2.0 ** -1024  # below it 1/v overflows: dividing by it is dividing by 0
+_CANCELLED = "a factor that cancelled in simplifying: where it is 0, eval's derivative divides by 0"
 
 
 @dataclass
@@ -31,6 +34,9 @@ class Derivatives:
     point: dict | None = None  # the bindings, when evaluated at a point (`at`)
     point_values: dict | None = None  # each derivative's value there
     of: dict | None = None  # key -> the output it differentiates (several outputs)
+    # key -> factors (ids in builder) that eval's reverse pass divides by and the formula
+    # no longer does: it holds where each is not 0 (simplify.cancelled)
+    cancelled: dict | None = None
 
     @staticmethod
     def key(combo: tuple[str, ...]) -> str:
@@ -61,13 +67,60 @@ class Derivatives:
         return formula.render(self.builder.nodes, outputs, latex=latex,
                               reserved=self.graph.variables)
 
+    def conditions(self, latex: bool = False) -> dict[str, list[str]]:
+        """Where each formula holds, when simplifying cancelled a factor: `x != 0` (LaTeX
+        `x \\ne 0`) for each factor that eval's derivative divides by and the formula no
+        longer does. Only the keys that have one."""
+        lost = {k: v for k, v in (self.cancelled or {}).items() if v}
+        spelled = self._factors(lost, latex)
+        ne = r" \ne 0" if latex else " != 0"
+        return {k: [spelled[a] + ne for a in v] for k, v in lost.items()}
+
+    def failing(self, key: str, bindings: dict) -> list[str]:
+        """The cancelled factors of `key`'s formula that are 0 at a point (or so near it
+        that 1/v overflows, or not finite),
+        as `x = 0`: there eval's derivative divides by them and the formula does not."""
+        lost = (self.cancelled or {}).get(key) or []
+        spelled = self._factors({key: lost}, False)
+        out = []
+        for a in lost:
+            g = self.builder.graph(a)
+            v = g.forward({k: bindings[k] for k in g.variables})[g.output]
+            if v == 0.0 or v - v != 0.0 or abs(v) < _TINY:  # (1/v: ±Infinity)
+                out.append(f"{spelled[a]} = {numtext.text(v)}")
+        return out
+
+    def _factors(self, lost: dict, latex: bool) -> dict[int, str]:
+        """Each cancelled factor's formula, in the program's own names."""
+        if not lost:
+            return {}
+        nodes = self.builder.nodes
+        factors = list(dict.fromkeys(a for v in lost.values() for a in v))
+        named = {a: nodes[a].name for a in factors if nodes[a].name}  # x, o: as named
+        factors = [a for a in factors if a not in named]
+        names = [f"_where{i}" for i in range(len(factors))]
+        outputs = [(self.name(k), self.ids[k]) for k in self.partials]
+        texts = formula.render(nodes, outputs + list(zip(names, factors)), latex=latex,
+                               reserved=self.graph.variables)[1][len(outputs):]
+        spelled = {a: text for a, (_, text) in zip(factors, texts)}
+        spelled |= {a: latex_name(name) if latex else name for a, name in named.items()}
+        return spelled
+
+    def notes(self) -> list[str]:
+        """`df_dx: where x != 0 (…)`, for each formula that holds only there."""
+        return [f"{self.name(k)}: where {' and '.join(c)} ({_CANCELLED})"
+                for k, c in self.conditions().items()]
+
     def program(self) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
         """(definitions, derivatives) as (name, infix formula) pairs."""
         return self._render(latex=False)
 
     def text(self) -> str:
+        """The program, then a comment for each formula that holds only where a factor
+        that cancelled is not 0."""
         definitions, outputs = self.program()
-        return "".join(f"{name} = {expr}\n" for name, expr in definitions + outputs)
+        return "".join(f"{name} = {expr}\n" for name, expr in definitions + outputs) + \
+            "".join(f"# {note}\n" for note in self.notes())
 
     def latex(self) -> str:
         definitions, outputs = self._render(latex=True)
@@ -79,6 +132,8 @@ class Derivatives:
             down = " ".join(rf"\partial {latex_name(v)}" + ("" if c == 1 else f"^{{{c}}}")
                             for v, c in Counter(self.partials[key]).items())
             lines.append(rf"\frac{{{up} {f}}}{{{down}}} = {expr}")
+        for key, c in self.conditions(latex=True).items():  # TeX comments: nothing drawn
+            lines.append(f"% {self.name(key)}: where {_LAND.join(c)} ({_CANCELLED})")
         return "\n".join(lines) + "\n"
 
     def to_json(self, values: dict | None = None) -> str:
@@ -91,10 +146,11 @@ class Derivatives:
             doc["output"] = self.graph.output_name
         doc |= {"order": self.order, "wrt": self.wrt, "definitions": dict(definitions),
                "derivatives": {k: expr for k, (_, expr) in zip(self.partials, outputs)},
-               "names": {k: self.name(k) for k in self.partials}, "text": self.text()}
+               "names": {k: self.name(k) for k in self.partials}, "text": self.text(),
+               "conditions": self.conditions()}
         if values is not None:
             doc["values"] = {v: numtext.json_value(x) for v, x in values.items()}
-        return json.dumps(doc, ensure_ascii=False, allow_nan=False)
+        return numtext.json_document(json.dumps(doc, ensure_ascii=False, allow_nan=False))
 
     def at(self, bindings: dict) -> "Derivatives":
         """These derivatives with their values at a point (none when `bindings` is empty)."""
@@ -134,18 +190,24 @@ def differentiate(graph: Graph, wrt: list[str] | None = None, order: int = 1,
                          "(pick fewer with --wrt)")
     combos = list(combinations_with_replacement(wrt, order))
     if len(targets) == 1:
-        builder, ids = symbolic.partial_derivatives(graph.with_output(*targets[0]), combos)
+        lost: dict = {}
+        builder, ids = symbolic.partial_derivatives(graph.with_output(*targets[0]), combos,
+                                                    cancelled=lost)
         return Derivatives(graph.with_output(*targets[0]), wrt, order, builder,
                            {Derivatives.key(c): i for c, i in ids.items()},
-                           {Derivatives.key(c): c for c in combos})
+                           {Derivatives.key(c): c for c in combos},
+                           cancelled={Derivatives.key(c): v for c, v in lost.items()})
     builder = symbolic.SymbolicBuilder()
-    keyed, partials, of = {}, {}, {}
+    keyed, partials, of, cancelled = {}, {}, {}, {}
     for name, node in targets:
-        _, ids = symbolic.partial_derivatives(graph.with_output(name, node), combos, builder)
+        lost = {}
+        _, ids = symbolic.partial_derivatives(graph.with_output(name, node), combos, builder,
+                                              cancelled=lost)
         for c, i in ids.items():
             key = f"{name}:{Derivatives.key(c)}"
-            keyed[key], partials[key], of[key] = i, c, name
-    return Derivatives(graph, wrt, order, builder, keyed, partials, of=of)
+            keyed[key], partials[key], of[key], cancelled[key] = i, c, name, lost[c]
+    return Derivatives(graph, wrt, order, builder, keyed, partials, of=of,
+                       cancelled=cancelled)
 
 
 def _with_values(d: Derivatives, text: str, digits) -> str:
@@ -154,8 +216,15 @@ def _with_values(d: Derivatives, text: str, digits) -> str:
         return text
     num = numtext.text
     point = ", ".join(f"{k}={num(v, digits)}" for k, v in d.point.items())
-    return text + "".join(f"# at {point}: {d.name(v)} = {num(x, digits)}\n"
-                          for v, x in d.point_values.items())
+    lines = []
+    for v, x in d.point_values.items():
+        line = f"# at {point}: {d.name(v)} = {num(x, digits)}"
+        failing = d.failing(v, d.point)
+        if failing:  # eval's derivative divides by 0 here; this formula does not
+            line += (f", but {' and '.join(failing)} there: eval's derivative divides by "
+                     "it (NaN or ±Infinity)")
+        lines.append(line + "\n")
+    return text + "".join(lines)
 
 
 FORMATS = {

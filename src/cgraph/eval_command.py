@@ -70,4 +70,5 @@ def eval_command(program, out, wrt, outputs, mode, tangents, digits, strict, dat
         if strict:
             program.report_nonfinite(fe.graph.evaluate(program.bindings), "strict")
         return out.emit(fe)
-    out.emit(program.evaluate("strict" if strict else "warn", outputs, uncertain=True))
+    out.emit(program.evaluate("strict" if strict else "warn", outputs, uncertain=True,
+                              wrt=wrt))

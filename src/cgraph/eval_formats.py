@@ -185,7 +185,7 @@ def json_dumps(value) -> str:
     if isinstance(value, float):
         if value - value != 0.0:
             raise ValueError(f"Out of range float values are not JSON compliant: {value!r}")
-        return float.__repr__(value)
+        return numtext.json_number(value)
     if value is None or isinstance(value, bool):
         return "null" if value is None else "true" if value else "false"
     if isinstance(value, int):
@@ -403,9 +403,24 @@ SUFFIXES = {".tsv": "tsv", ".csv": "csv", ".json": "json", ".md": "markdown",
             ".markdown": "markdown", ".txt": ("text", ("table",))}
 
 
-def nonfinite_messages(ev: Evaluation) -> list[str]:
+def nonfinite_gradients(ev: Evaluation, wrt=None) -> list[str]:
+    """The gradient's entries that are not finite, as `∂f/∂x`: each output's (`∂q/∂y`
+    with several), by the variables asked for (`--wrt`; all of them without), in the
+    order the gradient is shown."""
+    graph = ev.graph
+    variables = graph.variables
+    names = wrt or reading_order(variables)
+    outputs = ev.outputs or [(graph.output_name, graph.output)]
+    adjoints = ev.adjoints or [ev.grads]
+    return [f"∂{out}/∂{v}" for (out, _), adjoint in zip(outputs, adjoints) for v in names
+            if adjoint[variables[v]] - adjoint[variables[v]] != 0.0]
+
+
+def nonfinite_messages(ev: Evaluation, wrt=None) -> list[str]:
     """What `--strict` objects to: where a non-finite value first appears, and which
-    gradients are not finite."""
+    entries of the gradient asked for (`wrt`) are not finite: `non-finite gradient: ∂f/∂y`
+    (with `--wrt x` a NaN ∂f/∂y is in the table's column, but not in the gradient shown, and
+    fails no --strict)."""
     messages = []
     node = ev.first_nonfinite()
     if node is not None:
@@ -414,9 +429,9 @@ def nonfinite_messages(ev: Evaluation) -> list[str]:
         what = f"{labels[node.id]} = {expr}" if expr != labels[node.id] else expr
         messages.append(f"node {node.id} ({what}) is "
                         f"{numtext.text(ev.values[node.id])}, from finite inputs")
-    bad = ev.nonfinite_gradients()
+    bad = nonfinite_gradients(ev, wrt)
     if bad:
         from .errors import listed
 
-        messages.append("non-finite gradient for " + listed(bad))
+        messages.append("non-finite gradient: " + listed(bad))
     return messages

@@ -34,7 +34,8 @@ class Name:
         return self.label
 
     def latex(self, digits, in_product=False) -> str:
-        return latex_name(self.label) if self.label.isidentifier() else self.label
+        return latex_name(self.label) if self.label.isidentifier() \
+            else numtext.latex_atom(self.label)  # a literal: 1e-7 as 1 \cdot 10^{-7}
 
 
 @dataclass
@@ -53,8 +54,9 @@ class Num:
         return f"({out})" if in_product and out.startswith("-") else out
 
     def latex(self, digits, in_product=False) -> str:
-        out = numtext.latex(self.value, digits)
-        return rf"\left({out}\right)" if in_product and out.startswith("-") else out
+        out = numtext.latex(self.value, digits)  # an operand: -3 and 1 \cdot 10^{-7} in ( )
+        return rf"\left({out}\right)" if in_product and (out.startswith("-") or
+                                                        r"\cdot" in out) else out
 
 
 @dataclass

@@ -90,11 +90,24 @@ class Hessian:
         return float(np.max(np.abs(self.matrix - self.matrix.T))) if self.matrix.size else 0.0
 
 
+def entry(f: str, x: str, y: str) -> str:
+    """One entry of the matrix as a person writes it: `∂²f/∂x∂y`, `∂²f/∂x²` on the
+    diagonal; names hold no ∂, so `∂²f/∂W[1,2]∂x` splits where a comma would not.
+    Where the result spells in ASCII, `d2f/dx^2` and `d2f/dW[1,2] dx` (the codec's
+    `d2f/dW[1,2]2` would read as a name's digit). check's Hessian rows and the warnings
+    say it so."""
+    from .streams import ascii_only
+
+    if ascii_only():
+        return f"d2{f}/d{x}^2" if x == y else f"d2{f}/d{x} d{y}"
+    return f"∂²{f}/∂{x}²" if x == y else f"∂²{f}/∂{x}∂{y}"
+
+
 def nonfinite(h: Hessian) -> list[str]:
     """The entries of the matrix that are not finite, as `∂²f/∂x∂y` (`∂²f/∂x²` on the
     diagonal), each pair once (the upper triangle, row by row)."""
     f, names = h.output, h.variables
-    return [f"∂²{f}/∂{x}²" if i == j else f"∂²{f}/∂{x}∂{names[j]}"
+    return [entry(f, x, names[j])
             for i, x in enumerate(names) for j in range(i, len(names))
             if not math.isfinite(h.matrix[i, j]) or not math.isfinite(h.matrix[j, i])]
 
@@ -189,7 +202,7 @@ def to_json(h: Hessian) -> str:
     doc = {"output": h.output, "variables": h.variables, "value": num(h.value),
            "gradient": {v: num(g) for v, g in zip(h.variables, h.gradient)},
            "matrix": [[num(x) for x in row] for row in h.matrix.tolist()]}
-    return json.dumps(doc, ensure_ascii=False, allow_nan=False) + "\n"
+    return numtext.json_document(json.dumps(doc, ensure_ascii=False, allow_nan=False)) + "\n"
 
 
 def to_delimited(h: Hessian, delimiter: str, digits: int | None = None) -> str:

@@ -90,7 +90,7 @@ def to_json(jac: Jacobian) -> str:
 
     doc = {"outputs": jac.outputs, "variables": jac.variables,
            "matrix": [[numtext.json_value(x) for x in row] for row in jac.matrix]}
-    return json.dumps(doc, ensure_ascii=False, allow_nan=False) + "\n"
+    return numtext.json_document(json.dumps(doc, ensure_ascii=False, allow_nan=False)) + "\n"
 
 
 def to_delimited(jac: Jacobian, delimiter: str, digits: int | None = None) -> str:

@@ -17,6 +17,14 @@ program term       `term(v)`, `latex_term`    `(0 / 0)`, `(1 / 0)`, `(-1 / 0)`: 
                                               program that evaluates to the same number
 =================  =========================  ==========================================
 
+One spelling of a finite number, in every medium (`shortest`): the fewest significant digits
+that read back as the same double, as Python's repr chooses them, with the exponent as
+written by hand and by --data's CSV: `1e-7`, `1e+22`, `2.5e-8` (not repr's `1e-07`); `2`,
+not `2.0`; `-0` keeps its sign. With `digits`, the same exponent form (`1.23457e-7`). JSON
+numbers are spelled the same (valid JSON). Where the form changes from positional to
+exponent follows repr (below 1e-4, from 1e16); --data's CSV (Arrow) switches below 1e-6
+and from 1e10, the one difference (`0.00001` there, `1e-5` here: the same double).
+
 Default digits, by where the number is shown (`--digits` overrides the first three):
 """
 
@@ -48,13 +56,30 @@ _CODE_INF = {"python": "math.inf", "numpy": "np.inf", "c": "INFINITY",
              "js": "Infinity"}
 
 
+def unpadded(out: str) -> str:
+    """Python's `1e-07` as `1e-7` (repr and %g pad the exponent to two digits; only one
+    zero can be padding); any other text unchanged."""
+    i = out.find("e")
+    return out if i < 0 or out[i + 2:i + 3] != "0" else out[:i + 2] + out[i + 3:]
+
+
+def shortest(v: float) -> str:
+    """A finite number's one spelling: the shortest text that reads back as the same
+    double (repr's digits), `1e-7`, `2` (not `2.0`), `-0`."""
+    out = float.__repr__(v)
+    if out.endswith(".0"):
+        return out[:-2]
+    return unpadded(out) if "e" in out else out
+
+
 def code(v: float, lang: str) -> str:
     """A number as a literal of generated code (negative ones parenthesized)."""
     if v != v:
         return _CODE_NAN[lang]
     if v in (math.inf, -math.inf):
         return _CODE_INF[lang] if v > 0 else f"(-{_CODE_INF[lang]})"
-    text = repr(float(v))
+    text = float.__repr__(float(v))  # `2.0` stays a double in C, with the one exponent form
+    text = unpadded(text) if "e" in text else text
     return f"({text})" if text.startswith("-") else text
 
 
@@ -69,12 +94,11 @@ def text(v: float, digits: int | None = None) -> str:
     if v - v != 0.0:
         return nonfinite(v)
     if digits is None:
-        out = repr(float(v))
-    else:
-        out = f"{v:.{digits}g}"
-        if out == "-0":
-            out = "0"
-    return out[:-2] if out.endswith(".0") else out
+        return shortest(float(v))
+    out = f"{v:.{digits}g}"
+    if out == "-0":
+        out = "0"
+    return unpadded(out) if "e" in out else out
 
 
 def json_value(v: float):
@@ -84,17 +108,42 @@ def json_value(v: float):
 
 def json_text(v: float) -> str:
     """A number as JSON text (`0.5`, `"NaN"`)."""
-    return repr(v) if v - v == 0.0 else f'"{nonfinite(v)}"'
+    return json_number(v) if v - v == 0.0 else f'"{nonfinite(v)}"'
 
 
-def _repr_texts(values: list) -> list[str]:
-    """repr of each float, formatted in C (repr of the whole list: ~5x faster)."""
-    return repr(values)[1:-1].split(", ") if len(values) else []
+def json_number(v: float) -> str:
+    """A finite float as a JSON number: repr's text (`2.0` stays a float to JSON readers)
+    with the one exponent form, `1e-7`."""
+    out = float.__repr__(v)
+    return unpadded(out) if "e" in out else out
+
+
+_PADDED = None
+
+
+def json_document(text: str) -> str:
+    """A document json.dumps wrote, its numbers with the one exponent form (`1e-7`);
+    strings (a program's text, names) untouched."""
+    global _PADDED
+    if "e-0" not in text and "e+0" not in text:
+        return text
+    if _PADDED is None:
+        import re
+
+        _PADDED = re.compile(r'"(?:[^"\\]|\\.)*"|(?<=[0-9])(e[-+])0(?=[0-9])')
+    return _PADDED.sub(lambda m: m.group(1) or m.group(0), text)
 
 
 def json_texts(values: list) -> list[str]:
-    """JSON text for each float of a list (full precision)."""
-    texts = _repr_texts(values)
+    """JSON text for each float of a list (full precision): repr of the whole list,
+    formatted in C (~5x faster than one at a time), exponents unpadded only when there
+    are any."""
+    if not len(values):
+        return []
+    whole = repr(values)
+    texts = whole[1:-1].split(", ")
+    if "e-0" in whole or "e+0" in whole:
+        texts = [unpadded(t) for t in texts]
     if "nan" in texts or "inf" in texts or "-inf" in texts:
         spell = _JSON_REPR.get
         texts = [spell(t, t) for t in texts]
@@ -107,7 +156,15 @@ def latex(v: float, digits: int | None = LATEX) -> str:
         return r"\mathrm{NaN}"
     if v - v != 0.0:
         return r"\infty" if v > 0 else r"-\infty"
-    return text(v, digits)
+    return _latex_power(text(v, digits))
+
+
+def _latex_power(out: str) -> str:
+    """`2.5e-8` as `2.5 \\cdot 10^{-8}` (LaTeX has no e notation)."""
+    if "e" not in out:
+        return out
+    mant, exp = out.split("e")
+    return rf"{mant} \cdot 10^{{{int(exp)}}}"
 
 
 def term(v: float) -> tuple[str, int]:
@@ -120,9 +177,11 @@ def term(v: float) -> tuple[str, int]:
 
 def atom(v: float) -> str:
     """A number as an atom of a program (parenthesized when negative or non-finite)."""
-    if v >= 0.0 and v - v == 0.0:  # the common case, kept fast
+    if v >= 0.0 and v - v == 0.0:  # the common case, kept fast (shortest, inlined)
         out = repr(v)
-        return out[:-2] if out.endswith(".0") else out
+        if out.endswith(".0"):
+            return out[:-2]
+        return unpadded(out) if "e" in out else out
     out, prec = term(v)
     return out if prec == P_ATOM else f"({out})"
 
@@ -131,10 +190,17 @@ def latex_term(v: float) -> tuple[str, int]:
     """A number as a term of a formula in LaTeX (`2.5 \\cdot 10^{-8}`), with its precedence."""
     out, prec = term(v)
     if "e" in out and "(" not in out:
-        mant, exp = out.split("e")
-        out = rf"{mant} \cdot 10^{{{int(exp)}}}"
-        prec = min(prec, 2)
+        out, prec = _latex_power(out), min(prec, 2)
     return out, prec
+
+
+def latex_atom(label: str) -> str:
+    """A literal's label (`atom`'s text: `2`, `(-3)`, `1e-7`, `(1 / 0)`) as an atom in
+    LaTeX: a power of ten in parentheses, `\\left(1 \\cdot 10^{-7}\\right)`."""
+    inner = label[1:-1] if label.startswith("(") else label
+    if "e" not in inner or "/" in inner:
+        return label
+    return rf"\left({_latex_power(inner)}\right)"
 
 
 def misread(literal: str, v: float) -> bool:

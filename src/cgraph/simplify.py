@@ -14,6 +14,11 @@ depend on into another, as sums of products:
   intermediates; each is built once in the target builder, in a canonical order (variables
   by name first), so equal things are one node and print alike.
 
+Cancelling a factor changes a derivative where that factor is 0: ∂(x/x)/∂x is 0 here,
+and NaN at x = 0 as evaluated (eval divides by 0 there). `cancelled` says which factors
+the reverse pass, as eval runs it, divides by and the result does not, so diff can say
+where its formula holds.
+
 It stays linear: a node used more than once becomes an atom (named in the printed
 program, as before) unless it is a tiny monomial; a node used once is inlined into its one
 user; products are multiplied out only below `CAP` terms. The op's own output, where a
@@ -465,6 +470,79 @@ def _below(nodes, root: int) -> set[int]:
     return seen
 
 
+def _divisors(nodes, root: int) -> set[int]:
+    """The factors of every denominator under `root` (a/(b·c²): b and c), and the base of
+    every negative power."""
+    out: set[int] = set()
+    stack = []
+    for i in _below(nodes, root):
+        n = nodes[i]
+        if n.op is DIV:
+            stack.append(n.inputs[1])
+        elif n.op is POW and nodes[n.inputs[1]].op is CONST and nodes[n.inputs[1]].value < 0:
+            stack.append(n.inputs[0])
+    while stack:
+        n = nodes[stack.pop()]
+        if n.op is MUL:
+            stack += n.inputs
+        elif n.op is NEG or (n.op is POW and nodes[n.inputs[1]].op is CONST):
+            stack.append(n.inputs[0])
+        elif n.op is not CONST:
+            out.add(n.id)
+    return out
+
+
+def cancelled(raw, raw_roots: list[int], normalizer: "Normalizer",
+              built: list[int]) -> list[list[int]]:
+    """For each root, the factors (nodes of the normalizer's target) that `raw`, the same
+    derivatives built without any simplification (the reverse pass as eval runs it),
+    divides by under `raw_roots[k]` and the simplified `built[k]` does not: where one of
+    them is 0, eval divides by 0 (NaN or ±Infinity) and the simplified formula may not.
+    A sum is compared by its terms, any other factor as the node it is. Only the divisors
+    are put in normal form (not the whole unsimplified derivative)."""
+    nodes = raw.nodes
+    under = []  # each root's divisors: the denominators and negative powers' bases
+    for root in raw_roots:
+        found = []
+        for i in sorted(_below(nodes, root)):
+            n = nodes[i]
+            if n.op is DIV:
+                found.append(n.inputs[1])
+            elif n.op is POW and nodes[n.inputs[1]].op is CONST \
+                    and nodes[n.inputs[1]].value < 0.0:
+                found.append(n.inputs[0])
+        under.append(found)
+    if not any(under):
+        return [[] for _ in raw_roots]
+    target = normalizer.dst
+    other = Normalizer(raw, target)
+    other.run(list(dict.fromkeys(d for found in under for d in found)))
+
+    def key(n: Normalizer, i: int):
+        p = n.sums.get(i)
+        return ("sum", frozenset(p.items())) if p is not None else ("atom", i)
+
+    out = []
+    for found, result in zip(under, built):
+        kept = {key(normalizer, i) for i in _divisors(target.nodes, result)}
+        missing: dict = {}
+        for d in found:
+            p = other.poly.get(d)
+            if not p:  # not finite (not in normal form), or 0: 1/0 is kept as written
+                continue
+            if len(p) > 1:
+                atoms = [other.build(p)]
+            else:
+                (m, _), = p.items()
+                atoms = [a for a, e in m if e > 0]
+            for a in atoms:
+                k = key(other, a)
+                if k not in kept:
+                    missing.setdefault(k, a)
+        out.append(list(missing.values()))
+    return out
+
+
 def _overflowed(nodes, root: int) -> bool:
     """Whether a number that is not finite stands under `root`."""
     return any(nodes[i].op is CONST and not scalar.is_finite(nodes[i].value)
@@ -513,6 +591,10 @@ def _term_cost(m: Mono, c: float) -> int:
     return ops + den
 
 
-def normalize(source, roots: list[int], target) -> list[int]:
-    """The nodes `roots` of builder `source`, simplified into builder `target`."""
-    return Normalizer(source, target).run(roots)
+def normalize(source, roots: list[int], target, keep: list | None = None) -> list[int]:
+    """The nodes `roots` of builder `source`, simplified into builder `target` (the
+    Normalizer appended to `keep`, for `cancelled`)."""
+    n = Normalizer(source, target)
+    if keep is not None:
+        keep.append(n)
+    return n.run(roots)

@@ -13,7 +13,7 @@
 
   // Numbers exactly as cgraph.numtext spells them: `digits` significant digits as
   // Python's %g (round half to even on the exact binary value), or the shortest
-  // round-trip text as Python's repr; NaN, Infinity, -Infinity.
+  // round-trip text as Python's repr, the exponent unpadded (1e-7); NaN, Infinity, -Infinity.
   function decimal(a) { // a > 0, finite: [all significant digits, exponent of the first]
     const s = a.toPrecision(100);
     const k = s.indexOf("e");
@@ -34,7 +34,7 @@
   function spell(head, exp, low, high) { // Python's choice between fixed and scientific
     if (exp < low || exp >= high) {
       const mant = trim(head[0] + "." + head.slice(1));
-      return mant + "e" + (exp < 0 ? "-" : "+") + String(Math.abs(exp)).padStart(2, "0");
+      return mant + "e" + (exp < 0 ? "-" : "+") + String(Math.abs(exp)); // 1e-7, 1e+22
     }
     if (exp >= 0) {
       const whole = head.padEnd(exp + 1, "0");

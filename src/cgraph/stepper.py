@@ -105,7 +105,8 @@ def _asset(name: str) -> str:
 
 def _script_json(doc) -> str:
     """JSON that is safe inside <script>: no `</script>`, no `<!--`, no line separators."""
-    text = json.dumps(doc, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    text = numtext.json_document(
+        json.dumps(doc, ensure_ascii=False, allow_nan=False, separators=(",", ":")))
     for a, b in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
                  ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
         text = text.replace(a, b)
@@ -579,6 +580,7 @@ def page(graph: "Graph", ev: "Evaluation | None" = None, sections=None, *,
         if grads and graph.gated():
             doc["flow"] = flow_table(graph)
         slot = {name: k for k, name in enumerate(graph.variables)}  # the argument's place
+        num = numtext.text
         for name in reading_order(graph.variables):  # W[1,1], W[1,2], …, x[1], x[2], …
             k = slot[name]
             v = float(ev.bindings[name])
@@ -588,8 +590,9 @@ def page(graph: "Graph", ev: "Evaluation | None" = None, sections=None, *,
                 f'<label class="input"><span class="name">{_e(name)}</span>'
                 f'<input type="number" step="any" value="{_e(numtext.text(v))}" data-var="{k}" '
                 f'aria-label="{_e(name)}" style="--chars: {len(numtext.text(v))}">'
-                f'<input type="range" min="{lo!r}" max="{hi!r}" step="{(hi - lo) / 400!r}" '
-                f'value="{v!r}" data-var="{k}" aria-label="{_e(name)} slider"></label>')
+                f'<input type="range" min="{num(lo)}" max="{num(hi)}" '
+                f'step="{num((hi - lo) / 400)}" value="{num(v)}" data-var="{k}" '
+                f'aria-label="{_e(name)} slider"></label>')
     body = [f'<header><h1>cgraph <code>{_e(title)}</code></h1>']
     if steps:
         body.append('<p class="hint">Step with ← and → (Home, End; Space plays), or the '

@@ -1,7 +1,7 @@
 """The process's standard streams when they are not the plain UTF-8 files we expect.
 
 - An output encoding that cannot spell cgraph's characters (PYTHONIOENCODING=ascii, a C
-  locale, a Latin-1 terminal): those characters get ASCII spellings (`d` for ∂, `*` for ·,
+  locale, a Latin-1 terminal; not an -o file, which is UTF-8): those characters get ASCII spellings (`d` for ∂, `*` for ·,
   `...` for …) and anything else is written as `\\uXXXX`, which inside a JSON string is
   the JSON escape for it, so JSON output stays valid JSON, and a name keeps every letter.
   Letters that may be in names (σ, ẋ) are cgraph's notation only where cgraph writes them
@@ -35,10 +35,27 @@ ASCII = {"∂": "d", "·": "*", "…": "...", "≤": "<=", "≥": ">=", "→": "
 NOTATION = {"σ": "sigma", "Σ": "sum", "β": "beta", "ᵢ": "_i", "ⱼ": "_j", "\u0307": "'"}
 
 
+_TO_FILE = [False]  # the result goes to an -o file (`to_file`), not to standard output
+
+
 def ascii_only() -> bool:
-    """Whether standard output spells cgraph's characters in ASCII (`ascii_fallback`):
-    then its notation is written in ASCII at the source (`notation`, forward.dotted)."""
-    return getattr(sys.stdout, "encoding", None) == CODEC
+    """Whether the result's destination spells cgraph's characters in ASCII: standard
+    output that does (`ascii_fallback`), not an -o file (UTF-8, `to_file`); then its
+    notation is written in ASCII at the source (`notation`, forward.dotted)."""
+    return not _TO_FILE[0] and getattr(sys.stdout, "encoding", None) == CODEC
+
+
+class to_file:
+    """`with to_file():` the result being made goes to an -o file, which is UTF-8 whatever
+    the terminal spells: cgraph's notation as itself there (σ, ẋ), not the ASCII words
+    standard output gets."""
+
+    def __enter__(self):
+        self.was = _TO_FILE[0]
+        _TO_FILE[0] = True
+
+    def __exit__(self, *exc):
+        _TO_FILE[0] = self.was
 
 
 def notation(text: str) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from . import ops, scalar
 from .graph import Graph, Node, reachable
 from .ops import ADD, CONST, DIV, MUL, NEG, POW, SUB, VAR
-from .simplify import normalize
+from .simplify import cancelled as cancelled_factors, normalize
 
 _FOLD = {ADD, SUB, MUL, DIV, POW, NEG}  # arithmetic is folded; log(2) stays log(2)
 
@@ -375,13 +375,54 @@ def copy_into(builder: SymbolicBuilder, graph: Graph) -> list[int | None]:
     return ids
 
 
-def derivatives(graph: Graph, wrt: list[str],
-                builder: SymbolicBuilder | None = None) -> tuple[SymbolicBuilder, dict]:
+class RawBuilder(SymbolicBuilder):
+    """A builder that simplifies nothing (x/x stays x/x): the reverse pass in it is the
+    one eval runs, division for division."""
+
+    def apply(self, op, args):
+        return self._raw(op, tuple(args))
+
+    def add(self, a, b):
+        return self._raw(ADD, (a, b))
+
+    def sub(self, a, b):
+        return self._raw(SUB, (a, b))
+
+    def mul(self, a, b):
+        return self._raw(MUL, (a, b))
+
+    def div(self, a, b):
+        return self._raw(DIV, (a, b))
+
+    def pow(self, a, b):
+        return self._raw(POW, (a, b))
+
+    def neg(self, a):
+        return self._raw(NEG, (a,))
+
+
+def derivatives(graph: Graph, wrt: list[str], builder: SymbolicBuilder | None = None,
+                cancelled: dict | None = None) -> tuple[SymbolicBuilder, dict]:
     """∂output/∂v for each v in `wrt`, as node ids of one shared SymbolicBuilder.
 
     The reverse pass builds the derivatives in a builder of its own; `simplify.normalize`
-    then writes them, in normal form, into `builder` (or a new one)."""
+    then writes them, in normal form, into `builder` (or a new one). With `cancelled`,
+    each v's factors that eval's reverse pass divides by and the result does not
+    (`simplify.cancelled`: where one is 0 the two may disagree), as ids in `builder`."""
     b = SymbolicBuilder()
+    roots = _reverse(graph, wrt, b)
+    target = builder or SymbolicBuilder()
+    kept: list = []
+    built = normalize(b, roots, target, kept)
+    if cancelled is not None:
+        raw = RawBuilder()
+        cancelled.update(zip(wrt, cancelled_factors(raw, _reverse(graph, wrt, raw), kept[0],
+                                                    built)))
+    return target, dict(zip(wrt, built))
+
+
+def _reverse(graph: Graph, wrt: list[str], b: SymbolicBuilder) -> list[int]:
+    """The reverse pass over `graph` in builder `b`: ∂output/∂v's node for each v."""
     value = copy_into(b, graph)
     # only nodes that depend on a wrt variable carry an adjoint worth building
     active = [False] * len(graph.nodes)
@@ -414,10 +455,8 @@ def derivatives(graph: Graph, wrt: list[str],
             adjoint[j] = b.add(adjoint[j], term) if j in adjoint else term
             guards.arrive(j, edge)
     zero = b.const(0.0)
-    roots = [adjoint.get(graph.variables[v], zero) if v in graph.variables else zero
-             for v in wrt]
-    target = builder or SymbolicBuilder()
-    return target, dict(zip(wrt, normalize(b, roots, target)))
+    return [adjoint.get(graph.variables[v], zero) if v in graph.variables else zero
+            for v in wrt]
 
 
 def nth_derivatives(graph: Graph, wrt: list[str], order: int = 1) -> tuple[SymbolicBuilder, dict]:
@@ -426,23 +465,34 @@ def nth_derivatives(graph: Graph, wrt: list[str], order: int = 1) -> tuple[Symbo
     return b, {v: ids[(v,) * order] for v in wrt}
 
 
-def partial_derivatives(graph: Graph, partials,
-                        shared: SymbolicBuilder | None = None) -> tuple[SymbolicBuilder, dict]:
+def partial_derivatives(graph: Graph, partials, shared: SymbolicBuilder | None = None,
+                        cancelled: dict | None = None) -> tuple[SymbolicBuilder, dict]:
     """Each partial named by its variables in the order taken (`("x", "y")` is ∂²f/∂x∂y),
-    as node ids of one shared builder.
+    as node ids of one shared builder; with `cancelled`, each one's cancelled factors
+    (see `derivatives`), those of every differentiation that led to it, in `shared`.
 
     The last differentiation of each is done in the shared builder; the ones before it
     differentiate, rebuild the result as a graph (kept for the partials sharing that
     prefix) and differentiate again."""
     shared = SymbolicBuilder() if shared is None else shared
     prefixes: dict[tuple, Graph] = {(): graph}
+    lost: dict[tuple, list[Graph]] = {(): []}  # a prefix's cancelled factors, as graphs
+    want = cancelled is not None
     result = {}
     for combo in partials:
         for k in range(1, len(combo)):
             key = combo[:k]
             if key not in prefixes:
-                b, d = derivatives(prefixes[combo[:k - 1]], [combo[k - 1]])
+                c: dict | None = {} if want else None
+                b, d = derivatives(prefixes[combo[:k - 1]], [combo[k - 1]], cancelled=c)
                 prefixes[key] = b.graph(d[combo[k - 1]])
-        _, d = derivatives(prefixes[combo[:-1]], [combo[-1]], shared)
+                lost[key] = lost[combo[:k - 1]] + [b.graph(a) for a in (c or {}).get(
+                    combo[k - 1], [])]
+        c = {} if want else None
+        _, d = derivatives(prefixes[combo[:-1]], [combo[-1]], shared, cancelled=c)
         result[combo] = d[combo[-1]]
+        if want:
+            ids = [copy_into(shared, g)[g.output] for g in lost[combo[:-1]]]
+            ids += c[combo[-1]]
+            cancelled[combo] = list(dict.fromkeys(ids))
     return shared, result
