@@ -418,11 +418,15 @@ def test_version_and_help():
                    "(see 'cgraph --help')\n"),
     (["zzz"], "Error: No such command 'zzz' (see 'cgraph --help')\n"),
     (["--x"], "Error: No such option '--x' (see 'cgraph help --help')\n"),
+    (["-x"], "Error: No such option '-x' (see 'cgraph help --help')\n"),
+    (["-0*x"], "Error: No such option '-0' (see 'cgraph help --help')\n"),
 ])
 def test_help_on_an_unknown_topic_is_a_usage_error(args, message):
     """`cgraph help` was "No such command 'help'"; a topic that is no command is the usage
     error `cgraph evl` gets, with its did-you-mean, one line, exit 2 (and no hint about
-    programs that begin with '--': help takes none)."""
+    programs that begin with '--': help takes none). `cgraph help -x` was an internal
+    error (exit 70): the leading-dash program of the other commands was given to help,
+    which takes no program."""
     r = CliRunner().invoke(cli, ["help", *args], prog_name="cgraph")
     assert (r.exit_code, r.stdout, r.stderr) == (2, "", message)
 

@@ -92,6 +92,8 @@ class Command(click.Command):
         return False
 
     def _leading_dash_program(self, ctx, args):
+        if not any(p.name == "args" for p in self.params):
+            return None  # `cgraph help -x`: help takes no program, -x is an unknown option
         takes_value, flags = self._options(ctx)
         i = 0
         while i < len(args):
