@@ -34,6 +34,7 @@ class Shown:
     screen: str          # standard output as text, escapes removed, \r\n -> \n
     stderr: str          # standard error, the same way
     raw: str             # standard output with its escape codes
+    raw_stderr: str = ""  # standard error with its escape codes
 
     @property
     def lines(self) -> list[str]:
@@ -115,7 +116,8 @@ def collect(proc, out_master: int, err_master: int, timeout: float = 60,
     status = 128 - code if code < 0 else code  # killed by a signal: as a shell says it
     return Shown(status, _plain(bytes(buffers[out_master])),
                  _plain(bytes(buffers[err_master])),
-                 bytes(buffers[out_master]).decode("utf-8", "replace"))
+                 bytes(buffers[out_master]).decode("utf-8", "replace"),
+                 bytes(buffers[err_master]).decode("utf-8", "replace"))
 
 
 def on_terminal(args, width: int = 80, env: dict | None = None, input: bytes | None = None,

@@ -475,3 +475,36 @@ def test_columns_zero_in_the_environment_shows_the_output_all_the_same(args):
              for columns in ("80", "0")]
     assert piped[1].returncode == 0 and piped[1].stdout.strip()
     assert piped[1].stdout == piped[0].stdout
+
+
+CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+@pytest.mark.parametrize("line, bad", [
+    ("x + \x1b]0;pwned\x07\x1b[2J\x1b[31my", "\x1b"),  # a title, a cleared screen, red
+    ("x + \x00y", "\x00"), ("x + \x08\x08\x08z", "\x08"), ("x + \x7fy", "\x7f"),
+    ("x + \x9b2Jy", "\x9b"), ("x + \u202ey", "\u202e"), ("x \r+ * 2", "*"),
+], ids=["escapes", "nul", "backspaces", "del", "c1-csi", "rlo", "carriage-return"])
+def test_a_syntax_errors_line_shows_control_characters_and_obeys_none(line, bad, tmp_path):
+    """A program file's line shown under a syntax error was written as it is: on a
+    terminal its escape sequences set the window's title, cleared the screen and turned
+    the text red; backspaces and a carriage return hid what was before them, so the caret
+    stood under another character. Each control character is now shown by a visible
+    stand-in one column wide (␛, ␀, ␈, ␡, ␍, � for C1 controls and direction marks), the
+    caret under the one the message names, and nothing reaches the terminal to obey."""
+    from rich.cells import cell_len
+
+    program = tmp_path / "shared.cg"
+    program.write_bytes(("y = 2\n" + line + "\n").encode("utf-8"))
+    shown = on_terminal(["eval", "--file", str(program), "x=1"], 80)
+    assert shown.status == 2, shown.stderr
+    said = shown.raw_stderr.replace("\r\n", "\n")
+    assert not CONTROLS.search(said.replace("\n", "")), repr(said)
+    *message, window, caret = said.splitlines()
+    assert "(at line 2, column" in " ".join(message), said
+    at = int(re.search(r"column (\d+)\)", " ".join(message)).group(1))
+    assert window == "  " + "".join(
+        chr(0x2400 + ord(c)) if c < " " else "\u2421" if c == "\x7f" else
+        "\ufffd" if CONTROLS.match(c) else c for c in line), repr(window)
+    assert line[at - 1] == bad and caret.endswith("^") and cell_len(caret) - 1 == \
+        cell_len(window[:2 + at - 1]), (window, caret)

@@ -40,8 +40,13 @@ class SourceError(InputError):
         sum) are cut to a window around the column, each cut marked `…`: 100 characters,
         or on a terminal `width` columns wide what fits in it (so that neither the line nor
         the caret wraps, wide characters counted as the terminal shows them)."""
-        lines = self.source.splitlines() or [""]
+        lines = self.source.split("\n")  # as line_column counts lines
+        if self.line > len(lines):  # (the parser's end of a program, by str.splitlines)
+            lines = self.source.splitlines() or [""]
         text = lines[self.line - 1] if 0 < self.line <= len(lines) else ""
+        if text.endswith("\r"):  # a CRLF file's line
+            text = text[:-1]
+        text = visible(text)
         col = max(self.column, 1)
         if width is None:
             start = max(0, col - 60)
@@ -55,6 +60,24 @@ class SourceError(InputError):
         where = f"line {self.line}, column {self.column}"
         message = folded(f"{self.message} (at {where})", width, len("Error: "))
         return f"{message}\n  {prefix}{shown}{suffix}\n  {caret}"
+
+
+# what a terminal would obey, not show: C0 controls (not the tab), DEL, C1, and the marks
+# that reorder text right to left. Each becomes one visible character, so columns count
+# the same: a program file holding `ESC]0;…` or `ESC[2J` sets no title and clears no screen
+# when its line is shown under a syntax error.
+_INVISIBLE = {**{c: 0x2400 + c for c in range(0x20) if c != 0x09}, 0x7F: 0x2421,
+              **{c: 0xFFFD for c in range(0x80, 0xA0)},
+              **{c: 0xFFFD for c in (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F),
+                                     *range(0x2066, 0x206A))}}
+
+
+def visible(text: str) -> str:
+    """`text` with each control character as a visible stand-in of one column: ␛ for
+    ESC, ␀ for NUL, ␍ for a carriage return, � for a C1 control or a direction mark."""
+    if text.isascii() and text.isprintable():
+        return text
+    return text.translate(_INVISIBLE)
 
 
 def folded(text: str, width: int | None, taken: int = 0) -> str:
