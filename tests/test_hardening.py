@@ -600,6 +600,38 @@ def test_a_ctrl_c_that_lands_in_a_finaliser_still_stops_the_command():
     assert (p.returncode, p.stdout, p.stderr) == (130, b"", b"Interrupted.\n")
 
 
+@pytest.mark.parametrize("args, stdin", [
+    (["eval", "--file", "/dev/zero", "x=1"], None),
+    (["graph", "-"], "/dev/zero"),
+    (["eval", "x", "--bindings", "/dev/zero"], None),
+], ids=["file", "stdin", "bindings"])
+def test_ctrl_c_stops_a_command_reading_an_endless_input(args, stdin):
+    """`cgraph eval --file /dev/zero` (or a huge file on a fast disk, or `- < /dev/zero`)
+    went on after a Ctrl-C, reading until memory ran out (4.5 GB in 10 s; then the kernel
+    killed it, or another process): the file was read by one read(), one call into C,
+    which looks at no signal while the bytes keep coming. It is read in blocks now, and a
+    Ctrl-C ends it where it is: one line, 130, and no more memory than the bytes read by
+    then. (The address space is capped at 2 GB, so that a cgraph that does not stop ends
+    there, its memory near the cap, not the machine's.)"""
+    import resource
+
+    cap = 2 << 30
+
+    def capped():
+        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+
+    with open(stdin or os.devnull, "rb") as source:
+        p = subprocess.Popen([*PY, *args], stdin=source, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, env=env_for(), preexec_fn=capped)
+        time.sleep(python_start_up() + 0.3)  # cgraph is reading by then
+        p.send_signal(signal.SIGINT)
+        out, err = p.stdout.read(), p.stderr.read()  # (a few bytes each)
+        _, status, usage = os.wait4(p.pid, 0)
+        p.returncode = os.waitstatus_to_exitcode(status)
+    assert (p.returncode, out, err) == (130, b"", b"Interrupted.\n")
+    assert usage.ru_maxrss * 1024 < cap // 2, usage.ru_maxrss  # stopped, not at the cap
+
+
 def test_ctrl_c_mid_run_says_the_csv_is_incomplete(tmp_path):
     data = tmp_path / "big.csv"
     data.write_text("x\n" + "".join(f"{i}\n" for i in range(300_000)) * 4)

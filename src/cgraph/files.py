@@ -67,13 +67,27 @@ def read_text(path: str, what: str = "the input") -> str:
         raw = _stdin_bytes(what)
         if raw is None:  # a text-only stream (tests): already decoded
             return sys.stdin.read()
-        return decode(raw.read(), path)
+        return decode(_read_all(raw), path)
     try:
         with open(path, "rb") as fh:
-            data = fh.read()
+            data = _read_all(fh)
     except OSError as e:
         raise InputError(f"cannot read {path}: {e.strerror}") from None
     return decode(data, path)
+
+
+def _read_all(stream) -> bytes:
+    """Every byte of `stream`, read in blocks (64 KiB, doubling to 16 MiB): Python sees a
+    Ctrl-C between two blocks. One read() of all of it is one call into C that sees none
+    while the bytes keep coming (`--file /dev/zero`, a huge file on a fast disk), so the
+    command went on until memory ran out."""
+    blocks, size = [], 1 << 16
+    while True:
+        block = stream.read(size)
+        if not block:
+            return b"".join(blocks)
+        blocks.append(block)
+        size = min(size * 2, 1 << 24)
 
 
 def open_text(path: str):
