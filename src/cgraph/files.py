@@ -80,13 +80,15 @@ def _read_all(stream) -> bytes:
     """Every byte of `stream`, read in blocks (64 KiB, doubling to 16 MiB): Python sees a
     Ctrl-C between two blocks. One read() of all of it is one call into C that sees none
     while the bytes keep coming (`--file /dev/zero`, a huge file on a fast disk), so the
-    command went on until memory ran out."""
+    command went on until memory ran out. A block shorter than asked for is the end (a
+    buffered stream's read(n) stops short only there): a terminal's Ctrl-D is not waited
+    for a second time."""
     blocks, size = [], 1 << 16
     while True:
         block = stream.read(size)
-        if not block:
-            return b"".join(blocks)
         blocks.append(block)
+        if len(block) < size:
+            return b"".join(blocks)
         size = min(size * 2, 1 << 24)
 
 
