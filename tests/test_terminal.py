@@ -508,3 +508,35 @@ def test_a_syntax_errors_line_shows_control_characters_and_obeys_none(line, bad,
         "\ufffd" if CONTROLS.match(c) else c for c in line), repr(window)
     assert line[at - 1] == bad and caret.endswith("^") and cell_len(caret) - 1 == \
         cell_len(window[:2 + at - 1]), (window, caret)
+
+
+@pytest.mark.parametrize("files, args, quoted", [
+    ({"b.json": '{"x": 1, "y\\u001b[2J\\u001b]0;pwned\\u0007": 2}'},
+     ["eval", "x", "--bindings", "b.json"], "y\x1b[2J\x1b]0;pwned\x07"),
+    ({"h.csv": "x,y\x1b[2J\x1b]0;pwned\x07\n1,2\n"},
+     ["eval", "x*z", "--data", "h.csv"], "y\x1b[2J\x1b]0;pwned\x07"),
+    ({}, ["eval", "x", "x=1", "--wrt", "y\x1b[2J"], "y\x1b[2J"),
+    ({}, ["graph", "x", "-o", "y\x1b[2J"], "y\x1b[2J"),
+], ids=["bindings-key", "csv-header", "wrt", "o-name"])
+def test_a_message_quoting_control_characters_shows_them_and_obeys_none(files, args, quoted,
+                                                                        tmp_path):
+    """A message quoting a --bindings file's key or a CSV file's header (or a --wrt name,
+    an -o name) wrote its escape sequences as they were: on a terminal they cleared the
+    screen and set the window title (into a pipe only ESC[…m-style sequences were cut,
+    and the message then named a file that is not there). Standard error shows each
+    control character by its visible stand-in, on a terminal and into a pipe alike."""
+    import subprocess
+
+    from terminal import env_for
+
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    stand_in = quoted.translate({0x1b: "\u241b", 0x07: "\u2407"})
+    shown = on_terminal(args, 200, cwd=tmp_path)
+    assert shown.status == 2 and not CONTROLS.search(shown.raw_stderr.replace("\r\n", "")), \
+        repr(shown.raw_stderr)
+    assert stand_in in shown.raw_stderr, shown.raw_stderr
+    piped = subprocess.run([sys.executable, "-m", "cgraph", *args], capture_output=True,
+                           text=True, env=env_for(), cwd=tmp_path)
+    assert piped.returncode == 2 and stand_in in piped.stderr and \
+        not CONTROLS.search(piped.stderr.replace("\n", "")), repr(piped.stderr)

@@ -101,8 +101,15 @@ def begin(name: str, path: str, given: dict) -> None:
 
 def echo(message: str, nl: bool = True, err: bool = False) -> None:
     """What click.echo does with text: written and flushed, ANSI escape codes removed when
-    the stream is not a terminal (a message may quote what the user typed)."""
+    the stream is not a terminal (a message may quote what the user typed). On standard
+    error, where every line is a message, a control character in what a message quotes
+    (a --bindings key, a CSV header, a --wrt name) is shown by a visible stand-in
+    (errors.visible), never obeyed by the terminal."""
     stream = sys.stderr if err else sys.stdout
+    if err and not (message.isascii() and message.replace("\n", "").isprintable()):
+        from .errors import visible
+
+        message = "\n".join(map(visible, message.split("\n")))
     if nl:
         message += "\n"
     if not message:
