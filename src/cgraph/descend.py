@@ -342,6 +342,12 @@ class TraceFile:
 
         if is_standard_output(path):  # the rows and the result, one after the other (or the
             # trace renamed over the result): neither reads
+            import os
+
+            if os.path.isfile(path):  # `--trace run.csv > run.csv`: the file is right
+                raise InputError(f"--trace {path}: standard output goes to that file too, "
+                                 "and carries descend's result; send the result elsewhere "
+                                 "(> result.json) or the trace to another file")
             raise InputError(f"--trace {path}: standard output carries descend's result; "
                              "write the trace to a file (--trace run.csv) or to standard "
                              "error (--trace /dev/stderr)")
