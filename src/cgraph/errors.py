@@ -65,11 +65,8 @@ class SourceError(InputError):
 # what a terminal would obey, not show: C0 controls (not the tab), DEL, C1, and the marks
 # that reorder text right to left. Each becomes one visible character, so columns count
 # the same: a program file holding `ESC]0;…` or `ESC[2J` sets no title and clears no screen
-# when its line is shown under a syntax error.
-_INVISIBLE = {**{c: 0x2400 + c for c in range(0x20) if c != 0x09}, 0x7F: 0x2421,
-              **{c: 0xFFFD for c in range(0x80, 0xA0)},
-              **{c: 0xFFFD for c in (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F),
-                                     *range(0x2066, 0x206A))}}
+# when its line is shown under a syntax error. (Made at the first use: not at start-up.)
+_INVISIBLE: dict = {}
 
 
 def visible(text: str) -> str:
@@ -77,6 +74,12 @@ def visible(text: str) -> str:
     ESC, ␀ for NUL, ␍ for a carriage return, � for a C1 control or a direction mark."""
     if text.isascii() and text.isprintable():
         return text
+    if not _INVISIBLE:
+        _INVISIBLE.update({c: 0x2400 + c for c in range(0x20) if c != 0x09})
+        _INVISIBLE[0x7F] = 0x2421
+        _INVISIBLE.update(dict.fromkeys((*range(0x80, 0xA0), 0x061C, 0x200E, 0x200F,
+                                         *range(0x202A, 0x202F), *range(0x2066, 0x206A)),
+                                        0xFFFD))
     return text.translate(_INVISIBLE)
 
 
