@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import math
 
+import sys
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -388,6 +390,38 @@ def test_a_long_line_and_its_caret_fit_the_terminal(text, bad, width):
     assert body in text and cell_len(body.expandtabs(8)) >= width // 3, line
     assert line.startswith("  …") == (not text.startswith(body)), line
     assert line.endswith("…") == (not text.endswith(body)), line
+
+
+@pytest.mark.parametrize("width", (30, 40, 80, None))
+@pytest.mark.parametrize("text", [
+    "+".join(f"a{i}" for i in range(60)) + " + θ + ) + b",  # cut on the left, θ before it
+    "θ + 成本 + ) + " + " + ".join(f"b{i}" for i in range(40)),  # cut on the right
+    "x\u1161 + 𝑥 + )",  # a character of no width; one beyond the first plane
+])
+def test_on_an_ascii_standard_error_the_caret_stands_under_the_character(text, width):
+    """Where standard error spells in ASCII (PYTHONIOENCODING=ascii, a C locale), the
+    window's `…` is written `...` and θ `\\u03b8`, but the caret was placed for one column
+    each: it stood 2 columns left of its place per cut and 5 per θ. Each character now
+    counts as wide as its spelling, on a real pty of each width (the window still fits)
+    and into a pipe (None)."""
+    import subprocess
+
+    from terminal import env_for, on_terminal
+
+    if width is None:
+        done = subprocess.run([sys.executable, "-m", "cgraph", "eval", text, "b0=1"],
+                              capture_output=True, env=env_for({"PYTHONIOENCODING": "ascii"}))
+        status, said = done.returncode, done.stderr.decode("ascii")
+    else:
+        shown = on_terminal(["eval", text, "b0=1"], width, env=env_for(
+            {"PYTHONIOENCODING": "ascii"}))
+        status, said = shown.status, shown.stderr
+    *message, line, caret = said.splitlines()
+    assert status == 2 and "unexpected ')'" in " ".join(message), said
+    assert line.isascii() and caret.strip() == "^", said
+    assert line[len(caret) - 1] == ")", said
+    if width is not None:
+        assert len(line) <= width and len(caret) <= width, said
 
 
 @settings(max_examples=150, deadline=None)

@@ -49,7 +49,10 @@ def _stderr_width() -> int | None:
 def failure_line(error: CgraphError) -> str:
     """`Error: <what went wrong>`: a library error in one line (several for a syntax error's
     window), laid out for the terminal standard error is."""
-    return f"Error: {error.render(_stderr_width())}"
+    from .streams import CODEC
+
+    ascii = getattr(sys.stderr, "encoding", None) == CODEC  # (streams.ascii_fallback)
+    return f"Error: {error.render(_stderr_width(), ascii=ascii)}"
 
 
 class UsageError(Exception):

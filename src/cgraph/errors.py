@@ -16,9 +16,10 @@ class CgraphError(Exception):
         super().__init__(message)
         self.message = message
 
-    def render(self, width: int | None = None) -> str:
+    def render(self, width: int | None = None, ascii: bool = False) -> str:
         """The message a person reads on standard error (without the `Error: ` prefix);
-        `width`: the columns of the terminal it is shown on, if it is one (see `folded`)."""
+        `width`: the columns of the terminal it is shown on, if it is one (see `folded`);
+        `ascii`: whether standard error spells what is not ASCII (SourceError's window)."""
         return folded(self.message, width, len("Error: "))
 
 
@@ -35,11 +36,13 @@ class SourceError(InputError):
         self.line = line
         self.column = column
 
-    def render(self, width: int | None = None) -> str:
+    def render(self, width: int | None = None, ascii: bool = False) -> str:
         """The message, the line and a caret under the place. Long lines (a 100,000-term
         sum) are cut to a window around the column, each cut marked `…`: 100 characters,
         or on a terminal `width` columns wide what fits in it (so that neither the line nor
-        the caret wraps, wide characters counted as the terminal shows them)."""
+        the caret wraps, wide characters counted as the terminal shows them). `ascii`:
+        standard error spells what is not ASCII (streams.py: `...` for `…`, `\\u03b8` for
+        θ), so each character is counted as wide as its spelling."""
         lines = self.source.split("\n")  # as line_column counts lines
         if self.line > len(lines):  # (the parser's end of a program, by str.splitlines)
             lines = self.source.splitlines() or [""]
@@ -48,15 +51,16 @@ class SourceError(InputError):
             text = text[:-1]
         text = visible(text)
         col = max(self.column, 1)
+        cells, mark = (_spelled_cells, len(_spelled("…"))) if ascii else (_cells, 1)
         if width is None:
             start = max(0, col - 60)
             end = start + 100
         else:
-            start, end = _window(text, col - 1, width - 2)
+            start, end = _window(text, col - 1, width - 2, cells, mark)
         shown = text[start:end]
         prefix = "…" if start else ""
         suffix = "…" if end < len(text) else ""
-        caret = " " * len(prefix) + _under(shown[:col - 1 - start]) + "^"
+        caret = " " * (mark if prefix else 0) + _under(shown[:col - 1 - start], cells) + "^"
         where = f"line {self.line}, column {self.column}"
         message = folded(f"{self.message} (at {where})", width, len("Error: "))
         return f"{message}\n  {prefix}{shown}{suffix}\n  {caret}"
@@ -122,11 +126,21 @@ def _cells(c: str) -> int:
     return get_character_cell_size(c)
 
 
-def _window(text: str, at: int, room: int) -> tuple[int, int]:
+def _spelled(c: str) -> str:
+    from .streams import spelled
+
+    return spelled(c)
+
+
+def _spelled_cells(c: str) -> int:
+    """`_cells` where standard error spells what is not ASCII: the columns of the spelling."""
+    return _cells(c) if c.isascii() else len(_spelled(c))
+
+
+def _window(text: str, at: int, room: int, width=_cells, mark: int = 1) -> tuple[int, int]:
     """`(start, end)`: the piece of `text` around the character at `at` that fits in `room`
-    columns with its `…` marks (and the caret, past the end), about two thirds of it
-    before that character."""
-    width = _cells
+    columns with its `…` marks (each `mark` columns wide) (and the caret, past the end),
+    about two thirds of it before that character; `width`, a character's columns."""
     n = len(text)
     at = min(at, n)
     start, end = at, min(at + 1, n)
@@ -134,7 +148,7 @@ def _window(text: str, at: int, room: int) -> tuple[int, int]:
     before = 0
 
     def fits(add: int, start: int, end: int) -> bool:
-        return inner + add + (start > 0) + (end < n) <= room
+        return inner + add + mark * ((start > 0) + (end < n)) <= room
 
     while True:
         left = start > 0 and fits(width(text[start - 1]), start - 1, end)
@@ -150,13 +164,13 @@ def _window(text: str, at: int, room: int) -> tuple[int, int]:
             return start, end
 
 
-def _under(text: str) -> str:
-    """Blanks as wide on a terminal as `text` (`_cells`), so that a caret after them stands
-    under the next character: two for a wide character, none for a combining one, a tab
-    for a tab."""
+def _under(text: str, width=_cells) -> str:
+    """Blanks as wide on a terminal as `text` (`width`: `_cells`), so that a caret after
+    them stands under the next character: two for a wide character, none for a combining
+    one, a tab for a tab."""
     if text.isascii():
         return "".join("\t" if c == "\t" else " " for c in text)
-    return "".join("\t" if c == "\t" else " " * _cells(c) for c in text)
+    return "".join("\t" if c == "\t" else " " * width(c) for c in text)
 
 
 def line_column(text: str, pos: int) -> tuple[int, int]:

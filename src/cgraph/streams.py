@@ -73,21 +73,24 @@ def notation(text: str) -> str:
     return "".join(out)
 
 
+def spelled(c: str) -> str:
+    """The character `c` (not ASCII) as the ASCII streams write it: its sign (`d` for ∂,
+    `...` for …) or `\\uXXXX` (a surrogate pair beyond the first plane, as JSON writes it)."""
+    spelling = ASCII.get(c)
+    if spelling is None:
+        code = ord(c)
+        if code > 0xFFFF:
+            code -= 0x10000
+            spelling = "\\u%04x\\u%04x" % (0xD800 + (code >> 10), 0xDC00 + (code & 0x3FF))
+        else:
+            spelling = "\\u%04x" % code
+    return spelling
+
+
 def _spell(error):
     if not isinstance(error, UnicodeEncodeError):
         raise error
-    out = []
-    for c in error.object[error.start:error.end]:
-        spelling = ASCII.get(c)
-        if spelling is None:
-            code = ord(c)
-            if code > 0xFFFF:  # a surrogate pair, as JSON writes it
-                code -= 0x10000
-                spelling = "\\u%04x\\u%04x" % (0xD800 + (code >> 10), 0xDC00 + (code & 0x3FF))
-            else:
-                spelling = "\\u%04x" % code
-        out.append(spelling)
-    return "".join(out), error.end
+    return "".join(map(spelled, error.object[error.start:error.end])), error.end
 
 
 def _encode(text, errors="strict"):
