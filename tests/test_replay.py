@@ -2,7 +2,8 @@
 steps run one by one build: the same nodes in the same order, the same names, the same
 error with the same place, on programs that repeat their statements' shapes (a shape is
 compiled the second time it is met and replayed from the third), including the shapes that
-are not compiled and fall back to the steps."""
+are not compiled and fall back to the steps; and so do the segments that earlier parses
+recorded (replay.World), replayed from their first occurrence."""
 
 from __future__ import annotations
 
@@ -20,12 +21,21 @@ from programs import NUMBERS, random_expression, render, seeds
 # names a statement may use: variables and constants (now and then, `leaves` puts in a
 # function's name or a number read as infinity: errors there)
 NAMES = ["x", "y", "z", "w", "a_1", "θ", "pi", "e"]
-def built(text, compiled):
+def built(text, compiled, before=None):
     """What parsing `text` gives: every node as plain data, the output, the names in scope
     and which tokens' strings were let go (a name read for good); or the error (its class,
-    its message with the line and caret)."""
+    its message with the line and caret). `before`: "nothing", a parse with no segment
+    recorded by earlier parses; "itself", right after a parse of the same text; None,
+    after whatever the parses before left."""
     saved = parser.COMPILED
     parser.COMPILED = compiled
+    if before == "nothing":
+        replay._worlds.clear()
+    elif before == "itself":
+        try:
+            parser.parse(text)
+        except CgraphError:
+            pass
     builder = GraphBuilder(text)
     try:
         parser._drive(parser._get_tables(), builder, text)
@@ -40,7 +50,9 @@ def built(text, compiled):
 
 
 def same(text):
-    assert built(text, True) == built(text, False), text
+    steps = built(text, False)
+    for before in ("nothing", None, "itself"):
+        assert built(text, True, before) == steps, (before, text)
 
 
 def leaves(e, rng, names):
@@ -119,6 +131,7 @@ def test_the_programs_compile_and_fall_back(monkeypatch):
         return build
 
     monkeypatch.setattr(replay, "compile", spy)
+    monkeypatch.setattr(replay, "_worlds", {})  # (nothing compiled by the tests before)
     for seed in range(200):
         try:
             parser.parse(random_repeating_program(seed))
@@ -159,3 +172,44 @@ def test_a_parse_leaves_no_reference_cycles():
     finally:
         if was:
             gc.enable()
+
+
+def test_a_world_lets_the_parse_go():
+    """A world kept for the next parses (replay.World) holds nothing of the parse that used
+    it, when the parse ends and when it fails: its graph goes when its user lets it go."""
+    import gc
+    import weakref
+
+    chain = "t0 = x\n" + "\n".join(f"t{i} = t{i - 1}*c + d" for i in range(1, 30))
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        for text in (chain, chain, chain + "\nt = (", chain + "\npi = 1"):
+            try:
+                graph = parser.parse(text)
+            except CgraphError:
+                graph = None
+            else:
+                gone = weakref.ref(graph)
+                del graph
+                assert gone() is None
+            for worlds in replay._worlds.values():
+                for w in worlds:
+                    assert all(c.cell_contents is None for c in w.bind.__closure__)
+        assert gc.collect() == 0
+    finally:
+        if was:
+            gc.enable()
+
+
+def test_parses_at_the_same_time_take_their_own_worlds():
+    """Threads parsing programs of the same shapes at once build what one parse at a time
+    builds."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = ["t0 = x\n" + "\n".join(f"t{i} = t{i - 1}*{k} + d{k}" for i in range(1, 3000))
+             for k in range(4)]
+    alone = [built(text, True) for text in texts]
+    with ThreadPoolExecutor(4) as pool:
+        for _ in range(3):
+            assert list(pool.map(lambda t: built(t, True), texts)) == alone

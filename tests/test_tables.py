@@ -191,9 +191,20 @@ def test_tables_that_are_not_what_the_grammar_says_are_refused(computed, name):
         tablegen.validate(crafted, text, facts)
 
 
+# Pieces of programs where the lexer's terminals meet: every string of the grammar, the
+# starts and ends of numbers, names and keywords run together, spaces, comments, characters
+# that other scripts and typeset text have
+FRAGMENTS = ["<=", ">=", "==", "!=", "<", ">", "=", "**", "*", "^", "..", ".", ";", "\n",
+             ",", "(", ")", "[", "]", "+", "-", "/", "for", "in", "fo", "i", "format", "in1",
+             "x", "_", "é", "θ", "x²", "₁", "1", "1.", ".5", "1..3", "1e5", "2E-3", "1e",
+             " ", "\t", "\f", "\r", "#c", "#", "\xa0", "\u2009", "\u2212", "\uff1d"]
+texts = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.characters()),
+                 max_size=30).map("".join)
+
+
 @settings(max_examples=400, deadline=None)
-@given(st.text(alphabet=st.one_of(st.sampled_from(" \t\f\r\n#;.e1x_(+*=\xa0\u2009"),
-                                   st.characters()), max_size=40))
+@given(st.one_of(texts, st.text(alphabet=st.one_of(
+    st.sampled_from(" \t\f\r\n#;.e1x_(+*=\xa0\u2009"), st.characters()), max_size=40)))
 def test_the_splitter_cuts_the_text_as_the_lexer_does(text):
     """The driver cuts a text with `tables.splitter`, which leaves out the spaces before
     each piece: its pieces must be the grammar's own lexer's, its spaces left out, for any
@@ -228,3 +239,55 @@ def test_the_ascii_lexer_reads_ascii_text_as_the_full_one(text):
     assert auto.ascii_splitter.findall(text) == auto.splitter.findall(text)
     assert [m.lastgroup for m in t.ascii_lexer.finditer(text)] == \
         [m.lastgroup for m in t.lexer.finditer(text)]
+
+
+def _lexer_order(t):
+    """An automaton whose splitters try the terminals in the lexer's order (the order of
+    grammar.lark's terminals as Lark sorts them), not the splitter's."""
+    auto = tables.Automaton(t)
+    auto.ascii_splitter = tables.splitter(t, t.ascii_pattern, ascii=True)
+    auto._splitter = tables.splitter(t, t.pattern)
+    return auto
+
+
+@settings(max_examples=400, deadline=None)
+@given(texts)
+def test_the_splitter_s_order_cuts_and_fails_as_the_lexer_s_order(text):
+    """The splitter tries the terminals' alternatives in the order that cuts fastest
+    (tablegen.splitter_alternatives): on any text, the pieces and a parse's error (its
+    message, line and column) are those of the splitter in the lexer's order."""
+    import cgraph
+    from cgraph import parser
+    from cgraph.errors import CgraphError
+
+    t = parser._get_tables()
+    old = _lexer_order(t)
+    assert parser._automaton.splitter_for(text).findall(text) == \
+        old.splitter_for(text).findall(text)
+
+    def parsed():
+        try:
+            cgraph.parse(text)
+            return "accepted"
+        except CgraphError as err:
+            return err.render()
+
+    ours = parsed()
+    saved, parser._automaton = parser._automaton, old
+    try:
+        assert parsed() == ours
+    finally:
+        parser._automaton = saved
+
+
+def test_the_splitter_keeps_each_alternative_after_those_that_start_alike():
+    """`==` before `=`, `**` before `*`, a name before a keyword; nothing goes past an
+    alternative that may match nothing (`x?`) or whose first character is not known (a
+    look-ahead); the quick ones (a character or class first) before the others (`[a-z]+`),
+    single characters in a row merged into one class."""
+    facts = tablegen.GrammarFacts('A: "=" | "=="\nB: "**" | "*"\n'
+                                  'N: /[a-z]+/\nK: "if"\nE: /x?/\nL: /(?=y)y/\n')
+    terminals = [("N", "[a-z]+"), ("A", "(?:==|=)"), ("E", "x?"), ("B", "(?:\\*\\*|\\*)"),
+                 ("K", "if"), ("L", "(?=y)y"), ("P", "\\+"), ("Q", "\\-")]
+    assert tablegen.splitter_alternatives(terminals, facts) == \
+        ["==", "[=]", "[a-z]+", "x?", "\\*\\*", "if", "[*]", "(?=y)y", "[+\\-]"]

@@ -32,6 +32,23 @@ TERMINALS = (
     ('STAR', '\\*'),
 )
 KEYWORDS = {'for': 'FOR', 'in': 'IN'}
+# the terminals' alternatives in the order the splitter tries them (see
+# tablegen.splitter_alternatives)
+SPLITTER = (
+    '[^\\W\\d²³¹¼-¾⁰⁴-⁹₀-₉⅐-⅟↉①-⓿❶-➓][^\\W²³¹¼-¾⁰⁴-⁹₀-₉⅐-⅟↉①-⓿❶-➓]*',
+    '#[^\n]*',
+    'for',
+    '<=',
+    '>=',
+    '==',
+    '!=',
+    '\\*\\*',
+    'in',
+    '[<>\\^;\\n,=(\\[\\-+)\\]/*]',
+    '(\\d+(\\.(?!\\.)\\d*)?|\\.\\d+)([eE][+-]?\\d+)?',
+    '\\.\\.',
+    '[ \t\x0c\r]+',
+)
 # (origin, expansion, alias, positions of the kept children, kind)
 RULES = (
     ('start', ('statement', '__start_star_0'), None, (0, 1), 'start'),

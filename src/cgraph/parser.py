@@ -66,11 +66,12 @@ def _plans(rules, builder, terminals):
     values are taken as they are: no None among them to leave out.
 
     Made once per builder class (a builder whose callbacks come from its instance, like
-    the differential test's, gets its own each time)."""
+    the differential test's, gets its own each time: then the third value, whether the
+    plans serve every builder of its class, is False)."""
     cls = type(builder)
     cached = _plan_cache.get(cls)
     if cached is not None and cached[0] is rules:
-        return cached[1], cached[2]
+        return cached[1], cached[2], True
     plans, per_class = [], True
     valueless = _valueless(rules, builder)
     splicing = _splicing(rules, valueless or ())
@@ -98,7 +99,7 @@ def _plans(rules, builder, terminals):
     steps = [_step(r, plan) for r, plan in enumerate(plans)]
     if per_class:
         _plan_cache[cls] = (rules, plans, steps)
-    return plans, steps
+    return plans, steps, per_class
 
 
 def _valueless(rules, builder) -> set | None:
@@ -265,10 +266,22 @@ def one_line(text: str, limit: int = 200) -> str:
 
 
 TRACES = 512  # segments remembered per parse
+KEPT = 512  # segments a world (replay.World) keeps recorded for the parses after: past
+#             that, it keeps those it has (no worse than a parse that finds none)
 COMPILED = True  # replay a recorded segment by `replay.compile` (False: step by step)
 COMPILE = 4  # the fewest steps (fused) of a segment compiled: shorter ones (a long sum's
 #              `x*w +`) replay no faster compiled, and compiling costs ~4 µs, 25 replays
 MET = 4096  # segments met once that a parse keeps in mind
+_NOTHING: dict = {}  # (no segment compiled before: `_drive`'s `shared` without a world)
+_replay = None  # the replay module, once a parse has compiled a segment
+
+
+def _load_replay():
+    global _replay
+    from . import replay
+
+    _replay = replay
+    return replay
 
 
 def _drive(t: tables.Tables, builder, text: str) -> None:
@@ -289,6 +302,12 @@ def _drive(t: tables.Tables, builder, text: str) -> None:
     does: recording a segment that never comes again would only cost time. A segment with
     a syntax error runs its steps up to the error (a callback may raise first, as it would
     have), then raises; it is never recorded.
+
+    What a parse recorded serves the next parses with a builder of the same class too
+    (replay.World): a script that parses programs of the same shapes, or one program again
+    and again, replays their segments from the first time it meets them in a parse, without
+    recording or compiling them again (up to KEPT segments; a parse that fails lets go of
+    the world it took, and what was recorded on it).
     """
     auto = _automaton if _automaton is not None and _automaton.tables is t \
         else tables.Automaton(t)
@@ -301,7 +320,7 @@ def _drive(t: tables.Tables, builder, text: str) -> None:
     if "\n" in text:  # a new line inside brackets does not end the statement
         kinds = auto.join_lines(kinds, pieces)
     actions, gotos = auto.actions, auto.gotos
-    plans, steps_of = _plans(t.rules, builder, auto.terminal_ids)
+    plans, steps_of, per_class = _plans(t.rules, builder, auto.terminal_ids)
     nodes, node = builder.nodes, BareNode
     scope = getattr(builder, "scope", None)
     top = auto.start  # the pair on top of the stack; `stack` holds the ones below it
@@ -407,7 +426,17 @@ def _drive(t: tables.Tables, builder, text: str) -> None:
     traces: dict = {}
     met: set = set()  # segments met once: recorded when met again
     same = None  # the trace of the segment before, if replaying it changed no stack entry
-    context = None  # what the compiled segments read (made when the first one is)
+    # What compiled segments read (replay.World): one that earlier parses with a builder
+    # of this class left, with the segments they recorded (`shared`), which replay here
+    # from their first occurrence, and those they met once (`seen`), recorded here when
+    # first met. Taken when the first segment is recorded, or at once if a parse before
+    # recorded one (replay is imported then); a program of one short statement repeats
+    # nothing, and takes none.
+    world, shared, seen = None, _NOTHING, _NOTHING
+    wkey = (type(builder), auto, scope is not None) if per_class else None
+    if COMPILED and _replay is not None and wkey is not None and len(kinds) > tables.SHORT:
+        world = _replay.acquire(wkey, builder, values, nodes, scope, pieces)
+        shared, seen = world.traces, world.seen
     i0 = 0
     cut = auto.segments.findall
     # (cut a block of tokens at a time: a list of every segment of a 10^6-node program
@@ -418,6 +447,11 @@ def _drive(t: tables.Tables, builder, text: str) -> None:
                      for s in cut(kinds, at, at + (1 << 16)))):
         key = (top, segment)
         trace = traces.get(key)
+        if trace is None and key in shared:  # (recorded by an earlier parse)
+            trace, its_steps = shared[key]
+            if trace[5] is None:  # (its steps one by one, by this parse's `run`)
+                trace = (*trace[:5], partial(run, its_steps), trace[6])
+            traces[key] = trace
         if trace is not None:
             if trace is same:  # replayed just before, and the stack is as it was then
                 trace[5](i0)
@@ -433,12 +467,16 @@ def _drive(t: tables.Tables, builder, text: str) -> None:
                 continue
         same = None
         depth = low = len(stack)
-        # (a segment met for the first time is not recorded: most never come again)
-        record = key in met and len(traces) < TRACES
+        # (a segment met for the first time is not recorded: most never come again; one
+        # that earlier parses met is, while their records have room)
+        record = (key in met or key in seen and len(shared) < KEPT) and \
+            len(traces) < TRACES
         if record:
             below = stack[-8:]  # what the reductions may expose (deeper: not recorded)
         elif len(met) < MET:
             met.add(key)
+            if seen is not _NOTHING and len(seen) < MET:
+                seen.add(key)
         steps = []
         add = steps.append
         for i, a in enumerate(segment, i0):
@@ -466,8 +504,8 @@ def _drive(t: tables.Tables, builder, text: str) -> None:
                     derive(top, a)
                     continue
                 if e[3] is not None:
-                    if record:
-                        steps += map(step_of, e[3])
+                    if record:  # (a rule of statements, valueless, has no step)
+                        steps += [s for s in map(step_of, e[3]) if s is not None]
                     else:
                         for rule in e[3]:  # (the common one inline, as run()'s NAMED)
                             p = plans[rule]
@@ -520,13 +558,15 @@ def _drive(t: tables.Tables, builder, text: str) -> None:
         if record and depth - low < len(below):
             fused = _fused(steps)
             build = None
-            if COMPILED and len(fused) >= COMPILE:
-                if context is None:  # (replay is imported when a program repeats a shape)
-                    from . import replay
-
-                    context = replay.Parse(builder, values, nodes, scope, pieces)
-                build = replay.compile(steps, context)
-            if build is None:  # (its steps one by one)
+            compiling = COMPILED and len(fused) >= COMPILE
+            if world is None and COMPILED and (compiling or wkey is not None):
+                world = (_replay or _load_replay()).acquire(
+                    wkey, builder, values, nodes, scope, pieces)
+                shared, seen = world.traces, world.seen
+            if compiling:
+                build = _replay.compile(steps, world)
+            compiled = build is not None
+            if not compiled:  # (its steps one by one)
                 build = partial(run, fused)
             build(i0)
             exposed = below[len(below) - (depth - low) - 1:]
@@ -534,6 +574,9 @@ def _drive(t: tables.Tables, builder, text: str) -> None:
             unchanged = top == key[0] and pushed == exposed[len(exposed) - (depth - low):]
             traces[key] = trace = (len(exposed), exposed, depth - low, pushed, top, build,
                                    unchanged)
+            if world is not None and len(shared) < KEPT:  # (for the next parses)
+                shared[key] = (trace if compiled else (*trace[:5], None, unchanged),
+                               fused)
             same = trace if unchanged else None
         else:
             run(steps, i0)
@@ -548,12 +591,14 @@ def _drive(t: tables.Tables, builder, text: str) -> None:
         if how == ERROR:
             raise syntax_error(t, auto, tokens, kinds, len(kinds))
         if how == tables.ACCEPT:
-            return
+            break
         reduce_values(r)
         pop(plans[r][1], top)
         top = gotos[stack[-1]][r] or goto(stack[-1], r)
         if auto.is_end(top):
-            return
+            break
+    if world is not None:  # (a parse that fails drops its world: the next makes another)
+        _replay.release(wkey, world)
 
 
 def _step(r: int, plan) -> tuple | None:

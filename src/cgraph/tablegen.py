@@ -165,22 +165,28 @@ class GrammarFacts:
     def terminal_regex_ok(self, name: str, regex: str) -> bool:
         """Whether `regex` is how Lark writes terminal `name`: its one alternative, or all of
         them joined as (?:a|b|...) in some order."""
+        return self.alternatives(name, regex) is not None
+
+    def alternatives(self, name: str, regex: str) -> list[str] | None:
+        """The alternatives of terminal `name` in the order `regex` (as Lark writes it)
+        tries them; None when `regex` is not how Lark writes the terminal."""
         parts = self.terminal_parts[name]
         if len(parts) == 1:
-            return regex == parts[0]
+            return parts if regex == parts[0] else None
         if not (regex.startswith("(?:") and regex.endswith(")")):
-            return False
-        inner, at, left = regex[3:-1], 0, sorted(parts, key=len, reverse=True)
+            return None
+        inner, at, left, out = regex[3:-1], 0, sorted(parts, key=len, reverse=True), []
         while left:
             for p in left:
                 end = at + len(p)
                 if inner.startswith(p, at) and (end == len(inner) or inner[end] == "|"):
                     left.remove(p)
+                    out.append(p)
                     at = end + 1
                     break
             else:
-                return False
-        return at == len(inner) + 1
+                return None
+        return out if at == len(inner) + 1 else None
 
     def filtered(self, symbol: str) -> bool:
         """Tokens a reduction drops: `_NAME`s and anonymous strings ("(", "+")."""
@@ -300,6 +306,150 @@ def keywords(terminals: list[tuple[str, str]], facts: GrammarFacts) -> dict[str,
             and lexer.fullmatch(strings[r]).lastgroup != n}
 
 
+# -- the order the splitter tries the terminals in ------------------------------------------
+
+
+def _sre():
+    """Python's regex parser and its constants (their module names changed in 3.11)."""
+    try:
+        from re import _constants as c, _parser as p
+    except ImportError:  # Python 3.10
+        import sre_constants as c  # noqa: F401
+        import sre_parse as p
+    return p, c
+
+
+class _First:
+    """The characters a regex's match may start with: `chars`, when they are a few listed
+    ones, else None and only `test(ch)` tells (a negated class, \\w, \\d ...)."""
+
+    def __init__(self, chars=None, test=None):
+        self.chars = frozenset(chars) if test is None else None
+        self.test = test or self.chars.__contains__
+
+    def __or__(self, other):
+        if self.chars is not None and other.chars is not None:
+            return _First(self.chars | other.chars)
+        return _First(test=lambda ch, a=self.test, b=other.test: a(ch) or b(ch))
+
+    def meets(self, other) -> bool:
+        """Whether some character may start both (when neither is listed: assumed)."""
+        if self.chars is None and other.chars is None:
+            return True
+        listed, other = (self, other) if self.chars is not None else (other, self)
+        return any(map(other.test, listed.chars))
+
+
+_NONE, _ANY = _First(()), _First(test=lambda ch: True)
+_CATEGORIES = {"DIGIT": r"\d", "NOT_DIGIT": r"\D", "SPACE": r"\s", "NOT_SPACE": r"\S",
+               "WORD": r"\w", "NOT_WORD": r"\W"}
+
+
+def _first(items) -> tuple[_First, bool]:
+    """What a parsed regex (re's parser's items) may start with, and whether it may match
+    the empty string. Anything not understood below may start with anything, and be empty."""
+    _, c = _sre()
+    first = _NONE
+    for op, av in items:
+        if op is c.LITERAL:
+            return first | _First((chr(av),)), False
+        if op is c.NOT_LITERAL or op is c.ANY:
+            return first | _ANY, False
+        if op is c.IN:
+            return first | _class(av), False
+        if op is c.SUBPATTERN and not av[1] and not av[2]:  # (no flags set inside)
+            f, empty = _first(av[3])
+        elif op is c.BRANCH:
+            parts = [_first(b) for b in av[1]]
+            f, empty = _NONE, any(e for _, e in parts)
+            for g, _ in parts:
+                f = f | g
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT):
+            f, empty = _first(av[2])
+            empty = empty or av[0] == 0
+        else:  # (an anchor, a look-around, a flag, a back reference ...)
+            return _ANY, True
+        first = first | f
+        if not empty:
+            return first, False
+    return first, True
+
+
+def _class(items) -> _First:
+    """The first characters of a class [...] (re's parser's items)."""
+    _, c = _sre()
+    chars, tests, negate = set(), [], False
+    for op, av in items:
+        if op is c.NEGATE:
+            negate = True
+        elif op is c.LITERAL:
+            chars.add(chr(av))
+        elif op is c.RANGE and av[1] - av[0] < 256:
+            chars.update(map(chr, range(av[0], av[1] + 1)))
+        elif op is c.CATEGORY and str(av).replace("CATEGORY_", "") in _CATEGORIES:
+            escape = _CATEGORIES[str(av).replace("CATEGORY_", "")]
+            # (the ASCII lexer reads \\w, \\d as ASCII: a character either way)
+            tests.append(lambda ch, e=escape: bool(re.fullmatch(e, ch) or
+                                                   re.fullmatch(e, ch, re.ASCII)))
+        else:
+            return _ANY
+    if not negate and not tests:
+        return _First(chars)
+    if negate:  # (listed characters are taken out: assume none is, which is wider)
+        return _ANY
+    return _First(test=lambda ch: ch in chars or any(t(ch) for t in tests))
+
+
+def splitter_alternatives(terminals: list[tuple[str, str]], facts: GrammarFacts) -> list[str]:
+    """The lexer's alternatives in the order the splitter (tables.splitter) tries them: the
+    one the regex engine makes fastest, cutting every text into the same pieces.
+
+    re tries a regex's alternatives in order, and rules one out at once when it starts with
+    a character or a class that the next character is not; it enters any other (a group
+    of alternatives, a repeat) to find out. So: the terminals' own alternatives
+    (`<=|>=|...`) are made the splitter's, and those that start with a character or class
+    come first (multi-character ones, then the single characters merged into one class),
+    the others after, each group in the lexer's order. An alternative never goes before
+    an earlier one that may start with the same character (`==` stays before `=`, `**`
+    before `*`, NAME before `for`): at any place, the alternatives that may match there
+    all start with its character, so they keep their order, and the first that matches is
+    the lexer's. A test pins the pieces to the lexer's for any text."""
+    p, c = _sre()
+    alts = [a for n, r in terminals
+            for a in (facts.alternatives(n, r) if n in facts.terminal_parts else [r])]
+    info = []
+    for a in alts:
+        items = list(p.parse(a))
+        first, empty = _first(items)
+        single = len(items) == 1 and items[0][0] is c.LITERAL
+        quick = bool(items) and items[0][0] in (c.LITERAL, c.IN)
+        info.append((_ANY if empty else first, 1 if single else 0 if quick else 2))
+    after = [{j for j in range(k) if info[j][0].meets(info[k][0])} for k in range(len(alts))]
+    order: list[int] = []
+    while len(order) < len(alts):  # (the earliest group first, then the lexer's order)
+        k = min((k for k in range(len(alts)) if k not in order and after[k] <= set(order)),
+                key=lambda k: (info[k][1], k))
+        order.append(k)
+    out: list[str] = []
+    merged = ""  # single characters in a row, merged into one class
+    for k in order:
+        if info[k][1] == 1:
+            merged += _in_class(alts[k])
+            continue
+        if merged:
+            out.append(f"[{merged}]")
+            merged = ""
+        out.append(alts[k])
+    return out + ([f"[{merged}]"] if merged else [])
+
+
+def _in_class(regex: str) -> str:
+    """A one-character regex as written inside a class."""
+    p, _ = _sre()
+    ch = chr(list(p.parse(regex))[0][1])
+    return "\\" + ch if ch in "\\]^-[" else "\\n" if ch == "\n" else ch
+
+
 def module_text(grammar: str) -> str:
     """The source of the tables' module for this grammar (the same text for the same
     grammar and Lark, whatever the run)."""
@@ -325,6 +475,11 @@ def module_text(grammar: str) -> str:
         *(f"    {t!r}," for t in terminals),
         ")",
         f"KEYWORDS = {keywords(terminals, facts)!r}",
+        "# the terminals' alternatives in the order the splitter tries them (see",
+        "# tablegen.splitter_alternatives)",
+        "SPLITTER = (",
+        *(f"    {a!r}," for a in splitter_alternatives(terminals, facts)),
+        ")",
         "# (origin, expansion, alias, positions of the kept children, kind)",
         "RULES = (",
         *(f"    {r!r}," for r in rules),

@@ -71,6 +71,9 @@ class Tables:
         # the keyword is the keyword's terminal ("for" is FOR, "format" and "for1" are NAMEs).
         self.keywords: dict[str, str] = source.KEYWORDS
         self.pattern = lexer_pattern(self.terminals)
+        # The same alternatives in the order the splitter tries them (which cuts any text
+        # as `pattern` does, faster: tablegen.splitter_alternatives), stray characters last
+        self.split_pattern = "|".join(source.SPLITTER) + "|."
         # The same regex for ASCII text: NAME's class leaves out superscripts and other
         # number signs, whose Unicode ranges cost ~0.3 ms to compile at every start-up; no
         # ASCII text holds them, so the class without them reads ASCII text alike (tested).
@@ -158,7 +161,7 @@ class Automaton:
         self.start = self._pair(-1, t.start)
 
         # The lexer's regex made to cut the text for re.findall (see `splitter`).
-        self.ascii_splitter = splitter(t, t.ascii_pattern, ascii=True)
+        self.ascii_splitter = splitter(t, ascii_classes(t.split_pattern), ascii=True)
         self._splitter = None
         self.kinds: dict[str, int] = {}  # piece of text -> terminal id, as met
         # The driver replays what it did on a segment of tokens when the same kinds come
@@ -190,7 +193,7 @@ class Automaton:
     def splitter(self) -> re.Pattern:
         """`Tables.lexer` made to cut the text (see `ascii_splitter`)."""
         if self._splitter is None:
-            self._splitter = splitter(self.tables, self.tables.pattern)
+            self._splitter = splitter(self.tables, self.tables.split_pattern)
         return self._splitter
 
     def splitter_for(self, text: str) -> re.Pattern:
@@ -315,9 +318,10 @@ class Automaton:
 
 
 def splitter(t: Tables, pattern: str, spaces: bool = True, ascii: bool = False) -> re.Pattern:
-    """The lexer's regex `pattern` made to cut a text with re.findall: group 1 is every
-    piece of the text in order (comments and stray characters too), as strings, then ''
-    at the end of the text (twice after spaces there).
+    """The lexer's regex `pattern` (`Tables.pattern`, or its alternatives as the splitter
+    orders them, `Tables.split_pattern`) made to cut a text with re.findall: group 1 is
+    every piece of the text in order (comments and stray characters too), as strings,
+    then '' at the end of the text (twice after spaces there).
 
     The run of spaces before a piece (an ignored terminal that is a run of one class of
     characters, `[ \t\f\r]+`) is cut with the piece and left out: spaces are a third of
