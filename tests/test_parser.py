@@ -483,3 +483,38 @@ def test_one_line_titles_join_wrapped_lines_with_a_space():
     assert one_line(text) == "a = 1; b = (a + 2); c = [a, b]; d = c"
     assert one_line("x + " * 100) == ("x + " * 100)[:199] + "…"
     assert one_line("# nothing but a note") == ""
+
+
+@pytest.mark.parametrize("program", ["x + 1\ny +\n", "f = sin(x) ^\nf\n", "a = 2 *\nb = a\n",
+                                     "x = 1\ny = x -  \n"])
+def test_a_crlf_line_that_ends_too_early_is_placed_as_its_lf_twin(program):
+    """"the line ends too early" in a CRLF file stood one column too far, on the \\n after
+    the \\r (the caret after a blank): the line ends where its \\r is, as with \\n alone."""
+    places = []
+    for text in (program, program.replace("\n", "\r\n")):
+        with pytest.raises(ParseError) as err:
+            cgraph.parse(text)
+        places.append((err.value.message, err.value.line, err.value.column))
+    assert places[0] == places[1] and "the line ends too early" in places[0][0], places
+
+
+def test_an_error_near_the_start_of_a_huge_text_places_only_the_pieces_near_it():
+    """A syntax error at column 1 of a megabyte of NUL bytes (a binary file given as a
+    program) placed every piece of the text (a tuple each, 133 bytes of memory a character,
+    1.45 GB for 10 MB; a 300 MB file took 24 GB before the kernel killed it) to look for
+    a pasted character in the 'word' they form. The pieces are placed as far as the error
+    needs; the word is looked at for 64 pieces at most (tracemalloc: 14 bytes a
+    character, the list of pieces and their kinds)."""
+    import tracemalloc
+
+    text = "\x00" * 200_000
+    tracemalloc.start()
+    try:
+        with pytest.raises(ParseError) as err:
+            cgraph.parse(text)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert (err.value.line, err.value.column) == (1, 1)
+    assert "unexpected character '\\x00'" in err.value.message
+    assert peak / len(text) < 40, peak / len(text)

@@ -166,7 +166,7 @@ class Tokens:
     forgotten (`take`): on a big program those strings would otherwise all live until
     the end of the parse."""
 
-    __slots__ = ("text", "pieces", "splitter", "_spans")
+    __slots__ = ("text", "pieces", "splitter", "_spans", "_cuts")
 
     def __init__(self, text: str, pieces: list, splitter):
         self.text, self.pieces, self.splitter, self._spans = text, pieces, splitter, None
@@ -181,10 +181,16 @@ class Tokens:
         return piece if piece is not None else self.text[slice(*self.span(i))]
 
     def span(self, i: int) -> tuple[int, int]:
-        """Where piece i starts and ends (i = the number of pieces: the end of the text)."""
-        if self._spans is None:  # cut again: some pieces may be forgotten
-            self._spans = [m.span(1) for m in self.splitter.finditer(self.text)]
-        return self._spans[i]
+        """Where piece i starts and ends (i = the number of pieces: the end of the text).
+        The text is cut again (some pieces may be forgotten) as far as piece i only: an
+        error near the start of a huge text does not place every piece after it."""
+        spans = self._spans
+        if spans is None:
+            spans = self._spans = []
+            self._cuts = self.splitter.finditer(self.text)
+        while len(spans) <= i:
+            spans.append(next(self._cuts).span(1))
+        return spans[i]
 
     def start(self, i: int) -> int:
         return self.span(i)[0]
@@ -660,6 +666,8 @@ def syntax_error(t: tables.Tables, auto: tables.Automaton, tokens: Tokens, kinds
     else:
         i = _pasted_in_word(auto, tokens, kinds, i)
         pos, piece = tokens.start(i), tokens.text_of(i)
+        if piece == "\n" and text[pos - 1:pos] == "\r":  # a CRLF line ends where its \r is
+            pos -= 1
         hint = _hint(auto, tokens, kinds, i, expected)
         what = (f"unexpected character {piece!r}{hint}" if kinds[i] == tables.BAD else
                 "the line ends too early" if names[kinds[i]] == "_SEP" and piece != ";" else
@@ -695,12 +703,16 @@ _PASTED = {
 }
 
 
+_WORD = 64  # the most pieces _pasted_in_word looks at: a number cut by pasted characters
+# is a few (2.5E+\xa01: 4); a megabyte of NUL bytes written together is a million
+
+
 def _pasted_in_word(auto: tables.Automaton, tokens: Tokens, kinds: bytes, i: int) -> int:
     """The pasted character in the tokens written together from token i on (no space
     between), where there is one: it cut a number (1e−5, 2.5E+\xa01) and is the error, not
     what the lexer made of the pieces; i otherwise."""
     sep = auto.sep_id
-    for j in range(i, len(kinds)):
+    for j in range(i, min(len(kinds), i + _WORD)):
         if kinds[j] == tables.IGNORED or kinds[j] == sep or j > i and \
                 not tokens.touching(j - 1, j):
             break
