@@ -121,6 +121,19 @@ def json_number(v: float) -> str:
 _PADDED = None
 
 
+def nest(items) -> dict:
+    """(path, value) pairs as nested JSON objects, one level per name in the path:
+    (("x", "y"), v) -> {"x": {"y": v}}. A script reads `doc["W[1,2]"]["x"]` and never
+    splits a key (an element's name holds a comma). check's and diff's JSON keys."""
+    out: dict = {}
+    for path, value in items:
+        level = out
+        for name in path[:-1]:
+            level = level.setdefault(name, {})
+        level[path[-1]] = value
+    return out
+
+
 def json_document(text: str) -> str:
     """A document json.dumps wrote, its numbers with the one exponent form (`1e-7`);
     strings (a program's text, names) untouched."""
