@@ -405,6 +405,41 @@ def test_the_gradient_warning_names_the_entries_asked_for():
     assert only.stderr == "warning: non-finite gradient: ∂q/∂y\n"
 
 
+def test_forward_mode_warns_and_fails_on_the_derivative_it_computes():
+    """`eval --mode forward --strict` failed on the reverse gradient of every variable
+    (`sqrt(x) + y` at x = 0 along ẏ: 'non-finite gradient: ∂f/∂x', though forward mode
+    computes ∂f/∂y = 1), and without --strict said nothing of a non-finite tangent. Now it
+    looks at what it computes, the output's tangent, and says it as the summary names it.
+    SymPy: ∂/∂x of sqrt(x) + y at 0 is infinite, ∂/∂y is 1."""
+    import sympy
+
+    x, y = sympy.symbols("x y", nonnegative=True)
+    expr = sympy.sqrt(x) + y
+    assert sympy.limit(sympy.diff(expr, x), x, 0, "+") is sympy.oo
+    assert sympy.diff(expr, y) == 1
+    program, point = "sqrt(x) + y", ["x=0", "y=2"]
+
+    def forward(*tangents, strict=()):
+        return run("eval", program, *point, "--mode", "forward", "--format", "json",
+                   *[a for t in tangents for a in ("--tangent", t)], *strict)
+
+    along_y = forward("y=1", strict=["--strict"])
+    assert along_y.exit_code == 0 and along_y.stderr == "", along_y.stderr
+    assert json.loads(along_y.stdout)["derivative"] == 1.0
+    along_x = forward("x=1")
+    assert json.loads(along_x.stdout)["derivative"] == "Infinity"
+    assert along_x.stderr == "warning: non-finite derivative: ∂f/∂x\n"
+    strict = forward("x=1", strict=["--strict"])
+    assert strict.exit_code == 1
+    assert strict.stderr == "Error: non-finite derivative: ∂f/∂x (--strict)\n"
+    both = forward("x=1", "y=2", strict=["--strict"])
+    assert both.exit_code == 1
+    assert both.stderr == "Error: non-finite derivative: ḟ along ẋ = 1, ẏ = 2 (--strict)\n"
+    # a value that stops being finite is said in forward mode as in reverse mode
+    nan = run("eval", "log(x) + y", "x=-1", "y=2", "--mode", "forward", "--tangent", "y=1")
+    assert nan.stderr == "warning: node 1 (t1 = log(x)) is NaN, from finite inputs\n"
+
+
 def test_version_and_help():
     assert run("--version").stdout.strip() == f"cgraph, version {__version__}"
     assert "Forward and reverse pass" in run("eval", "--help").stdout

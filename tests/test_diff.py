@@ -408,3 +408,38 @@ def test_diff_says_where_a_cancelled_factor_is_zero():
     # a factor that only cancels at the second order: named there too
     second = CliRunner().invoke(cli, ["diff", "x^3/x", "--order", "2"]).stdout
     assert "# d2f_dx2: where x != 0" in second
+
+
+def test_diff_json_nests_mixed_partials_by_their_variables():
+    """Keys were `W[1,2],x` (and `p:x,y` with several outputs): an element's name holds a
+    comma, so a script could not split them. Now one level per variable differentiated by,
+    under the output's name with several: the shape of check --hessian's JSON, and each
+    value is `cgraph hessian`'s matrix entry (forward over reverse, not diff's formulas)."""
+    program, point = "W[1,2]^2*x + sin(x*W[1,2]) + W[2,1]*x", ["W[1,2]=1", "x=2", "W[2,1]=0.5"]
+    run = CliRunner().invoke
+    doc = json.loads(run(cli, ["diff", program, *point, "--order", "2", "--format",
+                               "json"]).stdout)
+    h = json.loads(run(cli, ["hessian", program, *point, "--format", "json"]).stdout)
+    check = json.loads(run(cli, ["check", program, *point, "--hessian", "--format",
+                                 "json"]).stdout)["variables"]
+    names = h["variables"]
+    for key in ("derivatives", "names", "values"):
+        assert {u: list(v) for u, v in doc[key].items()} == {
+            u: names[i:] for i, u in enumerate(names)}
+    for i, u in enumerate(names):
+        for j, v in enumerate(names[i:], i):
+            assert close(doc["values"][u][v], h["matrix"][i][j])
+            assert close(check[u][v]["analytic"], doc["values"][u][v])
+    assert doc["names"]["W[1,2]"]["x"] == "d2f_dWdx[1,2]"
+    several = json.loads(run(cli, ["diff", "p = x*y; q = x^2*y", "--output", "p,q",
+                                   "--order", "2", "--format", "json"]).stdout)
+    assert several["derivatives"] == {"p": {"x": {"x": "0", "y": "1"}, "y": {"y": "0"}},
+                                      "q": {"x": {"x": "2 * y", "y": "2 * x"},
+                                            "y": {"y": "0"}}}
+    third = json.loads(run(cli, ["diff", "x^2*y^3", "--order", "3", "--format",
+                                 "json"]).stdout)["derivatives"]
+    assert third == {"x": {"x": {"x": "0", "y": "6 * y^2"}, "y": {"y": "12 * x * y"}},
+                     "y": {"y": {"y": "6 * x^2"}}}
+    cancelled = json.loads(run(cli, ["diff", "x^3/x", "--order", "2", "--format",
+                                     "json"]).stdout)
+    assert list(cancelled["conditions"]) == ["x"] and list(cancelled["conditions"]["x"]) == ["x"]

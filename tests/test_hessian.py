@@ -368,7 +368,7 @@ def test_check_hessian_json_nests_entries_by_their_two_variables():
 def test_check_hessian_rows_say_the_entry_as_hessian_names_it():
     """The table and TSV name an entry `∂²f/∂W[1,2]∂x` (`∂²f/∂x²` on the diagonal), the
     spelling of hessian's own warnings; with several outputs the output is in the name,
-    and JSON nests under the gradient check's key `∂p/∂x`."""
+    and JSON nests under the output's name, {"p": {"x": {"y": …}}}, as diff's does."""
     import json
 
     tsv = _run("check", FAMILY, *FAMILY_POINT, "--hessian").stdout.splitlines()
@@ -384,9 +384,13 @@ def test_check_hessian_rows_say_the_entry_as_hessian_names_it():
     assert [r.split("\t")[0] for r in rows] == ["∂²p/∂x²", "∂²p/∂x∂y", "∂²p/∂y²",
                                                "∂²q/∂x²", "∂²q/∂x∂y", "∂²q/∂y²"]
     doc = json.loads(_run("check", *several, "--format", "json").stdout)["variables"]
-    assert {k: list(v) for k, v in doc.items()} == {
-        "∂p/∂x": ["x", "y"], "∂p/∂y": ["y"], "∂q/∂x": ["x", "y"], "∂q/∂y": ["y"]}
-    assert doc["∂p/∂x"]["y"]["analytic"] == 4.0  # ∂/∂y of ∂p/∂x = y^2: 2y
+    assert {k: {u: list(w) for u, w in v.items()} for k, v in doc.items()} == {
+        "p": {"x": ["x", "y"], "y": ["y"]}, "q": {"x": ["x", "y"], "y": ["y"]}}
+    assert doc["p"]["x"]["y"]["analytic"] == 4.0  # ∂/∂y of ∂p/∂x = y^2: 2y
+    gradient = json.loads(_run("check", *several[:-3], "--output", "p,q", "--format",
+                               "json").stdout)["variables"]
+    assert {k: list(v) for k, v in gradient.items()} == {"p": ["x", "y"], "q": ["x", "y"]}
+    assert gradient["p"]["y"]["analytic"] == 4.0  # ∂p/∂y = 2xy
 
 
 def test_check_hessian_table_on_a_terminal():

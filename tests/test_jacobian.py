@@ -112,8 +112,8 @@ def test_diff_and_check_take_several_outputs():
     assert run("diff", *program).stdout == (
         "p = x * y\ndp_dx = y\ndp_dy = x\ndq_dx = y * cos(p) + 1\ndq_dy = x * cos(p)\n")
     doc = json.loads(run("diff", *program, "x=1", "y=2", "--format", "json").stdout)
-    assert doc["outputs"] == ["p", "q"] and doc["names"]["q:y"] == "dq_dy"
-    assert doc["values"]["q:x"] == pytest.approx(1 + 2 * __import__("math").cos(2))
+    assert doc["outputs"] == ["p", "q"] and doc["names"]["q"]["y"] == "dq_dy"
+    assert doc["values"]["q"]["x"] == pytest.approx(1 + 2 * __import__("math").cos(2))
     r = run("check", *program, "x=1", "y=2")
     assert r.exit_code == 0
     assert [line.split("\t")[0] for line in r.stdout.splitlines()[1:]] == [

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import cgraph
 from cgraph import numtext
 
 SRC = Path(numtext.__file__).parent
@@ -235,3 +236,45 @@ def test_diagram_labels_spell_literals_as_written(tmp_path):
     edges = [e.label for e in drawing.edges]
     assert "1e-7" in boxes and "1e+22" in boxes and "t2 = 2e-7" in edges, (boxes, edges)
     assert not PADDED.search(" ".join(boxes + edges))
+
+
+def test_the_library_repr_and_the_parser_spell_numbers_as_the_tables_do():
+    """`repr(Evaluation)` (the dataclass's repr) and the parser's 'must be an integer, not
+    1e-07' used Python's spelling; now `text`'s: `1e-7`, `1e+22`, `2`, `NaN`, an
+    Uncertainty's numbers too."""
+    from click.testing import CliRunner
+
+    from cgraph.cli import cli
+    from cgraph.uncertainty import evaluate
+
+    graph = cgraph.parse("x*1e-7 + y + log(z)")
+    shown = repr(evaluate(graph, {"x": 2.0, "y": 1e22, "z": -1.0}, {"x": 1e-7}))
+    assert not PADDED.search(shown), shown
+    assert "bindings={'x': 2, 'y': 1e+22, 'z': -1}" in shown
+    assert "values=[2, 1e-7, 2e-7, 1e+22, 1e+22, -1, NaN, NaN]" in shown
+    assert "inputs={'x': 1e-7" in shown and shown.startswith("Evaluation(graph=<Graph ")
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    pasted = repr(cgraph.parse("x*1e-7 + y").evaluate({"x": 2, "y": 0.5}))
+    assert f'>>> cgraph.parse("x*1e-7 + y").evaluate({{"x": 2, "y": 0.5}})\n{pasted}\n' in readme
+    r = CliRunner().invoke(cli, ["eval", "x[1e-7]", "x=1"])
+    assert r.exit_code == 2 and "must be an integer, not 1e-7 " in r.stderr, r.stderr
+
+
+@settings(max_examples=300)
+@given(st.recursive(DOUBLES, lambda inner: st.lists(inner, max_size=3)
+                    | st.dictionaries(st.text(max_size=3), inner, max_size=3)
+                    | st.tuples(inner, inner), max_leaves=8))
+def test_python_spelling_reads_back_as_the_same_numbers(value):
+    """numtext.python, which the repr uses: Python reads its text back (ast.literal_eval)
+    as the same numbers in the same lists, tuples and dicts; only -0, spelled `-0` as in the
+    tables, reads back as Python's integer 0, without its sign."""
+    import ast
+
+    def same(a, b):
+        if isinstance(a, float):
+            return _same(float(b), a) or (a == 0 and type(b) is int and b == 0)
+        if isinstance(a, dict):
+            return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+        return type(a) is type(b) and len(a) == len(b) and all(map(same, a, b))
+
+    assert same(value, ast.literal_eval(numtext.python(value)))

@@ -200,7 +200,8 @@ class GraphBuilder:
                 raise self._not_known(node, pos, what)
         v = value.value
         if v != v or v in (float("inf"), float("-inf")) or v != int(v):
-            raise self.error(pos, f"{what} must be an integer, not {v!r}")
+            from .numtext import text  # (loaded already: `1e-7`, not repr's `1e-07`)
+            raise self.error(pos, f"{what} must be an integer, not {text(v)}")
         return int(v)
 
     def _not_known(self, node, pos, what: str) -> NameResolutionError:

@@ -31,6 +31,9 @@ class Row:
     point: float = 0.0  # the value of the variable stepped
     # a Hessian entry's two keys in JSON, {first: {second: row}} (None: a gradient's row)
     pair: tuple | None = None
+    # its keys in JSON when not (variable,) or pair: with several outputs, the output's
+    # name first, ("q", "x") for ∂q/∂x, ("q", "x", "y") for ∂²q/∂x∂y
+    path: tuple | None = None
 
     @property
     def abs_error(self) -> float:
@@ -163,9 +166,8 @@ def check_outputs(graph, bindings, outputs=None, eps: float | None = None,
             more, more_notes = check(g.evaluate(bindings), eps)
         if len(targets) > 1:
             for r in more:  # a Hessian entry's label names its output already
-                if r.pair:
-                    r.pair = (f"∂{name}/∂{r.pair[0]}", r.pair[1])
-                else:
+                r.path = (name,) + (r.pair or (r.variable,))
+                if not r.pair:
                     r.variable = f"∂{name}/∂{r.variable}"
         rows += more
         notes += [n for n in more_notes if n not in notes]
@@ -283,19 +285,16 @@ def verdict(row: Row, rtol: float, atol: float) -> str:
 
 
 def to_json(rows, notes, rtol, atol) -> str:
-    """`variables`: a gradient's rows by variable (`∂p/∂x` with several outputs); a
-    Hessian's nested by its two variables, {"x": {"x": …, "y": …}, "y": {"y": …}}
-    (i <= j), so a script never splits a key (an element's name holds a comma)."""
+    """`variables`: a gradient's rows by variable; a Hessian's nested by its two variables,
+    {"x": {"x": …, "y": …}, "y": {"y": …}} (i <= j); with several outputs, under each
+    output's name ({"q": {"x": …}}): a script never splits a key (an element's name holds a
+    comma), and diff's JSON nests the same way."""
     num = numtext.json_value
-    variables: dict = {}
-    for r in rows:
-        record = {"analytic": num(r.analytic), "numeric": num(r.numeric),
+    variables = numtext.nest(
+        (r.path or r.pair or (r.variable,), {"analytic": num(r.analytic), "numeric": num(r.numeric),
                   "abs_error": num(r.abs_error), "rel_error": num(r.rel_error),
-                  "step": num(r.step), "ok": r.ok(rtol, atol)}  # x = inf: inf
-        if r.pair:
-            variables.setdefault(r.pair[0], {})[r.pair[1]] = record
-        else:
-            variables[r.variable] = record
+                  "step": num(r.step), "ok": r.ok(rtol, atol)})  # x = inf: inf
+        for r in rows)
     doc = {"ok": all(r.ok(rtol, atol) for r in rows), "rtol": rtol, "atol": atol,
            "variables": variables, "warnings": notes}
     return numtext.json_document(json.dumps(doc, ensure_ascii=False, allow_nan=False))

@@ -40,8 +40,16 @@ class Derivatives:
 
     @staticmethod
     def key(combo: tuple[str, ...]) -> str:
-        """`x` for ∂ⁿf/∂xⁿ, `x,y` for ∂²f/∂x∂y: the key of JSON's `derivatives`."""
+        """`x` for ∂ⁿf/∂xⁿ, `x,y` for ∂²f/∂x∂y: a partial's key in these dicts (JSON nests
+        by the names themselves, `nested`)."""
         return combo[0] if len(set(combo)) == 1 else ",".join(combo)
+
+    def nested(self, items) -> dict:
+        """(key, value) pairs as JSON: one level per variable differentiated by, in `--wrt`
+        order, under the output's name with several, {"q": {"x": {"y": …}}} for ∂²q/∂x∂y,
+        as check's JSON nests."""
+        return numtext.nest((((self.of[k],) if self.of else ()) + tuple(self.partials[k]), v)
+                            for k, v in items)
 
     def output(self, key: str) -> str:
         return self.of[key] if self.of else self.graph.output_name
@@ -144,12 +152,13 @@ class Derivatives:
             doc["outputs"] = list(dict.fromkeys(self.of.values()))
         else:
             doc["output"] = self.graph.output_name
+        nest = self.nested
         doc |= {"order": self.order, "wrt": self.wrt, "definitions": dict(definitions),
-               "derivatives": {k: expr for k, (_, expr) in zip(self.partials, outputs)},
-               "names": {k: self.name(k) for k in self.partials}, "text": self.text(),
-               "conditions": self.conditions()}
+               "derivatives": nest(zip(self.partials, (e for _, e in outputs))),
+               "names": nest((k, self.name(k)) for k in self.partials), "text": self.text(),
+               "conditions": nest(self.conditions().items())}
         if values is not None:
-            doc["values"] = {v: numtext.json_value(x) for v, x in values.items()}
+            doc["values"] = nest((k, numtext.json_value(x)) for k, x in values.items())
         return numtext.json_document(json.dumps(doc, ensure_ascii=False, allow_nan=False))
 
     def at(self, bindings: dict) -> "Derivatives":

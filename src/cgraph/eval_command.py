@@ -67,8 +67,7 @@ def eval_command(program, out, wrt, outputs, mode, tangents, digits, strict, dat
         program.check()
         seed = lazy.bindings.parse_tangents(tangents) if tangents else None
         fe = lazy.forward.evaluate_forward(graph, program.bindings, seed, outputs)
-        if strict:
-            program.report_nonfinite(fe.graph.evaluate(program.bindings), "strict")
+        program.report_nonfinite(fe, "strict" if strict else "warn")  # its tangent's
         return out.emit(fe)
     out.emit(program.evaluate("strict" if strict else "warn", outputs, uncertain=True,
                               wrt=wrt))

@@ -299,14 +299,10 @@ def summary_lines(ev: Evaluation, wrt=None,
     num = numtext.text
     graph = ev.graph
     if hasattr(ev, "tangents"):
-        f, x = graph.output_name, ev.unit
+        name, along = forward_derivative(ev, digits)
         d = num(ev.tangent(graph.output), digits)
-        from .forward import dotted
-
-        seed = ", ".join(f"{dotted(v)} = {num(t, digits)}" for v, t in ev.seed.items())
-        return [([f"{f} = {num(ev.value, digits)}"], SUMMARY_SEP),
-                ([f"∂{f}/∂{x} = {d}" if x else f"{dotted(f)} = {d} (along {seed})"],
-                 SUMMARY_SEP)]
+        return [([f"{graph.output_name} = {num(ev.value, digits)}"], SUMMARY_SEP),
+                ([f"{name} = {d}" + (f" (along {along})" if along else "")], SUMMARY_SEP)]
     outputs = ev.outputs or [(graph.output_name, graph.output)]
     adjoints = ev.adjoints or [ev.grads]
     uncertainty = {u.output: u for u in ev.uncertainty or ()}
@@ -403,6 +399,18 @@ SUFFIXES = {".tsv": "tsv", ".csv": "csv", ".json": "json", ".md": "markdown",
             ".markdown": "markdown", ".txt": ("text", ("table",))}
 
 
+def forward_derivative(ev, digits: int | None = None) -> tuple[str, str | None]:
+    """Forward mode's derivative as its summary names it: (`∂f/∂x`, None) along x = 1
+    alone, else (`ḟ`, `ẋ = 1, ẏ = 2`), the name and the direction."""
+    f, x = ev.graph.output_name, ev.unit
+    if x:
+        return f"∂{f}/∂{x}", None
+    from .forward import dotted
+
+    num = numtext.text
+    return dotted(f), ", ".join(f"{dotted(v)} = {num(t, digits)}" for v, t in ev.seed.items())
+
+
 def nonfinite_gradients(ev: Evaluation, wrt=None) -> list[str]:
     """The gradient's entries that are not finite, as `∂f/∂x`: each output's (`∂q/∂y`
     with several), by the variables asked for (`--wrt`; all of them without), in the
@@ -420,15 +428,26 @@ def nonfinite_messages(ev: Evaluation, wrt=None) -> list[str]:
     """What `--strict` objects to: where a non-finite value first appears, and which
     entries of the gradient asked for (`wrt`) are not finite: `non-finite gradient: ∂f/∂y`
     (with `--wrt x` a NaN ∂f/∂y is in the table's column, but not in the gradient shown, and
-    fails no --strict)."""
+    fails no --strict). In forward mode (a ForwardEvaluation) the derivative looked at is
+    the one it computes, the output's tangent: `non-finite derivative: ∂f/∂x` (or
+    `ḟ along ẋ = 1, ẏ = 2`), not a gradient it does not compute."""
     messages = []
-    node = ev.first_nonfinite()
+    forward = hasattr(ev, "tangents")
+    values = Evaluation(ev.graph, ev.bindings, ev.values, []) if forward else ev
+    node = values.first_nonfinite()
     if node is not None:
         labels = node_labels(ev.graph)
         expr = node_expr(ev.graph, node, labels)
         what = f"{labels[node.id]} = {expr}" if expr != labels[node.id] else expr
         messages.append(f"node {node.id} ({what}) is "
                         f"{numtext.text(ev.values[node.id])}, from finite inputs")
+    if forward:
+        d = ev.tangent(ev.graph.output)
+        if d - d != 0.0:
+            name, along = forward_derivative(ev)
+            messages.append(f"non-finite derivative: {name}"
+                            + (f" along {along}" if along else ""))
+        return messages
     bad = nonfinite_gradients(ev, wrt)
     if bad:
         from .errors import listed

@@ -481,7 +481,10 @@ class Evaluation:
     __hash__ = None  # mutable, compared by value
 
     def __repr__(self) -> str:
-        return "Evaluation(" + ", ".join(f"{f}={v!r}" for f, v in zip(
+        """As the dataclass printed, each number spelled as the tables do (`1e-7`)."""
+        from .numtext import python
+
+        return "Evaluation(" + ", ".join(f"{f}={python(v)}" for f, v in zip(
             self._FIELDS, self._fields())) + ")"
 
     @property

@@ -72,6 +72,27 @@ def shortest(v: float) -> str:
     return unpadded(out) if "e" in out else out
 
 
+def python(value) -> str:
+    """A Python value's repr with each float in the one spelling, `text`'s (`1e-7`, `2`,
+    `NaN`): in lists, tuples, dicts and dataclasses (an `Uncertainty`), at any depth; the
+    library's `Evaluation` prints so, as the tables do."""
+    if isinstance(value, float):
+        return text(value)
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{python(k)}: {python(v)}" for k, v in value.items()) + "}"
+    if type(value) in (list, tuple):
+        inner = ", ".join(python(v) for v in value)
+        return f"[{inner}]" if type(value) is list else \
+            f"({inner}{',' if len(value) == 1 else ''})"
+    if hasattr(type(value), "__dataclass_fields__"):
+        import dataclasses
+
+        return f"{type(value).__name__}(" + ", ".join(
+            f"{f.name}={python(getattr(value, f.name))}"
+            for f in dataclasses.fields(value) if f.repr) + ")"
+    return repr(value)
+
+
 def code(v: float, lang: str) -> str:
     """A number as a literal of generated code (negative ones parenthesized)."""
     if v != v:
@@ -119,6 +140,19 @@ def json_number(v: float) -> str:
 
 
 _PADDED = None
+
+
+def nest(items) -> dict:
+    """(path, value) pairs as nested JSON objects, one level per name in the path:
+    (("x", "y"), v) -> {"x": {"y": v}}. A script reads `doc["W[1,2]"]["x"]` and never
+    splits a key (an element's name holds a comma). check's and diff's JSON keys."""
+    out: dict = {}
+    for path, value in items:
+        level = out
+        for name in path[:-1]:
+            level = level.setdefault(name, {})
+        level[path[-1]] = value
+    return out
 
 
 def json_document(text: str) -> str:
