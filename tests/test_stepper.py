@@ -116,9 +116,10 @@ class Page:
     """A page opened from file:// with the network blocked; every request, console error,
     page error and dialog recorded."""
 
-    def __init__(self, browser, path: Path, scheme: str = "light", width: int = 1280):
+    def __init__(self, browser, path: Path, scheme: str = "light", width: int = 1280,
+                 height: int = 860):
         self.url = path.as_uri()
-        self.context = browser.new_context(viewport={"width": width, "height": 860},
+        self.context = browser.new_context(viewport={"width": width, "height": height},
                                            color_scheme=scheme, offline=True)
         self.requests, self.errors, self.dialogs = [], [], []
         self.context.on("request", lambda r: self.requests.append(r.url))
@@ -476,6 +477,47 @@ def test_on_a_phone_the_picture_fits_and_a_tap_shows_it_full_size(browser, tmp_p
         assert wide["shown"] == wide["drawn"] and wide["hint"] == "none", wide
         p.page.click("#picture")
         assert p.page.evaluate(MEASURE) == wide
+    finally:
+        p.close()
+
+
+IN_VIEW = """() => {
+  const box = (el) => el.getBoundingClientRect();
+  const pic = box(document.getElementById('picture'));
+  const li = box(document.querySelector('#steps li.current'));
+  const beside = li.left >= pic.right;
+  return {count: document.getElementById('count').textContent, height: innerHeight,
+          picture: [pic.top, pic.bottom], line: [li.top, li.bottom], beside: beside,
+          covered: !beside && li.top < pic.bottom && li.bottom > pic.top};
+}"""
+
+
+@pytest.mark.parametrize("name", ("model", "mlp", "tutorial"))
+def test_on_a_desktop_the_picture_stays_in_view_while_stepping(browser, tmp_path, name):
+    """At 1280x900, stepping with the arrow keys to the last step scrolled the page to keep
+    the step's line in view, and the picture's top half (the node the step talks about)
+    left the screen (trial9). Now the picture stays whole in the window at every step, and
+    so does the step's line, not hidden under the picture, going forward and back."""
+    if name == "model":
+        path = tmp_path / "model.html"
+        point = {"w": 0.8, "x": 1.2, "b": -0.1, "t": 0.5}
+        run("explain", "--file", Path(__file__).parent.parent / "examples" / "model.cg",
+            *bindings(point), "-o", path)
+    else:
+        path = explain_page(tmp_path, name)
+    p = Page(browser, path, width=1280, height=900)
+    try:
+        n = int(p.count().split()[-1])
+        seen = []
+        for key in ["ArrowRight"] * (n - 1) + ["ArrowLeft"] * (n - 1):
+            p.page.keyboard.press(key)
+            at = p.page.evaluate(IN_VIEW)
+            seen.append(at)
+            assert -1 <= at["picture"][0] and at["picture"][1] <= at["height"] + 1, at
+            assert -1 <= at["line"][0] and at["line"][1] <= at["height"] + 1, at
+            assert not at["covered"], at
+        assert seen[n - 2]["count"] == f"step {n} of {n}" and seen[-1]["count"] == f"step 1 of {n}"
+        assert p.errors == []
     finally:
         p.close()
 

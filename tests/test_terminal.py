@@ -289,6 +289,41 @@ def test_a_table_that_would_be_cut_is_laid_out_in_blocks(width):
     assert sorted(NUMBER.findall(shown.screen)) == sorted(NUMBER.findall(wide.screen))
 
 
+PROGRAM_LINES = {  # eval's program line: (program, bindings) -> its lines at 40 and 80
+    ("z = w*x + b; y = sigmoid(z); loss = (y - t)^2", ("w=0.8", "x=1.2", "b=-0.1", "t=0.5")):
+        {40: ["z = w*x + b; y = sigmoid(z);", "loss = (y - t)^2"],
+         80: ["z = w*x + b; y = sigmoid(z); loss = (y - t)^2"]},
+    ("loss = (w1*x1 + w2*x2 - y)^2 + exp(alpha * beta) / (1 + gamma)",
+     ("w1=1", "x1=2", "w2=3", "x2=4", "y=1", "alpha=1", "beta=2", "gamma=3")):
+        {40: ["loss = (w1*x1 + w2*x2 - y)^2", "+ exp(alpha * beta) / (1 + gamma)"],
+         80: ["loss = (w1*x1 + w2*x2 - y)^2 + exp(alpha * beta) / (1 + gamma)"]},
+    ("total = (weight_of_the_first_input + weight_of_the_second_input) * x",
+     ("weight_of_the_first_input=1", "weight_of_the_second_input=2", "x=3")):
+        {40: ["total = (weight_of_the_first_input", "+ weight_of_the_second_input) * x"],
+         80: ["total = (weight_of_the_first_input + weight_of_the_second_input) * x"]},
+}
+
+
+@pytest.mark.parametrize("width", (40, 80))
+@pytest.mark.parametrize("program,point", list(PROGRAM_LINES))
+def test_evals_program_line_breaks_between_statements_and_before_operators(program, point,
+                                                                          width):
+    """At 40 columns eval's program line broke where the terminal ran out of room,
+    inside an expression: `z = w*x + b; y = sigmoid(z); loss = (y -` / `t)^2` (trial9).
+    It breaks between statements, and a statement too long for a line at its outermost
+    operators, before the operator (as explain's steps break before `=`); a bracket only
+    when it is longer than a line. Nothing is lost: the lines joined are the program."""
+    shown = on_terminal(["eval", program, *point], width)
+    assert shown.status == 0, shown.stderr
+    lines = []
+    for line in shown.lines:
+        if line.lstrip().startswith("#"):  # the table (or its first block) begins
+            break
+        lines.append(line.rstrip())
+    assert lines == PROGRAM_LINES[program, point][width], shown.screen
+    assert " ".join(lines) == program
+
+
 LONG = "learning_rate_of_the_first_layer_weights"  # 40 letters
 
 

@@ -350,7 +350,7 @@ def to_table(ev: Evaluation, wrt=None, digits: int = numtext.TABLE):
     from rich.table import Table
     from rich.text import Text
 
-    from .layout import Fitted, Pairs
+    from .layout import Fitted, Pairs, Program
     from .parser import one_line
 
     graph = ev.graph
@@ -377,7 +377,7 @@ def to_table(ev: Evaluation, wrt=None, digits: int = numtext.TABLE):
     (value, sep), *rest = summary_lines(ev, wrt, digits)
     footer = [Pairs(value, sep, style="bold green")]
     footer += [Pairs(pairs, sep) for pairs, sep in rest]
-    return Group(title, Fitted(table), Text(""), *footer)
+    return Group(Program(title), Fitted(table), Text(""), *footer)
 
 
 def _json_lines(ev: Evaluation, wrt=None, fields=None):

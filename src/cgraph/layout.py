@@ -9,6 +9,8 @@ that fits instead:
 - `Pairs(pairs)`: `name = value` pairs, packed into lines, never split inside a pair.
 - `Hanging(text, indent, note)`: an indented line that wraps with its continuation lines
   further in (so that they do not read as lines of their own), its note kept whole.
+- `Program(text)`: a program on one line (`a = x*y; b = (a - t)^2`), broken between its
+  statements, and a statement too long for a line before its outermost operators.
 """
 
 from __future__ import annotations
@@ -161,6 +163,71 @@ class Hanging:
             yield Text(" " * pad, overflow="fold") + line
 
 
+class Program:
+    """A program as `parser.one_line` writes it, in lines as wide as the terminal: broken
+    between statements (after their `;`), and a statement too long for a line at the
+    spaces outside its brackets, before an operator or `=` (`loss` / `= (y - t)^2`, never
+    `(y -` / `t)^2`); a bracket too long for a line breaks at its own outermost spaces.
+    The breaking is `wrap`'s, given these spans to keep whole."""
+
+    def __init__(self, text: Text):
+        self.text = text
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = options.max_width
+        if self.text.cell_len <= width:
+            yield self.text
+            return
+        yield from wrap(self.text, width, width, _statement_units(self.text.plain, width))
+
+
+def _statement_units(plain: str, room: int) -> list[tuple[int, int]]:
+    """`Program`'s spans: each statement with its `;`; one wider than `room` split at its
+    outermost spaces, an operator kept with the term after it, and so on inward."""
+    depth, level = 0, []
+    for c in plain:  # the bracket depth of each character
+        depth -= c in ")]}"
+        level.append(depth)
+        depth += c in "([{"
+
+    def split(start: int, end: int) -> list[tuple[int, int]]:
+        if cell_len(plain[start:end]) <= room:
+            return [(start, end)]
+        gaps = [k for k in range(start, end) if plain[k] == " "]
+        if not gaps:
+            return [(start, end)]  # one word: wrap cuts it
+        low = min(level[k] for k in gaps)
+        pieces, at = [], start
+        for k in (k for k in gaps if level[k] == low):
+            if k > at:
+                pieces.append([at, k])
+            at = k + 1
+        if at < end:
+            pieces.append([at, end])
+        merged: list[list[int]] = []
+        for piece in pieces:  # an operator (`=`, `+`, `<=`) goes with the term after it
+            if merged and OPERATOR.fullmatch(plain[merged[-1][0]:merged[-1][1]]):
+                merged[-1][1] = piece[1]
+            else:
+                merged.append(list(piece))
+        if len(merged) == 1:  # `= (…)`: the term's spans, the operator with the first
+            inner = split(pieces[-1][0], end)  # (on the line before, where they do not fit)
+            if cell_len(plain[start:inner[0][1]]) > room:
+                return [(start, pieces[0][1])] + inner
+            return [(start, inner[0][1])] + inner[1:]
+        return [u for a, b in merged for u in split(a, b)]
+
+    units, at = [], 0
+    for m in re.finditer(r";\s*", plain):
+        if level[m.start()] == 0 and m.end() < len(plain):
+            units += split(at, m.start() + 1)
+            at = m.end()
+    return units + split(at, len(plain))
+
+
+OPERATOR = re.compile(r"[-+*/^%<>=!&|·]+")
+
+
 def _units(plain: str, room: int) -> list[tuple[int, int]]:
     """The spans `wrap` keeps whole: each relation with its term (`= ∂y/∂z · 0.4`) where it
     fits on a line, else its words, the `=` with the first (a line never ends with it)."""
@@ -177,10 +244,11 @@ def _units(plain: str, room: int) -> list[tuple[int, int]]:
     return units
 
 
-def wrap(text: Text, first: int, room: int) -> list[Text]:
+def wrap(text: Text, first: int, room: int,
+         units: list[tuple[int, int]] | None = None) -> list[Text]:
     """`text` in lines of at most `first` columns, then `room`, broken before a relation
     (`=`) where it can be, as check's rule breaks, each term whole on its line (`= 0.96`),
-    else at spaces (see `_units`). A word
+    else at spaces (see `_units`; `units`, other spans to keep whole). A word
     too long for its line (`∂成本/∂預測很長的中文名字`: CJK names have no space to break at)
     breaks after its last `/` that fits, so that each name in it stays whole; only a name
     longer than a line is cut, where the line ends. Wide characters count as two columns."""
@@ -189,7 +257,7 @@ def wrap(text: Text, first: int, room: int) -> list[Text]:
     plain = text.plain
     starts: list[int] = []  # where each line after the first begins
     used = last = len(plain) - len(plain.lstrip(" "))  # columns taken; the last word's end
-    for start, end in _units(plain, room):
+    for start, end in _units(plain, room) if units is None else units:
         limit = room if starts else first
         size, gap, last = cell_len(plain[start:end]), cell_len(plain[last:start]), end
         if used + gap + size <= limit:

@@ -195,9 +195,27 @@
     slider.value = String(current);
     count.textContent = "step " + (current + 1) + " of " + steps.length;
     if (scroll) {
-      items[current].scrollIntoView({block: "nearest"});
+      reveal(items[current]);
       if (focused.length) focused[0].scrollIntoView({block: "nearest", inline: "nearest"});
     }
+  }
+
+  // The step's line scrolled into view. Wider than a phone the picture sticks at the top of
+  // the window (stepper.css) and the steps scroll with the page: the line is brought into
+  // the part of the window the picture leaves free (below it when the steps are below it),
+  // so the picture never leaves the screen. On a phone the steps scroll in their own box.
+  function reveal(li) {
+    const pic = document.getElementById("picture");
+    if (!pic || getComputedStyle(pic).position !== "sticky") {
+      li.scrollIntoView({block: "nearest"});
+      return;
+    }
+    const p = pic.getBoundingClientRect(), r = li.getBoundingClientRect();
+    const below = r.left < p.right;  // the steps are under the picture, not beside it
+    const top = below ? parseFloat(getComputedStyle(pic).top) + p.height + 16 : 8;
+    const bottom = window.innerHeight - 8;
+    if (r.top < top) window.scrollBy(0, r.top - top);
+    else if (r.bottom > bottom) window.scrollBy(0, Math.min(r.bottom - bottom, r.top - top));
   }
 
   function stop() {
