@@ -604,3 +604,19 @@ def test_plain_cells_short_and_long():
     assert plain_cells(b'1,"2"\n', 2, [0, 1]) is None
     assert plain_cells(b"1,2\n\n3,4\n", 2, [0, 1]) is None  # an empty line
     assert plain_cells(b"1,2,3\n", 2, [0, 1]) is None
+
+
+@pytest.mark.parametrize("text, said", [
+    ("x," + "y" * 140_000 + "\n1,2\n", "has no column 'y'"),  # a header name
+    ('x,y\n1,"' + "2" * 140_000 + '"\n', "line 2, column 'y'"),  # a quoted cell
+    ('x,"' + "y" * 140_000 + '"\n3,"4"\n', "has no column 'y'"),
+], ids=["header", "quoted-cell", "quoted-header"])
+def test_a_cell_longer_than_the_csv_modules_limit_is_a_cell(tmp_path, text, said):
+    """Python's csv module refuses a field over 131,072 characters, and that csv.Error was
+    an internal error (exit 70: 'field larger than field limit'). A long cell is read as
+    any other, and what is wrong with it is said as for any other: exit 2."""
+    data = tmp_path / "long.csv"
+    data.write_text(text)
+    r = run("eval", "x*y", "--data", data)
+    assert r.exit_code == 2 and said in r.stderr and "internal error" not in r.stderr, \
+        r.stderr[:300]

@@ -604,7 +604,9 @@ def test_a_ctrl_c_that_lands_in_a_finaliser_still_stops_the_command():
     (["eval", "--file", "/dev/zero", "x=1"], None),
     (["graph", "-"], "/dev/zero"),
     (["eval", "x", "--bindings", "/dev/zero"], None),
-], ids=["file", "stdin", "bindings"])
+    (["eval", "x*y", "--data", "/dev/zero"], None),  # the header's line never ends
+    (["eval", "x*y", "--data", "-"], "/dev/zero"),
+], ids=["file", "stdin", "bindings", "data", "data-stdin"])
 def test_ctrl_c_stops_a_command_reading_an_endless_input(args, stdin):
     """`cgraph eval --file /dev/zero` (or a huge file on a fast disk, or `- < /dev/zero`)
     went on after a Ctrl-C, reading until memory ran out (4.5 GB in 10 s; then the kernel

@@ -28,6 +28,25 @@ from .printing import counted
 ROWS = 1 << 16  # lines per chunk
 
 
+def _line(raw) -> bytes:
+    """One line of a binary stream, read in pieces of 64 KiB: one readline() of a line that
+    never ends (/dev/zero, a sparse file) is one call into C that no Ctrl-C stops, and it
+    takes memory until the kernel ends the process."""
+    parts = [raw.readline(1 << 16)]
+    while parts[-1] and not parts[-1].endswith(b"\n"):
+        parts.append(raw.readline(1 << 16))
+    return b"".join(parts)
+
+
+def _any_cell() -> None:
+    """The csv module refuses a cell of more than 131,072 characters (csv.Error, which was
+    an internal error); a cell is a cell, and it says what is wrong with it as any other.
+    The limit is the module's, for the whole process, so it is raised once and never
+    lowered (another thread may be reading)."""
+    if csv.field_size_limit() < 1 << 30:
+        csv.field_size_limit(1 << 30)
+
+
 def _fields(line: str) -> list[str]:
     return [f.strip() for f in line.rstrip("\r\n").split(",")]
 
@@ -68,6 +87,7 @@ class CsvReader:
         lines = _whole_records([first], self.stream, self.path, skipped)
         check_utf8(lines, self.path, skipped + 1, "".join(lines))
         self.line_no = skipped + len(lines)
+        _any_cell()
         header = [name.strip() for name in next(csv.reader(lines))]
         if not all(map(str.isascii, header)):  # é as e + U+0301 is é, as in programs
             import unicodedata
@@ -127,6 +147,7 @@ class CsvReader:
         """Lines with quoted fields: the csv module splits the records (RFC 4180)."""
         import numpy as np
 
+        _any_cell()
         reader = csv.reader(lines)
         records, starts = [], []
         start = first
@@ -322,7 +343,7 @@ class CsvBlocks:
         self.path = path
         first, lines = b"", 0
         while True:  # the header: one record, however many lines its quotes hold, after
-            line = raw.readline()  # any empty lines (CsvReader skips and counts them)
+            line = _line(raw)  # any empty lines (CsvReader skips and counts them)
             first += line
             lines += 1
             if not line or (first.count(b'"') % 2 == 0
