@@ -518,3 +518,20 @@ def test_an_error_near_the_start_of_a_huge_text_places_only_the_pieces_near_it()
     assert (err.value.line, err.value.column) == (1, 1)
     assert "unexpected character '\\x00'" in err.value.message
     assert peak / len(text) < 40, peak / len(text)
+
+
+@pytest.mark.parametrize("text, line, column", [
+    ("a = 1\rb = a * 2\r", 1, 7), ("a = 1\r\nb = a + 2\rc\n", 2, 11),
+    ("x\r  y", 1, 5),
+])
+def test_a_lone_carriage_return_is_named_as_the_error(text, line, column):
+    """A file saved with classic Mac line ends (a carriage return alone) is one line to
+    cgraph, and the error after it hinted 'write 1*b for a product'. The error names the
+    carriage return; a CRLF line end is a line end, and gets no such hint."""
+    with pytest.raises(ParseError) as err:
+        cgraph.parse(text)
+    assert "a carriage return alone does not end a line" in err.value.message
+    assert (err.value.line, err.value.column) == (line, column)
+    with pytest.raises(ParseError) as err:
+        cgraph.parse(text.replace("\r\n", "\n").replace("\r", "\r\n") + "$")
+    assert "carriage return" not in err.value.message

@@ -669,6 +669,10 @@ def syntax_error(t: tables.Tables, auto: tables.Automaton, tokens: Tokens, kinds
         if piece == "\n" and text[pos - 1:pos] == "\r":  # a CRLF line ends where its \r is
             pos -= 1
         hint = _hint(auto, tokens, kinds, i, expected)
+        if i and kinds[i] != tables.BAD and \
+                "\r" in text[tokens.span(i - 1)[1]:pos].replace("\r\n", ""):
+            hint = ("; a carriage return alone does not end a line (cgraph's lines end "
+                    "with LF or CRLF: a file saved with classic Mac line ends?)")
         what = (f"unexpected character {piece!r}{hint}" if kinds[i] == tables.BAD else
                 "the line ends too early" if names[kinds[i]] == "_SEP" and piece != ";" else
                 f"unexpected {piece!r}{hint}")
