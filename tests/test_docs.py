@@ -116,9 +116,10 @@ def test_readme_sections_on_outputs_modes_and_newton_match_real_output():
 
 
 def test_readme_check_examples_match_real_output():
-    """check's hint at a domain's edge, as pasted (the tables before it need a terminal)."""
+    """check's hints at a domain's edge, at a pole and where the output's rounding hides the
+    step, as pasted (the tables before them need a terminal)."""
     assert _run_console_blocks("Near the edge of a function's domain",
-                               "`--hessian` checks second derivatives") == 3
+                               "`--hessian` checks second derivatives") == 4
 
 
 def test_readme_help_example_matches_real_output():

@@ -810,6 +810,43 @@ def test_a_wrong_derivative_agrees_at_no_step():
             "for the program here" if found else "")
 
 
+@pytest.mark.parametrize("args, wrt, derivative", [
+    (["x^2 + 1e-3*y", "x=1e6", "y=1"], "y", 1e-3),
+    (["1e12 + 1e-3*y", "y=1"], "y", 1e-3),
+    (["x^2 + sin(x)*y", "x=1e16", "y=1e-5"], "y", math.sin(1e16)),
+])
+def test_check_says_when_the_outputs_rounding_hides_the_step(args, wrt, derivative):
+    """trial10: x^2 + 1e-3*y at x = 1e6 was a bare 'gradient mismatch for y', though
+    ∂f/∂y = 1e-3 is exact: f is about 1e12, rounded in steps of 1.2e-4, and y's step 6e-6
+    moves it by 1.2e-8, so both sides round alike and the difference is 0. Still exit 1 (no
+    check was made), and the message says why; the other variable's row is untouched. The
+    oracle: the derivative written by hand agrees with the analytic column, and a step large
+    enough for the output's rounding makes the finite difference agree too (the linear
+    cases; sin's is not linear at any step that large)."""
+    r = run("check", *args, "--format", "json")
+    assert r.exit_code == 1, r.output
+    assert r.stderr.startswith(f"Error: gradient mismatch for {wrt}; the output (about "), r.stderr
+    assert r.stderr.endswith("is rounded more coarsely than the step moves it: finite "
+                             "differences cannot check it here\n"), r.stderr
+    row = json.loads(r.stdout)["variables"][wrt]
+    assert row["analytic"] == derivative and row["numeric"] == 0, row
+    if "sin" not in args[0]:
+        again = run("check", *args, "--eps", "1e4")
+        assert again.exit_code == 0, again.output
+
+
+def test_a_mismatch_beyond_rounding_gets_no_rounding_note():
+    """The note needs the mismatch within the rounding: a wrong derivative of a large
+    output, off by more than rounding could make it, is a bare mismatch."""
+    from cgraph import check
+
+    row = check.Row("y", 1e3, 1e-3, 6e-6, size=1e12)  # rounding allows 4·ulp(1e12)/6e-6 ≈ 81
+    assert not check.lost_in_rounding(row, 1e-5, 1e-8)
+    assert check.Report([row], [], 1e-5, 1e-8).failure() == "gradient mismatch for y"
+    row = check.Row("y", 1e-3, 0.0, 6e-6, size=1e12)
+    assert check.lost_in_rounding(row, 1e-5, 1e-8)
+
+
 def test_check_too_near_a_domain_edge_or_off_it_suggests_no_step():
     r = run("check", "asin(x)", "x=0.9999999999999999")  # 1.1e-16 from the edge
     assert r.exit_code == 1 and "the point is too close to the edge" in r.stderr

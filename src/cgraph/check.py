@@ -29,6 +29,10 @@ class Row:
     # the difference at another step s, to look for a step at which it agrees
     differ: Callable[[float], float] | None = field(default=None, repr=False, compare=False)
     point: float = 0.0  # the value of the variable stepped
+    # the output's size at x ± step (0: not known, as for a Hessian entry): where it is so
+    # large that its rounding moves the difference more than the tolerances allow, the
+    # finite differences cannot see the derivative (1e12 + 1e-3*y: ∂f/∂y's difference is 0)
+    size: float = 0.0
     # a Hessian entry's two keys in JSON, {first: {second: row}} (None: a gradient's row)
     pair: tuple | None = None
     # its keys in JSON when not (variable,) or pair: with several outputs, the output's
@@ -81,7 +85,8 @@ def check(ev: Evaluation, eps: float | None = None) -> tuple[list[Row], list[str
             return _central(*sides(s), s, graph.output)
         up, down = sides(h)
         numeric = _central(up, down, h, graph.output)
-        rows.append(Row(name, analytic, numeric, h, differ=differ, point=x))
+        rows.append(Row(name, analytic, numeric, h, differ=differ, point=x,
+                        size=max(abs(up[graph.output]), abs(down[graph.output]))))
         if not math.isfinite(numeric) and math.isfinite(analytic) \
                 and math.isfinite(ev.value):
             _left_domain(rows[-1], name, x, lambda s, sides=sides: [
@@ -145,6 +150,19 @@ def agreeing_step(row: Row, rtol: float, atol: float) -> float | None:
         if Row(row.variable, row.analytic, row.differ(s), s).ok(rtol, atol):
             return s
     return None
+
+
+ROUNDING = 4  # ulps of the output each side may be off by, in a few operations' rounding
+
+
+def lost_in_rounding(row: Row, rtol: float, atol: float) -> bool:
+    """The mismatch is within what rounding the output at its size can do to a central
+    difference at the row's step (ROUNDING ulps each side, over 2·step), which is more
+    than the tolerances: the finite differences cannot see the derivative there."""
+    if not row.size or not row.finite or row.ok(rtol, atol):
+        return False
+    rounding = ROUNDING * math.ulp(row.size) / row.step
+    return rounding > atol + rtol * abs(row.analytic) and row.abs_error <= rounding
 
 
 def _not_finite(v: float, what: str = "it") -> str | None:
@@ -254,6 +272,13 @@ class Report:
             rows = {r.variable: r for r in self.rows}
             steps = {v: agreeing_step(rows[v], self.rtol, self.atol) for v in mismatch[:10]}
             agree = [v for v, step in steps.items() if step is not None]
+            lost = [v for v in mismatch if v not in agree
+                    and lost_in_rounding(rows[v], self.rtol, self.atol)]
+            if lost:
+                size = numtext.text(max(rows[v].size for v in lost), numtext.ERROR)
+                parts[-1] += ((f"; for {listed(lost)}, " if lost != mismatch else "; ")
+                              + f"the output (about {size}) is rounded more coarsely than "
+                              "the step moves it: finite differences cannot check it here")
             if agree:
                 step = numtext.text(min(steps[v] for v in agree))
                 parts[-1] += ("; at a smaller step the difference agrees"
