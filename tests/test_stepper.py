@@ -804,3 +804,44 @@ def test_no_line_is_drawn_across_a_label(browser, tmp_path):
     for name in ("neuron", "tutorial", "mlp", "edges"):
         assert crossed[name] == [], name
     assert sum(map(len, crossed.values())) <= 10, crossed
+
+
+STATEMENT_LINES = """() => {
+  // each statement of the heading's program: the distinct line tops its characters take
+  const code = document.querySelector('h1 code'), text = code.textContent;
+  const walker = document.createTreeWalker(code, NodeFilter.SHOW_TEXT), at = [];
+  for (let n = walker.nextNode(); n; n = walker.nextNode())
+    for (let k = 0; k < n.data.length; k++) at.push([n, k]);
+  const out = [];
+  let start = 0;
+  for (const part of text.split('; ')) {
+    const end = start + part.length, range = document.createRange();
+    range.setStart(at[start][0], at[start][1]);
+    range.setEnd(at[end - 1][0], at[end - 1][1] + 1);
+    const tops = new Set(Array.from(range.getClientRects())
+                           .filter((r) => r.width > 0).map((r) => Math.round(r.top)));
+    out.push([part, tops.size]);
+    start = end + 2;
+  }
+  return out;
+}"""
+
+
+@pytest.mark.parametrize("width", (320, 390))
+def test_on_a_phone_the_headings_program_breaks_between_statements(browser, tmp_path, width):
+    """The page's heading (`cgraph` and the program on one line) wrapped at any space on a
+    phone, so a short statement was cut in two ('…; q' / '= h^2', trial10). Its lines now
+    break between statements: each statement that fits on a line is on one line."""
+    program = "a = x*y + 1; b = sin(a) * exp(-a); c = a*b + b/a; d = c^2 - a; g = d/b"
+    path = tmp_path / "page.html"
+    run("explain", "--format", "html", "-o", path, "--", program, "x=0.5", "y=2")
+    p = Page(browser, path, width=width)
+    try:
+        lines = p.page.evaluate(STATEMENT_LINES)
+        assert [part for part, _ in lines] == program.split("; ")
+        assert all(n == 1 for _, n in lines), lines
+        assert p.page.evaluate("document.querySelector('h1').getBoundingClientRect()"
+                               ".height") > 40  # (it does take several lines)
+        assert p.errors == []
+    finally:
+        p.close()

@@ -132,6 +132,16 @@ def _title(graph: "Graph") -> str:
     return one_line(graph.source) or graph.output_name
 
 
+def _heading(title: str) -> str:
+    """The program in the page's heading, each statement (with its `;`) in a box that the
+    heading's lines break around: on a phone a line ends between statements, not inside one
+    that fits on a line (`h = x*y +` / `1; q` / `= h^2`); a statement longer than a line
+    still wraps inside its box."""
+    parts = title.split("; ")
+    return " ".join(f'<span class="stmt">{_e(p)}{";" if k < len(parts) - 1 else ""}</span>'
+                    for k, p in enumerate(parts))
+
+
 def _op_symbol(op) -> str:
     if op.infix:
         return {"mul": "×", "neg": "−", "sub": "−"}.get(op.name, op.spelling)
@@ -593,7 +603,7 @@ def page(graph: "Graph", ev: "Evaluation | None" = None, sections=None, *,
                 f'<input type="range" min="{num(lo)}" max="{num(hi)}" '
                 f'step="{num((hi - lo) / 400)}" value="{num(v)}" data-var="{k}" '
                 f'aria-label="{_e(name)} slider"></label>')
-    body = [f'<header><h1>cgraph <code>{_e(title)}</code></h1>']
+    body = [f'<header><h1>cgraph <code>{_heading(title)}</code></h1>']
     if steps:
         body.append('<p class="hint">Step with ← and → (Home, End; Space plays), or the '
                     "buttons; change an input and everything is recomputed.</p>")
