@@ -37,8 +37,7 @@ _JSON_VALUES = st.recursive(
 def test_the_head_is_written_as_json_dumps_writes_it(value):
     """eval writes its document's head without importing json: exactly as json.dumps, with
     the one exponent form (numtext.json_document: `1e-7`, not `1e-07`)."""
-    assert eval_formats.json_dumps(value) == numtext.json_document(
-        json.dumps(value, ensure_ascii=False, allow_nan=False))
+    assert eval_formats.json_dumps(value) == numtext.json_document(value)
 
 
 @pytest.mark.parametrize("value", [float("nan"), {"x": [float("inf")]}, -float("inf")])
@@ -63,8 +62,7 @@ def encoded(ev, head: dict) -> str:
         if node.call:
             record["call"] = node.call
         records.append(record)
-    return numtext.json_document(json.dumps({**head, "nodes": records}, ensure_ascii=False,
-                                            allow_nan=False))
+    return numtext.json_document({**head, "nodes": records})
 
 
 def command(seed: int, mode: str):
@@ -135,8 +133,7 @@ def test_fields_are_the_document_less_the_other_keys(seed, mode, rng):
     assert r.exit_code == 0 and r.stderr == whole.stderr  # warnings as without --fields
     expected = {k: v for k, v in full.items() if k in wanted}
     assert list(expected) == [k for k in keys if k in wanted]  # the document's order
-    assert r.stdout == numtext.json_document(
-        json.dumps(expected, ensure_ascii=False, allow_nan=False)) + "\n"
+    assert r.stdout == numtext.json_document(expected) + "\n"
 
 
 def test_fields_without_nodes_build_no_node_record(monkeypatch):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from typing import Callable
@@ -322,7 +321,7 @@ def to_json(rows, notes, rtol, atol) -> str:
         for r in rows)
     doc = {"ok": all(r.ok(rtol, atol) for r in rows), "rtol": rtol, "atol": atol,
            "variables": variables, "warnings": notes}
-    return numtext.json_document(json.dumps(doc, ensure_ascii=False, allow_nan=False))
+    return numtext.json_document(doc)
 
 
 def to_tsv(rows, rtol, atol, digits=None) -> str:

@@ -8,7 +8,6 @@ batch evaluator (compiled once) over all rows of a mini-batch at a time.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 
@@ -322,7 +321,7 @@ def to_json(run: Run, optimizer: str, lr: float) -> str:
                   "cost": num(run.start_cost)},
         "optimizer": optimizer, "lr": None if optimizer == "newton" else lr,  # not used
     }
-    return numtext.json_document(json.dumps(doc, ensure_ascii=False, allow_nan=False))
+    return numtext.json_document(doc)
 
 
 # `descend --trace FILE`: CSV only (see cli_support.by_suffix): its rows stream out as the

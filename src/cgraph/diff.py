@@ -6,7 +6,6 @@ once (∂²f/∂x∂y and not also ∂²f/∂y∂x): the multisets of N variable
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass
 from itertools import combinations_with_replacement
@@ -159,7 +158,7 @@ class Derivatives:
                "conditions": nest(self.conditions().items())}
         if values is not None:
             doc["values"] = nest((k, numtext.json_value(x)) for k, x in values.items())
-        return numtext.json_document(json.dumps(doc, ensure_ascii=False, allow_nan=False))
+        return numtext.json_document(doc)
 
     def at(self, bindings: dict) -> "Derivatives":
         """These derivatives with their values at a point (none when `bindings` is empty)."""

@@ -196,13 +196,12 @@ def hessian(graph: Graph, bindings: Mapping[str, float], wrt=None, output=None,
 # -- rendering ----------------------------------------------------------------------------
 
 def to_json(h: Hessian) -> str:
-    import json
 
     num = numtext.json_value
     doc = {"output": h.output, "variables": h.variables, "value": num(h.value),
            "gradient": {v: num(g) for v, g in zip(h.variables, h.gradient)},
            "matrix": [[num(x) for x in row] for row in h.matrix.tolist()]}
-    return numtext.json_document(json.dumps(doc, ensure_ascii=False, allow_nan=False)) + "\n"
+    return numtext.json_document(doc) + "\n"
 
 
 def to_delimited(h: Hessian, delimiter: str, digits: int | None = None) -> str:

@@ -86,11 +86,10 @@ def jacobian(graph: Graph, bindings: Mapping[str, float], outputs=None, wrt=None
 # -- rendering ----------------------------------------------------------------------------
 
 def to_json(jac: Jacobian) -> str:
-    import json
 
     doc = {"outputs": jac.outputs, "variables": jac.variables,
            "matrix": [[numtext.json_value(x) for x in row] for row in jac.matrix]}
-    return numtext.json_document(json.dumps(doc, ensure_ascii=False, allow_nan=False)) + "\n"
+    return numtext.json_document(doc) + "\n"
 
 
 def to_delimited(jac: Jacobian, delimiter: str, digits: int | None = None) -> str:

@@ -155,10 +155,14 @@ def nest(items) -> dict:
     return out
 
 
-def json_document(text: str) -> str:
-    """A document json.dumps wrote, its numbers with the one exponent form (`1e-7`);
-    strings (a program's text, names) untouched."""
+def json_document(doc, separators=None) -> str:
+    """`doc` as JSON, as every command writes it (`json.dumps`: other characters as
+    themselves, no NaN), its numbers with the one exponent form (`1e-7`); strings (a
+    program's text, names) untouched."""
+    import json
+
     global _PADDED
+    text = json.dumps(doc, ensure_ascii=False, allow_nan=False, separators=separators)
     if "e-0" not in text and "e+0" not in text:
         return text
     if _PADDED is None:

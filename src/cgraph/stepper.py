@@ -105,8 +105,7 @@ def _asset(name: str) -> str:
 
 def _script_json(doc) -> str:
     """JSON that is safe inside <script>: no `</script>`, no `<!--`, no line separators."""
-    text = numtext.json_document(
-        json.dumps(doc, ensure_ascii=False, allow_nan=False, separators=(",", ":")))
+    text = numtext.json_document(doc, separators=(",", ":"))
     for a, b in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
                  ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
         text = text.replace(a, b)
