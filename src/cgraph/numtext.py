@@ -99,8 +99,7 @@ def code(v: float, lang: str) -> str:
         return _CODE_NAN[lang]
     if v in (math.inf, -math.inf):
         return _CODE_INF[lang] if v > 0 else f"(-{_CODE_INF[lang]})"
-    text = float.__repr__(float(v))  # `2.0` stays a double in C, with the one exponent form
-    text = unpadded(text) if "e" in text else text
+    text = json_number(float(v))  # `2.0` stays a double in C, with the one exponent form
     return f"({text})" if text.startswith("-") else text
 
 
@@ -133,8 +132,9 @@ def json_text(v: float) -> str:
 
 
 def json_number(v: float) -> str:
-    """A finite float as a JSON number: repr's text (`2.0` stays a float to JSON readers)
-    with the one exponent form, `1e-7`."""
+    """A finite float as a JSON number, and as a literal of generated code (`code`):
+    repr's text (`2.0` stays a float to JSON readers and to C) with the one exponent form,
+    `1e-7`."""
     out = float.__repr__(v)
     return unpadded(out) if "e" in out else out
 
