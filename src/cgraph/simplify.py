@@ -470,17 +470,24 @@ def _below(nodes, root: int) -> set[int]:
     return seen
 
 
+def _denominators(nodes, root: int) -> list[int]:
+    """What is divided by under `root`, in node order: every denominator as it stands
+    (a/(b·c²): b·c²), and the base of every negative power."""
+    out = []
+    for i in sorted(_below(nodes, root)):
+        n = nodes[i]
+        if n.op is DIV:
+            out.append(n.inputs[1])
+        elif n.op is POW and nodes[n.inputs[1]].op is CONST and nodes[n.inputs[1]].value < 0:
+            out.append(n.inputs[0])
+    return out
+
+
 def _divisors(nodes, root: int) -> set[int]:
     """The factors of every denominator under `root` (a/(b·c²): b and c), and the base of
     every negative power."""
     out: set[int] = set()
-    stack = []
-    for i in _below(nodes, root):
-        n = nodes[i]
-        if n.op is DIV:
-            stack.append(n.inputs[1])
-        elif n.op is POW and nodes[n.inputs[1]].op is CONST and nodes[n.inputs[1]].value < 0:
-            stack.append(n.inputs[0])
+    stack = _denominators(nodes, root)
     while stack:
         n = nodes[stack.pop()]
         if n.op is MUL:
@@ -500,18 +507,7 @@ def cancelled(raw, raw_roots: list[int], normalizer: "Normalizer",
     them is 0, eval divides by 0 (NaN or ±Infinity) and the simplified formula may not.
     A sum is compared by its terms, any other factor as the node it is. Only the divisors
     are put in normal form (not the whole unsimplified derivative)."""
-    nodes = raw.nodes
-    under = []  # each root's divisors: the denominators and negative powers' bases
-    for root in raw_roots:
-        found = []
-        for i in sorted(_below(nodes, root)):
-            n = nodes[i]
-            if n.op is DIV:
-                found.append(n.inputs[1])
-            elif n.op is POW and nodes[n.inputs[1]].op is CONST \
-                    and nodes[n.inputs[1]].value < 0.0:
-                found.append(n.inputs[0])
-        under.append(found)
+    under = [_denominators(raw.nodes, root) for root in raw_roots]
     if not any(under):
         return [[] for _ in raw_roots]
     target = normalizer.dst
