@@ -7,7 +7,6 @@ returns a fresh list of adjoints, so running it twice gives the same answer.
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 
 from . import ops
@@ -536,9 +535,6 @@ class Evaluation:
                     continue
                 taken[j] = True
         return used
-
-    def nonfinite_gradients(self) -> list[str]:
-        return [v for v, g in self.gradient().items() if not math.isfinite(g)]
 
 
 def _binding_hints(missing: list[str], variables) -> list[str]:
