@@ -49,10 +49,9 @@ def _stderr_width() -> int | None:
 def failure_line(error: CgraphError) -> str:
     """`Error: <what went wrong>`: a library error in one line (several for a syntax error's
     window), laid out for the terminal standard error is."""
-    from .streams import CODEC
+    from .streams import spells_ascii
 
-    ascii = getattr(sys.stderr, "encoding", None) == CODEC  # (streams.ascii_fallback)
-    return f"Error: {error.render(_stderr_width(), ascii=ascii)}"
+    return f"Error: {error.render(_stderr_width(), ascii=spells_ascii(sys.stderr))}"
 
 
 class UsageError(Exception):

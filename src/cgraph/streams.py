@@ -1,8 +1,8 @@
 """The process's standard streams when they are not the plain UTF-8 files we expect.
 
 - An output encoding that cannot spell cgraph's characters (PYTHONIOENCODING=ascii, a C
-  locale, a Latin-1 terminal; not an -o file, which is UTF-8): those characters get ASCII spellings (`d` for ∂, `*` for ·,
-  `...` for …) and anything else is written as `\\uXXXX`, which inside a JSON string is
+  locale, a Latin-1 terminal; not an -o file, which is UTF-8): those characters get ASCII
+  spellings (`d` for ∂, `*` for ·, `...` for …) and anything else is written as `\\uXXXX`, which inside a JSON string is
   the JSON escape for it, so JSON output stays valid JSON, and a name keeps every letter.
   Letters that may be in names (σ, ẋ) are cgraph's notation only where cgraph writes them
   (help, the σ heading, forward mode's dot): there they are spelled as words at the
@@ -38,11 +38,17 @@ NOTATION = {"σ": "sigma", "Σ": "sum", "β": "beta", "ᵢ": "_i", "ⱼ": "_j", 
 _TO_FILE = [False]  # the result goes to an -o file (`to_file`), not to standard output
 
 
+def spells_ascii(stream) -> bool:
+    """Whether `stream` (standard output or error) spells cgraph's characters in ASCII
+    (`ascii_fallback` gave it this module's codec)."""
+    return getattr(stream, "encoding", None) == CODEC
+
+
 def ascii_only() -> bool:
     """Whether the result's destination spells cgraph's characters in ASCII: standard
-    output that does (`ascii_fallback`), not an -o file (UTF-8, `to_file`); then its
+    output that does (`spells_ascii`), not an -o file (UTF-8, `to_file`); then its
     notation is written in ASCII at the source (`notation`, forward.dotted)."""
-    return not _TO_FILE[0] and getattr(sys.stdout, "encoding", None) == CODEC
+    return not _TO_FILE[0] and spells_ascii(sys.stdout)
 
 
 class to_file:
