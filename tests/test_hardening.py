@@ -744,6 +744,17 @@ def test_check_fails_when_a_side_is_not_finite(args):
     assert "NOT FINITE" in run("check", *args).stdout
 
 
+def _passes_at(args, eps: str, derivative: float) -> None:
+    """check with --eps `eps` passes, and its numeric derivative (the first row's, a
+    Hessian's first entry) is the exact `derivative`."""
+    again = run("check", *args, "--eps", eps, "--format", "json")
+    assert again.exit_code == 0, again.output
+    row = next(iter(json.loads(again.stdout)["variables"].values()))
+    if "--hessian" in args:  # entries nested by their two variables: {"x": {"x": row}}
+        row = row["x"]
+    assert abs(row["numeric"] - derivative) <= 1e-5 * abs(derivative), row
+
+
 @pytest.mark.parametrize("args, derivative", [
     (["log(x)", "x=1e-7"], 1e7),
     (["sqrt(x)", "x=1e-9"], 0.5 / 1e-9 ** 0.5),
@@ -763,12 +774,7 @@ def test_check_near_a_domain_edge_says_the_step_left_it_and_which_step_stays(arg
     assert re.search(r"\(at x (-|\+) [\d.e+-]+ it is (NaN|-Infinity)\)", r.stderr), r.stderr
     eps = re.fullmatch(r"Error: .*; a smaller step stays inside: --eps (\S+)\n", r.stderr)[1]
     assert float(eps) < float(args[args.index("--eps") + 1] if "--eps" in args else 6e-6)
-    again = run("check", *args, "--eps", eps, "--format", "json")
-    assert again.exit_code == 0, again.output
-    row = next(iter(json.loads(again.stdout)["variables"].values()))
-    if "--hessian" in args:  # entries nested by their two variables: {"x": {"x": row}}
-        row = row["x"]
-    assert abs(row["numeric"] - derivative) <= 1e-5 * abs(derivative), row
+    _passes_at(args, eps, derivative)
 
 
 @pytest.mark.parametrize("args, derivative", [
@@ -786,12 +792,7 @@ def test_check_says_when_a_smaller_step_agrees(args, derivative):
     eps = re.fullmatch(r"Error: (gradient|Hessian) mismatch for (?:x|∂²f/∂x²); at a smaller step the "
                        r"difference agrees \(--eps (\S+)\): the step is too large for the "
                        r"program here\n", r.stderr)[2]
-    again = run("check", *args, "--eps", eps, "--format", "json")
-    assert again.exit_code == 0, again.output
-    row = next(iter(json.loads(again.stdout)["variables"].values()))
-    if "--hessian" in args:  # entries nested by their two variables: {"x": {"x": row}}
-        row = row["x"]
-    assert abs(row["numeric"] - derivative) <= 1e-5 * abs(derivative), row
+    _passes_at(args, eps, derivative)
 
 
 def test_a_wrong_derivative_agrees_at_no_step():
