@@ -991,8 +991,9 @@ def test_special_files_are_written_in_place_and_links_followed(tmp_path):
 def test_a_missing_dependency_is_named_not_called_a_bug(tmp_path, package, args):
     """cgraph run without its dependencies (`PYTHONPATH=src python3 -m cgraph` before any
     pip install, or `pip install --no-deps`) said 'internal error, a bug in cgraph:
-    ModuleNotFoundError'; it names the package and how to install it."""
-    (tmp_path / "in.csv").write_text("x\n1\n")
+    ModuleNotFoundError'; it names the package and how to install it. (A quoted cell:
+    plain cells are read without Arrow where cgraph's compiled part was built.)"""
+    (tmp_path / "in.csv").write_text('x\n"1"\n')
     (tmp_path / "sitecustomize.py").write_text(
         f"import sys\nsys.modules[{package!r}] = None  # as if not installed\n")
     env = {"PYTHONPATH": f"{tmp_path}{os.pathsep}{env_for()['PYTHONPATH']}"}

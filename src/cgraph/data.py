@@ -332,6 +332,23 @@ class Batch:
         self.arrays, self.texts, self.rows = arrays, texts, rows
 
 
+class Cells:
+    """A column's cells as they are written in a block of the file: block[starts:ends]."""
+
+    __slots__ = ("block", "starts", "ends")
+
+    def __init__(self, block: bytes, starts, ends):
+        self.block, self.starts, self.ends = block, starts, ends
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def to_pylist(self) -> list[str]:
+        """The cells as text (as an Arrow string array's to_pylist gives them)."""
+        return [self.block[a:b].decode() for a, b in zip(self.starts.tolist(),
+                                                         self.ends.tolist())]
+
+
 class CsvBlocks:
     """A CSV data file read in blocks of bytes, each cut at a record's end and parsed by
     Arrow; a block Arrow refuses (a cell that is not a plain number, a blank line with
@@ -388,9 +405,41 @@ class CsvBlocks:
 
     def jobs(self, columns: list[str]) -> Iterator:
         """One function per block, in the file's order, each returning the block's batches
-        (or raising its error): blocks may be parsed side by side, on threads (Arrow
-        releases the GIL), while the reading and the line count stay in order here."""
-        import pyarrow as pa
+        (or raising its error): blocks may be parsed side by side, on threads (`_csvrows`
+        and Arrow release the GIL), while the reading and the line count stay in order
+        here. A plain block is read by `_csvrows` where it was built; any other, or every
+        block without it, by Arrow (imported then), and what Arrow refuses by CsvReader."""
+        import numpy as np
+
+        where = [self.header.index(c) for c in columns]
+        width = len(self.header)
+        native = compiled()
+        arrow_parse = []  # Arrow's reader, made for the first block that needs it
+
+        def parse(block: bytes, first: int) -> list[Batch]:
+            if native is not None:
+                read = native.cells(block, width, where)
+                if read is not None:
+                    numbers, starts, ends = read
+                    rows = len(numbers[0]) // 8
+                    arrays = {c: np.frombuffer(n, np.float64) for c, n in zip(columns, numbers)}
+                    texts = [Cells(block, np.frombuffer(a, np.int64), np.frombuffer(b, np.int64))
+                             for a, b in zip(starts, ends)]
+                    return [Batch(arrays, texts, rows)] if rows else []
+            if not arrow_parse:
+                arrow_parse.append(self._arrow_parse(columns, where, width))
+            return arrow_parse[0](block, first)
+
+        for block in self._blocks():
+            first = self.line_no + 1
+            self.line_no += block.count(b"\n")
+            self.done += len(block)
+            yield lambda block=block, first=first: parse(block, first)
+
+    def _arrow_parse(self, columns: list[str], where: list[int], width: int):
+        """A block's batches as Arrow reads it (numpy's split where the block is plain,
+        Arrow's CSV reader otherwise), or as CsvReader reads it where Arrow refuses."""
+        pa = arrow()
         from pyarrow import csv
 
         strings = {c: pa.string() for c in columns}
@@ -399,9 +448,6 @@ class CsvBlocks:
         convert = csv.ConvertOptions(include_columns=columns, column_types=strings)
         plain, quoted = csv.ParseOptions(), csv.ParseOptions(newlines_in_values=True)
         float64 = pa.float64()
-
-        where = [self.header.index(c) for c in columns]
-        width = len(self.header)
 
         def parse(block: bytes, first: int) -> list[Batch]:
             try:
@@ -418,13 +464,7 @@ class CsvBlocks:
                 return list(self._slow(block, first, columns))
             return [Batch(arrays, texts, len(texts[0]))] if len(texts[0]) else []
 
-        import numpy as np
-
-        for block in self._blocks():
-            first = self.line_no + 1
-            self.line_no += int(np.count_nonzero(np.frombuffer(block, np.uint8) == 10))
-            self.done += len(block)
-            yield lambda block=block, first=first: parse(block, first)
+        return parse
 
     def _slow(self, block: bytes, first: int, columns: list[str]) -> Iterator[Batch]:
         text = block.decode("utf-8", "surrogateescape")
@@ -553,9 +593,9 @@ class ParquetPoints:
     def __init__(self, path: str):
         import os
 
-        import pyarrow as pa
         from pyarrow import parquet
 
+        pa = arrow()
         self.path = path
         try:
             # read as it goes, in buffers of 1 MiB (pre-buffering the row groups took
@@ -609,7 +649,6 @@ def open_points(path: str):
     '-'). Returns (reader, binary stream to close or None, size in bytes or None)."""
     from .files import STDIN, open_binary
 
-    arrow()
     if is_parquet(path):
         points = ParquetPoints(path)
         return points, None, points.size
@@ -628,14 +667,19 @@ def open_points(path: str):
 
 # -- writing results ------------------------------------------------------------------------
 
+def float_numbers(values):
+    """Numbers as a contiguous float64 array (no copy when they are one already)."""
+    import numpy as np
+
+    return np.ascontiguousarray(values, dtype=np.float64)
+
+
 def float_array(values):
     """A float64 numpy array (contiguous) as an Arrow array, without a copy (and without
     pa.array, whose test for masked arrays imports numpy.ma: 8 ms of start-up)."""
     import pyarrow as pa
 
-    import numpy as np
-
-    values = np.ascontiguousarray(values, dtype=float)
+    values = float_numbers(values)
     return pa.Array.from_buffers(pa.float64(), len(values), [None, pa.py_buffer(values)])
 
 
@@ -657,6 +701,69 @@ def csv_column(values):
         texts = pc.replace_with_mask(texts, pa.array(bad), pa.array(spelled.tolist(),
                                                                      pa.string()))
     return texts
+
+
+def compiled():
+    """`cgraph._csvrows` (C++: plain CSV cells read and rows written without Python's
+    lock), or None where the install could not build it (no C++17 compiler): Arrow does
+    the same work, more slowly, with the same results."""
+    try:
+        from . import _csvrows
+    except ImportError:
+        return None
+    return _csvrows
+
+
+def native_rows():
+    """A function writing CSV rows with `_csvrows.rows` (each number's shortest digits
+    found by Schubfach and spelled as Arrow spells them), its table of powers of ten and
+    cgraph's spellings of NaN and the infinities bound; None without `_csvrows`."""
+    module = compiled()
+    if module is None:
+        return None
+    from .numtext import INF, NAN, NEG_INF
+
+    if not _POWERS:
+        _POWERS.append(powers_of_ten())
+    words = NAN.encode(), INF.encode(), NEG_INF.encode(), _POWERS[0]
+    return lambda columns: module.rows(columns, *words)
+
+
+_POWERS: list = []
+
+
+def powers_of_ten() -> bytes:
+    """Schubfach's table, computed exactly with Python's integers: for e from -292 to 324,
+    g = floor(10^e / 2^r) + 1 with r such that 2^125 <= g < 2^126, as two 64-bit words (the
+    bits above the 63 lowest, then those 63), in this machine's byte order."""
+    import sys
+
+    table = bytearray()
+    for e in range(-292, 325):
+        r = ((e * 913124641741) >> 38) - 125  # floor(log2(10^e)) - 125
+        if e < 0:
+            g = (1 << -r) // 10 ** -e
+        else:
+            g = 10 ** e >> r if r >= 0 else 10 ** e << -r
+        g += 1
+        table += (g >> 63).to_bytes(8, sys.byteorder) + \
+            (g & ((1 << 63) - 1)).to_bytes(8, sys.byteorder)
+    return bytes(table)
+
+
+def cell_bounds(texts) -> tuple | None:
+    """A column's cells as `_csvrows.rows` takes them, (data, starts, ends): Cells as they
+    are, an Arrow string array (no null) by its offsets; None for anything else."""
+    if isinstance(texts, Cells):
+        return texts.block, texts.starts, texts.ends
+    import numpy as np
+    import pyarrow as pa
+
+    if texts.type != pa.string() or texts.null_count:
+        return None
+    _, offsets, data = texts.buffers()
+    bounds = np.frombuffer(offsets, np.int32, len(texts) + 1, texts.offset * 4).astype(np.int64)
+    return (data if data is not None else b""), bounds[:-1], bounds[1:]
 
 
 def _no_sigint() -> None:
@@ -682,13 +789,29 @@ class CsvSink:
         self.header = csv_record(names).encode()
 
     def rows(self, texts: list, values: list):
-        """The CSV text of a batch (Arrow formats the numbers and releases the GIL: the
-        batches are formatted side by side, on threads)."""
-        import pyarrow as pa
+        """The CSV text of a batch: the cells of `texts` as they are, the numbers of
+        `values` (and of `texts` given as floats: Parquet's) spelled. `_csvrows` writes the
+        rows in C++ where it was built, Arrow otherwise (the same bytes); both release the
+        GIL, so batches are written side by side, on threads."""
+        if any(isinstance(t, list) for t in texts):  # cgraph's own reader's
+            pa = arrow()
+            texts = [pa.array(t, pa.string()) if isinstance(t, list) else t for t in texts]
+        rows = native_rows()
+        if rows is not None:
+            import numpy as np
+
+            columns = [float_numbers(t) if isinstance(t, np.ndarray) else cell_bounds(t)
+                       for t in texts] + [float_numbers(v) for v in values]
+            if all(c is not None for c in columns):
+                return rows(columns)
+        return self._arrow_rows(texts, values)
+
+    @staticmethod
+    def _arrow_rows(texts: list, values: list):
+        pa = arrow()
         from pyarrow import csv
 
-        columns = [pa.array(t, pa.string()) if isinstance(t, list)  # cgraph's reader's
-                   else t if isinstance(t, pa.Array) else csv_column(t)  # Parquet's floats
+        columns = [t if isinstance(t, pa.Array) else csv_column(t)  # Parquet's floats
                    for t in texts] + [csv_column(v) for v in values]
         table = pa.table(columns, names=[str(k) for k in range(len(columns))])
         sink = pa.BufferOutputStream()
@@ -714,9 +837,9 @@ class ParquetSink:
     """Results as a Parquet file: one row group per batch, the footer at `close`."""
 
     def __init__(self, write, names: list[str]):
-        import pyarrow as pa
         from pyarrow import parquet
 
+        pa = arrow()
         self.pa = pa
         self.names = names
         self.schema = pa.schema([(n, pa.float64()) for n in names])
