@@ -620,3 +620,22 @@ def test_a_cell_longer_than_the_csv_modules_limit_is_a_cell(tmp_path, text, said
     r = run("eval", "x*y", "--data", data)
     assert r.exit_code == 2 and said in r.stderr and "internal error" not in r.stderr, \
         r.stderr[:300]
+
+
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "arrow"])
+def test_rows_before_a_bad_block_are_all_written_whatever_the_timing(monkeypatch, compiled):
+    """A bad row in a later block ends the command after every row of the blocks before
+    it is written: the threads formatting them are waited for (with `_csvrows` reading
+    fast, the error used to overtake the rows, and what came out depended on timing)."""
+    from cgraph import data
+
+    monkeypatch.setattr(data, "BLOCK", 16)  # a block or two per line
+    if not compiled:
+        monkeypatch.setattr(data, "compiled", lambda: None)
+    good = [f"{i},{i + 1}" for i in range(40)]
+    text = "x,y\n" + "\n".join(good + ["1,2,3"] + good) + "\n"
+    for _ in range(10):
+        r = run("eval", "x*y", "--data", "-", input=text)
+        assert r.exit_code == 2 and "line 42" in r.stderr, r.stderr
+        assert r.stdout.splitlines()[1:] == [f"{i},{i + 1},{i * (i + 1)},{i + 1},{i}"
+                                              for i in range(40)]

@@ -150,7 +150,11 @@ def eval_points(graph, bindings, path, wrt=None, progress=None, outputs=None,
         try:
             read_ahead()
             while parsing:
-                batches = parsing[0].result()
+                try:
+                    batches = parsing[0].result()
+                except DataError:  # the rows before the bad block are out, however the
+                    flush(0)  # threads were timed
+                    raise
                 parsing.popleft()
                 read_ahead()
                 for batch in batches:
