@@ -1,7 +1,8 @@
 // cgraph._csvrows: `eval --data`'s plain CSV rows read and written in C++, without Python's
 // lock (threads read and write blocks side by side), where the install could build it.
 // data.py uses Arrow for everything when it could not, and for every block this module
-// leaves to it; both give the same bytes.
+// leaves to it; both give the same bytes. It needs C++17's <charconv> for doubles (GCC 11,
+// Clang with a libc++ or libstdc++ that has it) and unsigned __int128 (GCC, Clang).
 //
 // cells(block, width, where) -> (numbers, starts, ends) or None
 //
