@@ -39,7 +39,7 @@
 
 namespace {
 
-constexpr Py_ssize_t NUMBER_MAX = 32;  // the longest spelling is 25 bytes (-0.0000012345678901234567)
+constexpr Py_ssize_t NUMBER_MAX = 32;  // the longest is 25 bytes: -0.0000012345678901234567
 constexpr Py_ssize_t SLACK = 48;  // what `spell` may write past a spelling's end
 
 struct Spellings {

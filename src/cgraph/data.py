@@ -16,6 +16,7 @@ its line and column.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 from itertools import islice
@@ -351,9 +352,10 @@ class Cells:
 
 class CsvBlocks:
     """A CSV data file read in blocks of bytes, each cut at a record's end and parsed by
-    Arrow; a block Arrow refuses (a cell that is not a plain number, a blank line with
-    spaces, a ragged row, a byte that is not UTF-8) is read by `CsvReader` instead, which
-    accepts what it accepted before and names the line and column of what it does not."""
+    `_csvrows` (a plain block, where it was built) or by Arrow; a block Arrow refuses (a
+    cell that is not a plain number, a blank line with spaces, a ragged row, a byte that
+    is not UTF-8) is read by `CsvReader` instead, which accepts what it accepted before
+    and names the line and column of what it does not."""
 
     def __init__(self, raw, path: str):
         self.raw = raw  # binary stream, after the header
@@ -723,15 +725,11 @@ def native_rows():
         return None
     from .numtext import INF, NAN, NEG_INF
 
-    if not _POWERS:
-        _POWERS.append(powers_of_ten())
-    words = NAN.encode(), INF.encode(), NEG_INF.encode(), _POWERS[0]
+    words = NAN.encode(), INF.encode(), NEG_INF.encode(), powers_of_ten()
     return lambda columns: module.rows(columns, *words)
 
 
-_POWERS: list = []
-
-
+@functools.cache
 def powers_of_ten() -> bytes:
     """Schubfach's table, computed exactly with Python's integers: for e from -292 to 324,
     g = floor(10^e / 2^r) + 1 with r such that 2^125 <= g < 2^126, as two 64-bit words (the
