@@ -355,13 +355,18 @@ def _with_cpu(cmd: str) -> tuple[float, float, float]:
 
 def bench_data(sizes, repeat, tmp: Path):
     """`eval --data` end to end against a polars script doing the same job (read the CSV,
-    the value and both gradients, every column written at round-trip precision), and
+    the value and both gradients, every column written at round-trip precision) and
+    against itself without its compiled part (as installed without a C++ compiler), and
     cgraph's peak memory, which must stay flat for any file size (CSV or Parquet)."""
     import pyarrow.csv
     import pyarrow.parquet
 
     script = tmp / "with_polars.py"
     script.write_text(baselines.POLARS_SCRIPT)
+    without = tmp / "without_compiled_part"  # cgraph as an install without a C++ compiler
+    without.mkdir(exist_ok=True)
+    (without / "sitecustomize.py").write_text(
+        "import sys\nsys.modules['cgraph._csvrows'] = None  # not built\n")
     has_polars = _try("polars")
     rng = np.random.default_rng(0)
     for rows in sizes:
@@ -372,9 +377,11 @@ def bench_data(sizes, repeat, tmp: Path):
                 n = min(100_000, rows - start)
                 x, y = rng.uniform(-2, 2, n).tolist(), rng.uniform(-2, 2, n).tolist()
                 fh.write("".join(f"{a!r},{b!r}\n" for a, b in zip(x, y)))
-        ours, theirs, peak, cpu = [], [], [], {"ours": [], "polars": []}
+        ours, theirs, arrow, peak = [], [], [], []
+        cpu = {"ours": [], "polars": [], "arrow": []}
+        command = f"{CGRAPH} eval '{DATA_PROGRAM}' --data {csv}"
         for _ in range(repeat):  # interleaved
-            t, mib, c = _with_cpu(f"{CGRAPH} eval '{DATA_PROGRAM}' --data {csv}")
+            t, mib, c = _with_cpu(command)
             ours.append(t)
             peak.append(mib)
             cpu["ours"].append(c)
@@ -382,14 +389,23 @@ def bench_data(sizes, repeat, tmp: Path):
                 t, _, c = _with_cpu(f"{PY} {script} {csv}")
                 theirs.append(t)
                 cpu["polars"].append(c)
+            t, _, c = _with_cpu(f"PYTHONPATH={without}:$PYTHONPATH {command}")
+            arrow.append(t)
+            cpu["arrow"].append(c)
         label = f"eval --data, {rows:,} CSV rows end to end"
+        note = f"CPU time {statistics.median(cpu['ours']):.2f} s against "
         if has_polars:  # both use both cores; on a busy machine CPU time says more
             row("data", label, statistics.median(ours),
                 "polars: read_csv + formulas + write_csv", statistics.median(theirs), 1.0,
-                note=f"CPU time {statistics.median(cpu['ours']):.2f} s against "
-                     f"{statistics.median(cpu['polars']):.2f} s")
+                note=note + f"{statistics.median(cpu['polars']):.2f} s")
+            row("data", label + " [without the compiled part: Arrow's path, CPU time "
+                f"{statistics.median(cpu['arrow']):.2f} s]", statistics.median(arrow),
+                "polars: read_csv + formulas + write_csv", statistics.median(theirs))
         else:
             row("data", label, statistics.median(ours), "polars not installed", None)
+        row("data", label, statistics.median(ours), "cgraph without the compiled part "
+            "(Arrow)", statistics.median(arrow),
+            note=note + f"{statistics.median(cpu['arrow']):.2f} s")
         row("data", f"eval --data, {rows:,} CSV rows: peak memory", max(peak), "limit",
             150.0, 1.0, unit="MiB")
         pq = tmp / f"pts{rows}.parquet"  # the same points in Parquet, to CSV on stdout
