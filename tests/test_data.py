@@ -527,32 +527,6 @@ def test_a_tab_or_semicolon_separated_file_is_named_as_such(tmp_path):
     assert r.exit_code == 2 and "none of its columns (z) is a variable" in r.stderr
 
 
-def test_eval_data_starts_no_blas_threads():
-    """eval --data makes no BLAS call and keeps both cores busy with its own threads:
-    numpy is imported with OpenBLAS on one thread (its idle threads spin for ~0.1 s after
-    the import), the environment is left as it was, and a user's setting is kept."""
-    import os
-    import subprocess
-    import sys
-
-    if not os.path.isdir("/proc/self/task"):
-        pytest.skip("threads are counted in /proc")
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "GOTO_NUM_THREADS")}
-    threads = "len(os.listdir('/proc/self/task')), os.environ.get('OPENBLAS_NUM_THREADS')"
-
-    def run(code: str, **extra) -> list:
-        out = subprocess.run([sys.executable, "-c", f"import os\n{code}\nprint({threads})"],
-                             env={**env, **extra}, capture_output=True, text=True, check=True)
-        return out.stdout.split()
-
-    if run("import numpy")[0] == "1":
-        pytest.skip("this numpy starts no BLAS threads")
-    ours = "from cgraph.eval_data import numpy_one_blas_thread\nnumpy_one_blas_thread()"
-    assert run(ours) == ["1", "None"]
-    assert run(ours, OPENBLAS_NUM_THREADS="2") == ["2", "2"]
-
-
 PLAIN_CELL = st.one_of(
     st.floats(allow_nan=False, allow_infinity=False).map(repr),
     st.text("0123456789.eE+-", max_size=20),  # numbers and not (an empty cell too)

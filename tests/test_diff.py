@@ -328,6 +328,18 @@ def test_cli_formats():
     assert "# at x=1, y=2: df_dx = " in out
 
 
+def test_the_point_lists_the_programs_variables_only_as_eval_lists_them():
+    """diff's `# at` line listed every element of a family bound as a list, used or not
+    (`W[1,1]=1, W[1,2]=0, W[2,1]=0, W[2,2]=1`), in the order they were typed; it lists
+    the program's variables as its derivatives do: a family's used elements together,
+    in the order the program first uses them."""
+    out = run("h = W[2,1]*x + b*W[1,2]", "b=1", "x=2", "W=[[1,0],[5,1]]").stdout
+    point = {line.partition(": ")[0] for line in out.splitlines() if line.startswith("#")}
+    assert point == {"# at W[1,2]=0, W[2,1]=5, x=2, b=1"}, out
+    assert out.splitlines()[:4] == ["dh_dW[1,2] = b", "dh_dW[2,1] = x", "dh_dx = W[2,1]",
+                                    "dh_db = W[1,2]"]
+
+
 def test_cli_errors():
     r = run("x*y", "--wrt", "z")
     assert r.exit_code == 2 and "'z' is not a variable" in r.stderr

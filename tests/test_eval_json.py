@@ -26,6 +26,22 @@ def run(*args, input=None):
 
 
 
+@pytest.mark.parametrize("more", [[], ["--tangent", "x=1"], ["--output", "h",
+                                                              "--output", "g"]],
+                         ids=["reverse", "forward", "outputs"])
+def test_inputs_are_the_programs_variables_as_the_gradient_lists_them(more):
+    """`inputs` held every binding in the order typed, a family bound as a list whole
+    (`W[1,1]`, `W[2,2]`, … where the program uses `W[1,2]` and `W[2,1]`): it holds the
+    program's variables, the gradient's keys in the gradient's order (README: For
+    scripts), in every document that has it."""
+    args = ["h = W[2,1]*x + b*W[1,2]; g = h*x", "b=1", "x=2", "W=[[1,0],[5,1]]"]
+    doc = json.loads(run("eval", *args, "--format", "json", *more).stdout)
+    assert doc["inputs"] == {"W[1,2]": 0.0, "W[2,1]": 5.0, "x": 2.0, "b": 1.0}
+    assert list(doc["inputs"]) == ["W[1,2]", "W[2,1]", "x", "b"]
+    reverse = json.loads(run("eval", *args, "--format", "json").stdout)
+    assert list(reverse["gradient"]) == list(doc["inputs"])
+
+
 _JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text()
     | st.floats(allow_nan=False, allow_infinity=False),

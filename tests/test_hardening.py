@@ -1038,3 +1038,31 @@ def test_ctrl_c_that_python_wraps_is_still_an_interrupt(tmp_path):
     r = proc("eval", "x*2", "x=1", env=env)
     assert r.returncode == 130, r.stderr
     assert r.stderr.decode().strip().splitlines() == ["Interrupted."]
+
+
+def test_a_very_long_name_in_a_message_is_shown_by_its_head_and_tail(tmp_path):
+    """A CSV header name of 140,000 characters was quoted whole in the "has no column"
+    message (140 KB of standard error, on a terminal 1,750 lines). Every message (an
+    error, a usage error, a warning) shows a word longer than 200 characters by its first
+    60 and last 20 around `…`, `...` where standard error is ASCII; the message around it
+    is whole, and words up to 200 characters (a long path) are kept."""
+    long = "a" * 139_990 + "0123456789"
+    data = tmp_path / "long.csv"
+    data.write_text(f"x,{long}\n1,2\n")
+    said = f"(columns: x, {'a' * 60}…{'a' * 9}0123456789)"
+    r = proc("eval", "x*y", "--data", data)
+    one_line_error(r.stderr.decode(), 2, r.returncode)
+    assert r.stderr.decode() == f"Error: {data} has no column 'y' and no binding gives it {said}\n"
+    r = proc("eval", "x*y", "--data", data, env={"PYTHONIOENCODING": "ascii"})
+    assert r.stderr.decode() == \
+        f"Error: {data} has no column 'y' and no binding gives it {said.replace('…', '...')}\n"
+    name = "w" * 150 + "v" * 150  # a binding, a usage error (--wrt), each quoting it
+    r = proc("eval", "x*y", "x=1", "y=2", f"{name}=3")
+    assert r.returncode == 2 and f"'{'w' * 59}…{'v' * 19}' is not a variable" in \
+        r.stderr.decode(), r.stderr
+    r = proc("diff", "x*y", "--wrt", name)
+    assert r.returncode == 2 and f"'{'w' * 59}…{'v' * 19}' is not a variable" in \
+        r.stderr.decode(), r.stderr
+    path = "d" * 194 + ".csv"  # 200 characters and less: whole
+    r = proc("eval", "x*y", "--data", path, cwd=tmp_path)
+    assert r.returncode == 2 and f" {path}:" in r.stderr.decode(), r.stderr

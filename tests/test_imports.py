@@ -109,3 +109,71 @@ def test_nothing_is_run_as_python_text():
             found += [f"{path.name}:{n.lineno} import {m}" for m in names
                       if m.split(".")[0] in UNSAFE]
     assert not found, found
+
+
+# How many threads the OpenBLAS that numpy loaded has, asked of OpenBLAS itself ("none": no
+# OpenBLAS is loaded; its functions' names are those threadpoolctl tries)
+_BLAS_THREADS = """
+def blas_threads():
+    import ctypes
+    paths = {line.split()[-1] for line in open("/proc/self/maps")
+             if "openblas" in line.lower() and line.split()[-1].startswith("/")}
+    for path in sorted(paths):
+        lib = ctypes.CDLL(path)
+        for prefix in ("", "scipy_"):
+            for suffix in ("", "64_"):
+                get = getattr(lib, f"{prefix}openblas_get_num_threads{suffix}", None)
+                if get is not None:
+                    return get()
+    return "none"
+"""
+
+# Runs the command line as `cgraph` does, and says at its end (atexit: the process then
+# leaves at once) whether numpy was imported and how many threads OpenBLAS has
+_AT_THE_END = _BLAS_THREADS + """
+import atexit, sys
+atexit.register(lambda: sys.stderr.write(f"\\n{'numpy' in sys.modules} {blas_threads()}\\n"))
+sys.argv[0] = "cgraph"
+from cgraph.__main__ import main
+main()
+"""
+
+
+@pytest.mark.parametrize("args", [
+    ["hessian", "x*y", "x=1", "y=2"],
+    ["eval", "x*y", "x=1+-0.1", "y=2"],  # uncertainties
+    ["check", "x*y", "x=1", "y=2", "--hessian"],
+    ["descend", "(a-1)^2+100*(b-a^2)^2", "a=-1", "b=1", "--optimizer", "newton",
+     "--steps", "3"],
+    ["descend", "(w*x-y)^2", "w=0", "--wrt", "w", "--epochs", "2", "--data", "DATA"],
+    ["eval", "x*y", "--data", "DATA"],
+], ids=["hessian", "uncertainty", "check-hessian", "newton", "descend-data", "eval-data"])
+def test_commands_that_import_numpy_start_no_blas_threads(args, tmp_path):
+    """Every command that imports numpy has OpenBLAS on one thread: none makes a BLAS call
+    that threads would speed up, and OpenBLAS's idle threads spin for ~0.1 s of CPU after
+    the import (only eval --data avoided it, by a helper of its own). A user's setting of
+    OpenBLAS's threads (any of the variables it reads) is kept."""
+    import os
+
+    if not os.path.exists("/proc/self/maps"):
+        pytest.skip("OpenBLAS is found in /proc/self/maps")
+    blas = ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS")  # what it reads
+    env = {k: v for k, v in os.environ.items() if k not in blas}
+    probe = subprocess.run([sys.executable, "-c", f"{_BLAS_THREADS}\nimport numpy\n"
+                            "print(blas_threads())"],
+                           env=env, capture_output=True, text=True, check=True)
+    if probe.stdout.strip() in ("none", "1"):
+        pytest.skip(f"this numpy's BLAS starts no threads of its own ({probe.stdout})")
+    data = tmp_path / "data.csv"
+    data.write_text("x,y\n1,2\n3,4\n")
+    args = [str(data) if a == "DATA" else a for a in args]
+
+    def at_the_end(**extra) -> str:
+        done = subprocess.run([sys.executable, "-c", _AT_THE_END, *args],
+                              env={**env, **extra}, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        return done.stderr.splitlines()[-1]
+
+    assert at_the_end() == "True 1"
+    assert at_the_end(OPENBLAS_NUM_THREADS="2") == "True 2"
+    assert at_the_end(OMP_NUM_THREADS="2") == "True 2"

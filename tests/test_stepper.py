@@ -486,9 +486,12 @@ IN_VIEW = """() => {
   const pic = box(document.getElementById('picture'));
   const li = box(document.querySelector('#steps li.current'));
   const beside = li.left >= pic.right;
+  const steps = document.getElementById('steps'), own = box(steps);
   return {count: document.getElementById('count').textContent, height: innerHeight,
           picture: [pic.top, pic.bottom], line: [li.top, li.bottom], beside: beside,
-          covered: !beside && li.top < pic.bottom && li.bottom > pic.top};
+          covered: !beside && li.top < pic.bottom && li.bottom > pic.top,
+          box: [own.top, own.bottom], own: steps.scrollHeight > steps.clientHeight,
+          main: box(document.querySelector('main')).height};
 }"""
 
 
@@ -497,7 +500,10 @@ def test_on_a_desktop_the_picture_stays_in_view_while_stepping(browser, tmp_path
     """At 1280x900, stepping with the arrow keys to the last step scrolled the page to keep
     the step's line in view, and the picture's top half (the node the step talks about)
     left the screen (trial9). Now the picture stays whole in the window at every step, and
-    so does the step's line, not hidden under the picture, going forward and back."""
+    so does the step's line, not hidden under the picture, going forward and back.
+    The steps scroll in their own box (for a while they scrolled with the page, which a
+    long program made long: the picture and the steps are never taller than the window),
+    and the step's line is inside that box where it shows."""
     if name == "model":
         path = tmp_path / "model.html"
         point = {"w": 0.8, "x": 1.2, "b": -0.1, "t": 0.5}
@@ -516,6 +522,9 @@ def test_on_a_desktop_the_picture_stays_in_view_while_stepping(browser, tmp_path
             assert -1 <= at["picture"][0] and at["picture"][1] <= at["height"] + 1, at
             assert -1 <= at["line"][0] and at["line"][1] <= at["height"] + 1, at
             assert not at["covered"], at
+            assert at["main"] <= at["height"], at
+            assert at["box"][0] - 1 <= at["line"][0] and at["line"][1] <= at["box"][1] + 1, at
+        assert any(at["own"] for at in seen) == (name != "tutorial"), seen[0]
         assert seen[n - 2]["count"] == f"step {n} of {n}" and seen[-1]["count"] == f"step 1 of {n}"
         assert p.errors == []
     finally:

@@ -17,6 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from terminal import WIDTHS, collect, on_terminal, start
 
@@ -290,6 +292,16 @@ def test_a_table_that_would_be_cut_is_laid_out_in_blocks(width):
     assert sorted(NUMBER.findall(shown.screen)) == sorted(NUMBER.findall(wide.screen))
 
 
+def _program_lines(shown) -> list[str]:
+    """eval's program line as shown: the lines above its table (or its first block)."""
+    lines = []
+    for line in shown.lines:
+        if line.lstrip().startswith("#"):
+            break
+        lines.append(line.rstrip())
+    return lines
+
+
 PROGRAM_LINES = {  # eval's program line: (program, bindings) -> its lines at 40 and 80
     ("z = w*x + b; y = sigmoid(z); loss = (y - t)^2", ("w=0.8", "x=1.2", "b=-0.1", "t=0.5")):
         {40: ["z = w*x + b; y = sigmoid(z);", "loss = (y - t)^2"],
@@ -316,13 +328,95 @@ def test_evals_program_line_breaks_between_statements_and_before_operators(progr
     when it is longer than a line. Nothing is lost: the lines joined are the program."""
     shown = on_terminal(["eval", program, *point], width)
     assert shown.status == 0, shown.stderr
-    lines = []
-    for line in shown.lines:
-        if line.lstrip().startswith("#"):  # the table (or its first block) begins
-            break
-        lines.append(line.rstrip())
+    lines = _program_lines(shown)
     assert lines == PROGRAM_LINES[program, point][width], shown.screen
     assert " ".join(lines) == program
+
+
+TIGHT_PROGRAMS = {  # programs written without spaces, or names nearly a line wide
+    ("loss=(w1*x1+w2*x2-y)^2+exp(alpha*beta)/(1+gamma)",
+     ("w1=1", "x1=2", "w2=3", "x2=4", "y=1", "alpha=1", "beta=2", "gamma=3")): {
+        10: ["loss=(w1", "*x1+w2*x2", "-y)^2", "+exp(alpha", "*beta)", "/(1+gamma)"],
+        20: ["loss=(w1*x1+w2*x2-y)", "^2+exp(alpha*beta)", "/(1+gamma)"],
+        30: ["loss=(w1*x1+w2*x2-y)^2", "+exp(alpha*beta)/(1+gamma)"],
+        80: ["loss=(w1*x1+w2*x2-y)^2+exp(alpha*beta)/(1+gamma)"]},
+    ("z=weight_one*x+b_bias_of_it", ("weight_one=1", "x=2", "b_bias_of_it=3")): {
+        20: ["z=weight_one*x", "+b_bias_of_it"],  # was `z=weight_one*x+b_bia` / `s_of_it`
+        80: ["z=weight_one*x+b_bias_of_it"]},
+    ("y=1e-7*weight_of_it-2.5e+3*x", ("weight_of_it=1", "x=2")): {
+        12: ["y=1e-7*", "weight_of_it", "-2.5e+3*x"],  # `*weight_of_it` is 13 wide
+        20: ["y=1e-7*weight_of_it", "-2.5e+3*x"]},
+    ("a_nineteen_chars_xy + b_nineteen_chars_xy",
+     ("a_nineteen_chars_xy=1", "b_nineteen_chars_xy=2")): {
+        20: ["a_nineteen_chars_xy", "+b_nineteen_chars_xy"],  # was `+` alone on a line
+        41: ["a_nineteen_chars_xy + b_nineteen_chars_xy"]},
+}
+
+NAME_OR_NUMBER = re.compile(r"\d+(?:\.\d*)?(?:e[-+]?\d+)?|\w+")
+
+
+@pytest.mark.parametrize("program,point,width", [(p, b, w) for (p, b), ws in
+                                                 TIGHT_PROGRAMS.items() for w in ws])
+def test_evals_program_line_never_cuts_a_name_and_never_leaves_an_operator_alone(
+        program, point, width):
+    """A program without spaces wider than the terminal was cut where each line ended,
+    inside a name (`z=weight_one*x+b_bia` / `s_of_it` at 20 columns); a `+` before a
+    19-character name sat alone on a line at 20 (trial10). Such a stretch breaks before its
+    outermost binary operators (never in a number: `1e-7`, `2.5e+3`); an operator goes
+    with the term after it, without its space where only that fits, or ends the line
+    before. Every name and number is on one line whole, in order, and a wider terminal
+    shows the program as it was written."""
+    shown = on_terminal(["eval", program, *point], width)
+    assert shown.status == 0, shown.stderr
+    lines = _program_lines(shown)
+    assert lines == TIGHT_PROGRAMS[program, point][width], shown.screen
+    assert all(len(line) <= width for line in lines)
+    assert not any(re.fullmatch(r"[-+*/^=]+", line) for line in lines)
+    assert [w for line in lines for w in NAME_OR_NUMBER.findall(line)] == \
+        NAME_OR_NUMBER.findall(program)
+    assert "".join(lines).replace(" ", "") == program.replace(" ", "")
+
+
+_TERM = st.one_of(st.from_regex(r"[a-z_][a-z_0-9]{0,9}", fullmatch=True),
+                  st.from_regex(r"[0-9]{1,3}(\.[0-9]{1,2})?(e[-+][0-9])?", fullmatch=True))
+
+
+@st.composite
+def _spaceless_programs(draw, depth=0):
+    """A statement written without spaces: terms, binary operators, brackets, calls."""
+    parts = [draw(_TERM)]
+    for _ in range(draw(st.integers(0, 4))):
+        op = draw(st.sampled_from(["+", "-", "*", "/", "^"]))
+        term = draw(_TERM)
+        if depth < 2 and draw(st.booleans()):
+            inner = draw(_spaceless_programs(depth + 1))
+            term = draw(st.sampled_from(["({})", "exp({})", "-{}"])).format(inner) \
+                if not inner.startswith("-") else f"({inner})"
+        parts += [op, term]
+    return "".join(parts)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_spaceless_programs(), st.integers(8, 40))
+def test_program_line_breaks_only_before_operators(program, width):
+    """Oracle: the tokens of the program (names and numbers, `1e-7` one number), each on
+    one line whole, in order; nothing lost; no line wider than the terminal unless a term
+    alone is."""
+    from rich.console import Console
+    from rich.text import Text
+
+    from cgraph.layout import Program
+
+    console = Console(width=width, record=True, color_system=None, legacy_windows=False)
+    with console.capture() as captured:
+        console.print(Program(Text(program)))
+    lines = captured.get().splitlines()
+    assert "".join(lines) == program
+    widest = max(len(t) for t in NAME_OR_NUMBER.findall(program))
+    if widest + 1 < width:  # (a term with its operator fits on any line)
+        assert [w for line in lines for w in NAME_OR_NUMBER.findall(line)] == \
+            NAME_OR_NUMBER.findall(program), lines
+        assert all(len(line) <= width for line in lines), lines
 
 
 LONG = "learning_rate_of_the_first_layer_weights"  # 40 letters

@@ -14,7 +14,7 @@ from math import comb
 from . import formula, numtext, symbolic
 from .errors import InputError
 from .graph import Graph
-from .printing import latex_name
+from .printing import inputs, latex_name
 
 MAX_PARTIALS = 64  # distinct partials of one order printed at most
 _LAND = r" \land "
@@ -223,7 +223,8 @@ def _with_values(d: Derivatives, text: str, digits) -> str:
     if d.point_values is None:
         return text
     num = numtext.text
-    point = ", ".join(f"{k}={num(v, digits)}" for k, v in d.point.items())
+    point = ", ".join(f"{k}={num(v, digits)}"
+                      for k, v in inputs(d.graph.variables, d.point).items())
     lines = []
     for v, x in d.point_values.items():
         line = f"# at {point}: {d.name(v)} = {num(x, digits)}"

@@ -53,11 +53,32 @@ def keep(result) -> None:
         _kept.append(result)
 
 
+# What OpenBLAS reads, first to last, for its number of threads
+BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS")
+
+
+def one_blas_thread() -> None:
+    """Have OpenBLAS, if numpy loads it in this process, start on this thread alone, unless
+    the user set its number of threads.
+
+    A command makes no BLAS call that threads would speed up (hessian's and descend
+    --optimizer newton's eigenvalues and solves are of a few variables; eval --data runs
+    its own threads on every core), but OpenBLAS's idle threads spin, waiting for work,
+    for about 0.1 s after numpy's import: CPU time spent for nothing in every command that
+    imports numpy. OpenBLAS reads the variable once, when it loads; the command line is
+    the whole process (`run` ends it), and its only child, Graphviz's `dot`, has no BLAS."""
+    import os
+
+    if not any(key in os.environ for key in BLAS_THREADS):
+        os.environ[BLAS_THREADS[0]] = "1"
+
+
 def run(start, early=()) -> None:
     """Call `start()` (which runs the command line) and exit with the contract's status.
     `early` holds the Ctrl-Cs that came before this handler was installed."""
     global _kept
     interrupts.install()
+    one_blas_thread()
     status = 0
     _kept = []
     try:

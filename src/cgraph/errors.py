@@ -87,11 +87,23 @@ def visible(text: str) -> str:
     return text.translate(_INVISIBLE)
 
 
+# A word of a message (a name, a CSV cell or header, a path: what it quotes) longer than
+# this is shown by its head and its tail around `…` (`...` where standard error is ASCII)
+LONGEST, HEAD, TAIL = 200, 60, 20
+
+
 def folded(text: str, width: int | None, taken: int = 0) -> str:
     """`text` as a terminal `width` columns wide shows it (None: not a terminal; the text
     as it is, one line a message for scripts): each line too long broken at its spaces,
     where the terminal would fold it mid-word; `taken`, the columns the first line's
-    prefix takes (`Error: `). A word longer than a line is left for the terminal."""
+    prefix takes (`Error: `). A word longer than a line is left for the terminal, but one
+    longer than LONGEST characters (a CSV header name of 140,000) is cut to its head and
+    tail. Every message on standard error is made here (errors, usage errors, warnings)."""
+    if len(text) > LONGEST:
+        import re
+
+        text = re.sub(r"[^ \n]{%d,}" % (LONGEST + 1),
+                      lambda m: f"{m[0][:HEAD]}…{m[0][-TAIL:]}", text)
     if width is None or text.isascii() and "\n" not in text and taken + len(text) <= width:
         return text
     from rich.cells import cell_len

@@ -64,28 +64,6 @@ def _stdout_bytes():
     return raw.write
 
 
-def numpy_one_blas_thread():
-    """numpy, imported (if it is not yet) with OpenBLAS on this thread only, unless the
-    user's OPENBLAS_NUM_THREADS says otherwise; the environment is left as it was.
-
-    eval --data makes no BLAS call, and its own threads use every core; OpenBLAS's threads
-    would only spin, waiting for work, for about 0.1 s after the import (90 ms of CPU on
-    this 2-core machine: 2*10^5 rows took 0.19 s instead of 0.205)."""
-    import os
-    import sys
-
-    key = "OPENBLAS_NUM_THREADS"
-    if "numpy" not in sys.modules and key not in os.environ:
-        os.environ[key] = "1"
-        try:
-            import numpy
-        finally:
-            del os.environ[key]
-    import numpy
-
-    return numpy
-
-
 # `eval --data -o FILE`: what the rows are written as (see cli_support.by_suffix)
 SUFFIXES = {".csv": "csv", **dict.fromkeys(PARQUET_SUFFIXES, "parquet")}
 
@@ -98,7 +76,7 @@ def eval_points(graph, bindings, path, wrt=None, progress=None, outputs=None,
 
     Interrupted (Ctrl-C), it stops after a whole batch of rows, keeps them (a Parquet file
     gets its footer) and says on standard error that the output is incomplete."""
-    np = numpy_one_blas_thread()
+    import numpy as np  # (OpenBLAS on one thread: entry.one_blas_thread)
     targets = graph.output_nodes(outputs)
     reader, raw, size = open_points(path)
     with raw or contextlib.nullcontext():

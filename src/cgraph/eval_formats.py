@@ -16,7 +16,7 @@ from bisect import bisect_left
 from .graph import Evaluation
 from .ops import CONST
 from . import numtext
-from .printing import node_expr, node_labels, op_template, reading_order
+from .printing import inputs, node_expr, node_labels, op_template, reading_order
 
 try:  # json.dumps's own string encoder, without importing json, whose decoder and encoder
     # compile six regular expressions (1.2 ms of every eval, which reads no JSON)
@@ -131,7 +131,8 @@ def _json_head(ev, wrt, keys: list[str]) -> dict:
     graph = ev.graph
     num = numtext.json_value
     parts = {"program": lambda: graph.source,
-             "inputs": lambda: {k: num(float(v)) for k, v in ev.bindings.items()}}
+             "inputs": lambda: {k: num(float(v))
+                                for k, v in inputs(graph.variables, ev.bindings).items()}}
     if hasattr(ev, "tangents"):
         parts.update({"mode": lambda: "forward", "output": lambda: graph.output_name,
                       "value": lambda: num(ev.value),

@@ -168,7 +168,12 @@ class Program:
     between statements (after their `;`), and a statement too long for a line at the
     spaces outside its brackets, before an operator or `=` (`loss` / `= (y - t)^2`, never
     `(y -` / `t)^2`); a bracket too long for a line breaks at its own outermost spaces.
-    The breaking is `wrap`'s, given these spans to keep whole."""
+    A stretch without spaces too long for a line (`z=weight*x+bias`) breaks before its
+    outermost operators (`_operators`), never inside a name or a number (`1e-7`). An
+    operator whose term does not fit after it ends the line before; one that would stand
+    alone on a line goes with the term after it, without the space between them (`+name`),
+    unless even that is too wide (a name as wide as the line). The breaking is `wrap`'s
+    (`breaks`), given these spans to keep whole."""
 
     def __init__(self, text: Text):
         self.text = text
@@ -178,24 +183,69 @@ class Program:
         if self.text.cell_len <= width:
             yield self.text
             return
-        yield from wrap(self.text, width, width, _statement_units(self.text.plain, width))
+        text, units = self.text, _statement_units(self.text.plain, width)
+        while True:
+            starts = breaks(text.plain, width, width, units)
+            plain = text.plain
+            alone = [k for k, ((a, b), (c, d)) in enumerate(zip(units, units[1:]))
+                     if a in starts and c in starts and OPERATOR.fullmatch(plain[a:b])
+                     and cell_len(plain[a:b]) + cell_len(plain[c:d]) <= width]
+            if not alone:  # an operator alone on a line goes with the term after it
+                break
+            k = alone[0]
+            (a, b), (c, d) = units[k], units[k + 1]
+            text = text[:b] + text[c:]  # (without the space between them: `+name`)
+            units[k:] = [(a, d - (c - b))] + [(x - (c - b), y - (c - b))
+                                              for x, y in units[k + 2:]]
+        yield from _lines(text, starts)
+
+
+def _operators(plain: str) -> list[int]:
+    """Where a binary operator starts in `plain` (one that follows a name, a number or a
+    closing bracket, as the lexer reads them: the `-` of `1e-7` and of `a*-b` is none)."""
+    from .parser import terminal
+
+    token = re.compile(f"(?P<number>{terminal('NUMBER')})|(?P<name>{terminal('NAME')})|"
+                       f"(?P<op>{OPERATOR.pattern})|.")
+    found, operand = [], False
+    for m in token.finditer(plain):
+        kind = m.lastgroup
+        if kind == "op":
+            if operand:
+                found.append(m.start())
+            operand = False
+        elif m.group() != " ":
+            operand = kind is not None or m.group() in ")]"
+    return found
 
 
 def _statement_units(plain: str, room: int) -> list[tuple[int, int]]:
     """`Program`'s spans: each statement with its `;`; one wider than `room` split at its
-    outermost spaces, an operator kept with the term after it, and so on inward."""
+    outermost spaces, an operator kept with the term after it, and so on inward; a span
+    without spaces, before its outermost operators."""
     depth, level = 0, []
     for c in plain:  # the bracket depth of each character
         depth -= c in ")]}"
         level.append(depth)
         depth += c in "([{"
+    operators: list[int] | None = None  # found when first needed
 
     def split(start: int, end: int) -> list[tuple[int, int]]:
+        nonlocal operators
         if cell_len(plain[start:end]) <= room:
             return [(start, end)]
         gaps = [k for k in range(start, end) if plain[k] == " "]
-        if not gaps:
-            return [(start, end)]  # one word: wrap cuts it
+        if not gaps:  # one word: before its outermost operators, else wrap cuts it
+            if operators is None:
+                operators = _operators(plain)
+            inside = [k for k in operators if start < k < end]
+            if not inside:  # `*name`: the operator may end the line before
+                op = OPERATOR.match(plain, start, end)
+                return [(start, op.end()), (op.end(), end)] if op and op.end() < end \
+                    else [(start, end)]
+            low = min(level[k] for k in inside)
+            cuts = [start] + [k for k in inside if level[k] == low] + [end]
+            return [u for a, b in zip(cuts, cuts[1:]) for u in split(a, b)]
         low = min(level[k] for k in gaps)
         pieces, at = [], start
         for k in (k for k in gaps if level[k] == low):
@@ -252,9 +302,14 @@ def wrap(text: Text, first: int, room: int,
     too long for its line (`∂成本/∂預測很長的中文名字`: CJK names have no space to break at)
     breaks after its last `/` that fits, so that each name in it stays whole; only a name
     longer than a line is cut, where the line ends. Wide characters count as two columns."""
+    return _lines(text, breaks(text.plain, first, room, units))
+
+
+def breaks(plain: str, first: int, room: int,
+           units: list[tuple[int, int]] | None = None) -> list[int]:
+    """Where `wrap` begins each line of `plain` after the first."""
     from rich.cells import get_character_cell_size as cells
 
-    plain = text.plain
     starts: list[int] = []  # where each line after the first begins
     used = last = len(plain) - len(plain.lstrip(" "))  # columns taken; the last word's end
     for start, end in _units(plain, room) if units is None else units:
@@ -285,6 +340,10 @@ def wrap(text: Text, first: int, room: int,
             cut = max(cut, k + 1)  # a character wider than the line goes all the same
             starts.append(cut)
             k, used, limit = cut, 0, room
+    return starts
+
+
+def _lines(text: Text, starts: list[int]) -> list[Text]:
     lines = text.divide(starts)
     for line in lines:
         line.rstrip()

@@ -201,21 +201,51 @@
   }
 
   // The step's line scrolled into view. Wider than a phone the picture sticks at the top of
-  // the window (stepper.css) and the steps scroll with the page: the line is brought into
-  // the part of the window the picture leaves free (below it when the steps are below it),
-  // so the picture never leaves the screen. On a phone the steps scroll in their own box.
+  // the window (stepper.css), and the steps scroll in their own box, beside the picture or
+  // below it, as tall as the window leaves it (`fit`). A line outside the part of the box
+  // that shows: the page scrolls to bring the whole box into the window below (or beside)
+  // the picture, as far as it can, then the box scrolls to the line, so that the picture
+  // never leaves the screen and no line is under it. On a phone the steps scroll in their
+  // own box, as ever.
   function reveal(li) {
     const pic = document.getElementById("picture");
     if (!pic || getComputedStyle(pic).position !== "sticky") {
       li.scrollIntoView({block: "nearest"});
       return;
     }
-    const p = pic.getBoundingClientRect(), r = li.getBoundingClientRect();
-    const below = r.left < p.right;  // the steps are under the picture, not beside it
-    const top = below ? parseFloat(getComputedStyle(pic).top) + p.height + 16 : 8;
-    const bottom = window.innerHeight - 8;
+    const top = free(pic), bottom = window.innerHeight - 8;
+    const shows = () => {
+      const b = list.getBoundingClientRect(), r = li.getBoundingClientRect();
+      return [r, Math.max(b.top, top), Math.min(b.bottom, bottom), b];
+    };
+    let [r, high, low, b] = shows();
+    if (r.top >= high && r.bottom <= low) return;
+    if (b.bottom > bottom) window.scrollBy(0, Math.min(b.bottom - bottom, b.top - top));
+    else if (b.top < top) window.scrollBy(0, b.top - top);
+    [r, high, low] = shows();
+    if (r.top < high + 4) list.scrollTop -= high + 4 - r.top;
+    else if (r.bottom > low - 4) list.scrollTop += Math.min(r.bottom - low + 4, r.top - high);
+    [r] = shows();  // (a box shorter than the line, or the page at its end)
     if (r.top < top) window.scrollBy(0, r.top - top);
     else if (r.bottom > bottom) window.scrollBy(0, Math.min(r.bottom - bottom, r.top - top));
+  }
+  // Where the window is free of the sticky picture, for the steps: below it when the steps
+  // are below it, else from the top.
+  function free(pic) {
+    const p = pic.getBoundingClientRect();
+    const below = list.getBoundingClientRect().left < p.right;
+    return below ? parseFloat(getComputedStyle(pic).top) + p.height + 16 : 8;
+  }
+  // The steps' box as tall as the window leaves it once the picture sticks (at least 10
+  // lines' worth): the page is then never longer than what is above the picture, one
+  // window and what is below the steps.
+  function fit() {
+    const pic = document.getElementById("picture");
+    if (!list || !pic || getComputedStyle(pic).position !== "sticky") {
+      if (list) list.style.maxHeight = "";
+      return;
+    }
+    list.style.maxHeight = Math.max(window.innerHeight - free(pic) - 8, 240) + "px";
   }
 
   function stop() {
@@ -258,6 +288,8 @@
         toggle();
       }
     });
+    fit();
+    window.addEventListener("resize", fit);
     refresh();
   }
 
