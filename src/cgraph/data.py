@@ -705,10 +705,12 @@ def csv_column(values):
     return texts
 
 
+@functools.cache
 def compiled():
     """`cgraph._csvrows` (C++: plain CSV cells read and rows written without Python's
     lock), or None where the install could not build it (no C++17 compiler): Arrow does
-    the same work, more slowly, with the same results."""
+    the same work, more slowly, with the same results. (Looked for once: a failed import
+    costs 40 µs, and every batch asks.)"""
     try:
         from . import _csvrows
     except ImportError:
