@@ -257,3 +257,24 @@ def test_the_graph_section_says_what_a_one_input_program_is(program, bindings, s
     graph = r.stdout.split("### The graph\n\n")[1]
     assert graph.splitlines()[0] == statement
     assert "operatorname{var}" not in r.stdout and "operatorname{const}" not in r.stdout
+
+
+def test_a_negative_argument_of_a_function_takes_no_second_parentheses():
+    """`tanh(x)` at x = -3 read `tanh((-3))` (LaTeX `\\tanh\\left(\\left(-3\\right)\\right)`,
+    the page the same): a function's argument was put in parentheses as an operand of
+    a product is. An operator's operand keeps them."""
+    args = ("y = tanh(x) + max(x, -x) + x^2 + x*x", "x=-3")
+    text = run("explain", *args, "--format", "text").stdout
+    for line in ("t1 = tanh(x) = tanh(-3) = -0.995055", "t2 = -x = -(-3) = 3",
+                 "t3 = max(x, t2) = max(-3, 3) = 3", "t6 = x^2 = (-3)^2 = 9",
+                 "t8 = x · x = (-3) · (-3) = 9"):
+        assert f"  {line}\n" in text, line
+    assert "((" not in text
+    latex = run("explain", *args, "--format", "markdown").stdout
+    assert r"\tanh\left(-3\right) = -0.995055" in latex
+    assert r"\left(\left(" not in latex
+    from cgraph import explain, parse
+
+    step = next(s for sec in explain.walkthrough(parse(args[0]).evaluate({"x": -3.0}))
+                for s in sec.lines if s.text().startswith("t1 = tanh(x)"))
+    assert [paren for _, paren in step.template()[1]] == [False, False]  # the page's holes

@@ -88,14 +88,23 @@ class Apply:
     args: list  # of str (labels) or Num
 
     def text(self, digits, in_product=False) -> str:
-        atoms = [(a if isinstance(a, str) else a.text(digits, True), P_ATOM)
+        operand = _operand(self.op)
+        atoms = [(a if isinstance(a, str) else a.text(digits, operand), P_ATOM)
                  for a in self.args]
         return text_value(apply_infix(self.op, atoms, TIMES))  # (x < 2) = (1 < 2) = 1
 
     def latex(self, digits, in_product=False) -> str:
-        atoms = [(Name(a).latex(digits) if isinstance(a, str) else a.latex(digits, True),
+        operand = _operand(self.op)
+        atoms = [(Name(a).latex(digits) if isinstance(a, str) else a.latex(digits, operand),
                   P_ATOM) for a in self.args]
         return latex_value(apply_latex(self.op, atoms))  # [x < 2] = [1 < 2] = 1
+
+
+def _operand(op: Op) -> bool:
+    """Whether a negative number among op's arguments goes in parentheses: an operator's
+    operand does (`4 · (-3)`, `-(-3)`, `(-3)^2`), a function's argument does not
+    (`tanh(-3)`, not `tanh((-3))`)."""
+    return op.infix or op is ops.NEG
 
 
 @dataclass
