@@ -46,7 +46,8 @@ SLOW_NODES = 2000
 @dataclass
 class Box:
     id: str
-    kind: str  # "var", "const", "op", "output", or "ref" (a copy of a widely used leaf)
+    kind: str  # "var", "const", "op", "output", "ref" (a copy of a widely used leaf), or
+    # "end" (the result of a statement that does not lead to the output)
     title: str  # name, literal, op symbol
     value: str | None = None
     grad: str | None = None  # ∂output/∂node, the sum over all its paths
@@ -250,6 +251,12 @@ def build(graph: Graph, ev: Evaluation | None = None, *, values: bool = True,
                 label = ("left", "right")[k] if len(inputs[n.id]) == 2 else f"argument {k + 1}"
             d.edges.append(Edge(f"n{j}", nid, label, current=on, length=length(j, n.id)))
             src_of[n.id, k] = f"n{j}"
+        if n.inputs and not users[n.id] and n.id != graph.output:
+            # a statement that does not lead to the output (`a = x*2; b = y + 1`) ends in
+            # a box of its own, as the output does: else its name and value are nowhere
+            d.boxes.append(Box(f"{nid}s", "end", labels[n.id], value, handle=labels[n.id]))
+            d.edges.append(Edge(nid, f"{nid}s", f"{labels[n.id]} = {value}" if value
+                                else None))
 
     out = graph.nodes[graph.output]
     out_id = f"n{len(graph.nodes)}"
