@@ -420,6 +420,29 @@ def test_an_ascii_terminal_gets_ascii_spellings(args):
     assert r.stdout.isascii() and b"\\u03b8" in r.stdout if "θ=2" in args else True
 
 
+@pytest.mark.parametrize("lang", ["python", "numpy"])
+def test_code_generated_for_an_ascii_terminal_still_runs(lang, tmp_path):
+    """`codegen "θ*x" --lang python` on an ASCII standard output wrote `def f_grad(\u03b8,
+    x):`, a SyntaxError: `\u03b8` is JSON's spelling, and no Python name (C spells θ
+    `_u03b8`, JS reads `\u03b8` in a name). Python names are spelled as C's there; in its
+    docstring the escape is Python's own. The function computes what the UTF-8 one does."""
+    program = "损失 = θ*x + sin(ｘ*θ)"
+    ascii_code = proc("codegen", program, "--lang", lang, env=ASCII)
+    assert ascii_code.returncode == 0 and ascii_code.stdout.isascii(), ascii_code.stderr
+    utf8_code = proc("codegen", program, "--lang", lang)
+    results = []
+    for code in (ascii_code.stdout, utf8_code.stdout):
+        space: dict = {}
+        exec(compile(code.decode("utf-8"), "generated.py", "exec"), space)
+        results.append(space["f_grad"](0.5, 2.0, -1.5))
+    value, grad = results[0]
+    assert (float(value), [float(g) for g in grad]) == \
+        (float(results[1][0]), [float(g) for g in results[1][1]])
+    path = tmp_path / "grad.py"  # an -o file is UTF-8: the names as they are
+    assert proc("codegen", program, "--lang", lang, "-o", path, env=ASCII).returncode == 0
+    assert path.read_bytes() == utf8_code.stdout
+
+
 def test_an_ascii_terminal_reads_plus_minus_as_the_binding_writes_it():
     """On an ASCII terminal eval's uncertainty came out as 'f = 6 \\u00b1 0.5': ± is no
     character of a name (the \\u escape keeps names such as θ exact in JSON), so it gets
