@@ -443,6 +443,34 @@ def test_code_generated_for_an_ascii_terminal_still_runs(lang, tmp_path):
     assert path.read_bytes() == utf8_code.stdout
 
 
+@pytest.mark.renderers
+def test_a_diagram_for_an_ascii_terminal_draws_its_names(tmp_path):
+    """`graph "θ*x"` on an ASCII standard output wrote `n0["\\u03b8 = 1"]` (and ∂ as `d`):
+    Mermaid and Graphviz drew the six characters. A character ASCII lacks is the renderer's
+    entity code there (`#952;`, `&#952;`), which both draw as θ; an -o file stays UTF-8."""
+    import renderers
+
+    renderers.require_dot()
+    renderers.require_mmdc()
+    args = ["graph", "y = θ*x", "θ=1", "x=2", "--grads"]
+    shown = {"θ = 1", "∂y/∂θ = 2", "∂y/∂x = 1"}
+    mmd = proc(*args, env=ASCII)
+    assert mmd.returncode == 0 and mmd.stdout.isascii(), mmd.stderr
+    assert b'n0["#952; = 1"]' in mmd.stdout
+    (tmp_path / "g.mmd").write_bytes(mmd.stdout)
+    done = renderers.mermaid_renders([tmp_path / "g.mmd"], boxes=True)
+    assert done.returncode == 0, done.stderr
+    measured = renderers.mermaid_boxes(tmp_path / "g.mmd")
+    texts = {t["text"] for t in measured["nodes"] + measured["labels"]}
+    assert shown <= texts, texts
+    dot = proc(*args, "--format", "dot", env=ASCII)
+    assert dot.returncode == 0 and dot.stdout.isascii(), dot.stderr
+    svg = subprocess.run(["dot", "-Tsvg"], input=dot.stdout, capture_output=True, check=True)
+    assert all(text.encode() in svg.stdout for text in ("θ", "∂y/∂θ = 2")), svg.stdout
+    assert proc(*args, "-o", tmp_path / "file.mmd", env=ASCII).returncode == 0
+    assert 'n0["θ = 1"]' in (tmp_path / "file.mmd").read_text(encoding="utf-8")
+
+
 def test_an_ascii_terminal_reads_plus_minus_as_the_binding_writes_it():
     """On an ASCII terminal eval's uncertainty came out as 'f = 6 \\u00b1 0.5': ± is no
     character of a name (the \\u escape keeps names such as θ exact in JSON), so it gets

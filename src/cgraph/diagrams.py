@@ -330,9 +330,22 @@ def _beside(edges: list[Edge]) -> list[Edge]:
 # -- Mermaid ------------------------------------------------------------------------------
 
 def _mermaid_text(text: str) -> str:
-    """A double-quoted Mermaid label: `"` `<` `>` `#` as entity codes."""
+    """A double-quoted Mermaid label: `"` `<` `>` `#` as entity codes, and on an ASCII
+    standard output every other character too (see `_ascii`)."""
     text = text.replace("#", "#35;").replace('"', "#quot;")
-    return '"' + text.replace("<", "#lt;").replace(">", "#gt;") + '"'
+    text = text.replace("<", "#lt;").replace(">", "#gt;")
+    return '"' + (text if text.isascii() else _ascii(text, "#{};")) + '"'
+
+
+def _ascii(text: str, entity: str) -> str:
+    """`text` as it is, or, where standard output is ASCII, each character ASCII lacks as
+    the renderer's entity code (`#952;`, `&#952;`): the stream would spell θ `\\u03b8`,
+    which Mermaid and Graphviz draw as six characters, and ∂ `d`. An -o file is UTF-8."""
+    from .streams import ascii_only
+
+    if not ascii_only():
+        return text
+    return "".join(c if c.isascii() else entity.format(ord(c)) for c in text)
 
 
 # Mermaid wraps an edge label wider than 200 px at any space or hyphen, `4.3857e-` over
@@ -463,7 +476,7 @@ def render_mermaid(d: Diagram, direction: str | None = None, fence: bool = False
 
 def _dot_string(text: str) -> str:
     text = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    return '"' + text + '"'
+    return '"' + (text if text.isascii() else _ascii(text, "&#{};")) + '"'
 
 
 def _record_field(text: str) -> str:
