@@ -199,6 +199,8 @@ def test_bindings_take_the_non_finite_values_cgraph_prints():
     (["eval", "sin + 1"], 2,  # a function named without its brackets is a variable
      "no value for sin; bind it as sin=VALUE ('sin' alone is a variable; the function is "
      "sin(…))"),
+    (["eval", "2*π*x", "x=1"], 2,  # pasted from a formula: π is a letter, so a name
+     "no value for π; bind it as π=VALUE (π is a variable here; the constant is pi)"),
     (["eval", "x", "x=1", "x=2"], 2, "x is bound twice (x=1, then x=2): give it one value"),
     (["eval", "x", "x"], 2, "malformed binding 'x'"),
     (["eval", "x", "x=1+"], 2, "not a valid expression"),

@@ -53,6 +53,31 @@ def test_golden(name):
     assert result.stdout == path.read_text(encoding="utf-8")
 
 
+@pytest.mark.parametrize("fmt", ["mermaid", "dot"])
+def test_a_statement_that_does_not_lead_to_the_output_shows_its_name_and_value(fmt):
+    """`a = x*2; b = y + 1`: graph drew a's `*` with nothing out of it, so `a` and its value
+    2 were nowhere in the picture (eval's table has them). Such a statement ends in a box of
+    its own, as the output does (`a = 2`), with an edge labelled as the output's; it gets
+    no gradient edge, and the structure alone names it."""
+    program = "a = x*2; q = sin(x); x*3; y + 1"
+    out = graph_cli(program, "x=1", "y=2", "--grads", "--format", fmt).stdout
+    for handle, value in (("a", "2"), ("q", "0.841471"), ("t5", "3")):
+        if fmt == "mermaid":
+            box = re.search(rf'\n  (n\d+s)\["{handle} = {value}"\]\n', out)
+            assert box, (handle, out)
+            assert re.search(rf'\n  n\d+ -->\|"{handle} = {value}"\| {box[1]}\n', out)
+            assert not re.search(rf"{box[1]} <-", out) and f"∂f/∂{handle}" not in out
+        else:
+            box = re.search(rf'\n  (n\d+s) \[shape=record, style=rounded, label="\{{'
+                            rf'{handle} \| value {value}\}}"\];\n', out)
+            assert box, (handle, out)
+            assert re.search(rf'\n  n\d+ -> {box[1]} \[label="{handle} = {value}"\];\n',
+                             out)
+    bare = graph_cli(program, "--format", fmt).stdout
+    assert ('n2s["a"]' if fmt == "mermaid" else 'n2s [shape=record, style=rounded, '
+            'label="{a}"]') in bare
+
+
 def test_tutorial_language():
     out = graph_cli(*GOLDENS["tutorial_backward.mmd"]).stdout
     assert re.search(r'n2 -->\|"p = 4"\| n4', out)  # add -->|p = 4| mul
@@ -178,6 +203,7 @@ def geometry_corpus():
         ["w1=0.5", "x1=1", "w2=-0.3", "x2=2", "b=0.1", "t=1"], []
     yield "mlp_2_2_1", *_mlp(2, 2), []  # ~30 nodes
     yield "mlp_2_3_1_unnamed", *_mlp(2, 3, named=False), ["--direction", "BT"]
+    yield "dead_statement", "a = x*2; q = sin(x); y + 1", ["x=1", "y=2"], []
     yield "softmax", "e1 = exp(z1); e2 = exp(z2); e3 = exp(z3); s = e1 + e2 + e3; " \
         "loss = -log(e2 / s)", ["z1=1", "z2=2", "z3=0.5"], []
     yield "nasty", " + ".join(f"{n}*{i + 1}" for i, n in enumerate(NASTY)), \

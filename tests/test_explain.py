@@ -257,3 +257,70 @@ def test_the_graph_section_says_what_a_one_input_program_is(program, bindings, s
     graph = r.stdout.split("### The graph\n\n")[1]
     assert graph.splitlines()[0] == statement
     assert "operatorname{var}" not in r.stdout and "operatorname{const}" not in r.stdout
+
+
+def test_a_negative_argument_of_a_function_takes_no_second_parentheses():
+    """`tanh(x)` at x = -3 read `tanh((-3))` (LaTeX `\\tanh\\left(\\left(-3\\right)\\right)`,
+    the page the same): a function's argument was put in parentheses as an operand of
+    a product is. An operator's operand keeps them."""
+    args = ("y = tanh(x) + max(x, -x) + x^2 + x*x", "x=-3")
+    text = run("explain", *args, "--format", "text").stdout
+    for line in ("t1 = tanh(x) = tanh(-3) = -0.995055", "t2 = -x = -(-3) = 3",
+                 "t3 = max(x, t2) = max(-3, 3) = 3", "t6 = x^2 = (-3)^2 = 9",
+                 "t8 = x · x = (-3) · (-3) = 9"):
+        assert f"  {line}\n" in text, line
+    assert "((" not in text
+    latex = run("explain", *args, "--format", "markdown").stdout
+    assert r"\tanh\left(-3\right) = -0.995055" in latex
+    assert r"\left(\left(" not in latex
+    from cgraph import explain, parse
+
+    step = next(s for sec in explain.walkthrough(parse(args[0]).evaluate({"x": -3.0}))
+                for s in sec.lines if s.text().startswith("t1 = tanh(x)"))
+    assert [paren for _, paren in step.template()[1]] == [False, False]  # the page's holes
+
+
+@pytest.mark.parametrize("program, bindings", [
+    ("z = w*x + b; loss = (sigmoid(z) - t)^2", ["w=0.5", "x=1", "b=0.1", "t=1"]),
+    ("(x+y)*z", ["x=1", "y=3", "z=-3"]),
+    ("h[j] = tanh(W[j,1]*x + b[j]) for j in 1..2; loss = (h[1] + h[2] - t)^2",
+     ["W[1,1]=0.5", "W[2,1]=-0.3", "b[1]=0.1", "b[2]=0.2", "x=1", "t=0.5"]),
+    ("sq(a) = a*a; n(u) = tanh(w*u + b); n(sq(x+1)) + n(x)", ["w=0.5", "b=-1", "x=2"]),
+    ("c = where(x < 2, -x^2, x/(1-x)); d = (c != 0) - 2^-x", ["x=1"]),
+])
+def test_the_graph_section_writes_each_statement_as_the_program_does(program, bindings):
+    """The graph section's captions read `z = t2 + b` and `loss = t7^2`: the statement's
+    last op over `t<id>` names that neither its picture (structure only) nor the text had
+    introduced. Each caption is now the statement written out down to names and numbers,
+    and evaluating it (as a cgraph program) at the values gives the statement's value."""
+    import cgraph
+    from cgraph import explain
+
+    r = run("explain", program, *bindings, "--diagrams", "--format", "markdown")
+    assert r.exit_code == 0, r.output
+    captions = [line for line in r.stdout.split("### The graph\n\n")[1]
+                .split("### Forward pass")[0].splitlines() if line.startswith("- $")]
+    assert captions and not any(re.search(r"t_\{\d+\}", c) for c in captions), captions
+    ev = cgraph.parse(program).evaluate({k: float(v) for k, v in
+                                         (a.split("=") for a in bindings)})
+    g = ev.graph
+    known = {n.name: ev.values[n.id] for n in g.nodes if n.name}
+    sections, _ = explain.with_diagrams(explain.walkthrough(ev), ev)
+    steps = [s for s in sections[0].lines if isinstance(s, explain.Step)]
+    assert len(steps) == len(captions)
+    for step in steps:
+        name, rhs = step.text().split(" = ", 1)
+        assert not re.search(r"\bt\d+\b", rhs), rhs
+        value = known.get(name, ev.value)
+        got = cgraph.parse(rhs.replace("·", "*")).evaluate(known)
+        assert got.value == pytest.approx(value, rel=1e-12), (step.text(), value)
+
+
+def test_a_statement_too_long_to_write_out_keeps_its_parts_names():
+    """A call nested in itself shares its argument: written out in full, f(f(…f(x)…)) 30
+    deep would be 3^30 terms long. A part longer than formula's INLINE_MAX keeps its t<id>."""
+    program = "f(a) = a*a + a; y = " + "f(" * 30 + "x" + ")" * 30
+    r = run("explain", program, "x=0.5", "--diagrams", "--format", "markdown")
+    assert r.exit_code == 0, r.output
+    caption = r.stdout.split("### The graph\n\n")[1].splitlines()[0]
+    assert caption.startswith(r"- $y = ") and len(caption) < 400, caption

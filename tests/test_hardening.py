@@ -420,6 +420,57 @@ def test_an_ascii_terminal_gets_ascii_spellings(args):
     assert r.stdout.isascii() and b"\\u03b8" in r.stdout if "θ=2" in args else True
 
 
+@pytest.mark.parametrize("lang", ["python", "numpy"])
+def test_code_generated_for_an_ascii_terminal_still_runs(lang, tmp_path):
+    """`codegen "θ*x" --lang python` on an ASCII standard output wrote `def f_grad(\u03b8,
+    x):`, a SyntaxError: `\u03b8` is JSON's spelling, and no Python name (C spells θ
+    `_u03b8`, JS reads `\u03b8` in a name). Python names are spelled as C's there; in its
+    docstring the escape is Python's own. The function computes what the UTF-8 one does."""
+    program = "损失 = θ*x + sin(ｘ*θ)"
+    ascii_code = proc("codegen", program, "--lang", lang, env=ASCII)
+    assert ascii_code.returncode == 0 and ascii_code.stdout.isascii(), ascii_code.stderr
+    utf8_code = proc("codegen", program, "--lang", lang)
+    results = []
+    for code in (ascii_code.stdout, utf8_code.stdout):
+        space: dict = {}
+        exec(compile(code.decode("utf-8"), "generated.py", "exec"), space)
+        results.append(space["f_grad"](0.5, 2.0, -1.5))
+    value, grad = results[0]
+    assert (float(value), [float(g) for g in grad]) == \
+        (float(results[1][0]), [float(g) for g in results[1][1]])
+    path = tmp_path / "grad.py"  # an -o file is UTF-8: the names as they are
+    assert proc("codegen", program, "--lang", lang, "-o", path, env=ASCII).returncode == 0
+    assert path.read_bytes() == utf8_code.stdout
+
+
+@pytest.mark.renderers
+def test_a_diagram_for_an_ascii_terminal_draws_its_names(tmp_path):
+    """`graph "θ*x"` on an ASCII standard output wrote `n0["\\u03b8 = 1"]` (and ∂ as `d`):
+    Mermaid and Graphviz drew the six characters. A character ASCII lacks is the renderer's
+    entity code there (`#952;`, `&#952;`), which both draw as θ; an -o file stays UTF-8."""
+    import renderers
+
+    renderers.require_dot()
+    renderers.require_mmdc()
+    args = ["graph", "y = θ*x", "θ=1", "x=2", "--grads"]
+    shown = {"θ = 1", "∂y/∂θ = 2", "∂y/∂x = 1"}
+    mmd = proc(*args, env=ASCII)
+    assert mmd.returncode == 0 and mmd.stdout.isascii(), mmd.stderr
+    assert b'n0["#952; = 1"]' in mmd.stdout
+    (tmp_path / "g.mmd").write_bytes(mmd.stdout)
+    done = renderers.mermaid_renders([tmp_path / "g.mmd"], boxes=True)
+    assert done.returncode == 0, done.stderr
+    measured = renderers.mermaid_boxes(tmp_path / "g.mmd")
+    texts = {t["text"] for t in measured["nodes"] + measured["labels"]}
+    assert shown <= texts, texts
+    dot = proc(*args, "--format", "dot", env=ASCII)
+    assert dot.returncode == 0 and dot.stdout.isascii(), dot.stderr
+    svg = subprocess.run(["dot", "-Tsvg"], input=dot.stdout, capture_output=True, check=True)
+    assert all(text.encode() in svg.stdout for text in ("θ", "∂y/∂θ = 2")), svg.stdout
+    assert proc(*args, "-o", tmp_path / "file.mmd", env=ASCII).returncode == 0
+    assert 'n0["θ = 1"]' in (tmp_path / "file.mmd").read_text(encoding="utf-8")
+
+
 def test_an_ascii_terminal_reads_plus_minus_as_the_binding_writes_it():
     """On an ASCII terminal eval's uncertainty came out as 'f = 6 \\u00b1 0.5': ± is no
     character of a name (the \\u escape keeps names such as θ exact in JSON), so it gets

@@ -255,7 +255,10 @@ PASTED = {"\u2212": "write '-'", "\u2013": "write '-'", "\u00d7": "write '*'",
           # the seed tutorial's own ∗, and full-width forms a Chinese input method types
           "\u2217": "write '*'", "\uff0b": "write '+'", "\uff0a": "write '*'",
           "\uff08": "write '('", "\uff09": "write ')'",
-          "\u3000": "an ideographic space (U+3000): retype it as a plain space"}
+          "\u3000": "an ideographic space (U+3000): retype it as a plain space",
+          # a comparison or a root as typeset
+          "\u2264": "write '<='", "\u2265": "write '>='", "\u2260": "write '!='",
+          "\u221a": "write sqrt(…)"}
 
 
 @pytest.mark.parametrize("text,first,line,column", [
@@ -273,6 +276,11 @@ PASTED = {"\u2212": "write '-'", "\u2013": "write '-'", "\u00d7": "write '*'",
     ("g = ( x + y ) \u2217 z", "unexpected character '\u2217'; write '*'", 1, 15),
     ("\uff08x+y\uff09*2", "unexpected character '\uff08'; write '('", 1, 1),
     ("x \uff0b 1", "unexpected character '\uff0b'; write '+'", 1, 3),
+    # a comparison or a root as a paper typesets it
+    ("where(x \u2264 1, x, 1)", "unexpected character '\u2264'; write '<='", 1, 9),
+    ("y = x \u2265 0", "unexpected character '\u2265'; write '>='", 1, 7),
+    ("x \u2260 0", "unexpected character '\u2260'; write '!='", 1, 3),
+    ("\u221ax + 1", "unexpected character '\u221a'; write sqrt(…)", 1, 1),
     # two operands side by side: the product a person meant, where '*' could come
     ("2x", "unexpected 'x'; write 2*x for a product", 1, 2),
     ("y = 1\n2.5 x", "unexpected 'x'; write 2.5*x for a product", 2, 5),

@@ -235,7 +235,9 @@ def codegen_command(program, lang, name, wrt, hessian, output_path):
     found = by_suffix(output_path, lazy.codegen.SUFFIXES, lang, flag="--lang")
     lang = found[1] if found else lang or "python"
     module = found is not None and found[0] == "js module"  # -o grad.mjs: exported
-    text = lazy.codegen.command(program, lang, name, wrt, hessian, module)
+    to_file = output_path is not None and lazy.files.descriptor(output_path) != 1
+    with lazy.streams.to_file() if to_file else contextlib.nullcontext():  # UTF-8 names
+        text = lazy.codegen.command(program, lang, name, wrt, hessian, module)
     if output_path is None:
         click.echo(text, nl=False)
     else:  # whole or not at all, and never onto the program's own --file

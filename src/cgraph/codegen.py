@@ -389,6 +389,10 @@ def _identifier(name: str, lang: str, taken: set) -> str:
         import unicodedata  # as fi, ℌ as H (NFKC): two such names would be one argument
 
         ident = unicodedata.normalize("NFKC", ident)
+        from .streams import ascii_only
+
+        if not ident.isascii() and ascii_only():  # standard output would spell θ `\u03b8`,
+            ident = "".join(c if c.isascii() else f"_u{ord(c):04x}" for c in ident)  # no name
     if re.match(r"_[A-Z_]" if lang == "c" else "_cg_", ident):
         ident = "v" + ident
     while ident in keywords or ident in used or ident in taken:

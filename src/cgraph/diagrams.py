@@ -46,7 +46,8 @@ SLOW_NODES = 2000
 @dataclass
 class Box:
     id: str
-    kind: str  # "var", "const", "op", "output", or "ref" (a copy of a widely used leaf)
+    kind: str  # "var", "const", "op", "output", "ref" (a copy of a widely used leaf), or
+    # "end" (the result of a statement that does not lead to the output)
     title: str  # name, literal, op symbol
     value: str | None = None
     grad: str | None = None  # ∂output/∂node, the sum over all its paths
@@ -250,6 +251,12 @@ def build(graph: Graph, ev: Evaluation | None = None, *, values: bool = True,
                 label = ("left", "right")[k] if len(inputs[n.id]) == 2 else f"argument {k + 1}"
             d.edges.append(Edge(f"n{j}", nid, label, current=on, length=length(j, n.id)))
             src_of[n.id, k] = f"n{j}"
+        if n.inputs and not users[n.id] and n.id != graph.output:
+            # a statement that does not lead to the output (`a = x*2; b = y + 1`) ends in
+            # a box of its own, as the output does: else its name and value are nowhere
+            d.boxes.append(Box(f"{nid}s", "end", labels[n.id], value, handle=labels[n.id]))
+            d.edges.append(Edge(nid, f"{nid}s", f"{labels[n.id]} = {value}" if value
+                                else None))
 
     out = graph.nodes[graph.output]
     out_id = f"n{len(graph.nodes)}"
@@ -323,9 +330,22 @@ def _beside(edges: list[Edge]) -> list[Edge]:
 # -- Mermaid ------------------------------------------------------------------------------
 
 def _mermaid_text(text: str) -> str:
-    """A double-quoted Mermaid label: `"` `<` `>` `#` as entity codes."""
+    """A double-quoted Mermaid label: `"` `<` `>` `#` as entity codes, and on an ASCII
+    standard output every other character too (see `_ascii`)."""
     text = text.replace("#", "#35;").replace('"', "#quot;")
-    return '"' + text.replace("<", "#lt;").replace(">", "#gt;") + '"'
+    text = text.replace("<", "#lt;").replace(">", "#gt;")
+    return '"' + (text if text.isascii() else _ascii(text, "#{};")) + '"'
+
+
+def _ascii(text: str, entity: str) -> str:
+    """`text` as it is, or, where standard output is ASCII, each character ASCII lacks as
+    the renderer's entity code (`#952;`, `&#952;`): the stream would spell θ `\\u03b8`,
+    which Mermaid and Graphviz draw as six characters, and ∂ `d`. An -o file is UTF-8."""
+    from .streams import ascii_only
+
+    if not ascii_only():
+        return text
+    return "".join(c if c.isascii() else entity.format(ord(c)) for c in text)
 
 
 # Mermaid wraps an edge label wider than 200 px at any space or hyphen, `4.3857e-` over
@@ -456,7 +476,7 @@ def render_mermaid(d: Diagram, direction: str | None = None, fence: bool = False
 
 def _dot_string(text: str) -> str:
     text = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    return '"' + text + '"'
+    return '"' + (text if text.isascii() else _ascii(text, "&#{};")) + '"'
 
 
 def _record_field(text: str) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from . import numtext, ops, stepper
 from .errors import InputError
-from .formula import render as render_formula
+from .formula import INLINE_MAX, render as render_formula
 from .graph import Evaluation
 from .stepper import edge_ids
 from .ops import CONST, P_ATOM, Op
@@ -88,14 +88,65 @@ class Apply:
     args: list  # of str (labels) or Num
 
     def text(self, digits, in_product=False) -> str:
-        atoms = [(a if isinstance(a, str) else a.text(digits, True), P_ATOM)
+        operand = _operand(self.op)
+        atoms = [(a if isinstance(a, str) else a.text(digits, operand), P_ATOM)
                  for a in self.args]
         return text_value(apply_infix(self.op, atoms, TIMES))  # (x < 2) = (1 < 2) = 1
 
     def latex(self, digits, in_product=False) -> str:
-        atoms = [(Name(a).latex(digits) if isinstance(a, str) else a.latex(digits, True),
+        operand = _operand(self.op)
+        atoms = [(Name(a).latex(digits) if isinstance(a, str) else a.latex(digits, operand),
                   P_ATOM) for a in self.args]
         return latex_value(apply_latex(self.op, atoms))  # [x < 2] = [1 < 2] = 1
+
+
+@dataclass
+class Written:
+    """A statement's right-hand side as the program wrote it, `z = w · x + b`, not `z = t2 +
+    b` with a `t2` the reader has not met: the op of `node` over its inputs, each unnamed
+    operation among them written out in place the same way, down to names and numbers. A
+    part longer than `INLINE_MAX` keeps its `t<id>`, so the text stays linear in the
+    program's size however much a call shares."""
+
+    graph: object
+    node: int
+    labels: list
+
+    def text(self, digits=None, in_product=False) -> str:
+        return text_value(self._terms()[0])
+
+    def latex(self, digits=None, in_product=False) -> str:
+        return latex_value(self._terms()[1])
+
+    def _terms(self) -> tuple[tuple[str, int], tuple[str, int]]:
+        """(text, precedence) of the right-hand side in text and in LaTeX, written out
+        alike: what is too long is judged by the text."""
+        nodes, labels = self.graph.nodes, self.labels
+        inside, stack = {self.node}, [self.node]
+        while stack:
+            for j in nodes[stack.pop()].inputs:
+                if j not in inside and nodes[j].inputs and nodes[j].name is None:
+                    inside.add(j)
+                    stack.append(j)
+        text: dict[int, tuple[str, int]] = {}
+        latex: dict[int, tuple[str, int]] = {}
+        for i in sorted(inside):  # ids are topological: inputs first
+            op, inputs = nodes[i].op, nodes[i].inputs
+            out = apply_infix(op, [text.get(j, (labels[j], P_ATOM)) for j in inputs], TIMES)
+            if i != self.node and len(out[0]) > INLINE_MAX:
+                text[i], latex[i] = (labels[i], P_ATOM), (Name(labels[i]).latex(None), P_ATOM)
+                continue
+            text[i] = out
+            latex[i] = apply_latex(op, [latex.get(j, (Name(labels[j]).latex(None), P_ATOM))
+                                        for j in inputs])
+        return text[self.node], latex[self.node]
+
+
+def _operand(op: Op) -> bool:
+    """Whether a negative number among op's arguments goes in parentheses: an operator's
+    operand does (`4 · (-3)`, `-(-3)`, `(-3)^2`), a function's argument does not
+    (`tanh(-3)`, not `tanh((-3))`)."""
+    return op.infix or op is ops.NEG
 
 
 @dataclass
@@ -445,7 +496,7 @@ def with_diagrams(sections: list[Section], ev: Evaluation, digits=numtext.DIAGRA
     for node, picture in pictures.statements():
         n = g.nodes[node]
         if n.inputs:
-            terms = [Name(n.name or g.output_name), Apply(n.op, [labels[j] for j in n.inputs])]
+            terms = [Name(n.name or g.output_name), Written(g, node, labels)]
         else:  # the program is one input or one number: its output is that (f = x, f = 2)
             terms = [Name(g.output_name), Name(labels[node])]
         graph.lines += [Step(terms), Picture(picture)]

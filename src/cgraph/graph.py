@@ -144,6 +144,8 @@ class Graph:
                 called = next((v for v in missing if v in ops.function_names()), None)
                 if called:  # `sin + 1`: a function named without its brackets
                     some += f" ('{called}' alone is a variable; the function is {called}(…))"
+                if "π" in missing:  # pasted from a formula, meaning the constant
+                    some += " (π is a variable here; the constant is pi)"
                 raise BindingError(f"no value for {listed(missing)}; bind {them} as {some}")
 
     def _family_prefixes(self) -> set[str]:

@@ -691,6 +691,8 @@ _PASTED = {
     "\u00d7": "write '*'", "\u00b7": "write '*'", "\u22c5": "write '*'", "\u2219": "write '*'",
     "\u00f7": "write '/'", "\u2215": "write '/'",  # division sign, division slash
     "\u2217": "write '*'",  # asterisk operator: the seed tutorial's g = ( x + y ) ∗ z
+    "\u2264": "write '<='", "\u2265": "write '>='", "\u2260": "write '!='",  # ≤ ≥ ≠
+    "\u221a": "write sqrt(…)",  # √
     # full-width forms, as a Chinese or Japanese input method types them
     "\uff0b": "write '+'", "\uff0d": "write '-'", "\uff0a": "write '*'", "\uff0f": "write '/'",
     "\uff3e": "write '^'", "\uff08": "write '('", "\uff09": "write ')'", "\uff1d": "write '='",
