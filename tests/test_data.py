@@ -180,6 +180,23 @@ def test_empty_lines_before_the_header_are_skipped_and_counted(tmp_path, lead):
     assert r.exit_code == 2 and "empty file" in r.stderr
 
 
+def test_lines_ended_by_a_cr_alone_are_an_error_not_no_rows(tmp_path):
+    """A file whose lines end with CR alone (classic Mac OS, Excel's "CSV (Macintosh)")
+    was read as its header and no rows: the header, exit 0, every row lost. It is one
+    error; a CR inside a quoted header name and CR LF lines are still read."""
+    path = tmp_path / "mac.csv"
+    path.write_bytes(b"x,y\r1,2\r3,4\r")
+    for source, given in ((path, None), ("-", "x,y\r1,2\r3,4\r")):
+        r = run("eval", "x*y", "--data", source, input=given)
+        assert r.exit_code == 2 and r.stdout == "", r.stdout
+        assert "its lines end with a CR alone" in r.stderr, r.stderr
+    r = run("descend", "(w*x-y)^2", "--data", path, "w=0", "--epochs", "1")
+    assert r.exit_code == 2 and "CR alone" in r.stderr, r.stderr
+    path.write_bytes(b'"x\ra",y\r\n1,2\r\n3,4\r\n')
+    r = run("eval", "y*2", "--data", path)
+    assert r.exit_code == 0 and r.stdout == "y,f,df_dy\n2,4,2\n4,8,2\n", r.stdout
+
+
 def test_blocks_cut_inside_quotes_and_blank_lines_with_spaces(tmp_path, monkeypatch):
     """Tiny blocks: every cut falls somewhere; quoted line breaks, blank lines with spaces
     and spaces around numbers (which Arrow refuses) give what the slow reader gives."""

@@ -376,6 +376,9 @@ class CsvBlocks:
         if text.startswith("\ufeff"):
             text = text[1:]
         header = CsvReader(io.StringIO(text, newline=""), path)
+        if header.stream.read().strip():  # records after the header, before any LF
+            raise DataError(f"{display_name(path)}: its lines end with a CR alone (as classic "
+                            "Mac OS wrote them); cgraph reads lines ended by LF or CR LF")
         self.header = header.header
         self.line_no = header.line_no  # physical lines read so far
         self.done = 0  # bytes read so far (the progress bar's)
