@@ -260,3 +260,25 @@ def test_plain_csv_needs_no_arrow(tmp_path):
                        capture_output=True, cwd=tmp_path, env=env)
     assert (r.returncode, r.stderr) == (0, b"")
     assert r.stdout == b"x,y,f,df_dx,df_dy\n1,2,2,2,1\n0.5,-1e-7,-5e-8,-1e-7,0.5\n"
+
+
+def test_a_build_of_another_interface_is_not_called(monkeypatch):
+    """An editable install keeps its old build after a pull that changes the C++ side:
+    that build (here: one without INTERFACE, and one of another) is passed over, and Arrow
+    does the work, rather than a call with the wrong arguments."""
+    import types
+
+    import cgraph
+
+    for stale in (types.ModuleType("cgraph._csvrows"),
+                  types.SimpleNamespace(INTERFACE=data.CSVROWS + 1)):
+        monkeypatch.setitem(sys.modules, "cgraph._csvrows", stale)
+        monkeypatch.setattr(cgraph, "_csvrows", stale, raising=False)
+        data.compiled.cache_clear()
+        try:
+            assert data.compiled() is None and data.native_rows() is None
+        finally:
+            data.compiled.cache_clear()
+    monkeypatch.undo()
+    if native is not None:
+        assert data.compiled() is native and native.INTERFACE == data.CSVROWS

@@ -458,4 +458,15 @@ PyModuleDef module = {PyModuleDef_HEAD_INIT, "cgraph._csvrows",
 
 }  // namespace
 
-PyMODINIT_FUNC PyInit__csvrows(void) { return PyModule_Create(&module); }
+// What data.py checks before it uses this module (data.CSVROWS): a build left from an
+// older checkout (an editable install not rebuilt after a pull) is then not called.
+constexpr long INTERFACE = 1;
+
+PyMODINIT_FUNC PyInit__csvrows(void) {
+    PyObject *m = PyModule_Create(&module);
+    if (m && PyModule_AddIntConstant(m, "INTERFACE", INTERFACE) < 0) {
+        Py_DECREF(m);
+        return nullptr;
+    }
+    return m;
+}

@@ -708,17 +708,21 @@ def csv_column(values):
     return texts
 
 
+CSVROWS = 1  # the interface of _csvrows this module calls (its INTERFACE)
+
+
 @functools.cache
 def compiled():
     """`cgraph._csvrows` (C++: plain CSV cells read and rows written without Python's
-    lock), or None where the install could not build it (no C++17 compiler): Arrow does
-    the same work, more slowly, with the same results. (Looked for once: a failed import
-    costs 40 µs, and every batch asks.)"""
+    lock), or None where the install could not build it (no C++17 compiler), or where the
+    build is of another interface (an editable install not rebuilt after a pull): Arrow
+    does the same work, more slowly, with the same results. (Looked for once: a failed
+    import costs 40 µs, and every batch asks.)"""
     try:
         from . import _csvrows
     except ImportError:
         return None
-    return _csvrows
+    return _csvrows if getattr(_csvrows, "INTERFACE", None) == CSVROWS else None
 
 
 def native_rows():
