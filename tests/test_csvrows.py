@@ -282,3 +282,22 @@ def test_a_build_of_another_interface_is_not_called(monkeypatch):
     monkeypatch.undo()
     if native is not None:
         assert data.compiled() is native and native.INTERFACE == data.CSVROWS
+
+
+@needs_native
+@pytest.mark.parametrize("call, printed", [
+    # a table of the right size but not Schubfach's: rows() looped for ever (an all-zero
+    # one) or wrote digits before its buffer; now such digits are left to std::to_chars
+    ("_csvrows.rows([np.array([1.5, -2e-300, 0.1])], b'NaN', b'Infinity', b'-Infinity', "
+     "bytes(len(data.powers_of_ten())))", "b'1.5\\n-2e-300\\n0.1\\n'"),
+    # a width the block cannot have: cells() allocated a slot per column and aborted the
+    # process (std::length_error) at 2^62
+    ("_csvrows.cells(b'1\\n', 2**62, [0])", "None"),
+], ids=["zero-table", "huge-width"])
+def test_a_wrong_argument_ends_in_a_result_not_a_hang_or_an_abort(call, printed):
+    """Found by fuzzing (atheris, ASan): each ran in a process of its own here, since
+    before the fix one hung and one aborted."""
+    code = f"import numpy as np\nfrom cgraph import _csvrows, data\nprint({call})"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       env=env_for(), timeout=60)
+    assert (r.returncode, r.stdout.strip(), r.stderr) == (0, printed, "")

@@ -31,16 +31,19 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <utility>
 #include <vector>
 
 namespace {
 
 constexpr Py_ssize_t NUMBER_MAX = 32;  // the longest is 25 bytes: -0.0000012345678901234567
 constexpr Py_ssize_t SLACK = 48;  // what `spell` may write past a spelling's end
+constexpr Py_ssize_t ROOM = PY_SSIZE_T_MAX - SLACK;  // the most rows() may write
 
 struct Spellings {
     const char *nan, *inf, *neg_inf;
@@ -61,6 +64,13 @@ int flog10threequarterspow2(int q) {
 }
 int flog2pow10(int e) { return int((int64_t(e) * 913124641741LL) >> 38); }
 
+template <class T>
+T load(const void *base, Py_ssize_t i) {  // base[i], wherever the buffer starts
+    T x;
+    std::memcpy(&x, static_cast<const char *>(base) + i * Py_ssize_t(sizeof x), sizeof x);
+    return x;
+}
+
 uint64_t high(uint64_t a, uint64_t b) {
     return uint64_t((static_cast<unsigned __int128>(a) * b) >> 64);
 }
@@ -75,6 +85,7 @@ uint64_t rop(uint64_t g1, uint64_t g0, uint64_t cp) {
 }
 
 // v's shortest digits: true and (d, k) for a normal double v > 0; false for a subnormal
+// (with a table other than data.py's, d may be anything: `spell` checks it)
 bool shortest(double v, const uint64_t *g, uint64_t &d, int &k) {
     uint64_t bits;
     std::memcpy(&bits, &v, 8);
@@ -168,15 +179,19 @@ char *spell(double v, char *p, const Spellings &words, const uint64_t *g) {
     int n, e;         // how many, and the exponent of the first: d.ddd * 10^e
     uint64_t d;
     int k;
-    if (shortest(v, g, d, k)) {
+    bool fast = shortest(v, g, d, k) && d != 0;
+    if (fast) {
         while (d % 10 == 0) {
             d /= 10;
             ++k;
         }
+        fast = d < 100000000000000000u;  // always, with the right table: never 18 digits
+    }
+    if (fast) {
         n = write_digits(d, digits + 17);
         std::memmove(digits, digits + 17 - n, 17);
         e = k + n - 1;
-    } else {  // a subnormal: the C++ library's shortest digits (std::to_chars)
+    } else {  // a subnormal (or a wrong table): the C++ library's shortest digits
         char sci[40];  // d.ddde-xxx
         const char *end =
             std::to_chars(sci, sci + sizeof sci, v, std::chars_format::scientific).ptr;
@@ -257,11 +272,12 @@ PyObject *rows(PyObject *, PyObject *args) {
         Py_buffer &b;
         ~Held() { PyBuffer_Release(&b); }
     } held{powers};
-    if (powers.len != 16 * (G_FIRST + G_LAST + 1)) {
+    uint64_t g[2 * (G_FIRST + G_LAST + 1)];  // a copy: aligned, and no thread changes it
+    if (powers.len != Py_ssize_t(sizeof g)) {
         PyErr_SetString(PyExc_ValueError, "the table of powers of ten has the wrong size");
         return nullptr;
     }
-    const auto *g = static_cast<const uint64_t *>(powers.buf);
+    std::memcpy(g, powers.buf, sizeof g);
     Spellings s{};
     if (!spelling(nan, &s.nan, &s.nan_n) || !spelling(inf, &s.inf, &s.inf_n) ||
         !spelling(neg_inf, &s.neg_inf, &s.neg_inf_n))
@@ -285,15 +301,20 @@ PyObject *rows(PyObject *, PyObject *args) {
                  int64s(starts, &c.starts) && int64s(ends, &c.ends);
             if (!ok) break;
             n = c.starts.len / 8;
-            const auto *from = static_cast<const int64_t *>(c.starts.buf);
-            const auto *to = static_cast<const int64_t *>(c.ends.buf);
             ok = c.ends.len / 8 == n;
             for (Py_ssize_t r = 0; ok && r < n; ++r) {
-                ok = 0 <= from[r] && from[r] <= to[r] && to[r] <= c.data.len;
-                size += to[r] - from[r];
+                const auto from = load<int64_t>(c.starts.buf, r);
+                const auto to = load<int64_t>(c.ends.buf, r);
+                ok = 0 <= from && from <= to && to <= c.data.len;
+                if (ok && to - from > ROOM - size) {
+                    PyErr_SetString(PyExc_OverflowError, "the rows would be too long");
+                    ok = false;
+                }
+                if (ok) size += to - from;
             }
             if (!ok) {
-                PyErr_SetString(PyExc_ValueError, "a cell's bounds are out of its buffer");
+                if (!PyErr_Occurred())
+                    PyErr_SetString(PyExc_ValueError, "a cell's bounds are out of its buffer");
                 break;
             }
         } else {
@@ -305,6 +326,11 @@ PyObject *rows(PyObject *, PyObject *args) {
                 break;
             }
             n = c.values.len / 8;
+            if (n > (ROOM - size) / NUMBER_MAX) {
+                PyErr_SetString(PyExc_OverflowError, "the rows would be too long");
+                ok = false;
+                break;
+            }
             size += n * NUMBER_MAX;
         }
         if (count >= 0 && n != count) {
@@ -313,28 +339,48 @@ PyObject *rows(PyObject *, PyObject *args) {
         }
         count = n;
     }
+    if (ok && count > (ROOM - size) / width) {
+        PyErr_SetString(PyExc_OverflowError, "the rows would be too long");
+        ok = false;
+    }
     PyObject *out = nullptr;
     if (ok) out = PyBytes_FromStringAndSize(nullptr, size + count * width + SLACK);
     if (out) {
         char *const begin = PyBytes_AS_STRING(out);
+        char *const limit = begin + size + count * width;  // then SLACK bytes
         char *p = begin;
+        bool changed = false;  // by another thread, since the bounds were checked
         Py_BEGIN_ALLOW_THREADS
-        for (Py_ssize_t r = 0; r < count; ++r) {
+        for (Py_ssize_t r = 0; !changed && r < count; ++r) {
             for (Py_ssize_t k = 0; k < width; ++k) {
                 const Column &c = columns[k];
-                if (c.text) {
-                    const int64_t from = static_cast<const int64_t *>(c.starts.buf)[r];
-                    const int64_t n = static_cast<const int64_t *>(c.ends.buf)[r] - from;
-                    std::memcpy(p, static_cast<const char *>(c.data.buf) + from, n);
-                    p += n;
+                if (c.text) {  // the bounds again: a writable array may change without the GIL
+                    const auto from = load<int64_t>(c.starts.buf, r);
+                    const auto to = load<int64_t>(c.ends.buf, r);
+                    if (!(0 <= from && from <= to && to <= c.data.len && to - from < limit - p)) {
+                        changed = true;
+                        break;
+                    }
+                    std::memcpy(p, static_cast<const char *>(c.data.buf) + from, size_t(to - from));
+                    p += to - from;
                 } else {
-                    p = spell(static_cast<const double *>(c.values.buf)[r], p, s, g);
+                    if (limit - p <= NUMBER_MAX) {
+                        changed = true;
+                        break;
+                    }
+                    p = spell(load<double>(c.values.buf, r), p, s, g);
                 }
                 *p++ = k + 1 < width ? ',' : '\n';
             }
         }
         Py_END_ALLOW_THREADS
-        if (_PyBytes_Resize(&out, p - begin) < 0) out = nullptr;
+        if (changed) {
+            Py_CLEAR(out);
+            PyErr_SetString(PyExc_BufferError,
+                            "a column's cell bounds changed while it was written");
+        } else if (_PyBytes_Resize(&out, p - begin) < 0) {
+            out = nullptr;
+        }
     }
     release(columns);
     Py_DECREF(items);
@@ -367,14 +413,22 @@ PyObject *cells(PyObject *, PyObject *args) {
     PyObject *items = PySequence_Fast(seq, "where must be a sequence");
     if (!items) return nullptr;
     const Py_ssize_t wanted = PySequence_Fast_GET_SIZE(items);
-    std::vector<Py_ssize_t> slot(width > 0 ? width : 0, -1);  // column -> its place in where
+    // (column, its place in where) by column: nothing as long as the width (which the
+    // caller may get wrong by a lot) is allocated
+    std::vector<std::pair<Py_ssize_t, Py_ssize_t>> order(static_cast<size_t>(wanted));
     bool ok = width > 0 && wanted > 0;
     for (Py_ssize_t i = 0; ok && i < wanted; ++i) {
         const Py_ssize_t column = PyLong_AsSsize_t(PySequence_Fast_GET_ITEM(items, i));
-        ok = 0 <= column && column < width && slot[column] < 0;
-        if (ok) slot[column] = i;
+        ok = 0 <= column && column < width;
+        order[size_t(i)] = {column, i};
     }
     Py_DECREF(items);
+    if (ok) {
+        std::sort(order.begin(), order.end());
+        ok = std::adjacent_find(order.begin(), order.end(), [](const auto &a, const auto &b) {
+                 return a.first == b.first;
+             }) == order.end();
+    }
     if (!ok) {
         if (!PyErr_Occurred())
             PyErr_SetString(PyExc_ValueError, "where names each column of the width at most once");
@@ -415,6 +469,7 @@ PyObject *cells(PyObject *, PyObject *args) {
     Py_BEGIN_ALLOW_THREADS
     const char *p = begin;
     for (Py_ssize_t line = 0; ok && line < lines; ++line) {
+        size_t next = 0;  // the next of `order` on this line
         for (Py_ssize_t column = 0; column < width; ++column) {
             const char *cell = p;
             while (p < end && *p != ',' && *p != '\n') ++p;
@@ -423,8 +478,8 @@ PyObject *cells(PyObject *, PyObject *args) {
                 ok = false;  // an empty cell or line, or a line of another width
                 break;
             }
-            const Py_ssize_t i = slot[column];
-            if (i >= 0) {
+            if (next < order.size() && order[next].first == column) {
+                const Py_ssize_t i = order[next++].second;
                 if (!number(cell, p, numbers[i][line])) {
                     ok = false;
                     break;
@@ -452,9 +507,15 @@ PyMethodDef methods[] = {
      "(spelled) and of cells given as (data, starts, ends) (written as they are)."},
     {nullptr, nullptr, 0, nullptr}};
 
-PyModuleDef module = {PyModuleDef_HEAD_INIT, "cgraph._csvrows",
-                      "eval --data's plain CSV rows, read and written without Python's lock.", -1,
-                      methods};
+PyModuleDef module = {PyModuleDef_HEAD_INIT,
+                      "cgraph._csvrows",
+                      "eval --data's plain CSV rows, read and written without Python's lock.",
+                      -1,
+                      methods,
+                      nullptr,
+                      nullptr,
+                      nullptr,
+                      nullptr};
 
 }  // namespace
 
