@@ -15,6 +15,7 @@ that fits instead:
 
 from __future__ import annotations
 
+import functools
 import re
 
 from rich.cells import cell_len
@@ -169,7 +170,8 @@ class Program:
     spaces outside its brackets, before an operator or `=` (`loss` / `= (y - t)^2`, never
     `(y -` / `t)^2`); a bracket too long for a line breaks at its own outermost spaces.
     A stretch without spaces too long for a line (`z=weight*x+bias`) breaks before its
-    outermost operators (`_operators`), never inside a name or a number (`1e-7`). An
+    outermost operators (`_operators`), never inside a name or a number (`1e-7`; a term
+    wider than the line between its tokens: `exp(` / `00e-0)`). An
     operator whose term does not fit after it ends the line before; one that would stand
     alone on a line goes with the term after it, without the space between them (`+name`),
     unless even that is too wide (a name as wide as the line). The breaking is `wrap`'s
@@ -200,15 +202,21 @@ class Program:
         yield from _lines(text, starts)
 
 
+@functools.cache
+def _token():
+    """A token of a program as the lexer reads it: a number (`1e-7` one), a name, an
+    operator, or any other character."""
+    from .parser import terminal
+
+    return re.compile(f"(?P<number>{terminal('NUMBER')})|(?P<name>{terminal('NAME')})|"
+                      f"(?P<op>{OPERATOR.pattern})|.")
+
+
 def _operators(plain: str) -> list[int]:
     """Where a binary operator starts in `plain` (one that follows a name, a number or a
     closing bracket, as the lexer reads them: the `-` of `1e-7` and of `a*-b` is none)."""
-    from .parser import terminal
-
-    token = re.compile(f"(?P<number>{terminal('NUMBER')})|(?P<name>{terminal('NAME')})|"
-                       f"(?P<op>{OPERATOR.pattern})|.")
     found, operand = [], False
-    for m in token.finditer(plain):
+    for m in _token().finditer(plain):
         kind = m.lastgroup
         if kind == "op":
             if operand:
@@ -241,8 +249,10 @@ def _statement_units(plain: str, room: int) -> list[tuple[int, int]]:
             inside = [k for k in operators if start < k < end]
             if not inside:  # `*name`: the operator may end the line before
                 op = OPERATOR.match(plain, start, end)
-                return [(start, op.end()), (op.end(), end)] if op and op.end() < end \
-                    else [(start, end)]
+                if op and op.end() < end:
+                    return [(start, op.end())] + split(op.end(), end)
+                # a term wider than the line (`exp(00e-0)` at 8): between its tokens
+                return [m.span() for m in _token().finditer(plain, start, end)]
             low = min(level[k] for k in inside)
             cuts = [start] + [k for k in inside if level[k] == low] + [end]
             return [u for a, b in zip(cuts, cuts[1:]) for u in split(a, b)]
