@@ -481,6 +481,72 @@ def test_on_a_phone_the_picture_fits_and_a_tap_shows_it_full_size(browser, tmp_p
         p.close()
 
 
+
+XOR = """h[j] = tanh(sum(W[j,i] * x[i] for i in 1..2) + b[j]) for j in 1..4
+p = sigmoid(sum(v[j] * h[j] for j in 1..4) + c)
+loss = (p - y)^2
+"""
+XOR_START = {"W": [[0.5, -0.4], [0.3, 0.8], [-0.7, 0.2], [0.1, 0.6]], "b": [0, 0.1, -0.1, 0.2],
+             "v": [0.5, -0.5, 0.3, 0.8], "c": 0}
+XOR_FIT = {  # descend's weights (README's xor example), 17 significant digits, and a tiny one
+    "W[1,1]": 2.0944396489832515, "W[1,2]": -3.0675752672258567, "W[2,1]": -0.9531922263201631,
+    "W[2,2]": 2.9046077648474506, "W[3,1]": -3.778594330339924, "W[3,2]": 2.6138769097282593,
+    "W[4,1]": 2.108733919782133, "W[4,2]": 3.089604033874995, "b[1]": -1.0162665255003098,
+    "b[2]": 0.05037769021763214, "b[3]": -0.8766367911125424, "b[4]": -0.5576514155692,
+    "v[1]": 2.9858698355312656, "v[2]": -2.524777579932056, "v[3]": 4.541435879854032,
+    "v[4]": -1.2345678901234567e-308, "c": 1.9928210559692292}
+LONG_NAME = "συντελεστής_απόσβεσης_του_δεύτερου_στρώματος_του_δικτύου"  # 56 letters, no break
+WIDE = f"{LONG_NAME} = -1.2345678901234567e-308 * x; {LONG_NAME} * y_μακρύ_όνομα_εισόδου"
+# the page, and each part of the heading, the inputs and the step shown, when past an edge
+OUTSIDE = """() => {
+  const root = document.documentElement, w = root.clientWidth, out = [];
+  if (root.scrollWidth > w) out.push(['page', 0, root.scrollWidth]);
+  const parts = 'h1, #inputs .input, #inputs .input > *, #controls, #now';
+  for (const el of document.querySelectorAll(parts)) {
+    const r = el.getBoundingClientRect();
+    if (r.left < 0 || r.right > w) {
+      out.push([el.getAttribute('aria-label') || el.className || el.tagName, r.left, r.right]);
+    }
+  }
+  return out;
+}"""
+
+
+@pytest.mark.parametrize("width", (320, 390, 400, 1280))
+def test_inputs_with_family_names_long_names_and_long_numbers_never_scroll_sideways(
+        browser, tmp_path, width):
+    """The xor network's inputs are W[1,1], …: at 320 px W[1,1]'s slider ended at 345 px,
+    and with descend's 17-digit weights the page was 435 px wide at 320, 390 and 400 px,
+    its sliders cut at the screen's edge (trial11). An input's name, number field and
+    slider wrap within the page's width, the field still showing its whole number, after
+    a longer number is typed too, and with the table of every node open."""
+    start = tmp_path / "start.json"
+    start.write_text(json.dumps(XOR_START))
+    fit = tmp_path / "fit.json"
+    fit.write_text(json.dumps(XOR_FIT))
+    point = ["x=[0,1]", "y=1"]
+    pages = {"start": ["explain", "--bindings", start, "--", XOR, *point],
+             "fit": ["explain", "--bindings", fit, "--", XOR, *point],
+             "fit-graph": ["graph", "--bindings", fit, "--", XOR, *point],
+             "wide": ["explain", "--", WIDE, "x=-1.2345678901234567e-308",
+                      "y_μακρύ_όνομα_εισόδου=-3.0675752672258567"]}
+    for name, (command, *args) in pages.items():
+        pages[name] = tmp_path / f"{name}.html"
+        run(command, "--format", "html", "-o", pages[name], *args)
+    for path in pages.values():
+        p = Page(browser, path, width=width, height=640)
+        try:
+            assert p.page.evaluate(OUTSIDE) == [] and p.page.evaluate(CUT) == [], path.name
+            p.page.fill('#inputs input[type=number][data-var="0"]', "-1.2345678901234567e-308")
+            p.page.locator('#inputs input[type=range][data-var="1"]').focus()
+            p.page.keyboard.press("ArrowRight")
+            p.page.click("#table summary")
+            assert p.page.evaluate(OUTSIDE) == [] and p.page.evaluate(CUT) == [], path.name
+            assert p.errors == []
+        finally:
+            p.close()
+
+
 IN_VIEW = """() => {
   const box = (el) => el.getBoundingClientRect();
   const pic = box(document.getElementById('picture'));
