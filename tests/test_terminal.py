@@ -399,6 +399,7 @@ def _spaceless_programs(draw, depth=0):
 @settings(max_examples=300, deadline=None)
 @given(_spaceless_programs(), st.integers(8, 40))
 @example("_+exp(00e-0)", 8)  # a term wider than the line: between its tokens, not in 00e-0
+@example("_+exp(_0000)", 8)  # (nor in the name _0000)
 def test_program_line_breaks_only_before_operators(program, width):
     """Oracle: the tokens of the program (names and numbers, `1e-7` one number), each on
     one line whole, in order; nothing lost; no line wider than the terminal unless a term
