@@ -210,7 +210,7 @@ def test_lists_and_bindings_files_follow_the_same_rule(tmp_path):
     assert "the value of w[1], '1000" in refused("eval", "w[1]", "--bindings", str(f))
     f.write_text("# lines\nx = 1e999\n")
     assert refused("eval", "x", "--bindings", str(f)).startswith(
-        f"--bindings {f}: the value of x, '1e999', is beyond")
+        f"--bindings {f}, line 2: the value of x, '1e999', is beyond")
 
 
 def test_uncertainties_follow_the_same_rule():
@@ -633,3 +633,27 @@ def test_an_empty_file_name_is_refused_not_ignored(option, tmp_path):
         assert (r.returncode, r.stdout) == (2, "")
         assert r.stderr == (f"Error: {option}: an empty file name (write '-' for standard "
                             f"input) (see 'cgraph eval --help')\n")
+
+
+def test_a_bindings_files_errors_name_their_line(tmp_path):
+    """A NAME=VALUE file's messages say which line (comments and blank lines counted),
+    without the command line's hints (a shell cutting `x = 1` at its spaces, a second
+    program); a JSON array is named as such; an uncertainty without its value says so."""
+    f = tmp_path / "b.txt"
+    f.write_text("x=1\n# a comment\n\ny 2\n")
+    assert refused("eval", "x", "--bindings", str(f)) == (
+        f"--bindings {f}, line 4: malformed binding 'y 2': write NAME=VALUE, e.g. x=1.5")
+    f.write_text("x=1\ny=2+\n")
+    assert refused("eval", "x", "--bindings", str(f)).startswith(
+        f"--bindings {f}, line 2: the value of y, '2+', is not a valid expression")
+    f.write_text("x=1\n\nx=2\n")
+    assert refused("eval", "x", "--bindings", str(f)) == (
+        f"--bindings {f}, line 3: x is bound twice (x=1, then x=2): give it one value")
+    f.write_text("[1, 2]")
+    assert refused("eval", "x", "--bindings", str(f)) == (
+        f"--bindings {f}: holds a JSON array; bindings in JSON are an object of names, "
+        '{"x": 1.5, "w": [1, 2]} (or write NAME=VALUE lines)')
+    assert refused("eval", "x", "x=±1") == (
+        "the value of x is missing before ±: write x=VALUE±SIGMA, e.g. x=1±0.1")
+    assert refused("eval", "x", "--mode", "forward", "x=1", "--tangent", "x=±1") == (
+        "the tangent of x, '±1', has an uncertainty (±): a tangent is one number")

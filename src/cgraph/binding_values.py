@@ -114,14 +114,15 @@ def _misspelled(text: str, write: str | None) -> str | None:
     return None
 
 
-def malformed(args, i: int, tangent: bool) -> str:
-    """What is wrong with `args[i]`, which is not NAME=VALUE."""
+def malformed(args, i: int, tangent: bool, in_file: bool = False) -> str:
+    """What is wrong with `args[i]`, which is not NAME=VALUE (`in_file`: a line of a
+    bindings file, which no shell cut at its spaces, and where no program goes)."""
     arg = args[i]
     name, sep, value = arg.partition("=")
     name = name.strip()
     what = f"--tangent {arg!r}" if tangent else f"malformed binding {arg!r}"
     write = "write NAME=VALUE, e.g. " + ("--tangent x=1" if tangent else "x=1.5")
-    after = args[i + 1] if i + 1 < len(args) and not tangent else None
+    after = args[i + 1] if i + 1 < len(args) and not tangent and not in_file else None
     if after is not None and (after.startswith("=") if not sep else
                               not value.strip() and "=" not in after):
         # `x = 1`, `x =1`, `x= 1`: one binding cut in pieces by the shell at the spaces
@@ -130,7 +131,7 @@ def malformed(args, i: int, tangent: bool) -> str:
         return (f"malformed binding {typed!r}: a binding is one argument, without spaces "
                 f"around '=' ({''.join(p.strip() for p in pieces)})")
     if not sep:  # `x*2` after --file, or a second program: not a name either
-        program = "" if tangent or re.fullmatch(terminal("NAME"), name) else \
+        program = "" if tangent or in_file or re.fullmatch(terminal("NAME"), name) else \
             " (the program is one argument, the first, or --file's)"
         return f"{what}: {write}{program}"
     if not name:

@@ -144,14 +144,18 @@ def parse_tangents(args) -> dict[str, float]:
     return parse_uncertain_bindings(args, tangent=True)[0]
 
 
-def parse_uncertain_bindings(args, where: str = "", tangent: bool = False
+def parse_uncertain_bindings(args, where: str = "", tangent: bool = False,
+                             places: list[str] | None = None
                              ) -> tuple[Bindings, dict[str, float]]:
-    """`["x=2±0.1", "y=3"]` -> `({"x": 2.0, "y": 3.0}, {"x": 0.1})`."""
+    """`["x=2±0.1", "y=3"]` -> `({"x": 2.0, "y": 3.0}, {"x": 0.1})`. `places`, where each
+    argument is (a file's lines: `--bindings b.txt, line 3: `), begins its messages
+    instead of `where`."""
     bindings = Bindings()
     sigmas: dict[str, float] = {}
     given: dict[str, str] = {}  # name -> the argument that bound it
     kind = "tangent" if tangent else "value"
     for i, arg in enumerate(args):
+        where = places[i] if places else where
         name, sep, value = arg.partition("=")
         name = name.strip()
         if not name.isascii():  # as the parser reads names: composed (NFC)
@@ -162,7 +166,7 @@ def parse_uncertain_bindings(args, where: str = "", tangent: bool = False
         if name is None or not value.strip() or value[0] == "=":
             from .binding_values import malformed
 
-            raise BindingError(where + malformed(args, i, tangent))
+            raise BindingError(where + malformed(args, i, tangent, places is not None))
         def twice(name):  # twice, or an element of a list given, or a list's element
             first = given.get(name) or next(a for a in given.values()
                                             if a.startswith(name.partition("[")[0] + "="))
@@ -189,11 +193,14 @@ def parse_uncertain_bindings(args, where: str = "", tangent: bool = False
             bindings.add_list(name, new)
             continue
         value, pm, sigma = _split_sigma(value)
-        write = f"--tangent {name}={{}}" if tangent else f"{name}={{}}"
-        bindings[name] = constant_value(value, what, write)
         if pm and tangent:
             raise BindingError(f"{what}, {arg.partition('=')[2]!r}, has an uncertainty "
                                f"({pm}): a tangent is one number")
+        if pm and not value.strip():  # `x=±1`
+            raise BindingError(f"{what} is missing before {pm}: write {name}=VALUE{pm}SIGMA, "
+                               f"e.g. {name}=1{pm}0.1")
+        write = f"--tangent {name}={{}}" if tangent else f"{name}={{}}"
+        bindings[name] = constant_value(value, what, write)
         if pm:
             s = constant_value(sigma, f"{where}the uncertainty of {name}", None) \
                 if sigma.strip() else -1
@@ -236,6 +243,9 @@ def read_bindings_file(path: str) -> tuple[Bindings, dict[str, float]]:
     except ValueError:  # a path the system cannot take (an embedded NUL)
         raise BindingError(f"--bindings: cannot read {path!r}") from None
     where = f"--bindings {path}: "
+    if text.lstrip().startswith("["):  # JSON, but not an object of names
+        raise BindingError(f"{where}holds a JSON array; bindings in JSON are an object of "
+                           'names, {"x": 1.5, "w": [1, 2]} (or write NAME=VALUE lines)')
     if text.lstrip().startswith("{"):
         from .binding_values import json_bindings
 
@@ -252,5 +262,7 @@ def read_bindings_file(path: str) -> tuple[Bindings, dict[str, float]]:
             if family is not None:
                 bindings.add_list(family, new)
         return bindings, {}
-    lines = [line.split("#", 1)[0].strip() for line in text.splitlines()]
-    return parse_uncertain_bindings([line for line in lines if line], where)
+    lines = [(n, line.split("#", 1)[0].strip()) for n, line in enumerate(text.splitlines(), 1)]
+    lines = [(n, line) for n, line in lines if line]
+    return parse_uncertain_bindings([line for _, line in lines], where,
+                                    places=[f"--bindings {path}, line {n}: " for n, _ in lines])
