@@ -630,3 +630,36 @@ def test_rows_before_a_bad_block_are_all_written_whatever_the_timing(monkeypatch
         assert r.exit_code == 2 and "line 42" in r.stderr, r.stderr
         assert r.stdout.splitlines()[1:] == [f"{i},{i + 1},{i * (i + 1)},{i + 1},{i}"
                                               for i in range(40)]
+
+
+@pytest.mark.parametrize("after, drawn", [(3600.0, False), (0.0, True)])
+def test_the_progress_bar_is_drawn_only_once_a_run_has_lasted(tmp_path, monkeypatch,
+                                                               after, drawn):
+    """The bar starts after BAR_AFTER seconds of a run: with the compiled reader an 8 MiB
+    file takes a tenth of a second, and a bar drawn at once only flashed, or, piped into
+    `head`, stayed on the terminal with head's lines glued to it."""
+    import cgraph
+    from cgraph import eval_data
+
+    calls = []
+
+    class Bar:  # what eval_points asks of a Rich Progress
+        def add_task(self, *a, **k):
+            return 0
+
+        def update(self, *a, **k):
+            calls.append("update")
+
+        def start(self):
+            calls.append("start")
+
+        def stop(self):
+            calls.append("stop")
+
+    path = tmp_path / "p.csv"
+    path.write_text("x,y\n" + "1,2\n" * 1000)
+    monkeypatch.setattr(eval_data, "BAR_AFTER", after)
+    monkeypatch.setattr(eval_data, "_stdout_bytes", lambda: lambda data: None)
+    eval_data.eval_points(cgraph.parse("x*y"), {}, str(path), progress=lambda size: Bar())
+    assert "update" in calls
+    assert (calls.count("start"), calls.count("stop")) == ((1, 1) if drawn else (0, 0))

@@ -724,13 +724,15 @@ def test_ctrl_c_keeps_a_valid_trace(tmp_path):
 
 def test_progress_bar_over_8_mib_on_a_terminal(tmp_path):
     """`cgraph eval … --data big.csv > out.csv` typed in a terminal: the bar is drawn on
-    standard error (the terminal) and every row reaches the file."""
+    standard error (the terminal) once the run has lasted half a second (a program of 1,000
+    operations keeps this one going for seconds) and every row reaches the file."""
     data = tmp_path / "big.csv"
     row = "0.123456789012345,-1.23456789012345\n"
     count = (8 << 20) // len(row) + 1000
     data.write_text("x,y\n" + row * count)
+    program = "sum(sin(i*x)*cos(i*y) for i in 1..200)"
     with open(tmp_path / "out.csv", "w") as out:
-        shown = on_terminal(["eval", "x*y", "--data", data], width=80, timeout=120,
+        shown = on_terminal(["eval", program, "--data", data], width=80, timeout=120,
                             stdout=out)
     assert shown.status == 0 and "Traceback" not in shown.stderr, shown.stderr[-2000:]
     assert "evaluating" in shown.stderr  # the bar was drawn

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import time
 
 from .batch import BatchEvaluator
 from .data import (PARQUET_SUFFIXES, CsvSink, ParquetSink, distinct, is_parquet,
@@ -96,8 +97,7 @@ def eval_points(graph, bindings, path, wrt=None, progress=None, outputs=None,
                 else "the CSV on standard output")
         bar = progress(size) if progress else None
         task = bar.add_task("evaluating", total=size) if bar else None
-        if bar:
-            bar.start()
+        shown, begun = False, time.monotonic()  # the bar is drawn once a run lasts
         # Blocks are parsed (CSV) and batches formatted on a pool of threads, side by side
         # (Arrow releases the GIL); this thread reads the file in order, evaluates and
         # writes the batches in order. At most AHEAD blocks and AHEAD batches wait (memory
@@ -148,6 +148,9 @@ def eval_points(graph, bindings, path, wrt=None, progress=None, outputs=None,
                     flush(AHEAD)
                 if bar:
                     bar.update(task, completed=reader.done)
+                    if not shown and time.monotonic() - begun >= BAR_AFTER:
+                        bar.start()
+                        shown = True
             flush(0)
             sink.close()
         except Interrupted:
@@ -165,12 +168,14 @@ def eval_points(graph, bindings, path, wrt=None, progress=None, outputs=None,
             raise
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
-            if bar:
+            if shown:
                 bar.stop()
         if out:
             out.commit()
 
 
+BAR_AFTER = 0.5  # seconds before the progress bar is drawn: a run that ends sooner (or
+# whose reader, `| head`, is gone sooner) leaves nothing on the terminal
 WORKERS = 2  # threads parsing and formatting (2 cores here; Arrow's own pool is unused)
 AHEAD = 2  # blocks parsed and batches formatted ahead of this thread, at most
 
