@@ -264,14 +264,22 @@ bool int64s(PyObject *arg, Py_buffer *view) {
     return true;
 }
 
+// A buffer the argument parser filled (y*), released however the function returns
+struct Held {
+    Py_buffer &b;
+    ~Held() { PyBuffer_Release(&b); }
+};
+
+bool too_long() {  // false, with the error: the output's size is past what a size can hold
+    PyErr_SetString(PyExc_OverflowError, "the rows would be too long");
+    return false;
+}
+
 PyObject *rows(PyObject *, PyObject *args) {
     PyObject *seq, *nan, *inf, *neg_inf;
     Py_buffer powers;
     if (!PyArg_ParseTuple(args, "OSSSy*", &seq, &nan, &inf, &neg_inf, &powers)) return nullptr;
-    struct Held {  // the table is released however this function returns
-        Py_buffer &b;
-        ~Held() { PyBuffer_Release(&b); }
-    } held{powers};
+    const Held held{powers};
     uint64_t g[2 * (G_FIRST + G_LAST + 1)];  // a copy: aligned, and no thread changes it
     if (powers.len != Py_ssize_t(sizeof g)) {
         PyErr_SetString(PyExc_ValueError, "the table of powers of ten has the wrong size");
@@ -306,10 +314,7 @@ PyObject *rows(PyObject *, PyObject *args) {
                 const auto from = load<int64_t>(c.starts.buf, r);
                 const auto to = load<int64_t>(c.ends.buf, r);
                 ok = 0 <= from && from <= to && to <= c.data.len;
-                if (ok && to - from > ROOM - size) {
-                    PyErr_SetString(PyExc_OverflowError, "the rows would be too long");
-                    ok = false;
-                }
+                if (ok && to - from > ROOM - size) ok = too_long();
                 if (ok) size += to - from;
             }
             if (!ok) {
@@ -327,8 +332,7 @@ PyObject *rows(PyObject *, PyObject *args) {
             }
             n = c.values.len / 8;
             if (n > (ROOM - size) / NUMBER_MAX) {
-                PyErr_SetString(PyExc_OverflowError, "the rows would be too long");
-                ok = false;
+                ok = too_long();
                 break;
             }
             size += n * NUMBER_MAX;
@@ -339,10 +343,7 @@ PyObject *rows(PyObject *, PyObject *args) {
         }
         count = n;
     }
-    if (ok && count > (ROOM - size) / width) {
-        PyErr_SetString(PyExc_OverflowError, "the rows would be too long");
-        ok = false;
-    }
+    if (ok && count > (ROOM - size) / width) ok = too_long();
     PyObject *out = nullptr;
     if (ok) out = PyBytes_FromStringAndSize(nullptr, size + count * width + SLACK);
     if (out) {
@@ -406,10 +407,7 @@ PyObject *cells(PyObject *, PyObject *args) {
     Py_ssize_t width;
     PyObject *seq;
     if (!PyArg_ParseTuple(args, "y*nO", &block, &width, &seq)) return nullptr;
-    struct Held {
-        Py_buffer &b;
-        ~Held() { PyBuffer_Release(&b); }
-    } held{block};
+    const Held held{block};
     PyObject *items = PySequence_Fast(seq, "where must be a sequence");
     if (!items) return nullptr;
     const Py_ssize_t wanted = PySequence_Fast_GET_SIZE(items);
