@@ -99,9 +99,9 @@ def eval_points(graph, bindings, path, wrt=None, progress=None, outputs=None,
         task = bar.add_task("evaluating", total=size) if bar else None
         shown, begun = False, time.monotonic()  # the bar is drawn once a run lasts
         # Blocks are parsed (CSV) and batches formatted on a pool of threads, side by side
-        # (Arrow releases the GIL); this thread reads the file in order, evaluates and
-        # writes the batches in order. At most AHEAD blocks and AHEAD batches wait (memory
-        # stays flat); a write is whole rows, a Ctrl-C waits for it.
+        # (_csvrows and Arrow release the GIL); this thread reads the file in order,
+        # evaluates and writes the batches in order. At most AHEAD blocks and AHEAD
+        # batches wait (memory stays flat); a write is whole rows, a Ctrl-C waits for it.
         pool = threads(WORKERS)
         parsing = collections.deque()  # futures: a block's batches
         formatting = collections.deque()  # (future: a batch's output, rows)
